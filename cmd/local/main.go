@@ -1,0 +1,94 @@
+// Command local runs every Tollgate endpoint in one process, on the routes
+// template.yaml gives them, against embedded minidyn (or DYNAMODB_ENDPOINT),
+// with keys from the environment. It is what `make run` starts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tollgate local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+	addr := flag.String("addr", "127.0.0.1:"+port, "listen address (PORT sets the port)")
+	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logger := platform.NewLogger(os.Stdout, os.Getenv(platform.EnvLogLevel))
+	stack, err := localenv.Start(ctx, localenv.Config{
+		TemplatePath: *templatePath,
+		Endpoint:     os.Getenv(store.EnvEndpoint),
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	router, err := stack.Router(functions.Constructors)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	dynamo := "embedded minidyn at " + stack.Endpoint
+	if stack.Minidyn == nil {
+		dynamo = stack.Endpoint
+	}
+	for _, n := range secrets.Names {
+		source := "environment"
+		if os.Getenv(n.EnvVar()) == "" {
+			source = "development default (see README)"
+		}
+		logger.Info("key", "name", n.EnvVar(), "source", source)
+	}
+	for _, r := range stack.Routes() {
+		logger.Info("route", "route", r)
+	}
+	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "dynamodb", dynamo)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+// Package handler implements Stash's purchase authorization call,
+// POST /purchase/{playerId}: Stash calls it once the player can pay, and a 200
+// tells Stash to charge. The items are granted to the player's inventory and
+// the transaction recorded in one DynamoDB transaction, conditional on the
+// transaction being new, so a retried call never grants twice.
+package handler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// EnvAPIKeyHeader names the header that carries the API key (Stash lets a
+// studio choose it); DefaultAPIKeyHeader is used when it is unset.
+const (
+	EnvAPIKeyHeader     = "STASH_API_KEY_HEADER"
+	DefaultAPIKeyHeader = "x-api-key"
+)
+
+// Messages of the answers.
+const (
+	msgGranted      = "Transaction processed successfully"
+	msgUnauthorized = "Unauthorized"
+	msgUnavailable  = "The purchase could not be recorded; nothing was granted. Retry the request."
+)
+
+// Handler serves POST /purchase/{playerId}.
+type Handler struct {
+	store  store.Store
+	keys   auth.Keys
+	header string
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New builds the handler from its dependencies.
+func New(d platform.Deps) (http.Handler, error) {
+	header := d.Getenv(EnvAPIKeyHeader)
+	if header == "" {
+		header = DefaultAPIKeyHeader
+	}
+	return &Handler{
+		store:  d.Store,
+		keys:   auth.Keys{Source: d.Secrets},
+		header: header,
+		now:    d.Now,
+		log:    d.Logger,
+	}, nil
+}
+
+type grantedBody struct {
+	Message       string `json:"message"`
+	TransactionID string `json:"transactionId"`
+	PlayerID      string `json:"playerId"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := h.keys.Check(ctx, secrets.StashAPIKey, r.Header.Get(h.header)); err != nil {
+		if errors.Is(err, auth.ErrUnauthorized) {
+			httpx.WriteError(w, http.StatusUnauthorized, msgUnauthorized)
+			return
+		}
+		h.log.ErrorContext(ctx, "api key unavailable", "error", err)
+		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
+		return
+	}
+	playerID := r.PathValue("playerId")
+	if err := httpx.ValidateID("playerId", playerID); err != nil {
+		httpx.WriteRequestError(w, err)
+		return
+	}
+	if err := httpx.RequireJSON(r); err != nil {
+		httpx.WriteRequestError(w, err)
+		return
+	}
+	body, err := httpx.ReadBody(r, BodyLimit)
+	if err != nil {
+		httpx.WriteRequestError(w, err)
+		return
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		httpx.WriteRequestError(w, err)
+		return
+	}
+
+	now := h.now()
+	response, _ := json.Marshal(grantedBody{Message: msgGranted, TransactionID: req.TransactionID, PlayerID: playerID})
+	itemsJSON, _ := json.Marshal(req.Items)
+	rec := store.Record{
+		Key:         RecordKey(req.TransactionID),
+		Fingerprint: fingerprint(playerID, req),
+		Status:      http.StatusOK,
+		Response:    response,
+		CreatedAt:   now,
+		Attributes: map[string]types.AttributeValue{
+			"kind":     &types.AttributeValueMemberS{Value: "authorization"},
+			"playerId": &types.AttributeValueMemberS{Value: playerID},
+			"items":    &types.AttributeValueMemberS{Value: string(itemsJSON)},
+		},
+	}
+	outcome, stored, err := h.store.ApplyOnce(ctx, rec, inventory.GrantOps(h.store.Tables.Players, playerID, req.Items, now))
+	if err != nil {
+		h.log.ErrorContext(ctx, "authorization not recorded", "transactionId", req.TransactionID, "playerId", playerID, "error", err)
+		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
+		return
+	}
+	switch outcome {
+	case store.Applied:
+		h.log.InfoContext(ctx, "purchase granted", "transactionId", req.TransactionID, "playerId", playerID, "products", len(req.Items))
+		httpx.WriteRawJSON(w, rec.Status, rec.Response)
+	case store.Replayed:
+		h.log.InfoContext(ctx, "purchase replayed; nothing granted again", "transactionId", req.TransactionID, "playerId", playerID)
+		httpx.WriteRawJSON(w, stored.Status, stored.Response)
+	default:
+		h.log.WarnContext(ctx, "transactionId reused for a different purchase", "transactionId", req.TransactionID, "playerId", playerID)
+		httpx.WriteError(w, http.StatusConflict, "transactionId "+strconv.Quote(req.TransactionID)+" was already used for a different purchase")
+	}
+}
+
+// RecordKey is the idempotency key of an authorization.
+func RecordKey(transactionID string) string { return "authorization#" + transactionID }
+
+// fingerprint identifies what was asked: the player and the normalized items.
+func fingerprint(playerID string, req Request) string {
+	h := sha256.New()
+	h.Write([]byte(playerID))
+	for _, it := range req.Items {
+		h.Write([]byte{0})
+		h.Write([]byte(it.ProductID))
+		h.Write([]byte{0})
+		h.Write([]byte(strconv.FormatInt(it.Quantity, 10)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,10 @@
+// Command authorize is the Lambda function of Stash's purchase authorization
+// call, POST /purchase/{playerId}.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/authorize/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+)
+
+func main() { lambdahttp.Run("authorize", handler.New) }

@@ -1,0 +1,64 @@
+// Package handler implements the game server's read of a player's inventory,
+// GET /api/v1/players/{playerId}/inventory, authenticated with the game
+// server key as a Bearer token. Everything a purchase grants shows here.
+package handler
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+)
+
+// Handler serves GET /api/v1/players/{playerId}/inventory.
+type Handler struct {
+	db    *dynamodb.Client
+	table string
+	keys  auth.Keys
+	log   *slog.Logger
+}
+
+// New builds the handler from its dependencies.
+func New(d platform.Deps) (http.Handler, error) {
+	return &Handler{db: d.Store.DB, table: d.Store.Tables.Players, keys: auth.Keys{Source: d.Secrets}, log: d.Logger}, nil
+}
+
+// Response is the answer: the player's items with a positive quantity,
+// sorted by product id (an empty list for an unknown player).
+type Response struct {
+	PlayerID string           `json:"playerId"`
+	Items    []inventory.Item `json:"items"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := h.keys.Check(ctx, secrets.GameServerKey, auth.BearerToken(r)); err != nil {
+		if errors.Is(err, auth.ErrUnauthorized) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
+			httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
+			return
+		}
+		h.log.ErrorContext(ctx, "game server key unavailable", "error", err)
+		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
+		return
+	}
+	playerID := r.PathValue("playerId")
+	if err := httpx.ValidateID("playerId", playerID); err != nil {
+		httpx.WriteRequestError(w, err)
+		return
+	}
+	items, err := inventory.List(ctx, h.db, h.table, playerID)
+	if err != nil {
+		h.log.ErrorContext(ctx, "inventory read failed", "playerId", playerID, "error", err)
+		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, Response{PlayerID: playerID, Items: items})
+}

@@ -1,0 +1,68 @@
+package httpx
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+// Observe wraps h so that every request leaves exactly one JSON log line
+// (function, method, path, status, bytes, duration) and a panic in h becomes a
+// logged 500 instead of a crashed process. Header values and bodies are never
+// logged: they may carry keys.
+func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				logger.ErrorContext(r.Context(), "handler panicked", "function", function, "panic", p)
+				if rec.status == 0 {
+					WriteError(rec, http.StatusInternalServerError, "internal error")
+				}
+			}
+			logger.LogAttrs(r.Context(), levelFor(rec.status), "request",
+				slog.String("function", function),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status),
+				slog.Int("bytes", rec.bytes),
+				slog.Duration("duration", time.Since(start)),
+			)
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+func levelFor(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	default:
+		return slog.LevelInfo
+	}
+}

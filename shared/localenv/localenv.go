@@ -1,0 +1,286 @@
+// Package localenv stands up Tollgate without AWS: a DynamoDB endpoint
+// (embedded minidyn served on loopback, or an external DynamoDB-compatible
+// server), the template's tables, keys from environment variables with
+// development defaults, and every function's handler mounted on the route
+// template.yaml gives it. The local runner, the invoke tool and the
+// end-to-end tests all use it, so they exercise the deployed handlers.
+package localenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/samtemplate"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// DevKeys are the keys used locally when their environment variables are
+// unset. They are public (the README lists them): never deploy them.
+var DevKeys = secrets.Static{
+	secrets.StashAPIKey:        "cad1", // the key of Stash's own curl example
+	secrets.StashEgressKey:     "dGVzdC1lZ3Jlc3Mta2V5LWZvci1sb2NhbC1ydW5zLW9ubHk",
+	secrets.StashWebhookSecret: "dev-webhook-secret",
+	secrets.GameServerKey:      "dev-game-server-key",
+}
+
+// Config says how to stand the stack up. The zero value (with a template
+// path) runs on embedded minidyn with environment keys.
+type Config struct {
+	TemplatePath string // "" finds template.yaml above the working directory
+	Endpoint     string // external DynamoDB endpoint; "" starts embedded minidyn
+	TablePrefix  string // prepended to every table name (tests isolate themselves with it)
+	Getenv       func(string) string
+	HTTPClient   aws.HTTPClient // the DynamoDB client's HTTP client (call counting, faults)
+	MaxAttempts  int            // the DynamoDB client's retry attempts (0: SDK default)
+	Logger       *slog.Logger   // nil: JSON to stderr
+	Now          func() time.Time
+}
+
+// Stack is a running local Tollgate minus its HTTP listener.
+type Stack struct {
+	Template *samtemplate.Template
+	Endpoint string
+	DB       *dynamodb.Client
+	Keys     secrets.Static
+	Logger   *slog.Logger
+	// Minidyn is the embedded emulator, nil with an external endpoint; tests
+	// use it to inject failures.
+	Minidyn *miniserver.Server
+
+	cfg   Config
+	close func()
+}
+
+// Start starts the DynamoDB endpoint (unless external), creates the missing
+// tables and reads the keys.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = platform.NewLogger(os.Stderr, cfg.Getenv(platform.EnvLogLevel))
+	}
+	if cfg.TemplatePath == "" {
+		p, err := samtemplate.Find()
+		if err != nil {
+			return nil, err
+		}
+		cfg.TemplatePath = p
+	}
+	tmpl, err := samtemplate.Load(cfg.TemplatePath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Template: tmpl, Endpoint: cfg.Endpoint, Logger: cfg.Logger, cfg: cfg, close: func() {}}
+	if s.Endpoint == "" {
+		s.Minidyn = miniserver.NewServer()
+		endpoint, stop, err := serveLoopback(s.Minidyn)
+		if err != nil {
+			return nil, fmt.Errorf("start embedded minidyn: %w", err)
+		}
+		s.Endpoint, s.close = endpoint, stop
+	}
+	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: cfg.HTTPClient, MaxAttempts: cfg.MaxAttempts})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := CreateTables(ctx, s.DB, tmpl, cfg.TablePrefix); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Keys = secrets.Static{}
+	env := secrets.FromEnv(cfg.Getenv)
+	for _, n := range secrets.Names {
+		s.Keys[n] = DevKeys[n]
+		if v := env[n]; v != "" {
+			s.Keys[n] = v
+		}
+	}
+	return s, nil
+}
+
+// Close stops the embedded emulator, if any.
+func (s *Stack) Close() { s.close() }
+
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// TableName is the local name of the table with the given logical id.
+func (s *Stack) TableName(logicalID string) string { return s.cfg.TablePrefix + logicalID }
+
+// Env returns the environment function id runs with locally: its template
+// environment (tables renamed to their local names, the secret left out, so
+// keys come from the key variables), under the process environment.
+func (s *Stack) Env(id string) (func(string) string, error) {
+	fn, ok := s.Template.Functions[id]
+	if !ok {
+		return nil, fmt.Errorf("function %s is not in the template", id)
+	}
+	env := make(map[string]string, len(fn.Env))
+	for k, v := range fn.Env {
+		env[k] = v
+	}
+	for k, table := range fn.TableEnv {
+		env[k] = s.TableName(table)
+	}
+	return func(k string) string {
+		if _, isTable := fn.TableEnv[k]; !isTable {
+			if v := s.cfg.Getenv(k); v != "" {
+				return v
+			}
+		}
+		return env[k]
+	}, nil
+}
+
+// Deps returns the dependencies of function id.
+func (s *Stack) Deps(id string) (platform.Deps, error) {
+	getenv, err := s.Env(id)
+	if err != nil {
+		return platform.Deps{}, err
+	}
+	tables, err := store.TablesFromEnv(getenv)
+	if err != nil {
+		return platform.Deps{}, fmt.Errorf("function %s: %w", id, err)
+	}
+	return platform.Deps{
+		Store:   store.Store{DB: s.DB, Tables: tables},
+		Secrets: s.Keys,
+		Logger:  s.Logger,
+		Getenv:  getenv,
+		Now:     s.cfg.Now,
+	}, nil
+}
+
+// Handler builds function id's handler from constructors.
+func (s *Stack) Handler(id string, constructors map[string]platform.Constructor) (http.Handler, error) {
+	newHandler, ok := constructors[id]
+	if !ok {
+		return nil, fmt.Errorf("function %s has no handler registered", id)
+	}
+	d, err := s.Deps(id)
+	if err != nil {
+		return nil, err
+	}
+	h, err := newHandler(d)
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", id, err)
+	}
+	return h, nil
+}
+
+// Router mounts every function of the template on its routes. Every
+// template function must have a constructor and every constructor a
+// template function.
+func (s *Stack) Router(constructors map[string]platform.Constructor) (http.Handler, error) {
+	for id := range constructors {
+		if _, ok := s.Template.Functions[id]; !ok {
+			return nil, fmt.Errorf("handler %s is registered but not in the template", id)
+		}
+	}
+	mux := http.NewServeMux()
+	for _, id := range s.Template.FunctionIDs() {
+		fn := s.Template.Functions[id]
+		if len(fn.Routes) == 0 {
+			continue
+		}
+		h, err := s.Handler(id, constructors)
+		if err != nil {
+			return nil, err
+		}
+		observed := httpx.Observe(s.Logger, id, h)
+		for _, r := range fn.Routes {
+			mux.Handle(r.Pattern(), observed)
+		}
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})
+	return mux, nil
+}
+
+// Routes lists "METHOD /path → Function" lines for the runner's banner.
+func (s *Stack) Routes() []string {
+	var out []string
+	for _, id := range s.Template.FunctionIDs() {
+		for _, r := range s.Template.Functions[id].Routes {
+			out = append(out, fmt.Sprintf("%-6s %s -> %s", r.Method, r.Path, id))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CreateTables creates the template's tables that do not exist yet, named
+// prefix + logical id.
+func CreateTables(ctx context.Context, db *dynamodb.Client, t *samtemplate.Template, prefix string) error {
+	ids := make([]string, 0, len(t.Tables))
+	for id := range t.Tables {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		tab := t.Tables[id]
+		in := &dynamodb.CreateTableInput{
+			TableName:   aws.String(prefix + id),
+			BillingMode: types.BillingModePayPerRequest,
+			KeySchema:   keySchema(tab.KeySchema),
+		}
+		for _, a := range tab.AttributeDefinitions {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+				AttributeName: aws.String(a.Name), AttributeType: types.ScalarAttributeType(a.Type),
+			})
+		}
+		for _, g := range tab.GlobalIndexes {
+			in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+				IndexName:  aws.String(g.Name),
+				KeySchema:  keySchema(g.KeySchema),
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			})
+		}
+		_, err := db.CreateTable(ctx, in)
+		var inUse *types.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) {
+			return fmt.Errorf("create table %s: %w", prefix+id, err)
+		}
+	}
+	return nil
+}
+
+func keySchema(ks []samtemplate.KeyElement) []types.KeySchemaElement {
+	out := make([]types.KeySchemaElement, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, types.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: types.KeyType(k.KeyType)})
+	}
+	return out
+}
+
+// Discard is a logger that drops everything (tests that count on quiet output).
+var Discard = slog.New(slog.NewJSONHandler(io.Discard, nil))

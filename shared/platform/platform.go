@@ -1,0 +1,94 @@
+// Package platform builds what every function needs — the store, the key
+// source, a logger, the clock — from the environment a Lambda function is
+// given, and defines how a function's handler is constructed from them.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Deps are the dependencies a handler is built from.
+type Deps struct {
+	Store   store.Store
+	Secrets secrets.Source
+	Logger  *slog.Logger
+	// Getenv reads function-specific settings (os.Getenv in Lambda, the
+	// template's environment locally).
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+// Constructor builds a function's handler from its dependencies.
+type Constructor func(Deps) (http.Handler, error)
+
+// Environment variables read by FromEnv (besides the store's).
+const (
+	EnvSecretID       = "SECRET_ID"        // ARN or name of the Secrets Manager secret; unset: keys from env vars
+	EnvSecretCacheTTL = "SECRET_CACHE_TTL" // Go duration, default 5m
+	EnvLogLevel       = "LOG_LEVEL"        // debug, info, warn, error
+)
+
+// NewLogger returns the JSON logger every function and tool uses.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// FromEnv builds Deps the way a deployed function does: tables and endpoint
+// from the environment, keys from the Secrets Manager secret named by
+// SECRET_ID or, when it is unset (sam local invoke), from the key variables.
+func FromEnv(ctx context.Context, getenv func(string) string) (Deps, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	logger := NewLogger(os.Stdout, getenv(EnvLogLevel))
+	tables, err := store.TablesFromEnv(getenv)
+	if err != nil {
+		return Deps{}, err
+	}
+	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: getenv(store.EnvEndpoint)})
+	if err != nil {
+		return Deps{}, err
+	}
+	var src secrets.Source = secrets.FromEnv(getenv)
+	if id := getenv(EnvSecretID); id != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return Deps{}, fmt.Errorf("load AWS config: %w", err)
+		}
+		ttl := secrets.DefaultTTL
+		if v := getenv(EnvSecretCacheTTL); v != "" {
+			if ttl, err = time.ParseDuration(v); err != nil {
+				return Deps{}, fmt.Errorf("%s: %w", EnvSecretCacheTTL, err)
+			}
+		}
+		src = secrets.NewSecretsManager(secretsmanager.NewFromConfig(cfg), id,
+			secrets.WithTTL(ttl),
+			secrets.WithErrorHandler(func(err error) {
+				logger.Warn("secret refresh failed; serving the cached keys", "error", err)
+			}))
+	}
+	return Deps{
+		Store:   store.Store{DB: db, Tables: tables},
+		Secrets: src,
+		Logger:  logger,
+		Getenv:  getenv,
+		Now:     time.Now,
+	}, nil
+}

@@ -1,0 +1,275 @@
+// Package samtemplate reads what the local tools need from template.yaml: the
+// functions with their HTTP routes and environment, and the DynamoDB tables
+// with their keys. The local runner builds its routes and tables from it, so
+// local and deployed routing cannot drift.
+package samtemplate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Template is the subset of a SAM template Tollgate's tools use.
+type Template struct {
+	Functions  map[string]Function // by logical id
+	Tables     map[string]Table    // by logical id
+	Parameters map[string]string   // parameter defaults
+}
+
+// Function is one AWS::Serverless::Function.
+type Function struct {
+	LogicalID   string
+	CodeURI     string
+	BuildMethod string
+	Routes      []Route
+	Schedules   []string // schedule expressions of Schedule / ScheduleV2 events
+	// Env is the function's environment (Globals merged with its own) with
+	// references resolved for a local run: !Ref to a table gives the table's
+	// logical id (the local table name), !Ref to a parameter its default.
+	// Variables referring to anything else (the secret) are left out.
+	Env map[string]string
+	// TableEnv maps the variables that name a table to the table's logical id.
+	TableEnv map[string]string
+}
+
+// Route is one HttpApi event.
+type Route struct {
+	Method string
+	Path   string // API Gateway syntax: /purchase/{playerId}
+}
+
+// Pattern is the route as a net/http ServeMux pattern ("POST /purchase/{playerId}").
+// API Gateway's greedy {name+} becomes {name...}.
+func (r Route) Pattern() string {
+	p := r.Path
+	if i := strings.Index(p, "+}"); i >= 0 {
+		p = p[:i] + "...}" + p[i+2:]
+	}
+	if r.Method == "ANY" || r.Method == "" {
+		return p
+	}
+	return r.Method + " " + p
+}
+
+// Table is one AWS::DynamoDB::Table.
+type Table struct {
+	LogicalID            string
+	AttributeDefinitions []AttributeDefinition
+	KeySchema            []KeyElement
+	GlobalIndexes        []Index
+	TTLAttribute         string
+}
+
+// AttributeDefinition is a key attribute and its type (S, N or B).
+type AttributeDefinition struct{ Name, Type string }
+
+// KeyElement is a key attribute and its role (HASH or RANGE).
+type KeyElement struct{ Name, KeyType string }
+
+// Index is a global secondary index (projection ALL).
+type Index struct {
+	Name      string
+	KeySchema []KeyElement
+}
+
+// Load parses the template at path.
+func Load(path string) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	t, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+type rawTemplate struct {
+	Parameters map[string]struct {
+		Default yaml.Node `yaml:"Default"`
+	} `yaml:"Parameters"`
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]yaml.Node `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type     string `yaml:"Type"`
+		Metadata struct {
+			BuildMethod string `yaml:"BuildMethod"`
+		} `yaml:"Metadata"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+type rawFunction struct {
+	CodeURI     string `yaml:"CodeUri"`
+	Environment struct {
+		Variables map[string]yaml.Node `yaml:"Variables"`
+	} `yaml:"Environment"`
+	Events map[string]struct {
+		Type       string `yaml:"Type"`
+		Properties struct {
+			Path     string `yaml:"Path"`
+			Method   string `yaml:"Method"`
+			Schedule string `yaml:"Schedule"`
+			Expr     string `yaml:"ScheduleExpression"`
+		} `yaml:"Properties"`
+	} `yaml:"Events"`
+}
+
+type rawTable struct {
+	AttributeDefinitions []struct {
+		AttributeName string `yaml:"AttributeName"`
+		AttributeType string `yaml:"AttributeType"`
+	} `yaml:"AttributeDefinitions"`
+	KeySchema              []rawKey `yaml:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName string   `yaml:"IndexName"`
+		KeySchema []rawKey `yaml:"KeySchema"`
+	} `yaml:"GlobalSecondaryIndexes"`
+	TimeToLiveSpecification struct {
+		AttributeName string `yaml:"AttributeName"`
+	} `yaml:"TimeToLiveSpecification"`
+}
+
+type rawKey struct {
+	AttributeName string `yaml:"AttributeName"`
+	KeyType       string `yaml:"KeyType"`
+}
+
+// Parse parses template text.
+func Parse(data []byte) (*Template, error) {
+	var raw rawTemplate
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	t := &Template{Functions: map[string]Function{}, Tables: map[string]Table{}, Parameters: map[string]string{}}
+	for name, p := range raw.Parameters {
+		t.Parameters[name] = p.Default.Value
+	}
+	for id, res := range raw.Resources {
+		if res.Type != "AWS::DynamoDB::Table" {
+			continue
+		}
+		var rt rawTable
+		if err := res.Properties.Decode(&rt); err != nil {
+			return nil, fmt.Errorf("table %s: %w", id, err)
+		}
+		tab := Table{LogicalID: id, TTLAttribute: rt.TimeToLiveSpecification.AttributeName}
+		for _, a := range rt.AttributeDefinitions {
+			tab.AttributeDefinitions = append(tab.AttributeDefinitions, AttributeDefinition{a.AttributeName, a.AttributeType})
+		}
+		tab.KeySchema = keys(rt.KeySchema)
+		for _, g := range rt.GlobalSecondaryIndexes {
+			tab.GlobalIndexes = append(tab.GlobalIndexes, Index{Name: g.IndexName, KeySchema: keys(g.KeySchema)})
+		}
+		t.Tables[id] = tab
+	}
+	for id, res := range raw.Resources {
+		if res.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var rf rawFunction
+		if err := res.Properties.Decode(&rf); err != nil {
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		fn := Function{LogicalID: id, CodeURI: rf.CodeURI, BuildMethod: res.Metadata.BuildMethod, Env: map[string]string{}, TableEnv: map[string]string{}}
+		for _, vars := range []map[string]yaml.Node{raw.Globals.Function.Environment.Variables, rf.Environment.Variables} {
+			for k, n := range vars {
+				delete(fn.Env, k)
+				delete(fn.TableEnv, k)
+				if _, isTable := t.Tables[n.Value]; isTable && n.Tag == "!Ref" {
+					fn.TableEnv[k] = n.Value
+				}
+				if v, ok := t.resolve(n); ok {
+					fn.Env[k] = v
+				}
+			}
+		}
+		evNames := make([]string, 0, len(rf.Events))
+		for name := range rf.Events {
+			evNames = append(evNames, name)
+		}
+		sort.Strings(evNames)
+		for _, name := range evNames {
+			ev := rf.Events[name]
+			switch ev.Type {
+			case "HttpApi":
+				fn.Routes = append(fn.Routes, Route{Method: strings.ToUpper(ev.Properties.Method), Path: ev.Properties.Path})
+			case "Schedule":
+				fn.Schedules = append(fn.Schedules, ev.Properties.Schedule)
+			case "ScheduleV2":
+				fn.Schedules = append(fn.Schedules, ev.Properties.Expr)
+			}
+		}
+		t.Functions[id] = fn
+	}
+	return t, nil
+}
+
+func keys(raw []rawKey) []KeyElement {
+	out := make([]KeyElement, 0, len(raw))
+	for _, k := range raw {
+		out = append(out, KeyElement{k.AttributeName, k.KeyType})
+	}
+	return out
+}
+
+// resolve gives the local value of an environment variable's node.
+func (t *Template) resolve(n yaml.Node) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	switch n.Tag {
+	case "!Ref":
+		if _, ok := t.Tables[n.Value]; ok {
+			return n.Value, true
+		}
+		if v, ok := t.Parameters[n.Value]; ok {
+			return v, true
+		}
+		return "", false
+	case "!Sub", "!GetAtt", "!ImportValue":
+		return "", false
+	}
+	return n.Value, true
+}
+
+// FunctionIDs returns the functions' logical ids, sorted.
+func (t *Template) FunctionIDs() []string {
+	ids := make([]string, 0, len(t.Functions))
+	for id := range t.Functions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Find walks up from the working directory to the nearest template.yaml, so
+// tools and tests run from any package find the project's template.
+func Find() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "template.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("template.yaml not found above the working directory")
+		}
+		dir = parent
+	}
+}

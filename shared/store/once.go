@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Store runs Tollgate's writes against its tables.
+type Store struct {
+	DB     *dynamodb.Client
+	Tables Tables
+}
+
+// Record is the idempotency record of one effect, kept in the transactions
+// table under Key. A later request with the same Key is answered from it.
+type Record struct {
+	Key         string // unique per effect, e.g. "authorize#<transactionId>"
+	Fingerprint string // digest of what was asked; the same Key with another fingerprint is a conflict
+	Status      int    // HTTP status that was answered
+	Response    []byte // body that was answered
+	CreatedAt   time.Time
+	ExpiresAt   time.Time                       // zero: kept for good
+	Attributes  map[string]types.AttributeValue // extra attributes kept for reconciliation
+}
+
+// Outcome says what ApplyOnce did.
+type Outcome int
+
+// Outcomes of ApplyOnce.
+const (
+	Applied  Outcome = iota + 1 // the record and the effects were written now
+	Replayed                    // an earlier request with the same fingerprint already applied them
+	Conflict                    // the key was used before by a different request
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Applied:
+		return "applied"
+	case Replayed:
+		return "replayed"
+	case Conflict:
+		return "conflict"
+	}
+	return "unknown"
+}
+
+// EffectFailedError reports that the record was new but the condition of one
+// or more effects failed, so nothing was written.
+type EffectFailedError struct {
+	Indexes []int // positions in the effects slice whose condition failed
+}
+
+func (e *EffectFailedError) Error() string {
+	return fmt.Sprintf("transaction cancelled: conditions of effects %v failed", e.Indexes)
+}
+
+// transactionConflictAttempts bounds how often ApplyOnce re-sends a
+// transaction that DynamoDB cancelled because another transaction held one of
+// its items.
+const transactionConflictAttempts = 6
+
+// ApplyOnce writes rec and effects in one TransactWriteItems, conditional on
+// rec.Key being new. If the key exists, the stored record is returned with
+// Replayed when its fingerprint equals rec's and Conflict otherwise; nothing
+// is written in either case. It costs one DynamoDB call when the key is new
+// and two when it is not (the second reads the stored record).
+func (s Store) ApplyOnce(ctx context.Context, rec Record, effects []types.TransactWriteItem) (Outcome, Record, error) {
+	items := make([]types.TransactWriteItem, 0, len(effects)+1)
+	items = append(items, types.TransactWriteItem{Put: &types.Put{
+		TableName:                           aws.String(s.Tables.Transactions),
+		Item:                                rec.item(),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}})
+	items = append(items, effects...)
+
+	for attempt := 1; ; attempt++ {
+		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return Applied, rec, nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return 0, Record{}, fmt.Errorf("transact %s: %w", rec.Key, err)
+		}
+		reasons := tce.CancellationReasons
+		if len(reasons) > 0 && code(reasons[0]) == "ConditionalCheckFailed" {
+			stored, err := s.storedRecord(ctx, rec.Key, reasons[0].Item)
+			if err != nil {
+				return 0, Record{}, err
+			}
+			if stored.Fingerprint == rec.Fingerprint {
+				return Replayed, stored, nil
+			}
+			return Conflict, stored, nil
+		}
+		var failed []int
+		conflicted := false
+		for i, r := range reasons {
+			switch code(r) {
+			case "ConditionalCheckFailed":
+				failed = append(failed, i-1)
+			case "TransactionConflict":
+				conflicted = true
+			}
+		}
+		if len(failed) > 0 {
+			return 0, Record{}, &EffectFailedError{Indexes: failed}
+		}
+		if conflicted && attempt < transactionConflictAttempts {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return 0, Record{}, err
+			}
+			continue
+		}
+		return 0, Record{}, fmt.Errorf("transact %s: %w", rec.Key, err)
+	}
+}
+
+// Get reads the record stored under key with a strongly consistent read.
+func (s Store) Get(ctx context.Context, key string) (Record, error) {
+	return s.storedRecord(ctx, key, nil)
+}
+
+func (s Store) storedRecord(ctx context.Context, key string, returned map[string]types.AttributeValue) (Record, error) {
+	if len(returned) > 0 {
+		return recordFromItem(returned)
+	}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Tables.Transactions),
+		Key:            map[string]types.AttributeValue{AttrPK: &types.AttributeValueMemberS{Value: key}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("read record %s: %w", key, err)
+	}
+	if len(out.Item) == 0 {
+		return Record{}, fmt.Errorf("read record %s: %w", key, ErrNotFound)
+	}
+	return recordFromItem(out.Item)
+}
+
+func (r Record) item() map[string]types.AttributeValue {
+	item := make(map[string]types.AttributeValue, len(r.Attributes)+6)
+	for k, v := range r.Attributes {
+		item[k] = v
+	}
+	item[AttrPK] = &types.AttributeValueMemberS{Value: r.Key}
+	item["fingerprint"] = &types.AttributeValueMemberS{Value: r.Fingerprint}
+	item["status"] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)}
+	item["response"] = &types.AttributeValueMemberB{Value: r.Response}
+	created := r.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	item["createdAt"] = &types.AttributeValueMemberS{Value: created.UTC().Format(time.RFC3339Nano)}
+	if !r.ExpiresAt.IsZero() {
+		item[AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(r.ExpiresAt.Unix(), 10)}
+	}
+	return item
+}
+
+func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
+	r := Record{Attributes: map[string]types.AttributeValue{}}
+	for k, v := range item {
+		switch k {
+		case AttrPK:
+			r.Key = stringOf(v)
+		case "fingerprint":
+			r.Fingerprint = stringOf(v)
+		case "status":
+			n, err := strconv.Atoi(numberOf(v))
+			if err != nil {
+				return Record{}, fmt.Errorf("record %s: bad status: %w", r.Key, err)
+			}
+			r.Status = n
+		case "response":
+			if b, ok := v.(*types.AttributeValueMemberB); ok {
+				r.Response = b.Value
+			}
+		case "createdAt":
+			r.CreatedAt, _ = time.Parse(time.RFC3339Nano, stringOf(v))
+		case AttrExpiresAt:
+			if sec, err := strconv.ParseInt(numberOf(v), 10, 64); err == nil {
+				r.ExpiresAt = time.Unix(sec, 0)
+			}
+		default:
+			r.Attributes[k] = v
+		}
+	}
+	return r, nil
+}
+
+func stringOf(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func numberOf(v types.AttributeValue) string {
+	if n, ok := v.(*types.AttributeValueMemberN); ok {
+		return n.Value
+	}
+	return ""
+}
+
+func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
+
+func backoff(attempt int) time.Duration {
+	base := time.Duration(1<<attempt) * 5 * time.Millisecond
+	return base/2 + rand.N(base/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
