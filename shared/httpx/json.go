@@ -101,7 +101,7 @@ func describeDecodeError(err error) error {
 		return BadRequest("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return BadRequest("request body must be a JSON %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+			return BadRequest("request body must be %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 		}
 		return BadRequest("field %q must be %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -139,7 +139,7 @@ func jsonKind(goKind string) string {
 	case "struct", "map":
 		return "an object"
 	default:
-		return "a " + goKind
+		return "of type " + goKind
 	}
 }
 

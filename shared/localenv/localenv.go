@@ -8,6 +8,7 @@ package localenv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,14 +17,17 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -284,3 +288,31 @@ func keySchema(ks []samtemplate.KeyElement) []types.KeySchemaElement {
 
 // Discard is a logger that drops everything (tests that count on quiet output).
 var Discard = slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+// ResolveFunction accepts a logical id ("AuthorizeFunction") or its short
+// name ("authorize", "Authorize") and returns the logical id.
+func (s *Stack) ResolveFunction(name string) (string, error) {
+	if _, ok := s.Template.Functions[name]; ok {
+		return name, nil
+	}
+	for _, id := range s.Template.FunctionIDs() {
+		if strings.EqualFold(id, name) || strings.EqualFold(id, name+"Function") {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("no function %q in the template (have %s)", name, strings.Join(s.Template.FunctionIDs(), ", "))
+}
+
+// Invoke runs function id's Lambda entry on an HTTP API (payload 2.0) event,
+// as `sam local invoke` would, and returns the API Gateway response.
+func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]platform.Constructor, event []byte) (events.APIGatewayV2HTTPResponse, error) {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event is not an HTTP API v2 event: %w", err)
+	}
+	h, err := s.Handler(id, constructors)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return lambdahttp.Entry(id, s.Logger, h)(ctx, ev)
+}

@@ -85,9 +85,6 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 				credentials.NewStaticCredentialsProvider("local", "local", "")))
 		}
 	}
-	if o.HTTPClient != nil {
-		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
-	}
 	if o.MaxAttempts > 0 {
 		loadOpts = append(loadOpts, config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = o.MaxAttempts })
@@ -98,6 +95,9 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	return dynamodb.NewFromConfig(cfg, func(do *dynamodb.Options) {
+		if o.HTTPClient != nil {
+			do.HTTPClient = o.HTTPClient
+		}
 		if o.Endpoint != "" {
 			do.BaseEndpoint = aws.String(o.Endpoint)
 			// Emulators send no X-Amz-Crc32; the SDK's validator then

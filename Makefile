@@ -1,0 +1,63 @@
+# Tollgate. `make run` starts every endpoint locally; `make test` runs every test.
+# `sam build` runs the build-<LogicalId> targets below (BuildMethod: makefile).
+
+GO            ?= go
+ARTIFACTS_DIR ?= $(CURDIR)/.build/$(FN)
+PORT          ?= 3000
+FUZZTIME      ?= 20s
+
+# A static linux/arm64 binary named bootstrap, for the provided.al2023 runtime.
+LAMBDA_ENV    := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags '-s -w -buildid='
+define build_lambda
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef
+
+.PHONY: run invoke test vet fmt-check lint-template bench fuzz build clean \
+	build-AuthorizeFunction build-InventoryFunction
+
+build-AuthorizeFunction:
+	$(call build_lambda,authorize)
+
+build-InventoryFunction:
+	$(call build_lambda,inventory)
+
+# Every function of the template into .build/<LogicalId>/bootstrap.
+build:
+	@for fn in $$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile); do \
+		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR=$(CURDIR)/.build/$$fn || exit 1; \
+		echo "built .build/$$fn/bootstrap"; \
+	done
+
+run:
+	PORT=$(PORT) $(GO) run ./cmd/local
+
+# make invoke FN=AuthorizeFunction EVENT=events/authorize.json
+invoke:
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
+	@$(GO) run ./cmd/invoke -fn '$(FN)' -event '$(EVENT)'
+
+test: fmt-check vet lint-template
+	$(GO) test -count=1 ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint-template:
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
+	else echo "cfn-lint not installed: template.yaml not linted"; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
+fuzz:
+	$(GO) test ./functions/authorize/handler -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf .build .aws-sam
