@@ -224,8 +224,10 @@ func (s *Stack) Router(constructors map[string]platform.Constructor) (http.Handl
 			mux.Handle(r.Pattern(), observed)
 		}
 	}
+	// What API Gateway answers for a request no route matches (a wrong
+	// method included).
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	})
 	return mux, nil
 }

@@ -1,0 +1,97 @@
+package handler
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+)
+
+func TestDecodeRequest(t *testing.T) {
+	cases := []struct {
+		name  string
+		body  string
+		want  string // fmt of the items, or the error substring
+		isErr bool
+	}{
+		{"seed example", `{"transactionId":"abc123","items":[{"id":"sword_123","quantity":1},{"id":"shield_1234","quantity":1}]}`, "[{shield_1234 1} {sword_123 1}]", false},
+		{"unknown fields ignored", `{"transactionId":"a","extra":{"x":[1]},"items":[{"id":"b","quantity":2,"price":5}]}`, "[{b 2}]", false},
+		{"duplicates merged", `{"transactionId":"a","items":[{"id":"b","quantity":2},{"id":"b","quantity":3}]}`, "[{b 5}]", false},
+		{"whitespace", " \n{\"transactionId\" : \"a\" , \"items\" : [ {\"id\":\"b\",\"quantity\": 1 } ] }\n", "[{b 1}]", false},
+		{"unicode ids", `{"transactionId":"tx-ü","items":[{"id":"épée","quantity":1}]}`, "[{épée 1}]", false},
+		{"max quantity", `{"transactionId":"a","items":[{"id":"b","quantity":10000}]}`, "[{b 10000}]", false},
+		{"exponent quantity", `{"transactionId":"a","items":[{"id":"b","quantity":1e2}]}`, "whole number", true},
+		{"bool quantity", `{"transactionId":"a","items":[{"id":"b","quantity":true}]}`, "must be an integer", true},
+		{"null item", `{"transactionId":"a","items":[null]}`, "items[0] must be an object", true},
+		{"second item bad", `{"transactionId":"a","items":[{"id":"b","quantity":1},{"id":"","quantity":1}]}`, `"items[1].id" must not be empty`, true},
+		{"invalid utf8", "{\"transactionId\":\"a\xff\",\"items\":[{\"id\":\"b\",\"quantity\":1}]}", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := DecodeRequest([]byte(c.body))
+			if c.isErr {
+				var re *httpx.RequestError
+				if !errors.As(err, &re) || re.Status != http.StatusBadRequest || !strings.Contains(re.Message, c.want) {
+					t.Fatalf("err = %v, want a 400 containing %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmtItems(req); got != c.want {
+				t.Fatalf("items = %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func fmtItems(r Request) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, it := range r.Items {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("{" + it.ProductID + " " + strconv.FormatInt(it.Quantity, 10) + "}")
+	}
+	return b.String() + "]"
+}
+
+// FuzzDecodeRequest: any body either decodes into a request that satisfies
+// every limit, or is refused with a 400 RequestError; never a panic.
+func FuzzDecodeRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"transactionId":"abc123","items":[{"id":"sword_123","quantity":1},{"id":"shield_1234","quantity":1}]}`,
+		`{"transactionId":"a","items":[{"id":"b","quantity":2},{"id":"b","quantity":3}]}`,
+		`{"transactionId":1,"items":{}}`,
+		`{"items":[{"quantity":"1"}]}`,
+		`[]`, `null`, `{}`, `{"transactionId":"a","items":[{"id":"b","quantity":1e400}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := DecodeRequest(body)
+		if err != nil {
+			var re *httpx.RequestError
+			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Message == "" {
+				t.Fatalf("refusal %v is not a 400 RequestError", err)
+			}
+			return
+		}
+		if req.TransactionID == "" || len(req.Items) == 0 || len(req.Items) > MaxItems {
+			t.Fatalf("accepted an invalid request: %+v", req)
+		}
+		for i, it := range req.Items {
+			if it.ProductID == "" || it.Quantity < 1 || it.Quantity > MaxQuantity {
+				t.Fatalf("accepted an invalid item: %+v", it)
+			}
+			if i > 0 && req.Items[i-1].ProductID >= it.ProductID {
+				t.Fatalf("items not normalized: %+v", req.Items)
+			}
+		}
+	})
+}

@@ -1,0 +1,233 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/samtemplate"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+type fixture struct {
+	Function string `json:"function"`
+	Status   int    `json:"status"`
+	About    string `json:"about"`
+}
+
+func loadTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	tmpl, err := samtemplate.Load("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+func loadFixtures(t *testing.T) map[string]fixture {
+	t.Helper()
+	data, err := os.ReadFile("../events/fixtures.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx map[string]fixture
+	if err := json.Unmarshal(data, &fx); err != nil {
+		t.Fatalf("events/fixtures.json: %v", err)
+	}
+	return fx
+}
+
+func loadEnvJSON(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../events/env.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(data, &env); err != nil {
+		t.Fatalf("events/env.json: %v", err)
+	}
+	return env
+}
+
+// Every function in template.yaml has its folder with a main.go, its
+// build-<LogicalId> target, a fixture, an env.json section and a local route
+// (a registered handler); nothing exists for a function the template lacks.
+func TestEveryFunctionIsComplete(t *testing.T) {
+	tmpl := loadTemplate(t)
+	makefile, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]string{} // logical id -> folder
+	for _, m := range regexp.MustCompile(`(?m)^build-(\w+):\s*\n\t\$\(call build_lambda,(\w+)\)`).FindAllSubmatch(makefile, -1) {
+		targets[string(m[1])] = string(m[2])
+	}
+	fixtures := loadFixtures(t)
+	env := loadEnvJSON(t)
+	withFixture := map[string]bool{}
+	for _, f := range fixtures {
+		withFixture[f.Function] = true
+	}
+	if len(tmpl.Functions) == 0 {
+		t.Fatal("template has no functions")
+	}
+	for _, id := range tmpl.FunctionIDs() {
+		fn := tmpl.Functions[id]
+		t.Run(id, func(t *testing.T) {
+			if fn.BuildMethod != "makefile" || fn.CodeURI != "." {
+				t.Errorf("Metadata.BuildMethod = %q, CodeUri = %q; want makefile and .", fn.BuildMethod, fn.CodeURI)
+			}
+			dir, ok := targets[id]
+			if !ok {
+				t.Fatalf("Makefile has no build-%s target calling build_lambda", id)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
+				t.Errorf("functions/%s/main.go: %v", dir, err)
+			}
+			if _, ok := functions.Constructors[id]; !ok {
+				t.Errorf("no handler registered in functions.Constructors, so no local route")
+			}
+			if len(fn.Routes) == 0 && len(fn.Schedules) == 0 {
+				t.Errorf("no HttpApi route and no schedule")
+			}
+			if !withFixture[id] {
+				t.Errorf("no fixture in events/fixtures.json")
+			}
+			if _, ok := env[id]; !ok {
+				t.Errorf("no section in events/env.json")
+			}
+		})
+	}
+	for id := range functions.Constructors {
+		if _, ok := tmpl.Functions[id]; !ok {
+			t.Errorf("handler %s registered but not in template.yaml", id)
+		}
+	}
+	for id := range targets {
+		if _, ok := tmpl.Functions[id]; !ok {
+			t.Errorf("Makefile builds %s, which template.yaml lacks", id)
+		}
+	}
+	files, _ := filepath.Glob("../events/*.json")
+	for _, f := range files {
+		name := filepath.Base(f)
+		if name == "env.json" || name == "fixtures.json" {
+			continue
+		}
+		if _, ok := fixtures[name]; !ok {
+			t.Errorf("events/%s is not described in events/fixtures.json", name)
+		}
+	}
+}
+
+// Every fixture, run through its function's Lambda entry with the
+// environment events/env.json gives it, answers the status it documents.
+func TestFixtures(t *testing.T) {
+	fixtures := loadFixtures(t)
+	env := loadEnvJSON(t)
+	names := make([]string, 0, len(fixtures))
+	for n := range fixtures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fx := fixtures[name]
+		t.Run(name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range env["Parameters"] {
+				vars[k] = v
+			}
+			for k, v := range env[fx.Function] {
+				vars[k] = v
+			}
+			delete(vars, "DYNAMODB_ENDPOINT") // the test's own emulator
+			stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: vars})
+			event, err := os.ReadFile(filepath.Join("../events", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run := 1; run <= 2; run++ { // the second run is a replay
+				resp, err := stack.Invoke(context.Background(), fx.Function, functions.Constructors, event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != fx.Status {
+					t.Fatalf("run %d: status %d (%s), fixture documents %d", run, resp.StatusCode, resp.Body, fx.Status)
+				}
+				if !json.Valid([]byte(resp.Body)) {
+					t.Fatalf("body is not JSON: %s", resp.Body)
+				}
+			}
+		})
+	}
+}
+
+// The README's walk-through against the local router over real HTTP: the
+// seed's curl grants, the inventory shows the items, the same curl again
+// answers 200 and the inventory is unchanged.
+func TestSeedCurlOverHTTP(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: map[string]string{}})
+			router, err := stack.Router(functions.Constructors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(router)
+			defer srv.Close()
+			body := `{
+          "transactionId": "abc123",
+          "items": [
+            { "id": "sword_123", "quantity": 1 },
+            { "id": "shield_1234", "quantity": 1 }
+          ]
+        }`
+			inventory := func() string {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/players/player_id_123/inventory", nil)
+				req.Header.Set("Authorization", "Bearer "+localenv.DevKeys["gameServerKey"])
+				return call(t, req, http.StatusOK)
+			}
+			for i := 0; i < 2; i++ {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/purchase/player_id_123", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("x-api-key", "cad1")
+				call(t, req, http.StatusOK)
+				want := `{"playerId":"player_id_123","items":[{"productId":"shield_1234","quantity":1},{"productId":"sword_123","quantity":1}]}`
+				if got := inventory(); got != want {
+					t.Fatalf("after call %d inventory = %s, want %s", i+1, got, want)
+				}
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/no/such/route", nil)
+			call(t, req, http.StatusNotFound)
+			req, _ = http.NewRequest(http.MethodGet, srv.URL+"/purchase/player_id_123", nil)
+			call(t, req, http.StatusNotFound) // as API Gateway answers a method no route has
+		})
+	}
+}
+
+func call(t *testing.T, req *http.Request, want int) string {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", req.Method, req.URL.Path, resp.StatusCode, b, want)
+	}
+	return strings.TrimSpace(string(b))
+}
