@@ -1,0 +1,81 @@
+package handler_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+const gameKey = "game-key-1"
+
+func TestInventory(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: map[string]string{"GAME_SERVER_KEY": gameKey, "STASH_API_KEY": "k"}})
+			router, err := stack.Router(functions.Constructors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			do := func(method, path, auth, body string) (int, string) {
+				req := httptest.NewRequest(method, path, strings.NewReader(body))
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("x-api-key", "k")
+				rec := httptest.NewRecorder()
+				router.ServeHTTP(rec, req)
+				return rec.Code, strings.TrimSpace(rec.Body.String())
+			}
+			do(http.MethodPost, "/purchase/p%20one", "", `{"transactionId":"t1","items":[{"id":"b","quantity":2},{"id":"a","quantity":1}]}`)
+			cases := []struct {
+				name, path, auth string
+				status           int
+				body             string
+			}{
+				{"granted items, sorted", "/api/v1/players/p%20one/inventory", "Bearer " + gameKey, 200,
+					`{"playerId":"p one","items":[{"productId":"a","quantity":1},{"productId":"b","quantity":2}]}`},
+				{"unknown player: empty list", "/api/v1/players/nobody/inventory", "Bearer " + gameKey, 200, `{"playerId":"nobody","items":[]}`},
+				{"lower-case scheme", "/api/v1/players/nobody/inventory", "bearer " + gameKey, 200, `{"playerId":"nobody","items":[]}`},
+				{"no key", "/api/v1/players/nobody/inventory", "", 401, `{"error":"Unauthorized"}`},
+				{"wrong key", "/api/v1/players/nobody/inventory", "Bearer nope", 401, `{"error":"Unauthorized"}`},
+				{"stash's key is not the game's", "/api/v1/players/nobody/inventory", "Bearer k", 401, `{"error":"Unauthorized"}`},
+				{"basic scheme", "/api/v1/players/nobody/inventory", "Basic " + gameKey, 401, `{"error":"Unauthorized"}`},
+				{"player id too long", "/api/v1/players/" + strings.Repeat("x", 129) + "/inventory", "Bearer " + gameKey, 400, `{"error":"field \"playerId\" is longer than 128 characters"}`},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					code, body := do(http.MethodGet, c.path, c.auth, "")
+					if code != c.status || body != c.body {
+						t.Fatalf("got %d %s, want %d %s", code, body, c.status, c.body)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestInventoryStoreFailure(t *testing.T) {
+	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{MaxAttempts: 1, Env: map[string]string{"GAME_SERVER_KEY": gameKey}})
+	router, err := stack.Router(functions.Constructors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/players/p1/inventory", nil)
+	req.Header.Set("Authorization", "Bearer "+gameKey)
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"error"`) {
+		t.Fatalf("got %d %s, want 503", rec.Code, rec.Body)
+	}
+}

@@ -1,0 +1,100 @@
+package samtemplate
+
+import (
+	"reflect"
+	"testing"
+)
+
+const sample = `
+Parameters:
+  Header:
+    Type: String
+    Default: x-api-key
+Globals:
+  Function:
+    Environment:
+      Variables:
+        PLAYERS_TABLE: !Ref Players
+        SECRET_ID: !Ref Secret
+        LOG_LEVEL: info
+Resources:
+  Players:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: gsi1, AttributeType: S}
+      KeySchema:
+        - {AttributeName: pk, KeyType: HASH}
+      GlobalSecondaryIndexes:
+        - IndexName: byGsi1
+          KeySchema: [{AttributeName: gsi1, KeyType: HASH}]
+          Projection: {ProjectionType: ALL}
+      TimeToLiveSpecification: {AttributeName: expiresAt, Enabled: true}
+  Secret:
+    Type: AWS::SecretsManager::Secret
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: makefile
+    Properties:
+      CodeUri: .
+      Environment:
+        Variables:
+          HEADER: !Ref Header
+          LOG_LEVEL: debug
+          ARN: !GetAtt Players.Arn
+      Events:
+        B:
+          Type: HttpApi
+          Properties: {Path: "/files/{path+}", Method: get}
+        A:
+          Type: HttpApi
+          Properties: {Path: "/purchase/{playerId}", Method: POST}
+        Tick:
+          Type: Schedule
+          Properties: {Schedule: rate(1 minute)}
+`
+
+func TestParse(t *testing.T) {
+	tmpl, err := Parse([]byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := tmpl.Functions["Fn"]
+	wantEnv := map[string]string{"PLAYERS_TABLE": "Players", "LOG_LEVEL": "debug", "HEADER": "x-api-key"}
+	if !reflect.DeepEqual(fn.Env, wantEnv) {
+		t.Errorf("env = %v, want %v", fn.Env, wantEnv)
+	}
+	if !reflect.DeepEqual(fn.TableEnv, map[string]string{"PLAYERS_TABLE": "Players"}) {
+		t.Errorf("table env = %v", fn.TableEnv)
+	}
+	wantRoutes := []Route{{"POST", "/purchase/{playerId}"}, {"GET", "/files/{path+}"}}
+	if !reflect.DeepEqual(fn.Routes, wantRoutes) {
+		t.Errorf("routes = %v, want %v", fn.Routes, wantRoutes)
+	}
+	if got := fn.Routes[1].Pattern(); got != "GET /files/{path...}" {
+		t.Errorf("pattern = %q", got)
+	}
+	if !reflect.DeepEqual(fn.Schedules, []string{"rate(1 minute)"}) || fn.BuildMethod != "makefile" || fn.CodeURI != "." {
+		t.Errorf("function = %+v", fn)
+	}
+	tab := tmpl.Tables["Players"]
+	if tab.TTLAttribute != "expiresAt" || len(tab.GlobalIndexes) != 1 || tab.GlobalIndexes[0].Name != "byGsi1" || len(tab.AttributeDefinitions) != 2 {
+		t.Errorf("table = %+v", tab)
+	}
+}
+
+func TestProjectTemplateParses(t *testing.T) {
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpl.Functions) == 0 || len(tmpl.Tables) == 0 {
+		t.Fatalf("template has %d functions and %d tables", len(tmpl.Functions), len(tmpl.Tables))
+	}
+}

@@ -1,0 +1,160 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+func newStore(t *testing.T, b ddbtest.Backend) store.Store {
+	t.Helper()
+	s := ddbtest.NewStack(t, b, ddbtest.StackOptions{})
+	return store.Store{DB: s.DB, Tables: store.Tables{Players: s.TableName("PlayersTable"), Transactions: s.TableName("TransactionsTable")}}
+}
+
+func record(key, fp string) store.Record {
+	return store.Record{
+		Key: key, Fingerprint: fp, Status: 200, Response: []byte(`{"ok":true}`),
+		CreatedAt: time.Unix(1700000000, 0), ExpiresAt: time.Unix(1800000000, 0),
+		Attributes: map[string]types.AttributeValue{"playerId": &types.AttributeValueMemberS{Value: "p1"}},
+	}
+}
+
+func TestApplyOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStore(t, b)
+			grant := inventory.GrantOps(s.Tables.Players, "p1", []inventory.Item{{ProductID: "gem", Quantity: 2}}, time.Now())
+
+			steps := []struct {
+				fp   string
+				want store.Outcome
+			}{
+				{"fp-a", store.Applied},
+				{"fp-a", store.Replayed},
+				{"fp-b", store.Conflict},
+				{"fp-a", store.Replayed},
+			}
+			for i, st := range steps {
+				got, stored, err := s.ApplyOnce(ctx, record("k1", st.fp), grant)
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if got != st.want {
+					t.Fatalf("step %d: outcome %v, want %v", i, got, st.want)
+				}
+				if stored.Fingerprint != "fp-a" || string(stored.Response) != `{"ok":true}` || stored.Status != 200 {
+					t.Fatalf("step %d: stored record %+v", i, stored)
+				}
+			}
+			items, err := inventory.List(ctx, s.DB, s.Tables.Players, "p1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Quantity != 2 {
+				t.Fatalf("granted %v, want gem x2 once", items)
+			}
+			rec, err := s.Get(ctx, "k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rec.ExpiresAt.Equal(time.Unix(1800000000, 0)) || !rec.CreatedAt.Equal(time.Unix(1700000000, 0)) {
+				t.Fatalf("times not kept: %+v", rec)
+			}
+			if v, ok := rec.Attributes["playerId"].(*types.AttributeValueMemberS); !ok || v.Value != "p1" {
+				t.Fatalf("attributes not kept: %+v", rec.Attributes)
+			}
+		})
+	}
+}
+
+// When an effect's condition fails, nothing is written: not the record, not
+// the other effects.
+func TestApplyOnceEffectFailed(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStore(t, b)
+			effects := inventory.GrantOps(s.Tables.Players, "p2", []inventory.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
+			effects = append(effects, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName:           aws.String(s.Tables.Players),
+				Key:                 map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "nobody"}, "sk": &types.AttributeValueMemberS{Value: "x"}},
+				ConditionExpression: aws.String("attribute_exists(pk)"),
+			}})
+			_, _, err := s.ApplyOnce(ctx, record("k2", "fp"), effects)
+			var failed *store.EffectFailedError
+			if !errors.As(err, &failed) || len(failed.Indexes) != 1 || failed.Indexes[0] != 1 {
+				t.Fatalf("err = %v, want EffectFailedError{[1]}", err)
+			}
+			if _, err := s.Get(ctx, "k2"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("record written despite the failed effect: %v", err)
+			}
+			items, _ := inventory.List(ctx, s.DB, s.Tables.Players, "p2")
+			if len(items) != 0 {
+				t.Fatalf("effect applied despite the failed one: %v", items)
+			}
+		})
+	}
+}
+
+// Many goroutines, one winner.
+func TestApplyOnceConcurrent(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStore(t, b)
+			const n = 50
+			outcomes := make([]store.Outcome, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					grant := inventory.GrantOps(s.Tables.Players, "p3", []inventory.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
+					outcomes[i], _, errs[i] = s.ApplyOnce(ctx, record("k3", "fp"), grant)
+				}()
+			}
+			wg.Wait()
+			applied := 0
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("goroutine %d: %v", i, errs[i])
+				}
+				if outcomes[i] == store.Applied {
+					applied++
+				} else if outcomes[i] != store.Replayed {
+					t.Fatalf("goroutine %d: %v", i, outcomes[i])
+				}
+			}
+			items, _ := inventory.List(ctx, s.DB, s.Tables.Players, "p3")
+			if applied != 1 || len(items) != 1 || items[0].Quantity != 1 {
+				t.Fatalf("applied %d times, inventory %v; want once", applied, items)
+			}
+		})
+	}
+}
+
+func TestTablesFromEnv(t *testing.T) {
+	env := map[string]string{"PLAYERS_TABLE": "p", "TRANSACTIONS_TABLE": "t"}
+	got, err := store.TablesFromEnv(func(k string) string { return env[k] })
+	if err != nil || got.Players != "p" || got.Transactions != "t" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := store.TablesFromEnv(func(string) string { return "" }); err == nil {
+		t.Fatal("missing table names accepted")
+	}
+}
