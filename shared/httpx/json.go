@@ -83,6 +83,11 @@ func Unmarshal(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("request body is empty, want a JSON object")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would silently turn the bad bytes into U+FFFD,
+		// changing the ids the caller sent.
+		return BadRequest("request body is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		return describeDecodeError(err)

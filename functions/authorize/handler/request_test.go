@@ -27,7 +27,7 @@ func TestDecodeRequest(t *testing.T) {
 		{"bool quantity", `{"transactionId":"a","items":[{"id":"b","quantity":true}]}`, "must be an integer", true},
 		{"null item", `{"transactionId":"a","items":[null]}`, "items[0] must be an object", true},
 		{"second item bad", `{"transactionId":"a","items":[{"id":"b","quantity":1},{"id":"","quantity":1}]}`, `"items[1].id" must not be empty`, true},
-		{"invalid utf8", "{\"transactionId\":\"a\xff\",\"items\":[{\"id\":\"b\",\"quantity\":1}]}", "", true},
+		{"invalid utf8", "{\"transactionId\":\"a\xff\",\"items\":[{\"id\":\"b\",\"quantity\":1}]}", "not valid UTF-8", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
