@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -30,20 +31,24 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // Observe wraps h so that every request leaves exactly one JSON log line
 // (function, method, path, status, bytes, duration) and a panic in h becomes a
-// logged 500 instead of a crashed process. Header values and bodies are never
+// 500 whose log line carries the panic, instead of a crashed process. Header values and bodies are never
 // logged: they may carry keys.
 func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
+			attrs := make([]slog.Attr, 0, 8)
 			if p := recover(); p != nil {
-				logger.ErrorContext(r.Context(), "handler panicked", "function", function, "panic", p)
+				attrs = append(attrs, slog.String("panic", fmt.Sprint(p)))
 				if rec.status == 0 {
 					WriteError(rec, http.StatusInternalServerError, "internal error")
 				}
 			}
-			logger.LogAttrs(r.Context(), levelFor(rec.status), "request",
+			if rec.status == 0 {
+				rec.status = http.StatusOK // what net/http sends for a handler that wrote nothing
+			}
+			attrs = append(attrs,
 				slog.String("function", function),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -51,6 +56,7 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 				slog.Int("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
 			)
+			logger.LogAttrs(r.Context(), levelFor(rec.status), "request", attrs...)
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -153,8 +153,8 @@ func (s *SecretsManager) read(ctx context.Context, stage string) (map[Name]strin
 	}
 	var fields map[Name]string
 	if err := json.Unmarshal([]byte(*out.SecretString), &fields); err != nil {
-		// The error text of encoding/json never includes the value.
-		return nil, fmt.Errorf("secret %s (%s) is not a JSON object of strings: %w", s.secretID, stage, err)
+		// encoding/json's error text can quote part of the value: leave it out.
+		return nil, fmt.Errorf("secret %s (%s) is not a JSON object of strings", s.secretID, stage)
 	}
 	return fields, nil
 }

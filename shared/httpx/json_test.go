@@ -1,0 +1,452 @@
+package httpx_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+)
+
+// requestError asserts err is a *httpx.RequestError with status.
+func requestError(t *testing.T, err error, status int) *httpx.RequestError {
+	t.Helper()
+	var re *httpx.RequestError
+	if !errors.As(err, &re) {
+		t.Fatalf("error %v (%T) is not a *RequestError", err, err)
+	}
+	if re.Status != status {
+		t.Errorf("status = %d, want %d (message %q)", re.Status, status, re.Message)
+	}
+	if re.Error() != re.Message {
+		t.Errorf("Error() = %q, want the message %q", re.Error(), re.Message)
+	}
+	return re
+}
+
+// countingReader records how many bytes were read from it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+	n     int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestReadBody(t *testing.T) {
+	const limit = 16
+	tests := []struct {
+		name          string
+		body          []byte
+		contentLength int64 // -1: unknown (chunked)
+		wantStatus    int   // 0: success
+	}{
+		{"empty", []byte{}, 0, 0},
+		{"under the limit", bytes.Repeat([]byte("a"), limit-1), limit - 1, 0},
+		{"at the limit", bytes.Repeat([]byte("a"), limit), limit, 0},
+		{"one over the limit", bytes.Repeat([]byte("a"), limit+1), limit + 1, http.StatusRequestEntityTooLarge},
+		{"far over the limit", bytes.Repeat([]byte("a"), 10*limit), 10 * limit, http.StatusRequestEntityTooLarge},
+		{"unknown length, under", bytes.Repeat([]byte("a"), limit-1), -1, 0},
+		{"unknown length, at", bytes.Repeat([]byte("a"), limit), -1, 0},
+		{"unknown length, over", bytes.Repeat([]byte("a"), limit+1), -1, http.StatusRequestEntityTooLarge},
+		{"declared small, actually over", bytes.Repeat([]byte("a"), limit+5), 4, http.StatusRequestEntityTooLarge},
+		{"binary bytes kept exactly", []byte("{\"a\":1}\r\n\x00\xff\xfe\t "), 14, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(tt.body))
+			r.ContentLength = tt.contentLength
+			got, err := httpx.ReadBody(r, limit)
+			if tt.wantStatus != 0 {
+				re := requestError(t, err, tt.wantStatus)
+				if want := fmt.Sprintf("request body is larger than %d bytes", limit); re.Message != want {
+					t.Errorf("message = %q, want %q", re.Message, want)
+				}
+				if got != nil {
+					t.Errorf("body returned with the error: %q", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ReadBody: %v", err)
+			}
+			if !bytes.Equal(got, tt.body) {
+				t.Errorf("ReadBody = %q, want %q", got, tt.body)
+			}
+		})
+	}
+}
+
+func TestReadBodyContentLengthOverLimitNotRead(t *testing.T) {
+	body := &countingReader{r: strings.NewReader(strings.Repeat("a", 100))}
+	r := httptest.NewRequest(http.MethodPost, "/", body)
+	r.ContentLength = 100
+	_, err := httpx.ReadBody(r, 10)
+	requestError(t, err, http.StatusRequestEntityTooLarge)
+	if body.reads != 0 {
+		t.Errorf("body read %d times (%d bytes) although Content-Length was over the limit", body.reads, body.n)
+	}
+}
+
+func TestReadBodyReadsAtMostLimitPlusOne(t *testing.T) {
+	body := &countingReader{r: strings.NewReader(strings.Repeat("a", 1<<20))}
+	r := httptest.NewRequest(http.MethodPost, "/", body)
+	r.ContentLength = -1
+	_, err := httpx.ReadBody(r, 10)
+	requestError(t, err, http.StatusRequestEntityTooLarge)
+	if body.n > 11 {
+		t.Errorf("read %d bytes of an oversized body, want at most limit+1 = 11", body.n)
+	}
+}
+
+func TestReadBodyNilBody(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Body = nil
+	got, err := httpx.ReadBody(r, 10)
+	if err != nil || got != nil {
+		t.Errorf("ReadBody(nil body) = %q, %v; want nil, nil", got, err)
+	}
+}
+
+func TestReadBodyReadError(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", failingReader{})
+	r.ContentLength = -1
+	_, err := httpx.ReadBody(r, 10)
+	re := requestError(t, err, http.StatusBadRequest)
+	if want := "could not read the request body"; re.Message != want {
+		t.Errorf("message = %q, want %q", re.Message, want)
+	}
+}
+
+func TestRequireJSON(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType *string // nil: header absent
+		ok          bool
+	}{
+		{"application/json", ptr("application/json"), true},
+		{"with charset", ptr("application/json; charset=utf-8"), true},
+		{"upper case", ptr("Application/JSON"), true},
+		{"vendor +json", ptr("application/vnd.foo+json"), true},
+		{"problem+json with parameter", ptr("application/problem+json; charset=utf-8"), true},
+		{"missing", nil, false},
+		{"empty", ptr(""), false},
+		{"text/plain", ptr("text/plain"), false},
+		{"form", ptr("application/x-www-form-urlencoded"), false},
+		{"json as a prefix only", ptr("application/jsonp"), false},
+		{"garbage", ptr("}}not a media type{{"), false},
+		{"bad parameter", ptr("application/json; charset"), false},
+		{"type without subtype", ptr("application"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
+			if tt.contentType != nil {
+				r.Header.Set("Content-Type", *tt.contentType)
+			}
+			err := httpx.RequireJSON(r)
+			if tt.ok {
+				if err != nil {
+					t.Errorf("RequireJSON(%q) = %v, want nil", *tt.contentType, err)
+				}
+				return
+			}
+			re := requestError(t, err, http.StatusBadRequest)
+			if !strings.Contains(re.Message, "JSON") {
+				t.Errorf("message %q does not say JSON is required", re.Message)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+type unmarshalTarget struct {
+	ID     string   `json:"id"`
+	Qty    int      `json:"qty"`
+	OK     bool     `json:"ok"`
+	Tags   []string `json:"tags"`
+	Nested struct {
+		Price float64 `json:"price"`
+	} `json:"nested"`
+	Strict strictField `json:"strict"`
+}
+
+// strictField only accepts "good".
+type strictField string
+
+func (s *strictField) UnmarshalJSON(b []byte) error {
+	if string(b) != `"good"` {
+		return &httpx.FieldError{Field: "strict", Reason: "must be \"good\""}
+	}
+	*s = "good"
+	return nil
+}
+
+func TestUnmarshal(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		wantMsg string // "" means success; otherwise the exact 400 message
+	}{
+		{"object", `{"id":"a","qty":2,"ok":true,"tags":["x"],"nested":{"price":1.5}}`, ""},
+		{"unknown fields ignored", `{"id":"a","extra":1,"more":{"deep":[1,2]}}`, ""},
+		{"surrounding whitespace", "\n\t {\"id\":\"a\"} \r\n", ""},
+		{"empty object", `{}`, ""},
+		{"empty body", ``, "request body is empty, want a JSON object"},
+		{"whitespace body", " \n\t ", "request body is empty, want a JSON object"},
+		{"syntax error: trailing comma", `{"id":"a",}`, "malformed JSON at byte 11: invalid character '}' looking for beginning of object key string"},
+		{"syntax error: bad literal", `{"ok":tru}`, "malformed JSON at byte 10: invalid character '}' in literal true (expecting 'e')"},
+		{"syntax error: first byte", `x`, "malformed JSON at byte 1: invalid character 'x' looking for beginning of value"},
+		{"truncated", `{"id":`, "malformed JSON: unexpected end of input"},
+		{"truncated string", `{"id":"ab`, "malformed JSON: unexpected end of input"},
+		{"type error: string for int", `{"qty":"2"}`, `field "qty" must be an integer, got string`},
+		{"type error: float for int", `{"qty":1.5}`, `field "qty" must be an integer, got number 1.5`},
+		{"type error: number for string", `{"id":7}`, `field "id" must be a string, got number`},
+		{"type error: object for bool", `{"ok":{}}`, `field "ok" must be a boolean, got object`},
+		{"type error: string for array", `{"tags":"x"}`, `field "tags" must be an array, got string`},
+		{"type error: nested field path", `{"nested":{"price":"1"}}`, `field "nested.price" must be a number, got string`},
+		{"type error: top level array", `[1,2]`, `request body must be an object, got array`},
+		{"type error: top level string", `"x"`, `request body must be an object, got string`},
+		{"trailing object", `{} {}`, "request body holds data after the JSON value"},
+		{"trailing garbage", `{"id":"a"}x`, "request body holds data after the JSON value"},
+		{"trailing bracket", `{}]`, "request body holds data after the JSON value"},
+		{"trailing number", `{} 1`, "request body holds data after the JSON value"},
+		{"field error from UnmarshalJSON", `{"strict":"bad"}`, `field "strict" must be "good"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var dst unmarshalTarget
+			err := httpx.Unmarshal([]byte(tt.body), &dst)
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("Unmarshal(%q) = %v, want nil", tt.body, err)
+				}
+				return
+			}
+			re := requestError(t, err, http.StatusBadRequest)
+			if re.Message != tt.wantMsg {
+				t.Errorf("Unmarshal(%q) message\n got %q\nwant %q", tt.body, re.Message, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestUnmarshalValues(t *testing.T) {
+	var dst unmarshalTarget
+	body := `{"id":"p-1","qty":3,"ok":true,"tags":["a","b"],"nested":{"price":2.25},"strict":"good","ignored":null}`
+	if err := httpx.Unmarshal([]byte(body), &dst); err != nil {
+		t.Fatal(err)
+	}
+	want := unmarshalTarget{ID: "p-1", Qty: 3, OK: true, Tags: []string{"a", "b"}, Strict: "good"}
+	want.Nested.Price = 2.25
+	if !reflect.DeepEqual(dst, want) {
+		t.Errorf("Unmarshal = %+v, want %+v", dst, want)
+	}
+
+}
+
+// The offset in the message is the one encoding/json reports, for syntax
+// errors anywhere in the body.
+func TestUnmarshalSyntaxOffset(t *testing.T) {
+	bodies := []string{
+		`{"a": 1, "b": [1, 2,, 3]}`,
+		`{"a" 1}`,
+		`{"a": "x" "b"}`,
+		"{\n  \"a\": 1,\n  \"b\": nul\n}",
+		`{"a": -}`,
+	}
+	for _, body := range bodies {
+		t.Run(body, func(t *testing.T) {
+			var v any
+			var se *json.SyntaxError
+			if !errors.As(json.Unmarshal([]byte(body), &v), &se) {
+				t.Fatalf("test body %q is not a syntax error", body)
+			}
+			var m map[string]any
+			re := requestError(t, httpx.Unmarshal([]byte(body), &m), http.StatusBadRequest)
+			if want := fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error()); re.Message != want {
+				t.Errorf("message = %q, want %q", re.Message, want)
+			}
+		})
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	tests := []struct {
+		name    string
+		id      string
+		wantMsg string // "" means valid
+	}{
+		{"simple", "player-1", ""},
+		{"one character", "x", ""},
+		{"inner space", "a b", ""},
+		{"punctuation", "txn_01:2024/01.a+b@c", ""},
+		{"exactly 128 ASCII", strings.Repeat("a", 128), ""},
+		{"exactly 128 multibyte runes", strings.Repeat("é", 128), ""},
+		{"exactly 128 four-byte runes", strings.Repeat("🔑", 128), ""},
+		{"empty", "", `field "id" must not be empty`},
+		{"129 ASCII", strings.Repeat("a", 129), `field "id" is longer than 128 characters`},
+		{"129 multibyte runes", strings.Repeat("é", 129), `field "id" is longer than 128 characters`},
+		{"NUL", "a\x00b", `field "id" holds a control or non-printable character`},
+		{"newline", "a\nb", `field "id" holds a control or non-printable character`},
+		{"tab", "a\tb", `field "id" holds a control or non-printable character`},
+		{"DEL", "a\x7fb", `field "id" holds a control or non-printable character`},
+		{"C1 control", "a\u0085b", `field "id" holds a control or non-printable character`},
+		{"zero width space", "a\u200bb", `field "id" holds a control or non-printable character`},
+		{"invalid UTF-8", "a\xffb", `field "id" is not valid UTF-8`},
+		{"truncated UTF-8", "ab\xc3", `field "id" is not valid UTF-8`},
+		{"UTF-8 encoded surrogate", "a\xed\xa0\x80", `field "id" is not valid UTF-8`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := httpx.ValidateID("id", tt.id)
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Errorf("ValidateID(%q) = %v, want nil", tt.id, err)
+				}
+				return
+			}
+			re := requestError(t, err, http.StatusBadRequest)
+			if re.Message != tt.wantMsg {
+				t.Errorf("ValidateID(%q) message = %q, want %q", tt.id, re.Message, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestBadRequest(t *testing.T) {
+	re := httpx.BadRequest("field %q is %d", "x", 3)
+	if re.Status != http.StatusBadRequest || re.Message != `field "x" is 3` {
+		t.Errorf("BadRequest = %+v", re)
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	tests := []struct {
+		name       string
+		write      func(http.ResponseWriter)
+		wantStatus int
+		wantMsg    string
+	}{
+		{
+			name:       "WriteError",
+			write:      func(w http.ResponseWriter) { httpx.WriteError(w, http.StatusTeapot, "short and stout") },
+			wantStatus: http.StatusTeapot,
+			wantMsg:    "short and stout",
+		},
+		{
+			name:       "WriteError escapes",
+			write:      func(w http.ResponseWriter) { httpx.WriteError(w, http.StatusConflict, "a \"quoted\" <b>&\n") },
+			wantStatus: http.StatusConflict,
+			wantMsg:    "a \"quoted\" <b>&\n",
+		},
+		{
+			name:       "WriteError empty message",
+			write:      func(w http.ResponseWriter) { httpx.WriteError(w, http.StatusInternalServerError, "") },
+			wantStatus: http.StatusInternalServerError,
+			wantMsg:    "",
+		},
+		{
+			name: "RequestError 413",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, &httpx.RequestError{Status: http.StatusRequestEntityTooLarge, Message: "too big"})
+			},
+			wantStatus: http.StatusRequestEntityTooLarge,
+			wantMsg:    "too big",
+		},
+		{
+			name: "RequestError 415",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, &httpx.RequestError{Status: http.StatusUnsupportedMediaType, Message: "not json"})
+			},
+			wantStatus: http.StatusUnsupportedMediaType,
+			wantMsg:    "not json",
+		},
+		{
+			name: "wrapped RequestError",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, fmt.Errorf("decode: %w", httpx.BadRequest("field %q bad", "x")))
+			},
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    `field "x" bad`,
+		},
+		{
+			name:       "plain error is a 400",
+			write:      func(w http.ResponseWriter) { httpx.WriteRequestError(w, errors.New("plain problem")) },
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    "plain problem",
+		},
+		{
+			name: "from ReadBody",
+			write: func(w http.ResponseWriter) {
+				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789"))
+				_, err := httpx.ReadBody(r, 4)
+				httpx.WriteRequestError(w, err)
+			},
+			wantStatus: http.StatusRequestEntityTooLarge,
+			wantMsg:    "request body is larger than 4 bytes",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tt.write(rec)
+			checkErrorResponse(t, rec, tt.wantStatus, tt.wantMsg)
+		})
+	}
+}
+
+// checkErrorResponse asserts rec holds exactly {"error": msg}.
+func checkErrorResponse(t *testing.T, rec *httptest.ResponseRecorder, status int, msg string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Errorf("status = %d, want %d", rec.Code, status)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("body %q is not JSON: %v", rec.Body, err)
+	}
+	want := map[string]any{"error": msg}
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("body = %v, want %v", body, want)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	rec := httptest.NewRecorder()
+	httpx.WriteJSON(rec, http.StatusCreated, map[string]int{"n": 1})
+	if rec.Code != http.StatusCreated || rec.Body.String() != `{"n":1}` {
+		t.Errorf("WriteJSON = %d %q", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+
+	// A value that cannot be encoded becomes a 500 error body.
+	rec = httptest.NewRecorder()
+	httpx.WriteJSON(rec, http.StatusOK, map[string]any{"f": func() {}})
+	checkErrorResponse(t, rec, http.StatusInternalServerError, "could not encode the response")
+}
