@@ -14,13 +14,26 @@ define build_lambda
 endef
 
 .PHONY: run invoke test vet fmt-check lint-template bench fuzz build clean \
-	build-AuthorizeFunction build-InventoryFunction
+	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
+	build-ConfirmFunction build-CancelFunction build-SweeperFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
 
 build-InventoryFunction:
 	$(call build_lambda,inventory)
+
+build-RegisterFunction:
+	$(call build_lambda,register)
+
+build-ConfirmFunction:
+	$(call build_lambda,confirm)
+
+build-CancelFunction:
+	$(call build_lambda,cancel)
+
+build-SweeperFunction:
+	$(call build_lambda,sweeper)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:

@@ -1,17 +1,29 @@
-// Package functions lists every Lambda function's handler constructor by the
-// function's logical id in template.yaml. The local runner, the invoke tool
-// and the tests build handlers from it; each Lambda binary imports only its
-// own handler.
+// Package functions lists every Lambda function of template.yaml by logical
+// id: the handler constructors of the functions behind routes and the job
+// constructors of the scheduled ones. The local runner, the invoke tool and
+// the tests build them from here; each Lambda binary imports only its own.
 package functions
 
 import (
 	authorize "github.com/tollgate-dev/tollgate/functions/authorize/handler"
+	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
+	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
+	register "github.com/tollgate-dev/tollgate/functions/register/handler"
+	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 )
 
-// Constructors maps logical id to handler constructor.
+// Constructors maps logical id to handler constructor (functions with routes).
 var Constructors = map[string]platform.Constructor{
 	"AuthorizeFunction": authorize.New,
 	"InventoryFunction": inventory.New,
+	"RegisterFunction":  register.New,
+	"ConfirmFunction":   confirm.New,
+	"CancelFunction":    cancel.New,
+}
+
+// Jobs maps logical id to job constructor (scheduled functions).
+var Jobs = map[string]platform.JobConstructor{
+	"SweeperFunction": sweeper.New,
 }

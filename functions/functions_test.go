@@ -10,10 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/samtemplate"
@@ -97,11 +100,17 @@ func TestEveryFunctionIsComplete(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
 				t.Errorf("functions/%s/main.go: %v", dir, err)
 			}
-			if _, ok := functions.Constructors[id]; !ok {
-				t.Errorf("no handler registered in functions.Constructors, so no local route")
-			}
-			if len(fn.Routes) == 0 && len(fn.Schedules) == 0 {
+			_, handler := functions.Constructors[id]
+			_, job := functions.Jobs[id]
+			switch {
+			case len(fn.Routes) > 0 && !handler:
+				t.Errorf("routes %v but no handler in functions.Constructors, so no local route", fn.Routes)
+			case len(fn.Schedules) > 0 && !job:
+				t.Errorf("schedule %v but no job in functions.Jobs, so the runner cannot run it", fn.Schedules)
+			case len(fn.Routes) == 0 && len(fn.Schedules) == 0:
 				t.Errorf("no HttpApi route and no schedule")
+			case len(fn.Routes) > 0 && len(fn.Schedules) > 0:
+				t.Errorf("both routes and a schedule")
 			}
 			if !withFixture[id] {
 				t.Errorf("no fixture in events/fixtures.json")
@@ -114,6 +123,11 @@ func TestEveryFunctionIsComplete(t *testing.T) {
 	for id := range functions.Constructors {
 		if _, ok := tmpl.Functions[id]; !ok {
 			t.Errorf("handler %s registered but not in template.yaml", id)
+		}
+	}
+	for id := range functions.Jobs {
+		if _, ok := tmpl.Functions[id]; !ok {
+			t.Errorf("job %s registered but not in template.yaml", id)
 		}
 	}
 	for id := range targets {
@@ -154,10 +168,20 @@ func TestFixtures(t *testing.T) {
 				vars[k] = v
 			}
 			delete(vars, "DYNAMODB_ENDPOINT") // the test's own emulator
-			stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: vars})
 			event, err := os.ReadFile(filepath.Join("../events", name))
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Signed fixtures are checked at the moment they were signed.
+			now := signedAt(t, event)
+			stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{
+				Env: vars, Catalog: catalog.Sample, Now: func() time.Time { return now },
+			})
+			if _, isJob := functions.Jobs[fx.Function]; isJob {
+				if err := stack.InvokeJob(context.Background(), fx.Function, functions.Jobs, event); err != nil {
+					t.Fatalf("job failed: %v", err)
+				}
+				return
 			}
 			for run := 1; run <= 2; run++ { // the second run is a replay
 				resp, err := stack.Invoke(context.Background(), fx.Function, functions.Constructors, event)
@@ -230,4 +254,23 @@ func call(t *testing.T, req *http.Request, want int) string {
 		t.Fatalf("%s %s: %d %s, want %d", req.Method, req.URL.Path, resp.StatusCode, b, want)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// signedAt is the time of a fixture's v1 signature, or now.
+func signedAt(t *testing.T, event []byte) time.Time {
+	var ev struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(ev.Headers["x-stash-hmac-signature"], ";")
+	if len(parts) != 4 {
+		return time.Now()
+	}
+	ms, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		t.Fatalf("fixture signature timestamp: %v", err)
+	}
+	return time.UnixMilli(ms)
 }

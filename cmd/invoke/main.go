@@ -1,7 +1,7 @@
 // Command invoke runs one function's Lambda entry on an event file and prints
 // the API Gateway response, as `sam local invoke` would, without Docker: the
 // handler runs against embedded minidyn (or DYNAMODB_ENDPOINT) with the local
-// keys. Usage: go run ./cmd/invoke -fn AuthorizeFunction -event events/authorize.json
+// keys and the sample catalog. Usage: go run ./cmd/invoke -fn AuthorizeFunction -event events/authorize.json
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/store"
@@ -39,6 +40,7 @@ func run(fn, eventPath string) error {
 	ctx := context.Background()
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Endpoint: os.Getenv(store.EnvEndpoint),
+		Catalog:  catalog.Sample,
 		Logger:   platform.NewLogger(os.Stderr, os.Getenv(platform.EnvLogLevel)),
 	})
 	if err != nil {
@@ -48,6 +50,13 @@ func run(fn, eventPath string) error {
 	id, err := stack.ResolveFunction(fn)
 	if err != nil {
 		return err
+	}
+	if _, isJob := functions.Jobs[id]; isJob {
+		if err := stack.InvokeJob(ctx, id, functions.Jobs, event); err != nil {
+			return err
+		}
+		fmt.Println("null")
+		return nil
 	}
 	resp, err := stack.Invoke(ctx, id, functions.Constructors, event)
 	if err != nil {

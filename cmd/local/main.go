@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -36,7 +37,18 @@ func run() error {
 	}
 	addr := flag.String("addr", "127.0.0.1:"+port, "listen address (PORT sets the port)")
 	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
+	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
+	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
 	flag.Parse()
+
+	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
+	if *catalogFile != "" {
+		data, err := os.ReadFile(*catalogFile)
+		if err != nil {
+			return err
+		}
+		catalogData, catalogSource = data, *catalogFile
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,6 +58,7 @@ func run() error {
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),
 		Logger:       logger,
+		Catalog:      catalogData,
 	})
 	if err != nil {
 		return err
@@ -55,6 +68,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+
+	if err := stack.RunSchedules(ctx, functions.Jobs, *every); err != nil {
+		return err
+	}
+	logger.Info("catalog loaded", "source", catalogSource)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package auth checks the credentials Tollgate's callers present: the static
 // API key of Stash's purchase authorization call and the game server's Bearer
 // key (both compared in constant time against every accepted value of the
-// key, so a rotation never refuses the old or the new one).
+// key, so a rotation never refuses the old or the new one), and the HMAC
+// signatures of Stash's signed calls (stash.go).
 package auth
 
 import (
@@ -31,31 +32,64 @@ func (k Keys) Check(ctx context.Context, name secrets.Name, presented string) er
 	if presented == "" {
 		return ErrUnauthorized
 	}
-	ok, err := k.matches(ctx, name, presented)
-	if err != nil || ok {
+	p := sha256.Sum256([]byte(presented))
+	ok, err := k.anyValue(ctx, name, func(value string) bool {
+		h := sha256.Sum256([]byte(value))
+		return subtle.ConstantTimeCompare(p[:], h[:]) == 1
+	})
+	if err != nil {
 		return err
 	}
-	// Not recognised: the secret may have rotated since it was cached.
-	if r, isRefresher := k.Source.(secrets.Refresher); isRefresher {
-		refreshed, err := r.Refresh(ctx)
-		if err != nil {
-			return fmt.Errorf("refresh %s: %w", name, err)
-		}
-		if refreshed {
-			if ok, err = k.matches(ctx, name, presented); err != nil || ok {
-				return err
-			}
-		}
+	if !ok {
+		return ErrUnauthorized
 	}
-	return ErrUnauthorized
+	return nil
 }
 
-func (k Keys) matches(ctx context.Context, name secrets.Name, presented string) (bool, error) {
+// anyValue reports whether match accepts one of the accepted values of name.
+// It is the one place that decides which values count: every non-empty value
+// the Source returns (the current one and, during a rotation, the previous
+// one) is offered to match, without stopping at the first accepted one, so the
+// time taken depends only on how many values there are. When none is
+// accepted and the Source caches (secrets.Refresher), the secret may have
+// rotated since it was read: it is refreshed once and, if the refresh re-read
+// it, the new values are offered too. A Source or Refresh failure is returned
+// wrapped with the key's name (never its value); it is not ErrUnauthorized.
+func (k Keys) anyValue(ctx context.Context, name secrets.Name, match func(value string) bool) (bool, error) {
+	ok, err := k.offer(ctx, name, match)
+	if err != nil || ok {
+		return ok, err
+	}
+	r, isRefresher := k.Source.(secrets.Refresher)
+	if !isRefresher {
+		return false, nil
+	}
+	refreshed, err := r.Refresh(ctx)
+	if err != nil {
+		return false, fmt.Errorf("refresh %s: %w", name, err)
+	}
+	if !refreshed {
+		return false, nil
+	}
+	return k.offer(ctx, name, match)
+}
+
+// offer reads the values of name once and offers each non-empty one to match.
+func (k Keys) offer(ctx context.Context, name secrets.Name, match func(value string) bool) (bool, error) {
 	values, err := k.Source.Values(ctx, name)
 	if err != nil {
 		return false, fmt.Errorf("read key %s: %w", name, err)
 	}
-	return MatchAny(presented, values), nil
+	ok := false
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		if match(v) {
+			ok = true
+		}
+	}
+	return ok, nil
 }
 
 // MatchAny reports in constant time (for given counts and lengths of accepted

@@ -136,6 +136,7 @@ type StackOptions struct {
 	Transport   *Transport        // counts calls / injects faults; nil: none
 	MaxAttempts int
 	Now         func() time.Time
+	Catalog     []byte // a catalog file imported at start
 }
 
 // NewStack stands up a local Tollgate on backend b with its own tables,
@@ -148,6 +149,7 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 		Logger:      localenv.Discard,
 		MaxAttempts: o.MaxAttempts,
 		Now:         o.Now,
+		Catalog:     o.Catalog,
 	}
 	if b.Endpoint != "" {
 		name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())

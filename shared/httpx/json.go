@@ -253,3 +253,13 @@ func WriteRequestStatus(w http.ResponseWriter, err error) {
 	}
 	WriteStatus(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 }
+
+// StatusError is a refusal with its HTTP status and rpcStatus code, for
+// calls that answer failures with an HTTP error (Stash's confirm).
+type StatusError struct {
+	HTTPStatus int
+	Code       int
+	Message    string
+}
+
+func (e *StatusError) Error() string { return e.Message }

@@ -56,7 +56,8 @@ func GrantOps(table, playerID string, items []Item, now time.Time) []types.Trans
 				store.AttrPK: &types.AttributeValueMemberS{Value: playerID},
 				store.AttrSK: &types.AttributeValueMemberS{Value: itemPrefix + it.ProductID},
 			},
-			UpdateExpression: aws.String("SET productId = :p, updatedAt = :t ADD quantity :q"),
+			UpdateExpression:         aws.String("SET #p = :p, #t = :t ADD #q :q"),
+			ExpressionAttributeNames: map[string]string{"#p": "productId", "#t": "updatedAt", "#q": "quantity"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":p": &types.AttributeValueMemberS{Value: it.ProductID},
 				":t": &types.AttributeValueMemberS{Value: ts},

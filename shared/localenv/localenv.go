@@ -26,8 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+	"github.com/tollgate-dev/tollgate/shared/lambdajob"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -54,6 +56,9 @@ type Config struct {
 	MaxAttempts  int            // the DynamoDB client's retry attempts (0: SDK default)
 	Logger       *slog.Logger   // nil: JSON to stderr
 	Now          func() time.Time
+	// Catalog, when set, is a catalog file (JSON) imported into the catalog
+	// table at start.
+	Catalog []byte
 }
 
 // Stack is a running local Tollgate minus its HTTP listener.
@@ -111,6 +116,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := CreateTables(ctx, s.DB, tmpl, cfg.TablePrefix); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if cfg.Catalog != nil {
+		if _, err := s.ImportCatalog(ctx, cfg.Catalog); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	s.Keys = secrets.Static{}
 	env := secrets.FromEnv(cfg.Getenv)
@@ -317,4 +328,88 @@ func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]p
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return lambdahttp.Entry(id, s.Logger, h)(ctx, ev)
+}
+
+// ImportCatalog validates a catalog file and imports it into the catalog
+// table, as `go run ./cmd/catalog` does for a deployed table.
+func (s *Stack) ImportCatalog(ctx context.Context, data []byte) (catalog.ImportResult, error) {
+	f, err := catalog.ParseFile(data)
+	if err != nil {
+		return catalog.ImportResult{}, fmt.Errorf("catalog: %w", err)
+	}
+	res, err := catalog.Import(ctx, s.DB, s.TableName(catalogTable), f)
+	if err != nil {
+		return res, fmt.Errorf("import catalog: %w", err)
+	}
+	return res, nil
+}
+
+// catalogTable is the logical id of the catalog table in template.yaml.
+const catalogTable = "CatalogTable"
+
+// Job builds scheduled function id's job.
+func (s *Stack) Job(id string, jobs map[string]platform.JobConstructor) (platform.Job, error) {
+	newJob, ok := jobs[id]
+	if !ok {
+		return nil, fmt.Errorf("function %s has no job registered", id)
+	}
+	d, err := s.Deps(id)
+	if err != nil {
+		return nil, err
+	}
+	job, err := newJob(d)
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", id, err)
+	}
+	return job, nil
+}
+
+// RunSchedules runs every scheduled function of the template in-process
+// until ctx ends: each job on its schedule's rate, or every `every` when
+// that is positive (local runs want a faster beat than production).
+func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]platform.JobConstructor, every time.Duration) error {
+	for _, id := range s.Template.FunctionIDs() {
+		fn := s.Template.Functions[id]
+		if len(fn.Schedules) == 0 {
+			continue
+		}
+		job, err := s.Job(id, jobs)
+		if err != nil {
+			return err
+		}
+		interval := every
+		if interval <= 0 {
+			if interval, err = samtemplate.Rate(fn.Schedules[0]); err != nil {
+				return fmt.Errorf("function %s: %w", id, err)
+			}
+		}
+		entry := lambdajob.Entry(id, s.Logger, job)
+		go func() {
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					_ = entry(ctx, events.EventBridgeEvent{ID: "local-" + id, Source: "aws.scheduler", DetailType: "Scheduled Event"})
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// InvokeJob runs scheduled function id's Lambda entry on an EventBridge
+// event.
+func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]platform.JobConstructor, event []byte) error {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return fmt.Errorf("event is not an EventBridge event: %w", err)
+	}
+	job, err := s.Job(id, jobs)
+	if err != nil {
+		return err
+	}
+	return lambdajob.Entry(id, s.Logger, job)(ctx, ev)
 }

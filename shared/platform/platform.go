@@ -92,3 +92,9 @@ func FromEnv(ctx context.Context, getenv func(string) string) (Deps, error) {
 		Now:     time.Now,
 	}, nil
 }
+
+// Job is a function run on a schedule rather than behind a route.
+type Job func(ctx context.Context) error
+
+// JobConstructor builds a scheduled function's job from its dependencies.
+type JobConstructor func(Deps) (Job, error)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -272,4 +273,23 @@ func Find() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Rate parses a schedule expression of the form rate(N unit) (minute(s),
+// hour(s), day(s)).
+func Rate(expr string) (time.Duration, error) {
+	var n int
+	var unit string
+	if _, err := fmt.Sscanf(strings.TrimSpace(expr), "rate(%d %s", &n, &unit); err != nil || n < 1 {
+		return 0, fmt.Errorf("schedule %q: only rate(N unit) is supported locally", expr)
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(unit, ")"), "s") {
+	case "minute":
+		return time.Duration(n) * time.Minute, nil
+	case "hour":
+		return time.Duration(n) * time.Hour, nil
+	case "day":
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return 0, fmt.Errorf("schedule %q: unknown unit", expr)
 }

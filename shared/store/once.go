@@ -84,46 +84,89 @@ func (s Store) ApplyOnce(ctx context.Context, rec Record, effects []types.Transa
 	}})
 	items = append(items, effects...)
 
+	err := s.Transact(ctx, items)
+	if err == nil {
+		return Applied, rec, nil
+	}
+	var failed *ConditionFailedError
+	if !errors.As(err, &failed) {
+		return 0, Record{}, fmt.Errorf("transact %s: %w", rec.Key, err)
+	}
+	if failed.Failed(0) {
+		stored, err := s.storedRecord(ctx, rec.Key, failed.Items[0])
+		if err != nil {
+			return 0, Record{}, err
+		}
+		if stored.Fingerprint == rec.Fingerprint {
+			return Replayed, stored, nil
+		}
+		return Conflict, stored, nil
+	}
+	failedEffects := make([]int, 0, len(failed.Indexes))
+	for _, i := range failed.Indexes {
+		failedEffects = append(failedEffects, i-1)
+	}
+	return 0, Record{}, &EffectFailedError{Indexes: failedEffects}
+}
+
+// ConditionFailedError reports a transaction cancelled because conditions
+// failed; nothing was written.
+type ConditionFailedError struct {
+	Indexes []int                                   // positions in the transaction whose condition failed
+	Items   map[int]map[string]types.AttributeValue // the item as it was, where the store returned it (ALL_OLD)
+}
+
+func (e *ConditionFailedError) Error() string {
+	return fmt.Sprintf("transaction cancelled: conditions of items %v failed", e.Indexes)
+}
+
+// Failed reports whether the condition of item i failed.
+func (e *ConditionFailedError) Failed(i int) bool {
+	for _, j := range e.Indexes {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
+// Transact runs items as one TransactWriteItems. When DynamoDB cancels it
+// because another transaction held one of its items, it is sent again
+// (bounded, with jittered back-off). When conditions fail it returns a
+// *ConditionFailedError naming them; nothing was written.
+func (s Store) Transact(ctx context.Context, items []types.TransactWriteItem) error {
 	for attempt := 1; ; attempt++ {
 		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return Applied, rec, nil
+			return nil
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
-			return 0, Record{}, fmt.Errorf("transact %s: %w", rec.Key, err)
+			return err
 		}
-		reasons := tce.CancellationReasons
-		if len(reasons) > 0 && code(reasons[0]) == "ConditionalCheckFailed" {
-			stored, err := s.storedRecord(ctx, rec.Key, reasons[0].Item)
-			if err != nil {
-				return 0, Record{}, err
-			}
-			if stored.Fingerprint == rec.Fingerprint {
-				return Replayed, stored, nil
-			}
-			return Conflict, stored, nil
-		}
-		var failed []int
+		failed := &ConditionFailedError{Items: map[int]map[string]types.AttributeValue{}}
 		conflicted := false
-		for i, r := range reasons {
+		for i, r := range tce.CancellationReasons {
 			switch code(r) {
 			case "ConditionalCheckFailed":
-				failed = append(failed, i-1)
+				failed.Indexes = append(failed.Indexes, i)
+				if len(r.Item) > 0 {
+					failed.Items[i] = r.Item
+				}
 			case "TransactionConflict":
 				conflicted = true
 			}
 		}
-		if len(failed) > 0 {
-			return 0, Record{}, &EffectFailedError{Indexes: failed}
+		if len(failed.Indexes) > 0 {
+			return failed
 		}
 		if conflicted && attempt < transactionConflictAttempts {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return 0, Record{}, err
+				return err
 			}
 			continue
 		}
-		return 0, Record{}, fmt.Errorf("transact %s: %w", rec.Key, err)
+		return err
 	}
 }
 

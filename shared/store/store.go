@@ -32,12 +32,14 @@ const (
 type Tables struct {
 	Players      string // inventory rows per player (PLAYERS_TABLE)
 	Transactions string // idempotency records of purchases (TRANSACTIONS_TABLE)
+	Catalog      string // products, prices, stock counters (CATALOG_TABLE; only functions that sell need it)
 }
 
 // Environment variables naming the tables.
 const (
 	EnvPlayersTable      = "PLAYERS_TABLE"
 	EnvTransactionsTable = "TRANSACTIONS_TABLE"
+	EnvCatalogTable      = "CATALOG_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -46,7 +48,7 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable)}
+	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -1,0 +1,22 @@
+// Package handler implements Stash's cancel call,
+// POST /api/v1/purchase/cancel (PurchaseService_CancelPayment): release a
+// registration's reservation, answering an inline status with HTTP 200.
+package handler
+
+import (
+	"net/http"
+
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/purchase"
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+)
+
+// New builds the handler from its dependencies.
+func New(d platform.Deps) (http.Handler, error) {
+	svc, sig, err := purchase.Setup(d)
+	if err != nil {
+		return nil, err
+	}
+	return stashhttp.Handle(sig, d.Logger, stashapi.DecodeCancel, svc.Cancel), nil
+}

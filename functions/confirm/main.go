@@ -1,0 +1,10 @@
+// Command confirm is the Lambda function of Stash's confirm call,
+// POST /api/v1/purchase/confirm.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/confirm/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+)
+
+func main() { lambdahttp.Run("confirm", handler.New) }

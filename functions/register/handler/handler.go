@@ -1,0 +1,23 @@
+// Package handler implements Stash's register call,
+// POST /api/v1/purchase/register (PurchaseService_RegisterPayment): reserve
+// every registration of a purchase, all or nothing, answering inline
+// statuses with HTTP 200.
+package handler
+
+import (
+	"net/http"
+
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/purchase"
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+)
+
+// New builds the handler from its dependencies.
+func New(d platform.Deps) (http.Handler, error) {
+	svc, sig, err := purchase.Setup(d)
+	if err != nil {
+		return nil, err
+	}
+	return stashhttp.Handle(sig, d.Logger, stashapi.DecodeRegister, svc.Register), nil
+}

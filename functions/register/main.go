@@ -1,0 +1,10 @@
+// Command register is the Lambda function of Stash's register call,
+// POST /api/v1/purchase/register.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/register/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+)
+
+func main() { lambdahttp.Run("register", handler.New) }

@@ -1,0 +1,37 @@
+// Package handler implements the sweeper: on a schedule, it releases the
+// reservations of registrations nobody confirmed or cancelled in time,
+// through the same transaction as Stash's cancel.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/purchase"
+)
+
+// EnvSweepBatch bounds the reservations one run releases (default 200).
+const EnvSweepBatch = "SWEEP_BATCH"
+
+// New builds the job from its dependencies.
+func New(d platform.Deps) (platform.Job, error) {
+	svc, err := purchase.FromDeps(d)
+	if err != nil {
+		return nil, err
+	}
+	batch := purchase.DefaultSweepBatch
+	if v := d.Getenv(EnvSweepBatch); v != "" {
+		if batch, err = strconv.Atoi(v); err != nil || batch < 1 {
+			return nil, fmt.Errorf("%s=%q: want a positive integer", EnvSweepBatch, v)
+		}
+	}
+	return func(ctx context.Context) error {
+		n, err := svc.Sweep(ctx, batch)
+		if n > 0 {
+			d.Logger.InfoContext(ctx, "sweep released expired reservations", "released", n)
+		}
+		return err
+	}, nil
+}

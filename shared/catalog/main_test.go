@@ -1,0 +1,147 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+// env is a stack on one backend with its own, empty, catalog table.
+type env struct {
+	t     testing.TB
+	stack *localenv.Stack
+	db    *dynamodb.Client
+	table string
+	tr    *ddbtest.Transport
+}
+
+func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
+	t.Helper()
+	if o.Transport == nil {
+		o.Transport = ddbtest.NewTransport()
+	}
+	stack := ddbtest.NewStack(t, b, o)
+	e := &env{t: t, stack: stack, db: stack.DB, table: stack.TableName("CatalogTable"), tr: o.Transport}
+	_, err := e.db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(e.table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+	})
+	// template.yaml may declare the table already (then the stack created
+	// it); the schema is the same.
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		t.Fatalf("create catalog table: %v", err)
+	}
+	e.tr.Reset()
+	return e
+}
+
+func (e *env) importFile(f catalog.File) catalog.ImportResult {
+	e.t.Helper()
+	res, err := catalog.Import(context.Background(), e.db, e.table, f)
+	if err != nil {
+		e.t.Fatalf("import: %v", err)
+	}
+	return res
+}
+
+// row reads the raw row of productID.
+func (e *env) row(productID string) map[string]types.AttributeValue {
+	e.t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: productID}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		e.t.Fatalf("get %s: %v", productID, err)
+	}
+	return out.Item
+}
+
+// product reads productID through Scan.
+func (e *env) product(productID string) catalog.Product {
+	e.t.Helper()
+	products, err := catalog.Scan(context.Background(), e.db, e.table)
+	if err != nil {
+		e.t.Fatalf("scan: %v", err)
+	}
+	for _, p := range products {
+		if p.ProductID == productID {
+			return p
+		}
+	}
+	e.t.Fatalf("product %s not in the table", productID)
+	return catalog.Product{}
+}
+
+// Purchase operations as the purchase code writes them (see the package
+// brief): reserve, sell, release.
+const (
+	reserveExpr = "ADD available :minusQ, reserved :q"
+	reserveCond = "active = :true AND locked = :false AND prices.#cur = :cents AND (unlimited = :true OR available >= :q)"
+	sellExpr    = "ADD reserved :minusQ, sold :q"
+	releaseExpr = "ADD available :q, reserved :minusQ"
+)
+
+// reserve reserves q units of productID paying cents in cur; it reports
+// whether the condition held.
+func reserve(ctx context.Context, db *dynamodb.Client, table, productID, cur string, cents, q int64) (bool, error) {
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(table),
+		Key:                      map[string]types.AttributeValue{store.AttrPK: &types.AttributeValueMemberS{Value: productID}},
+		UpdateExpression:         aws.String(reserveExpr),
+		ConditionExpression:      aws.String(reserveCond),
+		ExpressionAttributeNames: map[string]string{"#cur": cur},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":minusQ": num(-q), ":q": num(q), ":cents": num(cents),
+			":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+		},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// counters applies a purchase step without condition (sell or release).
+func counters(ctx context.Context, db *dynamodb.Client, table, productID, update string, q int64) error {
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       map[string]types.AttributeValue{store.AttrPK: &types.AttributeValueMemberS{Value: productID}},
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minusQ": num(-q), ":q": num(q)},
+	})
+	return err
+}
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func sample(t testing.TB) catalog.File {
+	t.Helper()
+	f, err := catalog.ParseFile(catalog.Sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func ptr(v int64) *int64 { return &v }

@@ -1,0 +1,279 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Attribute names of a catalog row. Purchases write conditions and updates
+// against them. Several are DynamoDB reserved words (name, locked, ...):
+// always use expression attribute names (#name) for them.
+const (
+	AttrProductID      = "productId"
+	AttrGUID           = "guid"
+	AttrName           = "name"
+	AttrDescription    = "description"
+	AttrImageURL       = "imageUrl"
+	AttrPrices         = "prices"
+	AttrMetadata       = "metadata"
+	AttrUnlimited      = "unlimited"
+	AttrStock          = "stock"
+	AttrAvailable      = "available"
+	AttrReserved       = "reserved"
+	AttrSold           = "sold"
+	AttrPerPlayerLimit = "perPlayerLimit"
+	AttrLocked         = "locked"
+	AttrActive         = "active"
+	AttrVersion        = "version"
+	AttrUpdatedAt      = "updatedAt"
+)
+
+// Scan reads every row of the catalog table (all pages, strongly
+// consistent), sorted by productId.
+func Scan(ctx context.Context, db *dynamodb.Client, table string) ([]Product, error) {
+	var products []Product
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName:      aws.String(table),
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("scan catalog table %s: %w", table, err)
+		}
+		for _, row := range page.Items {
+			prod, err := fromItem(row)
+			if err != nil {
+				return nil, fmt.Errorf("scan catalog table %s: %w", table, err)
+			}
+			products = append(products, prod)
+		}
+	}
+	slices.SortFunc(products, func(a, b Product) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	return products, nil
+}
+
+// get reads one row (strongly consistent); nil when it does not exist.
+func get(ctx context.Context, db *dynamodb.Client, table, productID string) (*Product, error) {
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
+		Key:            key(productID),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read catalog row %s: %w", productID, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	p, err := fromItem(out.Item)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// EnsureTable creates the catalog table (pk S, on-demand billing) unless it
+// exists, and waits until it is active. It reports whether it created it.
+// Deployed stacks get the table from template.yaml; this is for local
+// DynamoDB-compatible servers.
+func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) (bool, error) {
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(store.AttrPK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash},
+		},
+	})
+	var inUse *types.ResourceInUseException
+	created := err == nil
+	if err != nil && !errors.As(err, &inUse) {
+		return false, fmt.Errorf("create catalog table %s: %w", table, err)
+	}
+	// Wait for ACTIVE. Some emulators (minidyn) leave the status empty:
+	// they are ready at once.
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return created, fmt.Errorf("describe catalog table %s: %w", table, err)
+		}
+		if s := out.Table.TableStatus; s == "" || s == types.TableStatusActive {
+			return created, nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return created, fmt.Errorf("wait for catalog table %s: %w", table, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func key(productID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{store.AttrPK: s(productID)}
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+func b(v bool) types.AttributeValue   { return &types.AttributeValueMemberBOOL{Value: v} }
+
+func pricesValue(prices map[string]int64) types.AttributeValue {
+	m := make(map[string]types.AttributeValue, len(prices))
+	for cur, amount := range prices {
+		m[cur] = n(amount)
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func metadataValue(md map[string]string) types.AttributeValue {
+	m := make(map[string]types.AttributeValue, len(md))
+	for k, v := range md {
+		m[k] = s(v)
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func timestamp(t time.Time) types.AttributeValue { return s(t.UTC().Format(time.RFC3339Nano)) }
+
+// newItem is the row of a product created by an import.
+func newItem(p Product, now time.Time) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		store.AttrPK:  s(p.ProductID),
+		AttrProductID: s(p.ProductID),
+		AttrName:      s(p.Name),
+		AttrPrices:    pricesValue(p.Prices),
+		AttrUnlimited: b(p.Stock == nil),
+		AttrAvailable: n(0),
+		AttrReserved:  n(0),
+		AttrSold:      n(0),
+		AttrLocked:    b(p.Locked),
+		AttrActive:    b(true),
+		AttrVersion:   n(1),
+		AttrUpdatedAt: timestamp(now),
+	}
+	for attr, v := range map[string]string{AttrGUID: p.GUID, AttrDescription: p.Description, AttrImageURL: p.ImageURL} {
+		if v != "" {
+			item[attr] = s(v)
+		}
+	}
+	if len(p.Metadata) > 0 {
+		item[AttrMetadata] = metadataValue(p.Metadata)
+	}
+	if p.Stock != nil {
+		item[AttrStock] = n(*p.Stock)
+		item[AttrAvailable] = n(*p.Stock)
+	}
+	if p.PerPlayerLimit != nil {
+		item[AttrPerPlayerLimit] = n(*p.PerPlayerLimit)
+	}
+	return item
+}
+
+// fromItem reads a catalog row.
+func fromItem(item map[string]types.AttributeValue) (Product, error) {
+	pk, ok := item[store.AttrPK].(*types.AttributeValueMemberS)
+	if !ok || pk.Value == "" {
+		return Product{}, fmt.Errorf("catalog row without a string pk")
+	}
+	p := Product{ProductID: pk.Value}
+	bad := func(attr string, err error) (Product, error) {
+		return Product{}, fmt.Errorf("catalog row %s: attribute %s: %w", pk.Value, attr, err)
+	}
+	var err error
+	if v, ok := item[AttrProductID].(*types.AttributeValueMemberS); ok && v.Value != "" {
+		p.ProductID = v.Value
+	}
+	p.GUID = str(item[AttrGUID])
+	p.Name = str(item[AttrName])
+	p.Description = str(item[AttrDescription])
+	p.ImageURL = str(item[AttrImageURL])
+	if m, ok := item[AttrPrices].(*types.AttributeValueMemberM); ok {
+		p.Prices = make(map[string]int64, len(m.Value))
+		for cur, v := range m.Value {
+			if p.Prices[cur], err = num(v); err != nil {
+				return bad(AttrPrices+"."+cur, err)
+			}
+		}
+	}
+	if m, ok := item[AttrMetadata].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
+		p.Metadata = make(map[string]string, len(m.Value))
+		for k, v := range m.Value {
+			p.Metadata[k] = str(v)
+		}
+	}
+	unlimited, hasUnlimited := item[AttrUnlimited].(*types.AttributeValueMemberBOOL)
+	if v, ok := item[AttrStock]; ok && !(hasUnlimited && unlimited.Value) {
+		stock, err := num(v)
+		if err != nil {
+			return bad(AttrStock, err)
+		}
+		p.Stock = &stock
+	}
+	if v, ok := item[AttrPerPlayerLimit]; ok {
+		limit, err := num(v)
+		if err != nil {
+			return bad(AttrPerPlayerLimit, err)
+		}
+		p.PerPlayerLimit = &limit
+	}
+	for attr, dst := range map[string]*int64{AttrAvailable: &p.Available, AttrReserved: &p.Reserved, AttrSold: &p.Sold, AttrVersion: &p.Version} {
+		if v, ok := item[attr]; ok {
+			if *dst, err = num(v); err != nil {
+				return bad(attr, err)
+			}
+		}
+	}
+	p.Locked = boolean(item[AttrLocked])
+	p.Active = boolean(item[AttrActive])
+	if ts := str(item[AttrUpdatedAt]); ts != "" {
+		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+			return bad(AttrUpdatedAt, err)
+		}
+	}
+	return p, nil
+}
+
+func str(v types.AttributeValue) string {
+	if x, ok := v.(*types.AttributeValueMemberS); ok {
+		return x.Value
+	}
+	return ""
+}
+
+func boolean(v types.AttributeValue) bool {
+	x, ok := v.(*types.AttributeValueMemberBOOL)
+	return ok && x.Value
+}
+
+// num reads an integer N attribute. DynamoDB may spell a number as "15",
+// but also "15.0" or "1.5E1" after arithmetic in some implementations.
+func num(v types.AttributeValue) (int64, error) {
+	x, ok := v.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("not a number")
+	}
+	if i, err := strconv.ParseInt(x.Value, 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(x.Value, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%q is not an integer", x.Value)
+	}
+	return int64(f), nil
+}

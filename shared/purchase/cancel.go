@@ -1,0 +1,161 @@
+package purchase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Cancel releases a registration's reservation. The answer is always a
+// status (HTTP 200); an error means the store failed and nothing changed.
+func (s *Service) Cancel(ctx context.Context, req stashapi.CancelRequest) (stashapi.CancelResponse, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := s.cancel(ctx, req)
+		if errors.Is(err, errRecordChanged) && attempt < recordChangedRetries {
+			continue
+		}
+		return resp, err
+	}
+}
+
+func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stashapi.CancelResponse, error) {
+	cat, err := s.Catalog.Get(ctx)
+	if err != nil {
+		return stashapi.CancelResponse{}, fmt.Errorf("catalog: %w", err)
+	}
+	lines, _, _ := resolve(cat, req.Items)
+	key := itemsKey(lines)
+	fp := digest(req.PlayerID, key)
+	err = s.release(ctx, req.TransactionID, req.PlayerID, lines, ReasonRequest, fp,
+		[]string{"#state = :registered", "#playerId = :player", "#itemsKey = :key"},
+		map[string]types.AttributeValue{":registered": sv(StateRegistered), ":player": sv(req.PlayerID), ":key": sv(key)})
+	var failed *store.ConditionFailedError
+	switch {
+	case err == nil:
+		s.Log.InfoContext(ctx, "cancelled", "transactionId", req.TransactionID, "playerId", req.PlayerID)
+		return stashapi.CancelResponse{Status: stashapi.CancellationCancelled}, nil
+	case !errors.As(err, &failed) || !failed.Failed(0):
+		return stashapi.CancelResponse{}, fmt.Errorf("cancel %s: %w", req.TransactionID, err)
+	}
+	rec, err := s.readRecord(ctx, req.TransactionID, failed.Items[0])
+	if err != nil {
+		return stashapi.CancelResponse{}, err
+	}
+	switch {
+	case !rec.Exists:
+		return stashapi.CancelResponse{Status: stashapi.CancellationNotFound, Message: "no registration for this transaction"}, nil
+	case rec.State == StateRejected:
+		return stashapi.CancelResponse{Status: stashapi.CancellationNotFound, Message: "the registration was rejected; nothing was reserved"}, nil
+	case rec.PlayerID != req.PlayerID:
+		return stashapi.CancelResponse{Status: stashapi.CancellationUnspecified, Message: "the transaction belongs to another player"}, nil
+	case rec.State == StateConfirmed:
+		return stashapi.CancelResponse{Status: stashapi.CancellationAlreadyCompleted}, nil
+	case rec.State == StateCancelled && rec.CancelReason == ReasonRequest && rec.CancelFP == fp:
+		return stashapi.CancelResponse{Status: stashapi.CancellationCancelled}, nil // a replay
+	case rec.State == StateCancelled:
+		msg := "already cancelled"
+		if rec.CancelReason == ReasonExpired {
+			msg = "the reservation expired and was released"
+		}
+		return stashapi.CancelResponse{Status: stashapi.CancellationAlreadyCancelled, Message: msg}, nil
+	case rec.State != StateRegistered:
+		return stashapi.CancelResponse{Status: stashapi.CancellationUnspecified, Message: "unknown purchase state " + rec.State}, nil
+	}
+	// Registered for this player with other items than the request lists:
+	// release what was reserved.
+	err = s.release(ctx, req.TransactionID, req.PlayerID, rec.Items, ReasonRequest, fp,
+		[]string{"#state = :registered", "#itemsKey = :key"},
+		map[string]types.AttributeValue{":registered": sv(StateRegistered), ":key": sv(rec.ItemsKey)})
+	switch {
+	case err == nil:
+		s.Log.WarnContext(ctx, "cancelled; the request listed other items than the registration", "transactionId", req.TransactionID)
+		return stashapi.CancelResponse{Status: stashapi.CancellationCancelled, Message: "released the registered items"}, nil
+	case errors.As(err, &failed) && failed.Failed(0):
+		return stashapi.CancelResponse{}, errRecordChanged
+	}
+	return stashapi.CancelResponse{}, fmt.Errorf("cancel %s: %w", req.TransactionID, err)
+}
+
+// release is the cancel transaction, shared by Stash's cancel and the
+// sweeper: the record goes REGISTERED → CANCELLED under cond, and the
+// reservation of lines (stock and per-player counts) is given back.
+func (s *Service) release(ctx context.Context, txID, playerID string, lines []Line, reason, fp string, cond []string, values map[string]types.AttributeValue) error {
+	now := s.Now()
+	set := map[string]types.AttributeValue{attrState: sv(StateCancelled), attrCancelledAt: ts(now), attrCancelReason: sv(reason)}
+	if fp != "" {
+		set[attrCancelFP] = sv(fp)
+	}
+	items := []types.TransactWriteItem{stateChange{
+		table: s.Store.Tables.Transactions, txID: txID, cond: cond, values: values,
+		set: set, remove: []string{attrSweepPK, attrSweepAt},
+	}.item()}
+	for _, l := range lines {
+		items = append(items, releaseOp(s.Store.Tables.Catalog, l))
+		items = append(items, countOp(s.Store.Tables.Players, playerID, l.ProductID, -l.Quantity, nil))
+	}
+	return s.Store.Transact(ctx, items)
+}
+
+// DefaultSweepBatch bounds the reservations one Sweep releases.
+const DefaultSweepBatch = 200
+
+// Sweep releases reservations whose time has passed, at most limit of them,
+// through the cancel transaction, conditional on the purchase still being
+// REGISTERED with the same expiry: a sweep racing a confirm never both sells
+// and releases. It returns how many it released.
+func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		limit = DefaultSweepBatch
+	}
+	now := s.Now()
+	p := dynamodb.NewQueryPaginator(s.Store.DB, &dynamodb.QueryInput{
+		TableName:                aws.String(s.Store.Tables.Transactions),
+		IndexName:                aws.String(SweepIndex),
+		KeyConditionExpression:   aws.String("#sp = :sp AND #sa <= :now"),
+		ExpressionAttributeNames: map[string]string{"#sp": attrSweepPK, "#sa": attrSweepAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sp": sv(sweepPartition), ":now": nv(now.UnixMilli()),
+		},
+		Limit: aws.Int32(int32(min(limit, 100))),
+	})
+	released := 0
+	for p.HasMorePages() && released < limit {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return released, fmt.Errorf("query expired reservations: %w", err)
+		}
+		for _, item := range page.Items {
+			if released >= limit {
+				break
+			}
+			rec, err := parseRecord(item)
+			if err != nil {
+				s.Log.ErrorContext(ctx, "unreadable purchase record skipped by the sweep", "key", str(item[store.AttrPK]), "error", err)
+				continue
+			}
+			txID := str(item[store.AttrPK])[len("purchase#"):]
+			err = s.release(ctx, txID, rec.PlayerID, rec.Items, ReasonExpired, "",
+				[]string{"#state = :registered", "#sweepAt = :at"},
+				map[string]types.AttributeValue{":registered": sv(StateRegistered), ":at": nv(rec.ReservedUntil.UnixMilli())})
+			var failed *store.ConditionFailedError
+			switch {
+			case err == nil:
+				released++
+				s.Log.InfoContext(ctx, "reservation expired and released", "transactionId", txID, "playerId", rec.PlayerID,
+					"reservedUntil", rec.ReservedUntil.UTC().Format("2006-01-02T15:04:05.000Z"), "lateBy", now.Sub(rec.ReservedUntil).String())
+			case errors.As(err, &failed) && failed.Failed(0):
+				// Confirmed or cancelled meanwhile: nothing to release.
+			default:
+				return released, fmt.Errorf("release %s: %w", txID, err)
+			}
+		}
+	}
+	return released, nil
+}

@@ -1,0 +1,242 @@
+// Package purchase is Stash's two-step purchase flow on DynamoDB: register
+// (reserve stock and per-player limits), confirm (turn the reservation into a
+// sale and grant the items), cancel (release the reservation), and the sweep
+// that releases reservations nobody confirmed in time. Every step is one
+// TransactWriteItems whose first item is the purchase record's conditional
+// state change, so each effect happens once however often Stash retries.
+//
+// A purchase record lives in the transactions table under
+// "purchase#<transactionId>" and moves REGISTERED → CONFIRMED or
+// REGISTERED → CANCELLED (by Stash or by expiry); a registration that fails is
+// recorded as REJECTED with its statuses.
+package purchase
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// States of a purchase record.
+const (
+	StateRegistered = "REGISTERED"
+	StateConfirmed  = "CONFIRMED"
+	StateCancelled  = "CANCELLED"
+	StateRejected   = "REJECTED"
+)
+
+// Cancel reasons.
+const (
+	ReasonRequest = "request" // Stash called cancel
+	ReasonExpired = "expired" // the sweeper released an unconfirmed reservation
+)
+
+// Attribute names of a purchase record (besides store.Record's).
+const (
+	attrState         = "state"
+	attrPlayer        = "playerId"
+	attrCurrency      = "currency"
+	attrItems         = "items"    // JSON of []Line
+	attrItemsKey      = "itemsKey" // canonical product*quantity list
+	attrReservedUntil = "reservedUntil"
+	attrConfirmFP     = "confirmFingerprint"
+	attrConfirmResp   = "confirmResponse"
+	attrConfirmedAt   = "confirmedAt"
+	attrConfirmedVia  = "confirmedVia"
+	attrCancelledAt   = "cancelledAt"
+	attrCancelReason  = "cancelReason"
+	attrCancelFP      = "cancelFingerprint"
+
+	// The sweep index (GSI "sweep") holds only REGISTERED records: both
+	// attributes are removed when a purchase leaves that state.
+	SweepIndex     = "sweep"
+	attrSweepPK    = "sweepPk"
+	attrSweepAt    = "sweepAt" // reservedUntil, unix milliseconds
+	sweepPartition = "REGISTERED"
+)
+
+// Line is a reserved (or sold) product line: what a record remembers.
+type Line struct {
+	ProductID string `json:"productId"`
+	GUID      string `json:"guid,omitempty"`
+	Quantity  int64  `json:"quantity"`
+	Cents     int64  `json:"cents,omitempty"`
+}
+
+// RecordKey is the key of a purchase record.
+func RecordKey(transactionID string) string { return "purchase#" + transactionID }
+
+// itemsKey is the canonical form of a set of lines: product ids with their
+// quantities, sorted. Confirm and cancel match the registration by it.
+func itemsKey(lines []Line) string {
+	parts := make([]string, len(lines))
+	for i, l := range lines {
+		parts[i] = l.ProductID + "*" + strconv.FormatInt(l.Quantity, 10)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "|")
+}
+
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// record is a purchase record as read back.
+type record struct {
+	Exists        bool
+	State         string
+	PlayerID      string
+	ItemsKey      string
+	Items         []Line
+	Response      []byte
+	ConfirmFP     string
+	ConfirmResp   []byte
+	CancelReason  string
+	CancelFP      string
+	ReservedUntil time.Time
+}
+
+func parseRecord(item map[string]types.AttributeValue) (record, error) {
+	r := record{Exists: len(item) > 0}
+	if !r.Exists {
+		return r, nil
+	}
+	r.State = str(item[attrState])
+	r.PlayerID = str(item[attrPlayer])
+	r.ItemsKey = str(item[attrItemsKey])
+	r.Response = bin(item["response"])
+	r.ConfirmFP = str(item[attrConfirmFP])
+	r.ConfirmResp = bin(item[attrConfirmResp])
+	r.CancelReason = str(item[attrCancelReason])
+	r.CancelFP = str(item[attrCancelFP])
+	if ms, err := strconv.ParseInt(num(item[attrReservedUntil]), 10, 64); err == nil {
+		r.ReservedUntil = time.UnixMilli(ms)
+	}
+	if raw := str(item[attrItems]); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &r.Items); err != nil {
+			return r, fmt.Errorf("purchase record: items: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func str(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func num(v types.AttributeValue) string {
+	if n, ok := v.(*types.AttributeValueMemberN); ok {
+		return n.Value
+	}
+	return ""
+}
+
+func bin(v types.AttributeValue) []byte {
+	if b, ok := v.(*types.AttributeValueMemberB); ok {
+		return b.Value
+	}
+	return nil
+}
+
+func sv(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func nv(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+func bv(b []byte) types.AttributeValue { return &types.AttributeValueMemberB{Value: b} }
+func boolv(b bool) types.AttributeValue {
+	return &types.AttributeValueMemberBOOL{Value: b}
+}
+func ts(t time.Time) types.AttributeValue { return sv(t.UTC().Format(time.RFC3339Nano)) }
+
+func linesJSON(lines []Line) string {
+	b, _ := json.Marshal(lines)
+	return string(b)
+}
+
+func recordKeyAttr(transactionID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{store.AttrPK: sv(RecordKey(transactionID))}
+}
+
+// stateChange is the first item of confirm, cancel and sweep transactions:
+// the record moves from one state to another, conditional on what the
+// caller believes the record holds.
+type stateChange struct {
+	table  string
+	txID   string
+	cond   []string // condition clauses, ANDed
+	set    map[string]types.AttributeValue
+	remove []string
+	values map[string]types.AttributeValue // condition values
+}
+
+func (c stateChange) item() types.TransactWriteItem {
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	var sets []string
+	i := 0
+	keys := make([]string, 0, len(c.set))
+	for k := range c.set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		i++
+		n, v := "#s"+strconv.Itoa(i), ":s"+strconv.Itoa(i)
+		names[n] = k
+		values[v] = c.set[k]
+		sets = append(sets, n+" = "+v)
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(c.remove) > 0 {
+		var rm []string
+		for j, k := range c.remove {
+			n := "#r" + strconv.Itoa(j)
+			names[n] = k
+			rm = append(rm, n)
+		}
+		expr += " REMOVE " + strings.Join(rm, ", ")
+	}
+	for k, v := range c.values {
+		values[k] = v
+	}
+	// Condition attribute names are written as #name in c.cond.
+	for _, clause := range c.cond {
+		for _, tok := range strings.FieldsFunc(clause, func(r rune) bool {
+			return !(r == '#' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			if strings.HasPrefix(tok, "#") {
+				names[tok] = tok[1:]
+			}
+		}
+	}
+	u := &types.Update{
+		TableName:                 aws.String(c.table),
+		Key:                       recordKeyAttr(c.txID),
+		UpdateExpression:          aws.String(expr),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
+	if len(c.cond) > 0 {
+		u.ConditionExpression = aws.String(strings.Join(c.cond, " AND "))
+		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	return types.TransactWriteItem{Update: u}
+}

@@ -1,0 +1,422 @@
+package stashapi
+
+import (
+	"strconv"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+)
+
+// Enum value names, indexed by number, as in Stash's OpenAPI.
+var (
+	Environments = []string{"PAYMENT_ENVIRONMENT_UNSPECIFIED", "PAYMENT_ENVIRONMENT_TEST", "PAYMENT_ENVIRONMENT_PRODUCTION"}
+	Platforms    = []string{"PURCHASE_PLATFORM_UNSPECIFIED", "PURCHASE_PLATFORM_IOS", "PURCHASE_PLATFORM_ANDROID", "PURCHASE_PLATFORM_WEBSTORE"}
+	Sources      = []string{"PURCHASE_SOURCE_UNSPECIFIED", "PURCHASE_SOURCE_CART", "PURCHASE_SOURCE_DIRECT", "PURCHASE_SOURCE_BUY_NOW"}
+	PaymentTypes = []string{"PAYMENT_METHOD_TYPE_UNSPECIFIED", "PAYMENT_METHOD_TYPE_CARD", "PAYMENT_METHOD_TYPE_APPLE_PAY",
+		"PAYMENT_METHOD_TYPE_GOOGLE_PAY", "PAYMENT_METHOD_TYPE_PAYPAL", "PAYMENT_METHOD_TYPE_KLARNA"}
+)
+
+// Registration statuses (PurchaseService_RegisterPayment).
+const (
+	RegistrationUnspecified           = "PURCHASE_REGISTRATION_STATUS_UNSPECIFIED"
+	RegistrationRegistered            = "PURCHASE_REGISTRATION_STATUS_SUCCESS_REGISTERED"
+	RegistrationInvalidOffer          = "PURCHASE_REGISTRATION_STATUS_FAILED_INVALID_OFFER"
+	RegistrationInsufficientInventory = "PURCHASE_REGISTRATION_STATUS_FAILED_INSUFFICIENT_INVENTORY"
+	RegistrationLimitExceeded         = "PURCHASE_REGISTRATION_STATUS_FAILED_PURCHASE_LIMIT_EXCEEDED"
+	RegistrationInvalidPrice          = "PURCHASE_REGISTRATION_STATUS_FAILED_INVALID_PRICE"
+	RegistrationLocked                = "PURCHASE_REGISTRATION_STATUS_FAILED_PURCHASE_LOCKED"
+)
+
+// Cancellation statuses (PurchaseService_CancelPayment).
+const (
+	CancellationUnspecified      = "PURCHASE_CANCELLATION_STATUS_UNSPECIFIED"
+	CancellationCancelled        = "PURCHASE_CANCELLATION_STATUS_SUCCESS_CANCELLED"
+	CancellationNotFound         = "PURCHASE_CANCELLATION_STATUS_FAILED_TRANSACTION_NOT_FOUND"
+	CancellationAlreadyCompleted = "PURCHASE_CANCELLATION_STATUS_FAILED_ALREADY_COMPLETED"
+	CancellationAlreadyCancelled = "PURCHASE_CANCELLATION_STATUS_FAILED_ALREADY_CANCELLED"
+)
+
+// Limits of a purchase request.
+const (
+	BodyLimit        = 64 << 10 // bytes
+	MaxLines         = 20       // lines (registrations, items, bonus items) per request; a confirm transaction holds at most 1+4×20 writes
+	MaxQuantity      = 10000    // units per line
+	MaxDecimalPlaces = 4
+)
+
+// Line is one product line of a register, confirm or cancel call.
+type Line struct {
+	GUID      string
+	ProductID string
+	Cents     int64 // per unit, in minor units of the request's currency
+	Quantity  int64
+	Metadata  map[string]string
+}
+
+// Bonus is a bonus item of a confirm call, granted with the purchase.
+type Bonus struct {
+	ID       string
+	Quantity int64
+}
+
+// Purchase holds the fields every purchase call carries.
+type Purchase struct {
+	PlayerID       string
+	TransactionID  string
+	CheckoutLinkID string
+	ShopID         string
+	Environment    string
+	Currency       string // upper case
+	DecimalPlaces  int64
+}
+
+// RegisterRequest is PurchaseService_RegisterPayment's body.
+type RegisterRequest struct {
+	Purchase
+	Registrations []Line
+	Platform      string
+	Source        string
+	Browser       string
+	DeviceID      string
+	IPAddress     string
+	Region        string
+}
+
+// ConfirmRequest is PurchaseService_ConfirmPayment's body.
+type ConfirmRequest struct {
+	Purchase
+	Items               []Line
+	BonusItems          []Bonus
+	Tax, Total          int64
+	TimeMillis          int64
+	PaymentMethodType   string
+	Platform            string
+	Source              string
+	UserEmail           string
+	EmailMarketingOptIn bool
+}
+
+// CancelRequest is PurchaseService_CancelPayment's body.
+type CancelRequest struct {
+	Purchase
+	Items []Line
+}
+
+type wirePurchase struct {
+	PlayerID        string `json:"playerId"`
+	PlayerIDS       string `json:"player_id"`
+	TransactionID   string `json:"transactionId"`
+	TransactionIDS  string `json:"transaction_id"`
+	CheckoutLinkID  string `json:"checkoutLinkId"`
+	CheckoutLinkIDS string `json:"checkout_link_id"`
+	ShopID          string `json:"shopId"`
+	ShopIDS         string `json:"shop_id"`
+	Environment     Enum   `json:"environment"`
+	Currency        string `json:"currency"`
+	DecimalPlaces   Int64  `json:"decimalPlaces"`
+	DecimalPlacesS  Int64  `json:"decimal_places"`
+	Platform        Enum   `json:"platform"`
+	Source          Enum   `json:"source"`
+}
+
+type wireLine struct {
+	GUID       string            `json:"guid"`
+	ProductID  string            `json:"productId"`
+	ProductIDS string            `json:"product_id"`
+	Cents      Int64             `json:"cents"`
+	Quantity   Int64             `json:"quantity"`
+	Metadata   map[string]string `json:"metadata"`
+}
+
+type wireBonus struct {
+	ID       string `json:"id"`
+	Quantity Int64  `json:"quantity"`
+}
+
+type wireRegister struct {
+	wirePurchase
+	Registrations []wireLine `json:"registrations"`
+	Browser       string     `json:"browser"`
+	DeviceID      string     `json:"deviceId"`
+	DeviceIDS     string     `json:"device_id"`
+	IPAddress     string     `json:"ipAddress"`
+	IPAddressS    string     `json:"ip_address"`
+	Region        string     `json:"region"`
+}
+
+type wireConfirm struct {
+	wirePurchase
+	Items                []wireLine  `json:"items"`
+	BonusItems           []wireBonus `json:"bonusItems"`
+	BonusItemsS          []wireBonus `json:"bonus_items"`
+	Tax                  Int64       `json:"tax"`
+	Total                Int64       `json:"total"`
+	TimeMillis           Int64       `json:"timeMillis"`
+	TimeMillisS          Int64       `json:"time_millis"`
+	PaymentMethodType    Enum        `json:"paymentMethodType"`
+	PaymentMethodTypeS   Enum        `json:"payment_method_type"`
+	UserEmail            string      `json:"userEmail"`
+	UserEmailS           string      `json:"user_email"`
+	EmailMarketingOptIn  *bool       `json:"emailMarketingOptIn"`
+	EmailMarketingOptInS *bool       `json:"email_marketing_opt_in"`
+}
+
+type wireCancel struct {
+	wirePurchase
+	Items []wireLine `json:"items"`
+}
+
+// DecodeRegister decodes and validates a register body. Refusals are 400
+// *httpx.RequestError values naming the field.
+func DecodeRegister(body []byte) (RegisterRequest, error) {
+	var w wireRegister
+	if err := httpx.Unmarshal(body, &w); err != nil {
+		return RegisterRequest{}, err
+	}
+	p, err := w.purchase()
+	if err != nil {
+		return RegisterRequest{}, err
+	}
+	lines, err := decodeLines("registrations", w.Registrations, true)
+	if err != nil {
+		return RegisterRequest{}, err
+	}
+	r := RegisterRequest{Purchase: p, Registrations: lines, Browser: w.Browser,
+		DeviceID: pick(w.DeviceID, w.DeviceIDS), IPAddress: pick(w.IPAddress, w.IPAddressS), Region: w.Region}
+	if r.Platform, err = w.Platform.Name("platform", Platforms); err != nil {
+		return RegisterRequest{}, err
+	}
+	if r.Source, err = w.Source.Name("source", Sources); err != nil {
+		return RegisterRequest{}, err
+	}
+	return r, nil
+}
+
+// DecodeConfirm decodes and validates a confirm body. A confirm comes after
+// Stash has charged the player, so only what granting needs is required;
+// tax, total, timeMillis and per-item cents are recorded when present.
+func DecodeConfirm(body []byte) (ConfirmRequest, error) {
+	var w wireConfirm
+	if err := httpx.Unmarshal(body, &w); err != nil {
+		return ConfirmRequest{}, err
+	}
+	p, err := w.purchase()
+	if err != nil {
+		return ConfirmRequest{}, err
+	}
+	lines, err := decodeLines("items", w.Items, false)
+	if err != nil {
+		return ConfirmRequest{}, err
+	}
+	r := ConfirmRequest{Purchase: p, Items: lines, UserEmail: pick(w.UserEmail, w.UserEmailS)}
+	bonus := w.BonusItems
+	if len(bonus) == 0 {
+		bonus = w.BonusItemsS
+	}
+	if len(bonus) > MaxLines {
+		return ConfirmRequest{}, httpx.BadRequest("field %q holds %d entries, at most %d are allowed", "bonusItems", len(bonus), MaxLines)
+	}
+	for i, b := range bonus {
+		path := "bonusItems[" + strconv.Itoa(i) + "]"
+		if err := httpx.ValidateID(path+".id", b.ID); err != nil {
+			return ConfirmRequest{}, err
+		}
+		q, err := quantity(path+".quantity", b.Quantity)
+		if err != nil {
+			return ConfirmRequest{}, err
+		}
+		r.BonusItems = append(r.BonusItems, Bonus{ID: b.ID, Quantity: q})
+	}
+	for _, f := range []struct {
+		dst  *int64
+		v    Int64
+		path string
+	}{{&r.Tax, w.Tax, "tax"}, {&r.Total, w.Total, "total"}, {&r.TimeMillis, pickInt(w.TimeMillis, w.TimeMillisS), "timeMillis"}} {
+		if f.v.Set() {
+			if *f.dst, err = f.v.Value(f.path); err != nil {
+				return ConfirmRequest{}, err
+			}
+		}
+	}
+	if r.PaymentMethodType, err = pickEnum(w.PaymentMethodType, w.PaymentMethodTypeS).Name("paymentMethodType", PaymentTypes); err != nil {
+		return ConfirmRequest{}, err
+	}
+	if r.Platform, err = w.Platform.Name("platform", Platforms); err != nil {
+		return ConfirmRequest{}, err
+	}
+	if r.Source, err = w.Source.Name("source", Sources); err != nil {
+		return ConfirmRequest{}, err
+	}
+	if w.EmailMarketingOptIn != nil {
+		r.EmailMarketingOptIn = *w.EmailMarketingOptIn
+	} else if w.EmailMarketingOptInS != nil {
+		r.EmailMarketingOptIn = *w.EmailMarketingOptInS
+	}
+	return r, nil
+}
+
+// DecodeCancel decodes and validates a cancel body.
+func DecodeCancel(body []byte) (CancelRequest, error) {
+	var w wireCancel
+	if err := httpx.Unmarshal(body, &w); err != nil {
+		return CancelRequest{}, err
+	}
+	p, err := w.purchase()
+	if err != nil {
+		return CancelRequest{}, err
+	}
+	lines, err := decodeLines("items", w.Items, false)
+	if err != nil {
+		return CancelRequest{}, err
+	}
+	return CancelRequest{Purchase: p, Items: lines}, nil
+}
+
+func (w wirePurchase) purchase() (Purchase, error) {
+	p := Purchase{
+		PlayerID:       pick(w.PlayerID, w.PlayerIDS),
+		TransactionID:  pick(w.TransactionID, w.TransactionIDS),
+		CheckoutLinkID: pick(w.CheckoutLinkID, w.CheckoutLinkIDS),
+		ShopID:         pick(w.ShopID, w.ShopIDS),
+	}
+	if err := requireID("playerId", p.PlayerID); err != nil {
+		return Purchase{}, err
+	}
+	if err := requireID("transactionId", p.TransactionID); err != nil {
+		return Purchase{}, err
+	}
+	for _, f := range []struct{ name, v string }{{"checkoutLinkId", p.CheckoutLinkID}, {"shopId", p.ShopID}} {
+		if f.v != "" {
+			if err := httpx.ValidateID(f.name, f.v); err != nil {
+				return Purchase{}, err
+			}
+		}
+	}
+	var err error
+	if p.Environment, err = w.Environment.Name("environment", Environments); err != nil {
+		return Purchase{}, err
+	}
+	if p.Currency, err = Currency("currency", w.Currency); err != nil {
+		return Purchase{}, err
+	}
+	if p.DecimalPlaces, err = pickInt(w.DecimalPlaces, w.DecimalPlacesS).Value("decimalPlaces"); err != nil {
+		return Purchase{}, err
+	}
+	if p.DecimalPlaces < 0 || p.DecimalPlaces > MaxDecimalPlaces {
+		return Purchase{}, httpx.BadRequest("field %q must be from 0 to %d, got %d", "decimalPlaces", MaxDecimalPlaces, p.DecimalPlaces)
+	}
+	return p, nil
+}
+
+func requireID(field, v string) error {
+	if v == "" {
+		return httpx.BadRequest("missing field %q", field)
+	}
+	return httpx.ValidateID(field, v)
+}
+
+// Currency validates an ISO 4217 code (three letters, any case) and returns
+// it upper-cased.
+func Currency(field, v string) (string, error) {
+	if v == "" {
+		return "", httpx.BadRequest("missing field %q", field)
+	}
+	if len(v) != 3 {
+		return "", httpx.BadRequest("field %q must be a 3-letter ISO 4217 code, got %q", field, truncate([]byte(v)))
+	}
+	b := []byte(v)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		default:
+			return "", httpx.BadRequest("field %q must be a 3-letter ISO 4217 code, got %q", field, v)
+		}
+	}
+	return string(b), nil
+}
+
+func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error) {
+	if wl == nil {
+		return nil, httpx.BadRequest("missing field %q", field)
+	}
+	if len(wl) == 0 {
+		return nil, httpx.BadRequest("field %q must hold at least one item", field)
+	}
+	if len(wl) > MaxLines {
+		return nil, httpx.BadRequest("field %q holds %d items, at most %d are allowed", field, len(wl), MaxLines)
+	}
+	lines := make([]Line, len(wl))
+	for i, w := range wl {
+		path := field + "[" + strconv.Itoa(i) + "]"
+		l := Line{GUID: w.GUID, ProductID: pick(w.ProductID, w.ProductIDS), Metadata: w.Metadata}
+		if l.GUID == "" && l.ProductID == "" {
+			return nil, httpx.BadRequest("%s needs a %q or a %q", path, "productId", "guid")
+		}
+		if l.ProductID != "" {
+			if err := httpx.ValidateID(path+".productId", l.ProductID); err != nil {
+				return nil, err
+			}
+		}
+		if l.GUID != "" {
+			if err := httpx.ValidateID(path+".guid", l.GUID); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if l.Quantity, err = quantity(path+".quantity", w.Quantity); err != nil {
+			return nil, err
+		}
+		if requireCents || w.Cents.Set() {
+			if l.Cents, err = w.Cents.Value(path + ".cents"); err != nil {
+				return nil, err
+			}
+			if l.Cents < 0 {
+				return nil, httpx.BadRequest("field %q must not be negative, got %d", path+".cents", l.Cents)
+			}
+		}
+		lines[i] = l
+	}
+	return lines, nil
+}
+
+func quantity(path string, v Int64) (int64, error) {
+	q, err := v.Value(path)
+	if err != nil {
+		return 0, err
+	}
+	if q < 1 || q > MaxQuantity {
+		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", path, MaxQuantity, q)
+	}
+	return q, nil
+}
+
+// RegistrationStatus is one entry of the register answer.
+type RegistrationStatus struct {
+	GUID      string `json:"guid,omitempty"`
+	ProductID string `json:"productId,omitempty"`
+	Status    string `json:"status"`
+	Message   string `json:"message,omitempty"`
+}
+
+// RegisterResponse is the register answer (always HTTP 200).
+type RegisterResponse struct {
+	Statuses []RegistrationStatus `json:"statuses"`
+}
+
+// ConfirmResult is one entry of the confirm answer.
+type ConfirmResult struct {
+	GUID      string `json:"guid,omitempty"`
+	ProductID string `json:"productId,omitempty"`
+}
+
+// ConfirmResponse is the confirm answer (HTTP 200 on success).
+type ConfirmResponse struct {
+	Results []ConfirmResult `json:"results"`
+}
+
+// CancelResponse is the cancel answer (always HTTP 200).
+type CancelResponse struct {
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}

@@ -1,0 +1,62 @@
+// Package stashhttp serves the calls Stash signs: it reads the body under
+// the limit, verifies the HMAC signature over the exact bytes received,
+// decodes the gRPC-gateway JSON and writes the answer or an rpcStatus error.
+// Every Stash endpoint is one Handle call around its decoder and its action.
+package stashhttp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+)
+
+// Handle returns the handler of one signed Stash call: decode parses the
+// body, do acts and returns the 200 answer. Failures answer:
+//   - 401 code 16 for a missing, malformed, wrong or stale signature
+//     (nothing read or written);
+//   - 400 code 3 (413 code 11) for a request that cannot be decoded;
+//   - an *httpx.StatusError's own status and code;
+//   - 503 code 14 for anything else (the store or the key failed; nothing
+//     changed and a retry is safe).
+func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode func([]byte) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		body, err := httpx.ReadBody(r, stashapi.BodyLimit)
+		if err != nil {
+			httpx.WriteRequestStatus(w, err)
+			return
+		}
+		if err := sig.Verify(ctx, r.Header, body); err != nil {
+			if errors.Is(err, auth.ErrUnauthorized) {
+				log.WarnContext(ctx, "signature refused", "reason", err.Error())
+				httpx.WriteStatus(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "invalid or missing Stash signature")
+				return
+			}
+			log.ErrorContext(ctx, "egress key unavailable", "error", err)
+			httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; retry")
+			return
+		}
+		req, err := decode(body)
+		if err != nil {
+			httpx.WriteRequestStatus(w, err)
+			return
+		}
+		resp, err := do(ctx, req)
+		var refusal *httpx.StatusError
+		switch {
+		case err == nil:
+			httpx.WriteJSON(w, http.StatusOK, resp)
+		case errors.As(err, &refusal):
+			log.WarnContext(ctx, "refused", "status", refusal.HTTPStatus, "reason", refusal.Message)
+			httpx.WriteStatus(w, refusal.HTTPStatus, refusal.Code, refusal.Message)
+		default:
+			log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
+			httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; nothing changed; retry")
+		}
+	})
+}
