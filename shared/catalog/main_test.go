@@ -3,6 +3,9 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/aws/smithy-go/logging"
+	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -32,6 +35,9 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	t.Helper()
 	if o.Transport == nil {
 		o.Transport = ddbtest.NewTransport()
+		if tt, ok := t.(*testing.T); ok && os.Getenv("ZZDEBUG") != "" {
+			o.Transport.Base = &http.Client{Transport: logRT{tt}}
+		}
 	}
 	stack := ddbtest.NewStack(t, b, o)
 	e := &env{t: t, stack: stack, db: stack.DB, table: stack.TableName("CatalogTable"), tr: o.Transport}
@@ -48,6 +54,14 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 		t.Fatalf("create catalog table: %v", err)
 	}
 	e.tr.Reset()
+	if os.Getenv("ZZDEBUG") != "" {
+		e.db = dynamodb.New(e.db.Options(), func(o *dynamodb.Options) {
+			o.ClientLogMode = aws.LogRetries
+			o.Logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...interface{}) {
+				t.Logf("SDK %s: %.600s", c, fmt.Sprintf(format, v...))
+			})
+		})
+	}
 	return e
 }
 

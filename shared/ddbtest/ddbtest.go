@@ -72,16 +72,22 @@ func Moto(t testing.TB) (string, bool) {
 	return motoURL, true
 }
 
-// motoSerial serves moto_server's application on one thread. moto_server's
-// own command line always serves on many threads, and moto does not isolate
-// concurrent TransactWriteItems (50 concurrent identical conditional
-// transactions granted 4 times there), while DynamoDB serializes conflicting
-// transactions. Served one request at a time, moto behaves like DynamoDB for
-// the concurrency tests; everything else is unchanged.
-const motoSerial = `import sys
+// motoSerial serves moto_server's application one request at a time.
+// moto does not isolate concurrent TransactWriteItems (on moto_server's own
+// threaded server, 50 concurrent identical conditional transactions granted
+// 4 times), while DynamoDB serializes conflicting transactions. A lock
+// around the application restores that; the server stays threaded (HTTP/1.1,
+// keep-alive), since its single-threaded mode speaks HTTP/1.0 and drops
+// connections under the SDK.
+const motoSerial = `import sys, threading
 from werkzeug.serving import run_simple
 from moto.server import DomainDispatcherApplication, create_backend_app
-run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serial(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True)
 `
 
 func startMoto() {

@@ -41,8 +41,11 @@ type Transport struct {
 	inject func(call int, op string) Fault
 }
 
-// NewTransport returns a Transport over a plain HTTP client.
-func NewTransport() *Transport { return &Transport{Base: &http.Client{}} }
+// NewTransport returns a Transport over an HTTP client of its own (not
+// http.DefaultTransport, whose idle connections other tests close).
+func NewTransport() *Transport {
+	return &Transport{Base: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
 
 // Inject sets the fault callback: call is the 1-based number of the call
 // since the last Reset, op the DynamoDB operation. nil clears it.
