@@ -1,7 +1,9 @@
 package stashapi
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
@@ -169,7 +171,7 @@ type wireCancel struct {
 // *httpx.RequestError values naming the field.
 func DecodeRegister(body []byte) (RegisterRequest, error) {
 	var w wireRegister
-	if err := httpx.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return RegisterRequest{}, err
 	}
 	p, err := w.purchase()
@@ -196,7 +198,7 @@ func DecodeRegister(body []byte) (RegisterRequest, error) {
 // tax, total, timeMillis and per-item cents are recorded when present.
 func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 	var w wireConfirm
-	if err := httpx.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return ConfirmRequest{}, err
 	}
 	p, err := w.purchase()
@@ -257,7 +259,7 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 // DecodeCancel decodes and validates a cancel body.
 func DecodeCancel(body []byte) (CancelRequest, error) {
 	var w wireCancel
-	if err := httpx.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return CancelRequest{}, err
 	}
 	p, err := w.purchase()
@@ -419,4 +421,15 @@ type ConfirmResponse struct {
 type CancelResponse struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
+}
+
+// unmarshal is httpx.Unmarshal with error paths free of the embedded wire
+// struct's name ("wirePurchase.currency" reads "currency").
+func unmarshal(body []byte, dst any) error {
+	err := httpx.Unmarshal(body, dst)
+	var re *httpx.RequestError
+	if errors.As(err, &re) {
+		re.Message = strings.ReplaceAll(re.Message, "wirePurchase.", "")
+	}
+	return err
 }
