@@ -13,7 +13,7 @@ define build_lambda
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run invoke test vet fmt-check lint-template bench fuzz build clean \
+.PHONY: run invoke sign test vet fmt-check lint-template bench fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction
 
@@ -69,8 +69,20 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
+FUZZ_TARGETS := ./functions/authorize/handler:FuzzDecodeRequest \
+	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
+	./shared/auth:FuzzStashSignatureHeader
 fuzz:
-	$(GO) test ./functions/authorize/handler -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+# Re-sign Stash fixtures with the development egress key at the current time
+# (v1 signatures go stale after 5 minutes): make sign EVENTS="events/register.json events/confirm.json"
+EVENTS ?= events/register.json events/register-malformed.json events/confirm.json events/cancel.json
+sign:
+	$(GO) run ./cmd/sign $(EVENTS)
 
 clean:
 	rm -rf .build .aws-sam

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"log/slog"
@@ -101,7 +102,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	return http.DefaultTransport.RoundTrip(req)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		fmt.Printf("GATE: %s: %v\n", req.Header.Get("X-Amz-Target"), err)
+	}
+	return resp, err
 }
 
 func scans(tr *ddbtest.Transport) int {

@@ -57,6 +57,7 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	if os.Getenv("ZZDEBUG") != "" {
 		e.db = dynamodb.New(e.db.Options(), func(o *dynamodb.Options) {
 			o.ClientLogMode = aws.LogRetries
+			o.Retryer = logRetryer{o.Retryer, t}
 			o.Logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...interface{}) {
 				t.Logf("SDK %s: %.600s", c, fmt.Sprintf(format, v...))
 			})
@@ -159,3 +160,14 @@ func sample(t testing.TB) catalog.File {
 }
 
 func ptr(v int64) *int64 { return &v }
+
+type logRetryer struct {
+	aws.Retryer
+	t testing.TB
+}
+
+func (r logRetryer) IsErrorRetryable(err error) bool {
+	ok := r.Retryer.IsErrorRetryable(err)
+	r.t.Logf("IsErrorRetryable(%T %v) = %v", err, err, ok)
+	return ok
+}
