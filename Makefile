@@ -15,7 +15,7 @@ endef
 
 .PHONY: run invoke sign test vet fmt-check lint-template bench fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
-	build-ConfirmFunction build-CancelFunction build-SweeperFunction
+	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -34,6 +34,9 @@ build-CancelFunction:
 
 build-SweeperFunction:
 	$(call build_lambda,sweeper)
+
+build-WebhookFunction:
+	$(call build_lambda,webhook)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:
@@ -71,7 +74,7 @@ bench:
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
 FUZZ_TARGETS := ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
-	./shared/auth:FuzzStashSignatureHeader
+	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -11,6 +11,7 @@ import (
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
+	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
 	"github.com/tollgate-dev/tollgate/shared/platform"
 )
 
@@ -21,6 +22,7 @@ var Constructors = map[string]platform.Constructor{
 	"RegisterFunction":  register.New,
 	"ConfirmFunction":   confirm.New,
 	"CancelFunction":    cancel.New,
+	"WebhookFunction":   webhook.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

@@ -229,7 +229,7 @@ func TestSeedCurlOverHTTP(t *testing.T) {
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("x-api-key", "cad1")
 				call(t, req, http.StatusOK)
-				want := `{"playerId":"player_id_123","items":[{"productId":"shield_1234","quantity":1},{"productId":"sword_123","quantity":1}]}`
+				want := `{"playerId":"player_id_123","items":[{"productId":"shield_1234","quantity":1},{"productId":"sword_123","quantity":1}],"debts":[]}`
 				if got := inventory(); got != want {
 					t.Fatalf("after call %d inventory = %s, want %s", i+1, got, want)
 				}

@@ -159,7 +159,7 @@ func (s StashSignatures) verifyV1(ctx context.Context, header string, body []byt
 	case skew < -window:
 		return fmt.Errorf("%w: timestamp is %v in the future, window is %v", ErrSignatureStale, (-skew).Truncate(time.Millisecond), window)
 	}
-	return s.check(ctx, sig, func(m hash.Hash) {
+	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, func(m hash.Hash) {
 		m.Write([]byte(millis))
 		m.Write([]byte{'.'})
 		m.Write(body)
@@ -171,13 +171,13 @@ func (s StashSignatures) verifyLegacy(ctx context.Context, header string, body [
 	if err != nil {
 		return fmt.Errorf("%w: %s %w", ErrSignatureMalformed, HeaderStashLegacySignature, err)
 	}
-	return s.check(ctx, sig, func(m hash.Hash) { m.Write(body) })
+	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, func(m hash.Hash) { m.Write(body) })
 }
 
-// check reports whether an HMAC-SHA256 of the message write produces, under
-// any form of any accepted value of the egress key, equals sig.
-func (s StashSignatures) check(ctx context.Context, sig []byte, write func(hash.Hash)) error {
-	ok, err := s.Keys.anyValue(ctx, secrets.StashEgressKey, func(value string) bool {
+// checkHMAC reports whether an HMAC-SHA256 of the message write produces,
+// under any form of any accepted value of the key name, equals sig.
+func (k Keys) checkHMAC(ctx context.Context, name secrets.Name, sig []byte, write func(hash.Hash)) error {
+	ok, err := k.anyValue(ctx, name, func(value string) bool {
 		match := false
 		for _, key := range keyForms(value) {
 			m := hmac.New(sha256.New, key)
@@ -301,4 +301,29 @@ func SignStashLegacy(key []byte, body []byte) string {
 	m := hmac.New(sha256.New, key)
 	m.Write(body)
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// HeaderStashWebhookSignature carries a webhook delivery's signature (the
+// same name as the legacy call header; header names are case-insensitive).
+const HeaderStashWebhookSignature = "Stash-Hmac-Signature"
+
+// StashWebhooks verifies the signatures of Stash's webhook deliveries: the
+// base64 HMAC-SHA256 of the raw body with the webhook secret
+// (secrets.StashWebhookSecret, current or previous, raw or base64-decoded).
+type StashWebhooks struct {
+	Keys Keys
+}
+
+// Verify checks a delivery's signature over body, the exact bytes received.
+// Errors are as StashSignatures.Verify's.
+func (w StashWebhooks) Verify(ctx context.Context, h http.Header, body []byte) error {
+	v, ok := headerValue(h, HeaderStashWebhookSignature)
+	if !ok {
+		return fmt.Errorf("%w: no %s header", ErrSignatureMissing, HeaderStashWebhookSignature)
+	}
+	sig, err := decodeSignature(v)
+	if err != nil {
+		return fmt.Errorf("%w: %s %w", ErrSignatureMalformed, HeaderStashWebhookSignature, err)
+	}
+	return w.Keys.checkHMAC(ctx, secrets.StashWebhookSecret, sig, func(m hash.Hash) { m.Write(body) })
 }

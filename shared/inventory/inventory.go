@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,7 +27,10 @@ type Item struct {
 	Quantity  int64  `json:"quantity"`
 }
 
-const itemPrefix = "item#"
+const (
+	itemPrefix = "item#"
+	debtPrefix = "debt#"
+)
 
 // Normalize merges items naming the same product (summing quantities) and
 // sorts them by product id, so equal purchases have equal forms and no
@@ -68,52 +72,104 @@ func GrantOps(table, playerID string, items []Item, now time.Time) []types.Trans
 	return ops
 }
 
-// List returns the player's items with a positive quantity, sorted by product
-// id; an unknown player has none. It pages through the whole partition.
+// List returns the player's items with a positive quantity, sorted by
+// product id; an unknown player has none.
 func List(ctx context.Context, db *dynamodb.Client, table, playerID string) ([]Item, error) {
-	items := []Item{}
+	items, _, err := Holdings(ctx, db, table, playerID)
+	return items, err
+}
+
+// Holdings returns, in one paginated Query of the player's partition, the
+// items the player holds and the debts refunds left (units refunded after
+// the player had spent them), both with positive quantities and sorted by
+// product id.
+func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) (items, debts []Item, err error) {
+	items, debts = []Item{}, []Item{}
 	in := &dynamodb.QueryInput{
-		TableName:              aws.String(table),
-		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": store.AttrPK,
-			"#sk": store.AttrSK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: playerID},
-			":prefix": &types.AttributeValueMemberS{Value: itemPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": store.AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: playerID}},
+		ConsistentRead:            aws.Bool(true),
 	}
 	p := dynamodb.NewQueryPaginator(db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("query inventory of %s: %w", playerID, err)
+			return nil, nil, fmt.Errorf("query inventory of %s: %w", playerID, err)
 		}
 		for _, row := range page.Items {
-			it, err := itemFromRow(row)
-			if err != nil {
-				return nil, fmt.Errorf("inventory of %s: %w", playerID, err)
+			sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
+			if sk == nil {
+				continue
 			}
-			if it.Quantity > 0 {
-				items = append(items, it)
+			var dst *[]Item
+			var prefix, attr string
+			switch {
+			case strings.HasPrefix(sk.Value, itemPrefix):
+				dst, prefix, attr = &items, itemPrefix, "quantity"
+			case strings.HasPrefix(sk.Value, debtPrefix):
+				dst, prefix, attr = &debts, debtPrefix, "debt"
+			default:
+				continue
+			}
+			n, err := number(row[attr])
+			if err != nil {
+				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk.Value, err)
+			}
+			if n > 0 {
+				*dst = append(*dst, Item{ProductID: sk.Value[len(prefix):], Quantity: n})
 			}
 		}
 	}
-	slices.SortFunc(items, func(a, b Item) int { return cmp.Compare(a.ProductID, b.ProductID) })
-	return items, nil
+	for _, l := range [][]Item{items, debts} {
+		slices.SortFunc(l, func(a, b Item) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	}
+	return items, debts, nil
 }
 
-func itemFromRow(row map[string]types.AttributeValue) (Item, error) {
-	sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
-	q, _ := row["quantity"].(*types.AttributeValueMemberN)
-	if sk == nil || q == nil {
-		return Item{}, fmt.Errorf("malformed inventory row")
+func number(v types.AttributeValue) (int64, error) {
+	n, ok := v.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("not a number")
 	}
-	n, err := strconv.ParseInt(q.Value, 10, 64)
-	if err != nil {
-		return Item{}, fmt.Errorf("inventory row %s: quantity %q: %w", sk.Value, q.Value, err)
-	}
-	return Item{ProductID: sk.Value[len(itemPrefix):], Quantity: n}, nil
+	return strconv.ParseInt(n.Value, 10, 64)
+}
+
+// TakeOp removes take units of a product the player was seen holding held
+// of; the transaction fails if the holding changed meanwhile.
+func TakeOp(table, playerID, productID string, take, held int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			store.AttrPK: &types.AttributeValueMemberS{Value: playerID},
+			store.AttrSK: &types.AttributeValueMemberS{Value: itemPrefix + productID},
+		},
+		UpdateExpression:         aws.String("ADD #q :neg"),
+		ConditionExpression:      aws.String("#q = :held"),
+		ExpressionAttributeNames: map[string]string{"#q": "quantity"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":neg":  &types.AttributeValueMemberN{Value: strconv.FormatInt(-take, 10)},
+			":held": &types.AttributeValueMemberN{Value: strconv.FormatInt(held, 10)},
+		},
+	}}
+}
+
+// DebtOp records that the player owes units of a product (refunded after
+// they were spent).
+func DebtOp(table, playerID, productID string, units int64, now time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			store.AttrPK: &types.AttributeValueMemberS{Value: playerID},
+			store.AttrSK: &types.AttributeValueMemberS{Value: debtPrefix + productID},
+		},
+		UpdateExpression:         aws.String("SET #p = :p, #t = :t ADD #d :d"),
+		ExpressionAttributeNames: map[string]string{"#p": "productId", "#t": "updatedAt", "#d": "debt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": &types.AttributeValueMemberS{Value: productID},
+			":t": &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
+			":d": &types.AttributeValueMemberN{Value: strconv.FormatInt(units, 10)},
+		},
+	}}
 }

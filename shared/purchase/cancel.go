@@ -87,8 +87,13 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 // sweeper: the record goes REGISTERED → CANCELLED under cond, and the
 // reservation of lines (stock and per-player counts) is given back.
 func (s *Service) release(ctx context.Context, txID, playerID string, lines []Line, reason, fp string, cond []string, values map[string]types.AttributeValue) error {
-	now := s.Now()
-	set := map[string]types.AttributeValue{attrState: sv(StateCancelled), attrCancelledAt: ts(now), attrCancelReason: sv(reason)}
+	return s.Store.Transact(ctx, s.releaseItems(txID, playerID, lines, StateCancelled, reason, fp, cond, values))
+}
+
+// releaseItems are the writes of a release: the record's change to state
+// (first) and the stock and per-player counts given back.
+func (s *Service) releaseItems(txID, playerID string, lines []Line, state, reason, fp string, cond []string, values map[string]types.AttributeValue) []types.TransactWriteItem {
+	set := map[string]types.AttributeValue{attrState: sv(state), attrCancelledAt: ts(s.Now()), attrCancelReason: sv(reason)}
 	if fp != "" {
 		set[attrCancelFP] = sv(fp)
 	}
@@ -100,7 +105,7 @@ func (s *Service) release(ctx context.Context, txID, playerID string, lines []Li
 		items = append(items, releaseOp(s.Store.Tables.Catalog, l))
 		items = append(items, countOp(s.Store.Tables.Players, playerID, l.ProductID, -l.Quantity, nil))
 	}
-	return s.Store.Transact(ctx, items)
+	return items
 }
 
 // DefaultSweepBatch bounds the reservations one Sweep releases.

@@ -38,12 +38,19 @@ var errRecordChanged = errors.New("purchase record changed concurrently")
 // stock and limits allow. It returns an *httpx.StatusError for a confirm that cannot be
 // honoured and another error when the store failed (nothing changed).
 func (s *Service) Confirm(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, error) {
+	resp, _, err := s.ConfirmOnce(ctx, req)
+	return resp, err
+}
+
+// ConfirmOnce is Confirm, also reporting whether this call granted (false:
+// it replayed an earlier grant).
+func (s *Service) ConfirmOnce(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, bool, error) {
 	for attempt := 0; ; attempt++ {
-		resp, err := s.confirm(ctx, req)
+		resp, granted, err := s.confirm(ctx, req)
 		if (errors.Is(err, errStaleCatalog) || errors.Is(err, errRecordChanged)) && attempt < recordChangedRetries {
 			continue
 		}
-		return resp, err
+		return resp, granted, err
 	}
 }
 
@@ -116,15 +123,16 @@ func resolve(cat *catalog.Catalog, in []stashapi.Line) ([]Line, map[string]catal
 	return lines, products, missing
 }
 
-func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, error) {
+func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, bool, error) {
 	plan, err := s.planConfirm(ctx, req)
 	if err != nil {
-		return stashapi.ConfirmResponse{}, err
+		return stashapi.ConfirmResponse{}, false, err
 	}
 	now := s.Now()
+	granted, _ := json.Marshal(plan.grants)
 	confirmed := map[string]types.AttributeValue{
 		attrState: sv(StateConfirmed), attrConfirmFP: sv(plan.fp), attrConfirmResp: bv(plan.response),
-		attrConfirmedAt: ts(now), attrConfirmedVia: sv("registration"),
+		attrConfirmedAt: ts(now), attrConfirmedVia: sv(s.via(ctx)), attrGranted: sv(string(granted)),
 	}
 	// The happy path: a live registration of exactly these items.
 	items := []types.TransactWriteItem{stateChange{
@@ -142,27 +150,32 @@ func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (sta
 	switch {
 	case err == nil:
 		s.Log.InfoContext(ctx, "confirmed", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(plan.lines))
-		return decodeConfirmResponse(plan.response)
+		resp, err := decodeConfirmResponse(plan.response)
+		return resp, err == nil, err
 	case !errors.As(err, &failed) || !failed.Failed(0):
-		return stashapi.ConfirmResponse{}, fmt.Errorf("confirm %s: %w", req.TransactionID, err)
+		return stashapi.ConfirmResponse{}, false, fmt.Errorf("confirm %s: %w", req.TransactionID, err)
 	}
 	rec, err := s.readRecord(ctx, req.TransactionID, failed.Items[0])
 	if err != nil {
-		return stashapi.ConfirmResponse{}, err
+		return stashapi.ConfirmResponse{}, false, err
 	}
 	switch {
 	case rec.State == StateConfirmed && rec.ConfirmFP == plan.fp:
-		return decodeConfirmResponse(rec.ConfirmResp)
+		resp, err := decodeConfirmResponse(rec.ConfirmResp)
+		return resp, false, err
 	case rec.State == StateConfirmed:
-		return stashapi.ConfirmResponse{}, conflict(httpx.CodeAlreadyExists, "transaction %s was already confirmed with other items or for another player", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeAlreadyExists, "transaction %s was already confirmed with other items or for another player", req.TransactionID)
+	case rec.State == StateRefunded:
+		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "transaction %s was refunded before it was granted", req.TransactionID)
 	case rec.Exists && rec.PlayerID != req.PlayerID:
-		return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "transaction %s was registered for another player", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "transaction %s was registered for another player", req.TransactionID)
 	case rec.State == StateRegistered && rec.ItemsKey != plan.key:
-		return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "items do not match the registration of transaction %s", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "items do not match the registration of transaction %s", req.TransactionID)
 	case rec.State == StateRegistered:
-		return stashapi.ConfirmResponse{}, errRecordChanged // it became registered meanwhile
+		return stashapi.ConfirmResponse{}, false, errRecordChanged // it became registered meanwhile
 	}
-	return s.confirmUnreserved(ctx, req, plan, rec, confirmed)
+	resp, err := s.confirmUnreserved(ctx, req, plan, rec, confirmed)
+	return resp, err == nil, err
 }
 
 // confirmUnreserved sells a charged purchase that holds no reservation.
@@ -171,7 +184,7 @@ func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmReq
 		return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "cannot grant unknown products %v", plan.missing)
 	}
 	now := s.Now()
-	confirmed[attrConfirmedVia] = sv("confirm-without-reservation")
+	confirmed[attrConfirmedVia] = sv(s.via(ctx) + "-without-reservation")
 	var first types.TransactWriteItem
 	if rec.Exists {
 		first = stateChange{
@@ -265,4 +278,19 @@ func decodeConfirmResponse(b []byte) (stashapi.ConfirmResponse, error) {
 		return r, fmt.Errorf("stored confirm response: %w", err)
 	}
 	return r, nil
+}
+
+type viaKey struct{}
+
+// WithVia marks ctx as carrying a grant made by something other than
+// Stash's confirm call (the webhook), for the record's confirmedVia.
+func WithVia(ctx context.Context, via string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via)
+}
+
+func (s *Service) via(ctx context.Context) string {
+	if v, ok := ctx.Value(viaKey{}).(string); ok {
+		return v
+	}
+	return "confirm"
 }

@@ -33,12 +33,16 @@ const (
 	StateConfirmed  = "CONFIRMED"
 	StateCancelled  = "CANCELLED"
 	StateRejected   = "REJECTED"
+	// StateRefunded: refunded before anything was granted (the refund came
+	// first, or while the purchase was only registered); nothing will be.
+	StateRefunded = "REFUNDED"
 )
 
 // Cancel reasons.
 const (
 	ReasonRequest = "request" // Stash called cancel
 	ReasonExpired = "expired" // the sweeper released an unconfirmed reservation
+	ReasonRefund  = "refund"  // Stash refunded the purchase before it was confirmed
 )
 
 // Attribute names of a purchase record (besides store.Record's).
@@ -56,6 +60,8 @@ const (
 	attrCancelledAt   = "cancelledAt"
 	attrCancelReason  = "cancelReason"
 	attrCancelFP      = "cancelFingerprint"
+	attrGranted       = "granted"  // JSON of []inventory.Item: what a confirm granted
+	attrRefunded      = "refunded" // JSON of map[productId]units revoked by refunds so far
 
 	// The sweep index (GSI "sweep") holds only REGISTERED records: both
 	// attributes are removed when a purchase leaves that state.
@@ -109,6 +115,9 @@ type record struct {
 	CancelReason  string
 	CancelFP      string
 	ReservedUntil time.Time
+	Granted       map[string]int64
+	Refunded      map[string]int64
+	RefundedRaw   string // the attribute as stored, for the optimistic condition
 }
 
 func parseRecord(item map[string]types.AttributeValue) (record, error) {
@@ -126,6 +135,25 @@ func parseRecord(item map[string]types.AttributeValue) (record, error) {
 	r.CancelFP = str(item[attrCancelFP])
 	if ms, err := strconv.ParseInt(num(item[attrReservedUntil]), 10, 64); err == nil {
 		r.ReservedUntil = time.UnixMilli(ms)
+	}
+	if raw := str(item[attrGranted]); raw != "" {
+		var granted []struct {
+			ProductID string `json:"productId"`
+			Quantity  int64  `json:"quantity"`
+		}
+		if err := json.Unmarshal([]byte(raw), &granted); err != nil {
+			return r, fmt.Errorf("purchase record: granted: %w", err)
+		}
+		r.Granted = map[string]int64{}
+		for _, g := range granted {
+			r.Granted[g.ProductID] += g.Quantity
+		}
+	}
+	r.RefundedRaw = str(item[attrRefunded])
+	if r.RefundedRaw != "" {
+		if err := json.Unmarshal([]byte(r.RefundedRaw), &r.Refunded); err != nil {
+			return r, fmt.Errorf("purchase record: refunded: %w", err)
+		}
 	}
 	if raw := str(item[attrItems]); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &r.Items); err != nil {

@@ -25,7 +25,9 @@ func TestDecodeRegisterWireForms(t *testing.T) {
 					r.IPAddress == "1.2.3.4" && r.DeviceID == "d" && r.Registrations[0].ProductID == "x"
 			}},
 		{"int64 as strings", `{"playerId":"p","transactionId":"t","currency":"JPY","decimalPlaces":"0","registrations":[{"productId":"x","cents":"300","quantity":"3"}]}`,
-			func(r RegisterRequest) bool { return r.Registrations[0].Cents == 300 && r.Registrations[0].Quantity == 3 }},
+			func(r RegisterRequest) bool {
+				return r.Registrations[0].Cents == 300 && r.Registrations[0].Quantity == 3
+			}},
 		{"enums as numbers", `{"playerId":"p","transactionId":"t","currency":"USD","decimalPlaces":2,"environment":2,"platform":"3","source":1,"registrations":[{"productId":"x","cents":1,"quantity":1}]}`,
 			func(r RegisterRequest) bool {
 				return r.Environment == "PAYMENT_ENVIRONMENT_PRODUCTION" && r.Platform == "PURCHASE_PLATFORM_WEBSTORE" && r.Source == "PURCHASE_SOURCE_CART"
@@ -37,7 +39,9 @@ func TestDecodeRegisterWireForms(t *testing.T) {
 		{"unknown fields ignored", `{"playerId":"p","transactionId":"t","currency":"USD","decimalPlaces":2,"loyalty":{"totalPoints":"5"},"newField":[1],"registrations":[{"productId":"x","cents":1,"quantity":1,"metadata":{"k":"v"},"extra":true}]}`,
 			func(r RegisterRequest) bool { return r.Registrations[0].Metadata["k"] == "v" }},
 		{"guid only", `{"playerId":"p","transactionId":"t","currency":"USD","decimalPlaces":2,"registrations":[{"guid":"g","cents":1,"quantity":1}]}`,
-			func(r RegisterRequest) bool { return r.Registrations[0].GUID == "g" && r.Registrations[0].ProductID == "" }},
+			func(r RegisterRequest) bool {
+				return r.Registrations[0].GUID == "g" && r.Registrations[0].ProductID == ""
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,11 +30,13 @@ func New(d platform.Deps) (http.Handler, error) {
 	return &Handler{db: d.Store.DB, table: d.Store.Tables.Players, keys: auth.Keys{Source: d.Secrets}, log: d.Logger}, nil
 }
 
-// Response is the answer: the player's items with a positive quantity,
-// sorted by product id (an empty list for an unknown player).
+// Response is the answer: the player's items with a positive quantity, and
+// the debts refunds left (units refunded after the player had spent them),
+// both sorted by product id (empty lists for an unknown player).
 type Response struct {
 	PlayerID string           `json:"playerId"`
 	Items    []inventory.Item `json:"items"`
+	Debts    []inventory.Item `json:"debts"`
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,11 +56,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	items, err := inventory.List(ctx, h.db, h.table, playerID)
+	items, debts, err := inventory.Holdings(ctx, h.db, h.table, playerID)
 	if err != nil {
 		h.log.ErrorContext(ctx, "inventory read failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, Response{PlayerID: playerID, Items: items})
+	httpx.WriteJSON(w, http.StatusOK, Response{PlayerID: playerID, Items: items, Debts: debts})
 }

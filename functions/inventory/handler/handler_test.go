@@ -43,9 +43,9 @@ func TestInventory(t *testing.T) {
 				body             string
 			}{
 				{"granted items, sorted", "/api/v1/players/p%20one/inventory", "Bearer " + gameKey, 200,
-					`{"playerId":"p one","items":[{"productId":"a","quantity":1},{"productId":"b","quantity":2}]}`},
-				{"unknown player: empty list", "/api/v1/players/nobody/inventory", "Bearer " + gameKey, 200, `{"playerId":"nobody","items":[]}`},
-				{"lower-case scheme", "/api/v1/players/nobody/inventory", "bearer " + gameKey, 200, `{"playerId":"nobody","items":[]}`},
+					`{"playerId":"p one","items":[{"productId":"a","quantity":1},{"productId":"b","quantity":2}],"debts":[]}`},
+				{"unknown player: empty list", "/api/v1/players/nobody/inventory", "Bearer " + gameKey, 200, `{"playerId":"nobody","items":[],"debts":[]}`},
+				{"lower-case scheme", "/api/v1/players/nobody/inventory", "bearer " + gameKey, 200, `{"playerId":"nobody","items":[],"debts":[]}`},
 				{"no key", "/api/v1/players/nobody/inventory", "", 401, `{"error":"Unauthorized"}`},
 				{"wrong key", "/api/v1/players/nobody/inventory", "Bearer nope", 401, `{"error":"Unauthorized"}`},
 				{"stash's key is not the game's", "/api/v1/players/nobody/inventory", "Bearer k", 401, `{"error":"Unauthorized"}`},

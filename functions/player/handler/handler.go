@@ -1,0 +1,47 @@
+// Package handler implements Stash's player lookup, GET /api/v1/player
+// (UserService_GetPlayer): the profile the game server stored with
+// PUT /api/v1/players/{playerId}, read in one GetItem.
+package handler
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+)
+
+// Handler serves GET /api/v1/player.
+type Handler struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// New builds the handler from its dependencies.
+func New(d platform.Deps) (http.Handler, error) {
+	sig, err := stashhttp.Signatures(d)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players}
+	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodePlayerQuery, h.Player), nil
+}
+
+// Player answers one player request: the stored profile, or 404 code 5
+// when the game server never stored one.
+func (h *Handler) Player(ctx context.Context, q stashapi.PlayerQuery) (stashapi.PlayerResponse, error) {
+	p, found, err := players.Get(ctx, h.db, h.table, q.PlayerID)
+	if err != nil {
+		return stashapi.PlayerResponse{}, err
+	}
+	if !found {
+		return stashapi.PlayerResponse{}, &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound,
+			Message: "no player with playerId " + q.PlayerID}
+	}
+	return stashapi.PlayerResponse{Player: p.Player()}, nil
+}

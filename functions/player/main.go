@@ -1,0 +1,10 @@
+// Command player is the Lambda function of Stash's player lookup,
+// GET /api/v1/player.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/player/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+)
+
+func main() { lambdahttp.Run("player", handler.New) }

@@ -1,0 +1,10 @@
+// Command webhook is the Lambda function receiving Stash's webhooks,
+// POST /api/v1/webhooks/stash.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/webhook/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+)
+
+func main() { lambdahttp.Run("webhook", handler.New) }

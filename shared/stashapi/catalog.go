@@ -1,0 +1,542 @@
+package stashapi
+
+// Stash's catalog and player lookups (CatalogService_GetCatalog,
+// CatalogService_GetOfferDetails, UserService_GetPlayer): GET calls whose
+// request is the query string, and the answers Tollgate builds for them from
+// its catalog.
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+)
+
+// CatalogPlatforms are the values of the lookups' platform parameter
+// (v1CatalogPlatform), indexed by number.
+var CatalogPlatforms = []string{"CATALOG_PLATFORM_UNSPECIFIED", "CATALOG_PLATFORM_IOS", "CATALOG_PLATFORM_ANDROID", "CATALOG_PLATFORM_WEBSTORE"}
+
+// Item types of the catalog answer.
+const (
+	PurchasableStandardOffer  = "PURCHASABLE_ITEM_TYPE_STANDARD_OFFER"
+	NonPurchasableUnspecified = "NON_PURCHASABLE_ITEM_TYPE_UNSPECIFIED"
+)
+
+// Limits of the lookups' query values.
+const (
+	MaxLanguageLength = 35 // BCP 47 tags in practice; ISO 639-1 codes ("en") are 2
+	maxEnumLength     = 64
+)
+
+// CatalogQuery is CatalogService_GetCatalog's request.
+type CatalogQuery struct {
+	Platform      string // a CatalogPlatforms name, or the name sent when this version does not know it
+	Region        string // ISO 3166-1 alpha-2, upper case; "" when absent
+	Language      string // as sent; "" when absent
+	PlayerID      string // "" when absent: no player-specific limits
+	ShopID        string
+	Environment   string // an Environments name
+	CurrentTierID string
+	NextTierID    string
+	// Currency is a Tollgate extension (Stash's API has no such parameter):
+	// the ISO 4217 code to price the catalog in, upper case, overriding the
+	// region's currency. "" when absent.
+	Currency string
+}
+
+// OfferQuery is CatalogService_GetOfferDetails's request: the offer by
+// productId, or by guid when productId is absent.
+type OfferQuery struct {
+	GUID        string
+	ProductID   string
+	Platform    string
+	Region      string
+	Language    string
+	PlayerID    string
+	ShopID      string
+	Environment string
+}
+
+// PlayerQuery is UserService_GetPlayer's request.
+type PlayerQuery struct {
+	PlayerID    string
+	ShopID      string
+	Environment string
+}
+
+// DecodeCatalogQuery decodes and validates GetCatalog's query values.
+// Parameters are read by their lowerCamelCase or snake_case names, each at
+// most once; unknown parameters are ignored, an empty value is an absent
+// one. Refusals are 400 *httpx.RequestError values naming the parameter.
+func DecodeCatalogQuery(v url.Values) (CatalogQuery, error) {
+	q := queryReader{v: v}
+	c := CatalogQuery{
+		PlayerID:      q.id("playerId", "player_id"),
+		ShopID:        q.id("shopId", "shop_id"),
+		CurrentTierID: q.id("currentTierId", "current_tier_id"),
+		NextTierID:    q.id("nextTierId", "next_tier_id"),
+		Platform:      q.enum(CatalogPlatforms, "platform"),
+		Environment:   q.enum(Environments, "environment"),
+		Region:        q.region("region"),
+		Language:      q.language("language"),
+	}
+	if cur := q.str("currency"); cur != "" && q.err == nil {
+		c.Currency, q.err = Currency("currency", cur)
+	}
+	return c, q.err
+}
+
+// DecodeOfferQuery decodes and validates GetOfferDetails' query values (as
+// DecodeCatalogQuery). Stash's API marks guid and productId both required;
+// one of them is enough here.
+func DecodeOfferQuery(v url.Values) (OfferQuery, error) {
+	q := queryReader{v: v}
+	o := OfferQuery{
+		GUID:        q.id("guid"),
+		ProductID:   q.id("productId", "product_id"),
+		PlayerID:    q.id("playerId", "player_id"),
+		ShopID:      q.id("shopId", "shop_id"),
+		Platform:    q.enum(CatalogPlatforms, "platform"),
+		Environment: q.enum(Environments, "environment"),
+		Region:      q.region("region"),
+		Language:    q.language("language"),
+	}
+	if q.err == nil && o.GUID == "" && o.ProductID == "" {
+		q.err = httpx.BadRequest("missing query parameter %q (or %q)", "productId", "guid")
+	}
+	return o, q.err
+}
+
+// DecodePlayerQuery decodes and validates GetPlayer's query values (as
+// DecodeCatalogQuery); playerId is required.
+func DecodePlayerQuery(v url.Values) (PlayerQuery, error) {
+	q := queryReader{v: v}
+	p := PlayerQuery{
+		PlayerID:    q.id("playerId", "player_id"),
+		ShopID:      q.id("shopId", "shop_id"),
+		Environment: q.enum(Environments, "environment"),
+	}
+	if q.err == nil && p.PlayerID == "" {
+		q.err = httpx.BadRequest("missing query parameter %q", "playerId")
+	}
+	return p, q.err
+}
+
+// queryReader reads query values, keeping the first error.
+type queryReader struct {
+	v   url.Values
+	err error
+}
+
+// str returns the value of the first of names (the lowerCamelCase name,
+// then the snake_case one) that has a non-empty value. A parameter given
+// more than once is refused: which one Stash meant is unknown.
+func (q *queryReader) str(names ...string) string {
+	if q.err != nil {
+		return ""
+	}
+	value := ""
+	for _, n := range names {
+		vals := q.v[n]
+		if len(vals) > 1 {
+			q.err = httpx.BadRequest("query parameter %q is given %d times, at most once is allowed", n, len(vals))
+			return ""
+		}
+		if len(vals) == 1 && value == "" {
+			value = vals[0]
+		}
+	}
+	return value
+}
+
+func (q *queryReader) id(names ...string) string {
+	v := q.str(names...)
+	if v != "" && q.err == nil {
+		q.err = httpx.ValidateID(names[0], v)
+	}
+	return v
+}
+
+func (q *queryReader) enum(names []string, param string) string {
+	v := q.str(param)
+	if q.err != nil {
+		return ""
+	}
+	name, err := QueryEnum(param, v, names)
+	q.err = err
+	return name
+}
+
+func (q *queryReader) region(param string) string {
+	v := q.str(param)
+	if v == "" || q.err != nil {
+		return ""
+	}
+	r, err := Region(param, v)
+	q.err = err
+	return r
+}
+
+func (q *queryReader) language(param string) string {
+	v := q.str(param)
+	if v != "" && q.err == nil {
+		q.err = ValidateLanguage(param, v)
+	}
+	return v
+}
+
+// QueryEnum resolves an enum query value as the body decoders resolve enum
+// fields (Enum.Name): a name or a number; "" is the enum's zero value; an
+// unknown number gives "UNKNOWN_<n>". A name this version does not know is
+// kept when it has the enum's prefix ("CATALOG_PLATFORM_" for
+// CATALOG_PLATFORM_UNSPECIFIED, ...) and the shape of an enum name, since
+// Stash adds values over time; anything else ("ios", another enum's value,
+// a number beyond int32) is a 400.
+func QueryEnum(field, v string, names []string) (string, error) {
+	quoted, err := json.Marshal(v)
+	if err != nil {
+		return "", httpx.BadRequest("field %q must be an enum name or number", field)
+	}
+	var e Enum
+	if err := e.UnmarshalJSON(quoted); err != nil {
+		return "", httpx.BadRequest("field %q must be an enum name or number", field)
+	}
+	name, err := e.Name(field, names)
+	if err != nil || e.isNum || v == "" {
+		return name, err
+	}
+	prefix := strings.TrimSuffix(names[0], "UNSPECIFIED")
+	if !strings.HasPrefix(name, prefix) || len(name) > maxEnumLength || len(name) == len(prefix) || strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+		return "", httpx.BadRequest("field %q must be one of %s or its number, got %q", field, strings.Join(names, ", "), truncate([]byte(v)))
+	}
+	return name, nil
+}
+
+// Region validates an ISO 3166-1 alpha-2 region code (two ASCII letters,
+// any case; Stash's own example includes "EU") and returns it upper-cased.
+func Region(field, v string) (string, error) {
+	if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
+		return "", httpx.BadRequest("field %q must be a 2-letter ISO 3166-1 region code, got %q", field, truncate([]byte(v)))
+	}
+	return strings.ToUpper(v), nil
+}
+
+// ValidateLanguage checks a language tag: an ISO 639-1 code ("en") or a
+// BCP 47 tag ("pt-BR", "zh-Hant-TW"), 2 to MaxLanguageLength characters: a
+// primary subtag of 2–8 letters, then "-"-separated subtags of 1–8 letters
+// or digits.
+func ValidateLanguage(field, v string) error {
+	bad := func() error {
+		return httpx.BadRequest("field %q must be a language tag such as \"en\" or \"pt-BR\" (2 to %d characters), got %q", field, MaxLanguageLength, truncate([]byte(v)))
+	}
+	if len(v) < 2 || len(v) > MaxLanguageLength {
+		return bad()
+	}
+	for i, sub := range strings.Split(v, "-") {
+		if len(sub) < 1 || len(sub) > 8 || (i == 0 && len(sub) < 2) {
+			return bad()
+		}
+		for j := 0; j < len(sub); j++ {
+			c := sub[j]
+			if !isLetter(c) && (i == 0 || c < '0' || c > '9') {
+				return bad()
+			}
+		}
+	}
+	return nil
+}
+
+func isLetter(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') }
+
+// LocalizableText is Stash's v1LocalizableText. Tollgate's catalog holds one
+// text per field, sent as defaultText.
+type LocalizableText struct {
+	DefaultText     string `json:"defaultText,omitempty"`
+	LocalizationKey string `json:"localizationKey,omitempty"`
+	LocalizedText   string `json:"localizedText,omitempty"`
+}
+
+// text returns s as a LocalizableText, nil when s is empty.
+func text(s string) *LocalizableText {
+	if s == "" {
+		return nil
+	}
+	return &LocalizableText{DefaultText: s}
+}
+
+// CatalogResponse is GetCatalog's answer (v1GetCatalogResponse).
+type CatalogResponse struct {
+	Catalog Catalog `json:"catalog"`
+}
+
+// Catalog holds the sections, in display order.
+type Catalog struct {
+	Sections []CatalogSection `json:"sections"`
+}
+
+// CatalogSection is one section (row) of the catalog.
+type CatalogSection struct {
+	GUID   string           `json:"guid,omitempty"`
+	Header *LocalizableText `json:"header,omitempty"`
+	Items  []CatalogItem    `json:"items"`
+}
+
+// CatalogItem is one entry of a section: exactly one of its fields is set.
+type CatalogItem struct {
+	Product *PurchasableItem    `json:"product,omitempty"`
+	Info    *NonPurchasableItem `json:"info,omitempty"`
+}
+
+// PurchasableItem is a product on sale (CatalogItemPurchasableItem).
+type PurchasableItem struct {
+	GUID        string           `json:"guid,omitempty"`
+	ProductID   string           `json:"productId"`
+	Type        string           `json:"type"`
+	Name        *LocalizableText `json:"name,omitempty"`
+	Description *LocalizableText `json:"description,omitempty"`
+	Image       string           `json:"image,omitempty"`
+	// MaxPurchasable is how many units this player may buy now (always
+	// sent; 0 = none).
+	MaxPurchasable int64             `json:"maxPurchasable"`
+	Price          Price             `json:"price"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+}
+
+// Price is Stash's "Price Amount Or ID"; Tollgate always sends the amount.
+type Price struct {
+	Amount PriceAmount `json:"amount"`
+}
+
+// PriceAmount is an amount in integer minor units of an ISO 4217 currency.
+type PriceAmount struct {
+	Currency string `json:"currency"`
+	Cents    int64  `json:"cents"`
+}
+
+// NonPurchasableItem is a display-only entry (CatalogItemNonPurchasableItem):
+// Tollgate lists locked products this way.
+type NonPurchasableItem struct {
+	GUID       string                    `json:"guid,omitempty"`
+	ItemID     string                    `json:"itemId"`
+	Type       string                    `json:"type"`
+	Title      *LocalizableText          `json:"title,omitempty"`
+	Body       *LocalizableText          `json:"body,omitempty"`
+	Attributes *NonPurchasableAttributes `json:"attributes,omitempty"`
+}
+
+// NonPurchasableAttributes are a display-only entry's visual attributes.
+type NonPurchasableAttributes struct {
+	Background *Background `json:"background,omitempty"`
+}
+
+// Background is a background image.
+type Background struct {
+	ImageURL string `json:"imageUrl,omitempty"`
+}
+
+// OfferResponse is GetOfferDetails' answer (v1GetOfferDetailsResponse).
+type OfferResponse struct {
+	Items []OfferItem `json:"items"`
+}
+
+// OfferItem is an item an offer contains (v1GetOfferDetailsResponseContentItem).
+type OfferItem struct {
+	GUID          string           `json:"guid,omitempty"`
+	Title         LocalizableText  `json:"title"`
+	Description   *LocalizableText `json:"description,omitempty"`
+	Image         string           `json:"image,omitempty"`
+	LastUpdatedAt string           `json:"lastUpdatedAt,omitempty"` // RFC 3339
+}
+
+// PlayerResponse is GetPlayer's answer (v1GetPlayerResponse).
+type PlayerResponse struct {
+	Player Player `json:"player"`
+}
+
+// Player is a player's profile as Stash reads it (GetPlayerResponsePlayer).
+type Player struct {
+	PlayerID       string `json:"playerId"`
+	Name           string `json:"name,omitempty"`
+	AvatarURL      string `json:"avatarUrl,omitempty"`
+	Language       string `json:"language,omitempty"`
+	InGameLevel    int64  `json:"inGameLevel"`
+	InGameCurrency int64  `json:"inGameCurrency"`
+}
+
+// CatalogOptions configure BuildCatalog.
+type CatalogOptions struct {
+	DefaultCurrency string // upper case ISO 4217; "" means USD
+	SectionTitle    string // the section's header; "" sends none
+}
+
+// CatalogView is BuildCatalog's result.
+type CatalogView struct {
+	Response CatalogResponse
+	Currency string   // the currency the catalog is priced in
+	Unpriced []string // active, unlocked products left out: not priced in Currency
+}
+
+// BuildCatalog answers GetCatalog from a catalog snapshot: one section
+// listing, by productId, every active product (inactive ones, removed from
+// the catalog file, are left out):
+//   - an unlocked product as a STANDARD_OFFER priced in the request's
+//     currency (see Currency) with maxPurchasable = Allowance (0 when sold
+//     out or when the player has reached the per-player limit: shown, not
+//     purchasable); a product not priced in that currency is left out
+//     (Stash registers a cart in one currency);
+//   - a locked product as a display-only "info" item (Stash's
+//     non-purchasable item): title, body, image as background.
+//
+// bought holds the units the player holds bought or reserved per product
+// (nil: none, as for a request without playerId).
+func BuildCatalog(cat *catalog.Catalog, q CatalogQuery, bought map[string]int64, o CatalogOptions) (CatalogView, error) {
+	def := o.DefaultCurrency
+	if def == "" {
+		def = "USD"
+	}
+	cur, err := catalogCurrency(cat, q, def)
+	if err != nil {
+		return CatalogView{}, err
+	}
+	section := CatalogSection{Header: text(o.SectionTitle), Items: []CatalogItem{}}
+	var unpriced []string
+	for _, p := range cat.Products() {
+		switch {
+		case !p.Active:
+		case p.Locked:
+			section.Items = append(section.Items, CatalogItem{Info: lockedItem(p)})
+		default:
+			cents, ok := p.Prices[cur]
+			if !ok {
+				unpriced = append(unpriced, p.ProductID)
+				continue
+			}
+			section.Items = append(section.Items, CatalogItem{Product: &PurchasableItem{
+				GUID:           p.GUID,
+				ProductID:      p.ProductID,
+				Type:           PurchasableStandardOffer,
+				Name:           text(p.Name),
+				Description:    text(p.Description),
+				Image:          p.ImageURL,
+				MaxPurchasable: Allowance(p, bought[p.ProductID]),
+				Price:          Price{Amount: PriceAmount{Currency: cur, Cents: cents}},
+				Metadata:       p.Metadata,
+			}})
+		}
+	}
+	return CatalogView{
+		Response: CatalogResponse{Catalog: Catalog{Sections: []CatalogSection{section}}},
+		Currency: cur,
+		Unpriced: unpriced,
+	}, nil
+}
+
+func lockedItem(p catalog.Product) *NonPurchasableItem {
+	it := &NonPurchasableItem{GUID: p.GUID, ItemID: p.ProductID, Type: NonPurchasableUnspecified, Title: text(p.Name), Body: text(p.Description)}
+	if p.ImageURL != "" {
+		it.Attributes = &NonPurchasableAttributes{Background: &Background{ImageURL: p.ImageURL}}
+	}
+	return it
+}
+
+// Allowance is how many units of p a player who holds bought units (bought
+// or reserved) may buy now: the units left (limited stock), the player's
+// remaining per-player allowance, and at most MaxQuantity (the most one
+// registration line accepts), whichever is smallest; never below 0.
+func Allowance(p catalog.Product, bought int64) int64 {
+	n := int64(MaxQuantity)
+	if left, limited := p.Remaining(); limited {
+		n = min(n, left)
+	}
+	if p.PerPlayerLimit != nil {
+		n = min(n, *p.PerPlayerLimit-bought)
+	}
+	return max(n, 0)
+}
+
+// catalogCurrency picks the one currency a catalog answer is priced in: the
+// currency parameter when sent (a 400 when no listed product is priced in
+// it), else the region's currency (RegionCurrency) when some listed product
+// is priced in it, else def.
+func catalogCurrency(cat *catalog.Catalog, q CatalogQuery, def string) (string, error) {
+	if q.Currency != "" {
+		if !pricedIn(cat, q.Currency) {
+			return "", &httpx.StatusError{HTTPStatus: http.StatusBadRequest, Code: httpx.CodeInvalidArgument,
+				Message: "field \"currency\": no product is priced in " + q.Currency}
+		}
+		return q.Currency, nil
+	}
+	if c, ok := RegionCurrency[q.Region]; ok && pricedIn(cat, c) {
+		return c, nil
+	}
+	return def, nil
+}
+
+func pricedIn(cat *catalog.Catalog, cur string) bool {
+	for _, p := range cat.Products() {
+		if _, ok := p.Prices[cur]; ok && p.Active && !p.Locked {
+			return true
+		}
+	}
+	return false
+}
+
+// RegionCurrency maps an ISO 3166-1 alpha-2 region (and "EU") to the
+// currency players there pay in. A region it lacks is priced in the
+// default currency.
+var RegionCurrency = func() map[string]string {
+	m := map[string]string{
+		"EU": "EUR", "US": "USD", "PR": "USD", "EC": "USD", "SV": "USD", "PA": "USD",
+		"CA": "CAD", "MX": "MXN", "BR": "BRL", "AR": "ARS", "CL": "CLP", "CO": "COP", "PE": "PEN", "UY": "UYU",
+		"GB": "GBP", "CH": "CHF", "LI": "CHF", "NO": "NOK", "SE": "SEK", "DK": "DKK", "IS": "ISK",
+		"PL": "PLN", "CZ": "CZK", "HU": "HUF", "RO": "RON", "RS": "RSD", "TR": "TRY", "UA": "UAH",
+		"IL": "ILS", "AE": "AED", "SA": "SAR", "QA": "QAR", "KW": "KWD", "EG": "EGP", "ZA": "ZAR", "NG": "NGN", "KE": "KES", "MA": "MAD",
+		"IN": "INR", "PK": "PKR", "ID": "IDR", "JP": "JPY", "KR": "KRW", "CN": "CNY", "HK": "HKD", "TW": "TWD",
+		"SG": "SGD", "MY": "MYR", "TH": "THB", "PH": "PHP", "VN": "VND", "AU": "AUD", "NZ": "NZD", "KZ": "KZT",
+	}
+	// The euro area (Bulgaria since 2026) and the microstates using the euro.
+	for _, r := range strings.Fields("AT BE BG CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK AD MC SM VA ME XK") {
+		m[r] = "EUR"
+	}
+	return m
+}()
+
+// BuildOffer answers GetOfferDetails for product p: one item, the product
+// itself (name as title, description, image, last change).
+func BuildOffer(p catalog.Product) OfferResponse {
+	it := OfferItem{GUID: p.GUID, Title: LocalizableText{DefaultText: p.Name}, Description: text(p.Description), Image: p.ImageURL}
+	if !p.UpdatedAt.IsZero() {
+		it.LastUpdatedAt = p.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return OfferResponse{Items: []OfferItem{it}}
+}
+
+// FindOffer returns the listed (active) product an offer query names: by
+// productId, or by guid when productId is absent; when both are sent and
+// the product has a guid, it must be the one sent (as for registrations).
+// Anything else is a 404 code 5 *httpx.StatusError.
+func FindOffer(cat *catalog.Catalog, q OfferQuery) (catalog.Product, error) {
+	p, ok := catalog.Lookup(cat, q.ProductID, q.GUID)
+	switch {
+	case !ok || !p.Active:
+		return catalog.Product{}, notFound("no offer " + offerName(q))
+	case q.ProductID != "" && q.GUID != "" && p.GUID != "" && p.GUID != q.GUID:
+		return catalog.Product{}, notFound("guid " + q.GUID + " is not the guid of product " + q.ProductID)
+	}
+	return p, nil
+}
+
+func offerName(q OfferQuery) string {
+	if q.ProductID != "" {
+		return "with productId " + q.ProductID
+	}
+	return "with guid " + q.GUID
+}
+
+func notFound(msg string) *httpx.StatusError {
+	return &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound, Message: msg}
+}

@@ -1,0 +1,117 @@
+package stashhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+)
+
+// HandleQuery returns the handler of one signed Stash GET call (the catalog,
+// offer and player lookups): the request is its query string, and the
+// signature covers an empty body ("{unixMillis}." in v1, "" in the legacy
+// scheme), whatever body the request may carry. decode parses the query
+// values, do acts and returns the 200 answer. Failures answer as Handle's:
+//   - 401 code 16 for a missing, malformed, wrong or stale signature
+//     (nothing read);
+//   - 400 code 3 for a query string that cannot be parsed or decoded;
+//   - an *httpx.StatusError's own status and code (404 code 5, ...);
+//   - 503 code 14 for anything else.
+func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode func(url.Values) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !verified(ctx, w, log, sig, r.Header, nil) {
+			return
+		}
+		// url.Values from r.URL.Query() silently drops malformed pairs;
+		// a value Stash did not mean must not be read as absent.
+		values, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			httpx.WriteRequestStatus(w, httpx.BadRequest("malformed query string: %v", err))
+			return
+		}
+		req, err := decode(values)
+		if err != nil {
+			httpx.WriteRequestStatus(w, err)
+			return
+		}
+		resp, err := do(ctx, req)
+		respond(ctx, w, log, resp, err)
+	})
+}
+
+// verified checks the signature of a Stash call over body and, when it is
+// refused or cannot be checked, answers (401 code 16, or 503 code 14 when
+// the key could not be read) and reports false. Handle and HandleQuery share
+// it.
+func verified(ctx context.Context, w http.ResponseWriter, log *slog.Logger, sig auth.StashSignatures, h http.Header, body []byte) bool {
+	err := sig.Verify(ctx, h, body)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, auth.ErrUnauthorized):
+		log.WarnContext(ctx, "signature refused", "reason", err.Error())
+		httpx.WriteStatus(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "invalid or missing Stash signature")
+	default:
+		log.ErrorContext(ctx, "egress key unavailable", "error", err)
+		httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; retry")
+	}
+	return false
+}
+
+// respond writes the outcome of a Stash call's action: 200 with resp, an
+// *httpx.StatusError's status and code, or 503 code 14 (nothing changed;
+// a retry is safe). Handle and HandleQuery share it.
+func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Logger, resp Resp, err error) {
+	var refusal *httpx.StatusError
+	switch {
+	case err == nil:
+		httpx.WriteJSON(w, http.StatusOK, resp)
+	case errors.As(err, &refusal):
+		log.WarnContext(ctx, "refused", "status", refusal.HTTPStatus, "reason", refusal.Message)
+		httpx.WriteStatus(w, refusal.HTTPStatus, refusal.Code, refusal.Message)
+	default:
+		log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
+		httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; nothing changed; retry")
+	}
+}
+
+// Signatures returns the signature check of a function's Stash endpoints,
+// configured from its environment (auth.StashSignaturesFromEnv) with the
+// egress key from its key source and its clock.
+func Signatures(d platform.Deps) (auth.StashSignatures, error) {
+	sig, err := auth.StashSignaturesFromEnv(d.Getenv, auth.Keys{Source: d.Secrets})
+	if err != nil {
+		return auth.StashSignatures{}, err
+	}
+	sig.Now = d.Now
+	return sig, nil
+}
+
+// EnvLookupTimeout bounds how long a Stash lookup (catalog, offer) waits for
+// DynamoDB: past it, the catalog is answered from the last good copy and
+// without the player's own counts (Go duration; default 1s).
+const EnvLookupTimeout = "LOOKUP_TIMEOUT"
+
+// DefaultLookupTimeout applies when EnvLookupTimeout is unset.
+const DefaultLookupTimeout = time.Second
+
+// LookupTimeout reads EnvLookupTimeout through getenv.
+func LookupTimeout(getenv func(string) string) (time.Duration, error) {
+	v := getenv(EnvLookupTimeout)
+	if v == "" {
+		return DefaultLookupTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive Go duration such as 1s", EnvLookupTimeout, v)
+	}
+	return d, nil
+}
