@@ -35,7 +35,9 @@ func TestParseSample(t *testing.T) {
 		name string
 		ok   func() bool
 	}{
-		{"JPY gem pack", func() bool { return byID["gem_pack_small"].Prices["JPY"] == 300 && byID["gem_pack_small"].Prices["USD"] == 199 }},
+		{"JPY gem pack", func() bool {
+			return byID["gem_pack_small"].Prices["JPY"] == 300 && byID["gem_pack_small"].Prices["USD"] == 199
+		}},
 		{"limited bundle of 10", func() bool { s := byID["founders_bundle"].Stock; return s != nil && *s == 10 }},
 		{"starter pack once per player", func() bool { l := byID["starter_pack"].PerPlayerLimit; return l != nil && *l == 1 }},
 		{"locked seasonal item", func() bool { return byID["winter_festival_skin"].Locked }},
@@ -118,7 +120,7 @@ func TestParseFileProblems(t *testing.T) {
 			map[string]any{
 				"productId": long, "guid": "", "name": "  ", "description": 5, "imageUrl": "/relative.png",
 				"prices": map[string]any{"usd": 199, "EUR": -1, "JPY": 1.5, "GBP": "199", "US$": 1},
-				"stock": -1, "perPlayerLimit": 0, "locked": "yes", "metadata": map[string]any{"level": 3, "": "x"},
+				"stock":  -1, "perPlayerLimit": 0, "locked": "yes", "metadata": map[string]any{"level": 3, "": "x"},
 			},
 			product("tab\tid", map[string]any{"prices": map[string]any{}, "stock": "10", "imageUrl": "ftp://host/a.png", "metadata": []any{}}),
 			product("c", map[string]any{"prices": []any{199}, "stock": 2.5, "perPlayerLimit": 1e30, "name": 7}),

@@ -3,9 +3,6 @@ package catalog_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/aws/smithy-go/logging"
-	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -35,9 +32,6 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	t.Helper()
 	if o.Transport == nil {
 		o.Transport = ddbtest.NewTransport()
-		if tt, ok := t.(*testing.T); ok && os.Getenv("ZZDEBUG") != "" {
-			o.Transport.Base = &http.Client{Transport: logRT{tt}}
-		}
 	}
 	stack := ddbtest.NewStack(t, b, o)
 	e := &env{t: t, stack: stack, db: stack.DB, table: stack.TableName("CatalogTable"), tr: o.Transport}
@@ -54,15 +48,6 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 		t.Fatalf("create catalog table: %v", err)
 	}
 	e.tr.Reset()
-	if os.Getenv("ZZDEBUG") != "" {
-		e.db = dynamodb.New(e.db.Options(), func(o *dynamodb.Options) {
-			o.ClientLogMode = aws.LogRetries
-			o.Retryer = logRetryer{o.Retryer, t}
-			o.Logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...interface{}) {
-				t.Logf("SDK %s: %.600s", c, fmt.Sprintf(format, v...))
-			})
-		})
-	}
 	return e
 }
 
@@ -160,14 +145,3 @@ func sample(t testing.TB) catalog.File {
 }
 
 func ptr(v int64) *int64 { return &v }
-
-type logRetryer struct {
-	aws.Retryer
-	t testing.TB
-}
-
-func (r logRetryer) IsErrorRetryable(err error) bool {
-	ok := r.Retryer.IsErrorRetryable(err)
-	r.t.Logf("IsErrorRetryable(%T %v) = %v", err, err, ok)
-	return ok
-}
