@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -34,33 +33,26 @@ const (
 
 // Messages of the answers.
 const (
-	msgGranted      = "Transaction processed successfully"
-	msgUnauthorized = "Unauthorized"
-	msgUnavailable  = "The purchase could not be recorded; nothing was granted. Retry the request."
+	msgGranted     = "Transaction processed successfully"
+	msgUnavailable = "The purchase could not be recorded; nothing was granted. Retry the request."
 )
 
 // Handler serves POST /purchase/{playerId}.
 type Handler struct {
-	store  store.Store
-	keys   auth.Keys
-	header string
-	now    func() time.Time
-	log    *slog.Logger
+	store store.Store
+	now   func() time.Time
+	log   *slog.Logger
 }
 
-// New builds the handler from its dependencies.
+// New builds the handler from its dependencies: Stash's API key, in the
+// configured header, guards it.
 func New(d platform.Deps) (http.Handler, error) {
 	header := d.Getenv(EnvAPIKeyHeader)
 	if header == "" {
 		header = DefaultAPIKeyHeader
 	}
-	return &Handler{
-		store:  d.Store,
-		keys:   auth.Keys{Source: d.Secrets},
-		header: header,
-		now:    d.Now,
-		log:    d.Logger,
-	}, nil
+	h := &Handler{store: d.Store, now: d.Now, log: d.Logger}
+	return auth.Keys{Source: d.Secrets}.RequireHeader(secrets.StashAPIKey, header, d.Logger, h), nil
 }
 
 type grantedBody struct {
@@ -71,15 +63,6 @@ type grantedBody struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := h.keys.Check(ctx, secrets.StashAPIKey, r.Header.Get(h.header)); err != nil {
-		if errors.Is(err, auth.ErrUnauthorized) {
-			httpx.WriteError(w, http.StatusUnauthorized, msgUnauthorized)
-			return
-		}
-		h.log.ErrorContext(ctx, "api key unavailable", "error", err)
-		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
-		return
-	}
 	playerID := r.PathValue("playerId")
 	if err := httpx.ValidateID("playerId", playerID); err != nil {
 		httpx.WriteRequestError(w, err)

@@ -4,7 +4,6 @@
 package handler
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -21,13 +20,13 @@ import (
 type Handler struct {
 	db    *dynamodb.Client
 	table string
-	keys  auth.Keys
 	log   *slog.Logger
 }
 
-// New builds the handler from its dependencies.
+// New builds the handler from its dependencies: the game server key guards it.
 func New(d platform.Deps) (http.Handler, error) {
-	return &Handler{db: d.Store.DB, table: d.Store.Tables.Players, keys: auth.Keys{Source: d.Secrets}, log: d.Logger}, nil
+	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players, log: d.Logger}
+	return auth.Keys{Source: d.Secrets}.RequireBearer(secrets.GameServerKey, d.Logger, h), nil
 }
 
 // Response is the answer: the player's items with a positive quantity, and
@@ -41,16 +40,6 @@ type Response struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := h.keys.Check(ctx, secrets.GameServerKey, auth.BearerToken(r)); err != nil {
-		if errors.Is(err, auth.ErrUnauthorized) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-			httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
-			return
-		}
-		h.log.ErrorContext(ctx, "game server key unavailable", "error", err)
-		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
-		return
-	}
 	playerID := r.PathValue("playerId")
 	if err := httpx.ValidateID("playerId", playerID); err != nil {
 		httpx.WriteRequestError(w, err)
