@@ -15,7 +15,8 @@ endef
 
 .PHONY: run invoke sign test vet fmt-check lint-template bench fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
-	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction
+	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
+	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -37,6 +38,18 @@ build-SweeperFunction:
 
 build-WebhookFunction:
 	$(call build_lambda,webhook)
+
+build-CatalogFunction:
+	$(call build_lambda,catalog)
+
+build-OfferFunction:
+	$(call build_lambda,offer)
+
+build-PlayerFunction:
+	$(call build_lambda,player)
+
+build-PlayerProfileFunction:
+	$(call build_lambda,playerprofile)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:
@@ -74,7 +87,8 @@ bench:
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
 FUZZ_TARGETS := ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
-	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader
+	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
+	./shared/players:FuzzDecodeProfile
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
@@ -83,7 +97,8 @@ fuzz:
 
 # Re-sign Stash fixtures with the development egress key at the current time
 # (v1 signatures go stale after 5 minutes): make sign EVENTS="events/register.json events/confirm.json"
-EVENTS ?= events/register.json events/register-malformed.json events/confirm.json events/cancel.json
+EVENTS ?= events/register.json events/register-malformed.json events/confirm.json events/cancel.json \
+	events/catalog.json events/catalog-malformed.json events/offer.json events/offer-unknown.json events/player.json
 sign:
 	$(GO) run ./cmd/sign $(EVENTS)
 

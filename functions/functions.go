@@ -7,8 +7,12 @@ package functions
 import (
 	authorize "github.com/tollgate-dev/tollgate/functions/authorize/handler"
 	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
+	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
+	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
+	player "github.com/tollgate-dev/tollgate/functions/player/handler"
+	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
@@ -17,12 +21,16 @@ import (
 
 // Constructors maps logical id to handler constructor (functions with routes).
 var Constructors = map[string]platform.Constructor{
-	"AuthorizeFunction": authorize.New,
-	"InventoryFunction": inventory.New,
-	"RegisterFunction":  register.New,
-	"ConfirmFunction":   confirm.New,
-	"CancelFunction":    cancel.New,
-	"WebhookFunction":   webhook.New,
+	"AuthorizeFunction":     authorize.New,
+	"InventoryFunction":     inventory.New,
+	"RegisterFunction":      register.New,
+	"ConfirmFunction":       confirm.New,
+	"CancelFunction":        cancel.New,
+	"WebhookFunction":       webhook.New,
+	"CatalogFunction":       catalog.New,
+	"OfferFunction":         offer.New,
+	"PlayerFunction":        player.New,
+	"PlayerProfileFunction": playerprofile.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

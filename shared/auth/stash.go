@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -125,11 +126,12 @@ func (s StashSignatures) Verify(ctx context.Context, h http.Header, body []byte)
 }
 
 func (s StashSignatures) verifyV1(ctx context.Context, header string, body []byte) error {
-	parts := strings.Split(header, ";")
-	if len(parts) != 4 {
-		return fmt.Errorf("%w: %s has %d ';'-separated parts, want 4", ErrSignatureMalformed, HeaderStashSignature, len(parts))
+	if n := strings.Count(header, ";") + 1; n != 4 {
+		return fmt.Errorf("%w: %s has %d ';'-separated parts, want 4", ErrSignatureMalformed, HeaderStashSignature, n)
 	}
-	version, shop, millis, encoded := parts[0], parts[1], parts[2], parts[3]
+	version, rest, _ := strings.Cut(header, ";")
+	shop, rest, _ := strings.Cut(rest, ";")
+	millis, encoded, _ := strings.Cut(rest, ";")
 	if version != "v1" {
 		return fmt.Errorf("%w: %s version is not v1", ErrSignatureMalformed, HeaderStashSignature)
 	}
@@ -159,11 +161,7 @@ func (s StashSignatures) verifyV1(ctx context.Context, header string, body []byt
 	case skew < -window:
 		return fmt.Errorf("%w: timestamp is %v in the future, window is %v", ErrSignatureStale, (-skew).Truncate(time.Millisecond), window)
 	}
-	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, func(m hash.Hash) {
-		m.Write([]byte(millis))
-		m.Write([]byte{'.'})
-		m.Write(body)
-	})
+	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, millis, body)
 }
 
 func (s StashSignatures) verifyLegacy(ctx context.Context, header string, body []byte) error {
@@ -171,18 +169,27 @@ func (s StashSignatures) verifyLegacy(ctx context.Context, header string, body [
 	if err != nil {
 		return fmt.Errorf("%w: %s %w", ErrSignatureMalformed, HeaderStashLegacySignature, err)
 	}
-	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, func(m hash.Hash) { m.Write(body) })
+	return s.Keys.checkHMAC(ctx, secrets.StashEgressKey, sig, "", body)
 }
 
-// checkHMAC reports whether an HMAC-SHA256 of the message write produces,
-// under any form of any accepted value of the key name, equals sig.
-func (k Keys) checkHMAC(ctx context.Context, name secrets.Name, sig []byte, write func(hash.Hash)) error {
+// checkHMAC reports whether the HMAC-SHA256 of the message, under any form
+// of any accepted value of the key name, equals sig. The message is body,
+// preceded by "{millis}." when millis is not empty (a v1 signature).
+func (k Keys) checkHMAC(ctx context.Context, name secrets.Name, sig [sha256.Size]byte, millis string, body []byte) error {
 	ok, err := k.anyValue(ctx, name, func(value string) bool {
+		mk := macKeyOf(value)
+		set := mk.get()
+		defer mk.put(set)
 		match := false
-		for _, key := range keyForms(value) {
-			m := hmac.New(sha256.New, key)
-			write(m)
-			if hmac.Equal(m.Sum(nil), sig) {
+		for _, m := range set.macs {
+			m.Reset()
+			if millis != "" {
+				set.prefix = append(append(set.prefix[:0], millis...), '.')
+				m.Write(set.prefix)
+			}
+			m.Write(body)
+			set.sum = m.Sum(set.sum[:0])
+			if hmac.Equal(set.sum, sig[:]) {
 				match = true // no early exit: every form costs the same
 			}
 		}
@@ -195,6 +202,59 @@ func (k Keys) checkHMAC(ctx context.Context, name secrets.Name, sig []byte, writ
 		return fmt.Errorf("%w: no accepted key produces it", ErrSignatureInvalid)
 	}
 	return nil
+}
+
+// macKey holds, for one key value, HMAC-SHA256 states keyed with each of its
+// forms (keyForms), reused across requests: hmac.New derives the padded key
+// blocks once, Reset restores them, so a check costs the hashing alone.
+type macKey struct {
+	forms [][]byte
+	pool  sync.Pool // of *macSet
+}
+
+// macSet is one set of keyed states (one per form) and scratch buffers; a
+// request takes it from the pool for the duration of a check.
+type macSet struct {
+	macs   []hash.Hash
+	prefix []byte
+	sum    []byte
+}
+
+func (k *macKey) get() *macSet {
+	if set, ok := k.pool.Get().(*macSet); ok {
+		return set
+	}
+	set := &macSet{macs: make([]hash.Hash, len(k.forms)), sum: make([]byte, 0, sha256.Size)}
+	for i, f := range k.forms {
+		set.macs[i] = hmac.New(sha256.New, f)
+	}
+	return set
+}
+
+func (k *macKey) put(set *macSet) { k.pool.Put(set) }
+
+// macKeys caches a macKey per key value. It holds the current and previous
+// values of the keys in use; a rotation adds one, and the cache starts over
+// past maxMacKeys.
+var macKeys struct {
+	sync.Mutex
+	byValue map[string]*macKey
+}
+
+const maxMacKeys = 16
+
+func macKeyOf(value string) *macKey {
+	macKeys.Lock()
+	defer macKeys.Unlock()
+	if k := macKeys.byValue[value]; k != nil {
+		return k
+	}
+	if macKeys.byValue == nil || len(macKeys.byValue) >= maxMacKeys {
+		macKeys.byValue = map[string]*macKey{}
+	}
+	k := &macKey{forms: keyForms(value)}
+	macKeys.byValue[value] = k
+	return k
 }
 
 // keyForms returns the HMAC keys a key string may stand for: Stash's
@@ -230,21 +290,35 @@ var (
 
 // decodeSignature decodes a header's signature: base64 in the standard or
 // URL-safe alphabet, padded or not, of exactly one SHA-256 HMAC.
-func decodeSignature(encoded string) ([]byte, error) {
+func decodeSignature(encoded string) ([sha256.Size]byte, error) {
+	var sig [sha256.Size]byte
 	if encoded == "" {
-		return nil, errSignatureEmpty
+		return sig, errSignatureEmpty
 	}
+	// Headers of a sane length are decoded on the stack; any encoding that
+	// fits src decodes to at most len(dst) bytes.
+	var src [96]byte
+	var dst [72]byte
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		sig, err := enc.DecodeString(encoded)
+		var out []byte
+		var err error
+		if len(encoded) <= len(src) {
+			var n int
+			n, err = enc.Decode(dst[:], src[:copy(src[:], encoded)])
+			out = dst[:n]
+		} else {
+			out, err = enc.DecodeString(encoded)
+		}
 		if err != nil {
 			continue
 		}
-		if len(sig) != sha256.Size {
-			return nil, fmt.Errorf("signature is %d bytes, want %d", len(sig), sha256.Size)
+		if len(out) != sha256.Size {
+			return sig, fmt.Errorf("signature is %d bytes, want %d", len(out), sha256.Size)
 		}
+		copy(sig[:], out)
 		return sig, nil
 	}
-	return nil, errSignatureBase64
+	return sig, errSignatureBase64
 }
 
 // parseMillis parses a v1 timestamp: 1 to 18 ASCII digits (no sign, no
@@ -325,5 +399,5 @@ func (w StashWebhooks) Verify(ctx context.Context, h http.Header, body []byte) e
 	if err != nil {
 		return fmt.Errorf("%w: %s %w", ErrSignatureMalformed, HeaderStashWebhookSignature, err)
 	}
-	return w.Keys.checkHMAC(ctx, secrets.StashWebhookSecret, sig, func(m hash.Hash) { m.Write(body) })
+	return w.Keys.checkHMAC(ctx, secrets.StashWebhookSecret, sig, "", body)
 }

@@ -65,9 +65,7 @@ type gate struct {
 
 // newGate returns an open gate.
 func newGate() *gate {
-	// A transport of its own: connections of http.DefaultTransport can be
-	// closed under a request by other code closing its idle connections.
-	g := &gate{entered: make(chan struct{}, 100), open: make(chan struct{}), base: http.DefaultTransport.(*http.Transport).Clone()}
+	g := &gate{entered: make(chan struct{}, 100), open: make(chan struct{}), base: bufferedTransport{}}
 	close(g.open)
 	return g
 }
@@ -195,7 +193,7 @@ func TestCacheSingleFlight(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			tr := ddbtest.NewTransport()
+			tr := newTransport()
 			g := newGate()
 			tr.Base = &http.Client{Transport: g}
 			e := newEnv(t, b, ddbtest.StackOptions{Transport: tr})
@@ -315,7 +313,7 @@ func TestCacheServesStaleOnFailure(t *testing.T) {
 // A refresh slower than RefreshTimeout counts as a failure.
 func TestCacheRefreshTimeout(t *testing.T) {
 	ctx := context.Background()
-	tr := ddbtest.NewTransport()
+	tr := newTransport()
 	g := newGate()
 	tr.Base = &http.Client{Transport: g}
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Transport: tr, MaxAttempts: 1})
@@ -357,7 +355,7 @@ func TestCacheRefreshTimeout(t *testing.T) {
 // change, so the next Get refreshes again.
 func TestCacheInvalidateDuringRefresh(t *testing.T) {
 	ctx := context.Background()
-	tr := ddbtest.NewTransport()
+	tr := newTransport()
 	g := newGate()
 	tr.Base = &http.Client{Transport: g}
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Transport: tr})

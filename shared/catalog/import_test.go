@@ -593,7 +593,7 @@ func TestDiffMatchesImport(t *testing.T) {
 			if !reflect.DeepEqual(diff, imp) {
 				t.Fatalf("Diff %+v\nImport %+v", diff, imp)
 			}
-			if got, want := imp.Summary(), "1 to create, 2 to update, 1 to restock, 1 to deactivate, 1 to reactivate, 5 unchanged"; got != want {
+			if got, want := imp.Summary(), "create 1, update 2, restock 1, deactivate 1, reactivate 1, unchanged 5"; got != want {
 				t.Fatalf("summary %q, want %q", got, want)
 			}
 			if after, err := catalog.Diff(ctx, e.db, e.table, next); err != nil || len(after.Changes) != 0 {

@@ -68,9 +68,10 @@ func (r ImportResult) Count(kind string) int {
 	return total
 }
 
-// Summary is one line counting the changes by kind.
+// Summary is one line counting the changes by kind: "create 1, update 2,
+// restock 0, deactivate 0, reactivate 0, unchanged 7".
 func (r ImportResult) Summary() string {
-	return fmt.Sprintf("%d to create, %d to update, %d to restock, %d to deactivate, %d to reactivate, %d unchanged",
+	return fmt.Sprintf("create %d, update %d, restock %d, deactivate %d, reactivate %d, unchanged %d",
 		r.Count(KindCreate), r.Count(KindUpdate), r.Count(KindRestock), r.Count(KindDeactivate), r.Count(KindReactivate), r.Unchanged)
 }
 
@@ -84,14 +85,28 @@ func Diff(ctx context.Context, db *dynamodb.Client, table string, f File) (Impor
 	return run(ctx, db, table, f, false)
 }
 
-// Import writes f to the table under the rules of the package documentation
-// and returns what it changed. f is validated as ParseFile does first. On an
-// error, the result holds the changes already written.
+// Import writes f to the table and returns what it changed. f is validated
+// as ParseFile does first. It reads the table once (Scan, consistent), then
+// writes one row at a time:
 //
-// Every write is conditional on the row being as read (its version, and for
-// stock changes its stock or its counters), so that a concurrent purchase or
-// import is never overwritten: on a condition failure the row is read again
-// and its change planned again, up to a few times.
+//   - a new product: PutItem if attribute_not_exists(pk), available = stock
+//     (0 when unlimited), reserved = sold = 0, version 1, active;
+//   - limited → limited with another stock: SET stock = :new ADD available
+//     :delta (new − old) if stock = :old;
+//   - unlimited → limited: SET stock, unlimited = false, available = new −
+//     reserved − sold, if reserved, sold and unlimited are still as read;
+//   - limited → unlimited: SET unlimited = true REMOVE stock (available is
+//     left alone);
+//   - other fields: SET (or REMOVE when emptied) only those that changed;
+//   - a product missing from the file: SET active = false if active; one
+//     that comes back is set active again.
+//
+// Each UpdateItem also sets version = version + 1 and updatedAt, and is
+// conditional on the row existing with the version read, so a concurrent
+// import is not overwritten either. Rows that match the file are not
+// written. When a condition fails, the row is read again (GetItem,
+// consistent) and its change planned again, up to 8 times. On an error, the
+// result holds the changes already written.
 func Import(ctx context.Context, db *dynamodb.Client, table string, f File) (ImportResult, error) {
 	return run(ctx, db, table, f, true)
 }

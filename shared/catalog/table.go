@@ -18,8 +18,8 @@ import (
 )
 
 // Attribute names of a catalog row. Purchases write conditions and updates
-// against them. Several are DynamoDB reserved words (name, locked, ...):
-// always use expression attribute names (#name) for them.
+// against them. "name" is a DynamoDB reserved word: expressions must use an
+// expression attribute name (#name) for it.
 const (
 	AttrProductID      = "productId"
 	AttrGUID           = "guid"

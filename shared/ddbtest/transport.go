@@ -102,7 +102,20 @@ func (t *Transport) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	}
-	return t.Base.Do(req)
+	resp, err := t.Base.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	// Read the whole answer here: net/http may otherwise close the
+	// connection while the SDK still reads a large body (aws-sdk-go-v2
+	// issues 1825 and 2737), and the SDK's retry would count one call twice.
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 func drain(req *http.Request) {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/ddbcalls"
 )
 
 type statusRecorder struct {
@@ -30,15 +32,21 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // Observe wraps h so that every request leaves exactly one JSON log line
-// (function, method, path, status, bytes, duration) and a panic in h becomes a
-// 500 whose log line carries the panic, instead of a crashed process. Header values and bodies are never
-// logged: they may carry keys.
+// (function, method, path, status, bytes, duration, dynamodbCalls) and a panic
+// in h becomes a 500 whose log line carries the panic, instead of a crashed
+// process. Header values and bodies are never logged: they may carry keys.
+//
+// dynamodbCalls is the number of DynamoDB round trips the request made (every
+// attempt, retries included): h runs with a ddbcalls.Counter in its request
+// context, which the DynamoDB client built by store.NewClient adds to.
 func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		calls := &ddbcalls.Counter{}
+		r = r.WithContext(ddbcalls.WithCounter(r.Context(), calls))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			attrs := make([]slog.Attr, 0, 8)
+			attrs := make([]slog.Attr, 0, 9)
 			if p := recover(); p != nil {
 				attrs = append(attrs, slog.String("panic", fmt.Sprint(p)))
 				if rec.status == 0 {
@@ -55,6 +63,7 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 				slog.Int("status", rec.status),
 				slog.Int("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
+				slog.Int("dynamodbCalls", calls.Total()),
 			)
 			logger.LogAttrs(r.Context(), levelFor(rec.status), "request", attrs...)
 		}()

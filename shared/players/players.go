@@ -82,6 +82,11 @@ func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Pr
 		TableName:      aws.String(table),
 		Key:            profileKey(playerID),
 		ConsistentRead: aws.Bool(true),
+		// Only the profile's attributes (the function's IAM policy allows
+		// no others).
+		ProjectionExpression: aws.String("#n, #a, #l, #lv, #c, #u"),
+		ExpressionAttributeNames: map[string]string{"#n": attrName, "#a": attrAvatarURL, "#l": attrLanguage,
+			"#lv": attrInGameLevel, "#c": attrInGameCurrency, "#u": attrUpdatedAt},
 	})
 	if err != nil {
 		return Profile{}, false, fmt.Errorf("read profile of %s: %w", playerID, err)
@@ -97,8 +102,8 @@ func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Pr
 }
 
 // Put stores p as the player's profile, replacing the whole previous one,
-// in one PutItem; created reports whether there was none.
-func Put(ctx context.Context, db *dynamodb.Client, table string, p Profile) (created bool, err error) {
+// in one PutItem.
+func Put(ctx context.Context, db *dynamodb.Client, table string, p Profile) error {
 	item := profileKey(p.PlayerID)
 	item[attrName] = &types.AttributeValueMemberS{Value: p.Name}
 	if p.AvatarURL != "" {
@@ -110,15 +115,10 @@ func Put(ctx context.Context, db *dynamodb.Client, table string, p Profile) (cre
 	item[attrInGameLevel] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.InGameLevel, 10)}
 	item[attrInGameCurrency] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.InGameCurrency, 10)}
 	item[attrUpdatedAt] = &types.AttributeValueMemberS{Value: p.UpdatedAt.UTC().Format(time.RFC3339Nano)}
-	out, err := db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:    aws.String(table),
-		Item:         item,
-		ReturnValues: types.ReturnValueAllOld,
-	})
-	if err != nil {
-		return false, fmt.Errorf("store profile of %s: %w", p.PlayerID, err)
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		return fmt.Errorf("store profile of %s: %w", p.PlayerID, err)
 	}
-	return len(out.Attributes) == 0, nil
+	return nil
 }
 
 func profileKey(playerID string) map[string]types.AttributeValue {

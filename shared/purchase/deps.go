@@ -8,6 +8,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
 // Settings read from the function's environment.
@@ -68,11 +69,10 @@ func Setup(d platform.Deps) (*Service, auth.StashSignatures, error) {
 	if err != nil {
 		return nil, auth.StashSignatures{}, err
 	}
-	sig, err := auth.StashSignaturesFromEnv(d.Getenv, auth.Keys{Source: d.Secrets})
+	sig, err := stashhttp.Signatures(d)
 	if err != nil {
 		return nil, auth.StashSignatures{}, err
 	}
-	sig.Now = d.Now
 	svc.Warm(context.Background())
 	return svc, sig, nil
 }

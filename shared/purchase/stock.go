@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -15,8 +16,6 @@ import (
 // reserved and sold; the players table keeps, per player and product, how
 // many units the player holds reserved or bought ("bought#<productId>"), which
 // per-player limits are checked against.
-
-const boughtPrefix = "bought#"
 
 // opKind says what a transaction item does, to explain a failed condition.
 type opKind int
@@ -128,10 +127,10 @@ func countOp(table, playerID, productID string, delta int64, limit *int64) types
 		TableName: aws.String(table),
 		Key: map[string]types.AttributeValue{
 			store.AttrPK: sv(playerID),
-			store.AttrSK: sv(boughtPrefix + productID),
+			store.AttrSK: sv(players.BoughtPrefix + productID),
 		},
 		UpdateExpression:          aws.String("SET #p = :p ADD #b :d"),
-		ExpressionAttributeNames:  map[string]string{"#p": "productId", "#b": "bought"},
+		ExpressionAttributeNames:  map[string]string{"#p": "productId", "#b": players.AttrBought},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(productID), ":d": nv(delta)},
 	}
 	if limit != nil && delta > 0 {

@@ -217,12 +217,15 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 	if len(bonus) > MaxLines {
 		return ConfirmRequest{}, httpx.BadRequest("field %q holds %d entries, at most %d are allowed", "bonusItems", len(bonus), MaxLines)
 	}
+	if len(bonus) > 0 {
+		r.BonusItems = make([]Bonus, 0, len(bonus))
+	}
 	for i, b := range bonus {
-		path := "bonusItems[" + strconv.Itoa(i) + "]"
-		if err := httpx.ValidateID(path+".id", b.ID); err != nil {
+		at := elem{"bonusItems", i}
+		if err := validID(at, ".id", b.ID); err != nil {
 			return ConfirmRequest{}, err
 		}
-		q, err := quantity(path+".quantity", b.Quantity)
+		q, err := quantityAt(at, ".quantity", b.Quantity)
 		if err != nil {
 			return ConfirmRequest{}, err
 		}
@@ -325,6 +328,9 @@ func Currency(field, v string) (string, error) {
 	if len(v) != 3 {
 		return "", httpx.BadRequest("field %q must be a 3-letter ISO 4217 code, got %q", field, truncate([]byte(v)))
 	}
+	if isUpper(v[0]) && isUpper(v[1]) && isUpper(v[2]) {
+		return v, nil // already upper case, as Stash sends it
+	}
 	b := []byte(v)
 	for i, c := range b {
 		switch {
@@ -338,6 +344,8 @@ func Currency(field, v string) (string, error) {
 	return string(b), nil
 }
 
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
 func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error) {
 	if wl == nil {
 		return nil, httpx.BadRequest("missing field %q", field)
@@ -349,39 +357,63 @@ func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error)
 		return nil, httpx.BadRequest("field %q holds %d items, at most %d are allowed", field, len(wl), MaxLines)
 	}
 	lines := make([]Line, len(wl))
-	for i, w := range wl {
-		path := field + "[" + strconv.Itoa(i) + "]"
+	for i := range wl {
+		w := &wl[i]
+		at := elem{field, i}
 		l := Line{GUID: w.GUID, ProductID: pick(w.ProductID, w.ProductIDS), Metadata: w.Metadata}
 		if l.GUID == "" && l.ProductID == "" {
-			return nil, httpx.BadRequest("%s needs a %q or a %q", path, "productId", "guid")
+			return nil, httpx.BadRequest("%s needs a %q or a %q", at.path(""), "productId", "guid")
 		}
 		if l.ProductID != "" {
-			if err := httpx.ValidateID(path+".productId", l.ProductID); err != nil {
+			if err := validID(at, ".productId", l.ProductID); err != nil {
 				return nil, err
 			}
 		}
 		if l.GUID != "" {
-			if err := httpx.ValidateID(path+".guid", l.GUID); err != nil {
+			if err := validID(at, ".guid", l.GUID); err != nil {
 				return nil, err
 			}
 		}
 		var err error
-		if l.Quantity, err = quantity(path+".quantity", w.Quantity); err != nil {
+		if l.Quantity, err = quantityAt(at, ".quantity", w.Quantity); err != nil {
 			return nil, err
 		}
 		if requireCents || w.Cents.Set() {
-			if l.Cents, err = w.Cents.Value(path + ".cents"); err != nil {
+			c, ok := w.Cents.value()
+			if !ok {
+				_, err := w.Cents.Value(at.path(".cents"))
 				return nil, err
 			}
-			if l.Cents < 0 {
-				return nil, httpx.BadRequest("field %q must not be negative, got %d", path+".cents", l.Cents)
+			if c < 0 {
+				return nil, httpx.BadRequest("field %q must not be negative, got %d", at.path(".cents"), c)
 			}
+			l.Cents = c
 		}
 		lines[i] = l
 	}
 	return lines, nil
 }
 
+// elem is the element index of array field; its paths ("items[2].quantity")
+// are built only for error messages.
+type elem struct {
+	field string
+	index int
+}
+
+func (e elem) path(sub string) string {
+	return e.field + "[" + strconv.Itoa(e.index) + "]" + sub
+}
+
+// validID is httpx.ValidateID of the element's field sub.
+func validID(at elem, sub, v string) error {
+	if httpx.ValidateID(sub, v) == nil {
+		return nil
+	}
+	return httpx.ValidateID(at.path(sub), v)
+}
+
+// quantity returns the quantity field path: 1 to MaxQuantity.
 func quantity(path string, v Int64) (int64, error) {
 	q, err := v.Value(path)
 	if err != nil {
@@ -389,6 +421,20 @@ func quantity(path string, v Int64) (int64, error) {
 	}
 	if q < 1 || q > MaxQuantity {
 		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", path, MaxQuantity, q)
+	}
+	return q, nil
+}
+
+// quantityAt is quantity of the element's field sub, building its path only
+// for an error.
+func quantityAt(at elem, sub string, v Int64) (int64, error) {
+	q, ok := v.value()
+	if !ok {
+		_, err := v.Value(at.path(sub))
+		return 0, err
+	}
+	if q < 1 || q > MaxQuantity {
+		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", at.path(sub), MaxQuantity, q)
 	}
 	return q, nil
 }

@@ -14,45 +14,86 @@ import (
 )
 
 // Int64 is an int64 field as gRPC-gateway sends it: a JSON number or a JSON
-// string holding one. Decoding keeps the raw token; Value validates it, so
-// errors can name the field's full path.
+// string holding one. Decoding parses the token at once and keeps the raw
+// token only when it is not an integer; Value reports the outcome, so errors
+// can name the field's full path.
 type Int64 struct {
-	raw []byte
+	v   int64
 	set bool
+	bad int8   // badNone, badString (a quoted token that is not a JSON string) or badInteger
+	raw string // the token, kept for the message when bad == badInteger
 }
+
+// Why an Int64 token is refused.
+const (
+	badNone    = 0
+	badString  = 1
+	badInteger = 2
+)
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int64) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		return nil
 	}
-	n.raw = append(n.raw[:0], b...)
-	n.set = true
+	*n = Int64{set: true}
+	digits := b
+	if len(b) > 0 && b[0] == '"' {
+		inner, ok := plainString(b)
+		if !ok {
+			var s string
+			if err := json.Unmarshal(b, &s); err != nil {
+				n.bad = badString
+				return nil
+			}
+			inner = []byte(s)
+		}
+		digits = inner
+	}
+	v, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil {
+		n.bad, n.raw = badInteger, string(b)
+		return nil
+	}
+	n.v = v
 	return nil
+}
+
+// plainString returns the contents of the JSON string token b when it holds
+// no escape sequence (the common case), and false otherwise (decode it with
+// encoding/json then).
+func plainString(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return nil, false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return nil, false
+		}
+	}
+	return inner, true
 }
 
 // Set reports whether the field was present and not null.
 func (n Int64) Set() bool { return n.set }
 
-// Value parses the field; path names it in errors.
+// Value returns the field's integer; path names it in errors.
 func (n Int64) Value(path string) (int64, error) {
-	if !n.set {
+	switch {
+	case !n.set:
 		return 0, httpx.BadRequest("missing field %q", path)
+	case n.bad == badString:
+		return 0, httpx.BadRequest("field %q must be an integer", path)
+	case n.bad == badInteger:
+		return 0, httpx.BadRequest("field %q must be an integer, got %s", path, truncate([]byte(n.raw)))
 	}
-	raw := n.raw
-	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, httpx.BadRequest("field %q must be an integer", path)
-		}
-		raw = []byte(s)
-	}
-	v, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil {
-		return 0, httpx.BadRequest("field %q must be an integer, got %s", path, truncate(n.raw))
-	}
-	return v, nil
+	return n.v, nil
 }
+
+// value returns the field's integer and true when it is set and valid, for
+// callers that build the field's path only when they need an error.
+func (n Int64) value() (int64, bool) { return n.v, n.set && n.bad == badNone }
 
 // Enum is an enum field: its name, or its number as a JSON number or
 // string. Values this version does not know are kept, never refused (Stash
@@ -70,16 +111,22 @@ func (e *Enum) UnmarshalJSON(b []byte) error {
 	switch {
 	case bytes.Equal(b, []byte("null")):
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			e.bad = true
-			return nil
+		inner, ok := plainString(b)
+		if !ok {
+			var s string
+			if err := json.Unmarshal(b, &s); err != nil {
+				e.bad = true
+				return nil
+			}
+			inner = []byte(s)
 		}
-		if n, err := strconv.ParseInt(s, 10, 32); err == nil {
-			e.number, e.isNum = n, true
-		} else {
-			e.name = s
+		if mayBeNumber(inner) {
+			if n, err := strconv.ParseInt(string(inner), 10, 32); err == nil {
+				e.number, e.isNum = n, true
+				return nil
+			}
 		}
+		e.name = enumName(inner)
 	default:
 		n, err := strconv.ParseInt(string(b), 10, 32)
 		if err != nil {
@@ -89,6 +136,36 @@ func (e *Enum) UnmarshalJSON(b []byte) error {
 		e.number, e.isNum = n, true
 	}
 	return nil
+}
+
+// mayBeNumber reports whether strconv.ParseInt(s, 10, ...) could accept s:
+// base 10 takes an optional sign and digits only. (It spares enum names the
+// cost of a failed parse.)
+func mayBeNumber(s []byte) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return len(s) > 0 && s[0] >= '0' && s[0] <= '9'
+}
+
+// knownEnumNames holds every enum value name this version knows, so decoding
+// one does not allocate.
+var knownEnumNames = func() map[string]string {
+	m := map[string]string{}
+	for _, names := range [][]string{Environments, Platforms, Sources, PaymentTypes} {
+		for _, n := range names {
+			m[n] = n
+		}
+	}
+	return m
+}()
+
+// enumName returns b as a string, shared with the known names when it is one.
+func enumName(b []byte) string {
+	if n, ok := knownEnumNames[string(b)]; ok {
+		return n
+	}
+	return string(b)
 }
 
 // Name resolves the enum against its value names (index = number); an

@@ -6,7 +6,6 @@ package stashhttp
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -31,14 +30,7 @@ func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode fu
 			httpx.WriteRequestStatus(w, err)
 			return
 		}
-		if err := sig.Verify(ctx, r.Header, body); err != nil {
-			if errors.Is(err, auth.ErrUnauthorized) {
-				log.WarnContext(ctx, "signature refused", "reason", err.Error())
-				httpx.WriteStatus(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "invalid or missing Stash signature")
-				return
-			}
-			log.ErrorContext(ctx, "egress key unavailable", "error", err)
-			httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; retry")
+		if !verified(ctx, w, log, sig, r.Header, body) {
 			return
 		}
 		req, err := decode(body)
@@ -47,16 +39,6 @@ func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode fu
 			return
 		}
 		resp, err := do(ctx, req)
-		var refusal *httpx.StatusError
-		switch {
-		case err == nil:
-			httpx.WriteJSON(w, http.StatusOK, resp)
-		case errors.As(err, &refusal):
-			log.WarnContext(ctx, "refused", "status", refusal.HTTPStatus, "reason", refusal.Message)
-			httpx.WriteStatus(w, refusal.HTTPStatus, refusal.Code, refusal.Message)
-		default:
-			log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
-			httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; nothing changed; retry")
-		}
+		respond(ctx, w, log, resp, err)
 	})
 }

@@ -11,10 +11,14 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/tollgate-dev/tollgate/shared/ddbcalls"
 )
 
 // Attribute names shared by every table: a partition key and, where the table
@@ -76,6 +80,8 @@ type ClientOptions struct {
 }
 
 // NewClient returns a DynamoDB client from the default AWS configuration.
+// Every call it sends (each attempt, retries included) is added to the
+// ddbcalls.Counter of the call's context, if any.
 func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 	var loadOpts []func(*config.LoadOptions) error
 	if o.Endpoint != "" {
@@ -97,6 +103,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	return dynamodb.NewFromConfig(cfg, func(do *dynamodb.Options) {
+		do.APIOptions = append(do.APIOptions, countCalls)
 		if o.HTTPClient != nil {
 			do.HTTPClient = o.HTTPClient
 		}
@@ -107,6 +114,17 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 			do.DisableValidateResponseChecksum = true
 		}
 	}), nil
+}
+
+// countCalls adds the call-counting middleware at the end of the Finalize
+// step: after the retry middleware, so it runs once per attempt, just before
+// the request is sent.
+func countCalls(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("TollgateCountCalls",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			ddbcalls.FromContext(ctx).Add(awsmiddleware.GetOperationName(ctx))
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
 }
 
 // ErrNotFound is returned when a record expected to exist is missing.

@@ -60,7 +60,7 @@ func newHandler(d platform.Deps) (*Handler, auth.StashSignatures, error) {
 	if v := d.Getenv(EnvDefaultCurrency); v != "" {
 		cur, err := stashapi.Currency(EnvDefaultCurrency, v)
 		if err != nil {
-			return nil, auth.StashSignatures{}, fmt.Errorf("%s: %w", EnvDefaultCurrency, err)
+			return nil, auth.StashSignatures{}, fmt.Errorf("%s=%q: want a 3-letter ISO 4217 code", EnvDefaultCurrency, v)
 		}
 		opts.DefaultCurrency = cur
 	}

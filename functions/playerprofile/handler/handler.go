@@ -5,7 +5,6 @@
 package handler
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,20 +18,18 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
-const msgUnavailable = "profile temporarily unavailable; nothing changed; retry"
-
 // Handler serves PUT /api/v1/players/{playerId}.
 type Handler struct {
 	db    *dynamodb.Client
 	table string
-	keys  auth.Keys
 	now   func() time.Time
 	log   *slog.Logger
 }
 
-// New builds the handler from its dependencies.
+// New builds the handler from its dependencies: the game server key guards it.
 func New(d platform.Deps) (http.Handler, error) {
-	return &Handler{db: d.Store.DB, table: d.Store.Tables.Players, keys: auth.Keys{Source: d.Secrets}, now: d.Now, log: d.Logger}, nil
+	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players, now: d.Now, log: d.Logger}
+	return auth.Keys{Source: d.Secrets}.RequireBearer(secrets.GameServerKey, d.Logger, h), nil
 }
 
 // ServeHTTP stores the profile (players.DecodeProfile says what a body
@@ -40,16 +37,6 @@ func New(d platform.Deps) (http.Handler, error) {
 // retried PUT answers as the first one did.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := h.keys.Check(ctx, secrets.GameServerKey, auth.BearerToken(r)); err != nil {
-		if errors.Is(err, auth.ErrUnauthorized) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-			httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
-			return
-		}
-		h.log.ErrorContext(ctx, "game server key unavailable", "error", err)
-		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
-		return
-	}
 	playerID := r.PathValue("playerId")
 	if err := httpx.ValidateID("playerId", playerID); err != nil {
 		httpx.WriteRequestError(w, err)
@@ -70,12 +57,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.UpdatedAt = h.now().UTC()
-	created, err := players.Put(ctx, h.db, h.table, p)
-	if err != nil {
+	if err := players.Put(ctx, h.db, h.table, p); err != nil {
 		h.log.ErrorContext(ctx, "profile write failed", "playerId", playerID, "error", err)
-		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
+		httpx.WriteError(w, http.StatusServiceUnavailable, "profile temporarily unavailable; nothing changed; retry")
 		return
 	}
-	h.log.InfoContext(ctx, "profile stored", "playerId", playerID, "created", created)
+	h.log.InfoContext(ctx, "profile stored", "playerId", playerID)
 	httpx.WriteJSON(w, http.StatusOK, p)
 }

@@ -1,0 +1,211 @@
+package handler_test
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/tollgate-dev/tollgate/functions/catalog/schematest"
+	"github.com/tollgate-dev/tollgate/functions/player/handler"
+	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+const (
+	egressKey = "player-egress-key"
+	gameKey   = "player-game-key"
+)
+
+var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+type env struct {
+	t      *testing.T
+	stack  *localenv.Stack
+	tr     *ddbtest.Transport
+	mux    *http.ServeMux
+	schema *schematest.Schema
+	status *schematest.Schema
+}
+
+func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]string) *env {
+	t.Helper()
+	e := &env{t: t, tr: ddbtest.NewTransport(), mux: http.NewServeMux()}
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	vars["STASH_EGRESS_KEY"], vars["GAME_SERVER_KEY"] = egressKey, gameKey
+	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts, Now: func() time.Time { return now }})
+	d := platform.Deps{
+		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
+			Players:      e.stack.TableName("PlayersTable"),
+			Transactions: e.stack.TableName("TransactionsTable"),
+		}},
+		Secrets: e.stack.Keys,
+		Logger:  slog.New(slog.DiscardHandler),
+		Getenv:  func(k string) string { return vars[k] },
+		Now:     func() time.Time { return now },
+	}
+	get, err := handler.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := playerprofile.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mux.Handle("GET /api/v1/player", get)
+	e.mux.Handle("PUT /api/v1/players/{playerId}", put)
+	if e.schema, err = schematest.Load("testdata/player.200.schema.json"); err != nil {
+		t.Fatal(err)
+	}
+	if e.status, err = schematest.Load("testdata/rpcStatus.schema.json"); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// put stores a profile as the game server does.
+func (e *env) put(playerID, body string) {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodPut, "/api/v1/players/"+playerID, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+gameKey)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		e.t.Fatalf("PUT %s: %d %s", playerID, rec.Code, rec.Body)
+	}
+}
+
+// get sends Stash's lookup, v1-signed unless header says otherwise, and
+// checks the answer against Stash's schema for its status.
+func (e *env) get(query string, header ...string) (int, string) {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/player?"+query, nil)
+	if len(header) == 2 {
+		if header[0] != "" {
+			req.Header.Set(header[0], header[1])
+		}
+	} else {
+		req.Header.Set(auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now, nil))
+	}
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, req)
+	body := strings.TrimSpace(rec.Body.String())
+	schema := e.schema
+	if rec.Code != http.StatusOK {
+		schema = e.status
+	}
+	if errs := schema.Validate([]byte(body)); len(errs) > 0 {
+		e.t.Fatalf("?%s answered %d outside Stash's schema:\n%s\n%s", query, rec.Code, strings.Join(errs, "\n"), body)
+	}
+	return rec.Code, body
+}
+
+func TestPlayer(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, 0, nil)
+			// inGameCurrency as large as minidyn keeps exactly: its projected
+			// reads go through float64 above 2^53 (DynamoDB keeps 38 digits).
+			e.put("alice", `{"name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":"42","inGameCurrency":9007199254740992}`)
+			e.put("bob", `{"name":"Bob"}`)
+			tests := []struct {
+				name, query string
+				status      int
+				body        string
+			}{
+				{"stored profile", "playerId=alice", 200,
+					`{"player":{"playerId":"alice","name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":42,"inGameCurrency":9007199254740992}}`},
+				{"defaults", "playerId=bob&shopId=shop-1&environment=PAYMENT_ENVIRONMENT_PRODUCTION", 200,
+					`{"player":{"playerId":"bob","name":"Bob","inGameLevel":1,"inGameCurrency":0}}`},
+				{"snake_case", "player_id=bob", 200, `{"player":{"playerId":"bob","name":"Bob","inGameLevel":1,"inGameCurrency":0}}`},
+				{"unknown player", "playerId=carol", 404, `{"code":5,"message":"no player with playerId carol","details":[]}`},
+				{"ids are case-sensitive", "playerId=Alice", 404, `{"code":5,"message":"no player with playerId Alice","details":[]}`},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					e.tr.Reset()
+					code, body := e.get(tt.query)
+					if code != tt.status || body != tt.body {
+						t.Fatalf("got %d %s\nwant %d %s", code, body, tt.status, tt.body)
+					}
+					if calls := e.tr.Calls(); len(calls) != 1 || calls[0] != "GetItem" {
+						t.Errorf("lookup made DynamoDB calls %v, want one GetItem", calls)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestPlayerRefusals(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, 0, map[string]string{"STASH_LEGACY_SIGNATURES": "false"})
+			v1 := auth.SignStashV1([]byte(egressKey), "shop-1", now, nil)
+			tests := []struct {
+				name, query, header, value string
+				status                     int
+				body                       string
+			}{
+				{"no playerId", "shopId=s", auth.HeaderStashSignature, v1, 400, `{"code":3,"message":"missing query parameter \"playerId\"","details":[]}`},
+				{"playerId too long", "playerId=" + strings.Repeat("p", 129), auth.HeaderStashSignature, v1, 400,
+					`{"code":3,"message":"field \"playerId\" is longer than 128 characters","details":[]}`},
+				{"bad environment", "playerId=alice&environment=prod", auth.HeaderStashSignature, v1, 400, ""},
+				{"playerId twice", "playerId=alice&playerId=bob", auth.HeaderStashSignature, v1, 400, ""},
+				{"missing signature", "playerId=alice", "", "", 401, `{"code":16,"message":"invalid or missing Stash signature","details":[]}`},
+				{"stale signature", "playerId=alice", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(-time.Hour), nil), 401, ""},
+				{"legacy disabled", "playerId=alice", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 401, ""},
+				{"game server key is not a signature", "playerId=alice", "Authorization", "Bearer " + gameKey, 401, ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					e.tr.Reset()
+					code, body := e.get(tt.query, tt.header, tt.value)
+					if code != tt.status || (tt.body != "" && body != tt.body) {
+						t.Fatalf("got %d %s, want %d %s", code, body, tt.status, tt.body)
+					}
+					if calls := e.tr.Calls(); len(calls) != 0 {
+						t.Errorf("a refused lookup made DynamoDB calls %v", calls)
+					}
+				})
+			}
+			// Legacy signatures, when allowed, sign the empty body.
+			l := newEnv(t, b, 0, nil)
+			if code, body := l.get("playerId=alice", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil)); code != 404 {
+				t.Errorf("legacy signature: %d %s, want 404 (checked, then not found)", code, body)
+			}
+		})
+	}
+}
+
+func TestPlayerStoreFailure(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, 1, nil)
+			e.put("alice", `{"name":"Alice"}`)
+			if e.stack.Minidyn != nil {
+				e.stack.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+			} else {
+				e.tr.Inject(func(int, string) ddbtest.Fault { return ddbtest.Fail500 })
+			}
+			if code, body := e.get("playerId=alice"); code != http.StatusServiceUnavailable ||
+				body != `{"code":14,"message":"temporarily unavailable; nothing changed; retry","details":[]}` {
+				t.Fatalf("got %d %s, want 503 code 14", code, body)
+			}
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package stashhttp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+)
+
+const key = "query-test-key"
+
+var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+type failingSource struct{}
+
+func (failingSource) Values(context.Context, secrets.Name) ([]string, error) {
+	return nil, errors.New("secrets manager down")
+}
+
+func TestHandleQuery(t *testing.T) {
+	sig := auth.StashSignatures{Keys: auth.Keys{Source: secrets.Static{secrets.StashEgressKey: key}}, AllowLegacy: true, Now: func() time.Time { return now }}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	calls := 0
+	decode := func(v url.Values) (string, error) {
+		if v.Get("id") == "" {
+			return "", httpx.BadRequest("missing query parameter %q", "id")
+		}
+		return v.Get("id"), nil
+	}
+	do := func(_ context.Context, id string) (map[string]string, error) {
+		calls++
+		switch id {
+		case "missing":
+			return nil, &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound, Message: "no such thing"}
+		case "broken":
+			return nil, errors.New("dynamodb: 500")
+		}
+		return map[string]string{"id": id}, nil
+	}
+	h := stashhttp.HandleQuery(sig, log, decode, do)
+	v1 := auth.SignStashV1([]byte(key), "shop", now, nil)
+	tests := []struct {
+		name, query string
+		header      map[string]string
+		body        string
+		status      int
+		want        string
+		acted       bool
+	}{
+		{"v1 over the empty body", "id=a", map[string]string{auth.HeaderStashSignature: v1}, "", 200, `{"id":"a"}`, true},
+		{"a body sent with the GET is not what is signed", "id=a", map[string]string{auth.HeaderStashSignature: v1}, `{"x":1}`, 200, `{"id":"a"}`, true},
+		{"legacy over the empty body", "id=a", map[string]string{auth.HeaderStashLegacySignature: auth.SignStashLegacy([]byte(key), nil)}, "", 200, `{"id":"a"}`, true},
+		{"signed over the query string", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte(key), "shop", now, []byte("id=a"))}, "", 401, `{"code":16,`, false},
+		{"missing signature", "id=a", nil, "", 401, `{"code":16,"message":"invalid or missing Stash signature","details":[]}`, false},
+		{"stale signature", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte(key), "shop", now.Add(-6*time.Minute), nil)}, "", 401, `{"code":16,`, false},
+		{"wrong key", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte("other"), "shop", now, nil)}, "", 401, `{"code":16,`, false},
+		{"signature checked before the query", "id=%zz", nil, "", 401, `{"code":16,`, false},
+		{"malformed query", "id=%zz", map[string]string{auth.HeaderStashSignature: v1}, "", 400, `{"code":3,"message":"malformed query string: invalid URL escape \"%zz\"","details":[]}`, false},
+		{"decode refusal", "other=1", map[string]string{auth.HeaderStashSignature: v1}, "", 400, `{"code":3,"message":"missing query parameter \"id\"","details":[]}`, false},
+		{"status error", "id=missing", map[string]string{auth.HeaderStashSignature: v1}, "", 404, `{"code":5,"message":"no such thing","details":[]}`, true},
+		{"other error", "id=broken", map[string]string{auth.HeaderStashSignature: v1}, "", 503, `{"code":14,"message":"temporarily unavailable; nothing changed; retry","details":[]}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls = 0
+			req := httptest.NewRequest(http.MethodGet, "/q?"+tt.query, strings.NewReader(tt.body))
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			body := strings.TrimSpace(rec.Body.String())
+			if rec.Code != tt.status || !strings.HasPrefix(body, tt.want) {
+				t.Fatalf("got %d %s, want %d %s", rec.Code, body, tt.status, tt.want)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if (calls == 1) != tt.acted {
+				t.Errorf("action called %d times, want acted=%v", calls, tt.acted)
+			}
+		})
+	}
+	if !strings.Contains(logs.String(), `"msg":"signature refused"`) || !strings.Contains(logs.String(), `"msg":"call failed; nothing changed"`) {
+		t.Errorf("refusals and failures are not logged: %s", logs.String())
+	}
+}
+
+func TestHandleQueryKeyUnavailable(t *testing.T) {
+	sig := auth.StashSignatures{Keys: auth.Keys{Source: failingSource{}}, Now: func() time.Time { return now }}
+	h := stashhttp.HandleQuery(sig, slog.New(slog.DiscardHandler), func(url.Values) (int, error) { return 0, nil },
+		func(context.Context, int) (int, error) { t.Fatal("acted without a checked signature"); return 0, nil })
+	req := httptest.NewRequest(http.MethodGet, "/q", nil)
+	req.Header.Set(auth.HeaderStashSignature, auth.SignStashV1([]byte(key), "shop", now, nil))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":14`) {
+		t.Fatalf("got %d %s, want 503 code 14", rec.Code, rec.Body)
+	}
+}
+
+func TestSignaturesAndLookupTimeout(t *testing.T) {
+	env := map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_SHOP_ID": "shop-1", stashhttp.EnvLookupTimeout: "250ms"}
+	d := platform.Deps{Secrets: secrets.Static{}, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
+	sig, err := stashhttp.Signatures(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.AllowLegacy || sig.ShopID != "shop-1" || sig.Now == nil || !sig.Now().Equal(now) {
+		t.Errorf("signatures %+v not configured from the environment and the clock", sig)
+	}
+	if d, err := stashhttp.LookupTimeout(d.Getenv); err != nil || d != 250*time.Millisecond {
+		t.Errorf("LookupTimeout = %v, %v", d, err)
+	}
+	if d, err := stashhttp.LookupTimeout(func(string) string { return "" }); err != nil || d != stashhttp.DefaultLookupTimeout {
+		t.Errorf("default LookupTimeout = %v, %v", d, err)
+	}
+	for _, bad := range []string{"soon", "0s", "-1s"} {
+		if _, err := stashhttp.LookupTimeout(func(string) string { return bad }); err == nil {
+			t.Errorf("LookupTimeout accepted %q", bad)
+		}
+	}
+	env["STASH_SIGNATURE_WINDOW"] = "forever"
+	if _, err := stashhttp.Signatures(d); err == nil {
+		t.Error("Signatures accepted an unparsable window")
+	}
+}
