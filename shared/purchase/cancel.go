@@ -145,6 +145,9 @@ func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
 				s.Log.ErrorContext(ctx, "unreadable purchase record skipped by the sweep", "key", str(item[store.AttrPK]), "error", err)
 				continue
 			}
+			if rec.State != StateRegistered {
+				continue // the index lags (or, on minidyn, keeps removed attributes)
+			}
 			txID := str(item[store.AttrPK])[len("purchase#"):]
 			err = s.release(ctx, txID, rec.PlayerID, rec.Items, ReasonExpired, "",
 				[]string{"#state = :registered", "#sweepAt = :at"},
