@@ -13,7 +13,7 @@ define build_lambda
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run invoke sign test vet fmt-check lint-template bench fuzz build clean \
+.PHONY: run invoke sign test vet fmt-check lint-template bench coldstart load fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction
@@ -62,9 +62,20 @@ run:
 	PORT=$(PORT) $(GO) run ./cmd/local
 
 # make invoke FN=AuthorizeFunction EVENT=events/authorize.json
+# BINARY=1 runs the function's real bootstrap instead, built for this machine
+# into .build/host/<Function> (the deployed arm64 binary cannot run here),
+# through the Lambda Runtime API emulator (shared/lambdaemu).
+HOST_BUILD := $(CURDIR)/.build/host
 invoke:
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json [BINARY=1]"; exit 2; }
+ifeq ($(BINARY),)
 	@$(GO) run ./cmd/invoke -fn '$(FN)' -event '$(EVENT)'
+else
+	@id=$$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile | grep -ixE '$(FN)|$(FN)function' | head -n 1); \
+	test -n "$$id" || { echo "no function $(FN) among the build-<Function> targets"; exit 2; }; \
+	$(MAKE) --no-print-directory build-$$id ARTIFACTS_DIR=$(HOST_BUILD)/$$id LAMBDA_ENV=CGO_ENABLED=0 >/dev/null && \
+	$(GO) run ./cmd/invoke -fn $$id -event '$(EVENT)' -binary $(HOST_BUILD)/$$id/bootstrap
+endif
 
 test: fmt-check vet lint-template
 	$(GO) test -count=1 ./...
@@ -81,8 +92,42 @@ lint-template:
 		echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
 	else echo "cfn-lint not installed: template.yaml not linted"; fi
 
+# Go benchmarks (no tests: -run '^$$'), then the DynamoDB round trips per
+# request (the test TestDynamoDBRoundTrips, which make test also runs).
+# BENCH=HandlerCPU BENCH_COUNT=5 narrows and repeats.
+BENCH       ?= .
+BENCH_COUNT ?= 1
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) ./...
+	@out=$$($(GO) test -count=1 -run '^TestDynamoDBRoundTrips$$' -v ./functions) || { echo "$$out"; exit 1; }; \
+	echo "$$out" | sed -n '/DynamoDB round trips per request/,/^ *promised:/p' | sed 's/^        //'
+
+# Cold starts: every function's real bootstrap, built with the deploy flags
+# for this machine into .build/host/<Function> (and as the deployed
+# linux/arm64 binary into .build/<Function>, for its size), run RUNS times
+# through the Lambda Runtime API emulator (cmd/lambdaemu) against embedded
+# minidyn; prints init, first answer, peak RSS and sizes.
+RUNS ?= 5
+coldstart: build
+	@for fn in $$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile); do \
+		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR=$(HOST_BUILD)/$$fn LAMBDA_ENV=CGO_ENABLED=0 || exit 1; \
+	done
+	$(GO) run ./cmd/lambdaemu -coldstart -runs $(RUNS) -host-dir $(HOST_BUILD) -arm64-dir $(CURDIR)/.build
+
+# Load on loopback: cmd/load builds and starts `make run`'s server on a free
+# port with its own catalog, runs a fixed-rate mix of Stash calls (with
+# duplicates and drops of a scarce product), authorizations and reads for
+# LOAD_DURATION, prints throughput, latency and DynamoDB calls per endpoint,
+# and checks the invariants through the public endpoints (exit 1 if one
+# fails). Once per backend in LOAD_DYNAMODB: embedded minidyn, and moto_server
+# (started by cmd/load; skipped when moto is not installed).
+LOAD_DYNAMODB ?= minidyn moto
+LOAD_DURATION ?= 15s
+LOAD_FLAGS    ?=
+load:
+	@for db in $(LOAD_DYNAMODB); do \
+		$(GO) run ./cmd/load -dynamodb $$db -duration $(LOAD_DURATION) $(LOAD_FLAGS) || exit 1; echo; \
+	done
 
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
 FUZZ_TARGETS := ./functions/authorize/handler:FuzzDecodeRequest \

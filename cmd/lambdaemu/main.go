@@ -336,7 +336,7 @@ var preferredEvents = map[string]string{"WebhookFunction": "webhook-purchase-suc
 
 // chooseEvents picks an event per function from fixtures.json: the
 // preferred one, else <short name>.json, else the first (by name) that
-// succeeds (status 200, or 0 for a scheduled function).
+// succeeds (status 200, or 0 for a scheduled function), else the first.
 func chooseEvents(dir string) (map[string]string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "fixtures.json"))
 	if err != nil {
@@ -354,20 +354,23 @@ func chooseEvents(dir string) (map[string]string, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	out := map[string]string{}
-	for fn, ev := range preferredEvents {
-		if _, ok := fixtures[ev]; ok {
-			out[fn] = ev
+	rank := func(fn, name string) int {
+		f := fixtures[name]
+		switch {
+		case preferredEvents[fn] == name:
+			return 0
+		case name == strings.ToLower(strings.TrimSuffix(fn, "Function"))+".json" && (f.Status == 200 || f.Status == 0):
+			return 1
+		case f.Status == 200 || f.Status == 0:
+			return 2
 		}
+		return 3
 	}
+	out := map[string]string{}
 	for _, n := range names {
-		f := fixtures[n]
-		if f.Status != 200 && f.Status != 0 {
-			continue
-		}
-		short := strings.ToLower(strings.TrimSuffix(f.Function, "Function")) + ".json"
-		if cur, ok := out[f.Function]; !ok || (n == short && cur != preferredEvents[f.Function]) {
-			out[f.Function] = n
+		fn := fixtures[n].Function
+		if cur, ok := out[fn]; !ok || rank(fn, n) < rank(fn, cur) {
+			out[fn] = n
 		}
 	}
 	return out, nil

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// server is `make run`'s server (cmd/local), built and started by this tool
+// on a free loopback port.
+type server struct {
+	URL    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    *serverLog
+}
+
+// startServer builds cmd/local into dir and starts it with the load catalog
+// and the development keys, against endpoint (embedded minidyn when empty).
+func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog io.Writer) (*server, error) {
+	bin := filepath.Join(dir, "tollgate-local")
+	goTool := os.Getenv("GO")
+	if goTool == "" {
+		goTool = "go"
+	}
+	build := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./cmd/local")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build cmd/local: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "-addr", addr)
+	env := []string{
+		"CATALOG_FILE=" + catalogFile,
+		"LOG_LEVEL=info",
+		store.EnvEndpoint + "=" + endpoint,
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+	}
+	for _, n := range secrets.Names {
+		env = append(env, n.EnvVar()+"="+localenv.DevKeys[n])
+	}
+	for _, kv := range os.Environ() { // PATH, HOME, ...; never a key or table setting of the caller
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "PATH" || k == "HOME" || k == "TMPDIR" {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	s := &server{URL: "http://" + addr, cmd: cmd, exited: make(chan struct{}), log: newServerLog(keepLog)}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start cmd/local: %w", err)
+	}
+	go func() {
+		s.log.read(stdout)
+		_ = cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady polls until the server answers (a 404 for an unknown path).
+func (s *server) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("cmd/local exited at start:\n%s", s.log.tail())
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		resp, err := http.Get(s.URL + "/load-ready-probe")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("cmd/local did not answer on %s within %v", s.URL, limit)
+}
+
+// stop shuts the server down as Ctrl-C does (SIGTERM), killing it after 10s.
+func (s *server) stop() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// serverLog reads the server's JSON log lines: it tallies each access-log
+// line's dynamodbCalls by function and keeps the last lines for errors.
+type serverLog struct {
+	keep io.Writer
+	mu   sync.Mutex
+	last []string
+	// calls[function][n] counts requests that made n DynamoDB calls.
+	calls map[string]map[int]int
+	// errors counts lines logged at ERROR.
+	errors int
+}
+
+func newServerLog(keep io.Writer) *serverLog {
+	return &serverLog{keep: keep, calls: map[string]map[int]int{}}
+}
+
+func (l *serverLog) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if l.keep != nil {
+			fmt.Fprintln(l.keep, line)
+		}
+		var m struct {
+			Msg      string `json:"msg"`
+			Level    string `json:"level"`
+			Function string `json:"function"`
+			Calls    *int   `json:"dynamodbCalls"`
+		}
+		_ = json.Unmarshal([]byte(line), &m)
+		l.mu.Lock()
+		if m.Msg == "request" && m.Calls != nil {
+			if l.calls[m.Function] == nil {
+				l.calls[m.Function] = map[int]int{}
+			}
+			l.calls[m.Function][*m.Calls]++
+		}
+		if m.Level == "ERROR" {
+			l.errors++
+		}
+		l.last = append(l.last, line)
+		if len(l.last) > 20 {
+			l.last = l.last[1:]
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *serverLog) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.last, "\n")
+}
+
+// snapshot returns a copy of the tallies.
+func (l *serverLog) snapshot() (map[string]map[int]int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]map[int]int{}
+	for fn, h := range l.calls {
+		out[fn] = map[int]int{}
+		for n, c := range h {
+			out[fn][n] = c
+		}
+	}
+	return out, l.errors
+}
+
+// waitFor waits (at most limit) until function has at least n access-log
+// lines, and returns the tallies then: a line is written just after the
+// answer is sent.
+func (l *serverLog) waitFor(function string, n int, limit time.Duration) map[string]map[int]int {
+	deadline := time.Now().Add(limit)
+	for {
+		calls, _ := l.snapshot()
+		total := 0
+		for _, c := range calls[function] {
+			total += c
+		}
+		if total >= n || time.Now().After(deadline) {
+			return calls
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// motoSerial serves moto_server's application one request at a time, as
+// shared/ddbtest does (moto does not isolate concurrent transactions; a lock
+// restores DynamoDB's serialization of conflicting ones).
+const motoSerial = `import sys, threading
+from werkzeug.serving import run_simple
+from moto.server import DomainDispatcherApplication, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serial(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True)
+`
+
+// errNoMoto means moto_server is not installed.
+var errNoMoto = errors.New("moto_server is not installed (pip install 'moto[server]')")
+
+// startMoto starts moto_server on a free loopback port and returns its URL
+// and how to stop it.
+func startMoto(ctx context.Context) (string, func(), error) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return "", nil, errNoMoto
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return "", nil, errors.New("python3 (moto's interpreter) not found on PATH")
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(python, "-c", motoSerial, "127.0.0.1", fmt.Sprint(port))
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start moto_server: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return url, stop, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("moto_server did not answer on %s within 60s", url)
+}
