@@ -42,6 +42,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/motoserver"
 )
 
 //go:embed catalog.json
@@ -77,7 +79,7 @@ func main() {
 	case errors.Is(err, errInvariant):
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
-	case errors.Is(err, errNoMoto):
+	case errors.Is(err, motoserver.ErrNotInstalled):
 		fmt.Fprintln(os.Stderr, "load: SKIPPING the moto_server run:", err)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "load:", err)

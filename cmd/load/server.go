@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/motoserver"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -220,56 +220,12 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// motoSerial serves moto_server's application one request at a time, as
-// shared/ddbtest does (moto does not isolate concurrent transactions; a lock
-// restores DynamoDB's serialization of conflicting ones).
-const motoSerial = `import sys, threading
-from werkzeug.serving import run_simple
-from moto.server import DomainDispatcherApplication, create_backend_app
-app = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
-def serial(environ, start_response):
-    with lock:
-        return list(app(environ, start_response))
-run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True)
-`
-
-// errNoMoto means moto_server is not installed.
-var errNoMoto = errors.New("moto_server is not installed (pip install 'moto[server]')")
-
 // startMoto starts moto_server on a free loopback port and returns its URL
 // and how to stop it.
 func startMoto(ctx context.Context) (string, func(), error) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		return "", nil, errNoMoto
-	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		return "", nil, errors.New("python3 (moto's interpreter) not found on PATH")
-	}
-	port, err := freePort()
+	m, err := motoserver.Start(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(python, "-c", motoSerial, "127.0.0.1", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start moto_server: %w", err)
-	}
-	stop := func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return url, stop, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	stop()
-	return "", nil, fmt.Errorf("moto_server did not answer on %s within 60s", url)
+	return m.URL, m.Stop, nil
 }

@@ -207,7 +207,7 @@ func (im importer) apply(ctx context.Context, productID string, have *Product, p
 		if attempt == maxAttempts {
 			return nil, fmt.Errorf("import %s (%s): the row changed under every one of %d attempts: %w", productID, o.change.Kind, attempt, err)
 		}
-		if err := sleep(ctx, time.Duration(attempt)*10*time.Millisecond+rand.N(10*time.Millisecond)); err != nil {
+		if err := store.Sleep(ctx, time.Duration(attempt)*10*time.Millisecond+rand.N(10*time.Millisecond)); err != nil {
 			return nil, fmt.Errorf("import %s: %w", productID, err)
 		}
 		if have, err = get(ctx, im.db, im.table, productID); err != nil {
@@ -410,15 +410,4 @@ func (e *expr) updateExpression() string {
 		parts = append(parts, "ADD "+strings.Join(e.adds, ", "))
 	}
 	return strings.Join(parts, " ")
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -8,10 +8,7 @@ package ddbtest
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/shared/motoserver"
 )
 
 // Backend is a DynamoDB emulator a test runs against.
@@ -31,7 +29,7 @@ var (
 	motoOnce sync.Once
 	motoURL  string
 	motoErr  error
-	motoCmd  *exec.Cmd
+	moto     *motoserver.Server
 	seq      atomic.Int64
 )
 
@@ -39,10 +37,7 @@ var (
 // from TestMain: func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if motoCmd != nil && motoCmd.Process != nil {
-		_ = motoCmd.Process.Kill()
-		_ = motoCmd.Wait()
-	}
+	moto.Stop()
 	return code
 }
 
@@ -72,68 +67,11 @@ func Moto(t testing.TB) (string, bool) {
 	return motoURL, true
 }
 
-// motoSerial serves moto_server's application one request at a time.
-// moto does not isolate concurrent TransactWriteItems (on moto_server's own
-// threaded server, 50 concurrent identical conditional transactions granted
-// 4 times), while DynamoDB serializes conflicting transactions. A lock
-// around the application restores that; the server stays threaded (HTTP/1.1,
-// keep-alive), since its single-threaded mode speaks HTTP/1.0 and drops
-// connections under the SDK.
-const motoSerial = `import sys, threading
-from werkzeug.serving import run_simple
-from moto.server import DomainDispatcherApplication, create_backend_app
-app = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
-def serial(environ, start_response):
-    with lock:
-        return list(app(environ, start_response))
-run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True)
-`
-
 func startMoto() {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		motoErr = fmt.Errorf("moto_server not found on PATH")
-		return
+	moto, motoErr = motoserver.Start(context.Background())
+	if motoErr == nil {
+		motoURL = moto.URL
 	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		motoErr = fmt.Errorf("python3 (moto's interpreter) not found on PATH")
-		return
-	}
-	port, err := freePort()
-	if err != nil {
-		motoErr = err
-		return
-	}
-	cmd := exec.Command(python, "-c", motoSerial, "127.0.0.1", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
-	if err := cmd.Start(); err != nil {
-		motoErr = fmt.Errorf("start moto_server: %w", err)
-		return
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			motoURL, motoCmd = url, cmd
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	motoErr = fmt.Errorf("moto_server did not answer on %s within 60s", url)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // StackOptions tune NewStack.

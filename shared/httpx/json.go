@@ -263,3 +263,19 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return e.Message }
+
+// PathID returns the route parameter name (a player id, ...) after
+// ValidateID has accepted it.
+func PathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	return v, ValidateID(name, v)
+}
+
+// ReadJSON checks that the request declares a JSON body and reads it under
+// limit (RequireJSON, then ReadBody).
+func ReadJSON(r *http.Request, limit int64) ([]byte, error) {
+	if err := RequireJSON(r); err != nil {
+		return nil, err
+	}
+	return ReadBody(r, limit)
+}

@@ -161,7 +161,7 @@ func (s Store) Transact(ctx context.Context, items []types.TransactWriteItem) er
 			return failed
 		}
 		if conflicted && attempt < transactionConflictAttempts {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+			if err := Sleep(ctx, backoff(attempt)); err != nil {
 				return err
 			}
 			continue
@@ -265,7 +265,8 @@ func backoff(attempt int) time.Duration {
 	return base/2 + rand.N(base/2+1)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends (retry back-offs).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -63,16 +63,12 @@ type grantedBody struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	playerID := r.PathValue("playerId")
-	if err := httpx.ValidateID("playerId", playerID); err != nil {
+	playerID, err := httpx.PathID(r, "playerId")
+	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	if err := httpx.RequireJSON(r); err != nil {
-		httpx.WriteRequestError(w, err)
-		return
-	}
-	body, err := httpx.ReadBody(r, BodyLimit)
+	body, err := httpx.ReadJSON(r, BodyLimit)
 	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return

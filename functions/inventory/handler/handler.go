@@ -40,8 +40,8 @@ type Response struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	playerID := r.PathValue("playerId")
-	if err := httpx.ValidateID("playerId", playerID); err != nil {
+	playerID, err := httpx.PathID(r, "playerId")
+	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return
 	}

@@ -37,16 +37,12 @@ func New(d platform.Deps) (http.Handler, error) {
 // retried PUT answers as the first one did.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	playerID := r.PathValue("playerId")
-	if err := httpx.ValidateID("playerId", playerID); err != nil {
+	playerID, err := httpx.PathID(r, "playerId")
+	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	if err := httpx.RequireJSON(r); err != nil {
-		httpx.WriteRequestError(w, err)
-		return
-	}
-	body, err := httpx.ReadBody(r, players.ProfileBodyLimit)
+	body, err := httpx.ReadJSON(r, players.ProfileBodyLimit)
 	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return
