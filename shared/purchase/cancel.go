@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -120,13 +121,25 @@ func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
 		limit = DefaultSweepBatch
 	}
 	now := s.Now()
+	released := 0
+	for shard := 0; shard < sweepShards && released < limit; shard++ {
+		n, err := s.sweepShard(ctx, shard, now, limit-released)
+		released += n
+		if err != nil {
+			return released, err
+		}
+	}
+	return released, nil
+}
+
+func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limit int) (int, error) {
 	p := dynamodb.NewQueryPaginator(s.Store.DB, &dynamodb.QueryInput{
 		TableName:                aws.String(s.Store.Tables.Transactions),
 		IndexName:                aws.String(SweepIndex),
 		KeyConditionExpression:   aws.String("#sp = :sp AND #sa <= :now"),
 		ExpressionAttributeNames: map[string]string{"#sp": attrSweepPK, "#sa": attrSweepAt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sp": sv(sweepPartition), ":now": nv(now.UnixMilli()),
+			":sp": sv(sweepPartition(shard)), ":now": nv(now.UnixMilli()),
 		},
 		Limit: aws.Int32(int32(min(limit, 100))),
 	})

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,12 +65,24 @@ const (
 	attrRefunded      = "refunded" // JSON of map[productId]units revoked by refunds so far
 
 	// The sweep index (GSI "sweep") holds only REGISTERED records: both
-	// attributes are removed when a purchase leaves that state.
-	SweepIndex     = "sweep"
-	attrSweepPK    = "sweepPk"
-	attrSweepAt    = "sweepAt" // reservedUntil, unix milliseconds
-	sweepPartition = "REGISTERED"
+	// attributes are removed when a purchase leaves that state. Its
+	// partition key is spread over sweepShards values so that a burst of
+	// registrations does not land on one index partition.
+	SweepIndex  = "sweep"
+	attrSweepPK = "sweepPk"
+	attrSweepAt = "sweepAt" // reservedUntil, unix milliseconds
+	sweepShards = 8
 )
+
+// sweepPartition is the sweep index partition of shard n.
+func sweepPartition(n int) string { return "REGISTERED#" + strconv.Itoa(n) }
+
+// sweepShard picks a transaction's shard of the sweep index.
+func sweepShardOf(transactionID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(transactionID))
+	return int(h.Sum32() % sweepShards)
+}
 
 // Line is a reserved (or sold) product line: what a record remembers.
 type Line struct {

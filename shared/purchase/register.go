@@ -153,7 +153,7 @@ func (s *Service) register(ctx context.Context, req stashapi.RegisterRequest, fp
 			attrItems:         sv(linesJSON(lines)),
 			attrItemsKey:      sv(itemsKey(lines)),
 			attrReservedUntil: nv(until.UnixMilli()),
-			attrSweepPK:       sv(sweepPartition),
+			attrSweepPK:       sv(sweepPartition(sweepShardOf(req.TransactionID))),
 			attrSweepAt:       nv(until.UnixMilli()),
 			"environment":     sv(req.Environment),
 		},
