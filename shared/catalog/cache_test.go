@@ -330,13 +330,11 @@ func TestCacheRefreshTimeout(t *testing.T) {
 	g.Hold()
 	defer g.Open()
 	clk.Advance(11 * time.Second)
-	start := time.Now()
+	// The table never answers: Get returns at all only because the
+	// refresh timed out (no wall-clock assertion: the log says why).
 	got, err := cache.Get(ctx)
 	if err != nil || got != good {
 		t.Fatalf("Get with a hung table: %p, %v; want the previous snapshot %p", got, err, good)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Get took %v with RefreshTimeout 100ms", d)
 	}
 	if !strings.Contains(logs.String(), "context deadline exceeded") {
 		t.Fatalf("no timeout warning: %s", logs.String())
