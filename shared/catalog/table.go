@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -201,14 +200,14 @@ func fromItem(item map[string]types.AttributeValue) (Product, error) {
 	if v, ok := item[AttrProductID].(*types.AttributeValueMemberS); ok && v.Value != "" {
 		p.ProductID = v.Value
 	}
-	p.GUID = str(item[AttrGUID])
-	p.Name = str(item[AttrName])
-	p.Description = str(item[AttrDescription])
-	p.ImageURL = str(item[AttrImageURL])
+	p.GUID = store.StringAttr(item[AttrGUID])
+	p.Name = store.StringAttr(item[AttrName])
+	p.Description = store.StringAttr(item[AttrDescription])
+	p.ImageURL = store.StringAttr(item[AttrImageURL])
 	if m, ok := item[AttrPrices].(*types.AttributeValueMemberM); ok {
 		p.Prices = make(map[string]int64, len(m.Value))
 		for cur, v := range m.Value {
-			if p.Prices[cur], err = num(v); err != nil {
+			if p.Prices[cur], err = store.IntAttr(v); err != nil {
 				return bad(AttrPrices+"."+cur, err)
 			}
 		}
@@ -216,19 +215,19 @@ func fromItem(item map[string]types.AttributeValue) (Product, error) {
 	if m, ok := item[AttrMetadata].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
 		p.Metadata = make(map[string]string, len(m.Value))
 		for k, v := range m.Value {
-			p.Metadata[k] = str(v)
+			p.Metadata[k] = store.StringAttr(v)
 		}
 	}
 	unlimited, hasUnlimited := item[AttrUnlimited].(*types.AttributeValueMemberBOOL)
 	if v, ok := item[AttrStock]; ok && !(hasUnlimited && unlimited.Value) {
-		stock, err := num(v)
+		stock, err := store.IntAttr(v)
 		if err != nil {
 			return bad(AttrStock, err)
 		}
 		p.Stock = &stock
 	}
 	if v, ok := item[AttrPerPlayerLimit]; ok {
-		limit, err := num(v)
+		limit, err := store.IntAttr(v)
 		if err != nil {
 			return bad(AttrPerPlayerLimit, err)
 		}
@@ -236,46 +235,17 @@ func fromItem(item map[string]types.AttributeValue) (Product, error) {
 	}
 	for attr, dst := range map[string]*int64{AttrAvailable: &p.Available, AttrReserved: &p.Reserved, AttrSold: &p.Sold, AttrVersion: &p.Version} {
 		if v, ok := item[attr]; ok {
-			if *dst, err = num(v); err != nil {
+			if *dst, err = store.IntAttr(v); err != nil {
 				return bad(attr, err)
 			}
 		}
 	}
-	p.Locked = boolean(item[AttrLocked])
-	p.Active = boolean(item[AttrActive])
-	if ts := str(item[AttrUpdatedAt]); ts != "" {
+	p.Locked = store.BoolAttr(item[AttrLocked])
+	p.Active = store.BoolAttr(item[AttrActive])
+	if ts := store.StringAttr(item[AttrUpdatedAt]); ts != "" {
 		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 			return bad(AttrUpdatedAt, err)
 		}
 	}
 	return p, nil
-}
-
-func str(v types.AttributeValue) string {
-	if x, ok := v.(*types.AttributeValueMemberS); ok {
-		return x.Value
-	}
-	return ""
-}
-
-func boolean(v types.AttributeValue) bool {
-	x, ok := v.(*types.AttributeValueMemberBOOL)
-	return ok && x.Value
-}
-
-// num reads an integer N attribute. DynamoDB may spell a number as "15",
-// but also "15.0" or "1.5E1" after arithmetic in some implementations.
-func num(v types.AttributeValue) (int64, error) {
-	x, ok := v.(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, fmt.Errorf("not a number")
-	}
-	if i, err := strconv.ParseInt(x.Value, 10, 64); err == nil {
-		return i, nil
-	}
-	f, err := strconv.ParseFloat(x.Value, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, fmt.Errorf("%q is not an integer", x.Value)
-	}
-	return int64(f), nil
 }

@@ -113,7 +113,7 @@ func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) 
 			default:
 				continue
 			}
-			n, err := number(row[attr])
+			n, err := store.IntAttr(row[attr])
 			if err != nil {
 				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk.Value, err)
 			}
@@ -126,14 +126,6 @@ func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) 
 		slices.SortFunc(l, func(a, b Item) int { return cmp.Compare(a.ProductID, b.ProductID) })
 	}
 	return items, debts, nil
-}
-
-func number(v types.AttributeValue) (int64, error) {
-	n, ok := v.(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, fmt.Errorf("not a number")
-	}
-	return strconv.ParseInt(n.Value, 10, 64)
 }
 
 // TakeOp removes take units of a product the player was seen holding held

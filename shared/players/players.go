@@ -7,7 +7,6 @@ package players
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,7 +64,7 @@ func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (m
 			if sk == nil || !strings.HasPrefix(sk.Value, BoughtPrefix) {
 				continue
 			}
-			n, err := number(row[AttrBought])
+			n, err := store.IntAttr(row[AttrBought])
 			if err != nil {
 				return nil, fmt.Errorf("purchase counts of %s: row %s: %w", playerID, sk.Value, err)
 			}
@@ -129,39 +128,18 @@ func profileKey(playerID string) map[string]types.AttributeValue {
 }
 
 func fromItem(playerID string, item map[string]types.AttributeValue) (Profile, error) {
-	p := Profile{PlayerID: playerID, Name: str(item[attrName]), AvatarURL: str(item[attrAvatarURL]), Language: str(item[attrLanguage])}
+	p := Profile{PlayerID: playerID, Name: store.StringAttr(item[attrName]), AvatarURL: store.StringAttr(item[attrAvatarURL]), Language: store.StringAttr(item[attrLanguage])}
 	var err error
-	if p.InGameLevel, err = number(item[attrInGameLevel]); err != nil {
+	if p.InGameLevel, err = store.IntAttr(item[attrInGameLevel]); err != nil {
 		return Profile{}, fmt.Errorf("%s: %w", attrInGameLevel, err)
 	}
-	if p.InGameCurrency, err = number(item[attrInGameCurrency]); err != nil {
+	if p.InGameCurrency, err = store.IntAttr(item[attrInGameCurrency]); err != nil {
 		return Profile{}, fmt.Errorf("%s: %w", attrInGameCurrency, err)
 	}
-	if ts := str(item[attrUpdatedAt]); ts != "" {
+	if ts := store.StringAttr(item[attrUpdatedAt]); ts != "" {
 		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 			return Profile{}, fmt.Errorf("%s: %w", attrUpdatedAt, err)
 		}
 	}
 	return p, nil
-}
-
-func str(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
-}
-
-var errNotNumber = errors.New("missing or not a number")
-
-func number(v types.AttributeValue) (int64, error) {
-	n, ok := v.(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, errNotNumber
-	}
-	i, err := strconv.ParseInt(n.Value, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q: %w", n.Value, err)
-	}
-	return i, nil
 }

@@ -155,13 +155,13 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 			}
 			rec, err := parseRecord(item)
 			if err != nil {
-				s.Log.ErrorContext(ctx, "unreadable purchase record skipped by the sweep", "key", str(item[store.AttrPK]), "error", err)
+				s.Log.ErrorContext(ctx, "unreadable purchase record skipped by the sweep", "key", store.StringAttr(item[store.AttrPK]), "error", err)
 				continue
 			}
 			if rec.State != StateRegistered {
 				continue // the index lags (or, on minidyn, keeps removed attributes)
 			}
-			txID := str(item[store.AttrPK])[len("purchase#"):]
+			txID := store.StringAttr(item[store.AttrPK])[len("purchase#"):]
 			err = s.release(ctx, txID, rec.PlayerID, rec.Items, ReasonExpired, "",
 				[]string{"#state = :registered", "#sweepAt = :at"},
 				map[string]types.AttributeValue{":registered": sv(StateRegistered), ":at": nv(rec.ReservedUntil.UnixMilli())})

@@ -237,7 +237,7 @@ func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmReq
 			if err != nil {
 				return stashapi.ConfirmResponse{}, fmt.Errorf("read product %s: %w", o.product, err)
 			}
-			if !sameLimit(numPtr(out.Item["perPlayerLimit"]), plan.products[o.product].PerPlayerLimit) {
+			if !sameLimit(store.IntAttrPtr(out.Item["perPlayerLimit"]), plan.products[o.product].PerPlayerLimit) {
 				s.Catalog.Invalidate()
 				return stashapi.ConfirmResponse{}, errStaleCatalog
 			}

@@ -138,18 +138,18 @@ func parseRecord(item map[string]types.AttributeValue) (record, error) {
 	if !r.Exists {
 		return r, nil
 	}
-	r.State = str(item[attrState])
-	r.PlayerID = str(item[attrPlayer])
-	r.ItemsKey = str(item[attrItemsKey])
-	r.Response = bin(item["response"])
-	r.ConfirmFP = str(item[attrConfirmFP])
-	r.ConfirmResp = bin(item[attrConfirmResp])
-	r.CancelReason = str(item[attrCancelReason])
-	r.CancelFP = str(item[attrCancelFP])
-	if ms, err := strconv.ParseInt(num(item[attrReservedUntil]), 10, 64); err == nil {
+	r.State = store.StringAttr(item[attrState])
+	r.PlayerID = store.StringAttr(item[attrPlayer])
+	r.ItemsKey = store.StringAttr(item[attrItemsKey])
+	r.Response = store.BytesAttr(item["response"])
+	r.ConfirmFP = store.StringAttr(item[attrConfirmFP])
+	r.ConfirmResp = store.BytesAttr(item[attrConfirmResp])
+	r.CancelReason = store.StringAttr(item[attrCancelReason])
+	r.CancelFP = store.StringAttr(item[attrCancelFP])
+	if ms, err := store.IntAttr(item[attrReservedUntil]); err == nil {
 		r.ReservedUntil = time.UnixMilli(ms)
 	}
-	if raw := str(item[attrGranted]); raw != "" {
+	if raw := store.StringAttr(item[attrGranted]); raw != "" {
 		var granted []struct {
 			ProductID string `json:"productId"`
 			Quantity  int64  `json:"quantity"`
@@ -162,39 +162,18 @@ func parseRecord(item map[string]types.AttributeValue) (record, error) {
 			r.Granted[g.ProductID] += g.Quantity
 		}
 	}
-	r.RefundedRaw = str(item[attrRefunded])
+	r.RefundedRaw = store.StringAttr(item[attrRefunded])
 	if r.RefundedRaw != "" {
 		if err := json.Unmarshal([]byte(r.RefundedRaw), &r.Refunded); err != nil {
 			return r, fmt.Errorf("purchase record: refunded: %w", err)
 		}
 	}
-	if raw := str(item[attrItems]); raw != "" {
+	if raw := store.StringAttr(item[attrItems]); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &r.Items); err != nil {
 			return r, fmt.Errorf("purchase record: items: %w", err)
 		}
 	}
 	return r, nil
-}
-
-func str(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
-}
-
-func num(v types.AttributeValue) string {
-	if n, ok := v.(*types.AttributeValueMemberN); ok {
-		return n.Value
-	}
-	return ""
-}
-
-func bin(v types.AttributeValue) []byte {
-	if b, ok := v.(*types.AttributeValueMemberB); ok {
-		return b.Value
-	}
-	return nil
 }
 
 func sv(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }

@@ -225,12 +225,12 @@ func (s *Service) explainReserve(ctx context.Context, cur string, assumed catalo
 		return reason{}, fmt.Errorf("read product %s: %w", l.ProductID, err)
 	}
 	row := out.Item
-	limit := numPtr(row["perPlayerLimit"])
+	limit := store.IntAttrPtr(row["perPlayerLimit"])
 	switch {
-	case len(row) == 0 || !boolOf(row["active"]):
+	case len(row) == 0 || !store.BoolAttr(row["active"]):
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationInvalidOffer, "unknown product"}, nil
-	case boolOf(row["locked"]):
+	case store.BoolAttr(row["locked"]):
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationLocked, "product is not purchasable now"}, nil
 	case priceOf(row, cur) != l.Cents:
@@ -307,25 +307,12 @@ func sameLimit(a, b *int64) bool {
 	return *a == *b
 }
 
-func numPtr(v types.AttributeValue) *int64 {
-	n, err := strconv.ParseInt(num(v), 10, 64)
-	if err != nil {
-		return nil
-	}
-	return &n
-}
-
-func boolOf(v types.AttributeValue) bool {
-	b, ok := v.(*types.AttributeValueMemberBOOL)
-	return ok && b.Value
-}
-
 func priceOf(row map[string]types.AttributeValue, cur string) int64 {
 	m, ok := row["prices"].(*types.AttributeValueMemberM)
 	if !ok {
 		return -1
 	}
-	n := numPtr(m.Value[cur])
+	n := store.IntAttrPtr(m.Value[cur])
 	if n == nil {
 		return -1
 	}

@@ -218,23 +218,21 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 	for k, v := range item {
 		switch k {
 		case AttrPK:
-			r.Key = stringOf(v)
+			r.Key = StringAttr(v)
 		case "fingerprint":
-			r.Fingerprint = stringOf(v)
+			r.Fingerprint = StringAttr(v)
 		case "status":
-			n, err := strconv.Atoi(numberOf(v))
+			n, err := IntAttr(v)
 			if err != nil {
 				return Record{}, fmt.Errorf("record %s: bad status: %w", r.Key, err)
 			}
-			r.Status = n
+			r.Status = int(n)
 		case "response":
-			if b, ok := v.(*types.AttributeValueMemberB); ok {
-				r.Response = b.Value
-			}
+			r.Response = BytesAttr(v)
 		case "createdAt":
-			r.CreatedAt, _ = time.Parse(time.RFC3339Nano, stringOf(v))
+			r.CreatedAt, _ = time.Parse(time.RFC3339Nano, StringAttr(v))
 		case AttrExpiresAt:
-			if sec, err := strconv.ParseInt(numberOf(v), 10, 64); err == nil {
+			if sec, err := IntAttr(v); err == nil {
 				r.ExpiresAt = time.Unix(sec, 0)
 			}
 		default:
@@ -242,20 +240,6 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 		}
 	}
 	return r, nil
-}
-
-func stringOf(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
-}
-
-func numberOf(v types.AttributeValue) string {
-	if n, ok := v.(*types.AttributeValueMemberN); ok {
-		return n.Value
-	}
-	return ""
 }
 
 func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
