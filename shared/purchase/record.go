@@ -195,6 +195,13 @@ func recordKeyAttr(transactionID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{store.AttrPK: sv(RecordKey(transactionID))}
 }
 
+// conditionNames are the record attributes a stateChange condition may
+// test, by their placeholder.
+var conditionNames = map[string]string{
+	"#state": attrState, "#playerId": attrPlayer, "#itemsKey": attrItemsKey,
+	"#sweepAt": attrSweepAt, "#refunded": attrRefunded,
+}
+
 // stateChange is the first item of confirm, cancel and sweep transactions:
 // the record moves from one state to another, conditional on what the
 // caller believes the record holds.
@@ -237,14 +244,10 @@ func (c stateChange) item() types.TransactWriteItem {
 	for k, v := range c.values {
 		values[k] = v
 	}
-	// Condition attribute names are written as #name in c.cond.
-	for _, clause := range c.cond {
-		for _, tok := range strings.FieldsFunc(clause, func(r rune) bool {
-			return !(r == '#' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-		}) {
-			if strings.HasPrefix(tok, "#") {
-				names[tok] = tok[1:]
-			}
+	cond := strings.Join(c.cond, " AND ")
+	for placeholder, attr := range conditionNames {
+		if strings.Contains(cond, placeholder) {
+			names[placeholder] = attr
 		}
 	}
 	u := &types.Update{
@@ -255,7 +258,7 @@ func (c stateChange) item() types.TransactWriteItem {
 		ExpressionAttributeValues: values,
 	}
 	if len(c.cond) > 0 {
-		u.ConditionExpression = aws.String(strings.Join(c.cond, " AND "))
+		u.ConditionExpression = aws.String(cond)
 		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	}
 	return types.TransactWriteItem{Update: u}
