@@ -208,7 +208,7 @@ var conditionNames = map[string]string{
 type stateChange struct {
 	table  string
 	txID   string
-	cond   []string // condition clauses, ANDed
+	cond   []string // condition clauses, ANDed; placeholders from conditionNames
 	set    map[string]types.AttributeValue
 	remove []string
 	values map[string]types.AttributeValue // condition values
