@@ -64,7 +64,7 @@ run:
 # make invoke FN=AuthorizeFunction EVENT=events/authorize.json
 # BINARY=1 runs the function's real bootstrap instead, built for this machine
 # into .build/host/<Function> (the deployed arm64 binary cannot run here),
-# through the Lambda Runtime API emulator (shared/lambdaemu).
+# through the Lambda Runtime API emulator (internal/dev/lambdaemu).
 HOST_BUILD := $(CURDIR)/.build/host
 invoke:
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json [BINARY=1]"; exit 2; }

@@ -16,11 +16,11 @@ import (
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 )
 
 // Constructors maps logical id to handler constructor (functions with routes).
-var Constructors = map[string]platform.Constructor{
+var Constructors = map[string]deps.Constructor{
 	"AuthorizeFunction":     authorize.New,
 	"InventoryFunction":     inventory.New,
 	"RegisterFunction":      register.New,
@@ -34,6 +34,6 @@ var Constructors = map[string]platform.Constructor{
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).
-var Jobs = map[string]platform.JobConstructor{
+var Jobs = map[string]deps.JobConstructor{
 	"SweeperFunction": sweeper.New,
 }

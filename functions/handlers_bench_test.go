@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
@@ -70,7 +70,7 @@ func BenchmarkHandlerCPU(b *testing.B) {
 	canned := ddbtest.NewCanned()
 	stack, err := localenv.Start(context.Background(), localenv.Config{
 		Getenv:     func(k string) string { return map[string]string{"CATALOG_CACHE_TTL": "1h"}[k] },
-		Logger:     platform.NewLogger(io.Discard, "info"),
+		Logger:     deps.NewLogger(io.Discard, "info"),
 		HTTPClient: canned,
 		Catalog:    []byte(benchCatalog),
 	})

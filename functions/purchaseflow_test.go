@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/inventory"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 )
 

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 )
 
 // logLines collects JSON log lines (safe for concurrent writes).
@@ -190,7 +190,7 @@ func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string 
 	cfg := localenv.Config{
 		Endpoint:   b.Endpoint,
 		Getenv:     func(k string) string { return env[k] },
-		Logger:     platform.NewLogger(logs, "info"),
+		Logger:     deps.NewLogger(logs, "info"),
 		HTTPClient: tr,
 		Now:        c.Now,
 		Catalog:    []byte(flowCatalog),

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/inventory"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

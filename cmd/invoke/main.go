@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/lambdaemu"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/lambdaemu"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -50,7 +50,7 @@ func run(fn, eventPath, binary string) error {
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Endpoint: os.Getenv(store.EnvEndpoint),
 		Catalog:  catalog.Sample,
-		Logger:   platform.NewLogger(os.Stderr, os.Getenv(platform.EnvLogLevel)),
+		Logger:   deps.NewLogger(os.Stderr, os.Getenv(deps.EnvLogLevel)),
 	})
 	if err != nil {
 		return err

@@ -30,10 +30,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/lambdaemu"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/lambdaemu"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 

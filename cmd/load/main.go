@@ -43,7 +43,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/motoserver"
+	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
 )
 
 //go:embed catalog.json

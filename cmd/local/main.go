@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -53,7 +53,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logger := platform.NewLogger(os.Stdout, os.Getenv(platform.EnvLogLevel))
+	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
 	stack, err := localenv.Start(ctx, localenv.Config{
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),

@@ -33,8 +33,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 

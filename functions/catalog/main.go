@@ -4,7 +4,7 @@ package main
 
 import (
 	"github.com/tollgate-dev/tollgate/functions/catalog/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
-func main() { lambdahttp.Run("catalog", handler.New) }
+func main() { lambdarun.HTTP("catalog", handler.New) }

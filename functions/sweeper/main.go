@@ -4,7 +4,7 @@ package main
 
 import (
 	"github.com/tollgate-dev/tollgate/functions/sweeper/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdajob"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
-func main() { lambdajob.Run("sweeper", handler.New) }
+func main() { lambdarun.Job("sweeper", handler.New) }

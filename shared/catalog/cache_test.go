@@ -12,8 +12,8 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
 )
 
 // clock is a fake clock tests move by hand.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
@@ -18,7 +18,7 @@ const (
 )
 
 // FromDeps builds the service of a function from its dependencies.
-func FromDeps(d platform.Deps) (*Service, error) {
+func FromDeps(d deps.Deps) (*Service, error) {
 	if d.Store.Tables.Catalog == "" {
 		return nil, fmt.Errorf("purchase flow: CATALOG_TABLE is not set")
 	}
@@ -64,7 +64,7 @@ func duration(getenv func(string) string, name string, def time.Duration) (time.
 
 // Setup builds what a Stash purchase endpoint needs: the service with its
 // catalog warmed, and the signature check configured from the environment.
-func Setup(d platform.Deps) (*Service, auth.StashSignatures, error) {
+func Setup(d deps.Deps) (*Service, auth.StashSignatures, error) {
 	svc, err := FromDeps(d)
 	if err != nil {
 		return nil, auth.StashSignatures{}, err

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 )
 
 // HandleQuery returns the handler of one signed Stash GET call (the catalog,
@@ -86,7 +86,7 @@ func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Log
 // Signatures returns the signature check of a function's Stash endpoints,
 // configured from its environment (auth.StashSignaturesFromEnv) with the
 // egress key from its key source and its clock.
-func Signatures(d platform.Deps) (auth.StashSignatures, error) {
+func Signatures(d deps.Deps) (auth.StashSignatures, error) {
 	sig, err := auth.StashSignaturesFromEnv(d.Getenv, auth.Keys{Source: d.Secrets})
 	if err != nil {
 		return auth.StashSignatures{}, err

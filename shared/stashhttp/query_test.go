@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
@@ -114,7 +114,7 @@ func TestHandleQueryKeyUnavailable(t *testing.T) {
 
 func TestSignaturesAndLookupTimeout(t *testing.T) {
 	env := map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_SHOP_ID": "shop-1", stashhttp.EnvLookupTimeout: "250ms"}
-	d := platform.Deps{Secrets: secrets.Static{}, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
+	d := deps.Deps{Secrets: secrets.Static{}, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
 	sig, err := stashhttp.Signatures(d)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/functions/authorize/handler"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 )
 
 func BenchmarkDecodeRequest(b *testing.B) {

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/inventory"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -46,7 +46,7 @@ type Handler struct {
 
 // New builds the handler from its dependencies: Stash's API key, in the
 // configured header, guards it.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	header := d.Getenv(EnvAPIKeyHeader)
 	if header == "" {
 		header = DefaultAPIKeyHeader

@@ -13,9 +13,9 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/functions"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/inventory"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

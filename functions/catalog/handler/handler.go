@@ -18,7 +18,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
@@ -47,7 +47,7 @@ type Handler struct {
 }
 
 // New builds the handler from its dependencies and loads the catalog.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	h, sig, err := newHandler(d)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func New(d platform.Deps) (http.Handler, error) {
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodeCatalogQuery, h.Catalog), nil
 }
 
-func newHandler(d platform.Deps) (*Handler, auth.StashSignatures, error) {
+func newHandler(d deps.Deps) (*Handler, auth.StashSignatures, error) {
 	opts := stashapi.CatalogOptions{DefaultCurrency: "USD", SectionTitle: "Shop"}
 	if v := d.Getenv(EnvDefaultCurrency); v != "" {
 		cur, err := stashapi.Currency(EnvDefaultCurrency, v)

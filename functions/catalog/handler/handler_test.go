@@ -18,13 +18,13 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/functions/catalog/handler"
-	"github.com/tollgate-dev/tollgate/functions/catalog/schematest"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -145,8 +145,8 @@ func newEnv(t testing.TB, b ddbtest.Backend, o options) *env {
 }
 
 // deps are the function's dependencies as template.yaml will give them.
-func (e *env) deps() platform.Deps {
-	return platform.Deps{
+func (e *env) deps() deps.Deps {
+	return deps.Deps{
 		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
 			Players:      e.stack.TableName("PlayersTable"),
 			Transactions: e.stack.TableName("TransactionsTable"),

@@ -10,7 +10,7 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/functions"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
@@ -25,7 +25,7 @@ type Handler struct {
 }
 
 // New builds the handler from its dependencies and loads the catalog.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	timeout, err := stashhttp.LookupTimeout(d.Getenv)
 	if err != nil {
 		return nil, err

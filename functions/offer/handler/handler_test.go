@@ -14,12 +14,12 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions/catalog/schematest"
 	"github.com/tollgate-dev/tollgate/functions/offer/handler"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -64,7 +64,7 @@ func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
 		t.Fatal(err)
 	}
 	var err error
-	e.h, err = handler.New(platform.Deps{
+	e.h, err = handler.New(deps.Deps{
 		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
 			Players:      e.stack.TableName("PlayersTable"),
 			Transactions: e.stack.TableName("TransactionsTable"),

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
@@ -23,7 +23,7 @@ type Handler struct {
 }
 
 // New builds the handler from its dependencies.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	sig, err := stashhttp.Signatures(d)
 	if err != nil {
 		return nil, err

@@ -11,13 +11,13 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions/catalog/schematest"
 	"github.com/tollgate-dev/tollgate/functions/player/handler"
 	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -47,7 +47,7 @@ func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]st
 	}
 	vars["STASH_EGRESS_KEY"], vars["GAME_SERVER_KEY"] = egressKey, gameKey
 	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts, Now: func() time.Time { return now }})
-	d := platform.Deps{
+	d := deps.Deps{
 		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
 			Players:      e.stack.TableName("PlayersTable"),
 			Transactions: e.stack.TableName("TransactionsTable"),

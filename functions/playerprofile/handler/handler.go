@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
@@ -27,7 +27,7 @@ type Handler struct {
 }
 
 // New builds the handler from its dependencies: the game server key guards it.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players, now: d.Now, log: d.Logger}
 	return auth.Keys{Source: d.Secrets}.RequireBearer(secrets.GameServerKey, d.Logger, h), nil
 }

@@ -13,9 +13,9 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
-	"github.com/tollgate-dev/tollgate/shared/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -38,7 +38,7 @@ func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
 	e := &env{t: t, tr: ddbtest.NewTransport(), mux: http.NewServeMux()}
 	vars := map[string]string{"GAME_SERVER_KEY": gameKey, "STASH_EGRESS_KEY": "egress", "STASH_API_KEY": "api"}
 	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts})
-	h, err := handler.New(platform.Deps{
+	h, err := handler.New(deps.Deps{
 		Store:   store.Store{DB: e.stack.DB, Tables: store.Tables{Players: e.stack.TableName("PlayersTable"), Transactions: e.stack.TableName("TransactionsTable")}},
 		Secrets: e.stack.Keys,
 		Logger:  slog.New(slog.DiscardHandler),

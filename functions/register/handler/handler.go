@@ -7,14 +7,14 @@ package handler
 import (
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
 // New builds the handler from its dependencies.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	svc, sig, err := purchase.Setup(d)
 	if err != nil {
 		return nil, err

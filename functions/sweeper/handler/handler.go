@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/tollgate-dev/tollgate/shared/platform"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 )
 
@@ -16,7 +16,7 @@ import (
 const EnvSweepBatch = "SWEEP_BATCH"
 
 // New builds the job from its dependencies.
-func New(d platform.Deps) (platform.Job, error) {
+func New(d deps.Deps) (deps.Job, error) {
 	svc, err := purchase.FromDeps(d)
 	if err != nil {
 		return nil, err

@@ -23,9 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/inventory"
-	"github.com/tollgate-dev/tollgate/shared/platform"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/store"
@@ -74,7 +74,7 @@ type Handler struct {
 }
 
 // New builds the handler from its dependencies.
-func New(d platform.Deps) (http.Handler, error) {
+func New(d deps.Deps) (http.Handler, error) {
 	svc, err := purchase.FromDeps(d)
 	if err != nil {
 		return nil, err

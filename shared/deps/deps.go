@@ -1,7 +1,7 @@
 // Package platform builds what every function needs — the store, the key
 // source, a logger, the clock — from the environment a Lambda function is
 // given, and defines how a function's handler is constructed from them.
-package platform
+package deps
 
 import (
 	"context"

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/localenv"
-	"github.com/tollgate-dev/tollgate/shared/motoserver"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
 )
 
 // Backend is a DynamoDB emulator a test runs against.

@@ -26,12 +26,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/lambdahttp"
-	"github.com/tollgate-dev/tollgate/shared/lambdajob"
-	"github.com/tollgate-dev/tollgate/shared/platform"
-	"github.com/tollgate-dev/tollgate/shared/samtemplate"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -86,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = platform.NewLogger(os.Stderr, cfg.Getenv(platform.EnvLogLevel))
+		cfg.Logger = deps.NewLogger(os.Stderr, cfg.Getenv(deps.EnvLogLevel))
 	}
 	if cfg.TemplatePath == "" {
 		p, err := samtemplate.Find()
@@ -176,16 +175,16 @@ func (s *Stack) Env(id string) (func(string) string, error) {
 }
 
 // Deps returns the dependencies of function id.
-func (s *Stack) Deps(id string) (platform.Deps, error) {
+func (s *Stack) Deps(id string) (deps.Deps, error) {
 	getenv, err := s.Env(id)
 	if err != nil {
-		return platform.Deps{}, err
+		return deps.Deps{}, err
 	}
 	tables, err := store.TablesFromEnv(getenv)
 	if err != nil {
-		return platform.Deps{}, fmt.Errorf("function %s: %w", id, err)
+		return deps.Deps{}, fmt.Errorf("function %s: %w", id, err)
 	}
-	return platform.Deps{
+	return deps.Deps{
 		Store:   store.Store{DB: s.DB, Tables: tables},
 		Secrets: s.Keys,
 		Logger:  s.Logger,
@@ -195,7 +194,7 @@ func (s *Stack) Deps(id string) (platform.Deps, error) {
 }
 
 // Handler builds function id's handler from constructors.
-func (s *Stack) Handler(id string, constructors map[string]platform.Constructor) (http.Handler, error) {
+func (s *Stack) Handler(id string, constructors map[string]deps.Constructor) (http.Handler, error) {
 	newHandler, ok := constructors[id]
 	if !ok {
 		return nil, fmt.Errorf("function %s has no handler registered", id)
@@ -214,7 +213,7 @@ func (s *Stack) Handler(id string, constructors map[string]platform.Constructor)
 // Router mounts every function of the template on its routes. Every
 // template function must have a constructor and every constructor a
 // template function.
-func (s *Stack) Router(constructors map[string]platform.Constructor) (http.Handler, error) {
+func (s *Stack) Router(constructors map[string]deps.Constructor) (http.Handler, error) {
 	for id := range constructors {
 		if _, ok := s.Template.Functions[id]; !ok {
 			return nil, fmt.Errorf("handler %s is registered but not in the template", id)
@@ -318,7 +317,7 @@ func (s *Stack) ResolveFunction(name string) (string, error) {
 
 // Invoke runs function id's Lambda entry on an HTTP API (payload 2.0) event,
 // as `sam local invoke` would, and returns the API Gateway response.
-func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]platform.Constructor, event []byte) (events.APIGatewayV2HTTPResponse, error) {
+func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]deps.Constructor, event []byte) (events.APIGatewayV2HTTPResponse, error) {
 	var ev events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event is not an HTTP API v2 event: %w", err)
@@ -327,7 +326,7 @@ func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]p
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	return lambdahttp.Entry(id, s.Logger, h)(ctx, ev)
+	return lambdarun.HTTPEntry(id, s.Logger, h)(ctx, ev)
 }
 
 // ImportCatalog validates a catalog file and imports it into the catalog
@@ -348,7 +347,7 @@ func (s *Stack) ImportCatalog(ctx context.Context, data []byte) (catalog.ImportR
 const catalogTable = "CatalogTable"
 
 // Job builds scheduled function id's job.
-func (s *Stack) Job(id string, jobs map[string]platform.JobConstructor) (platform.Job, error) {
+func (s *Stack) Job(id string, jobs map[string]deps.JobConstructor) (deps.Job, error) {
 	newJob, ok := jobs[id]
 	if !ok {
 		return nil, fmt.Errorf("function %s has no job registered", id)
@@ -367,7 +366,7 @@ func (s *Stack) Job(id string, jobs map[string]platform.JobConstructor) (platfor
 // RunSchedules runs every scheduled function of the template in-process
 // until ctx ends: each job on its schedule's rate, or every `every` when
 // that is positive (local runs want a faster beat than production).
-func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]platform.JobConstructor, every time.Duration) error {
+func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]deps.JobConstructor, every time.Duration) error {
 	for _, id := range s.Template.FunctionIDs() {
 		fn := s.Template.Functions[id]
 		if len(fn.Schedules) == 0 {
@@ -383,7 +382,7 @@ func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]platform.JobCo
 				return fmt.Errorf("function %s: %w", id, err)
 			}
 		}
-		entry := lambdajob.Entry(id, s.Logger, job)
+		entry := lambdarun.JobEntry(id, s.Logger, job)
 		go func() {
 			t := time.NewTicker(interval)
 			defer t.Stop()
@@ -402,7 +401,7 @@ func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]platform.JobCo
 
 // InvokeJob runs scheduled function id's Lambda entry on an EventBridge
 // event.
-func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]platform.JobConstructor, event []byte) error {
+func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]deps.JobConstructor, event []byte) error {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return fmt.Errorf("event is not an EventBridge event: %w", err)
@@ -411,5 +410,5 @@ func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]platfo
 	if err != nil {
 		return err
 	}
-	return lambdajob.Entry(id, s.Logger, job)(ctx, ev)
+	return lambdarun.JobEntry(id, s.Logger, job)(ctx, ev)
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/functions/catalog/schematest"
+	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 )
 
 const schema = `{

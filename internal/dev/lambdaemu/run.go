@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/localenv"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 )
 
 // ColdStart is what one cold start of a function measured.
