@@ -17,7 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 )
 
@@ -136,7 +136,7 @@ func (f *flow) cancel(tx, player string, lines ...any) stashapi.CancelResponse {
 
 func (f *flow) inventory(player string) map[string]int64 {
 	f.t.Helper()
-	items, err := inventory.List(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
+	items, err := players.List(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 )
 
 const webhookSecret = "flow-webhook-secret"
@@ -81,11 +81,11 @@ func refunded(order, refundID string, items ...any) string {
 
 func (f *flow) holdings(player string) (map[string]int64, map[string]int64) {
 	f.t.Helper()
-	items, debts, err := inventory.Holdings(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
+	items, debts, err := players.Holdings(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	toMap := func(l []inventory.Item) map[string]int64 {
+	toMap := func(l []players.Item) map[string]int64 {
 		m := map[string]int64{}
 		for _, it := range l {
 			m[it.ProductID] = it.Quantity

@@ -16,10 +16,6 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultBodyLimit is the largest request body an endpoint reads unless it
-// asks for another limit.
-const DefaultBodyLimit = 64 << 10
-
 // RequestError is a problem with the request itself: the caller must change the
 // request before sending it again. Status is 400, 413 or 415.
 type RequestError struct {
@@ -212,57 +208,6 @@ func ValidateID(field, s string) error {
 	}
 	return nil
 }
-
-// Status is the error body of Stash's calls (google.rpc.Status as
-// gRPC-gateway writes it): a gRPC code, a message and details.
-type Status struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Details []any  `json:"details"`
-}
-
-// gRPC status codes used in Status bodies.
-const (
-	CodeInvalidArgument    = 3
-	CodeNotFound           = 5
-	CodeAlreadyExists      = 6
-	CodeFailedPrecondition = 9
-	CodeAborted            = 10
-	CodeInternal           = 13
-	CodeUnavailable        = 14
-	CodeUnauthenticated    = 16
-)
-
-// WriteStatus answers httpStatus with a Status body.
-func WriteStatus(w http.ResponseWriter, httpStatus, code int, message string) {
-	WriteJSON(w, httpStatus, Status{Code: code, Message: message, Details: []any{}})
-}
-
-// WriteRequestStatus answers a RequestError (or any error, as 400) with a
-// Status body: code 3 (INVALID_ARGUMENT), or 11 (OUT_OF_RANGE) for a body
-// over the limit.
-func WriteRequestStatus(w http.ResponseWriter, err error) {
-	var re *RequestError
-	if errors.As(err, &re) {
-		code := CodeInvalidArgument
-		if re.Status == http.StatusRequestEntityTooLarge {
-			code = 11
-		}
-		WriteStatus(w, re.Status, code, re.Message)
-		return
-	}
-	WriteStatus(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
-}
-
-// StatusError is a refusal with its HTTP status and rpcStatus code, for
-// calls that answer failures with an HTTP error (Stash's confirm).
-type StatusError struct {
-	HTTPStatus int
-	Code       int
-	Message    string
-}
-
-func (e *StatusError) Error() string { return e.Message }
 
 // PathID returns the route parameter name (a player id, ...) after
 // ValidateID has accepted it.

@@ -7,15 +7,17 @@ package players
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -43,16 +45,18 @@ const (
 // of them).
 func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (map[string]int64, error) {
 	counts := map[string]int64{}
+	e := store.Build(expression.NewBuilder().
+		WithKeyCondition(expression.KeyAnd(
+			expression.Key(store.AttrPK).Equal(expression.Value(playerID)),
+			expression.KeyBeginsWith(expression.Key(store.AttrSK), BoughtPrefix))).
+		WithProjection(expression.NamesList(expression.Name(store.AttrSK), expression.Name(AttrBought))))
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                aws.String(table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ProjectionExpression:     aws.String("#sk, #b"),
-		ExpressionAttributeNames: map[string]string{"#pk": store.AttrPK, "#sk": store.AttrSK, "#b": AttrBought},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: playerID},
-			":prefix": &types.AttributeValueMemberS{Value: BoughtPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    e.KeyCondition(),
+		ProjectionExpression:      e.Projection(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ConsistentRead:            aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -77,15 +81,17 @@ func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (m
 // Get reads a player's profile; found is false when the game server never
 // stored one.
 func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Profile, found bool, err error) {
+	// Only the profile's attributes (the function's IAM policy allows no
+	// others).
+	e := store.Build(expression.NewBuilder().WithProjection(expression.NamesList(
+		expression.Name(attrName), expression.Name(attrAvatarURL), expression.Name(attrLanguage),
+		expression.Name(attrInGameLevel), expression.Name(attrInGameCurrency), expression.Name(attrUpdatedAt))))
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(table),
-		Key:            profileKey(playerID),
-		ConsistentRead: aws.Bool(true),
-		// Only the profile's attributes (the function's IAM policy allows
-		// no others).
-		ProjectionExpression: aws.String("#n, #a, #l, #lv, #c, #u"),
-		ExpressionAttributeNames: map[string]string{"#n": attrName, "#a": attrAvatarURL, "#l": attrLanguage,
-			"#lv": attrInGameLevel, "#c": attrInGameCurrency, "#u": attrUpdatedAt},
+		TableName:                aws.String(table),
+		Key:                      store.PKSK(playerID, ProfileSK),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     e.Projection(),
+		ExpressionAttributeNames: e.Names(),
 	})
 	if err != nil {
 		return Profile{}, false, fmt.Errorf("read profile of %s: %w", playerID, err)
@@ -103,28 +109,21 @@ func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Pr
 // Put stores p as the player's profile, replacing the whole previous one,
 // in one PutItem.
 func Put(ctx context.Context, db *dynamodb.Client, table string, p Profile) error {
-	item := profileKey(p.PlayerID)
-	item[attrName] = &types.AttributeValueMemberS{Value: p.Name}
+	item := store.PKSK(p.PlayerID, ProfileSK)
+	item[attrName] = store.S(p.Name)
 	if p.AvatarURL != "" {
-		item[attrAvatarURL] = &types.AttributeValueMemberS{Value: p.AvatarURL}
+		item[attrAvatarURL] = store.S(p.AvatarURL)
 	}
 	if p.Language != "" {
-		item[attrLanguage] = &types.AttributeValueMemberS{Value: p.Language}
+		item[attrLanguage] = store.S(p.Language)
 	}
-	item[attrInGameLevel] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.InGameLevel, 10)}
-	item[attrInGameCurrency] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.InGameCurrency, 10)}
-	item[attrUpdatedAt] = &types.AttributeValueMemberS{Value: p.UpdatedAt.UTC().Format(time.RFC3339Nano)}
+	item[attrInGameLevel] = store.N(p.InGameLevel)
+	item[attrInGameCurrency] = store.N(p.InGameCurrency)
+	item[attrUpdatedAt] = store.Time(p.UpdatedAt)
 	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 		return fmt.Errorf("store profile of %s: %w", p.PlayerID, err)
 	}
 	return nil
-}
-
-func profileKey(playerID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		store.AttrPK: &types.AttributeValueMemberS{Value: playerID},
-		store.AttrSK: &types.AttributeValueMemberS{Value: ProfileSK},
-	}
 }
 
 func fromItem(playerID string, item map[string]types.AttributeValue) (Profile, error) {
@@ -140,6 +139,23 @@ func fromItem(playerID string, item map[string]types.AttributeValue) (Profile, e
 		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 			return Profile{}, fmt.Errorf("%s: %w", attrUpdatedAt, err)
 		}
+	}
+	return p, nil
+}
+
+// ErrNoProfile is the refusal reason of Find: the game server never stored
+// the player's profile.
+var ErrNoProfile = errors.New("no player profile")
+
+// Find reads a player's profile, refusing (ErrNoProfile) when the game
+// server never stored one.
+func Find(ctx context.Context, db *dynamodb.Client, table, playerID string) (Profile, error) {
+	p, found, err := Get(ctx, db, table, playerID)
+	if err != nil {
+		return Profile{}, err
+	}
+	if !found {
+		return Profile{}, refusal.New(ErrNoProfile, "no player with playerId %s", playerID)
 	}
 	return p, nil
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -17,13 +22,9 @@ import (
 // Cancel releases a registration's reservation. The answer is always a
 // status (HTTP 200); an error means the store failed and nothing changed.
 func (s *Service) Cancel(ctx context.Context, req stashapi.CancelRequest) (stashapi.CancelResponse, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := s.cancel(ctx, req)
-		if errors.Is(err, errRecordChanged) && attempt < recordChangedRetries {
-			continue
-		}
-		return resp, err
-	}
+	return retry.Do(ctx, changeRetry, func(ctx context.Context) (stashapi.CancelResponse, error) {
+		return s.cancel(ctx, req)
+	})
 }
 
 func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stashapi.CancelResponse, error) {
@@ -35,8 +36,7 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 	key := itemsKey(lines)
 	fp := digest(req.PlayerID, key)
 	err = s.release(ctx, req.TransactionID, req.PlayerID, lines, ReasonRequest, fp,
-		[]string{"#state = :registered", "#playerId = :player", "#itemsKey = :key"},
-		map[string]types.AttributeValue{":registered": sv(StateRegistered), ":player": sv(req.PlayerID), ":key": sv(key)})
+		expression.And(stateIs(StateRegistered), playerIs(req.PlayerID), itemsKeyIs(key)))
 	var failed *store.ConditionFailedError
 	switch {
 	case err == nil:
@@ -72,8 +72,7 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 	// Registered for this player with other items than the request lists:
 	// release what was reserved.
 	err = s.release(ctx, req.TransactionID, req.PlayerID, rec.Items, ReasonRequest, fp,
-		[]string{"#state = :registered", "#itemsKey = :key"},
-		map[string]types.AttributeValue{":registered": sv(StateRegistered), ":key": sv(rec.ItemsKey)})
+		expression.And(stateIs(StateRegistered), itemsKeyIs(rec.ItemsKey)))
 	switch {
 	case err == nil:
 		s.Log.WarnContext(ctx, "cancelled; the request listed other items than the registration", "transactionId", req.TransactionID)
@@ -87,24 +86,21 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 // release is the cancel transaction, shared by Stash's cancel and the
 // sweeper: the record goes REGISTERED → CANCELLED under cond, and the
 // reservation of lines (stock and per-player counts) is given back.
-func (s *Service) release(ctx context.Context, txID, playerID string, lines []Line, reason, fp string, cond []string, values map[string]types.AttributeValue) error {
-	return s.Store.Transact(ctx, s.releaseItems(txID, playerID, lines, StateCancelled, reason, fp, cond, values))
+func (s *Service) release(ctx context.Context, txID, playerID string, lines []Line, reason, fp string, cond expression.ConditionBuilder) error {
+	return s.Store.Transact(ctx, s.releaseItems(txID, playerID, lines, StateCancelled, reason, fp, cond))
 }
 
 // releaseItems are the writes of a release: the record's change to state
 // (first) and the stock and per-player counts given back.
-func (s *Service) releaseItems(txID, playerID string, lines []Line, state, reason, fp string, cond []string, values map[string]types.AttributeValue) []types.TransactWriteItem {
-	set := map[string]types.AttributeValue{attrState: sv(state), attrCancelledAt: ts(s.Now()), attrCancelReason: sv(reason)}
+func (s *Service) releaseItems(txID, playerID string, lines []Line, state, reason, fp string, cond expression.ConditionBuilder) []types.TransactWriteItem {
+	set := map[string]types.AttributeValue{attrState: store.S(state), attrCancelledAt: store.Time(s.Now()), attrCancelReason: store.S(reason)}
 	if fp != "" {
-		set[attrCancelFP] = sv(fp)
+		set[attrCancelFP] = store.S(fp)
 	}
-	items := []types.TransactWriteItem{stateChange{
-		table: s.Store.Tables.Transactions, txID: txID, cond: cond, values: values,
-		set: set, remove: []string{attrSweepPK, attrSweepAt},
-	}.item()}
+	items := []types.TransactWriteItem{s.stateChange(txID, cond, set, leaveSweep...)}
 	for _, l := range lines {
-		items = append(items, releaseOp(s.Store.Tables.Catalog, l))
-		items = append(items, countOp(s.Store.Tables.Players, playerID, l.ProductID, -l.Quantity, nil))
+		items = append(items, catalog.ReleaseOp(s.Store.Tables.Catalog, l.ProductID, l.Quantity))
+		items = append(items, players.CountOp(s.Store.Tables.Players, playerID, l.ProductID, -l.Quantity, nil))
 	}
 	return items
 }
@@ -133,15 +129,16 @@ func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
 }
 
 func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limit int) (int, error) {
+	e := store.Build(expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
+		expression.Key(attrSweepPK).Equal(expression.Value(sweepPartition(shard))),
+		expression.Key(attrSweepAt).LessThanEqual(expression.Value(now.UnixMilli())))))
 	p := dynamodb.NewQueryPaginator(s.Store.DB, &dynamodb.QueryInput{
-		TableName:                aws.String(s.Store.Tables.Transactions),
-		IndexName:                aws.String(SweepIndex),
-		KeyConditionExpression:   aws.String("#sp = :sp AND #sa <= :now"),
-		ExpressionAttributeNames: map[string]string{"#sp": attrSweepPK, "#sa": attrSweepAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sp": sv(sweepPartition(shard)), ":now": nv(now.UnixMilli()),
-		},
-		Limit: aws.Int32(int32(min(limit, 100))),
+		TableName:                 aws.String(s.Store.Tables.Transactions),
+		IndexName:                 aws.String(SweepIndex),
+		KeyConditionExpression:    e.KeyCondition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		Limit:                     aws.Int32(int32(min(limit, 100))),
 	})
 	released := 0
 	for p.HasMorePages() && released < limit {
@@ -161,10 +158,9 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 			if rec.State != StateRegistered {
 				continue // the index lags (or, on minidyn, keeps removed attributes)
 			}
-			txID := store.StringAttr(item[store.AttrPK])[len("purchase#"):]
+			txID := strings.TrimPrefix(store.StringAttr(item[store.AttrPK]), purchasePrefix)
 			err = s.release(ctx, txID, rec.PlayerID, rec.Items, ReasonExpired, "",
-				[]string{"#state = :registered", "#sweepAt = :at"},
-				map[string]types.AttributeValue{":registered": sv(StateRegistered), ":at": nv(rec.ReservedUntil.UnixMilli())})
+				expression.And(stateIs(StateRegistered), expression.Name(attrSweepAt).Equal(expression.Value(rec.ReservedUntil.UnixMilli()))))
 			var failed *store.ConditionFailedError
 			switch {
 			case err == nil:

@@ -5,58 +5,52 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
-
-func conflict(code int, format string, args ...any) *httpx.StatusError {
-	return &httpx.StatusError{HTTPStatus: http.StatusConflict, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// recordChangedRetries bounds how often confirm and cancel start over when
-// the record changed between their read and their write.
-const recordChangedRetries = 3
-
-var errRecordChanged = errors.New("purchase record changed concurrently")
 
 // Confirm completes a purchase Stash has charged: the registration's
 // reservation becomes a sale and the items and bonus items are granted, in
 // one transaction that also records the answer. A replay gets the recorded
 // answer. A confirm without a live registration (never registered, rejected,
 // cancelled or expired) reserves and sells in the same transaction when
-// stock and limits allow. It returns an *httpx.StatusError for a confirm that cannot be
-// honoured and another error when the store failed (nothing changed).
-func (s *Service) Confirm(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, error) {
-	resp, _, err := s.ConfirmOnce(ctx, req)
-	return resp, err
+// stock and limits allow. via says what confirmed, for the record
+// (ViaConfirm, ViaWebhook); granted is false when an earlier call granted.
+// It returns a *refusal.Error for a confirm that cannot be honoured, and
+// another error when the store failed (nothing changed).
+func (s *Service) Confirm(ctx context.Context, req stashapi.ConfirmRequest, via string) (resp stashapi.ConfirmResponse, granted bool, err error) {
+	type result struct {
+		resp    stashapi.ConfirmResponse
+		granted bool
+	}
+	r, err := retry.Do(ctx, changeRetry, func(ctx context.Context) (result, error) {
+		resp, granted, err := s.confirm(ctx, req, via)
+		return result{resp, granted}, err
+	})
+	return r.resp, r.granted, err
 }
 
-// ConfirmOnce is Confirm, also reporting whether this call granted (false:
-// it replayed an earlier grant).
-func (s *Service) ConfirmOnce(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, bool, error) {
-	for attempt := 0; ; attempt++ {
-		resp, granted, err := s.confirm(ctx, req)
-		if (errors.Is(err, errStaleCatalog) || errors.Is(err, errRecordChanged)) && attempt < recordChangedRetries {
-			continue
-		}
-		return resp, granted, err
-	}
-}
+// What confirmed a purchase, as its record keeps it.
+const (
+	ViaConfirm = "confirm" // Stash's confirm call
+	ViaWebhook = "webhook" // Stash's PURCHASE_SUCCEEDED webhook
+)
 
 type confirmPlan struct {
-	lines    []Line           // products with quantities, sorted
-	grants   []inventory.Item // items and bonus items, merged
+	lines    []Line         // products with quantities, sorted
+	grants   []players.Item // items and bonus items, merged
 	key      string
 	fp       string
 	response []byte
@@ -71,21 +65,21 @@ func (s *Service) planConfirm(ctx context.Context, req stashapi.ConfirmRequest) 
 	}
 	lines, products, missing := resolve(cat, req.Items)
 	plan := confirmPlan{lines: lines, products: products, missing: missing, key: itemsKey(lines)}
-	grants := make([]inventory.Item, 0, len(lines)+len(req.BonusItems))
+	grants := make([]players.Item, 0, len(lines)+len(req.BonusItems))
 	results := make([]stashapi.ConfirmResult, 0, len(req.Items))
 	for _, l := range lines {
-		grants = append(grants, inventory.Item{ProductID: l.ProductID, Quantity: l.Quantity})
+		grants = append(grants, players.Item{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
 	for _, it := range req.Items {
 		results = append(results, stashapi.ConfirmResult{GUID: it.GUID, ProductID: it.ProductID})
 	}
 	bonusParts := []string{}
 	for _, b := range req.BonusItems {
-		grants = append(grants, inventory.Item{ProductID: b.ID, Quantity: b.Quantity})
+		grants = append(grants, players.Item{ProductID: b.ID, Quantity: b.Quantity})
 		bonusParts = append(bonusParts, b.ID+"*"+strconv.FormatInt(b.Quantity, 10))
 	}
 	sort.Strings(bonusParts)
-	plan.grants = inventory.Normalize(grants)
+	plan.grants = players.Normalize(grants)
 	plan.fp = digest(append([]string{req.PlayerID, plan.key}, bonusParts...)...)
 	plan.response, err = json.Marshal(stashapi.ConfirmResponse{Results: results})
 	return plan, err
@@ -95,9 +89,9 @@ func (s *Service) planConfirm(ctx context.Context, req stashapi.ConfirmRequest) 
 // and merges lines of one product. Lines whose product the catalog does not
 // know keep their productId and are listed in missing.
 func resolve(cat *catalog.Catalog, in []stashapi.Line) ([]Line, map[string]catalog.Product, []string) {
-	totals := map[string]*Line{}
 	products := map[string]catalog.Product{}
 	var missing []string
+	lines := make([]Line, 0, len(in))
 	for _, it := range in {
 		id := it.ProductID
 		if p, ok := catalog.Lookup(cat, it.ProductID, it.GUID); ok {
@@ -109,21 +103,12 @@ func resolve(cat *catalog.Catalog, in []stashapi.Line) ([]Line, map[string]catal
 			}
 			missing = append(missing, id)
 		}
-		if t := totals[id]; t != nil {
-			t.Quantity += it.Quantity
-		} else {
-			totals[id] = &Line{ProductID: id, GUID: it.GUID, Quantity: it.Quantity, Cents: it.Cents}
-		}
+		lines = append(lines, Line{ProductID: id, GUID: it.GUID, Quantity: it.Quantity, Cents: it.Cents})
 	}
-	lines := make([]Line, 0, len(totals))
-	for _, t := range totals {
-		lines = append(lines, *t)
-	}
-	sort.Slice(lines, func(a, b int) bool { return lines[a].ProductID < lines[b].ProductID })
-	return lines, products, missing
+	return mergeLines(lines), products, missing
 }
 
-func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, bool, error) {
+func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest, via string) (stashapi.ConfirmResponse, bool, error) {
 	plan, err := s.planConfirm(ctx, req)
 	if err != nil {
 		return stashapi.ConfirmResponse{}, false, err
@@ -131,20 +116,17 @@ func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (sta
 	now := s.Now()
 	granted, _ := json.Marshal(plan.grants)
 	confirmed := map[string]types.AttributeValue{
-		attrState: sv(StateConfirmed), attrConfirmFP: sv(plan.fp), attrConfirmResp: bv(plan.response),
-		attrConfirmedAt: ts(now), attrConfirmedVia: sv(s.via(ctx)), attrGranted: sv(string(granted)),
+		attrState: store.S(StateConfirmed), attrConfirmFP: store.S(plan.fp), attrConfirmResp: store.B(plan.response),
+		attrConfirmedAt: store.Time(now), attrConfirmedVia: store.S(via), attrGranted: store.S(string(granted)),
 	}
 	// The happy path: a live registration of exactly these items.
-	items := []types.TransactWriteItem{stateChange{
-		table: s.Store.Tables.Transactions, txID: req.TransactionID,
-		cond:   []string{"#state = :registered", "#playerId = :player", "#itemsKey = :key"},
-		values: map[string]types.AttributeValue{":registered": sv(StateRegistered), ":player": sv(req.PlayerID), ":key": sv(plan.key)},
-		set:    confirmed, remove: []string{attrSweepPK, attrSweepAt},
-	}.item()}
+	items := []types.TransactWriteItem{s.stateChange(req.TransactionID,
+		expression.And(stateIs(StateRegistered), playerIs(req.PlayerID), itemsKeyIs(plan.key)),
+		confirmed, leaveSweep...)}
 	for _, l := range plan.lines {
-		items = append(items, sellOp(s.Store.Tables.Catalog, l))
+		items = append(items, catalog.SellOp(s.Store.Tables.Catalog, l.ProductID, l.Quantity))
 	}
-	items = append(items, inventory.GrantOps(s.Store.Tables.Players, req.PlayerID, plan.grants, now)...)
+	items = append(items, players.GrantOps(s.Store.Tables.Players, req.PlayerID, plan.grants, now)...)
 	err = s.Store.Transact(ctx, items)
 	var failed *store.ConditionFailedError
 	switch {
@@ -164,16 +146,17 @@ func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (sta
 		resp, err := decodeConfirmResponse(rec.ConfirmResp)
 		return resp, false, err
 	case rec.State == StateConfirmed:
-		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeAlreadyExists, "transaction %s was already confirmed with other items or for another player", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, refusal.New(ErrAlreadyConfirmed, "transaction %s was already confirmed with other items or for another player", req.TransactionID)
 	case rec.State == StateRefunded:
-		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "transaction %s was refunded before it was granted", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, refusal.New(ErrRefunded, "transaction %s was refunded before it was granted", req.TransactionID)
 	case rec.Exists && rec.PlayerID != req.PlayerID:
-		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "transaction %s was registered for another player", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, refusal.New(ErrOtherPlayer, "transaction %s was registered for another player", req.TransactionID)
 	case rec.State == StateRegistered && rec.ItemsKey != plan.key:
-		return stashapi.ConfirmResponse{}, false, conflict(httpx.CodeFailedPrecondition, "items do not match the registration of transaction %s", req.TransactionID)
+		return stashapi.ConfirmResponse{}, false, refusal.New(ErrItemsMismatch, "items do not match the registration of transaction %s", req.TransactionID)
 	case rec.State == StateRegistered:
 		return stashapi.ConfirmResponse{}, false, errRecordChanged // it became registered meanwhile
 	}
+	confirmed[attrConfirmedVia] = store.S(via + "-without-reservation")
 	resp, err := s.confirmUnreserved(ctx, req, plan, rec, confirmed)
 	return resp, err == nil, err
 }
@@ -181,39 +164,29 @@ func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest) (sta
 // confirmUnreserved sells a charged purchase that holds no reservation.
 func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmRequest, plan confirmPlan, rec record, confirmed map[string]types.AttributeValue) (stashapi.ConfirmResponse, error) {
 	if len(plan.missing) > 0 {
-		return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "cannot grant unknown products %v", plan.missing)
+		return stashapi.ConfirmResponse{}, refusal.New(ErrUnknownProducts, "cannot grant unknown products %v", plan.missing)
 	}
 	now := s.Now()
-	confirmed[attrConfirmedVia] = sv(s.via(ctx) + "-without-reservation")
 	var first types.TransactWriteItem
 	if rec.Exists {
-		first = stateChange{
-			table: s.Store.Tables.Transactions, txID: req.TransactionID,
-			cond:   []string{"#state = :seen"},
-			values: map[string]types.AttributeValue{":seen": sv(rec.State)},
-			set:    withLines(confirmed, req, plan), remove: []string{attrSweepPK, attrSweepAt},
-		}.item()
+		first = s.stateChange(req.TransactionID, stateIs(rec.State), withLines(confirmed, req, plan), leaveSweep...)
 	} else {
 		item := withLines(confirmed, req, plan)
-		item[store.AttrPK] = sv(RecordKey(req.TransactionID))
-		item["kind"] = sv("purchase")
-		item["createdAt"] = ts(now)
-		first = types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Store.Tables.Transactions), Item: item,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": store.AttrPK},
-		}}
+		item[store.AttrPK] = store.S(RecordKey(req.TransactionID))
+		item[attrKind] = store.S(kindPurchase)
+		item[attrCreatedAt] = store.Time(now)
+		first = store.PutNewOp(s.Store.Tables.Transactions, item)
 	}
 	items := []types.TransactWriteItem{first}
 	ops := []op{{kind: opRecord}}
 	for _, l := range plan.lines {
 		p := plan.products[l.ProductID]
-		items = append(items, reserveAndSellOp(s.Store.Tables.Catalog, p, l))
+		items = append(items, catalog.ReserveAndSellOp(s.Store.Tables.Catalog, p, l.Quantity))
 		ops = append(ops, op{kind: opReserve, product: l.ProductID, line: l})
-		items = append(items, countOp(s.Store.Tables.Players, req.PlayerID, l.ProductID, l.Quantity, p.PerPlayerLimit))
+		items = append(items, players.CountOp(s.Store.Tables.Players, req.PlayerID, l.ProductID, l.Quantity, p.PerPlayerLimit))
 		ops = append(ops, op{kind: opCounter, product: l.ProductID, line: l})
 	}
-	items = append(items, inventory.GrantOps(s.Store.Tables.Players, req.PlayerID, plan.grants, now)...)
+	items = append(items, players.GrantOps(s.Store.Tables.Players, req.PlayerID, plan.grants, now)...)
 	err := s.Store.Transact(ctx, items)
 	var failed *store.ConditionFailedError
 	switch {
@@ -226,22 +199,19 @@ func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmReq
 		return stashapi.ConfirmResponse{}, errRecordChanged
 	}
 	for _, i := range failed.Indexes {
-		o := ops[i]
-		switch o.kind {
+		switch o := ops[i]; o.kind {
 		case opCounter:
-			return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "cannot be honoured: purchase limit of %s reached", o.product)
+			return stashapi.ConfirmResponse{}, refusal.New(ErrLimitReached, "cannot be honoured: purchase limit of %s reached", o.product)
 		case opReserve:
-			out, err := s.Store.DB.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName: aws.String(s.Store.Tables.Catalog), Key: productKey(o.product), ConsistentRead: aws.Bool(true),
-			})
+			row, _, err := catalog.Get(ctx, s.Store.DB, s.Store.Tables.Catalog, o.product)
 			if err != nil {
-				return stashapi.ConfirmResponse{}, fmt.Errorf("read product %s: %w", o.product, err)
+				return stashapi.ConfirmResponse{}, err
 			}
-			if !sameLimit(store.IntAttrPtr(out.Item["perPlayerLimit"]), plan.products[o.product].PerPlayerLimit) {
+			if !catalog.SameLimit(row.PerPlayerLimit, plan.products[o.product].PerPlayerLimit) {
 				s.Catalog.Invalidate()
 				return stashapi.ConfirmResponse{}, errStaleCatalog
 			}
-			return stashapi.ConfirmResponse{}, conflict(httpx.CodeFailedPrecondition, "cannot be honoured: not enough units of %s left", o.product)
+			return stashapi.ConfirmResponse{}, refusal.New(ErrSoldOut, "cannot be honoured: not enough units of %s left", o.product)
 		}
 	}
 	return stashapi.ConfirmResponse{}, fmt.Errorf("confirm %s: %w", req.TransactionID, err)
@@ -252,10 +222,10 @@ func withLines(base map[string]types.AttributeValue, req stashapi.ConfirmRequest
 	for k, v := range base {
 		out[k] = v
 	}
-	out[attrPlayer] = sv(req.PlayerID)
-	out[attrCurrency] = sv(req.Currency)
-	out[attrItems] = sv(linesJSON(plan.lines))
-	out[attrItemsKey] = sv(plan.key)
+	out[attrPlayer] = store.S(req.PlayerID)
+	out[attrCurrency] = store.S(req.Currency)
+	out[attrItems] = store.S(linesJSON(plan.lines))
+	out[attrItemsKey] = store.S(plan.key)
 	return out
 }
 
@@ -264,7 +234,7 @@ func (s *Service) readRecord(ctx context.Context, txID string, returned map[stri
 		return parseRecord(returned)
 	}
 	out, err := s.Store.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Store.Tables.Transactions), Key: recordKeyAttr(txID), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Store.Tables.Transactions), Key: recordKey(txID), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return record{}, fmt.Errorf("read purchase %s: %w", txID, err)
@@ -278,19 +248,4 @@ func decodeConfirmResponse(b []byte) (stashapi.ConfirmResponse, error) {
 		return r, fmt.Errorf("stored confirm response: %w", err)
 	}
 	return r, nil
-}
-
-type viaKey struct{}
-
-// WithVia marks ctx as carrying a grant made by something other than
-// Stash's confirm call (the webhook), for the record's confirmedVia.
-func WithVia(ctx context.Context, via string) context.Context {
-	return context.WithValue(ctx, viaKey{}, via)
-}
-
-func (s *Service) via(ctx context.Context) string {
-	if v, ok := ctx.Value(viaKey{}).(string); ok {
-		return v
-	}
-	return "confirm"
 }

@@ -5,10 +5,16 @@
 // TransactWriteItems whose first item is the purchase record's conditional
 // state change, so each effect happens once however often Stash retries.
 //
-// A purchase record lives in the transactions table under
-// "purchase#<transactionId>" and moves REGISTERED → CONFIRMED or
-// REGISTERED → CANCELLED (by Stash or by expiry); a registration that fails is
-// recorded as REJECTED with its statuses.
+// It also serves the older single-call authorization (Authorize) and Stash's
+// webhooks (Webhooks), and owns the layout of the transactions table's
+// items: purchase records ("purchase#<transactionId>"), refund records
+// ("refund#..."), authorization records ("authorization#<transactionId>")
+// and webhook delivery records ("delivery#..."). The idempotency envelope
+// every record shares (key, fingerprint, stored answer) is store.Record's.
+//
+// A purchase record moves REGISTERED → CONFIRMED or REGISTERED → CANCELLED
+// (by Stash or by expiry); a registration that fails is recorded as REJECTED
+// with its statuses; a refund before the grant makes it REFUNDED.
 package purchase
 
 import (
@@ -22,9 +28,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -61,8 +68,10 @@ const (
 	attrCancelledAt   = "cancelledAt"
 	attrCancelReason  = "cancelReason"
 	attrCancelFP      = "cancelFingerprint"
-	attrGranted       = "granted"  // JSON of []inventory.Item: what a confirm granted
+	attrGranted       = "granted"  // JSON of []players.Item: what a confirm granted
 	attrRefunded      = "refunded" // JSON of map[productId]units revoked by refunds so far
+	attrKind          = "kind"     // what a record of the transactions table is: the kind* values
+	attrCreatedAt     = "createdAt"
 
 	// The sweep index (GSI "sweep") holds only REGISTERED records: both
 	// attributes are removed when a purchase leaves that state. Its
@@ -74,10 +83,18 @@ const (
 	sweepShards = 8
 )
 
+// Kinds of the transactions table's records.
+const (
+	kindPurchase      = "purchase"
+	kindRefund        = "refund"
+	kindAuthorization = "authorization"
+	kindDelivery      = "webhook-delivery"
+)
+
 // sweepPartition is the sweep index partition of shard n.
 func sweepPartition(n int) string { return "REGISTERED#" + strconv.Itoa(n) }
 
-// sweepShard picks a transaction's shard of the sweep index.
+// sweepShardOf picks a transaction's shard of the sweep index.
 func sweepShardOf(transactionID string) int {
 	h := fnv.New32a()
 	h.Write([]byte(transactionID))
@@ -93,7 +110,9 @@ type Line struct {
 }
 
 // RecordKey is the key of a purchase record.
-func RecordKey(transactionID string) string { return "purchase#" + transactionID }
+func RecordKey(transactionID string) string { return purchasePrefix + transactionID }
+
+const purchasePrefix = "purchase#"
 
 // itemsKey is the canonical form of a set of lines: product ids with their
 // quantities, sorted. Confirm and cancel match the registration by it.
@@ -122,7 +141,6 @@ type record struct {
 	PlayerID      string
 	ItemsKey      string
 	Items         []Line
-	Response      []byte
 	ConfirmFP     string
 	ConfirmResp   []byte
 	CancelReason  string
@@ -141,7 +159,6 @@ func parseRecord(item map[string]types.AttributeValue) (record, error) {
 	r.State = store.StringAttr(item[attrState])
 	r.PlayerID = store.StringAttr(item[attrPlayer])
 	r.ItemsKey = store.StringAttr(item[attrItemsKey])
-	r.Response = store.BytesAttr(item["response"])
 	r.ConfirmFP = store.StringAttr(item[attrConfirmFP])
 	r.ConfirmResp = store.BytesAttr(item[attrConfirmResp])
 	r.CancelReason = store.StringAttr(item[attrCancelReason])
@@ -176,90 +193,52 @@ func parseRecord(item map[string]types.AttributeValue) (record, error) {
 	return r, nil
 }
 
-func sv(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func nv(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-func bv(b []byte) types.AttributeValue { return &types.AttributeValueMemberB{Value: b} }
-func boolv(b bool) types.AttributeValue {
-	return &types.AttributeValueMemberBOOL{Value: b}
-}
-func ts(t time.Time) types.AttributeValue { return sv(t.UTC().Format(time.RFC3339Nano)) }
-
 func linesJSON(lines []Line) string {
 	b, _ := json.Marshal(lines)
 	return string(b)
 }
 
-func recordKeyAttr(transactionID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{store.AttrPK: sv(RecordKey(transactionID))}
+func recordKey(transactionID string) store.Key { return store.PK(RecordKey(transactionID)) }
+
+// Conditions on a purchase record, composed by the steps' state changes.
+func stateIs(state string) expression.ConditionBuilder {
+	return expression.Name(attrState).Equal(expression.Value(state))
 }
 
-// conditionNames are the record attributes a stateChange condition may
-// test, by their placeholder.
-var conditionNames = map[string]string{
-	"#state": attrState, "#playerId": attrPlayer, "#itemsKey": attrItemsKey,
-	"#sweepAt": attrSweepAt, "#refunded": attrRefunded,
+func playerIs(playerID string) expression.ConditionBuilder {
+	return expression.Name(attrPlayer).Equal(expression.Value(playerID))
 }
 
-// stateChange is the first item of confirm, cancel and sweep transactions:
-// the record moves from one state to another, conditional on what the
-// caller believes the record holds.
-type stateChange struct {
-	table  string
-	txID   string
-	cond   []string // condition clauses, ANDed; placeholders from conditionNames
-	set    map[string]types.AttributeValue
-	remove []string
-	values map[string]types.AttributeValue // condition values
+func itemsKeyIs(key string) expression.ConditionBuilder {
+	return expression.Name(attrItemsKey).Equal(expression.Value(key))
 }
 
-func (c stateChange) item() types.TransactWriteItem {
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	var sets []string
-	i := 0
-	keys := make([]string, 0, len(c.set))
-	for k := range c.set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		i++
-		n, v := "#s"+strconv.Itoa(i), ":s"+strconv.Itoa(i)
-		names[n] = k
-		values[v] = c.set[k]
-		sets = append(sets, n+" = "+v)
-	}
-	expr := "SET " + strings.Join(sets, ", ")
-	if len(c.remove) > 0 {
-		var rm []string
-		for j, k := range c.remove {
-			n := "#r" + strconv.Itoa(j)
-			names[n] = k
-			rm = append(rm, n)
-		}
-		expr += " REMOVE " + strings.Join(rm, ", ")
-	}
-	for k, v := range c.values {
-		values[k] = v
-	}
-	cond := strings.Join(c.cond, " AND ")
-	for placeholder, attr := range conditionNames {
-		if strings.Contains(cond, placeholder) {
-			names[placeholder] = attr
-		}
-	}
-	u := &types.Update{
-		TableName:                 aws.String(c.table),
-		Key:                       recordKeyAttr(c.txID),
-		UpdateExpression:          aws.String(expr),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-	}
-	if len(c.cond) > 0 {
-		u.ConditionExpression = aws.String(cond)
-		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	}
-	return types.TransactWriteItem{Update: u}
+// stateChange is the first item of confirm, cancel, sweep and refund
+// transactions: the record takes the attributes of set (and loses those of
+// remove) only if cond, what the caller believes the record holds, is true.
+func (s *Service) stateChange(txID string, cond expression.ConditionBuilder, set map[string]types.AttributeValue, remove ...string) types.TransactWriteItem {
+	return store.UpdateOp(s.Store.Tables.Transactions, recordKey(txID), store.RemoveAll(store.SetAll(set), remove...), &cond)
+}
+
+// leaveSweep are the attributes a record loses when it leaves REGISTERED.
+var leaveSweep = []string{attrSweepPK, attrSweepAt}
+
+// mergeLines merges lines of one product (players.MergeByProduct).
+func mergeLines(lines []Line) []Line {
+	return players.MergeByProduct(lines, func(l *Line) (string, *int64) { return l.ProductID, &l.Quantity })
+}
+
+// opKind says what a transaction item does, to explain a failed condition.
+type opKind int
+
+const (
+	opRecord  opKind = iota // the purchase record
+	opReserve               // catalog: reserve (or reserve and sell) units
+	opCounter               // players: count units against the per-player limit
+)
+
+type op struct {
+	kind    opKind
+	product string
+	line    Line
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -18,26 +20,25 @@ import (
 // transactionId is its orderId).
 type Refund struct {
 	OrderID  string
-	PlayerID string           // from the event; the purchase record's player wins
-	Items    []inventory.Item // units refunded per product; nil: everything granted
-	Key      string           // identifies this refund among the order's refunds
+	PlayerID string         // from the event; the purchase record's player wins
+	Items    []players.Item // units refunded per product; nil: everything granted
+	Key      string         // identifies this refund among the order's refunds
 }
 
 // RefundResult says what a refund did.
 type RefundResult struct {
-	Outcome  string           // revoked, refunded-before-grant, nothing-to-revoke, duplicate
-	PlayerID string           // whose inventory changed
-	Revoked  []inventory.Item // units taken from the inventory
-	Debts    []inventory.Item // units the player had already spent, recorded as debt
+	Outcome  string         // revoked, refunded-before-grant, nothing-to-revoke, duplicate
+	PlayerID string         // whose inventory changed
+	Revoked  []players.Item // units taken from the inventory
+	Debts    []players.Item // units the player had already spent, recorded as debt
 }
 
 // Refund outcomes.
 const (
-	RefundRevoked      = "revoked"
-	RefundBeforeGrant  = "refunded-before-grant"
-	RefundNothingLeft  = "nothing-to-revoke"
-	RefundDuplicate    = "duplicate"
-	refundConflictRuns = 5
+	RefundRevoked     = "revoked"
+	RefundBeforeGrant = "refunded-before-grant"
+	RefundNothingLeft = "nothing-to-revoke"
+	RefundDuplicate   = "duplicate"
 )
 
 // Refund revokes what a refund takes back, exactly once per refund (its
@@ -47,13 +48,9 @@ const (
 // earlier refunds. A refund of an order not granted yet marks the purchase
 // REFUNDED (releasing a live reservation) so it is never granted later.
 func (s *Service) Refund(ctx context.Context, r Refund) (RefundResult, error) {
-	for attempt := 1; ; attempt++ {
-		res, err := s.refund(ctx, r)
-		if errors.Is(err, errRecordChanged) && attempt < refundConflictRuns {
-			continue
-		}
-		return res, err
-	}
+	return retry.Do(ctx, refundRetry, func(ctx context.Context) (RefundResult, error) {
+		return s.refund(ctx, r)
+	})
 }
 
 func (s *Service) refund(ctx context.Context, r Refund) (RefundResult, error) {
@@ -61,100 +58,31 @@ func (s *Service) refund(ctx context.Context, r Refund) (RefundResult, error) {
 	if err != nil {
 		return RefundResult{}, err
 	}
-	now := s.Now()
 	player := rec.PlayerID
 	if player == "" {
 		player = r.PlayerID
 	}
 	res := RefundResult{PlayerID: player}
-	refundItem := func(outcome string) types.TransactWriteItem {
-		res.Outcome = outcome
-		revoked, _ := json.Marshal(res.Revoked)
-		debts, _ := json.Marshal(res.Debts)
-		return types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Store.Tables.Transactions),
-			Item: map[string]types.AttributeValue{
-				store.AttrPK: sv("refund#" + r.OrderID + "#" + r.Key), "kind": sv("refund"),
-				"orderId": sv(r.OrderID), attrPlayer: sv(player), "outcome": sv(outcome),
-				"revoked": sv(string(revoked)), "debts": sv(string(debts)), "createdAt": ts(now),
-			},
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": store.AttrPK},
-		}}
-	}
-
 	var items []types.TransactWriteItem
 	switch rec.State {
 	case StateConfirmed:
-		revoke := toRevoke(rec, r.Items)
-		if len(revoke) == 0 {
-			items = []types.TransactWriteItem{refundItem(RefundNothingLeft)}
-			break
-		}
-		held, _, err := inventory.Holdings(ctx, s.Store.DB, s.Store.Tables.Players, player)
-		if err != nil {
+		if items, err = s.revokeItems(ctx, r, rec, &res); err != nil {
 			return RefundResult{}, err
 		}
-		holding := map[string]int64{}
-		for _, h := range held {
-			holding[h.ProductID] = h.Quantity
-		}
-		refunded := map[string]int64{}
-		for k, v := range rec.Refunded {
-			refunded[k] = v
-		}
-		var ops []types.TransactWriteItem
-		for _, it := range revoke {
-			refunded[it.ProductID] += it.Quantity
-			take := min(holding[it.ProductID], it.Quantity)
-			if take > 0 {
-				res.Revoked = append(res.Revoked, inventory.Item{ProductID: it.ProductID, Quantity: take})
-				ops = append(ops, inventory.TakeOp(s.Store.Tables.Players, player, it.ProductID, take, holding[it.ProductID]))
-			}
-			if debt := it.Quantity - take; debt > 0 {
-				res.Debts = append(res.Debts, inventory.Item{ProductID: it.ProductID, Quantity: debt})
-				ops = append(ops, inventory.DebtOp(s.Store.Tables.Players, player, it.ProductID, debt, now))
-			}
-		}
-		newRefunded, _ := json.Marshal(refunded)
-		cond := []string{"#state = :confirmed", "attribute_not_exists(#refunded)"}
-		values := map[string]types.AttributeValue{":confirmed": sv(StateConfirmed)}
-		if rec.RefundedRaw != "" {
-			cond[1] = "#refunded = :seen"
-			values[":seen"] = sv(rec.RefundedRaw)
-		}
-		items = append([]types.TransactWriteItem{refundItem(RefundRevoked), stateChange{
-			table: s.Store.Tables.Transactions, txID: r.OrderID, cond: cond, values: values,
-			set: map[string]types.AttributeValue{attrRefunded: sv(string(newRefunded))},
-		}.item()}, ops...)
 	case StateRegistered:
 		// Refunded before the confirm: release the reservation, never grant.
-		items = append([]types.TransactWriteItem{refundItem(RefundBeforeGrant)},
-			s.releaseItems(r.OrderID, rec.PlayerID, rec.Items, StateRefunded, ReasonRefund, "",
-				[]string{"#state = :registered", "#itemsKey = :key"},
-				map[string]types.AttributeValue{":registered": sv(StateRegistered), ":key": sv(rec.ItemsKey)})...)
+		res.Outcome = RefundBeforeGrant
+		items = s.releaseItems(r.OrderID, rec.PlayerID, rec.Items, StateRefunded, ReasonRefund, "",
+			expression.And(stateIs(StateRegistered), itemsKeyIs(rec.ItemsKey)))
 	case StateRefunded:
-		items = []types.TransactWriteItem{refundItem(RefundBeforeGrant)}
+		res.Outcome = RefundBeforeGrant
 	default: // no record, rejected or cancelled: nothing granted yet
-		mark := stateChange{
-			table: s.Store.Tables.Transactions, txID: r.OrderID,
-			cond:   []string{"#state = :seen"},
-			values: map[string]types.AttributeValue{":seen": sv(rec.State)},
-			set:    map[string]types.AttributeValue{attrState: sv(StateRefunded), attrCancelReason: sv(ReasonRefund), attrCancelledAt: ts(now)},
-		}.item()
-		if !rec.Exists {
-			mark = types.TransactWriteItem{Put: &types.Put{
-				TableName: aws.String(s.Store.Tables.Transactions),
-				Item: map[string]types.AttributeValue{
-					store.AttrPK: sv(RecordKey(r.OrderID)), "kind": sv("purchase"), attrState: sv(StateRefunded),
-					attrPlayer: sv(player), attrCancelReason: sv(ReasonRefund), "createdAt": ts(now),
-				},
-				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-				ExpressionAttributeNames: map[string]string{"#pk": store.AttrPK},
-			}}
-		}
-		items = []types.TransactWriteItem{refundItem(RefundBeforeGrant), mark}
+		res.Outcome = RefundBeforeGrant
+		items = []types.TransactWriteItem{s.markRefunded(r.OrderID, rec, player)}
 	}
+	// The refund's own record comes first: a second delivery of the same
+	// refund fails on it and changes nothing.
+	items = append([]types.TransactWriteItem{s.refundRecord(r, res)}, items...)
 
 	err = s.Store.Transact(ctx, items)
 	var failed *store.ConditionFailedError
@@ -171,24 +99,100 @@ func (s *Service) refund(ctx context.Context, r Refund) (RefundResult, error) {
 	return RefundResult{}, fmt.Errorf("refund %s of %s: %w", r.Key, r.OrderID, err)
 }
 
+// revokeItems are the writes of a refund of a granted order: what the
+// player holds is taken, what they spent becomes debt, and the order's
+// refunded counts grow, conditional on them being what was read. It fills
+// res.
+func (s *Service) revokeItems(ctx context.Context, r Refund, rec record, res *RefundResult) ([]types.TransactWriteItem, error) {
+	revoke := toRevoke(rec, r.Items)
+	if len(revoke) == 0 {
+		res.Outcome = RefundNothingLeft
+		return nil, nil
+	}
+	res.Outcome = RefundRevoked
+	held, _, err := players.Holdings(ctx, s.Store.DB, s.Store.Tables.Players, res.PlayerID)
+	if err != nil {
+		return nil, err
+	}
+	holding := map[string]int64{}
+	for _, h := range held {
+		holding[h.ProductID] = h.Quantity
+	}
+	refunded := maps.Clone(rec.Refunded)
+	if refunded == nil {
+		refunded = map[string]int64{}
+	}
+	now := s.Now()
+	var ops []types.TransactWriteItem
+	for _, it := range revoke {
+		refunded[it.ProductID] += it.Quantity
+		take := min(holding[it.ProductID], it.Quantity)
+		if take > 0 {
+			res.Revoked = append(res.Revoked, players.Item{ProductID: it.ProductID, Quantity: take})
+			ops = append(ops, players.TakeOp(s.Store.Tables.Players, res.PlayerID, it.ProductID, take, holding[it.ProductID]))
+		}
+		if debt := it.Quantity - take; debt > 0 {
+			res.Debts = append(res.Debts, players.Item{ProductID: it.ProductID, Quantity: debt})
+			ops = append(ops, players.DebtOp(s.Store.Tables.Players, res.PlayerID, it.ProductID, debt, now))
+		}
+	}
+	newRefunded, _ := json.Marshal(refunded)
+	seen := expression.AttributeNotExists(expression.Name(attrRefunded))
+	if rec.RefundedRaw != "" {
+		seen = expression.Name(attrRefunded).Equal(expression.Value(rec.RefundedRaw))
+	}
+	mark := s.stateChange(r.OrderID, expression.And(stateIs(StateConfirmed), seen),
+		map[string]types.AttributeValue{attrRefunded: store.S(string(newRefunded))})
+	return append([]types.TransactWriteItem{mark}, ops...), nil
+}
+
+// markRefunded makes a purchase that was never granted REFUNDED (creating
+// its record when there is none), so it never will be.
+func (s *Service) markRefunded(orderID string, rec record, player string) types.TransactWriteItem {
+	now := s.Now()
+	if rec.Exists {
+		return s.stateChange(orderID, stateIs(rec.State), map[string]types.AttributeValue{
+			attrState: store.S(StateRefunded), attrCancelReason: store.S(ReasonRefund), attrCancelledAt: store.Time(now),
+		})
+	}
+	return store.PutNewOp(s.Store.Tables.Transactions, map[string]types.AttributeValue{
+		store.AttrPK: store.S(RecordKey(orderID)), attrKind: store.S(kindPurchase), attrState: store.S(StateRefunded),
+		attrPlayer: store.S(player), attrCancelReason: store.S(ReasonRefund), attrCreatedAt: store.Time(now),
+	})
+}
+
+// refundRecord is the record of one refund, written once: what it did.
+func (s *Service) refundRecord(r Refund, res RefundResult) types.TransactWriteItem {
+	revoked, _ := json.Marshal(res.Revoked)
+	debts, _ := json.Marshal(res.Debts)
+	return store.PutNewOp(s.Store.Tables.Transactions, map[string]types.AttributeValue{
+		store.AttrPK: store.S(refundKey(r.OrderID, r.Key)), attrKind: store.S(kindRefund),
+		"orderId": store.S(r.OrderID), attrPlayer: store.S(res.PlayerID), "outcome": store.S(res.Outcome),
+		"revoked": store.S(string(revoked)), "debts": store.S(string(debts)), attrCreatedAt: store.Time(s.Now()),
+	})
+}
+
+// refundKey is the key of a refund's record.
+func refundKey(orderID, refundKey string) string { return "refund#" + orderID + "#" + refundKey }
+
 // toRevoke is what a refund takes back: the listed units (or everything
 // for a full refund), capped at what the order granted less earlier refunds.
-func toRevoke(rec record, listed []inventory.Item) []inventory.Item {
+func toRevoke(rec record, listed []players.Item) []players.Item {
 	remaining := map[string]int64{}
 	for id, q := range rec.Granted {
 		if left := q - rec.Refunded[id]; left > 0 {
 			remaining[id] = left
 		}
 	}
-	var out []inventory.Item
+	var out []players.Item
 	if listed == nil {
 		for id, q := range remaining {
-			out = append(out, inventory.Item{ProductID: id, Quantity: q})
+			out = append(out, players.Item{ProductID: id, Quantity: q})
 		}
 	} else {
-		for _, it := range inventory.Normalize(listed) {
+		for _, it := range players.Normalize(listed) {
 			if q := min(it.Quantity, remaining[it.ProductID]); q > 0 {
-				out = append(out, inventory.Item{ProductID: it.ProductID, Quantity: q})
+				out = append(out, players.Item{ProductID: it.ProductID, Quantity: q})
 			}
 		}
 	}

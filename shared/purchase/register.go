@@ -5,40 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"sort"
 	"strconv"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
-
-// DefaultReservationTTL is how long a registration holds its units.
-const DefaultReservationTTL = 30 * time.Minute
-
-// Service runs the flow.
-type Service struct {
-	Store          store.Store
-	Catalog        *catalog.Cache
-	ReservationTTL time.Duration
-	Now            func() time.Time
-	Log            *slog.Logger
-}
-
-// staleCatalogRetries bounds how often a step is retried after a
-// transaction showed the cached catalog was out of date.
-const staleCatalogRetries = 2
-
-// errStaleCatalog means a transaction failed on an assumption taken from the
-// cached catalog; the cache was invalidated and the step can be retried.
-var errStaleCatalog = errors.New("cached catalog out of date")
 
 // Messages of statuses other than success.
 const (
@@ -51,13 +27,9 @@ const (
 // (nothing was reserved; a retry is safe).
 func (s *Service) Register(ctx context.Context, req stashapi.RegisterRequest) (stashapi.RegisterResponse, error) {
 	fp := registerFingerprint(req)
-	for attempt := 0; ; attempt++ {
-		resp, err := s.register(ctx, req, fp)
-		if errors.Is(err, errStaleCatalog) && attempt < staleCatalogRetries {
-			continue
-		}
-		return resp, err
-	}
+	return retry.Do(ctx, registerRetry, func(ctx context.Context) (stashapi.RegisterResponse, error) {
+		return s.register(ctx, req, fp)
+	})
 }
 
 func registerFingerprint(req stashapi.RegisterRequest) string {
@@ -68,131 +40,162 @@ func registerFingerprint(req stashapi.RegisterRequest) string {
 	return digest(parts...)
 }
 
+// registration is a register request checked against the catalog: the
+// statuses to answer and, when every line passed, the lines to reserve.
+type registration struct {
+	statuses []stashapi.RegistrationStatus
+	lineOf   []string // product id per request line ("" where the line failed)
+	products map[string]catalog.Product
+	lines    []Line // merged per product, sorted
+	failed   bool
+}
+
 func (s *Service) register(ctx context.Context, req stashapi.RegisterRequest, fp string) (stashapi.RegisterResponse, error) {
 	cat, err := s.Catalog.Get(ctx)
 	if err != nil {
 		return stashapi.RegisterResponse{}, fmt.Errorf("catalog: %w", err)
 	}
-	statuses := make([]stashapi.RegistrationStatus, len(req.Registrations))
-	products := map[string]catalog.Product{}
-	lineOf := make([]string, len(req.Registrations)) // product id per request line
-	totals := map[string]*Line{}
-	failed := false
-	for i, r := range req.Registrations {
-		statuses[i] = stashapi.RegistrationStatus{GUID: r.GUID, ProductID: r.ProductID, Status: stashapi.RegistrationRegistered}
-		p, ok := catalog.Lookup(cat, r.ProductID, r.GUID)
-		status, msg := stashapi.RegistrationRegistered, ""
-		switch {
-		case !ok || !p.Active:
-			status, msg = stashapi.RegistrationInvalidOffer, "unknown product"
-		case r.ProductID != "" && r.GUID != "" && p.GUID != "" && p.GUID != r.GUID:
-			status, msg = stashapi.RegistrationInvalidOffer, "guid does not match productId"
-		case p.Locked:
-			status, msg = stashapi.RegistrationLocked, "product is not purchasable now"
-		default:
-			price, priced := p.Prices[req.Currency]
-			switch {
-			case !priced:
-				status, msg = stashapi.RegistrationInvalidPrice, "product is not priced in "+req.Currency
-			case price != r.Cents:
-				status, msg = stashapi.RegistrationInvalidPrice, fmt.Sprintf("cents %d differ from the price %d %s", r.Cents, price, req.Currency)
-			case totals[p.ProductID] != nil && totals[p.ProductID].Cents != r.Cents:
-				status, msg = stashapi.RegistrationInvalidPrice, "two lines give this product different prices"
-			}
-		}
-		if status != stashapi.RegistrationRegistered {
-			statuses[i].Status, statuses[i].Message = status, msg
-			failed = true
-			continue
-		}
-		products[p.ProductID] = p
-		lineOf[i] = p.ProductID
-		if t := totals[p.ProductID]; t != nil {
-			t.Quantity += r.Quantity
-		} else {
-			totals[p.ProductID] = &Line{ProductID: p.ProductID, GUID: p.GUID, Quantity: r.Quantity, Cents: r.Cents}
-		}
+	reg := checkRegistration(cat, req)
+	if reg.failed {
+		return s.reject(ctx, req, fp, reg.statuses)
 	}
-	// Quantities no stock or limit could ever allow fail without a write.
-	for i, id := range lineOf {
-		if id == "" {
-			continue
-		}
-		p, t := products[id], totals[id]
-		switch {
-		case p.PerPlayerLimit != nil && t.Quantity > *p.PerPlayerLimit:
-			statuses[i].Status, statuses[i].Message = stashapi.RegistrationLimitExceeded, fmt.Sprintf("at most %d per player", *p.PerPlayerLimit)
-			failed = true
-		case p.Stock != nil && t.Quantity > *p.Stock:
-			statuses[i].Status, statuses[i].Message = stashapi.RegistrationInsufficientInventory, "more than the whole stock"
-			failed = true
-		}
-	}
-	if failed {
-		return s.reject(ctx, req, fp, statuses)
-	}
-
-	lines := make([]Line, 0, len(totals))
-	for _, t := range totals {
-		lines = append(lines, *t)
-	}
-	sort.Slice(lines, func(a, b int) bool { return lines[a].ProductID < lines[b].ProductID })
 	now := s.Now()
 	until := now.Add(s.ReservationTTL)
-	response, err := json.Marshal(stashapi.RegisterResponse{Statuses: statuses})
+	response, err := json.Marshal(stashapi.RegisterResponse{Statuses: reg.statuses})
 	if err != nil {
 		return stashapi.RegisterResponse{}, err
 	}
 	rec := store.Record{
-		Key: RecordKey(req.TransactionID), Fingerprint: fp, Status: http.StatusOK, Response: response, CreatedAt: now,
+		Key: RecordKey(req.TransactionID), Fingerprint: fp, Response: response, CreatedAt: now,
 		Attributes: map[string]types.AttributeValue{
-			"kind":            sv("purchase"),
-			attrState:         sv(StateRegistered),
-			attrPlayer:        sv(req.PlayerID),
-			attrCurrency:      sv(req.Currency),
-			attrItems:         sv(linesJSON(lines)),
-			attrItemsKey:      sv(itemsKey(lines)),
-			attrReservedUntil: nv(until.UnixMilli()),
-			attrSweepPK:       sv(sweepPartition(sweepShardOf(req.TransactionID))),
-			attrSweepAt:       nv(until.UnixMilli()),
-			"environment":     sv(req.Environment),
+			attrKind:          store.S(kindPurchase),
+			attrState:         store.S(StateRegistered),
+			attrPlayer:        store.S(req.PlayerID),
+			attrCurrency:      store.S(req.Currency),
+			attrItems:         store.S(linesJSON(reg.lines)),
+			attrItemsKey:      store.S(itemsKey(reg.lines)),
+			attrReservedUntil: store.N(until.UnixMilli()),
+			attrSweepPK:       store.S(sweepPartition(sweepShardOf(req.TransactionID))),
+			attrSweepAt:       store.N(until.UnixMilli()),
+			"environment":     store.S(req.Environment),
 		},
 	}
-	effects := make([]types.TransactWriteItem, 0, 2*len(lines))
-	ops := make([]op, 0, 2*len(lines))
-	for _, l := range lines {
-		p := products[l.ProductID]
-		effects = append(effects, reserveOp(s.Store.Tables.Catalog, p, l, req.Currency))
-		ops = append(ops, op{kind: opReserve, product: l.ProductID, line: l})
-		effects = append(effects, countOp(s.Store.Tables.Players, req.PlayerID, l.ProductID, l.Quantity, p.PerPlayerLimit))
-		ops = append(ops, op{kind: opCounter, product: l.ProductID, line: l})
-	}
+	effects, ops := s.reserveItems(req, reg)
 	outcome, stored, err := s.Store.ApplyOnce(ctx, rec, effects)
 	var effectFailed *store.EffectFailedError
 	switch {
 	case errors.As(err, &effectFailed):
-		reasons, err := s.explain(ctx, req.Currency, products, ops, effectFailed.Indexes)
+		reasons, err := s.explain(ctx, req.Currency, reg.products, ops, effectFailed.Indexes)
 		if err != nil {
 			return stashapi.RegisterResponse{}, err
 		}
-		for i, id := range lineOf {
+		for i, id := range reg.lineOf {
 			if reason, ok := reasons[id]; ok {
-				statuses[i].Status, statuses[i].Message = reason.status, reason.message
+				reg.statuses[i].Status, reg.statuses[i].Message = reason.status, reason.message
 			}
 		}
-		return s.reject(ctx, req, fp, statuses)
+		return s.reject(ctx, req, fp, reg.statuses)
 	case err != nil:
 		return stashapi.RegisterResponse{}, fmt.Errorf("register %s: %w", req.TransactionID, err)
 	}
 	switch outcome {
 	case store.Applied:
-		s.Log.InfoContext(ctx, "registered", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(lines))
-		return stashapi.RegisterResponse{Statuses: statuses}, nil
+		s.Log.InfoContext(ctx, "registered", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(reg.lines))
+		return stashapi.RegisterResponse{Statuses: reg.statuses}, nil
 	case store.Replayed:
 		return decodeRegisterResponse(stored.Response)
 	default:
 		return conflictStatuses(req), nil
 	}
+}
+
+// reserveItems are a registration's stock and per-player writes, with what
+// each does (to explain a failed condition).
+func (s *Service) reserveItems(req stashapi.RegisterRequest, reg registration) ([]types.TransactWriteItem, []op) {
+	effects := make([]types.TransactWriteItem, 0, 2*len(reg.lines))
+	ops := make([]op, 0, 2*len(reg.lines))
+	for _, l := range reg.lines {
+		p := reg.products[l.ProductID]
+		effects = append(effects, catalog.ReserveOp(s.Store.Tables.Catalog, p, l.Quantity, l.Cents, req.Currency))
+		ops = append(ops, op{kind: opReserve, product: l.ProductID, line: l})
+		effects = append(effects, players.CountOp(s.Store.Tables.Players, req.PlayerID, l.ProductID, l.Quantity, p.PerPlayerLimit))
+		ops = append(ops, op{kind: opCounter, product: l.ProductID, line: l})
+	}
+	return effects, ops
+}
+
+// checkRegistration checks every line of req against the catalog (the
+// product is listed and sellable at the price sent; lines of one product
+// agree on the price) and the merged quantities against what no stock or
+// limit could ever allow. Lines that pass are merged per product.
+func checkRegistration(cat *catalog.Catalog, req stashapi.RegisterRequest) registration {
+	reg := registration{
+		statuses: make([]stashapi.RegistrationStatus, len(req.Registrations)),
+		lineOf:   make([]string, len(req.Registrations)),
+		products: map[string]catalog.Product{},
+	}
+	var accepted []Line
+	prices := map[string]int64{}
+	for i, r := range req.Registrations {
+		reg.statuses[i] = stashapi.RegistrationStatus{GUID: r.GUID, ProductID: r.ProductID, Status: stashapi.RegistrationRegistered}
+		p, status, msg := checkLine(cat, req.Currency, r, prices)
+		if status != stashapi.RegistrationRegistered {
+			reg.statuses[i].Status, reg.statuses[i].Message = status, msg
+			reg.failed = true
+			continue
+		}
+		reg.products[p.ProductID] = p
+		reg.lineOf[i] = p.ProductID
+		prices[p.ProductID] = r.Cents
+		accepted = append(accepted, Line{ProductID: p.ProductID, GUID: p.GUID, Quantity: r.Quantity, Cents: r.Cents})
+	}
+	reg.lines = mergeLines(accepted)
+	totals := map[string]int64{}
+	for _, l := range reg.lines {
+		totals[l.ProductID] = l.Quantity
+	}
+	// Quantities no stock or limit could ever allow fail without a write.
+	for i, id := range reg.lineOf {
+		if id == "" {
+			continue
+		}
+		p, total := reg.products[id], totals[id]
+		switch {
+		case p.PerPlayerLimit != nil && total > *p.PerPlayerLimit:
+			reg.statuses[i].Status, reg.statuses[i].Message = stashapi.RegistrationLimitExceeded, fmt.Sprintf("at most %d per player", *p.PerPlayerLimit)
+			reg.failed = true
+		case p.Stock != nil && total > *p.Stock:
+			reg.statuses[i].Status, reg.statuses[i].Message = stashapi.RegistrationInsufficientInventory, "more than the whole stock"
+			reg.failed = true
+		}
+	}
+	return reg
+}
+
+// checkLine checks one registration line: the product it names, or the
+// status and message of its failure. prices holds the price earlier lines
+// gave each product.
+func checkLine(cat *catalog.Catalog, cur string, r stashapi.Line, prices map[string]int64) (catalog.Product, string, string) {
+	p, err := catalog.Find(cat, r.ProductID, r.GUID)
+	switch {
+	case errors.Is(err, catalog.ErrGUIDMismatch):
+		return p, stashapi.RegistrationInvalidOffer, "guid does not match productId"
+	case err != nil:
+		return p, stashapi.RegistrationInvalidOffer, "unknown product"
+	}
+	switch err := catalog.Sellable(p, cur); {
+	case errors.Is(err, catalog.ErrLocked):
+		return p, stashapi.RegistrationLocked, "product is not purchasable now"
+	case errors.Is(err, catalog.ErrNotPriced):
+		return p, stashapi.RegistrationInvalidPrice, "product is not priced in " + cur
+	}
+	if price := p.Prices[cur]; price != r.Cents {
+		return p, stashapi.RegistrationInvalidPrice, fmt.Sprintf("cents %d differ from the price %d %s", r.Cents, price, cur)
+	}
+	if earlier, seen := prices[p.ProductID]; seen && earlier != r.Cents {
+		return p, stashapi.RegistrationInvalidPrice, "two lines give this product different prices"
+	}
+	return p, stashapi.RegistrationRegistered, ""
 }
 
 type reason struct{ status, message string }
@@ -218,29 +221,30 @@ func (s *Service) explain(ctx context.Context, cur string, products map[string]c
 }
 
 func (s *Service) explainReserve(ctx context.Context, cur string, assumed catalog.Product, l Line) (reason, error) {
-	out, err := s.Store.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Store.Tables.Catalog), Key: productKey(l.ProductID), ConsistentRead: aws.Bool(true),
-	})
+	row, found, err := catalog.Get(ctx, s.Store.DB, s.Store.Tables.Catalog, l.ProductID)
 	if err != nil {
-		return reason{}, fmt.Errorf("read product %s: %w", l.ProductID, err)
+		return reason{}, err
 	}
-	row := out.Item
-	limit := store.IntAttrPtr(row["perPlayerLimit"])
 	switch {
-	case len(row) == 0 || !store.BoolAttr(row["active"]):
+	case !found || !row.Active:
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationInvalidOffer, "unknown product"}, nil
-	case store.BoolAttr(row["locked"]):
+	case row.Locked:
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationLocked, "product is not purchasable now"}, nil
-	case priceOf(row, cur) != l.Cents:
+	case !pricedAt(row, cur, l.Cents):
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationInvalidPrice, "the price changed"}, nil
-	case !sameLimit(limit, assumed.PerPlayerLimit):
+	case !catalog.SameLimit(row.PerPlayerLimit, assumed.PerPlayerLimit):
 		s.Catalog.Invalidate()
 		return reason{}, errStaleCatalog
 	}
 	return reason{stashapi.RegistrationInsufficientInventory, "not enough units left"}, nil
+}
+
+func pricedAt(p catalog.Product, cur string, cents int64) bool {
+	price, ok := p.Prices[cur]
+	return ok && price == cents
 }
 
 // reject records a failed registration (so a replay answers the same) and
@@ -257,9 +261,9 @@ func (s *Service) reject(ctx context.Context, req stashapi.RegisterRequest, fp s
 		return stashapi.RegisterResponse{}, err
 	}
 	rec := store.Record{
-		Key: RecordKey(req.TransactionID), Fingerprint: fp, Status: http.StatusOK, Response: body, CreatedAt: s.Now(),
+		Key: RecordKey(req.TransactionID), Fingerprint: fp, Response: body, CreatedAt: s.Now(),
 		Attributes: map[string]types.AttributeValue{
-			"kind": sv("purchase"), attrState: sv(StateRejected), attrPlayer: sv(req.PlayerID), attrCurrency: sv(req.Currency),
+			attrKind: store.S(kindPurchase), attrState: store.S(StateRejected), attrPlayer: store.S(req.PlayerID), attrCurrency: store.S(req.Currency),
 		},
 	}
 	outcome, stored, err := s.Store.ApplyOnce(ctx, rec, nil)
@@ -298,23 +302,4 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
-}
-
-func sameLimit(a, b *int64) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
-}
-
-func priceOf(row map[string]types.AttributeValue, cur string) int64 {
-	m, ok := row["prices"].(*types.AttributeValueMemberM)
-	if !ok {
-		return -1
-	}
-	n := store.IntAttrPtr(m.Value[cur])
-	if n == nil {
-		return -1
-	}
-	return *n
 }

@@ -7,7 +7,6 @@ package stashapi
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -367,72 +366,33 @@ type Player struct {
 	InGameCurrency int64  `json:"inGameCurrency"`
 }
 
-// CatalogOptions configure BuildCatalog.
-type CatalogOptions struct {
-	DefaultCurrency string // upper case ISO 4217; "" means USD
-	SectionTitle    string // the section's header; "" sends none
-}
-
-// CatalogView is BuildCatalog's result.
-type CatalogView struct {
-	Response CatalogResponse
-	Currency string   // the currency the catalog is priced in
-	Unpriced []string // active, unlocked products left out: not priced in Currency
-}
-
-// BuildCatalog answers GetCatalog from a catalog snapshot: one section
-// listing, by productId, every active product (inactive ones, removed from
-// the catalog file, are left out):
-//   - an unlocked product as a STANDARD_OFFER priced in the request's
-//     currency (see Currency) with maxPurchasable = Allowance (0 when sold
-//     out or when the player has reached the per-player limit: shown, not
-//     purchasable); a product not priced in that currency is left out
-//     (Stash registers a cart in one currency);
-//   - a locked product as a display-only "info" item (Stash's
-//     non-purchasable item): title, body, image as background.
-//
-// bought holds the units the player holds bought or reserved per product
-// (nil: none, as for a request without playerId).
-func BuildCatalog(cat *catalog.Catalog, q CatalogQuery, bought map[string]int64, o CatalogOptions) (CatalogView, error) {
-	def := o.DefaultCurrency
-	if def == "" {
-		def = "USD"
-	}
-	cur, err := catalogCurrency(cat, q, def)
-	if err != nil {
-		return CatalogView{}, err
-	}
-	section := CatalogSection{Header: text(o.SectionTitle), Items: []CatalogItem{}}
-	var unpriced []string
-	for _, p := range cat.Products() {
-		switch {
-		case !p.Active:
-		case p.Locked:
+// NewCatalogResponse encodes a shop listing as GetCatalog's answer: one
+// section (headed sectionTitle; "" sends no header) listing each entry by
+// productId: a product on sale as a STANDARD_OFFER priced in the listing's
+// currency, with maxPurchasable its allowance; a locked product as a
+// display-only "info" item (Stash's non-purchasable item: title, body,
+// image as background).
+func NewCatalogResponse(l catalog.Listing, sectionTitle string) CatalogResponse {
+	section := CatalogSection{Header: text(sectionTitle), Items: make([]CatalogItem, 0, len(l.Entries))}
+	for _, e := range l.Entries {
+		p := e.Product
+		if e.Display {
 			section.Items = append(section.Items, CatalogItem{Info: lockedItem(p)})
-		default:
-			cents, ok := p.Prices[cur]
-			if !ok {
-				unpriced = append(unpriced, p.ProductID)
-				continue
-			}
-			section.Items = append(section.Items, CatalogItem{Product: &PurchasableItem{
-				GUID:           p.GUID,
-				ProductID:      p.ProductID,
-				Type:           PurchasableStandardOffer,
-				Name:           text(p.Name),
-				Description:    text(p.Description),
-				Image:          p.ImageURL,
-				MaxPurchasable: Allowance(p, bought[p.ProductID]),
-				Price:          Price{Amount: PriceAmount{Currency: cur, Cents: cents}},
-				Metadata:       p.Metadata,
-			}})
+			continue
 		}
+		section.Items = append(section.Items, CatalogItem{Product: &PurchasableItem{
+			GUID:           p.GUID,
+			ProductID:      p.ProductID,
+			Type:           PurchasableStandardOffer,
+			Name:           text(p.Name),
+			Description:    text(p.Description),
+			Image:          p.ImageURL,
+			MaxPurchasable: e.Allowance,
+			Price:          Price{Amount: PriceAmount{Currency: l.Currency, Cents: e.Price}},
+			Metadata:       p.Metadata,
+		}})
 	}
-	return CatalogView{
-		Response: CatalogResponse{Catalog: Catalog{Sections: []CatalogSection{section}}},
-		Currency: cur,
-		Unpriced: unpriced,
-	}, nil
+	return CatalogResponse{Catalog: Catalog{Sections: []CatalogSection{section}}}
 }
 
 func lockedItem(p catalog.Product) *NonPurchasableItem {
@@ -443,68 +403,6 @@ func lockedItem(p catalog.Product) *NonPurchasableItem {
 	return it
 }
 
-// Allowance is how many units of p a player who holds bought units (bought
-// or reserved) may buy now: the units left (limited stock), the player's
-// remaining per-player allowance, and at most MaxQuantity (the most one
-// registration line accepts), whichever is smallest; never below 0.
-func Allowance(p catalog.Product, bought int64) int64 {
-	n := int64(MaxQuantity)
-	if left, limited := p.Remaining(); limited {
-		n = min(n, left)
-	}
-	if p.PerPlayerLimit != nil {
-		n = min(n, *p.PerPlayerLimit-bought)
-	}
-	return max(n, 0)
-}
-
-// catalogCurrency picks the one currency a catalog answer is priced in: the
-// currency parameter when sent (a 400 when no listed product is priced in
-// it), else the region's currency (RegionCurrency) when some listed product
-// is priced in it, else def.
-func catalogCurrency(cat *catalog.Catalog, q CatalogQuery, def string) (string, error) {
-	if q.Currency != "" {
-		if !pricedIn(cat, q.Currency) {
-			return "", &httpx.StatusError{HTTPStatus: http.StatusBadRequest, Code: httpx.CodeInvalidArgument,
-				Message: "field \"currency\": no product is priced in " + q.Currency}
-		}
-		return q.Currency, nil
-	}
-	if c, ok := RegionCurrency[q.Region]; ok && pricedIn(cat, c) {
-		return c, nil
-	}
-	return def, nil
-}
-
-func pricedIn(cat *catalog.Catalog, cur string) bool {
-	for _, p := range cat.Products() {
-		if _, ok := p.Prices[cur]; ok && p.Active && !p.Locked {
-			return true
-		}
-	}
-	return false
-}
-
-// RegionCurrency maps an ISO 3166-1 alpha-2 region (and "EU") to the
-// currency players there pay in. A region it lacks is priced in the
-// default currency.
-var RegionCurrency = func() map[string]string {
-	m := map[string]string{
-		"EU": "EUR", "US": "USD", "PR": "USD", "EC": "USD", "SV": "USD", "PA": "USD",
-		"CA": "CAD", "MX": "MXN", "BR": "BRL", "AR": "ARS", "CL": "CLP", "CO": "COP", "PE": "PEN", "UY": "UYU",
-		"GB": "GBP", "CH": "CHF", "LI": "CHF", "NO": "NOK", "SE": "SEK", "DK": "DKK", "IS": "ISK",
-		"PL": "PLN", "CZ": "CZK", "HU": "HUF", "RO": "RON", "RS": "RSD", "TR": "TRY", "UA": "UAH",
-		"IL": "ILS", "AE": "AED", "SA": "SAR", "QA": "QAR", "KW": "KWD", "EG": "EGP", "ZA": "ZAR", "NG": "NGN", "KE": "KES", "MA": "MAD",
-		"IN": "INR", "PK": "PKR", "ID": "IDR", "JP": "JPY", "KR": "KRW", "CN": "CNY", "HK": "HKD", "TW": "TWD",
-		"SG": "SGD", "MY": "MYR", "TH": "THB", "PH": "PHP", "VN": "VND", "AU": "AUD", "NZ": "NZD", "KZ": "KZT",
-	}
-	// The euro area (Bulgaria since 2026) and the microstates using the euro.
-	for _, r := range strings.Fields("AT BE BG CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK AD MC SM VA ME XK") {
-		m[r] = "EUR"
-	}
-	return m
-}()
-
 // BuildOffer answers GetOfferDetails for product p: one item, the product
 // itself (name as title, description, image, last change).
 func BuildOffer(p catalog.Product) OfferResponse {
@@ -513,30 +411,4 @@ func BuildOffer(p catalog.Product) OfferResponse {
 		it.LastUpdatedAt = p.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return OfferResponse{Items: []OfferItem{it}}
-}
-
-// FindOffer returns the listed (active) product an offer query names: by
-// productId, or by guid when productId is absent; when both are sent and
-// the product has a guid, it must be the one sent (as for registrations).
-// Anything else is a 404 code 5 *httpx.StatusError.
-func FindOffer(cat *catalog.Catalog, q OfferQuery) (catalog.Product, error) {
-	p, ok := catalog.Lookup(cat, q.ProductID, q.GUID)
-	switch {
-	case !ok || !p.Active:
-		return catalog.Product{}, notFound("no offer " + offerName(q))
-	case q.ProductID != "" && q.GUID != "" && p.GUID != "" && p.GUID != q.GUID:
-		return catalog.Product{}, notFound("guid " + q.GUID + " is not the guid of product " + q.ProductID)
-	}
-	return p, nil
-}
-
-func offerName(q OfferQuery) string {
-	if q.ProductID != "" {
-		return "with productId " + q.ProductID
-	}
-	return "with guid " + q.GUID
-}
-
-func notFound(msg string) *httpx.StatusError {
-	return &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound, Message: msg}
 }

@@ -3,7 +3,6 @@ package stashhttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,7 +21,7 @@ import (
 //   - 401 code 16 for a missing, malformed, wrong or stale signature
 //     (nothing read);
 //   - 400 code 3 for a query string that cannot be parsed or decoded;
-//   - an *httpx.StatusError's own status and code (404 code 5, ...);
+//   - a domain refusal's answer (see refusals: 404 code 5, 409 code 9, ...);
 //   - 503 code 14 for anything else.
 func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode func(url.Values) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,12 +33,12 @@ func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, deco
 		// a value Stash did not mean must not be read as absent.
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			httpx.WriteRequestStatus(w, httpx.BadRequest("malformed query string: %v", err))
+			WriteRequestStatus(w, httpx.BadRequest("malformed query string: %v", err))
 			return
 		}
 		req, err := decode(values)
 		if err != nil {
-			httpx.WriteRequestStatus(w, err)
+			WriteRequestStatus(w, err)
 			return
 		}
 		resp, err := do(ctx, req)
@@ -58,29 +57,29 @@ func verified(ctx context.Context, w http.ResponseWriter, log *slog.Logger, sig 
 		return true
 	case errors.Is(err, auth.ErrUnauthorized):
 		log.WarnContext(ctx, "signature refused", "reason", err.Error())
-		httpx.WriteStatus(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "invalid or missing Stash signature")
+		WriteStatus(w, http.StatusUnauthorized, CodeUnauthenticated, "invalid or missing Stash signature")
 	default:
 		log.ErrorContext(ctx, "egress key unavailable", "error", err)
-		httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; retry")
+		WriteStatus(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; retry")
 	}
 	return false
 }
 
-// respond writes the outcome of a Stash call's action: 200 with resp, an
-// *httpx.StatusError's status and code, or 503 code 14 (nothing changed;
-// a retry is safe). Handle and HandleQuery share it.
+// respond writes the outcome of a Stash call's action: 200 with resp, a
+// refusal's answer, or 503 code 14 (nothing changed; a retry is safe).
+// Handle and HandleQuery share it.
 func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Logger, resp Resp, err error) {
-	var refusal *httpx.StatusError
-	switch {
-	case err == nil:
+	if err == nil {
 		httpx.WriteJSON(w, http.StatusOK, resp)
-	case errors.As(err, &refusal):
-		log.WarnContext(ctx, "refused", "status", refusal.HTTPStatus, "reason", refusal.Message)
-		httpx.WriteStatus(w, refusal.HTTPStatus, refusal.Code, refusal.Message)
-	default:
-		log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
-		httpx.WriteStatus(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "temporarily unavailable; nothing changed; retry")
+		return
 	}
+	if a, msg, ok := refusalAnswer(err); ok {
+		log.WarnContext(ctx, "refused", "status", a.status, "reason", msg)
+		WriteStatus(w, a.status, a.code, msg)
+		return
+	}
+	log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
+	WriteStatus(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; nothing changed; retry")
 }
 
 // Signatures returns the signature check of a function's Stash endpoints,
@@ -103,15 +102,7 @@ const EnvLookupTimeout = "LOOKUP_TIMEOUT"
 // DefaultLookupTimeout applies when EnvLookupTimeout is unset.
 const DefaultLookupTimeout = time.Second
 
-// LookupTimeout reads EnvLookupTimeout through getenv.
-func LookupTimeout(getenv func(string) string) (time.Duration, error) {
-	v := getenv(EnvLookupTimeout)
-	if v == "" {
-		return DefaultLookupTimeout, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s=%q: want a positive Go duration such as 1s", EnvLookupTimeout, v)
-	}
-	return d, nil
+// LookupTimeout reads EnvLookupTimeout from a function's settings.
+func LookupTimeout(d deps.Deps) (time.Duration, error) {
+	return d.Duration(EnvLookupTimeout, DefaultLookupTimeout)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
@@ -44,7 +46,7 @@ func TestHandleQuery(t *testing.T) {
 		calls++
 		switch id {
 		case "missing":
-			return nil, &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound, Message: "no such thing"}
+			return nil, refusal.New(players.ErrNoProfile, "no such thing")
 		case "broken":
 			return nil, errors.New("dynamodb: 500")
 		}
@@ -122,14 +124,14 @@ func TestSignaturesAndLookupTimeout(t *testing.T) {
 	if sig.AllowLegacy || sig.ShopID != "shop-1" || sig.Now == nil || !sig.Now().Equal(now) {
 		t.Errorf("signatures %+v not configured from the environment and the clock", sig)
 	}
-	if d, err := stashhttp.LookupTimeout(d.Getenv); err != nil || d != 250*time.Millisecond {
+	if d, err := stashhttp.LookupTimeout(d); err != nil || d != 250*time.Millisecond {
 		t.Errorf("LookupTimeout = %v, %v", d, err)
 	}
-	if d, err := stashhttp.LookupTimeout(func(string) string { return "" }); err != nil || d != stashhttp.DefaultLookupTimeout {
+	if d, err := stashhttp.LookupTimeout(deps.Deps{Getenv: func(string) string { return "" }}); err != nil || d != stashhttp.DefaultLookupTimeout {
 		t.Errorf("default LookupTimeout = %v, %v", d, err)
 	}
 	for _, bad := range []string{"soon", "0s", "-1s"} {
-		if _, err := stashhttp.LookupTimeout(func(string) string { return bad }); err == nil {
+		if _, err := stashhttp.LookupTimeout(deps.Deps{Getenv: func(string) string { return bad }}); err == nil {
 			t.Errorf("LookupTimeout accepted %q", bad)
 		}
 	}

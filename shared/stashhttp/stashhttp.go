@@ -19,7 +19,7 @@ import (
 //   - 401 code 16 for a missing, malformed, wrong or stale signature
 //     (nothing read or written);
 //   - 400 code 3 (413 code 11) for a request that cannot be decoded;
-//   - an *httpx.StatusError's own status and code;
+//   - a domain refusal's answer (see refusals);
 //   - 503 code 14 for anything else (the store or the key failed; nothing
 //     changed and a retry is safe).
 func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode func([]byte) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
@@ -27,7 +27,7 @@ func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode fu
 		ctx := r.Context()
 		body, err := httpx.ReadBody(r, stashapi.BodyLimit)
 		if err != nil {
-			httpx.WriteRequestStatus(w, err)
+			WriteRequestStatus(w, err)
 			return
 		}
 		if !verified(ctx, w, log, sig, r.Header, body) {
@@ -35,7 +35,7 @@ func Handle[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode fu
 		}
 		req, err := decode(body)
 		if err != nil {
-			httpx.WriteRequestStatus(w, err)
+			WriteRequestStatus(w, err)
 			return
 		}
 		resp, err := do(ctx, req)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -37,7 +37,7 @@ func TestApplyOnce(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newStore(t, b)
-			grant := inventory.GrantOps(s.Tables.Players, "p1", []inventory.Item{{ProductID: "gem", Quantity: 2}}, time.Now())
+			grant := players.GrantOps(s.Tables.Players, "p1", []players.Item{{ProductID: "gem", Quantity: 2}}, time.Now())
 
 			steps := []struct {
 				fp   string
@@ -60,7 +60,7 @@ func TestApplyOnce(t *testing.T) {
 					t.Fatalf("step %d: stored record %+v", i, stored)
 				}
 			}
-			items, err := inventory.List(ctx, s.DB, s.Tables.Players, "p1")
+			items, err := players.List(ctx, s.DB, s.Tables.Players, "p1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestApplyOnceEffectFailed(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newStore(t, b)
-			effects := inventory.GrantOps(s.Tables.Players, "p2", []inventory.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
+			effects := players.GrantOps(s.Tables.Players, "p2", []players.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
 			effects = append(effects, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName:           aws.String(s.Tables.Players),
 				Key:                 map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "nobody"}, "sk": &types.AttributeValueMemberS{Value: "x"}},
@@ -102,7 +102,7 @@ func TestApplyOnceEffectFailed(t *testing.T) {
 			if _, err := s.Get(ctx, "k2"); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("record written despite the failed effect: %v", err)
 			}
-			items, _ := inventory.List(ctx, s.DB, s.Tables.Players, "p2")
+			items, _ := players.List(ctx, s.DB, s.Tables.Players, "p2")
 			if len(items) != 0 {
 				t.Fatalf("effect applied despite the failed one: %v", items)
 			}
@@ -124,7 +124,7 @@ func TestApplyOnceConcurrent(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					grant := inventory.GrantOps(s.Tables.Players, "p3", []inventory.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
+					grant := players.GrantOps(s.Tables.Players, "p3", []players.Item{{ProductID: "gem", Quantity: 1}}, time.Now())
 					outcomes[i], _, errs[i] = s.ApplyOnce(ctx, record("k3", "fp"), grant)
 				}()
 			}
@@ -140,7 +140,7 @@ func TestApplyOnceConcurrent(t *testing.T) {
 					t.Fatalf("goroutine %d: %v", i, outcomes[i])
 				}
 			}
-			items, _ := inventory.List(ctx, s.DB, s.Tables.Players, "p3")
+			items, _ := players.List(ctx, s.DB, s.Tables.Players, "p3")
 			if applied != 1 || len(items) != 1 || items[0].Quantity != 1 {
 				t.Fatalf("applied %d times, inventory %v; want once", applied, items)
 			}

@@ -15,7 +15,7 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -65,7 +65,7 @@ func (e *env) authorize(player, key, body string, header ...string) (int, string
 	return rec.Code, rec.Body.String()
 }
 
-func (e *env) inventory(player string) []inventory.Item {
+func (e *env) inventory(player string) []players.Item {
 	e.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/players/"+player+"/inventory", nil)
 	req.Header.Set("Authorization", "Bearer "+gameKey)
@@ -75,8 +75,8 @@ func (e *env) inventory(player string) []inventory.Item {
 		e.t.Fatalf("inventory of %s: %d %s", player, rec.Code, rec.Body)
 	}
 	var out struct {
-		PlayerID string           `json:"playerId"`
-		Items    []inventory.Item `json:"items"`
+		PlayerID string         `json:"playerId"`
+		Items    []players.Item `json:"items"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		e.t.Fatal(err)
@@ -98,11 +98,11 @@ func eachBackend(t *testing.T, f func(t *testing.T, b ddbtest.Backend)) {
 	}
 }
 
-func assertInventory(t *testing.T, got []inventory.Item, want ...any) {
+func assertInventory(t *testing.T, got []players.Item, want ...any) {
 	t.Helper()
-	var w []inventory.Item
+	var w []players.Item
 	for i := 0; i+1 < len(want); i += 2 {
-		w = append(w, inventory.Item{ProductID: want[i].(string), Quantity: int64(want[i+1].(int))})
+		w = append(w, players.Item{ProductID: want[i].(string), Quantity: int64(want[i+1].(int))})
 	}
 	if fmt.Sprint(got) != fmt.Sprint(w) {
 		t.Fatalf("inventory = %v, want %v", got, w)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 )
 
 // Limits of an authorization request. A purchase beyond them is refused with
@@ -20,7 +20,7 @@ const (
 // Request is a decoded, validated authorization request.
 type Request struct {
 	TransactionID string
-	Items         []inventory.Item // normalized: merged by product id and sorted
+	Items         []players.Item // normalized: merged by product id and sorted
 }
 
 type wireRequest struct {
@@ -58,7 +58,7 @@ func DecodeRequest(body []byte) (Request, error) {
 	if len(raw) > MaxItems {
 		return Request{}, httpx.BadRequest("field %q holds %d items, at most %d are allowed", "items", len(raw), MaxItems)
 	}
-	items := make([]inventory.Item, 0, len(raw))
+	items := make([]players.Item, 0, len(raw))
 	for i, r := range raw {
 		var wi wireItem
 		if bytes.HasPrefix(bytes.TrimSpace(r), []byte("{")) {
@@ -76,9 +76,9 @@ func DecodeRequest(body []byte) (Request, error) {
 		if err != nil {
 			return Request{}, err
 		}
-		items = append(items, inventory.Item{ProductID: id, Quantity: q})
+		items = append(items, players.Item{ProductID: id, Quantity: q})
 	}
-	items = inventory.Normalize(items)
+	items = players.Normalize(items)
 	for _, it := range items {
 		if it.Quantity > MaxQuantity {
 			return Request{}, httpx.BadRequest("item %q: total quantity %d exceeds %d", it.ProductID, it.Quantity, MaxQuantity)

@@ -4,6 +4,7 @@
 package handler
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -12,11 +13,16 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
-// New builds the handler from its dependencies.
+// New builds the handler from its dependencies and loads the catalog.
 func New(d deps.Deps) (http.Handler, error) {
-	svc, sig, err := purchase.Setup(d)
+	svc, err := purchase.New(d)
 	if err != nil {
 		return nil, err
 	}
+	sig, err := stashhttp.Signatures(d)
+	if err != nil {
+		return nil, err
+	}
+	svc.Catalog.Warm(context.Background())
 	return stashhttp.Handle(sig, d.Logger, stashapi.DecodeCancel, svc.Cancel), nil
 }

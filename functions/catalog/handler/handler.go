@@ -16,11 +16,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/purchase"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
@@ -38,70 +37,75 @@ const (
 
 // Handler serves GET /api/v1/catalog.
 type Handler struct {
-	catalog *catalog.Cache
-	db      *dynamodb.Client
-	players string
-	opts    stashapi.CatalogOptions
-	timeout time.Duration
-	log     *slog.Logger
+	catalog         *catalog.Cache
+	db              *dynamodb.Client
+	players         string
+	defaultCurrency string
+	sectionTitle    string
+	timeout         time.Duration
+	log             *slog.Logger
 }
 
 // New builds the handler from its dependencies and loads the catalog.
 func New(d deps.Deps) (http.Handler, error) {
-	h, sig, err := newHandler(d)
+	h, err := newHandler(d)
 	if err != nil {
 		return nil, err
 	}
+	sig, err := stashhttp.Signatures(d)
+	if err != nil {
+		return nil, err
+	}
+	h.catalog.Warm(context.Background())
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodeCatalogQuery, h.Catalog), nil
 }
 
-func newHandler(d deps.Deps) (*Handler, auth.StashSignatures, error) {
-	opts := stashapi.CatalogOptions{DefaultCurrency: "USD", SectionTitle: "Shop"}
+func newHandler(d deps.Deps) (*Handler, error) {
+	cache, err := catalog.New(d)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{catalog: cache, db: d.Store.DB, players: d.Store.Tables.Players, defaultCurrency: "USD", sectionTitle: "Shop", log: d.Logger}
 	if v := d.Getenv(EnvDefaultCurrency); v != "" {
 		cur, err := stashapi.Currency(EnvDefaultCurrency, v)
 		if err != nil {
-			return nil, auth.StashSignatures{}, fmt.Errorf("%s=%q: want a 3-letter ISO 4217 code", EnvDefaultCurrency, v)
+			return nil, fmt.Errorf("%s=%q: want a 3-letter ISO 4217 code", EnvDefaultCurrency, v)
 		}
-		opts.DefaultCurrency = cur
+		h.defaultCurrency = cur
 	}
 	switch v := d.Getenv(EnvSectionTitle); v {
 	case "":
 	case "-":
-		opts.SectionTitle = ""
+		h.sectionTitle = ""
 	default:
-		opts.SectionTitle = v
+		h.sectionTitle = v
 	}
-	timeout, err := stashhttp.LookupTimeout(d.Getenv)
-	if err != nil {
-		return nil, auth.StashSignatures{}, err
+	if h.timeout, err = stashhttp.LookupTimeout(d); err != nil {
+		return nil, err
 	}
-	svc, sig, err := purchase.Setup(d) // the catalog cache and signature check every Stash endpoint uses
-	if err != nil {
-		return nil, auth.StashSignatures{}, err
-	}
-	return &Handler{catalog: svc.Catalog, db: d.Store.DB, players: d.Store.Tables.Players, opts: opts, timeout: timeout, log: d.Logger}, sig, nil
+	return h, nil
 }
 
-// Catalog answers one catalog request (see stashapi.BuildCatalog). It fails
-// only when no catalog was ever loaded (503) or the request names a
-// currency nothing is priced in (400).
+// Catalog answers one catalog request: the shop's listing for the player
+// (catalog.List). It fails only when no catalog was ever loaded (503) or
+// the request names a currency nothing is priced in (400).
 func (h *Handler) Catalog(ctx context.Context, q stashapi.CatalogQuery) (stashapi.CatalogResponse, error) {
 	cat, err := h.snapshot(ctx)
 	if err != nil {
 		return stashapi.CatalogResponse{}, err
 	}
-	var bought map[string]int64
+	lq := catalog.ListingQuery{Currency: q.Currency, Region: q.Region, DefaultCurrency: h.defaultCurrency}
 	if q.PlayerID != "" {
-		bought = h.bought(ctx, q.PlayerID)
+		lq.Bought = h.bought(ctx, q.PlayerID)
 	}
-	view, err := stashapi.BuildCatalog(cat, q, bought, h.opts)
+	listing, err := catalog.List(cat, lq)
 	if err != nil {
-		return stashapi.CatalogResponse{}, err
+		return stashapi.CatalogResponse{}, refusal.New(catalog.ErrNotPriced, "field \"currency\": %v", err)
 	}
-	if len(view.Unpriced) > 0 {
-		h.log.DebugContext(ctx, "products not priced in the catalog's currency left out", "currency", view.Currency, "products", view.Unpriced)
+	if len(listing.Unpriced) > 0 {
+		h.log.DebugContext(ctx, "products not priced in the catalog's currency left out", "currency", listing.Currency, "products", listing.Unpriced)
 	}
-	return view.Response, nil
+	return stashapi.NewCatalogResponse(listing, h.sectionTitle), nil
 }
 
 // snapshot returns the cached catalog, waiting at most the lookup timeout

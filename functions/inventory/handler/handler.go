@@ -12,7 +12,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/inventory"
+	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
@@ -33,9 +33,9 @@ func New(d deps.Deps) (http.Handler, error) {
 // the debts refunds left (units refunded after the player had spent them),
 // both sorted by product id (empty lists for an unknown player).
 type Response struct {
-	PlayerID string           `json:"playerId"`
-	Items    []inventory.Item `json:"items"`
-	Debts    []inventory.Item `json:"debts"`
+	PlayerID string         `json:"playerId"`
+	Items    []players.Item `json:"items"`
+	Debts    []players.Item `json:"debts"`
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +45,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	items, debts, err := inventory.Holdings(ctx, h.db, h.table, playerID)
+	items, debts, err := players.Holdings(ctx, h.db, h.table, playerID)
 	if err != nil {
 		h.log.ErrorContext(ctx, "inventory read failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
@@ -26,22 +25,27 @@ type Handler struct {
 
 // New builds the handler from its dependencies and loads the catalog.
 func New(d deps.Deps) (http.Handler, error) {
-	timeout, err := stashhttp.LookupTimeout(d.Getenv)
+	timeout, err := stashhttp.LookupTimeout(d)
 	if err != nil {
 		return nil, err
 	}
-	svc, sig, err := purchase.Setup(d) // the catalog cache and signature check every Stash endpoint uses
+	cache, err := catalog.New(d)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{catalog: svc.Catalog, timeout: timeout}
+	sig, err := stashhttp.Signatures(d)
+	if err != nil {
+		return nil, err
+	}
+	cache.Warm(context.Background())
+	h := &Handler{catalog: cache, timeout: timeout}
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodeOfferQuery, h.Offer), nil
 }
 
 // Offer answers one offer request: the product's details, or 404 code 5
 // for a product that is unknown, removed from the catalog, or whose guid is
-// not the one sent. Locked and sold-out products are listed, so they have
-// details.
+// not the one sent (catalog.Find). Locked and sold-out products are listed,
+// so they have details.
 func (h *Handler) Offer(ctx context.Context, q stashapi.OfferQuery) (stashapi.OfferResponse, error) {
 	wait, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
@@ -49,7 +53,7 @@ func (h *Handler) Offer(ctx context.Context, q stashapi.OfferQuery) (stashapi.Of
 	if err != nil {
 		return stashapi.OfferResponse{}, fmt.Errorf("catalog: %w", err)
 	}
-	p, err := stashapi.FindOffer(cat, q)
+	p, err := catalog.Find(cat, q.ProductID, q.GUID)
 	if err != nil {
 		return stashapi.OfferResponse{}, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
@@ -35,13 +34,9 @@ func New(d deps.Deps) (http.Handler, error) {
 // Player answers one player request: the stored profile, or 404 code 5
 // when the game server never stored one.
 func (h *Handler) Player(ctx context.Context, q stashapi.PlayerQuery) (stashapi.PlayerResponse, error) {
-	p, found, err := players.Get(ctx, h.db, h.table, q.PlayerID)
+	p, err := players.Find(ctx, h.db, h.table, q.PlayerID)
 	if err != nil {
 		return stashapi.PlayerResponse{}, err
-	}
-	if !found {
-		return stashapi.PlayerResponse{}, &httpx.StatusError{HTTPStatus: http.StatusNotFound, Code: httpx.CodeNotFound,
-			Message: "no player with playerId " + q.PlayerID}
 	}
 	return stashapi.PlayerResponse{Player: p.Player()}, nil
 }

@@ -5,8 +5,6 @@ package handler
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
@@ -17,15 +15,13 @@ const EnvSweepBatch = "SWEEP_BATCH"
 
 // New builds the job from its dependencies.
 func New(d deps.Deps) (deps.Job, error) {
-	svc, err := purchase.FromDeps(d)
+	svc, err := purchase.New(d)
 	if err != nil {
 		return nil, err
 	}
-	batch := purchase.DefaultSweepBatch
-	if v := d.Getenv(EnvSweepBatch); v != "" {
-		if batch, err = strconv.Atoi(v); err != nil || batch < 1 {
-			return nil, fmt.Errorf("%s=%q: want a positive integer", EnvSweepBatch, v)
-		}
+	batch, err := d.PositiveInt(EnvSweepBatch, purchase.DefaultSweepBatch)
+	if err != nil {
+		return nil, err
 	}
 	return func(ctx context.Context) error {
 		n, err := svc.Sweep(ctx, batch)

@@ -1,0 +1,91 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// The stock writes purchases compose into their transactions, one
+// transaction item each. A row keeps available (= stock − reserved − sold
+// for limited products), reserved and sold.
+
+// ReserveOp reserves qty units of p at cents in cur for a registration: the
+// product must be active, unlocked, priced at cents in cur, have the units
+// (unless unlimited) and still have the per-player limit the caller
+// assumed (the player's counter condition was computed from it).
+func ReserveOp(table string, p Product, qty, cents int64, cur string) types.TransactWriteItem {
+	cond := expression.And(
+		expression.Name(AttrActive).Equal(expression.Value(true)),
+		expression.Name(AttrLocked).Equal(expression.Value(false)),
+		expression.Name(AttrPrices+"."+cur).Equal(expression.Value(cents)),
+		hasUnits(qty),
+		sameLimit(p),
+	)
+	update := expression.Add(expression.Name(AttrAvailable), expression.Value(-qty)).
+		Add(expression.Name(AttrReserved), expression.Value(qty))
+	return store.UpdateOp(table, key(p.ProductID), update, &cond)
+}
+
+// ReserveAndSellOp sells qty units of p that were never reserved (a
+// confirm without a live registration): the buyer has paid, so price, lock
+// and activity are not checked, only that the product exists, has the
+// units and has the per-player limit the caller assumed.
+func ReserveAndSellOp(table string, p Product, qty int64) types.TransactWriteItem {
+	cond := expression.And(store.Exists(), hasUnits(qty), sameLimit(p))
+	update := expression.Add(expression.Name(AttrAvailable), expression.Value(-qty)).
+		Add(expression.Name(AttrSold), expression.Value(qty))
+	return store.UpdateOp(table, key(p.ProductID), update, &cond)
+}
+
+// SellOp turns qty reserved units of a product into a sale.
+func SellOp(table, productID string, qty int64) types.TransactWriteItem {
+	update := expression.Add(expression.Name(AttrReserved), expression.Value(-qty)).
+		Add(expression.Name(AttrSold), expression.Value(qty))
+	return store.UpdateOp(table, key(productID), update, nil)
+}
+
+// ReleaseOp gives qty reserved units of a product back.
+func ReleaseOp(table, productID string, qty int64) types.TransactWriteItem {
+	update := expression.Add(expression.Name(AttrAvailable), expression.Value(qty)).
+		Add(expression.Name(AttrReserved), expression.Value(-qty))
+	return store.UpdateOp(table, key(productID), update, nil)
+}
+
+func hasUnits(qty int64) expression.ConditionBuilder {
+	return expression.Or(
+		expression.Name(AttrUnlimited).Equal(expression.Value(true)),
+		expression.Name(AttrAvailable).GreaterThanEqual(expression.Value(qty)),
+	)
+}
+
+// sameLimit fails the transaction when the cached catalog's per-player
+// limit is no longer the table's.
+func sameLimit(p Product) expression.ConditionBuilder {
+	if p.PerPlayerLimit == nil {
+		return expression.AttributeNotExists(expression.Name(AttrPerPlayerLimit))
+	}
+	return expression.Name(AttrPerPlayerLimit).Equal(expression.Value(*p.PerPlayerLimit))
+}
+
+// Get reads one product's row with a strongly consistent read; found is
+// false when it does not exist.
+func Get(ctx context.Context, db *dynamodb.Client, table, productID string) (p Product, found bool, err error) {
+	row, err := get(ctx, db, table, productID)
+	if err != nil || row == nil {
+		return Product{}, false, err
+	}
+	return *row, true, nil
+}
+
+// SameLimit reports whether two per-player limits (nil: none) are equal.
+func SameLimit(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}

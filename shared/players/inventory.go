@@ -1,0 +1,172 @@
+package players
+
+// What players own: one row per player and product (sk = "item#" + product
+// id, attribute quantity), and what refunds left them owing (sk = "debt#" +
+// product id, attribute debt). Grants, takes and debts are transaction items,
+// written in the same TransactWriteItems as the record that makes them
+// happen once.
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Item is a quantity of one product.
+type Item struct {
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
+}
+
+const (
+	itemPrefix    = "item#"
+	debtPrefix    = "debt#"
+	attrProductID = "productId"
+	attrQuantity  = "quantity"
+	attrDebt      = "debt"
+)
+
+// Normalize merges items naming the same product (summing quantities) and
+// sorts them by product id, so equal purchases have equal forms and no
+// transaction touches one row twice.
+func Normalize(items []Item) []Item {
+	return MergeByProduct(items, func(it *Item) (string, *int64) { return it.ProductID, &it.Quantity })
+}
+
+// MergeByProduct is the one rule for lines that name the same product:
+// they become one line whose quantity is their sum (the first line's other
+// fields win), and the result is sorted by product id. field returns a
+// line's product id and its quantity to add to.
+func MergeByProduct[T any](lines []T, field func(*T) (productID string, quantity *int64)) []T {
+	at := make(map[string]int, len(lines))
+	out := make([]T, 0, len(lines))
+	for _, l := range lines {
+		id, q := field(&l)
+		if i, seen := at[id]; seen {
+			_, total := field(&out[i])
+			*total += *q
+			continue
+		}
+		at[id] = len(out)
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b T) int {
+		idA, _ := field(&a)
+		idB, _ := field(&b)
+		return cmp.Compare(idA, idB)
+	})
+	return out
+}
+
+// GrantOps returns one transaction item per product adding its quantity to
+// the player's inventory. Items must be normalized.
+func GrantOps(table, playerID string, items []Item, now time.Time) []types.TransactWriteItem {
+	ops := make([]types.TransactWriteItem, 0, len(items))
+	for _, it := range items {
+		update := expression.Set(expression.Name(attrProductID), expression.Value(it.ProductID)).
+			Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now))).
+			Add(expression.Name(attrQuantity), expression.Value(it.Quantity))
+		ops = append(ops, store.UpdateOp(table, store.PKSK(playerID, itemPrefix+it.ProductID), update, nil))
+	}
+	return ops
+}
+
+// List returns the player's items with a positive quantity, sorted by
+// product id; an unknown player has none.
+func List(ctx context.Context, db *dynamodb.Client, table, playerID string) ([]Item, error) {
+	items, _, err := Holdings(ctx, db, table, playerID)
+	return items, err
+}
+
+// Holdings returns, in one paginated Query of the player's partition, the
+// items the player holds and the debts refunds left (units refunded after
+// the player had spent them), both with positive quantities and sorted by
+// product id.
+func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) (items, debts []Item, err error) {
+	items, debts = []Item{}, []Item{}
+	e := store.Build(expression.NewBuilder().WithKeyCondition(expression.Key(store.AttrPK).Equal(expression.Value(playerID))))
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    e.KeyCondition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}
+	p := dynamodb.NewQueryPaginator(db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("query inventory of %s: %w", playerID, err)
+		}
+		for _, row := range page.Items {
+			sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
+			if sk == nil {
+				continue
+			}
+			var dst *[]Item
+			var prefix, attr string
+			switch {
+			case strings.HasPrefix(sk.Value, itemPrefix):
+				dst, prefix, attr = &items, itemPrefix, attrQuantity
+			case strings.HasPrefix(sk.Value, debtPrefix):
+				dst, prefix, attr = &debts, debtPrefix, attrDebt
+			default:
+				continue
+			}
+			n, err := store.IntAttr(row[attr])
+			if err != nil {
+				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk.Value, err)
+			}
+			if n > 0 {
+				*dst = append(*dst, Item{ProductID: sk.Value[len(prefix):], Quantity: n})
+			}
+		}
+	}
+	for _, l := range [][]Item{items, debts} {
+		slices.SortFunc(l, func(a, b Item) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	}
+	return items, debts, nil
+}
+
+// TakeOp removes take units of a product the player was seen holding held
+// of; the transaction fails if the holding changed meanwhile.
+func TakeOp(table, playerID, productID string, take, held int64) types.TransactWriteItem {
+	cond := expression.Name(attrQuantity).Equal(expression.Value(held))
+	update := expression.Add(expression.Name(attrQuantity), expression.Value(-take))
+	return store.UpdateOp(table, store.PKSK(playerID, itemPrefix+productID), update, &cond)
+}
+
+// DebtOp records that the player owes units of a product (refunded after
+// they were spent).
+func DebtOp(table, playerID, productID string, units int64, now time.Time) types.TransactWriteItem {
+	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
+		Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now))).
+		Add(expression.Name(attrDebt), expression.Value(units))
+	return store.UpdateOp(table, store.PKSK(playerID, debtPrefix+productID), update, nil)
+}
+
+// CountOp adds delta units to the player's counter of a product (units
+// held bought or reserved), refusing to pass limit (nil: no limit) when
+// delta is positive.
+func CountOp(table, playerID, productID string, delta int64, limit *int64) types.TransactWriteItem {
+	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
+		Add(expression.Name(AttrBought), expression.Value(delta))
+	var cond *expression.ConditionBuilder
+	if limit != nil && delta > 0 {
+		cond = store.Cond(expression.Or(
+			expression.AttributeNotExists(expression.Name(AttrBought)),
+			expression.Name(AttrBought).LessThanEqual(expression.Value(*limit-delta)),
+		))
+	}
+	return store.UpdateOp(table, store.PKSK(playerID, BoughtPrefix+productID), update, cond)
+}

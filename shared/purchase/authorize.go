@@ -1,0 +1,113 @@
+package purchase
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Authorizer serves Stash's older single-call purchase authorization: Stash
+// says the player can pay, the items are granted at once, and the answer
+// tells Stash to charge. It needs no catalog: the call carries no prices,
+// and Stash checked the cart against the studio's products before calling.
+type Authorizer struct {
+	store store.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewAuthorizer builds the authorizer of a function from its dependencies.
+func NewAuthorizer(d deps.Deps) *Authorizer {
+	return &Authorizer{store: d.Store, now: d.Now, log: d.Logger}
+}
+
+// Authorization is one authorization request.
+type Authorization struct {
+	TransactionID string
+	PlayerID      string
+	Items         []players.Item // normalized: merged by product id and sorted
+}
+
+// Receipt is the answer to a granted authorization, stored with its record
+// so that a replay answers exactly what the first call answered.
+type Receipt struct {
+	Message       string `json:"message"`
+	TransactionID string `json:"transactionId"`
+	PlayerID      string `json:"playerId"`
+}
+
+const receiptMessage = "Transaction processed successfully"
+
+// Authorize grants a.Items to the player and records the transaction in one
+// TransactWriteItems, conditional on the transaction being new: a retried
+// call answers the first call's receipt (replayed) and grants nothing. A
+// transactionId used before for another player or other items is refused
+// (ErrTransactionReused); any other error means nothing was granted and a
+// retry is safe.
+func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt Receipt, replayed bool, err error) {
+	now := a.now()
+	receipt = Receipt{Message: receiptMessage, TransactionID: req.TransactionID, PlayerID: req.PlayerID}
+	response, err := json.Marshal(receipt)
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	itemsJSON, _ := json.Marshal(req.Items)
+	rec := store.Record{
+		Key:         AuthorizationKey(req.TransactionID),
+		Fingerprint: authorizationFingerprint(req),
+		Response:    response,
+		CreatedAt:   now,
+		Attributes: map[string]types.AttributeValue{
+			attrKind:   store.S(kindAuthorization),
+			attrPlayer: store.S(req.PlayerID),
+			attrItems:  store.S(string(itemsJSON)),
+		},
+	}
+	outcome, stored, err := a.store.ApplyOnce(ctx, rec, players.GrantOps(a.store.Tables.Players, req.PlayerID, req.Items, now))
+	if err != nil {
+		return Receipt{}, false, fmt.Errorf("authorization %s: %w", req.TransactionID, err)
+	}
+	switch outcome {
+	case store.Applied:
+		a.log.InfoContext(ctx, "purchase granted", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(req.Items))
+		return receipt, false, nil
+	case store.Replayed:
+		a.log.InfoContext(ctx, "purchase replayed; nothing granted again", "transactionId", req.TransactionID, "playerId", req.PlayerID)
+		var first Receipt
+		if err := json.Unmarshal(stored.Response, &first); err != nil {
+			return Receipt{}, false, fmt.Errorf("stored authorization %s: %w", req.TransactionID, err)
+		}
+		return first, true, nil
+	}
+	a.log.WarnContext(ctx, "transactionId reused for a different purchase", "transactionId", req.TransactionID, "playerId", req.PlayerID)
+	return Receipt{}, false, refusal.New(ErrTransactionReused, "transactionId %s was already used for a different purchase", strconv.Quote(req.TransactionID))
+}
+
+// AuthorizationKey is the key of an authorization's record.
+func AuthorizationKey(transactionID string) string { return "authorization#" + transactionID }
+
+// authorizationFingerprint identifies what was asked: the player and the
+// normalized items.
+func authorizationFingerprint(req Authorization) string {
+	h := sha256.New()
+	h.Write([]byte(req.PlayerID))
+	for _, it := range req.Items {
+		h.Write([]byte{0})
+		h.Write([]byte(it.ProductID))
+		h.Write([]byte{0})
+		h.Write([]byte(strconv.FormatInt(it.Quantity, 10)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
