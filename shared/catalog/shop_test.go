@@ -10,7 +10,6 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 )
 
-
 type offerQuery struct{ ProductID, GUID string }
 
 func shopCatalog() *catalog.Catalog {
