@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -473,6 +475,55 @@ func TestImportConcurrentWrite(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A row that changes under every attempt: the import gives up after 8
+// attempts, says so, and leaves the row as the other writer made it.
+func TestImportGivesUpOnARowThatKeepsChanging(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, ddbtest.StackOptions{})
+			f := sample(t)
+			e.importFile(f)
+			other := e.other(t)
+			bumps := 0
+			e.tr.Reset()
+			e.tr.Inject(func(_ int, op string) ddbtest.Fault {
+				if op != "UpdateItem" {
+					return ddbtest.NoFault
+				}
+				// Another writer moves the version before each write.
+				_, err := other.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+					TableName:                 &e.table,
+					Key:                       map[string]types.AttributeValue{store.AttrPK: &types.AttributeValueMemberS{Value: "founders_bundle"}},
+					UpdateExpression:          aws.String("ADD version :one"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				bumps++
+				return ddbtest.NoFault
+			})
+			_, err := catalog.Import(ctx, e.db, e.table, edit(t, f, "founders_bundle", func(p *catalog.Product) { p.Stock = ptr(11) }))
+			e.tr.Inject(nil)
+			var failed *types.ConditionalCheckFailedException
+			if want := "import founders_bundle (restock): the row changed under every one of 8 attempts: "; err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &failed) {
+				t.Fatalf("err = %v, want %q... wrapping a ConditionalCheckFailedException", err, want)
+			}
+			want := []string{"Scan", "UpdateItem"}
+			for range 7 {
+				want = append(want, "GetItem", "UpdateItem")
+			}
+			if calls := e.tr.Calls(); !reflect.DeepEqual(calls, want) {
+				t.Fatalf("calls %v, want %v", calls, want)
+			}
+			if p := e.product("founders_bundle"); bumps != 8 || p.Version != 1+8 || *p.Stock != 10 || p.Available != 10 {
+				t.Fatalf("after %d bumps: version %d, stock %d, available %d; want 9, 10, 10", bumps, p.Version, *p.Stock, p.Available)
+			}
+		})
 	}
 }
 

@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -134,7 +135,7 @@ func run(ctx context.Context, db *dynamodb.Client, table string, f File, write b
 	inFile := make(map[string]bool, len(f.Products))
 	for _, want := range f.Products {
 		inFile[want.ProductID] = true
-		ch, err := im.apply(ctx, want.ProductID, current[want.ProductID], func(have *Product) (op, bool) {
+		ch, err := im.apply(ctx, want.ProductID, current[want.ProductID], func(have *Product) (*op, error) {
 			return im.planProduct(want, have)
 		})
 		if err != nil {
@@ -184,230 +185,213 @@ func (o op) exec(ctx context.Context, db *dynamodb.Client) error {
 	return err
 }
 
+// planFunc plans the write that brings row have (nil: none) to what the
+// file wants; nil when the row needs none.
+type planFunc func(have *Product) (*op, error)
+
+// rowRetry retries a write whose condition failed: a purchase or another
+// import changed the row between the read and the write, and a fresh read
+// and plan cure that. The short jittered pause spreads racing imports out.
+var rowRetry = retry.Policy{
+	Attempts: maxAttempts,
+	Retryable: func(err error) bool {
+		var failed *types.ConditionalCheckFailedException
+		return errors.As(err, &failed)
+	},
+	Backoff: retry.Jittered(20*time.Millisecond, 80*time.Millisecond),
+}
+
 // apply plans the change of one row from have and writes it; when the
 // write's condition fails it reads the row again and plans again. It returns
 // nil when the row needs no change.
-func (im importer) apply(ctx context.Context, productID string, have *Product, plan func(*Product) (op, bool)) (*Change, error) {
-	for attempt := 1; ; attempt++ {
-		o, changed := plan(have)
-		if !changed {
+func (im importer) apply(ctx context.Context, productID string, have *Product, plan planFunc) (*Change, error) {
+	attempt := 0
+	ch, err := retry.Do(ctx, rowRetry, func(ctx context.Context) (*Change, error) {
+		if attempt++; attempt > 1 {
+			var err error
+			if have, err = get(ctx, im.db, im.table, productID); err != nil {
+				return nil, fmt.Errorf("import %s: %w", productID, err)
+			}
+		}
+		o, err := plan(have)
+		if err != nil {
+			return nil, fmt.Errorf("import %s: %w", productID, err)
+		}
+		if o == nil {
 			return nil, nil
 		}
 		if !im.write {
 			return &o.change, nil
 		}
-		err := o.exec(ctx, im.db)
-		if err == nil {
-			return &o.change, nil
-		}
+		err = o.exec(ctx, im.db)
 		var failed *types.ConditionalCheckFailedException
-		if !errors.As(err, &failed) {
+		switch {
+		case err == nil:
+			return &o.change, nil
+		case errors.As(err, &failed) && attempt == rowRetry.Attempts:
+			return nil, fmt.Errorf("import %s (%s): the row changed under every one of %d attempts: %w", productID, o.change.Kind, attempt, err)
+		default:
 			return nil, fmt.Errorf("import %s (%s): %w", productID, o.change.Kind, err)
 		}
-		if attempt == maxAttempts {
-			return nil, fmt.Errorf("import %s (%s): the row changed under every one of %d attempts: %w", productID, o.change.Kind, attempt, err)
-		}
-		if err := store.Sleep(ctx, time.Duration(attempt)*10*time.Millisecond+rand.N(10*time.Millisecond)); err != nil {
-			return nil, fmt.Errorf("import %s: %w", productID, err)
-		}
-		if have, err = get(ctx, im.db, im.table, productID); err != nil {
-			return nil, fmt.Errorf("import %s: %w", productID, err)
-		}
+	})
+	// Every error of an attempt is wrapped above; Do returns ctx's own,
+	// unwrapped, when ctx ends during a back-off.
+	if err != nil && err == ctx.Err() {
+		return nil, fmt.Errorf("import %s: %w", productID, err)
 	}
+	return ch, err
 }
 
 // planProduct plans the write that makes row have (nil: none) match want.
-func (im importer) planProduct(want Product, have *Product) (op, bool) {
+func (im importer) planProduct(want Product, have *Product) (*op, error) {
 	if have == nil {
-		return op{
-			change: Change{ProductID: want.ProductID, Kind: KindCreate},
-			put: &dynamodb.PutItemInput{
-				TableName:                aws.String(im.table),
-				Item:                     newItem(want, im.now),
-				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-				ExpressionAttributeNames: map[string]string{"#pk": store.AttrPK},
-			},
-		}, true
+		return im.planCreate(want)
 	}
-	e := newExpr()
-	var fields []string
+	var u rowUpdate
 	kind := KindUpdate
-	text := func(field, wantV, haveV string) {
-		if wantV == haveV {
-			return
-		}
-		fields = append(fields, field)
-		if wantV == "" {
-			e.remove(field)
-		} else {
-			e.set(field, s(wantV))
-		}
-	}
-	text(AttrGUID, want.GUID, have.GUID)
-	text(AttrName, want.Name, have.Name)
-	text(AttrDescription, want.Description, have.Description)
-	text(AttrImageURL, want.ImageURL, have.ImageURL)
+	u.text(AttrGUID, want.GUID, have.GUID)
+	u.text(AttrName, want.Name, have.Name)
+	u.text(AttrDescription, want.Description, have.Description)
+	u.text(AttrImageURL, want.ImageURL, have.ImageURL)
 	if !maps.Equal(want.Prices, have.Prices) {
-		fields = append(fields, AttrPrices)
-		e.set(AttrPrices, pricesValue(want.Prices))
+		u.changed(AttrPrices)
+		u.set(AttrPrices, want.Prices)
 	}
-	if stockChanged(want.Stock, have.Stock) {
-		fields = append(fields, AttrStock)
+	if !equalPtr(want.Stock, have.Stock) {
 		kind = KindRestock
-		switch {
-		case want.Stock != nil && have.Stock != nil:
-			// limited → limited: move available by the difference, so units
-			// reserved or sold meanwhile stay counted.
-			e.set(AttrStock, n(*want.Stock))
-			e.addN(AttrAvailable, *want.Stock-*have.Stock)
-			e.cond("%s = %s", e.name(AttrStock), e.value("oldStock", n(*have.Stock)))
-		case want.Stock != nil:
-			// unlimited → limited: available from the counters as read,
-			// on condition they are still those.
-			e.set(AttrStock, n(*want.Stock))
-			e.set(AttrUnlimited, b(false))
-			e.set(AttrAvailable, n(*want.Stock-have.Reserved-have.Sold))
-			e.cond("%s = %s", e.name(AttrReserved), e.value("reserved", n(have.Reserved)))
-			e.cond("%s = %s", e.name(AttrSold), e.value("sold", n(have.Sold)))
-			e.cond("%s = %s", e.name(AttrUnlimited), e.value("true", b(true)))
-		default:
-			// limited → unlimited: available keeps moving with purchases
-			// but means nothing any more.
-			e.set(AttrUnlimited, b(true))
-			e.remove(AttrStock)
-			e.cond("%s = %s", e.name(AttrStock), e.value("oldStock", n(*have.Stock)))
-		}
+		u.changed(AttrStock)
+		restock(&u, want.Stock, *have)
 	}
 	if !equalPtr(want.PerPlayerLimit, have.PerPlayerLimit) {
-		fields = append(fields, AttrPerPlayerLimit)
+		u.changed(AttrPerPlayerLimit)
 		if want.PerPlayerLimit == nil {
-			e.remove(AttrPerPlayerLimit)
+			u.remove(AttrPerPlayerLimit)
 		} else {
-			e.set(AttrPerPlayerLimit, n(*want.PerPlayerLimit))
+			u.set(AttrPerPlayerLimit, *want.PerPlayerLimit)
 		}
 	}
 	if want.Locked != have.Locked {
-		fields = append(fields, AttrLocked)
-		e.set(AttrLocked, b(want.Locked))
+		u.changed(AttrLocked)
+		u.set(AttrLocked, want.Locked)
 	}
 	if !maps.Equal(want.Metadata, have.Metadata) {
-		fields = append(fields, AttrMetadata)
+		u.changed(AttrMetadata)
 		if len(want.Metadata) == 0 {
-			e.remove(AttrMetadata)
+			u.remove(AttrMetadata)
 		} else {
-			e.set(AttrMetadata, metadataValue(want.Metadata))
+			u.set(AttrMetadata, want.Metadata)
 		}
 	}
 	if !have.Active {
-		fields = append(fields, AttrActive)
 		kind = KindReactivate
-		e.set(AttrActive, b(true))
+		u.changed(AttrActive)
+		u.set(AttrActive, true)
 	}
-	if len(fields) == 0 {
-		return op{}, false
+	if len(u.fields) == 0 {
+		return nil, nil
 	}
-	return op{
-		change: Change{ProductID: want.ProductID, Kind: kind, Fields: fields},
-		update: im.update(e, *have),
-	}, true
+	return im.updateOp(Change{ProductID: want.ProductID, Kind: kind, Fields: u.fields}, u, *have)
+}
+
+// planCreate plans the PutItem of a product new to the table; the
+// condition keeps it from overwriting a row another import created since
+// the read.
+func (im importer) planCreate(want Product) (*op, error) {
+	item, err := newRow(want, im.now)
+	if err != nil {
+		return nil, err
+	}
+	x, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(store.AttrPK))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build put condition: %w", err)
+	}
+	return &op{
+		change: Change{ProductID: want.ProductID, Kind: KindCreate},
+		put: &dynamodb.PutItemInput{
+			TableName:                 aws.String(im.table),
+			Item:                      item,
+			ConditionExpression:       x.Condition(),
+			ExpressionAttributeNames:  x.Names(),
+			ExpressionAttributeValues: x.Values(),
+		},
+	}, nil
+}
+
+// restock adds to u the move of row have's stock to want (nil: unlimited).
+// Purchases keep changing available, reserved and sold meanwhile: they are
+// adjusted by a delta, or recomputed on condition that they are as read,
+// never overwritten from a stale read.
+func restock(u *rowUpdate, want *int64, have Product) {
+	switch {
+	case want != nil && have.Stock != nil:
+		// limited → limited: move available by the difference, so units
+		// reserved or sold meanwhile stay counted.
+		u.set(AttrStock, *want)
+		u.add(AttrAvailable, *want-*have.Stock)
+		u.requireEqual(AttrStock, *have.Stock)
+	case want != nil:
+		// unlimited → limited: available from the counters as read, on
+		// condition they are still those.
+		u.set(AttrStock, *want)
+		u.set(AttrUnlimited, false)
+		u.set(AttrAvailable, *want-have.Reserved-have.Sold)
+		u.requireEqual(AttrReserved, have.Reserved)
+		u.requireEqual(AttrSold, have.Sold)
+		u.requireEqual(AttrUnlimited, true)
+	default:
+		// limited → unlimited: available keeps moving with purchases but
+		// means nothing any more.
+		u.set(AttrUnlimited, true)
+		u.remove(AttrStock)
+		u.requireEqual(AttrStock, *have.Stock)
+	}
 }
 
 // planRemoval plans the deactivation of a row the file no longer lists.
-func (im importer) planRemoval(have *Product) (op, bool) {
+func (im importer) planRemoval(have *Product) (*op, error) {
 	if have == nil || !have.Active {
-		return op{}, false
+		return nil, nil
 	}
-	e := newExpr()
-	e.set(AttrActive, b(false))
-	e.cond("%s = %s", e.name(AttrActive), e.value("true", b(true)))
-	return op{
-		change: Change{ProductID: have.ProductID, Kind: KindDeactivate, Fields: []string{AttrActive}},
-		update: im.update(e, *have),
-	}, true
+	var u rowUpdate
+	u.changed(AttrActive)
+	u.set(AttrActive, false)
+	u.requireEqual(AttrActive, true)
+	return im.updateOp(Change{ProductID: have.ProductID, Kind: KindDeactivate, Fields: u.fields}, u, *have)
 }
 
-// update finishes e into an UpdateItem of row have: version + 1, updatedAt,
-// and the condition that the row still exists with the version read.
-func (im importer) update(e *expr, have Product) *dynamodb.UpdateItemInput {
-	version := e.name(AttrVersion)
-	e.setExpr(AttrVersion, fmt.Sprintf("if_not_exists(%s, %s) + %s", version, e.value("zero", n(0)), e.value("one", n(1))))
-	e.set(AttrUpdatedAt, timestamp(im.now))
-	e.cond("attribute_exists(%s)", e.name(store.AttrPK))
+// updateOp finishes u into the UpdateItem of row have: version + 1,
+// updatedAt, and the condition that the row still exists with the version
+// read, so a concurrent import is not overwritten either.
+func (im importer) updateOp(change Change, u rowUpdate, have Product) (*op, error) {
+	version := expression.Name(AttrVersion)
+	u.update = u.update.Set(version, expression.Plus(version.IfNotExists(expression.Value(0)), expression.Value(1)))
+	u.set(AttrUpdatedAt, stamp(im.now))
+	u.require(expression.AttributeExists(expression.Name(store.AttrPK)))
 	if have.Version == 0 {
-		e.cond("attribute_not_exists(%s)", version)
+		u.require(version.AttributeNotExists())
 	} else {
-		e.cond("%s = %s", version, e.value("version", n(have.Version)))
+		u.requireEqual(AttrVersion, have.Version)
 	}
-	return &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(im.table),
-		Key:                       key(have.ProductID),
-		UpdateExpression:          aws.String(e.updateExpression()),
-		ConditionExpression:       aws.String(strings.Join(e.conds, " AND ")),
-		ExpressionAttributeNames:  e.names,
-		ExpressionAttributeValues: e.values,
+	x, err := u.build()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", change.Kind, have.ProductID, err)
 	}
+	return &op{
+		change: change,
+		update: &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(im.table),
+			Key:                       key(have.ProductID),
+			UpdateExpression:          x.Update(),
+			ConditionExpression:       x.Condition(),
+			ExpressionAttributeNames:  x.Names(),
+			ExpressionAttributeValues: x.Values(),
+		},
+	}, nil
 }
-
-func stockChanged(want, have *int64) bool { return !equalPtr(want, have) }
 
 func equalPtr(a, b *int64) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
 	return *a == *b
-}
-
-// expr collects the clauses of an update expression and its condition.
-type expr struct {
-	sets, removes, adds, conds []string
-	names                      map[string]string
-	values                     map[string]types.AttributeValue
-}
-
-func newExpr() *expr {
-	return &expr{names: map[string]string{}, values: map[string]types.AttributeValue{}}
-}
-
-// name returns the placeholder of attribute attr (every attribute goes
-// through one: name, locked, ... are reserved words).
-func (e *expr) name(attr string) string {
-	e.names["#"+attr] = attr
-	return "#" + attr
-}
-
-func (e *expr) value(placeholder string, v types.AttributeValue) string {
-	e.values[":"+placeholder] = v
-	return ":" + placeholder
-}
-
-func (e *expr) set(attr string, v types.AttributeValue) {
-	e.setExpr(attr, e.value(attr, v))
-}
-
-func (e *expr) setExpr(attr, rhs string) {
-	e.sets = append(e.sets, e.name(attr)+" = "+rhs)
-}
-
-func (e *expr) remove(attr string) { e.removes = append(e.removes, e.name(attr)) }
-
-func (e *expr) addN(attr string, delta int64) {
-	e.adds = append(e.adds, e.name(attr)+" "+e.value("add_"+attr, n(delta)))
-}
-
-func (e *expr) cond(format string, args ...any) {
-	e.conds = append(e.conds, fmt.Sprintf(format, args...))
-}
-
-func (e *expr) updateExpression() string {
-	var parts []string
-	if len(e.sets) > 0 {
-		parts = append(parts, "SET "+strings.Join(e.sets, ", "))
-	}
-	if len(e.removes) > 0 {
-		parts = append(parts, "REMOVE "+strings.Join(e.removes, ", "))
-	}
-	if len(e.adds) > 0 {
-		parts = append(parts, "ADD "+strings.Join(e.adds, ", "))
-	}
-	return strings.Join(parts, " ")
 }
