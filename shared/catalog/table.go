@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,67 +123,7 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) (bool, 
 	}
 }
 
-func key(productID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{store.AttrPK: s(productID)}
-}
-
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-func b(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
-
-func pricesValue(prices map[string]int64) types.AttributeValue {
-	m := make(map[string]types.AttributeValue, len(prices))
-	for cur, amount := range prices {
-		m[cur] = n(amount)
-	}
-	return &types.AttributeValueMemberM{Value: m}
-}
-
-func metadataValue(md map[string]string) types.AttributeValue {
-	m := make(map[string]types.AttributeValue, len(md))
-	for k, v := range md {
-		m[k] = s(v)
-	}
-	return &types.AttributeValueMemberM{Value: m}
-}
-
-func timestamp(t time.Time) types.AttributeValue { return s(t.UTC().Format(time.RFC3339Nano)) }
-
-// newItem is the row of a product created by an import.
-func newItem(p Product, now time.Time) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
-		store.AttrPK:  s(p.ProductID),
-		AttrProductID: s(p.ProductID),
-		AttrName:      s(p.Name),
-		AttrPrices:    pricesValue(p.Prices),
-		AttrUnlimited: b(p.Stock == nil),
-		AttrAvailable: n(0),
-		AttrReserved:  n(0),
-		AttrSold:      n(0),
-		AttrLocked:    b(p.Locked),
-		AttrActive:    b(true),
-		AttrVersion:   n(1),
-		AttrUpdatedAt: timestamp(now),
-	}
-	for attr, v := range map[string]string{AttrGUID: p.GUID, AttrDescription: p.Description, AttrImageURL: p.ImageURL} {
-		if v != "" {
-			item[attr] = s(v)
-		}
-	}
-	if len(p.Metadata) > 0 {
-		item[AttrMetadata] = metadataValue(p.Metadata)
-	}
-	if p.Stock != nil {
-		item[AttrStock] = n(*p.Stock)
-		item[AttrAvailable] = n(*p.Stock)
-	}
-	if p.PerPlayerLimit != nil {
-		item[AttrPerPlayerLimit] = n(*p.PerPlayerLimit)
-	}
-	return item
-}
+func key(productID string) store.Key { return store.PK(productID) }
 
 // fromItem reads a catalog row.
 func fromItem(item map[string]types.AttributeValue) (Product, error) {
