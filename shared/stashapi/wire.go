@@ -11,10 +11,12 @@ import (
 	"strconv"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Int64 is an int64 field as gRPC-gateway sends it: a JSON number or a JSON
-// string holding one. Decoding parses the token at once and keeps the raw
+// string holding one, read with validate.Integer (no fraction or exponent).
+// Decoding parses the token at once and keeps the raw
 // token only when it is not an integer; Value reports the outcome, so errors
 // can name the field's full path.
 type Int64 struct {
@@ -50,7 +52,7 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 		}
 		digits = inner
 	}
-	v, err := strconv.ParseInt(string(digits), 10, 64)
+	v, err := validate.Integer(digits)
 	if err != nil {
 		n.bad, n.raw = badInteger, string(b)
 		return nil
