@@ -16,36 +16,41 @@ var (
 // Integer reads an integer written as an optional sign and decimal digits:
 // a JSON number token without fraction or exponent ("12", "-3"), or the
 // contents of the JSON string gRPC-gateway sends an int64 as ("12" in
-// "\"12\""). A number with a fraction or exponent is ErrNotInteger even when
-// its value is whole ("1e2", "2.0"); anything else that is not such a
-// number (a string token, true, an object) is ErrNotNumber; digits beyond
-// int64 are ErrOutOfRange.
+// "\"12\""; a "+" sign and leading zeros are tolerated there). A number
+// with a fraction or exponent is ErrNotInteger even when its value is whole
+// ("1e2", "2.0"); anything else (a string token, true, an object) is
+// ErrNotNumber; digits beyond int64 are ErrOutOfRange.
 func Integer(tok []byte) (int64, error) {
 	n, err := strconv.ParseInt(string(tok), 10, 64)
-	switch {
-	case err == nil:
+	if err == nil {
 		return n, nil
-	case errors.Is(err, strconv.ErrRange):
+	}
+	digits := unsigned(tok)
+	switch {
+	// ParseInt stops at the first digit past int64, before it would see a
+	// fraction: look at the whole token.
+	case isDigits(string(digits)):
 		return 0, ErrOutOfRange
-	case startsNumber(tok):
+	case len(digits) > 0 && digits[0] >= '0' && digits[0] <= '9':
 		return 0, ErrNotInteger
 	}
 	return 0, ErrNotNumber
 }
 
-// startsNumber reports whether tok begins as a JSON number does.
-func startsNumber(tok []byte) bool {
-	if len(tok) > 0 && tok[0] == '-' {
-		tok = tok[1:]
+// unsigned returns tok without its sign.
+func unsigned(tok []byte) []byte {
+	if len(tok) > 0 && (tok[0] == '-' || tok[0] == '+') {
+		return tok[1:]
 	}
-	return len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9'
+	return tok
 }
 
-// WholeNumber is Integer that also accepts a JSON number whose value is
-// whole but written with a fraction or exponent ("1e3", "2.50e1"), as
-// spreadsheets and JSON encoders of float64 values write them. It decides
-// on the decimal digits, exactly: "1.0000000000000000001" is not whole and
-// "9007199254740993.0" is 9007199254740993, where float64 would round both.
+// WholeNumber is Integer that also accepts a number whose value is whole but
+// written with a fraction or exponent ("1e3", "2.50e1"), as spreadsheets and
+// encoders of float64 values write them (and some DynamoDB implementations
+// after arithmetic). It decides on the decimal digits, exactly:
+// "1.0000000000000000001" is not whole and "9007199254740993.0" is
+// 9007199254740993, where float64 would round both.
 func WholeNumber(tok []byte) (int64, error) {
 	n, err := Integer(tok)
 	if !errors.Is(err, ErrNotInteger) {
@@ -77,21 +82,21 @@ func WholeNumber(tok []byte) (int64, error) {
 // number is out of range or not whole, and point arithmetic cannot overflow.
 const maxExponent = 1 << 30
 
-// splitNumber parses s as a JSON number (-?int(.frac)?([eE][+-]?exp)?). It
+// splitNumber parses s as a decimal number: a JSON number, with the sign
+// and leading zeros Integer tolerates ([+-]?int(.frac)?([eE][+-]?exp)?). It
 // returns its significant digits without leading or trailing zeros ("" for
 // a zero) and the position of the decimal point counted from the first of
 // them: the value is ±0.digits × 10^point.
 func splitNumber(s string) (neg bool, digits string, point int, ok bool) {
-	neg = strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
 	}
 	mantissa, exp, hasExp := s, "", false
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		mantissa, exp, hasExp = s[:i], s[i+1:], true
 	}
 	intPart, frac, hasFrac := strings.Cut(mantissa, ".")
-	if !isDigits(intPart) || (len(intPart) > 1 && intPart[0] == '0') || (hasFrac && !isDigits(frac)) {
+	if !isDigits(intPart) || (hasFrac && !isDigits(frac)) {
 		return false, "", 0, false
 	}
 	e := 0

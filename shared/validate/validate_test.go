@@ -141,6 +141,9 @@ func TestInteger(t *testing.T) {
 		{tok: "0.5e1", want: 5, err: validate.ErrNotInteger, whole: nil},
 		{tok: "12300e-2", want: 123, err: validate.ErrNotInteger, whole: nil},
 		{tok: "-3.0", want: -3, err: validate.ErrNotInteger, whole: nil},
+		{tok: "+1.5e1", want: 15, err: validate.ErrNotInteger, whole: nil},
+		{tok: "007.0", want: 7, err: validate.ErrNotInteger, whole: nil},
+		{tok: "15.0", want: 15, err: validate.ErrNotInteger, whole: nil},
 		{tok: "0.0", want: 0, err: validate.ErrNotInteger, whole: nil},
 		{tok: "-0e99999999999", want: 0, err: validate.ErrNotInteger, whole: nil},
 		{tok: "9007199254740993.0", want: 9007199254740993, err: validate.ErrNotInteger, whole: nil},
@@ -156,6 +159,7 @@ func TestInteger(t *testing.T) {
 		{tok: "1e400", err: validate.ErrNotInteger, whole: validate.ErrOutOfRange},
 		{tok: "1e99999999999999999999", err: validate.ErrNotInteger, whole: validate.ErrOutOfRange},
 		{tok: "9223372036854775808.0", err: validate.ErrNotInteger, whole: validate.ErrOutOfRange},
+		{tok: "20000000000000000000.1", err: validate.ErrNotInteger, whole: validate.ErrNotInteger},
 		{tok: "-9.223372036854775809e18", err: validate.ErrNotInteger, whole: validate.ErrOutOfRange},
 
 		// Not numbers: other JSON values, and what the JSON grammar refuses.
@@ -166,13 +170,19 @@ func TestInteger(t *testing.T) {
 		{tok: "{}", err: validate.ErrNotNumber},
 		{tok: "[1]", err: validate.ErrNotNumber},
 		{tok: " 1", err: validate.ErrNotNumber},
-		{tok: "+1.5", err: validate.ErrNotNumber},
+		{tok: "+x", err: validate.ErrNotNumber},
+		{tok: "--1", err: validate.ErrNotNumber},
 		{tok: "-", err: validate.ErrNotNumber},
 		{tok: "1_000", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
 		{tok: "1.", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
 		{tok: "1e", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
 		{tok: "1e+", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
-		{tok: "01.5", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
+		{tok: "+1.5", err: validate.ErrNotInteger, whole: validate.ErrNotInteger},
+		{tok: "01.5", err: validate.ErrNotInteger, whole: validate.ErrNotInteger},
+		{tok: ".5", err: validate.ErrNotNumber},
+		{tok: "1.e1", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
+		{tok: "Infinity", err: validate.ErrNotNumber},
+		{tok: "NaN", err: validate.ErrNotNumber},
 		{tok: "1.2.3", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
 		{tok: "0x10", err: validate.ErrNotInteger, whole: validate.ErrNotNumber},
 	}
@@ -224,11 +234,14 @@ func FuzzWholeNumber(f *testing.F) {
 	})
 }
 
-// jsonNumber reports whether s is a JSON number small enough for big.Rat
-// (at most 64 bytes, an exponent of at most 3 digits).
+// jsonNumber reports whether s is a number WholeNumber reads (a JSON number,
+// a "+" sign and leading zeros allowed) small enough for big.Rat: at most 64
+// bytes, an exponent of at most 3 digits.
 func jsonNumber(s string) bool {
 	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
-	s = strings.TrimPrefix(s, "-")
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
 	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
 	if hasExp {
 		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
@@ -239,5 +252,5 @@ func jsonNumber(s string) bool {
 		}
 	}
 	intPart, frac, hasFrac := strings.Cut(mant, ".")
-	return len(s) <= 64 && digits(intPart) && (len(intPart) == 1 || intPart[0] != '0') && (!hasFrac || digits(frac))
+	return len(s) <= 64 && digits(intPart) && (!hasFrac || digits(frac))
 }
