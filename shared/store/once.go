@@ -71,13 +71,15 @@ const transactionConflictAttempts = 6
 // ApplyOnce writes rec and effects in one TransactWriteItems, conditional on
 // rec.Key being new. If the key exists, the stored record is returned with
 // Replayed when its fingerprint equals rec's and Conflict otherwise; nothing
-// is written in either case. On DynamoDB it costs one call either way: a
-// failed condition returns the stored record in the cancellation reason
+// is written in either case. On DynamoDB it costs one call either way (more
+// only when a TransactionConflict makes Transact send it again): a failed
+// condition returns the stored record in the cancellation reason
 // (ReturnValuesOnConditionCheckFailure ALL_OLD). Only an emulator that leaves
 // the record out costs a second call, a GetItem reading it back.
 //
-// rec must have a Key and a CreatedAt: the time comes from the caller's
-// clock, so tests and replays see the time they injected.
+// rec must have a Key and a CreatedAt taken from the caller's injected
+// clock: ApplyOnce never reads the wall clock, so what a test's clock says
+// is what is stored.
 func (s Store) ApplyOnce(ctx context.Context, rec Record, effects []types.TransactWriteItem) (Outcome, Record, error) {
 	switch {
 	case rec.Key == "":
@@ -228,7 +230,7 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 	}
 	for k, v := range item {
 		switch k {
-		case AttrPK:
+		case AttrPK: // read above
 		case "fingerprint":
 			r.Fingerprint = StringAttr(v)
 		case "status":
