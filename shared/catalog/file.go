@@ -6,17 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Sample is a realistic catalog file for a game (gem packs, coins, bundles),
@@ -35,7 +33,7 @@ type File struct {
 // Limits of the file format beyond the ones the package documentation gives
 // with each field.
 const (
-	MaxIDLength          = httpx.MaxIDLength // productId, guid (characters)
+	MaxIDLength          = validate.MaxIDLength // productId, guid (characters)
 	MaxNameLength        = 256
 	MaxDescriptionLength = 4096
 	MaxImageURLLength    = 2048
@@ -326,21 +324,18 @@ func (v fieldReader) id(key string, required bool) string {
 	return s
 }
 
+// checkID applies validate.ID, worded as the file's other limits are.
 func checkID(s string) string {
-	switch {
-	case s == "":
-		return "must not be empty"
-	case utf8.RuneCountInString(s) > MaxIDLength:
+	switch err := validate.ID(s); {
+	case err == nil:
+		return ""
+	case errors.Is(err, validate.ErrTooLong):
 		return fmt.Sprintf("must be at most %d characters", MaxIDLength)
-	case !utf8.ValidString(s):
+	case errors.Is(err, validate.ErrNotUTF8):
 		return "must be valid UTF-8"
+	default:
+		return err.Error()
 	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return "holds a control or non-printable character"
-		}
-	}
-	return ""
 }
 
 func (v fieldReader) text(key string, required bool, maxLen int) string {
@@ -376,8 +371,6 @@ func (v fieldReader) imageURL(key string) string {
 	return ""
 }
 
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-
 func (v fieldReader) prices(key string) map[string]int64 {
 	r, ok := v.raw(key)
 	if !ok {
@@ -396,16 +389,16 @@ func (v fieldReader) prices(key string) map[string]int64 {
 	prices := make(map[string]int64, len(m))
 	for _, cur := range sortedKeys(m) {
 		at := joinPath(v.path(key), cur)
-		if !currencyCode.MatchString(cur) {
+		if validate.Currency(cur) != nil {
 			v.ps.add(at, "currency must be 3 upper-case letters (ISO 4217), e.g. USD")
 			continue
 		}
-		n, msg := parseInt(m[cur])
+		n, err := parseInt(m[cur])
 		switch {
-		case strings.HasPrefix(msg, "must be an integer, got ") && bytes.ContainsAny(m[cur], ".eE"):
-			v.ps.add(at, "amount must be an integer in minor units (199 for 1.99), got %s", strings.TrimPrefix(msg, "must be an integer, got "))
-		case msg != "":
-			v.ps.add(at, "amount %s", msg)
+		case errors.Is(err, validate.ErrNotInteger):
+			v.ps.add(at, "amount must be an integer in minor units (199 for 1.99), got %s", bytes.TrimSpace(m[cur]))
+		case err != nil:
+			v.ps.add(at, "amount %s", intProblem(m[cur], err))
 		case n < 0:
 			v.ps.add(at, "amount must be >= 0, got %d", n)
 		default:
@@ -420,10 +413,10 @@ func (v fieldReader) integer(key string, minimum int64) *int64 {
 	if !ok {
 		return nil
 	}
-	n, msg := parseInt(r)
+	n, err := parseInt(r)
 	switch {
-	case msg != "":
-		v.ps.add(v.path(key), "%s", msg)
+	case err != nil:
+		v.ps.add(v.path(key), "%s", intProblem(r, err))
 	case n < minimum:
 		v.ps.add(v.path(key), "must be >= %d, got %d", minimum, n)
 	default:
@@ -481,31 +474,21 @@ func (v fieldReader) metadata(key string) map[string]string {
 	return md
 }
 
-// parseInt reads a JSON integer (an integral number such as 1e3 included);
-// msg says what is wrong otherwise.
-func parseInt(r json.RawMessage) (n int64, msg string) {
-	dec := json.NewDecoder(bytes.NewReader(r))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return 0, "must be an integer"
-	}
-	num, ok := x.(json.Number)
-	if !ok {
-		return 0, "must be an integer, got " + kindOf(r)
-	}
-	n, err := strconv.ParseInt(num.String(), 10, 64)
-	if err == nil {
-		return n, ""
-	}
-	f, ferr := strconv.ParseFloat(num.String(), 64)
+// parseInt reads a JSON integer with validate.WholeNumber: the file may
+// write a whole number as 1e3 or 2.0 (spreadsheets and float encoders do).
+func parseInt(r json.RawMessage) (int64, error) {
+	return validate.WholeNumber(bytes.TrimSpace(r))
+}
+
+// intProblem words parseInt's refusal of r.
+func intProblem(r json.RawMessage, err error) string {
 	switch {
-	case errors.Is(err, strconv.ErrRange) || (ferr == nil && f == math.Trunc(f) && math.Abs(f) > 1<<53):
-		return 0, "is out of range, got " + num.String()
-	case ferr == nil && f == math.Trunc(f):
-		return int64(f), ""
+	case errors.Is(err, validate.ErrNotNumber):
+		return "must be an integer, got " + kindOf(r)
+	case errors.Is(err, validate.ErrOutOfRange):
+		return "is out of range, got " + string(bytes.TrimSpace(r))
 	}
-	return 0, "must be an integer, got " + num.String()
+	return "must be an integer, got " + string(bytes.TrimSpace(r))
 }
 
 func strictDecode(data []byte, v any) error {

@@ -91,6 +91,13 @@ func TestParseFileProblems(t *testing.T) {
 		{"null optional fields", `{"products":[{"productId":"a","name":"A","prices":{"USD":1},"guid":null,"stock":null,"perPlayerLimit":null,"locked":null,"metadata":null,"imageUrl":null}]}`, nil},
 		{"unicode id", fileJSON(t, product("épée_☃", nil)), nil},
 		{"integral exponent", `{"products":[{"productId":"a","name":"A","prices":{"USD":1e2},"stock":1.0E1}]}`, nil},
+		{"whole number beyond float64 precision", `{"products":[{"productId":"a","name":"A","prices":{"USD":1},"stock":9007199254740993.0}]}`, nil},
+		{"vanishing exponent is no integer", `{"products":[{"productId":"a","name":"A","prices":{"USD":1},"stock":1e-400}]}`, []string{
+			"products[0].stock: must be an integer, got 1e-400"}},
+		{"huge exponent out of range", `{"products":[{"productId":"a","name":"A","prices":{"USD":1e400}}]}`, []string{
+			"products[0].prices.USD: amount is out of range, got 1e400"}},
+		{"price as a decimal string", `{"products":[{"productId":"a","name":"A","prices":{"USD":"1.99"}}]}`, []string{
+			"products[0].prices.USD: amount must be an integer, got a string"}},
 
 		{"not JSON", "{\n  \"products\": [\n    {\"productId\": \"a\",}\n  ]\n}", []string{
 			"not valid JSON: line 3, column 23: invalid character '}' looking for beginning of object key string"}},

@@ -12,8 +12,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // RequestError is a problem with the request itself: the caller must change the
@@ -188,23 +189,14 @@ func WriteRequestError(w http.ResponseWriter, err error) {
 
 // MaxIDLength is the longest identifier (transaction, player, product id)
 // an endpoint accepts.
-const MaxIDLength = 128
+const MaxIDLength = validate.MaxIDLength
 
-// ValidateID checks an identifier: 1 to MaxIDLength characters of printable
-// UTF-8, no control characters.
+// ValidateID checks an identifier with validate.ID (1 to MaxIDLength
+// characters of printable UTF-8, no control characters) and words a refusal
+// as a 400 naming field.
 func ValidateID(field, s string) error {
-	switch {
-	case s == "":
-		return BadRequest("field %q must not be empty", field)
-	case utf8.RuneCountInString(s) > MaxIDLength:
-		return BadRequest("field %q is longer than %d characters", field, MaxIDLength)
-	case !utf8.ValidString(s):
-		return BadRequest("field %q is not valid UTF-8", field)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return BadRequest("field %q holds a control or non-printable character", field)
-		}
+	if err := validate.ID(s); err != nil {
+		return BadRequest("field %q %v", field, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Enum value names, indexed by number, as in Stash's OpenAPI.
@@ -39,9 +40,9 @@ const (
 
 // Limits of a purchase request.
 const (
-	BodyLimit        = 64 << 10 // bytes
-	MaxLines         = 20       // lines (registrations, items, bonus items) per request; a confirm transaction holds at most 1+4×20 writes
-	MaxQuantity      = 10000    // units per line
+	BodyLimit        = 64 << 10             // bytes
+	MaxLines         = 20                   // lines (registrations, items, bonus items) per request; a confirm transaction holds at most 1+4×20 writes
+	MaxQuantity      = validate.MaxQuantity // units per line
 	MaxDecimalPlaces = 4
 )
 
@@ -319,32 +320,18 @@ func requireID(field, v string) error {
 	return httpx.ValidateID(field, v)
 }
 
-// Currency validates an ISO 4217 code (three letters, any case) and returns
-// it upper-cased.
+// Currency validates an ISO 4217 code (three letters, any case) with
+// validate.ParseCurrency and returns it upper-cased.
 func Currency(field, v string) (string, error) {
 	if v == "" {
 		return "", httpx.BadRequest("missing field %q", field)
 	}
-	if len(v) != 3 {
-		return "", httpx.BadRequest("field %q must be a 3-letter ISO 4217 code, got %q", field, truncate([]byte(v)))
+	code, err := validate.ParseCurrency(v)
+	if err != nil {
+		return "", httpx.BadRequest("field %q %v, got %q", field, err, truncate([]byte(v)))
 	}
-	if isUpper(v[0]) && isUpper(v[1]) && isUpper(v[2]) {
-		return v, nil // already upper case, as Stash sends it
-	}
-	b := []byte(v)
-	for i, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z':
-		case c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-		default:
-			return "", httpx.BadRequest("field %q must be a 3-letter ISO 4217 code, got %q", field, v)
-		}
-	}
-	return string(b), nil
+	return code, nil
 }
-
-func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error) {
 	if wl == nil {
@@ -405,22 +392,23 @@ func (e elem) path(sub string) string {
 	return e.field + "[" + strconv.Itoa(e.index) + "]" + sub
 }
 
-// validID is httpx.ValidateID of the element's field sub.
+// validID is httpx.ValidateID of the element's field sub, building its
+// path only for an error.
 func validID(at elem, sub, v string) error {
-	if httpx.ValidateID(sub, v) == nil {
+	if validate.ID(v) == nil {
 		return nil
 	}
 	return httpx.ValidateID(at.path(sub), v)
 }
 
-// quantity returns the quantity field path: 1 to MaxQuantity.
+// quantity returns the quantity field path, checked by validate.Quantity.
 func quantity(path string, v Int64) (int64, error) {
 	q, err := v.Value(path)
 	if err != nil {
 		return 0, err
 	}
-	if q < 1 || q > MaxQuantity {
-		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", path, MaxQuantity, q)
+	if err := validate.Quantity(q); err != nil {
+		return 0, httpx.BadRequest("field %q %v", path, err)
 	}
 	return q, nil
 }
@@ -433,8 +421,8 @@ func quantityAt(at elem, sub string, v Int64) (int64, error) {
 		_, err := v.Value(at.path(sub))
 		return 0, err
 	}
-	if q < 1 || q > MaxQuantity {
-		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", at.path(sub), MaxQuantity, q)
+	if err := validate.Quantity(q); err != nil {
+		return 0, httpx.BadRequest("field %q %v", at.path(sub), err)
 	}
 	return q, nil
 }

@@ -8,13 +8,16 @@ package stashapi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Int64 is an int64 field as gRPC-gateway sends it: a JSON number or a JSON
-// string holding one. Decoding parses the token at once and keeps the raw
+// string holding one, read with validate.Integer (no fraction or exponent).
+// Decoding parses the token at once and keeps the raw
 // token only when it is not an integer; Value reports the outcome, so errors
 // can name the field's full path.
 type Int64 struct {
@@ -50,7 +53,7 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 		}
 		digits = inner
 	}
-	v, err := strconv.ParseInt(string(digits), 10, 64)
+	v, err := validate.Integer(digits)
 	if err != nil {
 		n.bad, n.raw = badInteger, string(b)
 		return nil
@@ -121,15 +124,15 @@ func (e *Enum) UnmarshalJSON(b []byte) error {
 			inner = []byte(s)
 		}
 		if mayBeNumber(inner) {
-			if n, err := strconv.ParseInt(string(inner), 10, 32); err == nil {
+			if n, ok := enumNumber(inner); ok {
 				e.number, e.isNum = n, true
 				return nil
 			}
 		}
 		e.name = enumName(inner)
 	default:
-		n, err := strconv.ParseInt(string(b), 10, 32)
-		if err != nil {
+		n, ok := enumNumber(b)
+		if !ok {
 			e.bad = true
 			return nil
 		}
@@ -138,9 +141,15 @@ func (e *Enum) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// mayBeNumber reports whether strconv.ParseInt(s, 10, ...) could accept s:
-// base 10 takes an optional sign and digits only. (It spares enum names the
-// cost of a failed parse.)
+// enumNumber reads an enum number: an integer (validate.Integer) in int32
+// range, as protobuf enums are.
+func enumNumber(b []byte) (int64, bool) {
+	n, err := validate.Integer(b)
+	return n, err == nil && n >= math.MinInt32 && n <= math.MaxInt32
+}
+
+// mayBeNumber reports whether validate.Integer could accept s: an optional
+// sign and digits only. (It spares enum names the cost of a failed parse.)
 func mayBeNumber(s []byte) bool {
 	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]

@@ -3,10 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Readers of single attribute values, shared by every package that reads
@@ -40,20 +40,17 @@ var ErrNotNumber = errors.New("missing or not a number")
 
 // IntAttr reads an integer N attribute. DynamoDB spells integers as "15",
 // but some implementations write "15.0" or "1.5E1" after arithmetic: an
-// integral value in any spelling is accepted.
+// integral value in any spelling is accepted (validate.WholeNumber).
 func IntAttr(v types.AttributeValue) (int64, error) {
 	n, ok := v.(*types.AttributeValueMemberN)
 	if !ok {
 		return 0, ErrNotNumber
 	}
-	if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-		return i, nil
+	i, err := validate.WholeNumber([]byte(n.Value))
+	if err != nil {
+		return 0, fmt.Errorf("%q %w", n.Value, err)
 	}
-	f, err := strconv.ParseFloat(n.Value, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, fmt.Errorf("%q is not an integer", n.Value)
-	}
-	return int64(f), nil
+	return i, nil
 }
 
 // IntAttrPtr is IntAttr returning nil for an attribute that is not an

@@ -22,11 +22,11 @@ type Store struct {
 // Record is the idempotency record of one effect, kept in the transactions
 // table under Key. A later request with the same Key is answered from it.
 type Record struct {
-	Key         string // unique per effect, e.g. "authorize#<transactionId>"
-	Fingerprint string // digest of what was asked; the same Key with another fingerprint is a conflict
-	Status      int    // HTTP status that was answered
-	Response    []byte // body that was answered
-	CreatedAt   time.Time
+	Key         string                          // unique per effect, e.g. "authorization#<transactionId>"
+	Fingerprint string                          // digest of what was asked; the same Key with another fingerprint is a conflict
+	Status      int                             // HTTP status that was answered
+	Response    []byte                          // body that was answered
+	CreatedAt   time.Time                       // required, from the caller's injected clock (ApplyOnce refuses zero)
 	ExpiresAt   time.Time                       // zero: kept for good
 	Attributes  map[string]types.AttributeValue // extra attributes kept for reconciliation
 }
@@ -71,9 +71,22 @@ const transactionConflictAttempts = 6
 // ApplyOnce writes rec and effects in one TransactWriteItems, conditional on
 // rec.Key being new. If the key exists, the stored record is returned with
 // Replayed when its fingerprint equals rec's and Conflict otherwise; nothing
-// is written in either case. It costs one DynamoDB call when the key is new
-// and two when it is not (the second reads the stored record).
+// is written in either case. On DynamoDB it costs one call either way (more
+// only when a TransactionConflict makes Transact send it again): a failed
+// condition returns the stored record in the cancellation reason
+// (ReturnValuesOnConditionCheckFailure ALL_OLD). Only an emulator that leaves
+// the record out costs a second call, a GetItem reading it back.
+//
+// rec must have a Key and a CreatedAt taken from the caller's injected
+// clock: ApplyOnce never reads the wall clock, so what a test's clock says
+// is what is stored.
 func (s Store) ApplyOnce(ctx context.Context, rec Record, effects []types.TransactWriteItem) (Outcome, Record, error) {
+	switch {
+	case rec.Key == "":
+		return 0, Record{}, errors.New("apply once: the record has no key")
+	case rec.CreatedAt.IsZero():
+		return 0, Record{}, fmt.Errorf("apply once %s: the record has no CreatedAt (set it from the injected clock)", rec.Key)
+	}
 	items := make([]types.TransactWriteItem, 0, len(effects)+1)
 	items = append(items, types.TransactWriteItem{Put: &types.Put{
 		TableName:                           aws.String(s.Tables.Transactions),
@@ -202,11 +215,7 @@ func (r Record) item() map[string]types.AttributeValue {
 	item["fingerprint"] = &types.AttributeValueMemberS{Value: r.Fingerprint}
 	item["status"] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)}
 	item["response"] = &types.AttributeValueMemberB{Value: r.Response}
-	created := r.CreatedAt
-	if created.IsZero() {
-		created = time.Now()
-	}
-	item["createdAt"] = &types.AttributeValueMemberS{Value: created.UTC().Format(time.RFC3339Nano)}
+	item["createdAt"] = &types.AttributeValueMemberS{Value: r.CreatedAt.UTC().Format(time.RFC3339Nano)}
 	if !r.ExpiresAt.IsZero() {
 		item[AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(r.ExpiresAt.Unix(), 10)}
 	}
@@ -214,11 +223,14 @@ func (r Record) item() map[string]types.AttributeValue {
 }
 
 func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
-	r := Record{Attributes: map[string]types.AttributeValue{}}
+	// The key is read first: map order is random, and the errors below name it.
+	r := Record{Key: StringAttr(item[AttrPK]), Attributes: map[string]types.AttributeValue{}}
+	if r.Key == "" {
+		return Record{}, fmt.Errorf("record without %s", AttrPK)
+	}
 	for k, v := range item {
 		switch k {
-		case AttrPK:
-			r.Key = StringAttr(v)
+		case AttrPK: // read above
 		case "fingerprint":
 			r.Fingerprint = StringAttr(v)
 		case "status":

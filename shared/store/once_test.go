@@ -158,3 +158,57 @@ func TestTablesFromEnv(t *testing.T) {
 		t.Fatal("missing table names accepted")
 	}
 }
+
+// ApplyOnce never reads the wall clock nor writes a record without a key: a
+// record lacking either is refused before any call.
+func TestApplyOnceRequiresKeyAndCreatedAt(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*store.Record)
+		wantMsg string
+	}{
+		{"no key", func(r *store.Record) { r.Key = "" }, "apply once: the record has no key"},
+		{"no CreatedAt", func(r *store.Record) { r.CreatedAt = time.Time{} }, "apply once k9: the record has no CreatedAt (set it from the injected clock)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := record("k9", "fp")
+			tt.edit(&rec)
+			// A zero Store has no client: any DynamoDB call would panic.
+			outcome, _, err := store.Store{}.ApplyOnce(context.Background(), rec, nil)
+			if err == nil || err.Error() != tt.wantMsg || outcome != 0 {
+				t.Fatalf("ApplyOnce = %v, %v; want error %q", outcome, err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestIntAttr(t *testing.T) {
+	tests := []struct {
+		name string
+		v    types.AttributeValue
+		want int64
+		err  string // "": no error
+	}{
+		{"integer", &types.AttributeValueMemberN{Value: "15"}, 15, ""},
+		{"negative", &types.AttributeValueMemberN{Value: "-3"}, -3, ""},
+		{"trailing fraction", &types.AttributeValueMemberN{Value: "15.0"}, 15, ""},
+		{"exponent", &types.AttributeValueMemberN{Value: "1.5E1"}, 15, ""},
+		{"beyond float64 precision", &types.AttributeValueMemberN{Value: "9007199254740993.0"}, 9007199254740993, ""},
+		{"fraction", &types.AttributeValueMemberN{Value: "1.5"}, 0, `"1.5" is not an integer`},
+		{"out of range", &types.AttributeValueMemberN{Value: "1E30"}, 0, `"1E30" is out of the int64 range`},
+		{"string attribute", &types.AttributeValueMemberS{Value: "15"}, 0, store.ErrNotNumber.Error()},
+		{"missing", nil, 0, store.ErrNotNumber.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := store.IntAttr(tt.v)
+			switch {
+			case tt.err == "" && (err != nil || got != tt.want):
+				t.Fatalf("IntAttr = %d, %v; want %d", got, err, tt.want)
+			case tt.err != "" && (err == nil || err.Error() != tt.err):
+				t.Fatalf("IntAttr = %d, %v; want error %q", got, err, tt.err)
+			}
+		})
+	}
+}

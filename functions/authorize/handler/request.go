@@ -3,18 +3,25 @@ package handler
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Limits of an authorization request. A purchase beyond them is refused with
 // 400 before anything is written.
 const (
-	MaxItems    = 50       // distinct products per purchase (a transaction holds at most 100 writes)
-	MaxQuantity = 10000    // units of one product per purchase
-	BodyLimit   = 16 << 10 // bytes
+	// MaxItems bounds the lines of "items" as sent, before lines naming the
+	// same product are merged. The grant is one DynamoDB transaction, which
+	// holds at most 100 items: the record plus one write per product, so 51
+	// at most. Counting lines rather than products also caps the decoding
+	// done before the merge.
+	MaxItems    = 50
+	MaxQuantity = validate.MaxQuantity // units of one product per purchase, once its lines are merged
+	BodyLimit   = 16 << 10             // bytes
 )
 
 // Request is a decoded, validated authorization request.
@@ -80,7 +87,7 @@ func DecodeRequest(body []byte) (Request, error) {
 	}
 	items = players.Normalize(items)
 	for _, it := range items {
-		if it.Quantity > MaxQuantity {
+		if validate.Quantity(it.Quantity) != nil {
 			return Request{}, httpx.BadRequest("item %q: total quantity %d exceeds %d", it.ProductID, it.Quantity, MaxQuantity)
 		}
 	}
@@ -106,24 +113,26 @@ func decodeID(field string, raw json.RawMessage) (string, error) {
 	return s, nil
 }
 
+// decodeQuantity reads a quantity: a JSON number written as an integer
+// (validate.Integer; a string is refused) within validate.Quantity.
 func decodeQuantity(field string, raw json.RawMessage) (int64, error) {
 	if isNull(raw) {
 		return 0, httpx.BadRequest("missing field %q", field)
 	}
 	t := bytes.TrimSpace(raw)
-	if t[0] != '-' && (t[0] < '0' || t[0] > '9') {
+	q, err := validate.Integer(t)
+	switch {
+	case errors.Is(err, validate.ErrNotNumber):
 		return 0, httpx.BadRequest("field %q must be an integer", field)
-	}
-	q, err := strconv.ParseInt(string(t), 10, 64)
-	if err != nil {
-		var f float64
-		if json.Unmarshal(t, &f) == nil && f >= 1 && f <= MaxQuantity {
+	case err != nil:
+		// "Whole number" only when wholeness is all that is wrong (1.5, 1e2).
+		if f, ferr := strconv.ParseFloat(string(t), 64); ferr == nil && f >= 1 && f <= MaxQuantity {
 			return 0, httpx.BadRequest("field %q must be a whole number, got %s", field, t)
 		}
 		return 0, httpx.BadRequest("field %q must be an integer from 1 to %d, got %s", field, MaxQuantity, t)
 	}
-	if q < 1 || q > MaxQuantity {
-		return 0, httpx.BadRequest("field %q must be from 1 to %d, got %d", field, MaxQuantity, q)
+	if err := validate.Quantity(q); err != nil {
+		return 0, httpx.BadRequest("field %q %v", field, err)
 	}
 	return q, nil
 }

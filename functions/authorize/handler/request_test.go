@@ -11,6 +11,9 @@ import (
 )
 
 func TestDecodeRequest(t *testing.T) {
+	lines := func(n int) string {
+		return `{"transactionId":"a","items":[` + strings.TrimSuffix(strings.Repeat(`{"id":"b","quantity":1},`, n), ",") + `]}`
+	}
 	cases := []struct {
 		name  string
 		body  string
@@ -27,6 +30,14 @@ func TestDecodeRequest(t *testing.T) {
 		{"bool quantity", `{"transactionId":"a","items":[{"id":"b","quantity":true}]}`, "must be an integer", true},
 		{"null item", `{"transactionId":"a","items":[null]}`, "items[0] must be an object", true},
 		{"second item bad", `{"transactionId":"a","items":[{"id":"b","quantity":1},{"id":"","quantity":1}]}`, `"items[1].id" must not be empty`, true},
+		{"fraction quantity", `{"transactionId":"a","items":[{"id":"b","quantity":1.5}]}`, `"items[0].quantity" must be a whole number, got 1.5`, true},
+		{"fraction below range", `{"transactionId":"a","items":[{"id":"b","quantity":0.5}]}`, `"items[0].quantity" must be an integer from 1 to 10000, got 0.5`, true},
+		{"negative zero quantity", `{"transactionId":"a","items":[{"id":"b","quantity":-0}]}`, `"items[0].quantity" must be from 1 to 10000, got 0`, true},
+		{"quantity over the limit", `{"transactionId":"a","items":[{"id":"b","quantity":10001}]}`, `"items[0].quantity" must be from 1 to 10000, got 10001`, true},
+		{"merged total over the limit", `{"transactionId":"a","items":[{"id":"b","quantity":6000},{"id":"b","quantity":5000}]}`, `item "b": total quantity 11000 exceeds 10000`, true},
+		// MaxItems counts lines as sent, not products after merging.
+		{"50 lines of one product", lines(MaxItems), "[{b 50}]", false},
+		{"51 lines of one product", lines(MaxItems + 1), `"items" holds 51 items, at most 50 are allowed`, true},
 		{"invalid utf8", "{\"transactionId\":\"a\xff\",\"items\":[{\"id\":\"b\",\"quantity\":1}]}", "not valid UTF-8", true},
 	}
 	for _, c := range cases {
