@@ -5,15 +5,13 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // The shop's rules: which products are listed, at what price and in which
 // currency, how many units a player may still buy, and whether a product
 // named by a purchase can be bought. Stash's lookups and the purchase flow
 // both ask these.
-
-// MaxUnitsPerLine is the most units of one product a purchase line holds.
-const MaxUnitsPerLine = 10000
 
 // Reasons a product is refused (the Reason of a *refusal.Error from Find and
 // List; Sellable returns them bare).
@@ -59,10 +57,11 @@ func Sellable(p Product, cur string) error {
 
 // Allowance is how many units of p a player who holds bought units (bought
 // or reserved) may buy now: the units left (limited stock), the player's
-// remaining per-player allowance, and at most MaxUnitsPerLine, whichever is
+// remaining per-player allowance, and at most validate.MaxQuantity (the most
+// one purchase line holds), whichever is
 // smallest; never below 0.
 func Allowance(p Product, bought int64) int64 {
-	n := int64(MaxUnitsPerLine)
+	n := int64(validate.MaxQuantity)
 	if left, limited := p.Remaining(); limited {
 		n = min(n, left)
 	}

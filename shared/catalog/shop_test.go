@@ -8,6 +8,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 type offerQuery struct{ ProductID, GUID string }
@@ -30,7 +31,7 @@ func TestAllowance(t *testing.T) {
 		bought int64
 		want   int64
 	}{
-		{"unlimited, no limit: one line's most", catalog.Product{}, 0, catalog.MaxUnitsPerLine},
+		{"unlimited, no limit: one line's most", catalog.Product{}, 0, validate.MaxQuantity},
 		{"limited stock left", catalog.Product{Stock: ptr(10), Available: 4}, 0, 4},
 		{"sold out", catalog.Product{Stock: ptr(10), Available: 0}, 0, 0},
 		{"oversold counters never go negative", catalog.Product{Stock: ptr(10), Available: -2}, 0, 0},
@@ -40,7 +41,7 @@ func TestAllowance(t *testing.T) {
 		{"limit lowered below what was bought", catalog.Product{PerPlayerLimit: ptr(1)}, 5, 0},
 		{"stock smaller than the allowance", catalog.Product{Stock: ptr(10), Available: 1, PerPlayerLimit: ptr(5)}, 0, 1},
 		{"allowance smaller than the stock", catalog.Product{Stock: ptr(10), Available: 8, PerPlayerLimit: ptr(5)}, 3, 2},
-		{"big stock capped", catalog.Product{Stock: ptr(1 << 40), Available: 1 << 40}, 0, catalog.MaxUnitsPerLine},
+		{"big stock capped", catalog.Product{Stock: ptr(1 << 40), Available: 1 << 40}, 0, validate.MaxQuantity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

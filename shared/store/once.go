@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/retry"
 )
 
 // Store runs Tollgate's writes against its tables.
@@ -24,7 +24,7 @@ type Store struct {
 type Record struct {
 	Key         string                          // unique per effect, e.g. "authorization#<transactionId>"
 	Fingerprint string                          // digest of what was asked; the same Key with another fingerprint is a conflict
-	Status      int                             // HTTP status that was answered
+	Status      int                             // the status code the caller's API answered, if it keeps one (0: none)
 	Response    []byte                          // body that was answered
 	CreatedAt   time.Time                       // required, from the caller's injected clock (ApplyOnce refuses zero)
 	ExpiresAt   time.Time                       // zero: kept for good
@@ -88,13 +88,7 @@ func (s Store) ApplyOnce(ctx context.Context, rec Record, effects []types.Transa
 		return 0, Record{}, fmt.Errorf("apply once %s: the record has no CreatedAt (set it from the injected clock)", rec.Key)
 	}
 	items := make([]types.TransactWriteItem, 0, len(effects)+1)
-	items = append(items, types.TransactWriteItem{Put: &types.Put{
-		TableName:                           aws.String(s.Tables.Transactions),
-		Item:                                rec.item(),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}})
+	items = append(items, PutNewOp(s.Tables.Transactions, rec.item()))
 	items = append(items, effects...)
 
 	err := s.Transact(ctx, items)
@@ -148,39 +142,56 @@ func (e *ConditionFailedError) Failed(i int) bool {
 // (bounded, with jittered back-off). When conditions fail it returns a
 // *ConditionFailedError naming them; nothing was written.
 func (s Store) Transact(ctx context.Context, items []types.TransactWriteItem) error {
-	for attempt := 1; ; attempt++ {
-		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			return nil
-		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			return err
-		}
-		failed := &ConditionFailedError{Items: map[int]map[string]types.AttributeValue{}}
-		conflicted := false
-		for i, r := range tce.CancellationReasons {
-			switch code(r) {
-			case "ConditionalCheckFailed":
-				failed.Indexes = append(failed.Indexes, i)
-				if len(r.Item) > 0 {
-					failed.Items[i] = r.Item
-				}
-			case "TransactionConflict":
-				conflicted = true
-			}
-		}
-		if len(failed.Indexes) > 0 {
-			return failed
-		}
-		if conflicted && attempt < transactionConflictAttempts {
-			if err := Sleep(ctx, backoff(attempt)); err != nil {
-				return err
-			}
-			continue
-		}
+	_, err := retry.Do(ctx, conflictRetry, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.transactOnce(ctx, items)
+	})
+	return err
+}
+
+// conflictRetry re-sends a transaction that only TransactionConflicts
+// cancelled, with back-off from about 10 ms to 160 ms.
+var conflictRetry = retry.Policy{
+	Attempts:  transactionConflictAttempts,
+	Retryable: func(err error) bool { var c *conflictError; return errors.As(err, &c) },
+	Backoff:   retry.Jittered(10*time.Millisecond, 160*time.Millisecond),
+}
+
+// conflictError is a transaction cancelled only because other transactions
+// held its items: sending it again may succeed.
+type conflictError struct{ err error }
+
+func (e *conflictError) Error() string { return e.err.Error() }
+func (e *conflictError) Unwrap() error { return e.err }
+
+func (s Store) transactOnce(ctx context.Context, items []types.TransactWriteItem) error {
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
 		return err
 	}
+	failed := &ConditionFailedError{Items: map[int]map[string]types.AttributeValue{}}
+	conflicted := false
+	for i, r := range tce.CancellationReasons {
+		switch code(r) {
+		case "ConditionalCheckFailed":
+			failed.Indexes = append(failed.Indexes, i)
+			if len(r.Item) > 0 {
+				failed.Items[i] = r.Item
+			}
+		case "TransactionConflict":
+			conflicted = true
+		}
+	}
+	switch {
+	case len(failed.Indexes) > 0:
+		return failed
+	case conflicted:
+		return &conflictError{err: err}
+	}
+	return err
 }
 
 // Get reads the record stored under key with a strongly consistent read.
@@ -194,7 +205,7 @@ func (s Store) storedRecord(ctx context.Context, key string, returned map[string
 	}
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Tables.Transactions),
-		Key:            map[string]types.AttributeValue{AttrPK: &types.AttributeValueMemberS{Value: key}},
+		Key:            PK(key),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -211,13 +222,15 @@ func (r Record) item() map[string]types.AttributeValue {
 	for k, v := range r.Attributes {
 		item[k] = v
 	}
-	item[AttrPK] = &types.AttributeValueMemberS{Value: r.Key}
-	item["fingerprint"] = &types.AttributeValueMemberS{Value: r.Fingerprint}
-	item["status"] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)}
-	item["response"] = &types.AttributeValueMemberB{Value: r.Response}
-	item["createdAt"] = &types.AttributeValueMemberS{Value: r.CreatedAt.UTC().Format(time.RFC3339Nano)}
+	item[AttrPK] = S(r.Key)
+	item["fingerprint"] = S(r.Fingerprint)
+	if r.Status != 0 {
+		item["status"] = N(int64(r.Status))
+	}
+	item["response"] = B(r.Response)
+	item["createdAt"] = Time(r.CreatedAt)
 	if !r.ExpiresAt.IsZero() {
-		item[AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(r.ExpiresAt.Unix(), 10)}
+		item[AttrExpiresAt] = N(r.ExpiresAt.Unix())
 	}
 	return item
 }
@@ -255,20 +268,3 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 }
 
 func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
-
-func backoff(attempt int) time.Duration {
-	base := time.Duration(1<<attempt) * 5 * time.Millisecond
-	return base/2 + rand.N(base/2+1)
-}
-
-// Sleep waits d or until ctx ends (retry back-offs).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

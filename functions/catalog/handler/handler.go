@@ -22,6 +22,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Settings read from the function's environment.
@@ -67,7 +68,7 @@ func newHandler(d deps.Deps) (*Handler, error) {
 	}
 	h := &Handler{catalog: cache, db: d.Store.DB, players: d.Store.Tables.Players, defaultCurrency: "USD", sectionTitle: "Shop", log: d.Logger}
 	if v := d.Getenv(EnvDefaultCurrency); v != "" {
-		cur, err := stashapi.Currency(EnvDefaultCurrency, v)
+		cur, err := validate.ParseCurrency(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s=%q: want a 3-letter ISO 4217 code", EnvDefaultCurrency, v)
 		}
