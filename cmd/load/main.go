@@ -27,7 +27,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,6 +89,41 @@ func main() {
 var errInvariant = errors.New("an invariant failed")
 
 func run() error {
+	cfg, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	endpoint, backend, stopBackend, err := startBackend(ctx, cfg.dynamodb)
+	if err != nil {
+		return err
+	}
+	defer stopBackend()
+	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog)
+	if err != nil {
+		return err
+	}
+	defer stopServer()
+
+	r := newRunner(cfg, srv.URL)
+	r.catalog = r.routed(ctx, "/api/v1/catalog")
+	before := srv.log.waitFor(functionOf["catalog"], 1, 2*time.Second) // the probe's line; the table counts the load's only
+	printPlan(cfg, srv.URL, backend)
+
+	elapsed, err := r.drive(ctx)
+	if err != nil {
+		return err
+	}
+	r.settle(ctx)
+	r.report(os.Stdout, srv.log, before, elapsed)
+	return r.check(ctx, os.Stdout)
+}
+
+// parseFlags reads the command line, fills in the defaults that depend on
+// the backend, and checks the bounds.
+func parseFlags() (config, error) {
 	cfg := config{rates: map[string]*float64{}}
 	flag.StringVar(&cfg.dynamodb, "dynamodb", envOr("LOAD_DYNAMODB", "minidyn"), "minidyn (embedded), moto (moto_server started here), or an endpoint URL on loopback")
 	flag.DurationVar(&cfg.duration, "duration", 15*time.Second, "how long the load runs (then in-flight calls finish and the checks run)")
@@ -127,63 +161,81 @@ func run() error {
 		}
 	}
 	if cfg.duration <= 0 || cfg.duration > 10*time.Minute || cfg.maxRequests <= 0 || cfg.concurrency <= 0 || cfg.players <= 0 {
-		return errors.New("-duration must be within (0, 10m], -max-requests, -concurrency and -players positive")
+		return config{}, errors.New("-duration must be within (0, 10m], -max-requests, -concurrency and -players positive")
 	}
+	return cfg, nil
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// rate is the operations per second of op after scaling.
+func (c config) rate(op string) float64 { return c.scale * *c.rates[op] }
 
-	endpoint, backend := "", "embedded minidyn"
-	switch cfg.dynamodb {
+// startBackend returns the DynamoDB endpoint the server uses ("" for its
+// embedded minidyn), how to name it, and how to stop it.
+func startBackend(ctx context.Context, dynamodb string) (endpoint, backend string, stop func(), err error) {
+	switch dynamodb {
 	case "minidyn", "":
+		return "", "embedded minidyn", func() {}, nil
 	case "moto":
 		url, stopMoto, err := startMoto(ctx)
 		if err != nil {
-			return err
+			return "", "", nil, err
 		}
-		defer stopMoto()
-		endpoint, backend = url, "moto_server (serialized, as in the tests) at "+url
-	default:
-		if !strings.HasPrefix(cfg.dynamodb, "http://127.") && !strings.HasPrefix(cfg.dynamodb, "http://localhost") {
-			return fmt.Errorf("-dynamodb %q: only minidyn, moto or a loopback URL", cfg.dynamodb)
-		}
-		endpoint, backend = cfg.dynamodb, cfg.dynamodb
+		return url, "moto_server (serialized, as in the tests) at " + url, stopMoto, nil
 	}
+	// Traffic stays on this machine.
+	if !strings.HasPrefix(dynamodb, "http://127.") && !strings.HasPrefix(dynamodb, "http://localhost") {
+		return "", "", nil, fmt.Errorf("-dynamodb %q: only minidyn, moto or a loopback URL", dynamodb)
+	}
+	return dynamodb, dynamodb, func() {}, nil
+}
 
+// startLoadServer starts `make run`'s server on endpoint with the load
+// catalog, in a directory of its own; its log lines also go to logPath
+// unless it is "". stop stops the server and removes what it left.
+func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "tollgate-load-")
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("server directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	stop = func() { os.RemoveAll(dir) }
 	catalogFile := filepath.Join(dir, "catalog.json")
 	if err := os.WriteFile(catalogFile, loadCatalog, 0o600); err != nil {
-		return err
+		stop()
+		return nil, nil, fmt.Errorf("load catalog: %w", err)
 	}
 	var keep io.Writer
-	if cfg.serverLog != "" {
-		f, err := os.Create(cfg.serverLog)
+	if logPath != "" {
+		f, err := os.Create(logPath)
 		if err != nil {
-			return err
+			stop()
+			return nil, nil, fmt.Errorf("server log: %w", err)
 		}
-		defer f.Close()
 		keep = f
+		removeDir := stop
+		stop = func() { f.Close(); removeDir() }
 	}
-	srv, err := startServer(ctx, dir, catalogFile, endpoint, keep)
+	srv, err = startServer(ctx, dir, catalogFile, endpoint, keep)
 	if err != nil {
-		return err
+		stop()
+		return nil, nil, err
 	}
-	defer srv.stop()
+	closeFiles := stop
+	return srv, func() { srv.stop(); closeFiles() }, nil
+}
 
-	r := newRunner(cfg, srv.URL)
-	r.catalog = r.routed(ctx, "/api/v1/catalog")
-	before := srv.log.waitFor(functionOf["catalog"], 1, 2*time.Second) // the probe's line; the table counts the load's only
-	rate := func(n string) float64 { return cfg.scale * *cfg.rates[n] }
+func printPlan(cfg config, url, backend string) {
 	fmt.Printf("load: %s on %s, DynamoDB %s; %v at register %.1f/s, confirm %.1f/s, cancel %.1f/s, authorize %.1f/s, inventory %.1f/s, catalog %.1f/s; a drop of %d every %v; %.0f%% duplicates; at most %d requests\n",
-		srv.URL, hostInfo(), backend, cfg.duration, rate("register"), rate("confirm"), rate("cancel"), rate("authorize"),
-		rate("inventory"), rate("catalog"), cfg.burst, cfg.burstEvery, 100*cfg.duplicates, cfg.maxRequests)
+		url, hostInfo(), backend, cfg.duration, cfg.rate("register"), cfg.rate("confirm"), cfg.rate("cancel"), cfg.rate("authorize"),
+		cfg.rate("inventory"), cfg.rate("catalog"), cfg.burst, cfg.burstEvery, 100*cfg.duplicates, cfg.maxRequests)
+}
 
+// drive runs every operation at its rate for the configured duration, then
+// waits for the operations in flight, and returns how long that took.
+func (r *runner) drive(ctx context.Context) (time.Duration, error) {
+	cfg := r.cfg
 	start := time.Now()
 	loadCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
 	var wg sync.WaitGroup
 	ops := map[string]func(context.Context){
 		"register": r.register, "confirm": r.confirm, "cancel": r.cancel, "authorize": r.authorize, "inventory": r.inventory,
@@ -192,25 +244,28 @@ func run() error {
 		ops["catalog"] = r.catalogLookup
 	}
 	for name, op := range ops {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.every(loadCtx, name, cfg.scale**cfg.rates[name], false, op) }()
+		wg.Go(func() { r.every(loadCtx, name, cfg.rate(name), false, op) })
 	}
 	if cfg.burstEvery > 0 && cfg.burst > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.every(loadCtx, "scarce drop", 1/cfg.burstEvery.Seconds(), true, r.burst) }()
+		wg.Go(func() { r.every(loadCtx, "scarce drop", 1/cfg.burstEvery.Seconds(), true, r.burst) })
 	}
 	wg.Wait()
 	cancel()
 	if !waitTimeout(&r.ops, 2*cfg.timeout+30*time.Second) {
-		return errors.New("operations still in flight long after the load ended")
+		return 0, errors.New("operations still in flight long after the load ended")
 	}
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
-	r.settle(ctx)
+	return elapsed, nil
+}
 
-	calls, serverErrors := srv.log.snapshot()
+// report prints throughput and latency per endpoint with the DynamoDB calls
+// the server logged for the load (those in before, from the probe, left
+// out), the answers by step, and the server's errors.
+func (r *runner) report(w io.Writer, logs *serverLog, before map[string]map[int]int, elapsed time.Duration) {
+	calls, serverErrors := logs.snapshot()
 	for fn, h := range before {
 		for n, c := range h {
 			calls[fn][n] -= c
@@ -219,14 +274,13 @@ func run() error {
 			}
 		}
 	}
-	fmt.Printf("\n%d requests in %v (%.0f req/s), client concurrency bound %d:\n", r.stats.total(), elapsed.Round(time.Millisecond),
-		float64(r.stats.total())/elapsed.Seconds(), cfg.concurrency)
-	r.stats.table(os.Stdout, elapsed, endpointOrder, functionOf, calls)
-	r.printOutcomes(os.Stdout)
+	fmt.Fprintf(w, "\n%d requests in %v (%.0f req/s), client concurrency bound %d:\n", r.stats.total(), elapsed.Round(time.Millisecond),
+		float64(r.stats.total())/elapsed.Seconds(), r.cfg.concurrency)
+	r.stats.table(w, elapsed, endpointOrder, functionOf, calls)
+	r.printOutcomes(w)
 	if serverErrors > 0 {
-		fmt.Printf("the server logged %d ERROR lines (last lines below)\n%s\n", serverErrors, srv.log.tail())
+		fmt.Fprintf(w, "the server logged %d ERROR lines (last lines below)\n%s\n", serverErrors, logs.tail())
 	}
-	return r.check(ctx, os.Stdout)
 }
 
 func (r *runner) printOutcomes(w io.Writer) {
@@ -243,112 +297,6 @@ func (r *runner) printOutcomes(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", s, outcomes(r.outcomes[s]))
 	}
 	tw.Flush()
-}
-
-// check reads every player's inventory with the game server key and checks
-// the invariants against the ledger.
-func (r *runner) check(ctx context.Context, w io.Writer) error {
-	r.mu.Lock()
-	players := make([]string, 0, len(r.used))
-	for p := range r.used {
-		players = append(players, p)
-	}
-	expected := map[string]map[string]int64{}
-	units := int64(0)
-	for _, g := range r.granted {
-		if expected[g.player] == nil {
-			expected[g.player] = map[string]int64{}
-		}
-		for id, q := range g.items {
-			expected[g.player][id] += q
-			units += q
-		}
-	}
-	grants := len(r.granted)
-	r.mu.Unlock()
-	sort.Strings(players)
-
-	type holding struct {
-		ProductID string `json:"productId"`
-		Quantity  int64  `json:"quantity"`
-	}
-	var inv struct {
-		Items []holding `json:"items"`
-		Debts []holding `json:"debts"`
-	}
-	found, scarce, mismatched := int64(0), int64(0), 0
-	for _, p := range players {
-		a, err := r.send(ctx, "", http.MethodGet, "/api/v1/players/"+p+"/inventory", nil, gameServer)
-		if err != nil || a.status != http.StatusOK {
-			r.fail("inventory of %s: %d %v %s", p, a.status, err, a.body)
-			continue
-		}
-		inv.Items, inv.Debts = nil, nil
-		if err := json.Unmarshal(a.body, &inv); err != nil {
-			r.fail("inventory of %s: %v", p, err)
-			continue
-		}
-		got := map[string]int64{}
-		for _, h := range inv.Items {
-			got[h.ProductID] = h.Quantity
-			found += h.Quantity
-		}
-		scarce += got[scarceProduct]
-		want := expected[p]
-		var diffs []string
-		for id := range union(got, want) {
-			if got[id] != want[id] {
-				kind := "granted twice or without a 200"
-				if got[id] < want[id] {
-					kind = "a 200 not in the inventory"
-				}
-				diffs = append(diffs, fmt.Sprintf("%s holds %d, the answers granted %d (%s)", id, got[id], want[id], kind))
-			}
-		}
-		if len(diffs) > 0 {
-			mismatched++
-			r.fail("inventory of %s: %s", p, strings.Join(diffs, "; "))
-		}
-		if len(inv.Debts) > 0 {
-			r.fail("inventory of %s has debts %v (no refund was sent)", p, inv.Debts)
-		}
-	}
-	if scarce > scarceStock {
-		r.fail("%s: %d units in inventories, its stock is %d: sold beyond the stock", scarceProduct, scarce, scarceStock)
-	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(w, "\ninvariants (through the public inventory endpoint, game server key):\n")
-	fmt.Fprintf(w, "  every confirmed or authorized purchase present, none granted twice: %d players read, %d grants (%d units) answered 200, %d units held, %d players differ\n",
-		len(players), grants, units, found, mismatched)
-	fmt.Fprintf(w, "  %s (stock %d) not sold beyond its stock: %d units held in all inventories (%d registrations won, some cancelled and sold again)\n",
-		scarceProduct, scarceStock, scarce, r.scarceWon)
-	fmt.Fprintf(w, "  duplicates answered alike: %d replays and %d concurrent pairs compared\n", r.replays, r.pairs)
-	if len(r.failures) > 0 {
-		fmt.Fprintf(w, "\nFAILED: %d invariant violations:\n", len(r.failures))
-		for i, f := range r.failures {
-			if i == 20 {
-				fmt.Fprintf(w, "  ... and %d more\n", len(r.failures)-20)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", f)
-		}
-		return errInvariant
-	}
-	fmt.Fprintln(w, "  all invariants hold")
-	return nil
-}
-
-func union(a, b map[string]int64) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }
 
 // routed reports whether the server routes path (anything but API Gateway's

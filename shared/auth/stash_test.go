@@ -343,6 +343,8 @@ func TestStashVerifyReasonsAreDistinct(t *testing.T) {
 		if !errors.Is(a, auth.ErrUnauthorized) {
 			t.Errorf("%v does not match ErrUnauthorized", a)
 		}
+		// The reverse order is the point: the match must be one-way.
+		//lint:ignore SA1032 ErrUnauthorized must not match a reason
 		if errors.Is(auth.ErrUnauthorized, a) {
 			t.Errorf("ErrUnauthorized matches %v", a)
 		}

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	miniserver "github.com/truora/minidyn/server"
@@ -189,47 +191,74 @@ func TestCacheGet(t *testing.T) {
 }
 
 // Concurrent Gets during a refresh wait for it: one Scan for all.
+//
+// The Gets run in a synctest bubble, where waiting at the gate or for the
+// refresh is durably blocking: synctest.Wait returns once every Get has
+// started the refresh or waits for it, so the test sees all of them piled
+// up behind the one held Scan instead of sleeping and hoping they are.
 func TestCacheSingleFlight(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			tr := newTransport()
-			g := newGate()
-			tr.Base = &http.Client{Transport: g}
 			e := newEnv(t, b, ddbtest.StackOptions{Transport: tr})
 			e.importFile(sample(t))
-			clk := newClock()
-			cache := catalog.NewCache(e.db, e.table, catalog.CacheOptions{TTL: time.Minute, RefreshTimeout: time.Minute, Now: clk.Now})
 
-			for round, warm := range []bool{false, true} {
-				if warm {
-					if _, err := cache.Get(ctx); err != nil {
-						t.Fatal(err)
+			synctest.Test(t, func(t *testing.T) {
+				// The gate's channels and the HTTP connections are made in the
+				// bubble, so that waiting on them counts as durably blocked and
+				// the connections' goroutines belong to it. Without keep-alive
+				// no connection outlives its request, idle on a socket (a
+				// read that synctest.Wait would wait for forever).
+				hc := http.DefaultTransport.(*http.Transport).Clone()
+				hc.DisableKeepAlives = true
+				g := newGate()
+				g.base = bufferedTransport{base: hc}
+				defer g.Open() // a failed check still lets every Get finish
+				tr.Base = &http.Client{Transport: g}
+				clk := newClock()
+				cache := catalog.NewCache(e.db, e.table, catalog.CacheOptions{TTL: time.Minute, RefreshTimeout: time.Minute, Now: clk.Now})
+
+				for round, warm := range []bool{false, true} {
+					if warm {
+						if _, err := cache.Get(ctx); err != nil {
+							t.Fatal(err)
+						}
+						clk.Advance(time.Hour)
 					}
-					clk.Advance(time.Hour)
-				}
-				g.Hold()
-				tr.Reset()
-				const n = 50
-				results := make([]*catalog.Catalog, n)
-				errs := make([]error, n)
-				var wg sync.WaitGroup
-				for i := range n {
-					wg.Go(func() { results[i], errs[i] = cache.Get(ctx) })
-				}
-				<-g.entered                       // the refresh is held in its Scan
-				time.Sleep(50 * time.Millisecond) // the other Gets pile up behind it
-				g.Open()
-				wg.Wait()
-				for i := range n {
-					if errs[i] != nil || results[i] == nil || results[i] != results[0] {
-						t.Fatalf("round %d: Get %d = %p, %v; want the one snapshot %p", round, i, results[i], errs[i], results[0])
+					g.Hold()
+					tr.Reset()
+					const n = 50
+					results := make([]*catalog.Catalog, n)
+					errs := make([]error, n)
+					var returned atomic.Int32
+					var wg sync.WaitGroup
+					for i := range n {
+						wg.Go(func() {
+							results[i], errs[i] = cache.Get(ctx)
+							returned.Add(1)
+						})
+					}
+					synctest.Wait() // every Get is in, the refresh is held in its Scan
+					if r := returned.Load(); r != 0 {
+						t.Fatalf("round %d: %d Gets returned while the refresh was held", round, r)
+					}
+					if held := len(g.entered); held != 1 {
+						t.Fatalf("round %d: %d Scans held at the gate, want 1", round, held)
+					}
+					<-g.entered
+					g.Open()
+					wg.Wait()
+					for i := range n {
+						if errs[i] != nil || results[i] == nil || results[i] != results[0] {
+							t.Fatalf("round %d: Get %d = %p, %v; want the one snapshot %p", round, i, results[i], errs[i], results[0])
+						}
+					}
+					if calls := tr.Calls(); len(calls) != 1 || calls[0] != "Scan" {
+						t.Fatalf("round %d: %d concurrent Gets made calls %v, want one Scan", round, n, calls)
 					}
 				}
-				if calls := tr.Calls(); len(calls) != 1 || calls[0] != "Scan" {
-					t.Fatalf("round %d: %d concurrent Gets made calls %v, want one Scan", round, n, calls)
-				}
-			}
+			})
 		})
 	}
 }

@@ -62,15 +62,6 @@ func (c *Counter) Calls() []string {
 	return append([]string(nil), c.ops...)
 }
 
-// ByOperation returns how many calls each operation made.
-func (c *Counter) ByOperation() map[string]int {
-	out := map[string]int{}
-	for _, op := range c.Calls() {
-		out[op]++
-	}
-	return out
-}
-
 // String lists the calls in order, "TransactWriteItems+GetItem"; "-" when
 // there were none.
 func (c *Counter) String() string {

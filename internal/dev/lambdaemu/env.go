@@ -4,25 +4,20 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
-// MemorySize is the function memory of template.yaml's Globals (MB), given
-// to the runtime as AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
-const MemorySize = 256
-
 // Env returns the environment function id's bootstrap gets here: what the
-// Lambda service sets (region, function name, memory, dummy role
-// credentials), the function's template environment with the stack's table
-// names, DYNAMODB_ENDPOINT pointing at the stack's DynamoDB, and the stack's
-// keys in their variables (no SECRET_ID: keys come from the variables, as
-// under sam local invoke). Nothing of this process's own environment is
-// passed on. binary is the bootstrap's path (LAMBDA_TASK_ROOT is its
-// directory).
+// Lambda service sets (region, function name, the function's MemorySize from
+// the template, dummy role credentials), the function's template environment
+// with the stack's table names, DYNAMODB_ENDPOINT pointing at the stack's
+// DynamoDB, and the stack's keys in their variables (no SECRET_ID: keys come
+// from the variables, as under sam local invoke). Nothing of this process's
+// own environment is passed on. binary is the bootstrap's path
+// (LAMBDA_TASK_ROOT is its directory).
 func Env(stack *localenv.Stack, id, binary string) ([]string, error) {
 	fn, ok := stack.Template.Functions[id]
 	if !ok {
@@ -55,7 +50,7 @@ func Env(stack *localenv.Stack, id, binary string) ([]string, error) {
 		"AWS_SESSION_TOKEN":               "local",
 		"AWS_LAMBDA_FUNCTION_NAME":        id,
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": fmt.Sprint(MemorySize),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": fmt.Sprint(fn.MemorySize),
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + id,
@@ -76,10 +71,4 @@ func Env(stack *localenv.Stack, id, binary string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// PackageDir is the Go package of function id's main: functions/<name> for
-// <Name>Function, as the Makefile's build-<id> targets build it.
-func PackageDir(id string) string {
-	return "./functions/" + strings.ToLower(strings.TrimSuffix(id, "Function"))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,7 +37,14 @@ type Function struct {
 	Env map[string]string
 	// TableEnv maps the variables that name a table to the table's logical id.
 	TableEnv map[string]string
+	// MemorySize is the function's memory in MB: its own MemorySize, else
+	// Globals', else Lambda's default (DefaultMemorySize).
+	MemorySize int
 }
+
+// DefaultMemorySize is the memory (MB) Lambda gives a function whose
+// template sets none.
+const DefaultMemorySize = 128
 
 // Route is one HttpApi event.
 type Route struct {
@@ -97,6 +105,7 @@ type rawTemplate struct {
 	} `yaml:"Parameters"`
 	Globals struct {
 		Function struct {
+			MemorySize  yaml.Node `yaml:"MemorySize"`
 			Environment struct {
 				Variables map[string]yaml.Node `yaml:"Variables"`
 			} `yaml:"Environment"`
@@ -112,7 +121,8 @@ type rawTemplate struct {
 }
 
 type rawFunction struct {
-	CodeURI     string `yaml:"CodeUri"`
+	CodeURI     string    `yaml:"CodeUri"`
+	MemorySize  yaml.Node `yaml:"MemorySize"`
 	Environment struct {
 		Variables map[string]yaml.Node `yaml:"Variables"`
 	} `yaml:"Environment"`
@@ -184,6 +194,11 @@ func Parse(data []byte) (*Template, error) {
 			return nil, fmt.Errorf("function %s: %w", id, err)
 		}
 		fn := Function{LogicalID: id, CodeURI: rf.CodeURI, BuildMethod: res.Metadata.BuildMethod, Env: map[string]string{}, TableEnv: map[string]string{}}
+		mem, err := t.memorySize(rf.MemorySize, raw.Globals.Function.MemorySize)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		fn.MemorySize = mem
 		for _, vars := range []map[string]yaml.Node{raw.Globals.Function.Environment.Variables, rf.Environment.Variables} {
 			for k, n := range vars {
 				delete(fn.Env, k)
@@ -243,6 +258,29 @@ func (t *Template) resolve(n yaml.Node) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
+}
+
+// memorySize resolves a function's MemorySize: its own node if set, else
+// Globals', else DefaultMemorySize. A value that does not resolve to a
+// positive number of MB is an error rather than a guess, so the local tools
+// never run a function with memory the deployed one does not have.
+func (t *Template) memorySize(own, global yaml.Node) (int, error) {
+	n := own
+	if n.Kind == 0 {
+		n = global
+	}
+	if n.Kind == 0 {
+		return DefaultMemorySize, nil
+	}
+	v, ok := t.resolve(n)
+	if !ok {
+		return 0, fmt.Errorf("MemorySize at line %d is neither a number nor a !Ref to a parameter with a default", n.Line)
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil || mb <= 0 {
+		return 0, fmt.Errorf("MemorySize %q is not a positive number of MB", v)
+	}
+	return mb, nil
 }
 
 // FunctionIDs returns the functions' logical ids, sorted.

@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -96,5 +97,56 @@ func TestProjectTemplateParses(t *testing.T) {
 	}
 	if len(tmpl.Functions) == 0 || len(tmpl.Tables) == 0 {
 		t.Fatalf("template has %d functions and %d tables", len(tmpl.Functions), len(tmpl.Tables))
+	}
+	for id, fn := range tmpl.Functions {
+		if fn.MemorySize <= 0 {
+			t.Errorf("%s: MemorySize %d", id, fn.MemorySize)
+		}
+	}
+}
+
+func TestMemorySize(t *testing.T) {
+	// tmpl is a template with one function Fn; globals and own are YAML
+	// lines for Globals.Function and Fn's Properties ("" for none). own is
+	// on line 12.
+	tmpl := func(globals, own string) string {
+		return "Parameters:\n  Mem: {Type: Number, Default: 512}\n" +
+			"Globals:\n  Function:\n    Timeout: 10\n    " + globals + "\n" +
+			"Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n      " + own + "\n"
+	}
+	tests := []struct {
+		name    string
+		globals string
+		own     string
+		want    int
+		wantErr string // substring of the error; "" means none
+	}{
+		{name: "neither: Lambda's default", want: DefaultMemorySize},
+		{name: "globals", globals: "MemorySize: 256", want: 256},
+		{name: "own", own: "MemorySize: 1024", want: 1024},
+		{name: "own over globals", globals: "MemorySize: 256", own: "MemorySize: 2048", want: 2048},
+		{name: "quoted number", own: `MemorySize: "384"`, want: 384},
+		{name: "parameter default", globals: "MemorySize: !Ref Mem", want: 512},
+		{name: "not a number", own: "MemorySize: big", wantErr: `function Fn: MemorySize "big" is not a positive number`},
+		{name: "zero", globals: "MemorySize: 0", wantErr: `function Fn: MemorySize "0" is not a positive number`},
+		{name: "unknown reference", own: "MemorySize: !Ref Nothing", wantErr: "function Fn: MemorySize at line 12"},
+		{name: "intrinsic", own: "MemorySize: !If [IsProd, 1024, 256]", wantErr: "function Fn: MemorySize at line 12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tmpl(tt.globals, tt.own)))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := got.Functions["Fn"].MemorySize; m != tt.want {
+				t.Errorf("MemorySize = %d, want %d", m, tt.want)
+			}
+		})
 	}
 }
