@@ -264,7 +264,7 @@ func macKeyOf(value string) *macKey {
 func keyForms(value string) [][]byte {
 	forms := make([][]byte, 0, 5)
 	forms = append(forms, []byte(value))
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+	for _, enc := range strictEncodings {
 		k, err := enc.DecodeString(value)
 		if err != nil || len(k) == 0 {
 			continue
@@ -299,7 +299,7 @@ func decodeSignature(encoded string) ([sha256.Size]byte, error) {
 	// fits src decodes to at most len(dst) bytes.
 	var src [96]byte
 	var dst [72]byte
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+	for _, enc := range strictEncodings {
 		var out []byte
 		var err error
 		if len(encoded) <= len(src) {
@@ -400,4 +400,11 @@ func (w StashWebhooks) Verify(ctx context.Context, h http.Header, body []byte) e
 		return fmt.Errorf("%w: %s %w", ErrSignatureMalformed, HeaderStashWebhookSignature, err)
 	}
 	return w.Keys.checkHMAC(ctx, secrets.StashWebhookSecret, sig, "", body)
+}
+
+// strictEncodings are the base64 alphabets a signature may come in, strict:
+// unused padding bits must be zero, so one signature has one spelling.
+var strictEncodings = []*base64.Encoding{
+	base64.StdEncoding.Strict(), base64.RawStdEncoding.Strict(),
+	base64.URLEncoding.Strict(), base64.RawURLEncoding.Strict(),
 }

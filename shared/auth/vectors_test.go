@@ -167,3 +167,25 @@ func oneCharChanges(value string) []string {
 	}
 	return out
 }
+
+// TestSignatureHasOneSpelling: with strict base64, a signature whose last
+// character differs only in the bits padding leaves unused (the same MAC
+// bytes, spelled otherwise) is refused, so one signature has one accepted
+// spelling.
+func TestSignatureHasOneSpelling(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for _, v := range katVectors {
+		t.Run(v.name, func(t *testing.T) {
+			last := strings.LastIndexFunc(v.want, func(r rune) bool { return r != '=' })
+			for _, c := range alphabet {
+				if byte(c) == v.want[last] {
+					continue
+				}
+				m := v.want[:last] + string(c) + v.want[last+1:]
+				if err := katVerify(v.scheme, v.header, m, v.body); !errors.Is(err, auth.ErrUnauthorized) {
+					t.Errorf("Verify(%q), last character %q instead of %q: %v, want ErrUnauthorized", m, c, v.want[last], err)
+				}
+			}
+		})
+	}
+}
