@@ -24,6 +24,15 @@ import (
 
 // Item is a transaction item read back.
 type Item struct {
+	Text
+
+	cond   string
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+// Text is what an item writes, comparable with ==.
+type Text struct {
 	Op    string // Update or Put
 	Table string
 	// Key is the key (Update) or the item's pk and sk (Put), as Format
@@ -36,10 +45,6 @@ type Item struct {
 	Condition string
 	// ReturnsOld reports ReturnValuesOnConditionCheckFailure ALL_OLD.
 	ReturnsOld bool
-
-	cond   string
-	names  map[string]string
-	values map[string]types.AttributeValue
 }
 
 // Read reads an Update or Put transaction item.
@@ -50,9 +55,9 @@ func Read(ti types.TransactWriteItem) (Item, error) {
 	switch {
 	case ti.Update != nil:
 		u := ti.Update
-		it = Item{Op: "Update", Table: aws.ToString(u.TableName), cond: aws.ToString(u.ConditionExpression),
-			names: u.ExpressionAttributeNames, values: u.ExpressionAttributeValues,
-			ReturnsOld: u.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld}
+		it = Item{Text: Text{Op: "Update", Table: aws.ToString(u.TableName),
+			ReturnsOld: u.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld},
+			cond: aws.ToString(u.ConditionExpression), names: u.ExpressionAttributeNames, values: u.ExpressionAttributeValues}
 		key = u.Key
 		if aws.ToString(u.UpdateExpression) == "" {
 			return Item{}, errors.New("update without an update expression")
@@ -60,9 +65,9 @@ func Read(ti types.TransactWriteItem) (Item, error) {
 		exprs = []string{aws.ToString(u.UpdateExpression), it.cond}
 	case ti.Put != nil:
 		p := ti.Put
-		it = Item{Op: "Put", Table: aws.ToString(p.TableName), cond: aws.ToString(p.ConditionExpression),
-			names: p.ExpressionAttributeNames, values: p.ExpressionAttributeValues,
-			ReturnsOld: p.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld}
+		it = Item{Text: Text{Op: "Put", Table: aws.ToString(p.TableName),
+			ReturnsOld: p.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld},
+			cond: aws.ToString(p.ConditionExpression), names: p.ExpressionAttributeNames, values: p.ExpressionAttributeValues}
 		key = map[string]types.AttributeValue{}
 		for _, k := range []string{"pk", "sk"} {
 			if v, ok := p.Item[k]; ok {
