@@ -36,20 +36,8 @@ func newEnv(t testing.TB, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	if o.Transport == nil {
 		o.Transport = newTransport()
 	}
-	stack := ddbtest.NewStack(t, b, o)
-	e := &env{t: t, stack: stack, db: stack.DB, table: stack.TableName("CatalogTable"), tr: o.Transport}
-	_, err := e.db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:            aws.String(e.table),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-	})
-	// template.yaml may declare the table already (then the stack created
-	// it); the schema is the same.
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		t.Fatalf("create catalog table: %v", err)
-	}
+	d := ddbtest.NewEnv(t, b, o)
+	e := &env{t: t, stack: d.Stack, db: d.Stack.DB, table: d.Tables.Catalog, tr: d.Transport}
 	e.tr.Reset()
 	return e
 }

@@ -12,7 +12,6 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/players"
@@ -39,15 +38,8 @@ func newEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	if o.Env == nil {
 		o.Env = testEnv
 	}
-	if o.Transport == nil {
-		o.Transport = ddbtest.NewTransport()
-	}
-	stack := ddbtest.NewStack(t, b, o)
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, stack: stack, router: router, tr: o.Transport}
+	d := ddbtest.NewEnv(t, b, o)
+	return &env{t: t, stack: d.Stack, router: d.Router(t), tr: d.Transport}
 }
 
 func (e *env) authorize(player, key, body string, header ...string) (int, string) {

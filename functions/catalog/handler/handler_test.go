@@ -18,14 +18,12 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/functions/catalog/handler"
-	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
-	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -91,11 +89,12 @@ func (l *logBuffer) String() string {
 
 type env struct {
 	t      testing.TB
+	fn     *ddbtest.Env
 	stack  *localenv.Stack
 	tr     *ddbtest.Transport
 	clock  *clock
 	logs   *logBuffer
-	vars   map[string]string
+	vars   map[string]string // the functions' settings over the template's, read on every lookup
 	mux    *http.ServeMux
 	schema *schematest.Schema
 	status *schematest.Schema
@@ -116,8 +115,10 @@ func newEnv(t testing.TB, b ddbtest.Backend, o options) *env {
 	for k, v := range o.vars {
 		vars[k] = v
 	}
-	e := &env{t: t, tr: ddbtest.NewTransport(), clock: newClock(), logs: &logBuffer{}, vars: vars, mux: http.NewServeMux()}
-	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: o.maxAttempts, Now: e.clock.Now, Catalog: []byte(testCatalog)})
+	e := &env{t: t, clock: newClock(), logs: &logBuffer{}, vars: vars, mux: http.NewServeMux()}
+	e.fn = ddbtest.NewEnv(t, b, ddbtest.StackOptions{Env: vars, MaxAttempts: o.maxAttempts, Now: e.clock.Now, Catalog: []byte(testCatalog),
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e.stack, e.tr = e.fn.Stack, e.fn.Transport
 	if _, err := e.stack.ImportCatalog(context.Background(), []byte(testCatalogV2)); err != nil {
 		t.Fatal(err)
 	}
@@ -131,33 +132,13 @@ func newEnv(t testing.TB, b ddbtest.Backend, o options) *env {
 	if o.beforeNew != nil {
 		o.beforeNew(e)
 	}
-	h, err := handler.New(e.deps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.mux.Handle("GET /api/v1/catalog", h)
-	reg, err := register.New(e.deps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.mux.Handle("POST /api/v1/purchase/register", reg)
+	e.mux.Handle("GET /api/v1/catalog", e.fn.Handler(t, "CatalogFunction"))
+	e.mux.Handle("POST /api/v1/purchase/register", e.fn.Handler(t, "RegisterFunction"))
 	return e
 }
 
-// deps are the function's dependencies as template.yaml will give them.
-func (e *env) deps() deps.Deps {
-	return deps.Deps{
-		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
-			Players:      e.stack.TableName("PlayersTable"),
-			Transactions: e.stack.TableName("TransactionsTable"),
-			Catalog:      e.stack.TableName("CatalogTable"),
-		}},
-		Secrets: e.stack.Keys,
-		Logger:  slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Getenv:  func(k string) string { return e.vars[k] },
-		Now:     e.clock.Now,
-	}
-}
+// deps are the catalog function's dependencies as template.yaml gives them.
+func (e *env) deps() deps.Deps { return e.fn.Deps(e.t, "CatalogFunction") }
 
 // get sends a v1-signed catalog request and checks the answer against
 // Stash's schema for its status.
@@ -516,7 +497,8 @@ func TestCatalogSettings(t *testing.T) {
 			t.Errorf("titled section: %s", rec.Body)
 		}
 		for k, v := range map[string]string{"CATALOG_DEFAULT_CURRENCY": "EURO", "LOOKUP_TIMEOUT": "fast", "CATALOG_CACHE_TTL": "-1s", "STASH_SIGNATURE_WINDOW": "0"} {
-			e.vars = map[string]string{"STASH_EGRESS_KEY": egressKey, k: v}
+			clear(e.vars)
+			e.vars["STASH_EGRESS_KEY"], e.vars[k] = egressKey, v
 			if _, err := handler.New(e.deps()); err == nil || !strings.Contains(err.Error(), k) {
 				t.Errorf("%s=%s: New = %v, want an error naming it", k, v, err)
 			}

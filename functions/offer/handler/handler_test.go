@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,13 +13,10 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions/offer/handler"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
-	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -55,29 +51,16 @@ type env struct {
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
 	t.Helper()
-	e := &env{t: t, tr: ddbtest.NewTransport()}
+	e := &env{t: t}
 	e.clock.Store(start.UnixNano())
 	vars := map[string]string{"STASH_EGRESS_KEY": egressKey, "CATALOG_CACHE_TTL": "1h"}
-	clock := e.now
-	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts, Now: clock, Catalog: []byte(testCatalog)})
+	d := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Env: vars, MaxAttempts: maxAttempts, Now: e.now, Catalog: []byte(testCatalog)})
+	e.stack, e.tr = d.Stack, d.Transport
 	if _, err := e.stack.ImportCatalog(context.Background(), []byte(testCatalogV2)); err != nil {
 		t.Fatal(err)
 	}
+	e.h = d.Handler(t, "OfferFunction")
 	var err error
-	e.h, err = handler.New(deps.Deps{
-		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
-			Players:      e.stack.TableName("PlayersTable"),
-			Transactions: e.stack.TableName("TransactionsTable"),
-			Catalog:      e.stack.TableName("CatalogTable"),
-		}},
-		Secrets: e.stack.Keys,
-		Logger:  slog.New(slog.DiscardHandler),
-		Getenv:  func(k string) string { return vars[k] },
-		Now:     clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if e.schema, err = schematest.Load("testdata/offer.200.schema.json"); err != nil {
 		t.Fatal(err)
 	}

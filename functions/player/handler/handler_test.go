@@ -1,7 +1,6 @@
 package handler_test
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,14 +10,10 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions/player/handler"
-	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
-	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -41,32 +36,16 @@ type env struct {
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]string) *env {
 	t.Helper()
-	e := &env{t: t, tr: ddbtest.NewTransport(), mux: http.NewServeMux()}
+	e := &env{t: t, mux: http.NewServeMux()}
 	if vars == nil {
 		vars = map[string]string{}
 	}
 	vars["STASH_EGRESS_KEY"], vars["GAME_SERVER_KEY"] = egressKey, gameKey
-	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts, Now: func() time.Time { return now }})
-	d := deps.Deps{
-		Store: store.Store{DB: e.stack.DB, Tables: store.Tables{
-			Players:      e.stack.TableName("PlayersTable"),
-			Transactions: e.stack.TableName("TransactionsTable"),
-		}},
-		Secrets: e.stack.Keys,
-		Logger:  slog.New(slog.DiscardHandler),
-		Getenv:  func(k string) string { return vars[k] },
-		Now:     func() time.Time { return now },
-	}
-	get, err := handler.New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put, err := playerprofile.New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.mux.Handle("GET /api/v1/player", get)
-	e.mux.Handle("PUT /api/v1/players/{playerId}", put)
+	d := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Env: vars, MaxAttempts: maxAttempts, Now: func() time.Time { return now }})
+	e.stack, e.tr = d.Stack, d.Transport
+	e.mux.Handle("GET /api/v1/player", d.Handler(t, "PlayerFunction"))
+	e.mux.Handle("PUT /api/v1/players/{playerId}", d.Handler(t, "PlayerProfileFunction"))
+	var err error
 	if e.schema, err = schematest.Load("testdata/player.200.schema.json"); err != nil {
 		t.Fatal(err)
 	}

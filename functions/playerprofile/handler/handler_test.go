@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,12 +11,9 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -27,27 +23,18 @@ const gameKey = "profile-game-key"
 var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 type env struct {
-	t     *testing.T
-	stack *localenv.Stack
-	tr    *ddbtest.Transport
-	mux   *http.ServeMux
+	t       *testing.T
+	stack   *localenv.Stack
+	tr      *ddbtest.Transport
+	players string // the players table
+	mux     *http.ServeMux
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
 	t.Helper()
-	e := &env{t: t, tr: ddbtest.NewTransport(), mux: http.NewServeMux()}
 	vars := map[string]string{"GAME_SERVER_KEY": gameKey, "STASH_EGRESS_KEY": "egress", "STASH_API_KEY": "api"}
-	e.stack = ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Transport: e.tr, MaxAttempts: maxAttempts})
-	h, err := handler.New(deps.Deps{
-		Store:   store.Store{DB: e.stack.DB, Tables: store.Tables{Players: e.stack.TableName("PlayersTable"), Transactions: e.stack.TableName("TransactionsTable")}},
-		Secrets: e.stack.Keys,
-		Logger:  slog.New(slog.DiscardHandler),
-		Getenv:  func(k string) string { return vars[k] },
-		Now:     func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, h := ddbtest.NewFunction(t, b, "PlayerProfileFunction", ddbtest.StackOptions{Env: vars, MaxAttempts: maxAttempts, Now: func() time.Time { return now }})
+	e := &env{t: t, stack: d.Stack, tr: d.Transport, players: d.Tables.Players, mux: http.NewServeMux()}
 	e.mux.Handle("PUT /api/v1/players/{playerId}", h)
 	return e
 }
@@ -68,7 +55,7 @@ func (e *env) put(path, authorization, contentType, body string) (int, string, h
 
 func (e *env) stored(playerID string) (players.Profile, bool) {
 	e.t.Helper()
-	p, found, err := players.Get(context.Background(), e.stack.DB, e.stack.TableName("PlayersTable"), playerID)
+	p, found, err := players.Get(context.Background(), e.stack.DB, e.players, playerID)
 	if err != nil {
 		e.t.Fatal(err)
 	}

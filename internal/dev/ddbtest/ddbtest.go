@@ -2,12 +2,14 @@
 // always, and moto_server (started on a free loopback port, once per test
 // binary) when it is installed. With CI=true a missing moto_server fails the
 // tests instead of skipping them. It also provides an SDK HTTP client that
-// counts DynamoDB calls and injects faults.
+// counts DynamoDB calls and injects faults, and builds functions' handlers
+// on a stack as the local runner does (NewEnv, NewFunction).
 package ddbtest
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -80,7 +82,8 @@ type StackOptions struct {
 	Transport   *Transport        // counts calls / injects faults; nil: none
 	MaxAttempts int
 	Now         func() time.Time
-	Catalog     []byte // a catalog file imported at start
+	Catalog     []byte       // a catalog file imported at start
+	Logger      *slog.Logger // the stack's and its functions' logger; nil: discard
 }
 
 // NewStack stands up a local Tollgate on backend b with its own tables,
@@ -90,10 +93,13 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	cfg := localenv.Config{
 		Endpoint:    b.Endpoint,
 		Getenv:      func(k string) string { return o.Env[k] },
-		Logger:      localenv.Discard,
+		Logger:      o.Logger,
 		MaxAttempts: o.MaxAttempts,
 		Now:         o.Now,
 		Catalog:     o.Catalog,
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = localenv.Discard
 	}
 	if b.Endpoint != "" {
 		name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
