@@ -282,6 +282,14 @@ func TestRegisterConfirmCancelFlow(t *testing.T) {
 			t.Fatalf("confirm beyond stock: %d %s", code, body)
 		}
 		f.assertStock("bundle", 7, 0, 3)
+		// ... nor beyond the per-player limit, for a player who never bought
+		// it (no counter row yet) as for one who did.
+		if code, body := f.confirm("tx-over-limit", "dora", "", "starter", 99, 2); code != http.StatusConflict || !strings.Contains(body, "purchase limit of starter") {
+			t.Fatalf("confirm beyond the per-player limit by a new player: %d %s", code, body)
+		}
+		if got := f.inventory("dora"); got["starter"] != 0 {
+			t.Fatalf("dora's inventory %v: nothing may be granted past the limit", got)
+		}
 	})
 }
 

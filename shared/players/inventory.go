@@ -163,10 +163,15 @@ func CountOp(table, playerID, productID string, delta int64, limit *int64) types
 		Add(expression.Name(AttrBought), expression.Value(delta))
 	var cond *expression.ConditionBuilder
 	if limit != nil && delta > 0 {
-		cond = store.Cond(expression.Or(
-			expression.AttributeNotExists(expression.Name(AttrBought)),
-			expression.Name(AttrBought).LessThanEqual(expression.Value(*limit-delta)),
-		))
+		within := expression.Name(AttrBought).LessThanEqual(expression.Value(*limit - delta))
+		cond = &within
+		if delta <= *limit {
+			// A player without a counter row has bought nothing: delta
+			// alone must fit. (A comparison with a missing attribute is
+			// false, so past the limit only within can be tested, and it
+			// fails.)
+			cond = store.Cond(expression.Or(expression.AttributeNotExists(expression.Name(AttrBought)), within))
+		}
 	}
 	return store.UpdateOp(table, store.PKSK(playerID, BoughtPrefix+productID), update, cond)
 }
