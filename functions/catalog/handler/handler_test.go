@@ -126,7 +126,7 @@ func newEnv(t testing.TB, b ddbtest.Backend, o options) *env {
 	if e.schema, err = schematest.Load("testdata/catalog.200.schema.json"); err != nil {
 		t.Fatal(err)
 	}
-	if e.status, err = schematest.Load("testdata/rpcStatus.schema.json"); err != nil {
+	if e.status, err = schematest.RPCStatus(); err != nil {
 		t.Fatal(err)
 	}
 	if o.beforeNew != nil {

@@ -49,7 +49,7 @@ func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]st
 	if e.schema, err = schematest.Load("testdata/player.200.schema.json"); err != nil {
 		t.Fatal(err)
 	}
-	if e.status, err = schematest.Load("testdata/rpcStatus.schema.json"); err != nil {
+	if e.status, err = schematest.RPCStatus(); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -18,6 +18,7 @@ package schematest
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -266,3 +267,10 @@ func kind(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+//go:embed schemas/rpcStatus.schema.json
+var rpcStatusSchema []byte
+
+// RPCStatus is the schema of Stash's error answer (rpcStatus), the one copy
+// every Stash endpoint's tests validate their error bodies against.
+func RPCStatus() (*Schema, error) { return Parse(rpcStatusSchema) }
