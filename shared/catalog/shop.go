@@ -108,17 +108,16 @@ func List(c *Catalog, q ListingQuery) (Listing, error) {
 	}
 	l := Listing{Currency: cur, Entries: []Entry{}}
 	for _, p := range c.Products() {
-		switch {
-		case !p.Active:
-		case p.Locked:
+		if !p.Active {
+			continue
+		}
+		switch err := Sellable(p, cur); {
+		case errors.Is(err, ErrLocked):
 			l.Entries = append(l.Entries, Entry{Product: p, Display: true})
+		case errors.Is(err, ErrNotPriced):
+			l.Unpriced = append(l.Unpriced, p.ProductID)
 		default:
-			price, ok := p.Prices[cur]
-			if !ok {
-				l.Unpriced = append(l.Unpriced, p.ProductID)
-				continue
-			}
-			l.Entries = append(l.Entries, Entry{Product: p, Price: price, Allowance: Allowance(p, q.Bought[p.ProductID])})
+			l.Entries = append(l.Entries, Entry{Product: p, Price: p.Prices[cur], Allowance: Allowance(p, q.Bought[p.ProductID])})
 		}
 	}
 	return l, nil
@@ -145,7 +144,7 @@ func listingCurrency(c *Catalog, q ListingQuery) (string, error) {
 
 func pricedIn(c *Catalog, cur string) bool {
 	for _, p := range c.Products() {
-		if _, ok := p.Prices[cur]; ok && p.Active && !p.Locked {
+		if p.Active && Sellable(p, cur) == nil {
 			return true
 		}
 	}
