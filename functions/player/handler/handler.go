@@ -38,5 +38,6 @@ func (h *Handler) Player(ctx context.Context, q stashapi.PlayerQuery) (stashapi.
 	if err != nil {
 		return stashapi.PlayerResponse{}, err
 	}
-	return stashapi.PlayerResponse{Player: p.Player()}, nil
+	return stashapi.PlayerResponse{Player: stashapi.Player{PlayerID: p.PlayerID, Name: p.Name, AvatarURL: p.AvatarURL,
+		Language: p.Language, InGameLevel: p.InGameLevel, InGameCurrency: p.InGameCurrency}}, nil
 }

@@ -32,7 +32,7 @@ func New(d deps.Deps) (http.Handler, error) {
 	return auth.Keys{Source: d.Secrets}.RequireBearer(secrets.GameServerKey, d.Logger, h), nil
 }
 
-// ServeHTTP stores the profile (players.DecodeProfile says what a body
+// ServeHTTP stores the profile (DecodeProfile says what a body
 // holds) and answers 200 with it, whether it was created or replaced, so a
 // retried PUT answers as the first one did.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,12 +42,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	body, err := httpx.ReadJSON(r, players.ProfileBodyLimit)
+	body, err := httpx.ReadJSON(r, ProfileBodyLimit)
 	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	p, err := players.DecodeProfile(playerID, body)
+	p, err := DecodeProfile(playerID, body)
 	if err != nil {
 		httpx.WriteRequestError(w, err)
 		return

@@ -1,4 +1,4 @@
-package players_test
+package handler_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
@@ -32,7 +33,7 @@ func TestDecodeProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := players.DecodeProfile("p1", []byte(tt.body))
+			got, err := handler.DecodeProfile("p1", []byte(tt.body))
 			if err != nil {
 				t.Fatalf("DecodeProfile: %v", err)
 			}
@@ -90,7 +91,7 @@ func TestDecodeProfileRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := players.DecodeProfile(tt.playerID, []byte(tt.body))
+			_, err := handler.DecodeProfile(tt.playerID, []byte(tt.body))
 			var re *httpx.RequestError
 			if !errors.As(err, &re) || re.Status != http.StatusBadRequest {
 				t.Fatalf("error %v, want a 400 RequestError", err)
@@ -113,7 +114,7 @@ func FuzzDecodeProfile(f *testing.F) {
 		f.Add("p1", []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, playerID string, body []byte) {
-		p, err := players.DecodeProfile(playerID, body)
+		p, err := handler.DecodeProfile(playerID, body)
 		if err != nil {
 			var re *httpx.RequestError
 			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Message == "" {
@@ -124,11 +125,11 @@ func FuzzDecodeProfile(f *testing.F) {
 		if p.PlayerID != playerID || httpx.ValidateID("playerId", p.PlayerID) != nil {
 			t.Fatalf("accepted player id %q for path %q", p.PlayerID, playerID)
 		}
-		if n := utf8.RuneCountInString(p.Name); n < 1 || n > players.MaxNameLength || strings.TrimSpace(p.Name) == "" ||
+		if n := utf8.RuneCountInString(p.Name); n < 1 || n > handler.MaxNameLength || strings.TrimSpace(p.Name) == "" ||
 			strings.IndexFunc(p.Name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
 			t.Fatalf("accepted name %q", p.Name)
 		}
-		if p.AvatarURL != "" && (!strings.HasPrefix(p.AvatarURL, "https://") || len(p.AvatarURL) > players.MaxAvatarURLLength) {
+		if p.AvatarURL != "" && (!strings.HasPrefix(p.AvatarURL, "https://") || len(p.AvatarURL) > handler.MaxAvatarURLLength) {
 			t.Fatalf("accepted avatarUrl %q", p.AvatarURL)
 		}
 		if p.Language != "" && stashapi.ValidateLanguage("language", p.Language) != nil {

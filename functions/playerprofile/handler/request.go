@@ -1,0 +1,188 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/stashapi"
+)
+
+// Limits and defaults of a profile.
+const (
+	ProfileBodyLimit   = 16 << 10 // bytes
+	MaxNameLength      = 64       // characters
+	MaxAvatarURLLength = 2048     // bytes
+	// DefaultInGameLevel and DefaultInGameCurrency apply when the game
+	// server leaves the field out (Stash's defaults: "must be positive,
+	// default 1" and "must be non-negative, default 0").
+	DefaultInGameLevel    = 1
+	DefaultInGameCurrency = 0
+)
+
+// profileFields are the fields a profile body may hold.
+var profileFields = []string{"playerId", "name", "avatarUrl", "language", "inGameLevel", "inGameCurrency"}
+
+// DecodeProfile decodes and validates the game server's profile body for
+// playerID (PUT /api/v1/players/{playerId}), a whole profile that replaces
+// the stored one:
+//
+//	{"name": "Aria", "avatarUrl": "https://cdn.example.com/a.png", "language": "en",
+//	 "inGameLevel": 12, "inGameCurrency": 1500}
+//
+// name is required (1–64 characters, not blank, no control characters);
+// avatarUrl (an absolute https URL) and language (a tag such as "en" or
+// "pt-BR") are optional; inGameLevel (integer >= 1, default 1) and
+// inGameCurrency (integer >= 0, default 0) may be JSON numbers or strings
+// holding one. playerId may be repeated in the body but must then equal
+// the path's. A field the format does not know is refused, so a typo never
+// silently clears a value; null is the same as absent. Refusals are 400
+// *httpx.RequestError values naming the field. UpdatedAt is left zero.
+func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
+	if err := httpx.ValidateID("playerId", playerID); err != nil {
+		return players.Profile{}, err
+	}
+	var fields map[string]json.RawMessage
+	if err := httpx.Unmarshal(body, &fields); err != nil {
+		return players.Profile{}, err
+	}
+	if fields == nil {
+		return players.Profile{}, httpx.BadRequest("request body must be a JSON object")
+	}
+	var unknown []string
+	for k, v := range fields {
+		if !contains(profileFields, k) {
+			unknown = append(unknown, k)
+		}
+		if bytes.Equal(v, []byte("null")) {
+			delete(fields, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return players.Profile{}, httpx.BadRequest("unknown field %q (a profile has %s)", truncate(unknown[0]), strings.Join(profileFields, ", "))
+	}
+	p := players.Profile{PlayerID: playerID, InGameLevel: DefaultInGameLevel, InGameCurrency: DefaultInGameCurrency}
+	if raw, ok := fields["playerId"]; ok {
+		id, err := stringField("playerId", raw)
+		if err != nil {
+			return players.Profile{}, err
+		}
+		if id != playerID {
+			return players.Profile{}, httpx.BadRequest("field %q is %q, but the path names player %q", "playerId", truncate(id), playerID)
+		}
+	}
+	raw, ok := fields["name"]
+	if !ok {
+		return players.Profile{}, httpx.BadRequest("missing field %q", "name")
+	}
+	var err error
+	if p.Name, err = stringField("name", raw); err != nil {
+		return players.Profile{}, err
+	}
+	if err := validateName(p.Name); err != nil {
+		return players.Profile{}, err
+	}
+	if raw, ok := fields["avatarUrl"]; ok {
+		if p.AvatarURL, err = stringField("avatarUrl", raw); err != nil {
+			return players.Profile{}, err
+		}
+		if err := validateAvatarURL(p.AvatarURL); err != nil {
+			return players.Profile{}, err
+		}
+	}
+	if raw, ok := fields["language"]; ok {
+		if p.Language, err = stringField("language", raw); err != nil {
+			return players.Profile{}, err
+		}
+		if err := stashapi.ValidateLanguage("language", p.Language); err != nil {
+			return players.Profile{}, err
+		}
+	}
+	if raw, ok := fields["inGameLevel"]; ok {
+		if p.InGameLevel, err = intField("inGameLevel", raw); err != nil {
+			return players.Profile{}, err
+		}
+		if p.InGameLevel < 1 {
+			return players.Profile{}, httpx.BadRequest("field %q must be at least 1, got %d", "inGameLevel", p.InGameLevel)
+		}
+	}
+	if raw, ok := fields["inGameCurrency"]; ok {
+		if p.InGameCurrency, err = intField("inGameCurrency", raw); err != nil {
+			return players.Profile{}, err
+		}
+		if p.InGameCurrency < 0 {
+			return players.Profile{}, httpx.BadRequest("field %q must not be negative, got %d", "inGameCurrency", p.InGameCurrency)
+		}
+	}
+	return p, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func stringField(field string, raw json.RawMessage) (string, error) {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", httpx.BadRequest("field %q must be a string", field)
+	}
+	return s, nil
+}
+
+// intField reads an integer sent as a JSON number or a string holding one
+// (as Stash's int64 fields are).
+func intField(field string, raw json.RawMessage) (int64, error) {
+	var n stashapi.Int64
+	if err := n.UnmarshalJSON(raw); err != nil {
+		return 0, httpx.BadRequest("field %q must be an integer", field)
+	}
+	return n.Value(field)
+}
+
+func validateName(name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case strings.TrimSpace(name) == "":
+		return httpx.BadRequest("field %q must not be empty or blank", "name")
+	case n > MaxNameLength:
+		return httpx.BadRequest("field %q is longer than %d characters", "name", MaxNameLength)
+	}
+	for _, r := range name {
+		if !unicode.IsGraphic(r) {
+			return httpx.BadRequest("field %q holds a control or non-printable character", "name")
+		}
+	}
+	return nil
+}
+
+func validateAvatarURL(s string) error {
+	bad := func() error {
+		return httpx.BadRequest("field %q must be an absolute https URL (at most %d bytes), got %q", "avatarUrl", MaxAvatarURLLength, truncate(s))
+	}
+	if len(s) > MaxAvatarURLLength || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }) >= 0 {
+		return bad()
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" || u.User != nil || u.Hostname() == "" {
+		return bad()
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
