@@ -1,15 +1,15 @@
 package catalog
 
 import (
-	"fmt"
 	"maps"
 	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest/txitem"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -70,7 +70,7 @@ func TestPlanExpressions(t *testing.T) {
 				p.Stock, p.PerPlayerLimit, p.Metadata, p.Active = i64(10), i64(1), map[string]string{"gems": "100"}, false
 			}),
 			change: "reactivate p: description,prices,stock,perPlayerLimit,metadata",
-			update: "REMOVE description, stock, perPlayerLimit, metadata\nSET prices = {EUR: 189, USD: 199}, unlimited = true, active = true, version = if_not_exists(version, 0) + 1, updatedAt = " + testStamp + "\n",
+			update: "REMOVE description, stock, perPlayerLimit, metadata\nSET prices = {EUR=189, USD=199}, unlimited = true, active = true, version = if_not_exists(version, 0) + 1, updatedAt = " + testStamp + "\n",
 			cond:   "(stock = 10) AND (attribute_exists (pk)) AND (version = 3)",
 		},
 		{
@@ -80,7 +80,7 @@ func TestPlanExpressions(t *testing.T) {
 			}),
 			have:   &base,
 			change: "update p: perPlayerLimit,locked,metadata",
-			update: "SET perPlayerLimit = 2, locked = true, metadata = {gems: \"120\"}, version = if_not_exists(version, 0) + 1, updatedAt = " + testStamp + "\n",
+			update: "SET perPlayerLimit = 2, locked = true, metadata = {gems=\"120\"}, version = if_not_exists(version, 0) + 1, updatedAt = " + testStamp + "\n",
 			cond:   "(attribute_exists (pk)) AND (version = 3)",
 		},
 		{
@@ -185,26 +185,8 @@ func resolve(expr string, names map[string]string, values map[string]types.Attri
 		if p[0] == '#' {
 			return names[p]
 		}
-		return literal(values[p])
+		return txitem.Format(values[p])
 	})
-}
-
-func literal(v types.AttributeValue) string {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return strconv.Quote(v.Value)
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberBOOL:
-		return strconv.FormatBool(v.Value)
-	case *types.AttributeValueMemberM:
-		var parts []string
-		for _, k := range slices.Sorted(maps.Keys(v.Value)) {
-			parts = append(parts, k+": "+literal(v.Value[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprintf("%#v", v)
 }
 
 func TestNewRow(t *testing.T) {
@@ -255,7 +237,7 @@ func TestNewRow(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("row\n%v\nwant\n%v", literal(&types.AttributeValueMemberM{Value: got}), literal(&types.AttributeValueMemberM{Value: tt.want}))
+				t.Errorf("row\n%v\nwant\n%v", txitem.Format(&types.AttributeValueMemberM{Value: got}), txitem.Format(&types.AttributeValueMemberM{Value: tt.want}))
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -47,6 +48,58 @@ func TestAllowance(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := catalog.Allowance(tt.p, tt.bought); got != tt.want {
 				t.Errorf("Allowance = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	cat := shopCatalog()
+	tests := []struct {
+		name     string
+		q        catalog.ListingQuery
+		currency string
+		want     string // product ids with their allowance, locked ones as info:<id>
+		unpriced string
+	}{
+		{"default currency", catalog.ListingQuery{}, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
+		{"default currency set", catalog.ListingQuery{DefaultCurrency: "JPY"}, "JPY", "a=10000 info:d info:f", "b c"},
+		{"region currency", catalog.ListingQuery{Region: "DE"}, "EUR", "a=10000 c=2 info:d info:f", "b"},
+		{"EU region", catalog.ListingQuery{Region: "EU"}, "EUR", "a=10000 c=2 info:d info:f", "b"},
+		{"region whose currency nothing listed is priced in", catalog.ListingQuery{Region: "GB"}, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
+		{"unmapped region", catalog.ListingQuery{Region: "ZZ"}, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
+		{"currency asked for wins over region", catalog.ListingQuery{Region: "DE", Currency: "JPY"}, "JPY", "a=10000 info:d info:f", "b c"},
+		{"player's counts", catalog.ListingQuery{Bought: map[string]int64{"c": 2, "a": 7}}, "USD", "a=10000 b=0 c=0 info:d info:f", ""},
+		{"player's counts, some left", catalog.ListingQuery{Bought: map[string]int64{"c": 1}}, "USD", "a=10000 b=0 c=1 info:d info:f", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := catalog.List(cat, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Currency != tt.currency {
+				t.Errorf("currency %s, want %s", l.Currency, tt.currency)
+			}
+			if got := strings.Join(l.Unpriced, " "); got != tt.unpriced {
+				t.Errorf("unpriced %q, want %q", got, tt.unpriced)
+			}
+			var got []string
+			for _, e := range l.Entries {
+				switch {
+				case e.Display && (e.Price != 0 || e.Allowance != 0):
+					t.Errorf("%s: display-only entry with price %d and allowance %d", e.Product.ProductID, e.Price, e.Allowance)
+				case e.Display:
+					got = append(got, "info:"+e.Product.ProductID)
+				default:
+					if e.Price != e.Product.Prices[l.Currency] {
+						t.Errorf("%s: price %d, want its %s price %d", e.Product.ProductID, e.Price, l.Currency, e.Product.Prices[l.Currency])
+					}
+					got = append(got, fmt.Sprintf("%s=%d", e.Product.ProductID, e.Allowance))
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("entries %v, want %s", got, tt.want)
 			}
 		})
 	}

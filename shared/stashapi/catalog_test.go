@@ -130,106 +130,28 @@ func TestDecodeOfferAndPlayerQuery(t *testing.T) {
 	}
 }
 
-func ptr(n int64) *int64 { return &n }
-
-func testCatalog() *catalog.Catalog {
-	return catalog.NewCatalog([]catalog.Product{
-		{ProductID: "a", GUID: "g-a", Name: "A", Description: "Alpha", ImageURL: "https://x/a.png", Prices: map[string]int64{"USD": 100, "EUR": 90, "JPY": 150}, Active: true, Metadata: map[string]string{"k": "v"}},
-		{ProductID: "b", Name: "B", Prices: map[string]int64{"USD": 200}, Stock: ptr(5), Available: 0, Active: true},
-		{ProductID: "c", Name: "C", Prices: map[string]int64{"USD": 300, "EUR": 280}, PerPlayerLimit: ptr(2), Active: true},
-		{ProductID: "d", GUID: "g-d", Name: "D", Description: "Soon", ImageURL: "https://x/d.png", Prices: map[string]int64{"USD": 400}, Locked: true, Active: true},
-		{ProductID: "e", GUID: "g-e", Name: "E", Prices: map[string]int64{"USD": 500, "GBP": 450}, Active: false},
-		{ProductID: "f", Name: "F", Prices: map[string]int64{"JPY": 10}, Locked: true, Active: true},
-	})
-}
-
-// catalogView is GetCatalog's answer built as the catalog handler builds
-// it: the shop's listing (catalog.List) encoded (NewCatalogResponse).
-type catalogView struct {
-	Response stashapi.CatalogResponse
-	Currency string
-	Unpriced []string
-}
-
-func buildCatalog(cat *catalog.Catalog, q stashapi.CatalogQuery, bought map[string]int64, title string) (catalogView, error) {
-	l, err := catalog.List(cat, catalog.ListingQuery{Currency: q.Currency, Region: q.Region, Bought: bought})
-	if err != nil {
-		return catalogView{}, err
-	}
-	return catalogView{Response: stashapi.NewCatalogResponse(l, title), Currency: l.Currency, Unpriced: l.Unpriced}, nil
-}
-
-func TestBuildCatalog(t *testing.T) {
-	cat := testCatalog()
-	tests := []struct {
-		name     string
-		q        stashapi.CatalogQuery
-		bought   map[string]int64
-		currency string
-		want     string // product ids with maxPurchasable, locked ones as info:<id>
-		unpriced string
-	}{
-		{"default currency", stashapi.CatalogQuery{}, nil, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
-		{"region currency", stashapi.CatalogQuery{Region: "DE"}, nil, "EUR", "a=10000 c=2 info:d info:f", "b"},
-		{"EU region", stashapi.CatalogQuery{Region: "EU"}, nil, "EUR", "a=10000 c=2 info:d info:f", "b"},
-		{"region whose currency nothing listed is priced in", stashapi.CatalogQuery{Region: "GB"}, nil, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
-		{"unmapped region", stashapi.CatalogQuery{Region: "ZZ"}, nil, "USD", "a=10000 b=0 c=2 info:d info:f", ""},
-		{"currency parameter wins over region", stashapi.CatalogQuery{Region: "DE", Currency: "JPY"}, nil, "JPY", "a=10000 info:d info:f", "b c"},
-		{"player's counts", stashapi.CatalogQuery{PlayerID: "p"}, map[string]int64{"c": 2, "a": 7}, "USD", "a=10000 b=0 c=0 info:d info:f", ""},
-		{"player's counts, some left", stashapi.CatalogQuery{PlayerID: "p"}, map[string]int64{"c": 1}, "USD", "a=10000 b=0 c=1 info:d info:f", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			view, err := buildCatalog(cat, tt.q, tt.bought, "Shop")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if view.Currency != tt.currency {
-				t.Errorf("currency %s, want %s", view.Currency, tt.currency)
-			}
-			if got := strings.Join(view.Unpriced, " "); got != tt.unpriced {
-				t.Errorf("unpriced %q, want %q", got, tt.unpriced)
-			}
-			sections := view.Response.Catalog.Sections
-			if len(sections) != 1 || sections[0].Header == nil || sections[0].Header.DefaultText != "Shop" {
-				t.Fatalf("sections %+v, want one headed Shop", sections)
-			}
-			var got []string
-			for _, it := range sections[0].Items {
-				switch {
-				case it.Product != nil && it.Info == nil:
-					p := it.Product
-					if p.Price.Amount.Currency != tt.currency || p.Type != stashapi.PurchasableStandardOffer {
-						t.Errorf("%s: price %+v type %s", p.ProductID, p.Price, p.Type)
-					}
-					got = append(got, p.ProductID+"="+itoa(p.MaxPurchasable))
-				case it.Info != nil && it.Product == nil:
-					got = append(got, "info:"+it.Info.ItemID)
-				default:
-					t.Fatalf("item %+v must have exactly one kind", it)
-				}
-			}
-			if strings.Join(got, " ") != tt.want {
-				t.Errorf("items %v, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
-
-func TestBuildCatalogJSON(t *testing.T) {
-	view, err := buildCatalog(testCatalog(), stashapi.CatalogQuery{Region: "JP"}, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := json.Marshal(view.Response)
+// TestNewCatalogResponse: the encoding of a listing (which products and
+// allowances it holds is catalog.List's, tested in shared/catalog): one
+// section, offers priced in the listing's currency, locked products as
+// display-only info items, no header when the title is empty.
+func TestNewCatalogResponse(t *testing.T) {
+	a := catalog.Product{ProductID: "a", GUID: "g-a", Name: "A", Description: "Alpha", ImageURL: "https://x/a.png", Metadata: map[string]string{"k": "v"}}
+	d := catalog.Product{ProductID: "d", GUID: "g-d", Name: "D", Description: "Soon", ImageURL: "https://x/d.png", Locked: true}
+	f := catalog.Product{ProductID: "f", Name: "F", Locked: true}
+	listing := catalog.Listing{Currency: "JPY", Entries: []catalog.Entry{
+		{Product: a, Price: 150, Allowance: 10000}, {Product: d, Display: true}, {Product: f, Display: true},
+	}}
+	got, _ := json.Marshal(stashapi.NewCatalogResponse(listing, ""))
 	want := `{"catalog":{"sections":[{"items":[` +
 		`{"product":{"guid":"g-a","productId":"a","type":"PURCHASABLE_ITEM_TYPE_STANDARD_OFFER","name":{"defaultText":"A"},"description":{"defaultText":"Alpha"},"image":"https://x/a.png","maxPurchasable":10000,"price":{"amount":{"currency":"JPY","cents":150}},"metadata":{"k":"v"}}},` +
 		`{"info":{"guid":"g-d","itemId":"d","type":"NON_PURCHASABLE_ITEM_TYPE_UNSPECIFIED","title":{"defaultText":"D"},"body":{"defaultText":"Soon"},"attributes":{"background":{"imageUrl":"https://x/d.png"}}}},` +
 		`{"info":{"itemId":"f","type":"NON_PURCHASABLE_ITEM_TYPE_UNSPECIFIED","title":{"defaultText":"F"}}}]}]}}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	titled := stashapi.NewCatalogResponse(catalog.Listing{Currency: "USD", Entries: []catalog.Entry{}}, "Shop").Catalog.Sections
+	if len(titled) != 1 || titled[0].Header == nil || titled[0].Header.DefaultText != "Shop" || titled[0].Items == nil {
+		t.Errorf("sections %+v, want one headed Shop with an empty item list", titled)
 	}
 }
 
