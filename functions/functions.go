@@ -16,11 +16,11 @@ import (
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
-	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
 // Constructors maps logical id to handler constructor (functions with routes).
-var Constructors = map[string]deps.Constructor{
+var Constructors = map[string]lambdarun.Constructor{
 	"AuthorizeFunction":     authorize.New,
 	"InventoryFunction":     inventory.New,
 	"RegisterFunction":      register.New,
@@ -34,6 +34,6 @@ var Constructors = map[string]deps.Constructor{
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).
-var Jobs = map[string]deps.JobConstructor{
+var Jobs = map[string]lambdarun.JobConstructor{
 	"SweeperFunction": sweeper.New,
 }

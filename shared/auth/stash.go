@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
@@ -79,29 +79,15 @@ type StashSignatures struct {
 // through getenv (nil means os.Getenv): STASH_SIGNATURE_WINDOW (a positive Go
 // duration, default 5m), STASH_LEGACY_SIGNATURES (a boolean, default true) and
 // STASH_SHOP_ID (default "": any shop). Unparsable values are an error.
-func StashSignaturesFromEnv(getenv func(string) string, keys Keys) (StashSignatures, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+func StashSignaturesFromEnv(d deps.Deps, keys Keys) (StashSignatures, error) {
+	s := StashSignatures{Keys: keys, ShopID: d.String(EnvShopID, "")}
+	var err error
+	if s.Window, err = d.Duration(EnvSignatureWindow, DefaultSignatureWindow); err != nil {
+		return StashSignatures{}, err
 	}
-	s := StashSignatures{Keys: keys, Window: DefaultSignatureWindow, AllowLegacy: true}
-	if v := strings.TrimSpace(getenv(EnvSignatureWindow)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return StashSignatures{}, fmt.Errorf("%s: %w", EnvSignatureWindow, err)
-		}
-		if d <= 0 {
-			return StashSignatures{}, fmt.Errorf("%s: %q is not a positive duration", EnvSignatureWindow, v)
-		}
-		s.Window = d
+	if s.AllowLegacy, err = d.Bool(EnvLegacySignatures, true); err != nil {
+		return StashSignatures{}, err
 	}
-	if v := strings.TrimSpace(getenv(EnvLegacySignatures)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return StashSignatures{}, fmt.Errorf("%s: %q is not true or false", EnvLegacySignatures, v)
-		}
-		s.AllowLegacy = b
-	}
-	s.ShopID = strings.TrimSpace(getenv(EnvShopID))
 	return s, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
@@ -569,7 +570,7 @@ func TestStashSignaturesFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := auth.StashSignaturesFromEnv(func(k string) string { return tt.env[k] }, keys)
+			got, err := auth.StashSignaturesFromEnv(deps.Deps{Getenv: func(k string) string { return tt.env[k] }}, keys)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("StashSignaturesFromEnv = %v, want an error naming %s", err, tt.wantErr)

@@ -1,6 +1,7 @@
-// Package platform builds what every function needs — the store, the key
+// Package deps builds what every function needs — the store, the key
 // source, a logger, the clock — from the environment a Lambda function is
-// given, and defines how a function's handler is constructed from them.
+// given, and reads its settings (Duration, PositiveInt, OneOf, String): one
+// reader of environment settings for every function.
 package deps
 
 import (
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -30,9 +30,6 @@ type Deps struct {
 	Getenv func(string) string
 	Now    func() time.Time
 }
-
-// Constructor builds a function's handler from its dependencies.
-type Constructor func(Deps) (http.Handler, error)
 
 // Environment variables read by FromEnv (besides the store's).
 const (
@@ -72,11 +69,9 @@ func FromEnv(ctx context.Context, getenv func(string) string) (Deps, error) {
 		if err != nil {
 			return Deps{}, fmt.Errorf("load AWS config: %w", err)
 		}
-		ttl := secrets.DefaultTTL
-		if v := getenv(EnvSecretCacheTTL); v != "" {
-			if ttl, err = time.ParseDuration(v); err != nil {
-				return Deps{}, fmt.Errorf("%s: %w", EnvSecretCacheTTL, err)
-			}
+		ttl, err := Deps{Getenv: getenv}.Duration(EnvSecretCacheTTL, secrets.DefaultTTL)
+		if err != nil {
+			return Deps{}, err
 		}
 		src = secrets.NewSecretsManager(secretsmanager.NewFromConfig(cfg), id,
 			secrets.WithTTL(ttl),
@@ -92,9 +87,3 @@ func FromEnv(ctx context.Context, getenv func(string) string) (Deps, error) {
 		Now:     time.Now,
 	}, nil
 }
-
-// Job is a function run on a schedule rather than behind a route.
-type Job func(ctx context.Context) error
-
-// JobConstructor builds a scheduled function's job from its dependencies.
-type JobConstructor func(Deps) (Job, error)

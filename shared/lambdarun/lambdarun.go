@@ -26,6 +26,16 @@ type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.A
 // JobHandler is the signature of a scheduled Lambda entry.
 type JobHandler func(context.Context, events.EventBridgeEvent) error
 
+// Constructor builds a function's handler from its dependencies.
+type Constructor func(deps.Deps) (http.Handler, error)
+
+// JobFunc is the work of a function run on a schedule rather than behind a
+// route.
+type JobFunc func(ctx context.Context) error
+
+// JobConstructor builds a scheduled function's job from its dependencies.
+type JobConstructor func(deps.Deps) (JobFunc, error)
+
 type pathParamsKey struct{}
 
 // HTTPEntry adapts h to an HTTP API event. The route's path parameters, which
@@ -47,7 +57,7 @@ func HTTPEntry(function string, logger *slog.Logger, h http.Handler) HTTPHandler
 }
 
 // JobEntry adapts job to an EventBridge event, logging one line per run.
-func JobEntry(function string, logger *slog.Logger, job deps.Job) JobHandler {
+func JobEntry(function string, logger *slog.Logger, job JobFunc) JobHandler {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		start := time.Now()
 		err := job(ctx)
@@ -61,7 +71,7 @@ func JobEntry(function string, logger *slog.Logger, job deps.Job) JobHandler {
 }
 
 // HTTP is the main of a function behind a route.
-func HTTP(function string, newHandler deps.Constructor) {
+func HTTP(function string, newHandler Constructor) {
 	d := setup(function)
 	h, err := newHandler(d)
 	if err != nil {
@@ -72,7 +82,7 @@ func HTTP(function string, newHandler deps.Constructor) {
 }
 
 // Job is the main of a scheduled function.
-func Job(function string, newJob deps.JobConstructor) {
+func Job(function string, newJob JobConstructor) {
 	d := setup(function)
 	job, err := newJob(d)
 	if err != nil {

@@ -86,7 +86,7 @@ func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Log
 // configured from its environment (auth.StashSignaturesFromEnv) with the
 // egress key from its key source and its clock.
 func Signatures(d deps.Deps) (auth.StashSignatures, error) {
-	sig, err := auth.StashSignaturesFromEnv(d.Getenv, auth.Keys{Source: d.Secrets})
+	sig, err := auth.StashSignaturesFromEnv(d, auth.Keys{Source: d.Secrets})
 	if err != nil {
 		return auth.StashSignatures{}, err
 	}

@@ -36,10 +36,7 @@ type Handler struct {
 // New builds the handler from its dependencies: Stash's API key, in the
 // configured header, guards it.
 func New(d deps.Deps) (http.Handler, error) {
-	header := d.Getenv(EnvAPIKeyHeader)
-	if header == "" {
-		header = DefaultAPIKeyHeader
-	}
+	header := d.String(EnvAPIKeyHeader, DefaultAPIKeyHeader)
 	h := &Handler{authorizer: purchase.NewAuthorizer(d), log: d.Logger}
 	return auth.Keys{Source: d.Secrets}.RequireHeader(secrets.StashAPIKey, header, d.Logger, h), nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 )
 
@@ -14,7 +15,7 @@ import (
 const EnvSweepBatch = "SWEEP_BATCH"
 
 // New builds the job from its dependencies.
-func New(d deps.Deps) (deps.Job, error) {
+func New(d deps.Deps) (lambdarun.JobFunc, error) {
 	svc, err := purchase.New(d)
 	if err != nil {
 		return nil, err

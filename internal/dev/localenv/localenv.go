@@ -194,7 +194,7 @@ func (s *Stack) Deps(id string) (deps.Deps, error) {
 }
 
 // Handler builds function id's handler from constructors.
-func (s *Stack) Handler(id string, constructors map[string]deps.Constructor) (http.Handler, error) {
+func (s *Stack) Handler(id string, constructors map[string]lambdarun.Constructor) (http.Handler, error) {
 	newHandler, ok := constructors[id]
 	if !ok {
 		return nil, fmt.Errorf("function %s has no handler registered", id)
@@ -213,7 +213,7 @@ func (s *Stack) Handler(id string, constructors map[string]deps.Constructor) (ht
 // Router mounts every function of the template on its routes. Every
 // template function must have a constructor and every constructor a
 // template function.
-func (s *Stack) Router(constructors map[string]deps.Constructor) (http.Handler, error) {
+func (s *Stack) Router(constructors map[string]lambdarun.Constructor) (http.Handler, error) {
 	for id := range constructors {
 		if _, ok := s.Template.Functions[id]; !ok {
 			return nil, fmt.Errorf("handler %s is registered but not in the template", id)
@@ -317,7 +317,7 @@ func (s *Stack) ResolveFunction(name string) (string, error) {
 
 // Invoke runs function id's Lambda entry on an HTTP API (payload 2.0) event,
 // as `sam local invoke` would, and returns the API Gateway response.
-func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]deps.Constructor, event []byte) (events.APIGatewayV2HTTPResponse, error) {
+func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]lambdarun.Constructor, event []byte) (events.APIGatewayV2HTTPResponse, error) {
 	var ev events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event is not an HTTP API v2 event: %w", err)
@@ -347,7 +347,7 @@ func (s *Stack) ImportCatalog(ctx context.Context, data []byte) (catalog.ImportR
 const catalogTable = "CatalogTable"
 
 // Job builds scheduled function id's job.
-func (s *Stack) Job(id string, jobs map[string]deps.JobConstructor) (deps.Job, error) {
+func (s *Stack) Job(id string, jobs map[string]lambdarun.JobConstructor) (lambdarun.JobFunc, error) {
 	newJob, ok := jobs[id]
 	if !ok {
 		return nil, fmt.Errorf("function %s has no job registered", id)
@@ -366,7 +366,7 @@ func (s *Stack) Job(id string, jobs map[string]deps.JobConstructor) (deps.Job, e
 // RunSchedules runs every scheduled function of the template in-process
 // until ctx ends: each job on its schedule's rate, or every `every` when
 // that is positive (local runs want a faster beat than production).
-func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]deps.JobConstructor, every time.Duration) error {
+func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]lambdarun.JobConstructor, every time.Duration) error {
 	for _, id := range s.Template.FunctionIDs() {
 		fn := s.Template.Functions[id]
 		if len(fn.Schedules) == 0 {
@@ -401,7 +401,7 @@ func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]deps.JobConstr
 
 // InvokeJob runs scheduled function id's Lambda entry on an EventBridge
 // event.
-func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]deps.JobConstructor, event []byte) error {
+func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]lambdarun.JobConstructor, event []byte) error {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return fmt.Errorf("event is not an EventBridge event: %w", err)
