@@ -12,9 +12,9 @@ import (
 // reading the table again (Go duration; default 30s).
 const EnvCacheTTL = "CATALOG_CACHE_TTL"
 
-// New builds the catalog cache of a function from its dependencies: the
-// catalog table (CATALOG_TABLE) and EnvCacheTTL. Call Warm at function start
-// to load it before the first request.
+// New builds the catalog cache of a function from its dependencies (the
+// catalog table, CATALOG_TABLE, and EnvCacheTTL) and loads it (Warm), at
+// function start rather than in the first request.
 func New(d deps.Deps) (*Cache, error) {
 	if d.Store.Tables.Catalog == "" {
 		return nil, fmt.Errorf("catalog: CATALOG_TABLE is not set")
@@ -23,7 +23,9 @@ func New(d deps.Deps) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewCache(d.Store.DB, d.Store.Tables.Catalog, CacheOptions{TTL: ttl, Now: d.Now, Logger: d.Logger}), nil
+	c := NewCache(d.Store.DB, d.Store.Tables.Catalog, CacheOptions{TTL: ttl, Now: d.Now, Logger: d.Logger})
+	c.Warm(context.Background())
+	return c, nil
 }
 
 // Warm loads the snapshot now (at function start, outside any request),

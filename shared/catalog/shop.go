@@ -92,6 +92,7 @@ type Entry struct {
 
 // ListingQuery says whose listing and in which currency.
 type ListingQuery struct {
+	PlayerID        string           // whose counts Shop.Listing reads ("": nobody's)
 	Currency        string           // the currency asked for; "" picks one by Region
 	Region          string           // ISO 3166-1 alpha-2 (or "EU"), upper case
 	DefaultCurrency string           // when neither decides; "" means USD

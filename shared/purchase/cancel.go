@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
@@ -108,11 +109,21 @@ func (s *Service) releaseItems(txID, playerID string, lines []Line, state, reaso
 // DefaultSweepBatch bounds the reservations one Sweep releases.
 const DefaultSweepBatch = 200
 
+// Sweeper releases the reservations nobody confirmed or cancelled in time.
+// It needs no catalog: it gives back what each record says it reserved.
+type Sweeper struct{ svc *Service }
+
+// NewSweeper builds the sweeper of a function from its dependencies.
+func NewSweeper(d deps.Deps) *Sweeper {
+	return &Sweeper{svc: &Service{Store: d.Store, Now: d.Now, Log: d.Logger}}
+}
+
 // Sweep releases reservations whose time has passed, at most limit of them,
 // through the cancel transaction, conditional on the purchase still being
 // REGISTERED with the same expiry: a sweep racing a confirm never both sells
 // and releases. It returns how many it released.
-func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
+func (w *Sweeper) Sweep(ctx context.Context, limit int) (int, error) {
+	s := w.svc
 	if limit <= 0 {
 		limit = DefaultSweepBatch
 	}

@@ -28,9 +28,8 @@ type Service struct {
 	Log            *slog.Logger
 }
 
-// New builds the service of a function from its dependencies: the one way
-// every purchase function gets it. Functions that answer Stash's calls warm
-// its catalog at start (s.Catalog.Warm).
+// New builds the service of a function from its dependencies, its catalog
+// loaded: the one way every purchase function gets it.
 func New(d deps.Deps) (*Service, error) {
 	cache, err := catalog.New(d)
 	if err != nil {

@@ -65,7 +65,7 @@ type Webhooks struct {
 }
 
 // NewWebhooks builds the webhook receiver of a function from its
-// dependencies, warming the catalog when webhooks grant.
+// dependencies.
 func NewWebhooks(d deps.Deps) (*Webhooks, error) {
 	svc, err := New(d)
 	if err != nil {
@@ -80,9 +80,6 @@ func NewWebhooks(d deps.Deps) (*Webhooks, error) {
 	}
 	if w.recordTTL, err = d.Duration(EnvRecordTTL, defaultRecordTTL); err != nil {
 		return nil, err
-	}
-	if w.mode != GrantByConfirm {
-		svc.Catalog.Warm(context.Background())
 	}
 	return w, nil
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -92,17 +91,4 @@ func Signatures(d deps.Deps) (auth.StashSignatures, error) {
 	}
 	sig.Now = d.Now
 	return sig, nil
-}
-
-// EnvLookupTimeout bounds how long a Stash lookup (catalog, offer) waits for
-// DynamoDB: past it, the catalog is answered from the last good copy and
-// without the player's own counts (Go duration; default 1s).
-const EnvLookupTimeout = "LOOKUP_TIMEOUT"
-
-// DefaultLookupTimeout applies when EnvLookupTimeout is unset.
-const DefaultLookupTimeout = time.Second
-
-// LookupTimeout reads EnvLookupTimeout from a function's settings.
-func LookupTimeout(d deps.Deps) (time.Duration, error) {
-	return d.Duration(EnvLookupTimeout, DefaultLookupTimeout)
 }

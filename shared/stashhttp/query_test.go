@@ -114,8 +114,8 @@ func TestHandleQueryKeyUnavailable(t *testing.T) {
 	}
 }
 
-func TestSignaturesAndLookupTimeout(t *testing.T) {
-	env := map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_SHOP_ID": "shop-1", stashhttp.EnvLookupTimeout: "250ms"}
+func TestSignatures(t *testing.T) {
+	env := map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_SHOP_ID": "shop-1"}
 	d := deps.Deps{Secrets: secrets.Static{}, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
 	sig, err := stashhttp.Signatures(d)
 	if err != nil {
@@ -123,17 +123,6 @@ func TestSignaturesAndLookupTimeout(t *testing.T) {
 	}
 	if sig.AllowLegacy || sig.ShopID != "shop-1" || sig.Now == nil || !sig.Now().Equal(now) {
 		t.Errorf("signatures %+v not configured from the environment and the clock", sig)
-	}
-	if d, err := stashhttp.LookupTimeout(d); err != nil || d != 250*time.Millisecond {
-		t.Errorf("LookupTimeout = %v, %v", d, err)
-	}
-	if d, err := stashhttp.LookupTimeout(deps.Deps{Getenv: func(string) string { return "" }}); err != nil || d != stashhttp.DefaultLookupTimeout {
-		t.Errorf("default LookupTimeout = %v, %v", d, err)
-	}
-	for _, bad := range []string{"soon", "0s", "-1s"} {
-		if _, err := stashhttp.LookupTimeout(deps.Deps{Getenv: func(string) string { return bad }}); err == nil {
-			t.Errorf("LookupTimeout accepted %q", bad)
-		}
 	}
 	env["STASH_SIGNATURE_WINDOW"] = "forever"
 	if _, err := stashhttp.Signatures(d); err == nil {

@@ -4,7 +4,6 @@
 package handler
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -23,6 +22,5 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Catalog.Warm(context.Background())
 	return stashhttp.Handle(sig, d.Logger, stashapi.DecodeCancel, svc.Cancel), nil
 }

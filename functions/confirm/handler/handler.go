@@ -24,7 +24,6 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Catalog.Warm(context.Background())
 	confirm := func(ctx context.Context, req stashapi.ConfirmRequest) (stashapi.ConfirmResponse, error) {
 		resp, _, err := svc.Confirm(ctx, req, purchase.ViaConfirm)
 		return resp, err

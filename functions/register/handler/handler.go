@@ -5,7 +5,6 @@
 package handler
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -24,6 +23,5 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Catalog.Warm(context.Background())
 	return stashhttp.Handle(sig, d.Logger, stashapi.DecodeRegister, svc.Register), nil
 }

@@ -16,16 +16,13 @@ const EnvSweepBatch = "SWEEP_BATCH"
 
 // New builds the job from its dependencies.
 func New(d deps.Deps) (lambdarun.JobFunc, error) {
-	svc, err := purchase.New(d)
-	if err != nil {
-		return nil, err
-	}
+	sweeper := purchase.NewSweeper(d)
 	batch, err := d.PositiveInt(EnvSweepBatch, purchase.DefaultSweepBatch)
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		n, err := svc.Sweep(ctx, batch)
+		n, err := sweeper.Sweep(ctx, batch)
 		if n > 0 {
 			d.Logger.InfoContext(ctx, "sweep released expired reservations", "released", n)
 		}
