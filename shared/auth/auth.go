@@ -32,11 +32,7 @@ func (k Keys) Check(ctx context.Context, name secrets.Name, presented string) er
 	if presented == "" {
 		return ErrUnauthorized
 	}
-	p := sha256.Sum256([]byte(presented))
-	ok, err := k.anyValue(ctx, name, func(value string) bool {
-		h := sha256.Sum256([]byte(value))
-		return subtle.ConstantTimeCompare(p[:], h[:]) == 1
-	})
+	ok, err := k.anyValue(ctx, name, func(value string) bool { return MatchAny(presented, []string{value}) })
 	if err != nil {
 		return err
 	}

@@ -257,12 +257,12 @@ func (im importer) planProduct(want Product, have *Product) (*op, error) {
 		u.changed(AttrPrices)
 		u.set(AttrPrices, want.Prices)
 	}
-	if !equalPtr(want.Stock, have.Stock) {
+	if !EqualOptional(want.Stock, have.Stock) {
 		kind = KindRestock
 		u.changed(AttrStock)
 		restock(&u, want.Stock, *have)
 	}
-	if !equalPtr(want.PerPlayerLimit, have.PerPlayerLimit) {
+	if !EqualOptional(want.PerPlayerLimit, have.PerPlayerLimit) {
 		u.changed(AttrPerPlayerLimit)
 		if want.PerPlayerLimit == nil {
 			u.remove(AttrPerPlayerLimit)
@@ -365,7 +365,7 @@ func (im importer) planRemoval(have *Product) (*op, error) {
 func (im importer) updateOp(change Change, u rowUpdate, have Product) (*op, error) {
 	version := expression.Name(AttrVersion)
 	u.update = u.update.Set(version, expression.Plus(version.IfNotExists(expression.Value(0)), expression.Value(1)))
-	u.set(AttrUpdatedAt, stamp(im.now))
+	u.set(AttrUpdatedAt, store.Timestamp(im.now))
 	u.require(expression.AttributeExists(expression.Name(store.AttrPK)))
 	if have.Version == 0 {
 		u.require(version.AttributeNotExists())
@@ -387,11 +387,4 @@ func (im importer) updateOp(change Change, u rowUpdate, have Product) (*op, erro
 			ExpressionAttributeValues: x.Values(),
 		},
 	}, nil
-}
-
-func equalPtr(a, b *int64) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }

@@ -30,7 +30,7 @@ func newRow(p Product, now time.Time) (map[string]types.AttributeValue, error) {
 		AttrLocked:    p.Locked,
 		AttrActive:    true,
 		AttrVersion:   int64(1),
-		AttrUpdatedAt: stamp(now),
+		AttrUpdatedAt: store.Timestamp(now),
 	}
 	for attr, v := range map[string]string{AttrGUID: p.GUID, AttrDescription: p.Description, AttrImageURL: p.ImageURL} {
 		if v != "" {
@@ -53,9 +53,6 @@ func newRow(p Product, now time.Time) (map[string]types.AttributeValue, error) {
 	}
 	return item, nil
 }
-
-// stamp is the updatedAt of a write at t.
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // rowUpdate collects one UpdateItem: the fields it changes (file names, in
 // file order, for the Change), the update, and the conditions that the

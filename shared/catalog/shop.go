@@ -55,6 +55,13 @@ func Sellable(p Product, cur string) error {
 	return nil
 }
 
+// PricedAt reports whether p sells at cents in cur: a purchase names the
+// price it charges, and it must still be the catalog's.
+func PricedAt(p Product, cur string, cents int64) bool {
+	price, ok := p.Prices[cur]
+	return ok && price == cents
+}
+
 // Allowance is how many units of p a player who holds bought units (bought
 // or reserved) may buy now: the units left (limited stock), the player's
 // remaining per-player allowance, and at most validate.MaxQuantity (the most

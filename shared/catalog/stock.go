@@ -82,8 +82,9 @@ func Get(ctx context.Context, db *dynamodb.Client, table, productID string) (p P
 	return *row, true, nil
 }
 
-// SameLimit reports whether two per-player limits (nil: none) are equal.
-func SameLimit(a, b *int64) bool {
+// EqualOptional reports whether two optional quantities (per-player limits,
+// stocks; nil: none) are equal.
+func EqualOptional(a, b *int64) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}

@@ -207,7 +207,7 @@ func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmReq
 			if err != nil {
 				return stashapi.ConfirmResponse{}, err
 			}
-			if !catalog.SameLimit(row.PerPlayerLimit, plan.products[o.product].PerPlayerLimit) {
+			if !catalog.EqualOptional(row.PerPlayerLimit, plan.products[o.product].PerPlayerLimit) {
 				s.Catalog.Invalidate()
 				return stashapi.ConfirmResponse{}, errStaleCatalog
 			}

@@ -189,8 +189,8 @@ func checkLine(cat *catalog.Catalog, cur string, r stashapi.Line, prices map[str
 	case errors.Is(err, catalog.ErrNotPriced):
 		return p, stashapi.RegistrationInvalidPrice, "product is not priced in " + cur
 	}
-	if price := p.Prices[cur]; price != r.Cents {
-		return p, stashapi.RegistrationInvalidPrice, fmt.Sprintf("cents %d differ from the price %d %s", r.Cents, price, cur)
+	if !catalog.PricedAt(p, cur, r.Cents) {
+		return p, stashapi.RegistrationInvalidPrice, fmt.Sprintf("cents %d differ from the price %d %s", r.Cents, p.Prices[cur], cur)
 	}
 	if earlier, seen := prices[p.ProductID]; seen && earlier != r.Cents {
 		return p, stashapi.RegistrationInvalidPrice, "two lines give this product different prices"
@@ -225,26 +225,22 @@ func (s *Service) explainReserve(ctx context.Context, cur string, assumed catalo
 	if err != nil {
 		return reason{}, err
 	}
+	sellable := catalog.Sellable(row, cur)
 	switch {
 	case !found || !row.Active:
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationInvalidOffer, "unknown product"}, nil
-	case row.Locked:
+	case errors.Is(sellable, catalog.ErrLocked):
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationLocked, "product is not purchasable now"}, nil
-	case !pricedAt(row, cur, l.Cents):
+	case !catalog.PricedAt(row, cur, l.Cents):
 		s.Catalog.Invalidate()
 		return reason{stashapi.RegistrationInvalidPrice, "the price changed"}, nil
-	case !catalog.SameLimit(row.PerPlayerLimit, assumed.PerPlayerLimit):
+	case !catalog.EqualOptional(row.PerPlayerLimit, assumed.PerPlayerLimit):
 		s.Catalog.Invalidate()
 		return reason{}, errStaleCatalog
 	}
 	return reason{stashapi.RegistrationInsufficientInventory, "not enough units left"}, nil
-}
-
-func pricedAt(p catalog.Product, cur string, cents int64) bool {
-	price, ok := p.Prices[cur]
-	return ok && price == cents
 }
 
 // reject records a failed registration (so a replay answers the same) and
