@@ -301,7 +301,7 @@ func (im importer) planCreate(want Product) (*op, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(store.AttrPK))).Build()
+	x, err := expression.NewBuilder().WithCondition(store.NotExists()).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build put condition: %w", err)
 	}
@@ -366,7 +366,7 @@ func (im importer) updateOp(change Change, u rowUpdate, have Product) (*op, erro
 	version := expression.Name(AttrVersion)
 	u.update = u.update.Set(version, expression.Plus(version.IfNotExists(expression.Value(0)), expression.Value(1)))
 	u.set(AttrUpdatedAt, store.Timestamp(im.now))
-	u.require(expression.AttributeExists(expression.Name(store.AttrPK)))
+	u.require(store.Exists())
 	if have.Version == 0 {
 		u.require(version.AttributeNotExists())
 	} else {

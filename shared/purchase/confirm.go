@@ -8,9 +8,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
@@ -233,13 +231,11 @@ func (s *Service) readRecord(ctx context.Context, txID string, returned map[stri
 	if len(returned) > 0 {
 		return parseRecord(returned)
 	}
-	out, err := s.Store.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Store.Tables.Transactions), Key: recordKey(txID), ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.Store.RecordItem(ctx, RecordKey(txID))
 	if err != nil {
-		return record{}, fmt.Errorf("read purchase %s: %w", txID, err)
+		return record{}, err
 	}
-	return parseRecord(out.Item)
+	return parseRecord(item)
 }
 
 func decodeConfirmResponse(b []byte) (stashapi.ConfirmResponse, error) {

@@ -71,7 +71,20 @@ const (
 	attrGranted       = "granted"  // JSON of []players.Item: what a confirm granted
 	attrRefunded      = "refunded" // JSON of map[productId]units revoked by refunds so far
 	attrKind          = "kind"     // what a record of the transactions table is: the kind* values
-	attrCreatedAt     = "createdAt"
+	attrCreatedAt     = store.AttrCreatedAt
+	attrEnvironment   = "environment"
+
+	// Attributes of refund and webhook delivery records.
+	attrOrderID    = "orderId"
+	attrRefundID   = "refundId"
+	attrOutcome    = "outcome"
+	attrRevoked    = "revoked" // JSON of []players.Item
+	attrDebts      = "debts"   // JSON of []players.Item
+	attrType       = "type"
+	attrMessage    = "message"
+	attrRetryCount = "retryCount"
+	attrReceivedAt = "receivedAt"
+	attrRawBody    = "rawBody"
 
 	// The sweep index (GSI "sweep") holds only REGISTERED records: both
 	// attributes are removed when a purchase leaves that state. Its

@@ -167,8 +167,8 @@ func (s *Service) refundRecord(r Refund, res RefundResult) types.TransactWriteIt
 	debts, _ := json.Marshal(res.Debts)
 	return store.PutNewOp(s.Store.Tables.Transactions, map[string]types.AttributeValue{
 		store.AttrPK: store.S(refundKey(r.OrderID, r.Key)), attrKind: store.S(kindRefund),
-		"orderId": store.S(r.OrderID), attrPlayer: store.S(res.PlayerID), "outcome": store.S(res.Outcome),
-		"revoked": store.S(string(revoked)), "debts": store.S(string(debts)), attrCreatedAt: store.Time(s.Now()),
+		attrOrderID: store.S(r.OrderID), attrPlayer: store.S(res.PlayerID), attrOutcome: store.S(res.Outcome),
+		attrRevoked: store.S(string(revoked)), attrDebts: store.S(string(debts)), attrCreatedAt: store.Time(s.Now()),
 	})
 }
 

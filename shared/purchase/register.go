@@ -77,7 +77,7 @@ func (s *Service) register(ctx context.Context, req stashapi.RegisterRequest, fp
 			attrReservedUntil: store.N(until.UnixMilli()),
 			attrSweepPK:       store.S(sweepPartition(sweepShardOf(req.TransactionID))),
 			attrSweepAt:       store.N(until.UnixMilli()),
-			"environment":     store.S(req.Environment),
+			attrEnvironment:   store.S(req.Environment),
 		},
 	}
 	effects, ops := s.reserveItems(req, reg)

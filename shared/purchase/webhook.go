@@ -213,18 +213,18 @@ func (w *Webhooks) record(ctx context.Context, d delivery) {
 	item := map[string]types.AttributeValue{
 		store.AttrPK:        store.S("delivery#" + now.UTC().Format("20060102T150405.000Z") + "#" + hex.EncodeToString(id)),
 		attrKind:            store.S(kindDelivery),
-		"outcome":           store.S(d.Outcome),
-		"retryCount":        store.N(int64(d.Retry)),
-		"receivedAt":        store.Time(now),
+		attrOutcome:         store.S(d.Outcome),
+		attrRetryCount:      store.N(int64(d.Retry)),
+		attrReceivedAt:      store.Time(now),
 		store.AttrExpiresAt: store.N(now.Add(w.recordTTL).Unix()),
 	}
-	for k, v := range map[string]string{"type": d.Type, "environment": d.Environment, "orderId": d.OrderID, "refundId": d.RefundID, "message": d.Message} {
+	for k, v := range map[string]string{attrType: d.Type, attrEnvironment: d.Environment, attrOrderID: d.OrderID, attrRefundID: d.RefundID, attrMessage: d.Message} {
 		if v != "" {
 			item[k] = store.S(v)
 		}
 	}
 	if len(d.Body) > 0 {
-		item["rawBody"] = store.B(d.Body[:min(len(d.Body), maxRecordedBodyLen)])
+		item[attrRawBody] = store.B(d.Body[:min(len(d.Body), maxRecordedBodyLen)])
 	}
 	if _, err := w.svc.Store.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(w.svc.Store.Tables.Transactions), Item: item}); err != nil {
 		w.svc.Log.ErrorContext(ctx, "webhook delivery not recorded", "type", d.Type, "orderId", d.OrderID, "outcome", d.Outcome, "error", fmt.Errorf("put delivery: %w", err))

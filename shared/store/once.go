@@ -203,18 +203,29 @@ func (s Store) storedRecord(ctx context.Context, key string, returned map[string
 	if len(returned) > 0 {
 		return recordFromItem(returned)
 	}
+	item, err := s.RecordItem(ctx, key)
+	if err != nil {
+		return Record{}, err
+	}
+	if len(item) == 0 {
+		return Record{}, fmt.Errorf("read record %s: %w", key, ErrNotFound)
+	}
+	return recordFromItem(item)
+}
+
+// RecordItem reads the item stored under key in the transactions table,
+// strongly consistent, as stored (nil when there is none): the owners of
+// the records kept there parse their own attributes.
+func (s Store) RecordItem(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Tables.Transactions),
 		Key:            PK(key),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Record{}, fmt.Errorf("read record %s: %w", key, err)
+		return nil, fmt.Errorf("read record %s: %w", key, err)
 	}
-	if len(out.Item) == 0 {
-		return Record{}, fmt.Errorf("read record %s: %w", key, ErrNotFound)
-	}
-	return recordFromItem(out.Item)
+	return out.Item, nil
 }
 
 func (r Record) item() map[string]types.AttributeValue {
@@ -228,7 +239,7 @@ func (r Record) item() map[string]types.AttributeValue {
 		item["status"] = N(int64(r.Status))
 	}
 	item["response"] = B(r.Response)
-	item["createdAt"] = Time(r.CreatedAt)
+	item[AttrCreatedAt] = Time(r.CreatedAt)
 	if !r.ExpiresAt.IsZero() {
 		item[AttrExpiresAt] = N(r.ExpiresAt.Unix())
 	}
@@ -254,7 +265,7 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 			r.Status = int(n)
 		case "response":
 			r.Response = BytesAttr(v)
-		case "createdAt":
+		case AttrCreatedAt:
 			r.CreatedAt, _ = time.Parse(time.RFC3339Nano, StringAttr(v))
 		case AttrExpiresAt:
 			if sec, err := IntAttr(v); err == nil {

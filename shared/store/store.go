@@ -29,6 +29,8 @@ const (
 	// AttrExpiresAt is the TTL attribute (epoch seconds) of tables whose
 	// records expire.
 	AttrExpiresAt = "expiresAt"
+	// AttrCreatedAt is when a record was written (Timestamp).
+	AttrCreatedAt = "createdAt"
 )
 
 // Tables holds the physical table names, which CloudFormation generates and
