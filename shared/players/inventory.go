@@ -160,18 +160,18 @@ func DebtOp(table, playerID, productID string, units int64, now time.Time) types
 // delta is positive.
 func CountOp(table, playerID, productID string, delta int64, limit *int64) types.TransactWriteItem {
 	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
-		Add(expression.Name(AttrBought), expression.Value(delta))
+		Add(expression.Name(attrBought), expression.Value(delta))
 	var cond *expression.ConditionBuilder
 	if limit != nil && delta > 0 {
-		within := expression.Name(AttrBought).LessThanEqual(expression.Value(*limit - delta))
+		within := expression.Name(attrBought).LessThanEqual(expression.Value(*limit - delta))
 		cond = &within
 		if delta <= *limit {
 			// A player without a counter row has bought nothing: delta
 			// alone must fit. (A comparison with a missing attribute is
 			// false, so past the limit only within can be tested, and it
 			// fails.)
-			cond = store.Cond(expression.Or(expression.AttributeNotExists(expression.Name(AttrBought)), within))
+			cond = store.Cond(expression.Or(expression.AttributeNotExists(expression.Name(attrBought)), within))
 		}
 	}
-	return store.UpdateOp(table, store.PKSK(playerID, BoughtPrefix+productID), update, cond)
+	return store.UpdateOp(table, store.PKSK(playerID, boughtPrefix+productID), update, cond)
 }

@@ -1,8 +1,10 @@
-// Package players holds the player rows Stash's lookups read from the players
-// table (pk = player id): the profile the game server stores (sk "profile")
-// and the per-product purchase counters the purchase flow maintains (sk
-// "bought#" + product id, attribute "bought": units the player holds bought
-// or reserved, checked against per-player limits).
+// Package players owns the players table (pk = player id): the profile the
+// game server stores (sk "profile"); per product, the units the player
+// holds bought or reserved, checked against per-player limits (sk "bought#"
+// + product id; CountOp); what the player owns (sk "item#" + product id;
+// GrantOps, TakeOp, Holdings) and what refunds left them owing (sk "debt#" +
+// product id; DebtOp). Writes that must happen once are transaction items
+// the purchase flow composes with its record.
 package players
 
 import (
@@ -17,19 +19,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 // Sort keys and attributes of the player rows.
 const (
-	// ProfileSK is the sort key of a player's profile row.
-	ProfileSK = "profile"
-	// BoughtPrefix starts the sort key of a per-product purchase counter;
-	// the product id follows. The purchase flow writes these rows.
-	BoughtPrefix = "bought#"
-	// AttrBought is a counter row's count of units bought or reserved.
-	AttrBought = "bought"
+	// profileSK is the sort key of a player's profile row.
+	profileSK = "profile"
+	// boughtPrefix starts the sort key of a per-product purchase counter;
+	// the product id follows (CountOp writes them).
+	boughtPrefix = "bought#"
+	// attrBought is a counter row's count of units bought or reserved.
+	attrBought = "bought"
 
 	attrName           = "name"
 	attrAvatarURL      = "avatarUrl"
@@ -48,8 +49,8 @@ func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (m
 	e := store.Build(expression.NewBuilder().
 		WithKeyCondition(expression.KeyAnd(
 			expression.Key(store.AttrPK).Equal(expression.Value(playerID)),
-			expression.KeyBeginsWith(expression.Key(store.AttrSK), BoughtPrefix))).
-		WithProjection(expression.NamesList(expression.Name(store.AttrSK), expression.Name(AttrBought))))
+			expression.KeyBeginsWith(expression.Key(store.AttrSK), boughtPrefix))).
+		WithProjection(expression.NamesList(expression.Name(store.AttrSK), expression.Name(attrBought))))
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
 		KeyConditionExpression:    e.KeyCondition(),
@@ -65,14 +66,14 @@ func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (m
 		}
 		for _, row := range page.Items {
 			sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
-			if sk == nil || !strings.HasPrefix(sk.Value, BoughtPrefix) {
+			if sk == nil || !strings.HasPrefix(sk.Value, boughtPrefix) {
 				continue
 			}
-			n, err := store.IntAttr(row[AttrBought])
+			n, err := store.IntAttr(row[attrBought])
 			if err != nil {
 				return nil, fmt.Errorf("purchase counts of %s: row %s: %w", playerID, sk.Value, err)
 			}
-			counts[strings.TrimPrefix(sk.Value, BoughtPrefix)] = n
+			counts[strings.TrimPrefix(sk.Value, boughtPrefix)] = n
 		}
 	}
 	return counts, nil
@@ -88,7 +89,7 @@ func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Pr
 		expression.Name(attrInGameLevel), expression.Name(attrInGameCurrency), expression.Name(attrUpdatedAt))))
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:                aws.String(table),
-		Key:                      store.PKSK(playerID, ProfileSK),
+		Key:                      store.PKSK(playerID, profileSK),
 		ConsistentRead:           aws.Bool(true),
 		ProjectionExpression:     e.Projection(),
 		ExpressionAttributeNames: e.Names(),
@@ -109,7 +110,7 @@ func Get(ctx context.Context, db *dynamodb.Client, table, playerID string) (p Pr
 // Put stores p as the player's profile, replacing the whole previous one,
 // in one PutItem.
 func Put(ctx context.Context, db *dynamodb.Client, table string, p Profile) error {
-	item := store.PKSK(p.PlayerID, ProfileSK)
+	item := store.PKSK(p.PlayerID, profileSK)
 	item[attrName] = store.S(p.Name)
 	if p.AvatarURL != "" {
 		item[attrAvatarURL] = store.S(p.AvatarURL)
@@ -143,19 +144,6 @@ func fromItem(playerID string, item map[string]types.AttributeValue) (Profile, e
 	return p, nil
 }
 
-// ErrNoProfile is the refusal reason of Find: the game server never stored
+// ErrNoProfile is the refusal reason of Profiles.Find: the game server never stored
 // the player's profile.
 var ErrNoProfile = errors.New("no player profile")
-
-// Find reads a player's profile, refusing (ErrNoProfile) when the game
-// server never stored one.
-func Find(ctx context.Context, db *dynamodb.Client, table, playerID string) (Profile, error) {
-	p, found, err := Get(ctx, db, table, playerID)
-	if err != nil {
-		return Profile{}, err
-	}
-	if !found {
-		return Profile{}, refusal.New(ErrNoProfile, "no player with playerId %s", playerID)
-	}
-	return p, nil
-}

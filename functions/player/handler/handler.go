@@ -7,8 +7,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
@@ -17,8 +15,7 @@ import (
 
 // Handler serves GET /api/v1/player.
 type Handler struct {
-	db    *dynamodb.Client
-	table string
+	profiles *players.Profiles
 }
 
 // New builds the handler from its dependencies.
@@ -27,14 +24,14 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players}
+	h := &Handler{profiles: players.NewProfiles(d)}
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodePlayerQuery, h.Player), nil
 }
 
 // Player answers one player request: the stored profile, or 404 code 5
 // when the game server never stored one.
 func (h *Handler) Player(ctx context.Context, q stashapi.PlayerQuery) (stashapi.PlayerResponse, error) {
-	p, err := players.Find(ctx, h.db, h.table, q.PlayerID)
+	p, err := h.profiles.Find(ctx, q.PlayerID)
 	if err != nil {
 		return stashapi.PlayerResponse{}, err
 	}

@@ -7,9 +7,6 @@ package handler
 import (
 	"log/slog"
 	"net/http"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -20,15 +17,13 @@ import (
 
 // Handler serves PUT /api/v1/players/{playerId}.
 type Handler struct {
-	db    *dynamodb.Client
-	table string
-	now   func() time.Time
-	log   *slog.Logger
+	profiles *players.Profiles
+	log      *slog.Logger
 }
 
 // New builds the handler from its dependencies: the game server key guards it.
 func New(d deps.Deps) (http.Handler, error) {
-	h := &Handler{db: d.Store.DB, table: d.Store.Tables.Players, now: d.Now, log: d.Logger}
+	h := &Handler{profiles: players.NewProfiles(d), log: d.Logger}
 	return auth.Keys{Source: d.Secrets}.RequireBearer(secrets.GameServerKey, d.Logger, h), nil
 }
 
@@ -52,12 +47,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	p.UpdatedAt = h.now().UTC()
-	if err := players.Put(ctx, h.db, h.table, p); err != nil {
+	stored, err := h.profiles.Save(ctx, p)
+	if err != nil {
 		h.log.ErrorContext(ctx, "profile write failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "profile temporarily unavailable; nothing changed; retry")
 		return
 	}
 	h.log.InfoContext(ctx, "profile stored", "playerId", playerID)
-	httpx.WriteJSON(w, http.StatusOK, p)
+	httpx.WriteJSON(w, http.StatusOK, stored)
 }
