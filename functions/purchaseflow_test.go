@@ -136,7 +136,7 @@ func (f *flow) cancel(tx, player string, lines ...any) stashapi.CancelResponse {
 
 func (f *flow) inventory(player string) map[string]int64 {
 	f.t.Helper()
-	items, err := players.List(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
+	items, _, err := players.Holdings(context.Background(), f.stack.DB, f.stack.TableName("PlayersTable"), player)
 	if err != nil {
 		f.t.Fatal(err)
 	}

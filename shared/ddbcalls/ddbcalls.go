@@ -1,22 +1,19 @@
 // Package ddbcalls counts the DynamoDB calls made on behalf of one request.
 // A Counter travels in the request's context (httpx.Observe puts one there
 // and logs its total as "dynamodbCalls"); the DynamoDB client's middleware
-// (store.NewClient) adds every attempt it sends, retries included, by
-// operation. It holds only the counter, so packages without AWS imports can
-// use it.
+// (store.NewClient) adds every attempt it sends, retries included. It holds
+// only the counter, so packages without AWS imports can use it.
 package ddbcalls
 
 import (
 	"context"
-	"strings"
-	"sync"
+	"sync/atomic"
 )
 
-// Counter records the DynamoDB calls of one request. It is safe for
+// Counter counts the DynamoDB calls of one request. It is safe for
 // concurrent use, and a nil *Counter ignores Add and reports nothing.
 type Counter struct {
-	mu  sync.Mutex
-	ops []string // operation names, in the order the calls were sent
+	n atomic.Int64
 }
 
 type counterKey struct{}
@@ -32,42 +29,17 @@ func FromContext(ctx context.Context) *Counter {
 	return c
 }
 
-// Add records one call (one attempt) of operation op.
-func (c *Counter) Add(op string) {
-	if c == nil {
-		return
+// Add counts one call (one attempt).
+func (c *Counter) Add() {
+	if c != nil {
+		c.n.Add(1)
 	}
-	c.mu.Lock()
-	c.ops = append(c.ops, op)
-	c.mu.Unlock()
 }
 
-// Total is the number of calls recorded.
+// Total is the number of calls counted.
 func (c *Counter) Total() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.ops)
-}
-
-// Calls returns the operations recorded, in order.
-func (c *Counter) Calls() []string {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.ops...)
-}
-
-// String lists the calls in order, "TransactWriteItems+GetItem"; "-" when
-// there were none.
-func (c *Counter) String() string {
-	calls := c.Calls()
-	if len(calls) == 0 {
-		return "-"
-	}
-	return strings.Join(calls, "+")
+	return int(c.n.Load())
 }

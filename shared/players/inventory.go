@@ -81,13 +81,6 @@ func GrantOps(table, playerID string, items []Item, now time.Time) []types.Trans
 	return ops
 }
 
-// List returns the player's items with a positive quantity, sorted by
-// product id; an unknown player has none.
-func List(ctx context.Context, db *dynamodb.Client, table, playerID string) ([]Item, error) {
-	items, _, err := Holdings(ctx, db, table, playerID)
-	return items, err
-}
-
 // Holdings returns, in one paginated Query of the player's partition, the
 // items the player holds and the debts refunds left (units refunded after
 // the player had spent them), both with positive quantities and sorted by

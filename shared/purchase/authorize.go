@@ -65,7 +65,7 @@ func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt 
 	}
 	itemsJSON, _ := json.Marshal(req.Items)
 	rec := store.Record{
-		Key:         AuthorizationKey(req.TransactionID),
+		Key:         authorizationKey(req.TransactionID),
 		Fingerprint: authorizationFingerprint(req),
 		Response:    response,
 		CreatedAt:   now,
@@ -95,8 +95,8 @@ func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt 
 	return Receipt{}, false, refusal.New(ErrTransactionReused, "transactionId %s was already used for a different purchase", strconv.Quote(req.TransactionID))
 }
 
-// AuthorizationKey is the key of an authorization's record.
-func AuthorizationKey(transactionID string) string { return "authorization#" + transactionID }
+// authorizationKey is the key of an authorization's record.
+func authorizationKey(transactionID string) string { return "authorization#" + transactionID }
 
 // authorizationFingerprint identifies what was asked: the player and the
 // normalized items.

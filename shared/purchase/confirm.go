@@ -170,7 +170,7 @@ func (s *Service) confirmUnreserved(ctx context.Context, req stashapi.ConfirmReq
 		first = s.stateChange(req.TransactionID, stateIs(rec.State), withLines(confirmed, req, plan), leaveSweep...)
 	} else {
 		item := withLines(confirmed, req, plan)
-		item[store.AttrPK] = store.S(RecordKey(req.TransactionID))
+		item[store.AttrPK] = store.S(recordKeyOf(req.TransactionID))
 		item[attrKind] = store.S(kindPurchase)
 		item[attrCreatedAt] = store.Time(now)
 		first = store.PutNewOp(s.Store.Tables.Transactions, item)
@@ -231,7 +231,7 @@ func (s *Service) readRecord(ctx context.Context, txID string, returned map[stri
 	if len(returned) > 0 {
 		return parseRecord(returned)
 	}
-	item, err := s.Store.RecordItem(ctx, RecordKey(txID))
+	item, err := s.Store.RecordItem(ctx, recordKeyOf(txID))
 	if err != nil {
 		return record{}, err
 	}

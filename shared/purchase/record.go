@@ -122,8 +122,8 @@ type Line struct {
 	Cents     int64  `json:"cents,omitempty"`
 }
 
-// RecordKey is the key of a purchase record.
-func RecordKey(transactionID string) string { return purchasePrefix + transactionID }
+// recordKeyOf is the key of a purchase record.
+func recordKeyOf(transactionID string) string { return purchasePrefix + transactionID }
 
 const purchasePrefix = "purchase#"
 
@@ -211,7 +211,7 @@ func linesJSON(lines []Line) string {
 	return string(b)
 }
 
-func recordKey(transactionID string) store.Key { return store.PK(RecordKey(transactionID)) }
+func recordKey(transactionID string) store.Key { return store.PK(recordKeyOf(transactionID)) }
 
 // Conditions on a purchase record, composed by the steps' state changes.
 func stateIs(state string) expression.ConditionBuilder {

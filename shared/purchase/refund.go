@@ -156,7 +156,7 @@ func (s *Service) markRefunded(orderID string, rec record, player string) types.
 		})
 	}
 	return store.PutNewOp(s.Store.Tables.Transactions, map[string]types.AttributeValue{
-		store.AttrPK: store.S(RecordKey(orderID)), attrKind: store.S(kindPurchase), attrState: store.S(StateRefunded),
+		store.AttrPK: store.S(recordKeyOf(orderID)), attrKind: store.S(kindPurchase), attrState: store.S(StateRefunded),
 		attrPlayer: store.S(player), attrCancelReason: store.S(ReasonRefund), attrCreatedAt: store.Time(now),
 	})
 }

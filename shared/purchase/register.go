@@ -66,7 +66,7 @@ func (s *Service) register(ctx context.Context, req stashapi.RegisterRequest, fp
 		return stashapi.RegisterResponse{}, err
 	}
 	rec := store.Record{
-		Key: RecordKey(req.TransactionID), Fingerprint: fp, Response: response, CreatedAt: now,
+		Key: recordKeyOf(req.TransactionID), Fingerprint: fp, Response: response, CreatedAt: now,
 		Attributes: map[string]types.AttributeValue{
 			attrKind:          store.S(kindPurchase),
 			attrState:         store.S(StateRegistered),
@@ -257,7 +257,7 @@ func (s *Service) reject(ctx context.Context, req stashapi.RegisterRequest, fp s
 		return stashapi.RegisterResponse{}, err
 	}
 	rec := store.Record{
-		Key: RecordKey(req.TransactionID), Fingerprint: fp, Response: body, CreatedAt: s.Now(),
+		Key: recordKeyOf(req.TransactionID), Fingerprint: fp, Response: body, CreatedAt: s.Now(),
 		Attributes: map[string]types.AttributeValue{
 			attrKind: store.S(kindPurchase), attrState: store.S(StateRejected), attrPlayer: store.S(req.PlayerID), attrCurrency: store.S(req.Currency),
 		},

@@ -435,7 +435,7 @@ func TestParseRecord(t *testing.T) {
 	grantedJSON, _ := json.Marshal([]players.Item{{ProductID: "coin", Quantity: 5}, {ProductID: "gem", Quantity: 2}, {ProductID: "gem", Quantity: 1}})
 	until := time.Date(2026, 5, 6, 7, 8, 9, 123e6, time.UTC)
 	full := map[string]types.AttributeValue{
-		store.AttrPK:      store.S(RecordKey("tx-1")),
+		store.AttrPK:      store.S(recordKeyOf("tx-1")),
 		attrKind:          store.S(kindPurchase),
 		attrState:         store.S(StateConfirmed),
 		attrPlayer:        store.S("alice"),

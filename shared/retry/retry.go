@@ -61,15 +61,15 @@ func Do[T any](ctx context.Context, p Policy, op func(ctx context.Context) (T, e
 			return v, err
 		}
 		if p.Backoff != nil {
-			if err := Sleep(ctx, p.Backoff(attempt)); err != nil {
+			if err := sleep(ctx, p.Backoff(attempt)); err != nil {
 				return v, err
 			}
 		}
 	}
 }
 
-// Sleep waits d or until ctx ends, returning ctx's error then.
-func Sleep(ctx context.Context, d time.Duration) error {
+// sleep waits d or until ctx ends, returning ctx's error then.
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -52,13 +52,3 @@ func IntAttr(v types.AttributeValue) (int64, error) {
 	}
 	return i, nil
 }
-
-// IntAttrPtr is IntAttr returning nil for an attribute that is not an
-// integer (an optional number).
-func IntAttrPtr(v types.AttributeValue) *int64 {
-	n, err := IntAttr(v)
-	if err != nil {
-		return nil
-	}
-	return &n
-}

@@ -28,7 +28,7 @@ func BenchmarkApplyOnceSDK(b *testing.B) {
 	s := store.Store{DB: db, Tables: store.Tables{Players: "PlayersTable", Transactions: "TransactionsTable", Catalog: "CatalogTable"}}
 	for _, n := range []int{0, 2, 10} {
 		rec := store.Record{
-			Key: "purchase#txn-0001", Fingerprint: "0123456789abcdef0123456789abcdef", Status: 200,
+			Key: "purchase#txn-0001", Fingerprint: "0123456789abcdef0123456789abcdef",
 			Response:  []byte(`{"statuses":[{"productId":"gem_pack_small","status":"PURCHASE_REGISTRATION_STATUS_SUCCESS_REGISTERED"}]}`),
 			CreatedAt: time.Unix(1795262400, 0),
 			Attributes: map[string]types.AttributeValue{

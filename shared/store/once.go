@@ -24,7 +24,6 @@ type Store struct {
 type Record struct {
 	Key         string                          // unique per effect, e.g. "authorization#<transactionId>"
 	Fingerprint string                          // digest of what was asked; the same Key with another fingerprint is a conflict
-	Status      int                             // the status code the caller's API answered, if it keeps one (0: none)
 	Response    []byte                          // body that was answered
 	CreatedAt   time.Time                       // required, from the caller's injected clock (ApplyOnce refuses zero)
 	ExpiresAt   time.Time                       // zero: kept for good
@@ -235,9 +234,6 @@ func (r Record) item() map[string]types.AttributeValue {
 	}
 	item[AttrPK] = S(r.Key)
 	item["fingerprint"] = S(r.Fingerprint)
-	if r.Status != 0 {
-		item["status"] = N(int64(r.Status))
-	}
 	item["response"] = B(r.Response)
 	item[AttrCreatedAt] = Time(r.CreatedAt)
 	if !r.ExpiresAt.IsZero() {
@@ -257,12 +253,6 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 		case AttrPK: // read above
 		case "fingerprint":
 			r.Fingerprint = StringAttr(v)
-		case "status":
-			n, err := IntAttr(v)
-			if err != nil {
-				return Record{}, fmt.Errorf("record %s: bad status: %w", r.Key, err)
-			}
-			r.Status = int(n)
 		case "response":
 			r.Response = BytesAttr(v)
 		case AttrCreatedAt:

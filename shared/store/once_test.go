@@ -26,7 +26,7 @@ func newStore(t *testing.T, b ddbtest.Backend) store.Store {
 
 func record(key, fp string) store.Record {
 	return store.Record{
-		Key: key, Fingerprint: fp, Status: 200, Response: []byte(`{"ok":true}`),
+		Key: key, Fingerprint: fp, Response: []byte(`{"ok":true}`),
 		CreatedAt: time.Unix(1700000000, 0), ExpiresAt: time.Unix(1800000000, 0),
 		Attributes: map[string]types.AttributeValue{"playerId": &types.AttributeValueMemberS{Value: "p1"}},
 	}
@@ -56,11 +56,11 @@ func TestApplyOnce(t *testing.T) {
 				if got != st.want {
 					t.Fatalf("step %d: outcome %v, want %v", i, got, st.want)
 				}
-				if stored.Fingerprint != "fp-a" || string(stored.Response) != `{"ok":true}` || stored.Status != 200 {
+				if stored.Fingerprint != "fp-a" || string(stored.Response) != `{"ok":true}` {
 					t.Fatalf("step %d: stored record %+v", i, stored)
 				}
 			}
-			items, err := players.List(ctx, s.DB, s.Tables.Players, "p1")
+			items, _, err := players.Holdings(ctx, s.DB, s.Tables.Players, "p1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestApplyOnceEffectFailed(t *testing.T) {
 			if _, err := s.Get(ctx, "k2"); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("record written despite the failed effect: %v", err)
 			}
-			items, _ := players.List(ctx, s.DB, s.Tables.Players, "p2")
+			items, _, _ := players.Holdings(ctx, s.DB, s.Tables.Players, "p2")
 			if len(items) != 0 {
 				t.Fatalf("effect applied despite the failed one: %v", items)
 			}
@@ -140,7 +140,7 @@ func TestApplyOnceConcurrent(t *testing.T) {
 					t.Fatalf("goroutine %d: %v", i, outcomes[i])
 				}
 			}
-			items, _ := players.List(ctx, s.DB, s.Tables.Players, "p3")
+			items, _, _ := players.Holdings(ctx, s.DB, s.Tables.Players, "p3")
 			if applied != 1 || len(items) != 1 || items[0].Quantity != 1 {
 				t.Fatalf("applied %d times, inventory %v; want once", applied, items)
 			}

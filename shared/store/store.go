@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -124,7 +123,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 func countCalls(stack *middleware.Stack) error {
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("TollgateCountCalls",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			ddbcalls.FromContext(ctx).Add(awsmiddleware.GetOperationName(ctx))
+			ddbcalls.FromContext(ctx).Add()
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
 }
