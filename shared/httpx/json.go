@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
@@ -176,15 +177,20 @@ func WriteError(w http.ResponseWriter, status int, message string) {
 	WriteJSON(w, status, ErrorBody{Error: message})
 }
 
-// WriteRequestError answers a RequestError with its own status and message,
-// and any other error with 400.
+// WriteRequestError answers a request that cannot be read or decoded: a
+// RequestError with its own status and message, a *decode.Error with 400
+// and its message, and any other error with 400.
 func WriteRequestError(w http.ResponseWriter, err error) {
 	var re *RequestError
-	if errors.As(err, &re) {
+	var de *decode.Error
+	switch {
+	case errors.As(err, &re):
 		WriteError(w, re.Status, re.Message)
-		return
+	case errors.As(err, &de):
+		WriteError(w, http.StatusBadRequest, de.Message)
+	default:
+		WriteError(w, http.StatusBadRequest, err.Error())
 	}
-	WriteError(w, http.StatusBadRequest, err.Error())
 }
 
 // MaxIDLength is the longest identifier (transaction, player, product id)

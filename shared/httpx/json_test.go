@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
 
@@ -386,6 +387,28 @@ func TestWriteError(t *testing.T) {
 			},
 			wantStatus: http.StatusBadRequest,
 			wantMsg:    `field "x" bad`,
+		},
+		{
+			name:       "decode error is a 400",
+			write:      func(w http.ResponseWriter) { httpx.WriteRequestError(w, decode.Errorf("missing field %q", "items")) },
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    `missing field "items"`,
+		},
+		{
+			name: "wrapped decode error",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, fmt.Errorf("decode: %w", decode.Errorf("field %q bad", "x")))
+			},
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    `field "x" bad`,
+		},
+		{
+			name: "from decode.Unmarshal",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, decode.Unmarshal([]byte(`{"a":1} x`), &struct{}{}))
+			},
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    "request body holds data after the JSON value",
 		},
 		{
 			name:       "plain error is a 400",
