@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
@@ -207,7 +208,7 @@ func parseFile(data []byte, ps *problems) File {
 		ps.add("", "%v", err)
 	}
 	raw, ok := top["products"]
-	if !ok || isNull(raw) {
+	if !ok || decode.Null(raw) {
 		ps.add("products", "is required")
 		return File{}
 	}
@@ -290,7 +291,7 @@ func (v fieldReader) path(key string) string { return joinPath(v.at, key) }
 // raw returns the field's value, or false when it is absent or null.
 func (v fieldReader) raw(key string) (json.RawMessage, bool) {
 	r, ok := v.obj[key]
-	if !ok || isNull(r) {
+	if !ok || decode.Null(r) {
 		return nil, false
 	}
 	return r, true
@@ -496,8 +497,6 @@ func strictDecode(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
-
-func isNull(r json.RawMessage) bool { return string(bytes.TrimSpace(r)) == "null" }
 
 // kindOf names the JSON type of r for messages.
 func kindOf(r json.RawMessage) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
 
@@ -177,156 +178,43 @@ func TestRequireJSON(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
-type unmarshalTarget struct {
-	ID     string   `json:"id"`
-	Qty    int      `json:"qty"`
-	OK     bool     `json:"ok"`
-	Tags   []string `json:"tags"`
-	Nested struct {
-		Price float64 `json:"price"`
-	} `json:"nested"`
-	Strict strictField `json:"strict"`
-}
-
-// strictField only accepts "good".
-type strictField string
-
-func (s *strictField) UnmarshalJSON(b []byte) error {
-	if string(b) != `"good"` {
-		return &httpx.FieldError{Field: "strict", Reason: "must be \"good\""}
-	}
-	*s = "good"
-	return nil
-}
-
-func TestUnmarshal(t *testing.T) {
-	tests := []struct {
-		name    string
-		body    string
-		wantMsg string // "" means success; otherwise the exact 400 message
-	}{
-		{"object", `{"id":"a","qty":2,"ok":true,"tags":["x"],"nested":{"price":1.5}}`, ""},
-		{"unknown fields ignored", `{"id":"a","extra":1,"more":{"deep":[1,2]}}`, ""},
-		{"surrounding whitespace", "\n\t {\"id\":\"a\"} \r\n", ""},
-		{"empty object", `{}`, ""},
-		{"empty body", ``, "request body is empty, want a JSON object"},
-		{"whitespace body", " \n\t ", "request body is empty, want a JSON object"},
-		{"syntax error: trailing comma", `{"id":"a",}`, "malformed JSON at byte 11: invalid character '}' looking for beginning of object key string"},
-		{"syntax error: bad literal", `{"ok":tru}`, "malformed JSON at byte 10: invalid character '}' in literal true (expecting 'e')"},
-		{"syntax error: first byte", `x`, "malformed JSON at byte 1: invalid character 'x' looking for beginning of value"},
-		{"truncated", `{"id":`, "malformed JSON: unexpected end of input"},
-		{"truncated string", `{"id":"ab`, "malformed JSON: unexpected end of input"},
-		{"type error: string for int", `{"qty":"2"}`, `field "qty" must be an integer, got string`},
-		{"type error: float for int", `{"qty":1.5}`, `field "qty" must be an integer, got number 1.5`},
-		{"type error: number for string", `{"id":7}`, `field "id" must be a string, got number`},
-		{"type error: object for bool", `{"ok":{}}`, `field "ok" must be a boolean, got object`},
-		{"type error: string for array", `{"tags":"x"}`, `field "tags" must be an array, got string`},
-		{"type error: nested field path", `{"nested":{"price":"1"}}`, `field "nested.price" must be a number, got string`},
-		{"type error: top level array", `[1,2]`, `request body must be an object, got array`},
-		{"type error: top level string", `"x"`, `request body must be an object, got string`},
-		{"trailing object", `{} {}`, "request body holds data after the JSON value"},
-		{"trailing garbage", `{"id":"a"}x`, "request body holds data after the JSON value"},
-		{"trailing bracket", `{}]`, "request body holds data after the JSON value"},
-		{"trailing number", `{} 1`, "request body holds data after the JSON value"},
-		{"field error from UnmarshalJSON", `{"strict":"bad"}`, `field "strict" must be "good"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var dst unmarshalTarget
-			err := httpx.Unmarshal([]byte(tt.body), &dst)
-			if tt.wantMsg == "" {
-				if err != nil {
-					t.Fatalf("Unmarshal(%q) = %v, want nil", tt.body, err)
-				}
-				return
-			}
-			re := requestError(t, err, http.StatusBadRequest)
-			if re.Message != tt.wantMsg {
-				t.Errorf("Unmarshal(%q) message\n got %q\nwant %q", tt.body, re.Message, tt.wantMsg)
-			}
-		})
-	}
-}
-
-func TestUnmarshalValues(t *testing.T) {
-	var dst unmarshalTarget
-	body := `{"id":"p-1","qty":3,"ok":true,"tags":["a","b"],"nested":{"price":2.25},"strict":"good","ignored":null}`
-	if err := httpx.Unmarshal([]byte(body), &dst); err != nil {
-		t.Fatal(err)
-	}
-	want := unmarshalTarget{ID: "p-1", Qty: 3, OK: true, Tags: []string{"a", "b"}, Strict: "good"}
-	want.Nested.Price = 2.25
-	if !reflect.DeepEqual(dst, want) {
-		t.Errorf("Unmarshal = %+v, want %+v", dst, want)
-	}
-
-}
-
-// The offset in the message is the one encoding/json reports, for syntax
-// errors anywhere in the body.
-func TestUnmarshalSyntaxOffset(t *testing.T) {
-	bodies := []string{
-		`{"a": 1, "b": [1, 2,, 3]}`,
-		`{"a" 1}`,
-		`{"a": "x" "b"}`,
-		"{\n  \"a\": 1,\n  \"b\": nul\n}",
-		`{"a": -}`,
-	}
-	for _, body := range bodies {
-		t.Run(body, func(t *testing.T) {
-			var v any
-			var se *json.SyntaxError
-			if !errors.As(json.Unmarshal([]byte(body), &v), &se) {
-				t.Fatalf("test body %q is not a syntax error", body)
-			}
-			var m map[string]any
-			re := requestError(t, httpx.Unmarshal([]byte(body), &m), http.StatusBadRequest)
-			if want := fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error()); re.Message != want {
-				t.Errorf("message = %q, want %q", re.Message, want)
-			}
-		})
-	}
-}
-
-func TestValidateID(t *testing.T) {
+// PathID answers a route parameter that decode.ID refuses with a
+// *decode.Error naming the parameter, which WriteRequestError answers 400.
+// (decode.ID's every answer is tested in shared/decode.)
+func TestPathID(t *testing.T) {
 	tests := []struct {
 		name    string
 		id      string
 		wantMsg string // "" means valid
 	}{
 		{"simple", "player-1", ""},
-		{"one character", "x", ""},
-		{"inner space", "a b", ""},
-		{"punctuation", "txn_01:2024/01.a+b@c", ""},
-		{"exactly 128 ASCII", strings.Repeat("a", 128), ""},
 		{"exactly 128 multibyte runes", strings.Repeat("é", 128), ""},
-		{"exactly 128 four-byte runes", strings.Repeat("🔑", 128), ""},
-		{"empty", "", `field "id" must not be empty`},
-		{"129 ASCII", strings.Repeat("a", 129), `field "id" is longer than 128 characters`},
-		{"129 multibyte runes", strings.Repeat("é", 129), `field "id" is longer than 128 characters`},
-		{"NUL", "a\x00b", `field "id" holds a control or non-printable character`},
-		{"newline", "a\nb", `field "id" holds a control or non-printable character`},
-		{"tab", "a\tb", `field "id" holds a control or non-printable character`},
-		{"DEL", "a\x7fb", `field "id" holds a control or non-printable character`},
-		{"C1 control", "a\u0085b", `field "id" holds a control or non-printable character`},
-		{"zero width space", "a\u200bb", `field "id" holds a control or non-printable character`},
-		{"invalid UTF-8", "a\xffb", `field "id" is not valid UTF-8`},
-		{"truncated UTF-8", "ab\xc3", `field "id" is not valid UTF-8`},
-		{"UTF-8 encoded surrogate", "a\xed\xa0\x80", `field "id" is not valid UTF-8`},
+		{"empty", "", `field "playerId" must not be empty`},
+		{"129 ASCII", strings.Repeat("a", 129), `field "playerId" is longer than 128 characters`},
+		{"NUL", "a\x00b", `field "playerId" holds a control or non-printable character`},
+		{"invalid UTF-8", "a\xffb", `field "playerId" is not valid UTF-8`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := httpx.ValidateID("id", tt.id)
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.SetPathValue("playerId", tt.id)
+			got, err := httpx.PathID(r, "playerId")
+			if got != tt.id {
+				t.Errorf("PathID = %q, want %q", got, tt.id)
+			}
 			if tt.wantMsg == "" {
 				if err != nil {
-					t.Errorf("ValidateID(%q) = %v, want nil", tt.id, err)
+					t.Errorf("PathID(%q) = %v, want nil", tt.id, err)
 				}
 				return
 			}
-			re := requestError(t, err, http.StatusBadRequest)
-			if re.Message != tt.wantMsg {
-				t.Errorf("ValidateID(%q) message = %q, want %q", tt.id, re.Message, tt.wantMsg)
+			var de *decode.Error
+			if !errors.As(err, &de) || de.Message != tt.wantMsg {
+				t.Fatalf("PathID(%q) = %v, want a *decode.Error %q", tt.id, err, tt.wantMsg)
 			}
+			rec := httptest.NewRecorder()
+			httpx.WriteRequestError(rec, err)
+			checkErrorResponse(t, rec, http.StatusBadRequest, tt.wantMsg)
 		})
 	}
 }
@@ -386,6 +274,28 @@ func TestWriteError(t *testing.T) {
 			},
 			wantStatus: http.StatusBadRequest,
 			wantMsg:    `field "x" bad`,
+		},
+		{
+			name:       "decode error is a 400",
+			write:      func(w http.ResponseWriter) { httpx.WriteRequestError(w, decode.Errorf("missing field %q", "items")) },
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    `missing field "items"`,
+		},
+		{
+			name: "wrapped decode error",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, fmt.Errorf("decode: %w", decode.Errorf("field %q bad", "x")))
+			},
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    `field "x" bad`,
+		},
+		{
+			name: "from decode.Unmarshal",
+			write: func(w http.ResponseWriter) {
+				httpx.WriteRequestError(w, decode.Unmarshal([]byte(`{"a":1} x`), &struct{}{}))
+			},
+			wantStatus: http.StatusBadRequest,
+			wantMsg:    "request body holds data after the JSON value",
 		},
 		{
 			name:       "plain error is a 400",

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // CatalogPlatforms are the values of the lookups' platform parameter
@@ -25,11 +26,8 @@ const (
 	NonPurchasableUnspecified = "NON_PURCHASABLE_ITEM_TYPE_UNSPECIFIED"
 )
 
-// Limits of the lookups' query values.
-const (
-	MaxLanguageLength = 35 // BCP 47 tags in practice; ISO 639-1 codes ("en") are 2
-	maxEnumLength     = 64
-)
+// maxEnumLength bounds an enum name sent as a query value.
+const maxEnumLength = 64
 
 // CatalogQuery is CatalogService_GetCatalog's request.
 type CatalogQuery struct {
@@ -70,7 +68,7 @@ type PlayerQuery struct {
 // DecodeCatalogQuery decodes and validates GetCatalog's query values.
 // Parameters are read by their lowerCamelCase or snake_case names, each at
 // most once; unknown parameters are ignored, an empty value is an absent
-// one. Refusals are 400 *httpx.RequestError values naming the parameter.
+// one. Refusals are *decode.Error values naming the parameter.
 func DecodeCatalogQuery(v url.Values) (CatalogQuery, error) {
 	q := queryReader{v: v}
 	c := CatalogQuery{
@@ -105,7 +103,7 @@ func DecodeOfferQuery(v url.Values) (OfferQuery, error) {
 		Language:    q.language("language"),
 	}
 	if q.err == nil && o.GUID == "" && o.ProductID == "" {
-		q.err = httpx.BadRequest("missing query parameter %q (or %q)", "productId", "guid")
+		q.err = decode.Errorf("missing query parameter %q (or %q)", "productId", "guid")
 	}
 	return o, q.err
 }
@@ -120,7 +118,7 @@ func DecodePlayerQuery(v url.Values) (PlayerQuery, error) {
 		Environment: q.enum(Environments, "environment"),
 	}
 	if q.err == nil && p.PlayerID == "" {
-		q.err = httpx.BadRequest("missing query parameter %q", "playerId")
+		q.err = decode.Errorf("missing query parameter %q", "playerId")
 	}
 	return p, q.err
 }
@@ -142,7 +140,7 @@ func (q *queryReader) str(names ...string) string {
 	for _, n := range names {
 		vals := q.v[n]
 		if len(vals) > 1 {
-			q.err = httpx.BadRequest("query parameter %q is given %d times, at most once is allowed", n, len(vals))
+			q.err = decode.Errorf("query parameter %q is given %d times, at most once is allowed", n, len(vals))
 			return ""
 		}
 		if len(vals) == 1 && value == "" {
@@ -155,7 +153,7 @@ func (q *queryReader) str(names ...string) string {
 func (q *queryReader) id(names ...string) string {
 	v := q.str(names...)
 	if v != "" && q.err == nil {
-		q.err = httpx.ValidateID(names[0], v)
+		q.err = decode.ID(names[0], v)
 	}
 	return v
 }
@@ -182,8 +180,11 @@ func (q *queryReader) region(param string) string {
 
 func (q *queryReader) language(param string) string {
 	v := q.str(param)
-	if v != "" && q.err == nil {
-		q.err = ValidateLanguage(param, v)
+	if v == "" || q.err != nil {
+		return v
+	}
+	if err := validate.Language(v); err != nil {
+		q.err = decode.Errorf("field %q %v, got %q", param, err, decode.Truncate(v, maxQuoted))
 	}
 	return v
 }
@@ -198,11 +199,11 @@ func (q *queryReader) language(param string) string {
 func QueryEnum(field, v string, names []string) (string, error) {
 	quoted, err := json.Marshal(v)
 	if err != nil {
-		return "", httpx.BadRequest("field %q must be an enum name or number", field)
+		return "", decode.Errorf("field %q must be an enum name or number", field)
 	}
 	var e Enum
 	if err := e.UnmarshalJSON(quoted); err != nil {
-		return "", httpx.BadRequest("field %q must be an enum name or number", field)
+		return "", decode.Errorf("field %q must be an enum name or number", field)
 	}
 	name, err := e.Name(field, names)
 	if err != nil || e.isNum || v == "" {
@@ -210,7 +211,7 @@ func QueryEnum(field, v string, names []string) (string, error) {
 	}
 	prefix := strings.TrimSuffix(names[0], "UNSPECIFIED")
 	if !strings.HasPrefix(name, prefix) || len(name) > maxEnumLength || len(name) == len(prefix) || strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
-		return "", httpx.BadRequest("field %q must be one of %s or its number, got %q", field, strings.Join(names, ", "), truncate([]byte(v)))
+		return "", decode.Errorf("field %q must be one of %s or its number, got %q", field, strings.Join(names, ", "), decode.Truncate(v, maxQuoted))
 	}
 	return name, nil
 }
@@ -219,34 +220,9 @@ func QueryEnum(field, v string, names []string) (string, error) {
 // any case; Stash's own example includes "EU") and returns it upper-cased.
 func Region(field, v string) (string, error) {
 	if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
-		return "", httpx.BadRequest("field %q must be a 2-letter ISO 3166-1 region code, got %q", field, truncate([]byte(v)))
+		return "", decode.Errorf("field %q must be a 2-letter ISO 3166-1 region code, got %q", field, decode.Truncate(v, maxQuoted))
 	}
 	return strings.ToUpper(v), nil
-}
-
-// ValidateLanguage checks a language tag: an ISO 639-1 code ("en") or a
-// BCP 47 tag ("pt-BR", "zh-Hant-TW"), 2 to MaxLanguageLength characters: a
-// primary subtag of 2–8 letters, then "-"-separated subtags of 1–8 letters
-// or digits.
-func ValidateLanguage(field, v string) error {
-	bad := func() error {
-		return httpx.BadRequest("field %q must be a language tag such as \"en\" or \"pt-BR\" (2 to %d characters), got %q", field, MaxLanguageLength, truncate([]byte(v)))
-	}
-	if len(v) < 2 || len(v) > MaxLanguageLength {
-		return bad()
-	}
-	for i, sub := range strings.Split(v, "-") {
-		if len(sub) < 1 || len(sub) > 8 || (i == 0 && len(sub) < 2) {
-			return bad()
-		}
-		for j := 0; j < len(sub); j++ {
-			c := sub[j]
-			if !isLetter(c) && (i == 0 || c < '0' || c > '9') {
-				return bad()
-			}
-		}
-	}
-	return nil
 }
 
 func isLetter(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') }

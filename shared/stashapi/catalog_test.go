@@ -3,14 +3,13 @@ package stashapi_test
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
 )
 
@@ -53,7 +52,7 @@ func TestDecodeCatalogQuery(t *testing.T) {
 	}
 }
 
-// Every bad value is a 400 naming the parameter.
+// Every bad value is a *decode.Error (a 400) naming the parameter.
 func TestDecodeQueryRefusals(t *testing.T) {
 	catalogQ := func(v url.Values) error { _, err := stashapi.DecodeCatalogQuery(v); return err }
 	offerQ := func(v url.Values) error { _, err := stashapi.DecodeOfferQuery(v); return err }
@@ -99,12 +98,12 @@ func TestDecodeQueryRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = tt.decode(v)
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest {
-				t.Fatalf("error %v, want a 400 RequestError", err)
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v, want a *decode.Error", err)
 			}
-			if !strings.Contains(re.Message, tt.want) {
-				t.Errorf("message %q, want it to contain %q", re.Message, tt.want)
+			if !strings.Contains(de.Message, tt.want) {
+				t.Errorf("message %q, want it to contain %q", de.Message, tt.want)
 			}
 		})
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
@@ -105,34 +105,34 @@ type CancelRequest struct {
 }
 
 type wirePurchase struct {
-	PlayerID        string `json:"playerId"`
-	PlayerIDS       string `json:"player_id"`
-	TransactionID   string `json:"transactionId"`
-	TransactionIDS  string `json:"transaction_id"`
-	CheckoutLinkID  string `json:"checkoutLinkId"`
-	CheckoutLinkIDS string `json:"checkout_link_id"`
-	ShopID          string `json:"shopId"`
-	ShopIDS         string `json:"shop_id"`
-	Environment     Enum   `json:"environment"`
-	Currency        string `json:"currency"`
-	DecimalPlaces   Int64  `json:"decimalPlaces"`
-	DecimalPlacesS  Int64  `json:"decimal_places"`
-	Platform        Enum   `json:"platform"`
-	Source          Enum   `json:"source"`
+	PlayerID        string       `json:"playerId"`
+	PlayerIDS       string       `json:"player_id"`
+	TransactionID   string       `json:"transactionId"`
+	TransactionIDS  string       `json:"transaction_id"`
+	CheckoutLinkID  string       `json:"checkoutLinkId"`
+	CheckoutLinkIDS string       `json:"checkout_link_id"`
+	ShopID          string       `json:"shopId"`
+	ShopIDS         string       `json:"shop_id"`
+	Environment     Enum         `json:"environment"`
+	Currency        string       `json:"currency"`
+	DecimalPlaces   decode.Int64 `json:"decimalPlaces"`
+	DecimalPlacesS  decode.Int64 `json:"decimal_places"`
+	Platform        Enum         `json:"platform"`
+	Source          Enum         `json:"source"`
 }
 
 type wireLine struct {
 	GUID       string            `json:"guid"`
 	ProductID  string            `json:"productId"`
 	ProductIDS string            `json:"product_id"`
-	Cents      Int64             `json:"cents"`
-	Quantity   Int64             `json:"quantity"`
+	Cents      decode.Int64      `json:"cents"`
+	Quantity   decode.Int64      `json:"quantity"`
 	Metadata   map[string]string `json:"metadata"`
 }
 
 type wireBonus struct {
-	ID       string `json:"id"`
-	Quantity Int64  `json:"quantity"`
+	ID       string       `json:"id"`
+	Quantity decode.Int64 `json:"quantity"`
 }
 
 type wireRegister struct {
@@ -148,19 +148,19 @@ type wireRegister struct {
 
 type wireConfirm struct {
 	wirePurchase
-	Items                []wireLine  `json:"items"`
-	BonusItems           []wireBonus `json:"bonusItems"`
-	BonusItemsS          []wireBonus `json:"bonus_items"`
-	Tax                  Int64       `json:"tax"`
-	Total                Int64       `json:"total"`
-	TimeMillis           Int64       `json:"timeMillis"`
-	TimeMillisS          Int64       `json:"time_millis"`
-	PaymentMethodType    Enum        `json:"paymentMethodType"`
-	PaymentMethodTypeS   Enum        `json:"payment_method_type"`
-	UserEmail            string      `json:"userEmail"`
-	UserEmailS           string      `json:"user_email"`
-	EmailMarketingOptIn  *bool       `json:"emailMarketingOptIn"`
-	EmailMarketingOptInS *bool       `json:"email_marketing_opt_in"`
+	Items                []wireLine   `json:"items"`
+	BonusItems           []wireBonus  `json:"bonusItems"`
+	BonusItemsS          []wireBonus  `json:"bonus_items"`
+	Tax                  decode.Int64 `json:"tax"`
+	Total                decode.Int64 `json:"total"`
+	TimeMillis           decode.Int64 `json:"timeMillis"`
+	TimeMillisS          decode.Int64 `json:"time_millis"`
+	PaymentMethodType    Enum         `json:"paymentMethodType"`
+	PaymentMethodTypeS   Enum         `json:"payment_method_type"`
+	UserEmail            string       `json:"userEmail"`
+	UserEmailS           string       `json:"user_email"`
+	EmailMarketingOptIn  *bool        `json:"emailMarketingOptIn"`
+	EmailMarketingOptInS *bool        `json:"email_marketing_opt_in"`
 }
 
 type wireCancel struct {
@@ -168,8 +168,8 @@ type wireCancel struct {
 	Items []wireLine `json:"items"`
 }
 
-// DecodeRegister decodes and validates a register body. Refusals are 400
-// *httpx.RequestError values naming the field.
+// DecodeRegister decodes and validates a register body. Refusals are
+// *decode.Error values naming the field.
 func DecodeRegister(body []byte) (RegisterRequest, error) {
 	var w wireRegister
 	if err := unmarshal(body, &w); err != nil {
@@ -216,7 +216,7 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 		bonus = w.BonusItemsS
 	}
 	if len(bonus) > MaxLines {
-		return ConfirmRequest{}, httpx.BadRequest("field %q holds %d entries, at most %d are allowed", "bonusItems", len(bonus), MaxLines)
+		return ConfirmRequest{}, decode.Errorf("field %q holds %d entries, at most %d are allowed", "bonusItems", len(bonus), MaxLines)
 	}
 	if len(bonus) > 0 {
 		r.BonusItems = make([]Bonus, 0, len(bonus))
@@ -226,7 +226,7 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 		if err := validID(at, ".id", b.ID); err != nil {
 			return ConfirmRequest{}, err
 		}
-		q, err := quantityAt(at, ".quantity", b.Quantity)
+		q, err := quantity(at, ".quantity", b.Quantity)
 		if err != nil {
 			return ConfirmRequest{}, err
 		}
@@ -234,7 +234,7 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 	}
 	for _, f := range []struct {
 		dst  *int64
-		v    Int64
+		v    decode.Int64
 		path string
 	}{{&r.Tax, w.Tax, "tax"}, {&r.Total, w.Total, "total"}, {&r.TimeMillis, pickInt(w.TimeMillis, w.TimeMillisS), "timeMillis"}} {
 		if f.v.Set() {
@@ -292,7 +292,7 @@ func (w wirePurchase) purchase() (Purchase, error) {
 	}
 	for _, f := range []struct{ name, v string }{{"checkoutLinkId", p.CheckoutLinkID}, {"shopId", p.ShopID}} {
 		if f.v != "" {
-			if err := httpx.ValidateID(f.name, f.v); err != nil {
+			if err := decode.ID(f.name, f.v); err != nil {
 				return Purchase{}, err
 			}
 		}
@@ -308,40 +308,40 @@ func (w wirePurchase) purchase() (Purchase, error) {
 		return Purchase{}, err
 	}
 	if p.DecimalPlaces < 0 || p.DecimalPlaces > MaxDecimalPlaces {
-		return Purchase{}, httpx.BadRequest("field %q must be from 0 to %d, got %d", "decimalPlaces", MaxDecimalPlaces, p.DecimalPlaces)
+		return Purchase{}, decode.Errorf("field %q must be from 0 to %d, got %d", "decimalPlaces", MaxDecimalPlaces, p.DecimalPlaces)
 	}
 	return p, nil
 }
 
 func requireID(field, v string) error {
 	if v == "" {
-		return httpx.BadRequest("missing field %q", field)
+		return decode.Errorf("missing field %q", field)
 	}
-	return httpx.ValidateID(field, v)
+	return decode.ID(field, v)
 }
 
 // Currency validates an ISO 4217 code (three letters, any case) with
 // validate.ParseCurrency and returns it upper-cased.
 func Currency(field, v string) (string, error) {
 	if v == "" {
-		return "", httpx.BadRequest("missing field %q", field)
+		return "", decode.Errorf("missing field %q", field)
 	}
 	code, err := validate.ParseCurrency(v)
 	if err != nil {
-		return "", httpx.BadRequest("field %q %v, got %q", field, err, truncate([]byte(v)))
+		return "", decode.Errorf("field %q %v, got %q", field, err, decode.Truncate(v, maxQuoted))
 	}
 	return code, nil
 }
 
 func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error) {
 	if wl == nil {
-		return nil, httpx.BadRequest("missing field %q", field)
+		return nil, decode.Errorf("missing field %q", field)
 	}
 	if len(wl) == 0 {
-		return nil, httpx.BadRequest("field %q must hold at least one item", field)
+		return nil, decode.Errorf("field %q must hold at least one item", field)
 	}
 	if len(wl) > MaxLines {
-		return nil, httpx.BadRequest("field %q holds %d items, at most %d are allowed", field, len(wl), MaxLines)
+		return nil, decode.Errorf("field %q holds %d items, at most %d are allowed", field, len(wl), MaxLines)
 	}
 	lines := make([]Line, len(wl))
 	for i := range wl {
@@ -349,7 +349,7 @@ func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error)
 		at := elem{field, i}
 		l := Line{GUID: w.GUID, ProductID: pick(w.ProductID, w.ProductIDS), Metadata: w.Metadata}
 		if l.GUID == "" && l.ProductID == "" {
-			return nil, httpx.BadRequest("%s needs a %q or a %q", at.path(""), "productId", "guid")
+			return nil, decode.Errorf("%s needs a %q or a %q", at.path(""), "productId", "guid")
 		}
 		if l.ProductID != "" {
 			if err := validID(at, ".productId", l.ProductID); err != nil {
@@ -362,17 +362,17 @@ func decodeLines(field string, wl []wireLine, requireCents bool) ([]Line, error)
 			}
 		}
 		var err error
-		if l.Quantity, err = quantityAt(at, ".quantity", w.Quantity); err != nil {
+		if l.Quantity, err = quantity(at, ".quantity", w.Quantity); err != nil {
 			return nil, err
 		}
 		if requireCents || w.Cents.Set() {
-			c, ok := w.Cents.value()
+			c, ok := w.Cents.Get()
 			if !ok {
 				_, err := w.Cents.Value(at.path(".cents"))
 				return nil, err
 			}
 			if c < 0 {
-				return nil, httpx.BadRequest("field %q must not be negative, got %d", at.path(".cents"), c)
+				return nil, decode.Errorf("field %q must not be negative, got %d", at.path(".cents"), c)
 			}
 			l.Cents = c
 		}
@@ -392,37 +392,25 @@ func (e elem) path(sub string) string {
 	return e.field + "[" + strconv.Itoa(e.index) + "]" + sub
 }
 
-// validID is httpx.ValidateID of the element's field sub, building its
-// path only for an error.
+// validID is decode.ID of the element's field sub, building its path only
+// for an error.
 func validID(at elem, sub, v string) error {
 	if validate.ID(v) == nil {
 		return nil
 	}
-	return httpx.ValidateID(at.path(sub), v)
+	return decode.ID(at.path(sub), v)
 }
 
-// quantity returns the quantity field path, checked by validate.Quantity.
-func quantity(path string, v Int64) (int64, error) {
-	q, err := v.Value(path)
-	if err != nil {
-		return 0, err
-	}
-	if err := validate.Quantity(q); err != nil {
-		return 0, httpx.BadRequest("field %q %v", path, err)
-	}
-	return q, nil
-}
-
-// quantityAt is quantity of the element's field sub, building its path only
-// for an error.
-func quantityAt(at elem, sub string, v Int64) (int64, error) {
-	q, ok := v.value()
+// quantity returns the element's quantity field sub, checked by
+// validate.Quantity, building its path only for an error.
+func quantity(at elem, sub string, v decode.Int64) (int64, error) {
+	q, ok := v.Get()
 	if !ok {
 		_, err := v.Value(at.path(sub))
 		return 0, err
 	}
 	if err := validate.Quantity(q); err != nil {
-		return 0, httpx.BadRequest("field %q %v", at.path(sub), err)
+		return 0, decode.Errorf("field %q %v", at.path(sub), err)
 	}
 	return q, nil
 }
@@ -457,13 +445,13 @@ type CancelResponse struct {
 	Message string `json:"message,omitempty"`
 }
 
-// unmarshal is httpx.Unmarshal with error paths free of the embedded wire
+// unmarshal is decode.Unmarshal with error paths free of the embedded wire
 // struct's name ("wirePurchase.currency" reads "currency").
 func unmarshal(body []byte, dst any) error {
-	err := httpx.Unmarshal(body, dst)
-	var re *httpx.RequestError
-	if errors.As(err, &re) {
-		re.Message = strings.ReplaceAll(re.Message, "wirePurchase.", "")
+	err := decode.Unmarshal(body, dst)
+	var de *decode.Error
+	if errors.As(err, &de) {
+		de.Message = strings.ReplaceAll(de.Message, "wirePurchase.", "")
 	}
 	return err
 }

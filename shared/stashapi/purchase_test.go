@@ -2,11 +2,10 @@ package stashapi
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 )
 
 func TestDecodeRegisterWireForms(t *testing.T) {
@@ -98,9 +97,9 @@ func TestDecodeRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.decode([]byte(c.body))
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || !strings.Contains(re.Message, c.msg) {
-				t.Fatalf("err = %v, want 400 containing %q", err, c.msg)
+			var de *decode.Error
+			if !errors.As(err, &de) || !strings.Contains(de.Message, c.msg) {
+				t.Fatalf("err = %v, want a decode error containing %q", err, c.msg)
 			}
 		})
 	}
@@ -125,18 +124,15 @@ func TestDecodeConfirmLenient(t *testing.T) {
 }
 
 // The fuzz targets: any body decodes into a request within every limit, or
-// is refused with a 400 RequestError; never a panic.
-func fuzzDecoder(f *testing.F, seeds []string, decode func(*testing.T, []byte) ([]Line, Purchase, error)) {
+// is refused with a *decode.Error (a 400); never a panic.
+func fuzzDecoder(f *testing.F, seeds []string, run func(*testing.T, []byte) ([]Line, Purchase, error)) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		lines, p, err := decode(t, body)
+		lines, p, err := run(t, body)
 		if err != nil {
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Message == "" {
-				t.Fatalf("refusal %v is not a 400 RequestError", err)
-			}
+			requireDecodeError(t, err)
 			return
 		}
 		if p.PlayerID == "" || p.TransactionID == "" || len(p.Currency) != 3 || p.DecimalPlaces < 0 || p.DecimalPlaces > MaxDecimalPlaces {

@@ -3,10 +3,9 @@ package stashapi
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"strings"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 )
 
 // Webhook event types Tollgate acts on; every other type is acknowledged
@@ -31,11 +30,12 @@ type WebhookEvent struct {
 	Data        json.RawMessage // the event's data; nil when the envelope carries none
 }
 
-// DecodeWebhook decodes a delivery's envelope. Refusals are 400
-// *httpx.RequestError values.
+// DecodeWebhook decodes a delivery's envelope. Refusals are *decode.Error
+// values. The type is checked as an id (validate.ID): it is recorded with
+// the delivery.
 func DecodeWebhook(body []byte) (WebhookEvent, error) {
 	var fields map[string]json.RawMessage
-	if err := httpx.Unmarshal(body, &fields); err != nil {
+	if err := decode.Unmarshal(body, &fields); err != nil {
 		return WebhookEvent{}, err
 	}
 	var ev WebhookEvent
@@ -43,10 +43,10 @@ func DecodeWebhook(body []byte) (WebhookEvent, error) {
 		return WebhookEvent{}, err
 	}
 	if ev.Type == "" {
-		return WebhookEvent{}, httpx.BadRequest("missing field %q", "type")
+		return WebhookEvent{}, decode.Errorf("missing field %q", "type")
 	}
-	if len(ev.Type) > 128 {
-		return WebhookEvent{}, httpx.BadRequest("field %q is longer than 128 characters", "type")
+	if err := decode.ID("type", ev.Type); err != nil {
+		return WebhookEvent{}, err
 	}
 	if err := stringField(fields, "environment", &ev.Environment); err != nil {
 		return WebhookEvent{}, err
@@ -54,36 +54,31 @@ func DecodeWebhook(body []byte) (WebhookEvent, error) {
 	ev.Environment = strings.ToLower(ev.Environment)
 	ev.Version = 1
 	switch {
-	case present(fields["eventData"]):
+	case !decode.Null(fields["eventData"]):
 		ev.Data = fields["eventData"]
-	case present(fields["event_data"]):
+	case !decode.Null(fields["event_data"]):
 		ev.Data = fields["event_data"]
-	case present(fields[camelType(ev.Type)]):
+	case !decode.Null(fields[camelType(ev.Type)]):
 		ev.Data = fields[camelType(ev.Type)]
-	case present(fields["data"]):
+	case !decode.Null(fields["data"]):
 		ev.Data = fields["data"]
 		if strings.Contains(ev.Type, ".") {
 			ev.Version = 2
 		}
 	}
 	if ev.Data != nil && !bytes.HasPrefix(bytes.TrimSpace(ev.Data), []byte("{")) {
-		return WebhookEvent{}, httpx.BadRequest("the event data of %s must be an object", ev.Type)
+		return WebhookEvent{}, decode.Errorf("the event data of %s must be an object", ev.Type)
 	}
 	return ev, nil
 }
 
-func present(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) > 0 && !bytes.Equal(t, []byte("null"))
-}
-
 func stringField(fields map[string]json.RawMessage, name string, dst *string) error {
-	raw, ok := fields[name]
-	if !ok || !present(raw) {
+	raw := fields[name]
+	if decode.Null(raw) {
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return httpx.BadRequest("field %q must be a string", name)
+		return decode.Errorf("field %q must be a string", name)
 	}
 	return nil
 }
@@ -137,15 +132,15 @@ type PurchaseRefunded struct {
 }
 
 type wireWebhookItem struct {
-	ID        string `json:"id"`
-	ProductID string `json:"productId"`
-	Quantity  Int64  `json:"quantity"`
-	Price     Int64  `json:"price"`
+	ID        string       `json:"id"`
+	ProductID string       `json:"productId"`
+	Quantity  decode.Int64 `json:"quantity"`
+	Price     decode.Int64 `json:"price"`
 }
 
 type wirePurchaseEvent struct {
-	TimeMillis           Int64             `json:"timeMillis"`
-	TimeMillisS          Int64             `json:"time_millis"`
+	TimeMillis           decode.Int64      `json:"timeMillis"`
+	TimeMillisS          decode.Int64      `json:"time_millis"`
 	OrderID              string            `json:"orderId"`
 	OrderIDS             string            `json:"order_id"`
 	CheckoutLinkID       string            `json:"checkoutLinkId"`
@@ -154,9 +149,9 @@ type wirePurchaseEvent struct {
 	UserID               string            `json:"userId"`
 	UserIDS              string            `json:"user_id"`
 	Items                []wireWebhookItem `json:"items"`
-	Tax                  Int64             `json:"tax"`
-	Total                Int64             `json:"total"`
-	Amount               Int64             `json:"amount"`
+	Tax                  decode.Int64      `json:"tax"`
+	Total                decode.Int64      `json:"total"`
+	Amount               decode.Int64      `json:"amount"`
 	TaxDetails           json.RawMessage   `json:"taxDetails"`
 	RegionCode           string            `json:"regionCode"`
 	RegionCodeS          string            `json:"region_code"`
@@ -174,9 +169,9 @@ type wirePurchaseEvent struct {
 func decodePurchaseEvent(data json.RawMessage, typ string) (wirePurchaseEvent, string, string, error) {
 	var w wirePurchaseEvent
 	if data == nil {
-		return w, "", "", httpx.BadRequest("%s carries no event data", typ)
+		return w, "", "", decode.Errorf("%s carries no event data", typ)
 	}
-	if err := httpx.Unmarshal(data, &w); err != nil {
+	if err := decode.Unmarshal(data, &w); err != nil {
 		return w, "", "", err
 	}
 	order, user := pick(w.OrderID, w.OrderIDS), pick(w.UserID, w.UserIDS)
@@ -184,7 +179,7 @@ func decodePurchaseEvent(data json.RawMessage, typ string) (wirePurchaseEvent, s
 		return w, "", "", err
 	}
 	if user != "" {
-		if err := httpx.ValidateID("userId", user); err != nil {
+		if err := decode.ID("userId", user); err != nil {
 			return w, "", "", err
 		}
 	}
@@ -193,19 +188,22 @@ func decodePurchaseEvent(data json.RawMessage, typ string) (wirePurchaseEvent, s
 
 func webhookItems(in []wireWebhookItem, required bool) ([]WebhookItem, error) {
 	if required && len(in) == 0 {
-		return nil, httpx.BadRequest("field %q must hold at least one item", "items")
+		return nil, decode.Errorf("field %q must hold at least one item", "items")
 	}
 	if len(in) > MaxLines {
-		return nil, httpx.BadRequest("field %q holds %d items, at most %d are allowed", "items", len(in), MaxLines)
+		return nil, decode.Errorf("field %q holds %d items, at most %d are allowed", "items", len(in), MaxLines)
 	}
 	out := make([]WebhookItem, 0, len(in))
 	for i, it := range in {
-		path := "items[" + strconv.Itoa(i) + "]"
+		at := elem{"items", i}
 		id := pick(it.ID, it.ProductID)
-		if err := requireID(path+".id", id); err != nil {
+		if id == "" {
+			return nil, decode.Errorf("missing field %q", at.path(".id"))
+		}
+		if err := validID(at, ".id", id); err != nil {
 			return nil, err
 		}
-		q, err := quantity(path+".quantity", it.Quantity)
+		q, err := quantity(at, ".quantity", it.Quantity)
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +212,7 @@ func webhookItems(in []wireWebhookItem, required bool) ([]WebhookItem, error) {
 	return out, nil
 }
 
-func optionalInt(v Int64, path string) (int64, error) {
+func optionalInt(v decode.Int64, path string) (int64, error) {
 	if !v.Set() {
 		return 0, nil
 	}
@@ -224,12 +222,11 @@ func optionalInt(v Int64, path string) (int64, error) {
 // amount reads a money field leniently: an integer of minor units as a JSON
 // number or string, else 0. Amounts are recorded, never acted on, so a
 // format Stash changes must not fail a delivery that grants items.
-func amount(v Int64) int64 {
-	n, err := v.Value("")
-	if err != nil {
-		return 0
+func amount(v decode.Int64) int64 {
+	if n, ok := v.Get(); ok {
+		return n
 	}
-	return n
+	return 0
 }
 
 // DecodePurchaseSucceeded decodes PURCHASE_SUCCEEDED's data.
@@ -239,7 +236,7 @@ func DecodePurchaseSucceeded(data json.RawMessage) (PurchaseSucceeded, error) {
 		return PurchaseSucceeded{}, err
 	}
 	if user == "" {
-		return PurchaseSucceeded{}, httpx.BadRequest("missing field %q", "userId")
+		return PurchaseSucceeded{}, decode.Errorf("missing field %q", "userId")
 	}
 	e := PurchaseSucceeded{OrderID: order, UserID: user, CheckoutLinkID: pick(w.CheckoutLinkID, w.CheckoutLinkIDS),
 		RegionCode: pick(w.RegionCode, w.RegionCodeS), Source: w.Source, IPAddress: pick(w.IPAddress, w.IPAddressS), TaxDetails: w.TaxDetails}
@@ -269,7 +266,7 @@ func DecodePurchaseRefunded(data json.RawMessage) (PurchaseRefunded, error) {
 	}
 	e := PurchaseRefunded{OrderID: order, UserID: user, RefundID: pick(w.RefundID, w.RefundIDS)}
 	if e.RefundID != "" {
-		if err := httpx.ValidateID("refundId", e.RefundID); err != nil {
+		if err := decode.ID("refundId", e.RefundID); err != nil {
 			return PurchaseRefunded{}, err
 		}
 	}

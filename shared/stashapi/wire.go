@@ -2,101 +2,20 @@
 // backend (its public OpenAPI, "swagger.v1.json"): request and response
 // shapes, enums, and decoding of the gRPC-gateway JSON Stash sends, which
 // may use lowerCamelCase or snake_case field names, enum names or numbers,
-// and int64 values as JSON strings or numbers. Unknown fields are ignored.
+// and int64 values as JSON strings or numbers (decode.Int64). Unknown fields
+// are ignored. Refusals are *decode.Error values naming the field, which
+// the HTTP layer (stashhttp) answers: this package imports neither net/http
+// nor httpx.
 package stashapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
-
-// Int64 is an int64 field as gRPC-gateway sends it: a JSON number or a JSON
-// string holding one, read with validate.Integer (no fraction or exponent).
-// Decoding parses the token at once and keeps the raw
-// token only when it is not an integer; Value reports the outcome, so errors
-// can name the field's full path.
-type Int64 struct {
-	v   int64
-	set bool
-	bad int8   // badNone, badString (a quoted token that is not a JSON string) or badInteger
-	raw string // the token, kept for the message when bad == badInteger
-}
-
-// Why an Int64 token is refused.
-const (
-	badNone    = 0
-	badString  = 1
-	badInteger = 2
-)
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (n *Int64) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	*n = Int64{set: true}
-	digits := b
-	if len(b) > 0 && b[0] == '"' {
-		inner, ok := plainString(b)
-		if !ok {
-			var s string
-			if err := json.Unmarshal(b, &s); err != nil {
-				n.bad = badString
-				return nil
-			}
-			inner = []byte(s)
-		}
-		digits = inner
-	}
-	v, err := validate.Integer(digits)
-	if err != nil {
-		n.bad, n.raw = badInteger, string(b)
-		return nil
-	}
-	n.v = v
-	return nil
-}
-
-// plainString returns the contents of the JSON string token b when it holds
-// no escape sequence (the common case), and false otherwise (decode it with
-// encoding/json then).
-func plainString(b []byte) ([]byte, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return nil, false
-	}
-	inner := b[1 : len(b)-1]
-	for _, c := range inner {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return nil, false
-		}
-	}
-	return inner, true
-}
-
-// Set reports whether the field was present and not null.
-func (n Int64) Set() bool { return n.set }
-
-// Value returns the field's integer; path names it in errors.
-func (n Int64) Value(path string) (int64, error) {
-	switch {
-	case !n.set:
-		return 0, httpx.BadRequest("missing field %q", path)
-	case n.bad == badString:
-		return 0, httpx.BadRequest("field %q must be an integer", path)
-	case n.bad == badInteger:
-		return 0, httpx.BadRequest("field %q must be an integer, got %s", path, truncate([]byte(n.raw)))
-	}
-	return n.v, nil
-}
-
-// value returns the field's integer and true when it is set and valid, for
-// callers that build the field's path only when they need an error.
-func (n Int64) value() (int64, bool) { return n.v, n.set && n.bad == badNone }
 
 // Enum is an enum field: its name, or its number as a JSON number or
 // string. Values this version does not know are kept, never refused (Stash
@@ -114,14 +33,10 @@ func (e *Enum) UnmarshalJSON(b []byte) error {
 	switch {
 	case bytes.Equal(b, []byte("null")):
 	case len(b) > 0 && b[0] == '"':
-		inner, ok := plainString(b)
+		inner, ok := decode.Unquote(b)
 		if !ok {
-			var s string
-			if err := json.Unmarshal(b, &s); err != nil {
-				e.bad = true
-				return nil
-			}
-			inner = []byte(s)
+			e.bad = true
+			return nil
 		}
 		if mayBeNumber(inner) {
 			if n, ok := enumNumber(inner); ok {
@@ -182,7 +97,7 @@ func enumName(b []byte) string {
 func (e Enum) Name(path string, names []string) (string, error) {
 	switch {
 	case e.bad:
-		return "", httpx.BadRequest("field %q must be an enum name or number", path)
+		return "", decode.Errorf("field %q must be an enum name or number", path)
 	case e.isNum:
 		if e.number >= 0 && e.number < int64(len(names)) {
 			return names[e.number], nil
@@ -194,12 +109,8 @@ func (e Enum) Name(path string, names []string) (string, error) {
 	return e.name, nil
 }
 
-func truncate(b []byte) string {
-	if len(b) > 32 {
-		return string(b[:32]) + "..."
-	}
-	return string(b)
-}
+// maxQuoted is how much of a refused value a message quotes, in bytes.
+const maxQuoted = 32
 
 // pick returns a unless it is empty, else b: the same field sent in
 // lowerCamelCase (a) or snake_case (b).
@@ -210,8 +121,8 @@ func pick(a, b string) string {
 	return b
 }
 
-func pickInt(a, b Int64) Int64 {
-	if a.set {
+func pickInt(a, b decode.Int64) decode.Int64 {
+	if a.Set() {
 		return a
 	}
 	return b

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
@@ -15,14 +16,14 @@ import (
 // HandleQuery returns the handler of one signed Stash GET call (the catalog,
 // offer and player lookups): the request is its query string, and the
 // signature covers an empty body ("{unixMillis}." in v1, "" in the legacy
-// scheme), whatever body the request may carry. decode parses the query
+// scheme), whatever body the request may carry. parse decodes the query
 // values, do acts and returns the 200 answer. Failures answer as Handle's:
 //   - 401 code 16 for a missing, malformed, wrong or stale signature
 //     (nothing read);
 //   - 400 code 3 for a query string that cannot be parsed or decoded;
 //   - a domain refusal's answer (see refusals: 404 code 5, 409 code 9, ...);
 //   - 503 code 14 for anything else.
-func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, decode func(url.Values) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
+func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, parse func(url.Values) (Req, error), do func(context.Context, Req) (Resp, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if !verified(ctx, w, log, sig, r.Header, nil) {
@@ -32,10 +33,10 @@ func HandleQuery[Req, Resp any](sig auth.StashSignatures, log *slog.Logger, deco
 		// a value Stash did not mean must not be read as absent.
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			WriteRequestStatus(w, httpx.BadRequest("malformed query string: %v", err))
+			WriteRequestStatus(w, decode.Errorf("malformed query string: %v", err))
 			return
 		}
-		req, err := decode(values)
+		req, err := parse(values)
 		if err != nil {
 			WriteRequestStatus(w, err)
 			return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
@@ -74,17 +75,22 @@ func WriteStatus(w http.ResponseWriter, httpStatus, code int, message string) {
 }
 
 // WriteRequestStatus answers a request that cannot be read or decoded (an
-// *httpx.RequestError, or any error as 400) with a Status body: code 3
-// (INVALID_ARGUMENT), or 11 (OUT_OF_RANGE) for a body over the limit.
+// *httpx.RequestError with its status, a *decode.Error or any other error
+// as 400) with a Status body: code 3 (INVALID_ARGUMENT), or 11
+// (OUT_OF_RANGE) for a body over the limit.
 func WriteRequestStatus(w http.ResponseWriter, err error) {
 	var re *httpx.RequestError
-	if errors.As(err, &re) {
+	var de *decode.Error
+	switch {
+	case errors.As(err, &re):
 		code := CodeInvalidArgument
 		if re.Status == http.StatusRequestEntityTooLarge {
 			code = CodeOutOfRange
 		}
 		WriteStatus(w, re.Status, code, re.Message)
-		return
+	case errors.As(err, &de):
+		WriteStatus(w, http.StatusBadRequest, CodeInvalidArgument, de.Message)
+	default:
+		WriteStatus(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 	}
-	WriteStatus(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 }

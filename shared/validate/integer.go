@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -51,6 +52,10 @@ func unsigned(tok []byte) []byte {
 // after arithmetic). It decides on the decimal digits, exactly:
 // "1.0000000000000000001" is not whole and "9007199254740993.0" is
 // 9007199254740993, where float64 would round both.
+//
+// With ErrNotInteger for a number that is not whole ("1.5") it also
+// returns the number rounded toward zero (1), clamped to the int64 range,
+// so that a caller can tell a fraction within its range from one beyond it.
 func WholeNumber(tok []byte) (int64, error) {
 	n, err := Integer(tok)
 	if !errors.Is(err, ErrNotInteger) {
@@ -63,7 +68,7 @@ func WholeNumber(tok []byte) (int64, error) {
 	case digits == "":
 		return 0, nil // a zero: "0.0", "-0e5"
 	case point < len(digits):
-		return 0, ErrNotInteger // a non-zero digit after the point
+		return truncated(neg, digits, point), ErrNotInteger // a non-zero digit after the point
 	case point > 19:
 		return 0, ErrOutOfRange // more digits than any int64 has
 	}
@@ -76,6 +81,30 @@ func WholeNumber(tok []byte) (int64, error) {
 		return 0, ErrOutOfRange
 	}
 	return n, nil
+}
+
+// truncated returns ±0.digits × 10^point (see splitNumber) rounded toward
+// zero, clamped to the int64 range.
+func truncated(neg bool, digits string, point int) int64 {
+	if point <= 0 {
+		return 0
+	}
+	n, err := strconv.ParseInt(digits[:point], 10, 64)
+	switch {
+	case err != nil:
+		return clamp(neg)
+	case neg:
+		return -n
+	}
+	return n
+}
+
+// clamp returns the int64 bound on the side of a number's sign.
+func clamp(neg bool) int64 {
+	if neg {
+		return math.MinInt64
+	}
+	return math.MaxInt64
 }
 
 // maxExponent bounds the exponent WholeNumber reads: beyond it any non-zero

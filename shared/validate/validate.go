@@ -1,7 +1,8 @@
 // Package validate is the one home of the input rules that several decoders
-// apply: identifiers, quantities, currency codes and JSON integers. HTTP
-// decoders (httpx, stashapi, the authorize function) and domain code (the
-// catalog file) all call it, so a rule changes in one place.
+// apply: identifiers, quantities, currency codes, language tags and JSON
+// integers. Request decoders (shared/decode, stashapi, the endpoints'
+// decoders) and domain code (the catalog file, the store) all call it, so a
+// rule changes in one place.
 //
 // A rule answers a plain error saying what is wrong, worded to follow a
 // field name ("must not be empty"); the caller adds the field and turns it

@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -204,6 +205,76 @@ func TestInteger(t *testing.T) {
 	}
 }
 
+// A number that is not whole comes with its value rounded toward zero,
+// clamped to the int64 range.
+func TestWholeNumberNotWhole(t *testing.T) {
+	tests := []struct {
+		tok  string
+		want int64
+	}{
+		{"1.5", 1},
+		{"-1.5", -1},
+		{"0.5", 0},
+		{"-0.5", 0},
+		{"1e-400", 0},
+		{"9999.99999999999999999", 9999},
+		{"10000.5", 10000},
+		{"1.0000000000000000001", 1},
+		{"2.50e0", 2},
+		{"12345e-2", 123},
+		{"+7.25", 7},
+		{"9223372036854775807.5", 1<<63 - 1},
+		{"9223372036854775808.5", 1<<63 - 1},
+		{"20000000000000000000.1", 1<<63 - 1},
+		{"-9223372036854775808.5", -1 << 63},
+		{"-20000000000000000000.1", -1 << 63},
+	}
+	for _, tt := range tests {
+		got, err := validate.WholeNumber([]byte(tt.tok))
+		if err != validate.ErrNotInteger || got != tt.want {
+			t.Errorf("WholeNumber(%q) = %d, %v; want %d, ErrNotInteger", tt.tok, got, err, tt.want)
+		}
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	tests := []struct {
+		tag string
+		ok  bool
+	}{
+		{"en", true},
+		{"EN", true},
+		{"pt-BR", true},
+		{"zh-Hant-TW", true},
+		{"es-419", true},
+		{"abcdefgh", true},
+		{"en-x", true},
+		{"en" + strings.Repeat("-abcdefg", 4) + "h", true}, // 35 characters
+		{"en" + strings.Repeat("-abcdefg", 4) + "-a", false},
+		{"", false},
+		{"e", false},
+		{"abcdefghi", false},
+		{"en-abcdefghi", false},
+		{"en--US", false},
+		{"en-", false},
+		{"-en", false},
+		{"12", false},
+		{"e1", false},
+		{"en_US", false},
+		{"en US", false},
+		{"én", false},
+	}
+	for _, tt := range tests {
+		err := validate.Language(tt.tag)
+		if (err == nil) != tt.ok || (err != nil && err != validate.ErrLanguage) {
+			t.Errorf("Language(%q) = %v, want accepted %v", tt.tag, err, tt.ok)
+		}
+	}
+	if got, want := validate.ErrLanguage.Error(), `must be a language tag such as "en" or "pt-BR" (2 to 35 characters)`; got != want {
+		t.Errorf("ErrLanguage = %q, want %q", got, want)
+	}
+}
+
 // FuzzWholeNumber checks WholeNumber against exact rational arithmetic on
 // JSON numbers, and that nothing else makes it panic.
 func FuzzWholeNumber(f *testing.F) {
@@ -221,8 +292,17 @@ func FuzzWholeNumber(f *testing.F) {
 		}
 		switch {
 		case !r.IsInt():
-			if err != validate.ErrNotInteger {
-				t.Fatalf("WholeNumber(%q) = %d, %v; want ErrNotInteger", s, n, err)
+			// Quo rounds toward zero.
+			trunc := new(big.Int).Quo(r.Num(), r.Denom())
+			want := int64(math.MaxInt64)
+			switch {
+			case trunc.IsInt64():
+				want = trunc.Int64()
+			case trunc.Sign() < 0:
+				want = math.MinInt64
+			}
+			if err != validate.ErrNotInteger || n != want {
+				t.Fatalf("WholeNumber(%q) = %d, %v; want %d, ErrNotInteger", s, n, err, want)
 			}
 		case !r.Num().IsInt64():
 			if err != validate.ErrOutOfRange {

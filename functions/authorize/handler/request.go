@@ -6,7 +6,7 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
@@ -41,39 +41,39 @@ type wireItem struct {
 }
 
 // DecodeRequest parses and validates the body of POST /purchase/{playerId}.
-// Unknown fields are ignored. Every refusal is a 400 *httpx.RequestError
-// naming the field at fault.
+// Unknown fields are ignored. Every refusal is a *decode.Error (answered
+// 400) naming the field at fault.
 func DecodeRequest(body []byte) (Request, error) {
 	var w wireRequest
-	if err := httpx.Unmarshal(body, &w); err != nil {
+	if err := decode.Unmarshal(body, &w); err != nil {
 		return Request{}, err
 	}
 	txID, err := decodeID("transactionId", w.TransactionID)
 	if err != nil {
 		return Request{}, err
 	}
-	if isNull(w.Items) {
-		return Request{}, httpx.BadRequest("missing field %q", "items")
+	if decode.Null(w.Items) {
+		return Request{}, decode.Errorf("missing field %q", "items")
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(w.Items, &raw); err != nil {
-		return Request{}, httpx.BadRequest("field %q must be an array of {\"id\", \"quantity\"} objects", "items")
+		return Request{}, decode.Errorf("field %q must be an array of {\"id\", \"quantity\"} objects", "items")
 	}
 	if len(raw) == 0 {
-		return Request{}, httpx.BadRequest("field %q must hold at least one item", "items")
+		return Request{}, decode.Errorf("field %q must hold at least one item", "items")
 	}
 	if len(raw) > MaxItems {
-		return Request{}, httpx.BadRequest("field %q holds %d items, at most %d are allowed", "items", len(raw), MaxItems)
+		return Request{}, decode.Errorf("field %q holds %d items, at most %d are allowed", "items", len(raw), MaxItems)
 	}
 	items := make([]players.Item, 0, len(raw))
 	for i, r := range raw {
 		var wi wireItem
 		if bytes.HasPrefix(bytes.TrimSpace(r), []byte("{")) {
 			if err := json.Unmarshal(r, &wi); err != nil {
-				return Request{}, httpx.BadRequest("items[%d] is not a valid object", i)
+				return Request{}, decode.Errorf("items[%d] is not a valid object", i)
 			}
 		} else {
-			return Request{}, httpx.BadRequest("items[%d] must be an object with \"id\" and \"quantity\"", i)
+			return Request{}, decode.Errorf("items[%d] must be an object with \"id\" and \"quantity\"", i)
 		}
 		id, err := decodeID("items["+strconv.Itoa(i)+"].id", wi.ID)
 		if err != nil {
@@ -88,26 +88,21 @@ func DecodeRequest(body []byte) (Request, error) {
 	items = players.Normalize(items)
 	for _, it := range items {
 		if validate.Quantity(it.Quantity) != nil {
-			return Request{}, httpx.BadRequest("item %q: total quantity %d exceeds %d", it.ProductID, it.Quantity, MaxQuantity)
+			return Request{}, decode.Errorf("item %q: total quantity %d exceeds %d", it.ProductID, it.Quantity, MaxQuantity)
 		}
 	}
 	return Request{TransactionID: txID, Items: items}, nil
 }
 
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || bytes.Equal(t, []byte("null"))
-}
-
 func decodeID(field string, raw json.RawMessage) (string, error) {
-	if isNull(raw) {
-		return "", httpx.BadRequest("missing field %q", field)
+	if decode.Null(raw) {
+		return "", decode.Errorf("missing field %q", field)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", httpx.BadRequest("field %q must be a string", field)
+		return "", decode.Errorf("field %q must be a string", field)
 	}
-	if err := httpx.ValidateID(field, s); err != nil {
+	if err := decode.ID(field, s); err != nil {
 		return "", err
 	}
 	return s, nil
@@ -116,23 +111,37 @@ func decodeID(field string, raw json.RawMessage) (string, error) {
 // decodeQuantity reads a quantity: a JSON number written as an integer
 // (validate.Integer; a string is refused) within validate.Quantity.
 func decodeQuantity(field string, raw json.RawMessage) (int64, error) {
-	if isNull(raw) {
-		return 0, httpx.BadRequest("missing field %q", field)
+	if decode.Null(raw) {
+		return 0, decode.Errorf("missing field %q", field)
 	}
 	t := bytes.TrimSpace(raw)
 	q, err := validate.Integer(t)
 	switch {
 	case errors.Is(err, validate.ErrNotNumber):
-		return 0, httpx.BadRequest("field %q must be an integer", field)
+		return 0, decode.Errorf("field %q must be an integer", field)
+	case err != nil && onlyNotWhole(t):
+		return 0, decode.Errorf("field %q must be a whole number, got %s", field, t)
 	case err != nil:
-		// "Whole number" only when wholeness is all that is wrong (1.5, 1e2).
-		if f, ferr := strconv.ParseFloat(string(t), 64); ferr == nil && f >= 1 && f <= MaxQuantity {
-			return 0, httpx.BadRequest("field %q must be a whole number, got %s", field, t)
-		}
-		return 0, httpx.BadRequest("field %q must be an integer from 1 to %d, got %s", field, MaxQuantity, t)
+		return 0, decode.Errorf("field %q must be an integer from 1 to %d, got %s", field, MaxQuantity, t)
 	}
 	if err := validate.Quantity(q); err != nil {
-		return 0, httpx.BadRequest("field %q %v", field, err)
+		return 0, decode.Errorf("field %q %v", field, err)
 	}
 	return q, nil
+}
+
+// onlyNotWhole reports whether the number tok, which is not written as an
+// integer (1.5, 1e2, 2.0), lies from 1 to MaxQuantity: then "whole number"
+// is all that is wrong with it. WholeNumber answers a whole value exactly,
+// and a fraction rounded toward zero, which lies from 1 to MaxQuantity-1
+// when the fraction is in the range.
+func onlyNotWhole(tok []byte) bool {
+	n, err := validate.WholeNumber(tok)
+	switch {
+	case err == nil:
+		return validate.Quantity(n) == nil
+	case errors.Is(err, validate.ErrNotInteger):
+		return n >= 1 && n < MaxQuantity
+	}
+	return false
 }

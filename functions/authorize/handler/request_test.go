@@ -2,12 +2,11 @@ package handler
 
 import (
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 )
 
 func TestDecodeRequest(t *testing.T) {
@@ -34,6 +33,22 @@ func TestDecodeRequest(t *testing.T) {
 		{"fraction below range", `{"transactionId":"a","items":[{"id":"b","quantity":0.5}]}`, `"items[0].quantity" must be an integer from 1 to 10000, got 0.5`, true},
 		{"negative zero quantity", `{"transactionId":"a","items":[{"id":"b","quantity":-0}]}`, `"items[0].quantity" must be from 1 to 10000, got 0`, true},
 		{"quantity over the limit", `{"transactionId":"a","items":[{"id":"b","quantity":10001}]}`, `"items[0].quantity" must be from 1 to 10000, got 10001`, true},
+		// "whole number" only when the value is in the range and only its
+		// writing is wrong; otherwise the range is what the caller needs.
+		{"whole value with exponent", `{"transactionId":"a","items":[{"id":"b","quantity":1e2}]}`, `field "items[0].quantity" must be a whole number, got 1e2`, true},
+		{"whole value with fraction", `{"transactionId":"a","items":[{"id":"b","quantity":2.0}]}`, `field "items[0].quantity" must be a whole number, got 2.0`, true},
+		{"fraction just below the limit", `{"transactionId":"a","items":[{"id":"b","quantity":9999.5}]}`, `field "items[0].quantity" must be a whole number, got 9999.5`, true},
+		{"limit with exponent", `{"transactionId":"a","items":[{"id":"b","quantity":1e4}]}`, `field "items[0].quantity" must be a whole number, got 1e4`, true},
+		{"fraction just above the limit", `{"transactionId":"a","items":[{"id":"b","quantity":10000.5}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got 10000.5`, true},
+		{"whole value above the limit", `{"transactionId":"a","items":[{"id":"b","quantity":1e5}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got 1e5`, true},
+		{"zero with fraction", `{"transactionId":"a","items":[{"id":"b","quantity":0.0}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got 0.0`, true},
+		{"negative fraction", `{"transactionId":"a","items":[{"id":"b","quantity":-1.5}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got -1.5`, true},
+		{"beyond int64", `{"transactionId":"a","items":[{"id":"b","quantity":99999999999999999999}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got 99999999999999999999`, true},
+		{"beyond float64", `{"transactionId":"a","items":[{"id":"b","quantity":1e400}]}`, `field "items[0].quantity" must be an integer from 1 to 10000, got 1e400`, true},
+		{"string quantity", `{"transactionId":"a","items":[{"id":"b","quantity":"1"}]}`, `field "items[0].quantity" must be an integer`, true},
+		{"missing quantity", `{"transactionId":"a","items":[{"id":"b"}]}`, `missing field "items[0].quantity"`, true},
+		{"missing items", `{"transactionId":"a"}`, `missing field "items"`, true},
+		{"missing transactionId", `{"items":[{"id":"b","quantity":1}]}`, `missing field "transactionId"`, true},
 		{"merged total over the limit", `{"transactionId":"a","items":[{"id":"b","quantity":6000},{"id":"b","quantity":5000}]}`, `item "b": total quantity 11000 exceeds 10000`, true},
 		// MaxItems counts lines as sent, not products after merging.
 		{"50 lines of one product", lines(MaxItems), "[{b 50}]", false},
@@ -44,9 +59,9 @@ func TestDecodeRequest(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			req, err := DecodeRequest([]byte(c.body))
 			if c.isErr {
-				var re *httpx.RequestError
-				if !errors.As(err, &re) || re.Status != http.StatusBadRequest || !strings.Contains(re.Message, c.want) {
-					t.Fatalf("err = %v, want a 400 containing %q", err, c.want)
+				var de *decode.Error
+				if !errors.As(err, &de) || !strings.Contains(de.Message, c.want) {
+					t.Fatalf("err = %v, want a decode error containing %q", err, c.want)
 				}
 				return
 			}
@@ -73,7 +88,7 @@ func fmtItems(r Request) string {
 }
 
 // FuzzDecodeRequest: any body either decodes into a request that satisfies
-// every limit, or is refused with a 400 RequestError; never a panic.
+// every limit, or is refused with a *decode.Error (a 400); never a panic.
 func FuzzDecodeRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"transactionId":"abc123","items":[{"id":"sword_123","quantity":1},{"id":"shield_1234","quantity":1}]}`,
@@ -87,9 +102,9 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := DecodeRequest(body)
 		if err != nil {
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Message == "" {
-				t.Fatalf("refusal %v is not a 400 RequestError", err)
+			var de *decode.Error
+			if !errors.As(err, &de) || de.Message == "" {
+				t.Fatalf("refusal %v (%T) is not a *decode.Error with a message", err, err)
 			}
 			return
 		}

@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
 	"sort"
@@ -9,9 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Limits and defaults of a profile.
@@ -25,6 +24,9 @@ const (
 	DefaultInGameLevel    = 1
 	DefaultInGameCurrency = 0
 )
+
+// maxQuoted is how much of a refused value a message quotes, in bytes.
+const maxQuoted = 64
 
 // profileFields are the fields a profile body may hold.
 var profileFields = []string{"playerId", "name", "avatarUrl", "language", "inGameLevel", "inGameCurrency"}
@@ -42,31 +44,32 @@ var profileFields = []string{"playerId", "name", "avatarUrl", "language", "inGam
 // inGameCurrency (integer >= 0, default 0) may be JSON numbers or strings
 // holding one. playerId may be repeated in the body but must then equal
 // the path's. A field the format does not know is refused, so a typo never
-// silently clears a value; null is the same as absent. Refusals are 400
-// *httpx.RequestError values naming the field. UpdatedAt is left zero.
+// silently clears a value; null is the same as absent. Refusals are
+// *decode.Error values (answered 400) naming the field. UpdatedAt is left
+// zero.
 func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
-	if err := httpx.ValidateID("playerId", playerID); err != nil {
+	if err := decode.ID("playerId", playerID); err != nil {
 		return players.Profile{}, err
 	}
 	var fields map[string]json.RawMessage
-	if err := httpx.Unmarshal(body, &fields); err != nil {
+	if err := decode.Unmarshal(body, &fields); err != nil {
 		return players.Profile{}, err
 	}
 	if fields == nil {
-		return players.Profile{}, httpx.BadRequest("request body must be a JSON object")
+		return players.Profile{}, decode.Errorf("request body must be a JSON object")
 	}
 	var unknown []string
 	for k, v := range fields {
 		if !contains(profileFields, k) {
 			unknown = append(unknown, k)
 		}
-		if bytes.Equal(v, []byte("null")) {
+		if decode.Null(v) {
 			delete(fields, k)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return players.Profile{}, httpx.BadRequest("unknown field %q (a profile has %s)", truncate(unknown[0]), strings.Join(profileFields, ", "))
+		return players.Profile{}, decode.Errorf("unknown field %q (a profile has %s)", decode.Truncate(unknown[0], maxQuoted), strings.Join(profileFields, ", "))
 	}
 	p := players.Profile{PlayerID: playerID, InGameLevel: DefaultInGameLevel, InGameCurrency: DefaultInGameCurrency}
 	if raw, ok := fields["playerId"]; ok {
@@ -75,12 +78,12 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 			return players.Profile{}, err
 		}
 		if id != playerID {
-			return players.Profile{}, httpx.BadRequest("field %q is %q, but the path names player %q", "playerId", truncate(id), playerID)
+			return players.Profile{}, decode.Errorf("field %q is %q, but the path names player %q", "playerId", decode.Truncate(id, maxQuoted), playerID)
 		}
 	}
 	raw, ok := fields["name"]
 	if !ok {
-		return players.Profile{}, httpx.BadRequest("missing field %q", "name")
+		return players.Profile{}, decode.Errorf("missing field %q", "name")
 	}
 	var err error
 	if p.Name, err = stringField("name", raw); err != nil {
@@ -101,8 +104,8 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 		if p.Language, err = stringField("language", raw); err != nil {
 			return players.Profile{}, err
 		}
-		if err := stashapi.ValidateLanguage("language", p.Language); err != nil {
-			return players.Profile{}, err
+		if err := validate.Language(p.Language); err != nil {
+			return players.Profile{}, decode.Errorf("field %q %v, got %q", "language", err, decode.Truncate(p.Language, maxQuoted))
 		}
 	}
 	if raw, ok := fields["inGameLevel"]; ok {
@@ -110,7 +113,7 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 			return players.Profile{}, err
 		}
 		if p.InGameLevel < 1 {
-			return players.Profile{}, httpx.BadRequest("field %q must be at least 1, got %d", "inGameLevel", p.InGameLevel)
+			return players.Profile{}, decode.Errorf("field %q must be at least 1, got %d", "inGameLevel", p.InGameLevel)
 		}
 	}
 	if raw, ok := fields["inGameCurrency"]; ok {
@@ -118,7 +121,7 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 			return players.Profile{}, err
 		}
 		if p.InGameCurrency < 0 {
-			return players.Profile{}, httpx.BadRequest("field %q must not be negative, got %d", "inGameCurrency", p.InGameCurrency)
+			return players.Profile{}, decode.Errorf("field %q must not be negative, got %d", "inGameCurrency", p.InGameCurrency)
 		}
 	}
 	return p, nil
@@ -136,7 +139,7 @@ func contains(list []string, s string) bool {
 func stringField(field string, raw json.RawMessage) (string, error) {
 	var s string
 	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-		return "", httpx.BadRequest("field %q must be a string", field)
+		return "", decode.Errorf("field %q must be a string", field)
 	}
 	return s, nil
 }
@@ -144,9 +147,9 @@ func stringField(field string, raw json.RawMessage) (string, error) {
 // intField reads an integer sent as a JSON number or a string holding one
 // (as Stash's int64 fields are).
 func intField(field string, raw json.RawMessage) (int64, error) {
-	var n stashapi.Int64
+	var n decode.Int64
 	if err := n.UnmarshalJSON(raw); err != nil {
-		return 0, httpx.BadRequest("field %q must be an integer", field)
+		return 0, decode.Errorf("field %q must be an integer", field)
 	}
 	return n.Value(field)
 }
@@ -154,13 +157,13 @@ func intField(field string, raw json.RawMessage) (int64, error) {
 func validateName(name string) error {
 	switch n := utf8.RuneCountInString(name); {
 	case strings.TrimSpace(name) == "":
-		return httpx.BadRequest("field %q must not be empty or blank", "name")
+		return decode.Errorf("field %q must not be empty or blank", "name")
 	case n > MaxNameLength:
-		return httpx.BadRequest("field %q is longer than %d characters", "name", MaxNameLength)
+		return decode.Errorf("field %q is longer than %d characters", "name", MaxNameLength)
 	}
 	for _, r := range name {
 		if !unicode.IsGraphic(r) {
-			return httpx.BadRequest("field %q holds a control or non-printable character", "name")
+			return decode.Errorf("field %q holds a control or non-printable character", "name")
 		}
 	}
 	return nil
@@ -168,7 +171,7 @@ func validateName(name string) error {
 
 func validateAvatarURL(s string) error {
 	bad := func() error {
-		return httpx.BadRequest("field %q must be an absolute https URL (at most %d bytes), got %q", "avatarUrl", MaxAvatarURLLength, truncate(s))
+		return decode.Errorf("field %q must be an absolute https URL (at most %d bytes), got %q", "avatarUrl", MaxAvatarURLLength, decode.Truncate(s, maxQuoted))
 	}
 	if len(s) > MaxAvatarURLLength || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }) >= 0 {
 		return bad()
@@ -178,11 +181,4 @@ func validateAvatarURL(s string) error {
 		return bad()
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

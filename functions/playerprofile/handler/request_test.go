@@ -2,16 +2,15 @@ package handler_test
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 func TestDecodeProfile(t *testing.T) {
@@ -71,6 +70,7 @@ func TestDecodeProfileRefusals(t *testing.T) {
 		{"avatar too long", "p1", `{"name":"A","avatarUrl":"https://cdn.example.com/` + strings.Repeat("a", 2048) + `"}`, `"avatarUrl"`},
 		{"avatar empty", "p1", `{"name":"A","avatarUrl":""}`, `"avatarUrl"`},
 		{"language bad", "p1", `{"name":"A","language":"english please"}`, `"language" must be a language tag`},
+		{"language bad, whole message", "p1", `{"name":"A","language":"en_US"}`, `field "language" must be a language tag such as "en" or "pt-BR" (2 to 35 characters), got "en_US"`},
 		{"language number", "p1", `{"name":"A","language":1}`, `"language" must be a string`},
 		{"level zero", "p1", `{"name":"A","inGameLevel":0}`, `"inGameLevel" must be at least 1, got 0`},
 		{"level negative", "p1", `{"name":"A","inGameLevel":-3}`, `"inGameLevel" must be at least 1`},
@@ -92,19 +92,20 @@ func TestDecodeProfileRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := handler.DecodeProfile(tt.playerID, []byte(tt.body))
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest {
-				t.Fatalf("error %v, want a 400 RequestError", err)
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v, want a *decode.Error", err)
 			}
-			if !strings.Contains(re.Message, tt.want) {
-				t.Errorf("message %q, want it to contain %q", re.Message, tt.want)
+			if !strings.Contains(de.Message, tt.want) {
+				t.Errorf("message %q, want it to contain %q", de.Message, tt.want)
 			}
 		})
 	}
 }
 
 // FuzzDecodeProfile: any body either decodes into a profile that obeys every
-// rule or is refused with a 400 naming the problem; nothing panics.
+// rule or is refused with a *decode.Error (a 400) naming the problem;
+// nothing panics.
 func FuzzDecodeProfile(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"Aria","avatarUrl":"https://cdn.example.com/a.png","language":"en","inGameLevel":12,"inGameCurrency":1500}`,
@@ -116,13 +117,13 @@ func FuzzDecodeProfile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, playerID string, body []byte) {
 		p, err := handler.DecodeProfile(playerID, body)
 		if err != nil {
-			var re *httpx.RequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Message == "" {
-				t.Fatalf("refusal %v is not a 400 RequestError", err)
+			var de *decode.Error
+			if !errors.As(err, &de) || de.Message == "" {
+				t.Fatalf("refusal %v (%T) is not a *decode.Error with a message", err, err)
 			}
 			return
 		}
-		if p.PlayerID != playerID || httpx.ValidateID("playerId", p.PlayerID) != nil {
+		if p.PlayerID != playerID || validate.ID(p.PlayerID) != nil {
 			t.Fatalf("accepted player id %q for path %q", p.PlayerID, playerID)
 		}
 		if n := utf8.RuneCountInString(p.Name); n < 1 || n > handler.MaxNameLength || strings.TrimSpace(p.Name) == "" ||
@@ -132,7 +133,7 @@ func FuzzDecodeProfile(f *testing.F) {
 		if p.AvatarURL != "" && (!strings.HasPrefix(p.AvatarURL, "https://") || len(p.AvatarURL) > handler.MaxAvatarURLLength) {
 			t.Fatalf("accepted avatarUrl %q", p.AvatarURL)
 		}
-		if p.Language != "" && stashapi.ValidateLanguage("language", p.Language) != nil {
+		if p.Language != "" && validate.Language(p.Language) != nil {
 			t.Fatalf("accepted language %q", p.Language)
 		}
 		if p.InGameLevel < 1 || p.InGameCurrency < 0 {
