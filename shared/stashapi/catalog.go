@@ -2,16 +2,14 @@ package stashapi
 
 // Stash's catalog and player lookups (CatalogService_GetCatalog,
 // CatalogService_GetOfferDetails, UserService_GetPlayer): GET calls whose
-// request is the query string, and the answers Tollgate builds for them from
-// its catalog.
+// request is the query string, and the types of their answers (the
+// endpoints encode the catalog into them).
 
 import (
 	"encoding/json"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/validate"
 )
@@ -235,8 +233,8 @@ type LocalizableText struct {
 	LocalizedText   string `json:"localizedText,omitempty"`
 }
 
-// text returns s as a LocalizableText, nil when s is empty.
-func text(s string) *LocalizableText {
+// Text returns s as a LocalizableText, nil when s is empty.
+func Text(s string) *LocalizableText {
 	if s == "" {
 		return nil
 	}
@@ -340,51 +338,4 @@ type Player struct {
 	Language       string `json:"language,omitempty"`
 	InGameLevel    int64  `json:"inGameLevel"`
 	InGameCurrency int64  `json:"inGameCurrency"`
-}
-
-// NewCatalogResponse encodes a shop listing as GetCatalog's answer: one
-// section (headed sectionTitle; "" sends no header) listing each entry by
-// productId: a product on sale as a STANDARD_OFFER priced in the listing's
-// currency, with maxPurchasable its allowance; a locked product as a
-// display-only "info" item (Stash's non-purchasable item: title, body,
-// image as background).
-func NewCatalogResponse(l catalog.Listing, sectionTitle string) CatalogResponse {
-	section := CatalogSection{Header: text(sectionTitle), Items: make([]CatalogItem, 0, len(l.Entries))}
-	for _, e := range l.Entries {
-		p := e.Product
-		if e.Display {
-			section.Items = append(section.Items, CatalogItem{Info: lockedItem(p)})
-			continue
-		}
-		section.Items = append(section.Items, CatalogItem{Product: &PurchasableItem{
-			GUID:           p.GUID,
-			ProductID:      p.ProductID,
-			Type:           PurchasableStandardOffer,
-			Name:           text(p.Name),
-			Description:    text(p.Description),
-			Image:          p.ImageURL,
-			MaxPurchasable: e.Allowance,
-			Price:          Price{Amount: PriceAmount{Currency: l.Currency, Cents: e.Price}},
-			Metadata:       p.Metadata,
-		}})
-	}
-	return CatalogResponse{Catalog: Catalog{Sections: []CatalogSection{section}}}
-}
-
-func lockedItem(p catalog.Product) *NonPurchasableItem {
-	it := &NonPurchasableItem{GUID: p.GUID, ItemID: p.ProductID, Type: NonPurchasableUnspecified, Title: text(p.Name), Body: text(p.Description)}
-	if p.ImageURL != "" {
-		it.Attributes = &NonPurchasableAttributes{Background: &Background{ImageURL: p.ImageURL}}
-	}
-	return it
-}
-
-// BuildOffer answers GetOfferDetails for product p: one item, the product
-// itself (name as title, description, image, last change).
-func BuildOffer(p catalog.Product) OfferResponse {
-	it := OfferItem{GUID: p.GUID, Title: LocalizableText{DefaultText: p.Name}, Description: text(p.Description), Image: p.ImageURL}
-	if !p.UpdatedAt.IsZero() {
-		it.LastUpdatedAt = p.UpdatedAt.UTC().Format(time.RFC3339Nano)
-	}
-	return OfferResponse{Items: []OfferItem{it}}
 }

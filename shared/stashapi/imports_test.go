@@ -31,6 +31,10 @@ func TestImportsNoHTTP(t *testing.T) {
 				path == "github.com/tollgate-dev/tollgate/shared/httpx",
 				path == "github.com/tollgate-dev/tollgate/shared/stashhttp":
 				t.Errorf("%s imports %s: the wire format imports no HTTP code", name, path)
+			case path == "github.com/tollgate-dev/tollgate/shared/catalog",
+				path == "github.com/tollgate-dev/tollgate/shared/players",
+				path == "github.com/tollgate-dev/tollgate/shared/purchase":
+				t.Errorf("%s imports %s: the wire format imports no domain package (encoders of domain values live with their endpoint)", name, path)
 			}
 		}
 	}

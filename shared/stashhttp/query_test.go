@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -38,7 +38,7 @@ func TestHandleQuery(t *testing.T) {
 	calls := 0
 	decode := func(v url.Values) (string, error) {
 		if v.Get("id") == "" {
-			return "", httpx.BadRequest("missing query parameter %q", "id")
+			return "", decode.Errorf("missing query parameter %q", "id")
 		}
 		return v.Get("id"), nil
 	}

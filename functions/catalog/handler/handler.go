@@ -45,7 +45,7 @@ func New(d deps.Deps) (http.Handler, error) {
 		if err != nil {
 			return stashapi.CatalogResponse{}, err
 		}
-		return stashapi.NewCatalogResponse(listing, title), nil
+		return catalogResponse(listing, title), nil
 	}
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodeCatalogQuery, answer), nil
 }

@@ -31,7 +31,7 @@ func New(d deps.Deps) (http.Handler, error) {
 		if err != nil {
 			return stashapi.OfferResponse{}, err
 		}
-		return stashapi.BuildOffer(p), nil
+		return offerResponse(p), nil
 	}
 	return stashhttp.HandleQuery(sig, d.Logger, stashapi.DecodeOfferQuery, answer), nil
 }
