@@ -25,8 +25,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -86,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if *createTable {
 		if *dryRun {
 			fmt.Fprintln(stderr, "catalog: --dry-run: not creating the table")
-		} else if created, err := catalog.EnsureTable(ctx, db, *table); err != nil {
+		} else if created, err := ensureCatalogTable(ctx, db, *table); err != nil {
 			fmt.Fprintln(stderr, "catalog:", err)
 			return 1
 		} else if created {
@@ -131,4 +134,18 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		files = append(files, args[0])
 		args = args[1:]
 	}
+}
+
+// ensureCatalogTable creates table as template.yaml defines CatalogTable,
+// unless it exists.
+func ensureCatalogTable(ctx context.Context, db *dynamodb.Client, table string) (bool, error) {
+	path, err := samtemplate.Find()
+	if err != nil {
+		return false, err
+	}
+	tmpl, err := samtemplate.Load(path)
+	if err != nil {
+		return false, err
+	}
+	return localenv.EnsureTable(ctx, db, tmpl, "CatalogTable", table)
 }

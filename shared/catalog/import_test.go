@@ -681,21 +681,3 @@ func TestImportRejectsInvalidFile(t *testing.T) {
 		t.Fatalf("an invalid file reached DynamoDB: %v", calls)
 	}
 }
-
-func TestEnsureTable(t *testing.T) {
-	for _, b := range ddbtest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{})
-			table := stack.TableName("OtherCatalog")
-			for i, want := range []bool{true, false} {
-				created, err := catalog.EnsureTable(context.Background(), stack.DB, table)
-				if err != nil || created != want {
-					t.Fatalf("call %d: created %v, err %v; want %v", i, created, err, want)
-				}
-			}
-			if _, err := catalog.Import(context.Background(), stack.DB, table, sample(t)); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}

@@ -3,7 +3,6 @@ package catalog
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -16,8 +15,8 @@ import (
 )
 
 // Attribute names of a catalog row. Purchases write conditions and updates
-// against them. "name" is a DynamoDB reserved word: expressions must use an
-// expression attribute name (#name) for it.
+// against them (through the expression builder, which aliases every name,
+// "name", a DynamoDB reserved word, included).
 const (
 	AttrProductID      = "productId"
 	AttrGUID           = "guid"
@@ -81,46 +80,6 @@ func get(ctx context.Context, db *dynamodb.Client, table, productID string) (*Pr
 		return nil, err
 	}
 	return &p, nil
-}
-
-// EnsureTable creates the catalog table (pk S, on-demand billing) unless it
-// exists, and waits until it is active. It reports whether it created it.
-// Deployed stacks get the table from template.yaml; this is for local
-// DynamoDB-compatible servers.
-func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) (bool, error) {
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(store.AttrPK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash},
-		},
-	})
-	var inUse *types.ResourceInUseException
-	created := err == nil
-	if err != nil && !errors.As(err, &inUse) {
-		return false, fmt.Errorf("create catalog table %s: %w", table, err)
-	}
-	// Wait for ACTIVE. Some emulators (minidyn) leave the status empty:
-	// they are ready at once.
-	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		if err != nil {
-			return created, fmt.Errorf("describe catalog table %s: %w", table, err)
-		}
-		if s := out.Table.TableStatus; s == "" || s == types.TableStatusActive {
-			return created, nil
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return created, fmt.Errorf("wait for catalog table %s: %w", table, ctx.Err())
-		case <-t.C:
-		}
-	}
 }
 
 func key(productID string) store.Key { return store.PK(productID) }

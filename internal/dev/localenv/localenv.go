@@ -31,6 +31,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -263,31 +264,76 @@ func CreateTables(ctx context.Context, db *dynamodb.Client, t *samtemplate.Templ
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		tab := t.Tables[id]
-		in := &dynamodb.CreateTableInput{
-			TableName:   aws.String(prefix + id),
-			BillingMode: types.BillingModePayPerRequest,
-			KeySchema:   keySchema(tab.KeySchema),
-		}
-		for _, a := range tab.AttributeDefinitions {
-			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
-				AttributeName: aws.String(a.Name), AttributeType: types.ScalarAttributeType(a.Type),
-			})
-		}
-		for _, g := range tab.GlobalIndexes {
-			in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-				IndexName:  aws.String(g.Name),
-				KeySchema:  keySchema(g.KeySchema),
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			})
-		}
-		_, err := db.CreateTable(ctx, in)
-		var inUse *types.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
-			return fmt.Errorf("create table %s: %w", prefix+id, err)
+		if _, err := createTable(ctx, db, t.Tables[id], prefix+id); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// EnsureTable creates table name as the template defines table id (keys,
+// indexes, on-demand billing) unless it exists, and waits until it is
+// active. It reports whether it created it. Deployed stacks get their
+// tables from template.yaml; this is for DynamoDB-compatible servers
+// (cmd/catalog --create-table).
+func EnsureTable(ctx context.Context, db *dynamodb.Client, t *samtemplate.Template, id, name string) (bool, error) {
+	tab, ok := t.Tables[id]
+	if !ok {
+		return false, fmt.Errorf("template.yaml has no table %s", id)
+	}
+	created, err := createTable(ctx, db, tab, name)
+	if err != nil {
+		return false, err
+	}
+	// Wait for ACTIVE. Some emulators (minidyn) leave the status empty:
+	// they are ready at once.
+	_, err = retry.Do(ctx, tableActive, func(ctx context.Context) (struct{}, error) {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return struct{}{}, fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if st := out.Table.TableStatus; st != "" && st != types.TableStatusActive {
+			return struct{}{}, fmt.Errorf("table %s is %s: %w", name, st, errNotActive)
+		}
+		return struct{}{}, nil
+	})
+	return created, err
+}
+
+var errNotActive = errors.New("not active yet")
+
+// tableActive polls a new table's status for up to about a minute.
+var tableActive = retry.Policy{Attempts: 40, Retryable: retry.On(errNotActive), Backoff: retry.Jittered(200*time.Millisecond, 2*time.Second)}
+
+// createTable creates table name as tab defines it, reporting false when it
+// exists already.
+func createTable(ctx context.Context, db *dynamodb.Client, tab samtemplate.Table, name string) (bool, error) {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema:   keySchema(tab.KeySchema),
+	}
+	for _, a := range tab.AttributeDefinitions {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(a.Name), AttributeType: types.ScalarAttributeType(a.Type),
+		})
+	}
+	for _, g := range tab.GlobalIndexes {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName:  aws.String(g.Name),
+			KeySchema:  keySchema(g.KeySchema),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	_, err := db.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &inUse):
+		return false, nil
+	}
+	return false, fmt.Errorf("create table %s: %w", name, err)
 }
 
 func keySchema(ks []samtemplate.KeyElement) []types.KeySchemaElement {
