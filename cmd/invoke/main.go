@@ -5,7 +5,7 @@
 //
 // With -binary PATH it runs the function's real bootstrap instead (built for
 // this machine; make invoke BINARY=1 builds it), as a process behind a Lambda
-// Runtime API emulator (shared/lambdaemu), against the same store, and prints
+// Runtime API emulator (internal/dev/lambdaemu), against the same store, and prints
 // the answer the process posted.
 package main
 

@@ -7,7 +7,7 @@
 // It builds cmd/local, starts it on a free loopback port with its own
 // catalog (cmd/load/catalog.json, including a product of 20 units) and the
 // development keys, and, for -dynamodb moto, starts moto_server as
-// shared/ddbtest does. For -duration it runs, each at a fixed rate: Stash's
+// internal/dev/ddbtest does. For -duration it runs, each at a fixed rate: Stash's
 // register, confirm (of live registrations, or of purchases never
 // registered) and cancel calls, signed with the development egress key;
 // single-call authorizations; the game server's inventory reads; catalog

@@ -1,7 +1,9 @@
 // Package stashhttp serves the calls Stash signs: it reads the body under
-// the limit, verifies the HMAC signature over the exact bytes received,
-// decodes the gRPC-gateway JSON and writes the answer or an rpcStatus error.
-// Every Stash endpoint is one Handle call around its decoder and its action.
+// the limit (or the query string), verifies the HMAC signature over the
+// exact bytes received, decodes the gRPC-gateway JSON and writes the answer
+// or an rpcStatus error, mapping domain refusals to their answers in one
+// table (status.go). Every Stash endpoint is one Handle (POST) or
+// HandleQuery (GET) call around its decoder and its action.
 package stashhttp
 
 import (

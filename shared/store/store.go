@@ -48,7 +48,9 @@ const (
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
-// TablesFromEnv reads the table names; every one must be set.
+// TablesFromEnv reads the table names: the players and transactions tables
+// must be set; the catalog table only where a function sells (catalog.New
+// refuses to start without it).
 func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv

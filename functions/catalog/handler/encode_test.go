@@ -7,11 +7,11 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 )
 
-// TestNewCatalogResponse: the encoding of a listing (which products and
+// TestCatalogResponse: the encoding of a listing (which products and
 // allowances it holds is catalog.List's, tested in shared/catalog): one
 // section, offers priced in the listing's currency, locked products as
 // display-only info items, no header when the title is empty.
-func TestNewCatalogResponse(t *testing.T) {
+func TestCatalogResponse(t *testing.T) {
 	a := catalog.Product{ProductID: "a", GUID: "g-a", Name: "A", Description: "Alpha", ImageURL: "https://x/a.png", Metadata: map[string]string{"k": "v"}}
 	d := catalog.Product{ProductID: "d", GUID: "g-d", Name: "D", Description: "Soon", ImageURL: "https://x/d.png", Locked: true}
 	f := catalog.Product{ProductID: "f", Name: "F", Locked: true}
