@@ -78,7 +78,9 @@ func (r ImportResult) Summary() string {
 
 // maxAttempts bounds how often Import re-reads and retries a row whose
 // condition failed because something (a purchase, another import) changed it
-// between the read and the write.
+// between the read and the write. An import is an operator's command, not a
+// request anyone waits on, and a hot product sells during it: it may try
+// harder than a request does.
 const maxAttempts = 8
 
 // Diff computes what Import would do, without writing (used for --dry-run).

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -86,17 +85,17 @@ func key(productID string) store.Key { return store.PK(productID) }
 
 // fromItem reads a catalog row.
 func fromItem(item map[string]types.AttributeValue) (Product, error) {
-	pk, ok := item[store.AttrPK].(*types.AttributeValueMemberS)
-	if !ok || pk.Value == "" {
+	pk := store.StringAttr(item[store.AttrPK])
+	if pk == "" {
 		return Product{}, fmt.Errorf("catalog row without a string pk")
 	}
-	p := Product{ProductID: pk.Value}
+	p := Product{ProductID: pk}
 	bad := func(attr string, err error) (Product, error) {
-		return Product{}, fmt.Errorf("catalog row %s: attribute %s: %w", pk.Value, attr, err)
+		return Product{}, fmt.Errorf("catalog row %s: attribute %s: %w", pk, attr, err)
 	}
 	var err error
-	if v, ok := item[AttrProductID].(*types.AttributeValueMemberS); ok && v.Value != "" {
-		p.ProductID = v.Value
+	if id := store.StringAttr(item[AttrProductID]); id != "" {
+		p.ProductID = id
 	}
 	p.GUID = store.StringAttr(item[AttrGUID])
 	p.Name = store.StringAttr(item[AttrName])
@@ -140,10 +139,8 @@ func fromItem(item map[string]types.AttributeValue) (Product, error) {
 	}
 	p.Locked = store.BoolAttr(item[AttrLocked])
 	p.Active = store.BoolAttr(item[AttrActive])
-	if ts := store.StringAttr(item[AttrUpdatedAt]); ts != "" {
-		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return bad(AttrUpdatedAt, err)
-		}
+	if p.UpdatedAt, err = store.TimeAttr(item[AttrUpdatedAt]); err != nil {
+		return bad(AttrUpdatedAt, err)
 	}
 	return p, nil
 }

@@ -102,26 +102,23 @@ func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) 
 			return nil, nil, fmt.Errorf("query inventory of %s: %w", playerID, err)
 		}
 		for _, row := range page.Items {
-			sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
-			if sk == nil {
-				continue
-			}
+			sk := store.StringAttr(row[store.AttrSK])
 			var dst *[]Item
 			var prefix, attr string
 			switch {
-			case strings.HasPrefix(sk.Value, itemPrefix):
+			case strings.HasPrefix(sk, itemPrefix):
 				dst, prefix, attr = &items, itemPrefix, attrQuantity
-			case strings.HasPrefix(sk.Value, debtPrefix):
+			case strings.HasPrefix(sk, debtPrefix):
 				dst, prefix, attr = &debts, debtPrefix, attrDebt
 			default:
 				continue
 			}
 			n, err := store.IntAttr(row[attr])
 			if err != nil {
-				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk.Value, err)
+				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk, err)
 			}
 			if n > 0 {
-				*dst = append(*dst, Item{ProductID: sk.Value[len(prefix):], Quantity: n})
+				*dst = append(*dst, Item{ProductID: sk[len(prefix):], Quantity: n})
 			}
 		}
 	}

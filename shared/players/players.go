@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -65,15 +64,15 @@ func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (m
 			return nil, fmt.Errorf("query purchase counts of %s: %w", playerID, err)
 		}
 		for _, row := range page.Items {
-			sk, _ := row[store.AttrSK].(*types.AttributeValueMemberS)
-			if sk == nil || !strings.HasPrefix(sk.Value, boughtPrefix) {
+			sk := store.StringAttr(row[store.AttrSK])
+			if !strings.HasPrefix(sk, boughtPrefix) {
 				continue
 			}
 			n, err := store.IntAttr(row[attrBought])
 			if err != nil {
-				return nil, fmt.Errorf("purchase counts of %s: row %s: %w", playerID, sk.Value, err)
+				return nil, fmt.Errorf("purchase counts of %s: row %s: %w", playerID, sk, err)
 			}
-			counts[strings.TrimPrefix(sk.Value, boughtPrefix)] = n
+			counts[strings.TrimPrefix(sk, boughtPrefix)] = n
 		}
 	}
 	return counts, nil
@@ -136,10 +135,8 @@ func fromItem(playerID string, item map[string]types.AttributeValue) (Profile, e
 	if p.InGameCurrency, err = store.IntAttr(item[attrInGameCurrency]); err != nil {
 		return Profile{}, fmt.Errorf("%s: %w", attrInGameCurrency, err)
 	}
-	if ts := store.StringAttr(item[attrUpdatedAt]); ts != "" {
-		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return Profile{}, fmt.Errorf("%s: %w", attrUpdatedAt, err)
-		}
+	if p.UpdatedAt, err = store.TimeAttr(item[attrUpdatedAt]); err != nil {
+		return Profile{}, fmt.Errorf("%s: %w", attrUpdatedAt, err)
 	}
 	return p, nil
 }

@@ -80,6 +80,10 @@ var (
 
 // Retry policies of the steps. None waits: the next attempt reads fresh
 // state (TransactionConflicts are retried with back-off by store.Transact).
+// Each retry follows a race that the winner has settled, so one or two more
+// attempts almost always end it; the bounds only stop a livelock. A refund
+// re-reads the player's holdings as well as the record, which players
+// spending items move more often, so it gets one more.
 var (
 	registerRetry = retry.Policy{Attempts: 3, Retryable: retry.On(errStaleCatalog)}
 	changeRetry   = retry.Policy{Attempts: 4, Retryable: retry.On(errStaleCatalog, errRecordChanged)}

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -51,4 +52,18 @@ func IntAttr(v types.AttributeValue) (int64, error) {
 		return 0, fmt.Errorf("%q %w", n.Value, err)
 	}
 	return i, nil
+}
+
+// TimeAttr reads a timestamp attribute written by Time: the zero time when
+// it is absent, an error when it is not a Timestamp.
+func TimeAttr(v types.AttributeValue) (time.Time, error) {
+	s := StringAttr(v)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a timestamp", s)
+	}
+	return t, nil
 }
