@@ -42,18 +42,27 @@ func ReserveAndSellOp(table string, p Product, qty int64) types.TransactWriteIte
 	return store.UpdateOp(table, key(p.ProductID), update, &cond)
 }
 
-// SellOp turns qty reserved units of a product into a sale.
+// SellOp turns qty reserved units of a product into a sale, only if the
+// product exists and holds that many reserved units: a sale never moves
+// reserved below zero nor creates a row.
 func SellOp(table, productID string, qty int64) types.TransactWriteItem {
 	update := expression.Add(expression.Name(AttrReserved), expression.Value(-qty)).
 		Add(expression.Name(AttrSold), expression.Value(qty))
-	return store.UpdateOp(table, key(productID), update, nil)
+	cond := holdsReserved(qty)
+	return store.UpdateOp(table, key(productID), update, &cond)
 }
 
-// ReleaseOp gives qty reserved units of a product back.
+// ReleaseOp gives qty reserved units of a product back, only if the product
+// exists and holds that many reserved units.
 func ReleaseOp(table, productID string, qty int64) types.TransactWriteItem {
 	update := expression.Add(expression.Name(AttrAvailable), expression.Value(qty)).
 		Add(expression.Name(AttrReserved), expression.Value(-qty))
-	return store.UpdateOp(table, key(productID), update, nil)
+	cond := holdsReserved(qty)
+	return store.UpdateOp(table, key(productID), update, &cond)
+}
+
+func holdsReserved(qty int64) expression.ConditionBuilder {
+	return expression.And(store.Exists(), expression.Name(AttrReserved).GreaterThanEqual(expression.Value(qty)))
 }
 
 func hasUnits(qty int64) expression.ConditionBuilder {

@@ -44,8 +44,10 @@ func TestStockOps(t *testing.T) {
 		{"reserve and sell: no limit assumed", catalog.ReserveAndSellOp("Catalog", free, 2), txitem.Text{
 			Update:    "ADD available -2, sold 2",
 			Condition: "(attribute_exists (pk)) AND ((unlimited = true) OR (available >= 2)) AND (attribute_not_exists (perPlayerLimit))"}},
-		{"sell: unconditional", catalog.SellOp("Catalog", "gem", 2), txitem.Text{Update: "ADD reserved -2, sold 2"}},
-		{"release: unconditional", catalog.ReleaseOp("Catalog", "gem", 2), txitem.Text{Update: "ADD available 2, reserved -2"}},
+		{"sell: exists and holds the reservation", catalog.SellOp("Catalog", "gem", 2), txitem.Text{
+			Update: "ADD reserved -2, sold 2", Condition: "(attribute_exists (pk)) AND (reserved >= 2)"}},
+		{"release: exists and holds the reservation", catalog.ReleaseOp("Catalog", "gem", 2), txitem.Text{
+			Update: "ADD available 2, reserved -2", Condition: "(attribute_exists (pk)) AND (reserved >= 2)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,8 +2,6 @@ package purchase
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -101,13 +99,10 @@ func authorizationKey(transactionID string) string { return "authorization#" + t
 // authorizationFingerprint identifies what was asked: the player and the
 // normalized items.
 func authorizationFingerprint(req Authorization) string {
-	h := sha256.New()
-	h.Write([]byte(req.PlayerID))
+	parts := make([]string, 0, 1+2*len(req.Items))
+	parts = append(parts, req.PlayerID)
 	for _, it := range req.Items {
-		h.Write([]byte{0})
-		h.Write([]byte(it.ProductID))
-		h.Write([]byte{0})
-		h.Write([]byte(strconv.FormatInt(it.Quantity, 10)))
+		parts = append(parts, it.ProductID, strconv.FormatInt(it.Quantity, 10))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return digest(parts...)
 }

@@ -180,6 +180,12 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 					"reservedUntil", rec.ReservedUntil.UTC().Format("2006-01-02T15:04:05.000Z"), "lateBy", now.Sub(rec.ReservedUntil).String())
 			case errors.As(err, &failed) && failed.Failed(0):
 				// Confirmed or cancelled meanwhile: nothing to release.
+			case errors.As(err, &failed):
+				// A product no longer holds what the record reserved:
+				// releasing would move its counters below zero. Skip it
+				// (the sweep must go on) and say so.
+				s.Log.ErrorContext(ctx, "reserved stock missing; reservation not released; needs reconciliation",
+					"transactionId", txID, "playerId", rec.PlayerID, "failedItems", failed.Indexes)
 			default:
 				return released, fmt.Errorf("release %s: %w", txID, err)
 			}

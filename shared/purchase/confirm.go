@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -71,14 +70,19 @@ func (s *Service) planConfirm(ctx context.Context, req stashapi.ConfirmRequest) 
 	for _, it := range req.Items {
 		results = append(results, stashapi.ConfirmResult{GUID: it.GUID, ProductID: it.ProductID})
 	}
-	bonusParts := []string{}
+	bonus := make([]players.Item, 0, len(req.BonusItems))
 	for _, b := range req.BonusItems {
-		grants = append(grants, players.Item{ProductID: b.ID, Quantity: b.Quantity})
-		bonusParts = append(bonusParts, b.ID+"*"+strconv.FormatInt(b.Quantity, 10))
+		bonus = append(bonus, players.Item{ProductID: b.ID, Quantity: b.Quantity})
 	}
-	sort.Strings(bonusParts)
+	grants = append(grants, bonus...)
 	plan.grants = players.Normalize(grants)
-	plan.fp = digest(append([]string{req.PlayerID, plan.key}, bonusParts...)...)
+	// What the confirm asks: the player, the items (as their key) and the
+	// bonus items, merged and in product order.
+	fpParts := []string{req.PlayerID, plan.key}
+	for _, b := range players.Normalize(bonus) {
+		fpParts = append(fpParts, b.ProductID, strconv.FormatInt(b.Quantity, 10))
+	}
+	plan.fp = digest(fpParts...)
 	plan.response, err = json.Marshal(stashapi.ConfirmResponse{Results: results})
 	return plan, err
 }
@@ -132,8 +136,14 @@ func (s *Service) confirm(ctx context.Context, req stashapi.ConfirmRequest, via 
 		s.Log.InfoContext(ctx, "confirmed", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(plan.lines))
 		resp, err := decodeConfirmResponse(plan.response)
 		return resp, err == nil, err
-	case !errors.As(err, &failed) || !failed.Failed(0):
+	case !errors.As(err, &failed):
 		return stashapi.ConfirmResponse{}, false, fmt.Errorf("confirm %s: %w", req.TransactionID, err)
+	case !failed.Failed(0):
+		// The record matched but a product does not hold the reservation
+		// the record says it does: nothing was written; the catalog row
+		// needs reconciliation.
+		s.Log.ErrorContext(ctx, "reserved stock missing; confirm refused", "transactionId", req.TransactionID, "failedItems", failed.Indexes)
+		return stashapi.ConfirmResponse{}, false, fmt.Errorf("confirm %s: reserved stock missing: %w", req.TransactionID, err)
 	}
 	rec, err := s.readRecord(ctx, req.TransactionID, failed.Items[0])
 	if err != nil {

@@ -18,14 +18,14 @@
 package purchase
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"sort"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -59,7 +59,7 @@ const (
 	attrPlayer        = "playerId"
 	attrCurrency      = "currency"
 	attrItems         = "items"    // JSON of []Line
-	attrItemsKey      = "itemsKey" // canonical product*quantity list
+	attrItemsKey      = "itemsKey" // canonical products and quantities (itemsKey)
 	attrReservedUntil = "reservedUntil"
 	attrConfirmFP     = "confirmFingerprint"
 	attrConfirmResp   = "confirmResponse"
@@ -128,23 +128,22 @@ func recordKeyOf(transactionID string) string { return purchasePrefix + transact
 const purchasePrefix = "purchase#"
 
 // itemsKey is the canonical form of a set of lines: product ids with their
-// quantities, sorted. Confirm and cancel match the registration by it.
+// quantities, in product id order, as one store.Tuple (a product id cannot
+// pose as several lines). Confirm and cancel match the registration by it.
 func itemsKey(lines []Line) string {
-	parts := make([]string, len(lines))
-	for i, l := range lines {
-		parts[i] = l.ProductID + "*" + strconv.FormatInt(l.Quantity, 10)
+	sorted := slices.SortedFunc(slices.Values(lines), func(a, b Line) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	parts := make([]string, 0, 2*len(sorted))
+	for _, l := range sorted {
+		parts = append(parts, l.ProductID, strconv.FormatInt(l.Quantity, 10))
 	}
-	sort.Strings(parts)
-	return strings.Join(parts, "|")
+	return store.Tuple(parts...)
 }
 
+// digest is the fingerprint of what a request asked: a hash of its parts
+// as one store.Tuple.
 func digest(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256([]byte(store.Tuple(parts...)))
+	return hex.EncodeToString(sum[:])
 }
 
 // record is a purchase record as read back.

@@ -172,8 +172,9 @@ func (s *Service) refundRecord(r Refund, res RefundResult) types.TransactWriteIt
 	})
 }
 
-// refundKey is the key of a refund's record.
-func refundKey(orderID, refundKey string) string { return "refund#" + orderID + "#" + refundKey }
+// refundKey is the key of a refund's record: the order and the refund's
+// key as one store.Tuple.
+func refundKey(orderID, refundKey string) string { return "refund#" + store.Tuple(orderID, refundKey) }
 
 // toRevoke is what a refund takes back: the listed units (or everything
 // for a full refund), capped at what the order granted less earlier refunds.

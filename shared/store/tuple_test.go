@@ -1,0 +1,101 @@
+package store
+
+import (
+	"slices"
+	"testing"
+	"testing/quick"
+)
+
+func TestTuple(t *testing.T) {
+	tests := []struct {
+		parts []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{""}, "0:"},
+		{[]string{"a", "1"}, "1:a1:1"},
+		{[]string{"a*1|b", "1"}, "5:a*1|b1:1"},
+		{[]string{"rk-ord", "1#2"}, "6:rk-ord3:1#2"},
+		{[]string{"rk-ord#1", "2"}, "8:rk-ord#11:2"},
+		{[]string{"clé", "x:y"}, "4:clé3:x:y"},
+	}
+	for _, tt := range tests {
+		got := Tuple(tt.parts...)
+		if got != tt.want {
+			t.Errorf("Tuple(%q) = %q, want %q", tt.parts, got, tt.want)
+		}
+		back, err := SplitTuple(got)
+		if err != nil || !slices.Equal(back, append([]string{}, tt.parts...)) {
+			t.Errorf("SplitTuple(%q) = %q, %v; want %q", got, back, err, tt.parts)
+		}
+	}
+	// The collisions of pasted keys are distinct tuples.
+	pairs := [][2][]string{
+		{{"a", "1", "b", "1"}, {"a*1|b", "1"}},
+		{{"rk-ord", "1#2"}, {"rk-ord#1", "2"}},
+		{{"ab", "c"}, {"a", "bc"}},
+		{{"", "a"}, {"a", ""}},
+	}
+	for _, p := range pairs {
+		if Tuple(p[0]...) == Tuple(p[1]...) {
+			t.Errorf("Tuple(%q) == Tuple(%q)", p[0], p[1])
+		}
+	}
+	for _, bad := range []string{"x", "1", "2:a", ":a", "-1:", "01:a", "1:ab:"} {
+		if parts, err := SplitTuple(bad); err == nil {
+			t.Errorf("SplitTuple(%q) = %q, want an error", bad, parts)
+		}
+	}
+}
+
+// TestTupleIsInjective: distinct tuples never encode alike (quick check
+// over random part lists, including parts made of the encoding's own
+// digits and colons).
+func TestTupleIsInjective(t *testing.T) {
+	roundTrip := func(parts []string) bool {
+		back, err := SplitTuple(Tuple(parts...))
+		return err == nil && slices.Equal(back, append([]string{}, parts...))
+	}
+	if err := quick.Check(roundTrip, &quick.Config{MaxCount: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	distinct := func(a, b []string) bool {
+		return slices.Equal(a, b) == (Tuple(a...) == Tuple(b...))
+	}
+	if err := quick.Check(distinct, &quick.Config{MaxCount: 5000}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzTuple: any list of parts (here, the fuzz input cut at its 0x00
+// bytes, so parts hold digits, colons and every separator the ids may
+// carry) comes back whole, and a string that is not an encoding is
+// refused rather than misread.
+func FuzzTuple(f *testing.F) {
+	for _, seed := range []string{"", "a\x001", "a*1|b\x001", "rk-ord#1\x002", "1:a\x00:", "\x00\x00"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		parts := splitZero(in)
+		enc := Tuple(parts...)
+		back, err := SplitTuple(enc)
+		if err != nil || !slices.Equal(back, parts) {
+			t.Fatalf("SplitTuple(Tuple(%q)) = %q, %v", parts, back, err)
+		}
+		if parts2, err := SplitTuple(in); err == nil && Tuple(parts2...) != in {
+			t.Fatalf("SplitTuple accepted %q as %q, which encodes as %q", in, parts2, Tuple(parts2...))
+		}
+	})
+}
+
+func splitZero(s string) []string {
+	parts := []string{}
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
