@@ -47,6 +47,7 @@ type env struct {
 	h      http.Handler
 	schema *schematest.Schema
 	status *schematest.Schema
+	signed int // lookups signed so far
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
@@ -81,7 +82,10 @@ func (e *env) get(query, header, value string) (int, string) {
 	mux.Handle("GET /api/v1/catalog/offer", e.h)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/catalog/offer?"+query, nil)
 	if header == "v1" {
-		header, value = auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", e.now(), nil)
+		// Each at its own millisecond: a lookup's v1 signature is refused
+		// for another query (stashhttp.HandleQuery).
+		e.signed++
+		header, value = auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", e.now().Add(time.Duration(e.signed)*time.Millisecond), nil)
 	}
 	if header != "" {
 		req.Header.Set(header, value)
@@ -159,7 +163,7 @@ func TestOfferSignatures(t *testing.T) {
 				status              int
 			}{
 				{"v1", "v1", "", 200},
-				{"legacy over the empty body", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 200},
+				{"legacy refused on lookups by default", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 401},
 				{"missing", "", "", 401},
 				{"stale", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", start.Add(-10*time.Minute), nil), 401},
 				{"signed over the query", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", start, []byte("productId=gems")), 401},
