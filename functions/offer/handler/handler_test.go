@@ -130,6 +130,10 @@ func TestOffer(t *testing.T) {
 				{"removed, by guid", "guid=g-retired", 404, func(b string) bool { return strings.HasPrefix(b, `{"code":5,`) }},
 				{"guid of another product", "productId=gems&guid=g-seasonal", 404,
 					func(b string) bool { return strings.Contains(b, `"guid g-seasonal is not the guid of product gems"`) }},
+				{"a product without guid, with another product's guid", "productId=refill&guid=g-gems", 404,
+					func(b string) bool { return strings.Contains(b, `"guid g-gems is not the guid of product refill"`) }},
+				{"a product without guid, with a removed product's guid", "productId=refill&guid=g-retired", 404,
+					func(b string) bool { return strings.Contains(b, `"guid g-retired is not the guid of product refill"`) }},
 				{"neither productId nor guid", "playerId=alice", 400,
 					func(b string) bool {
 						return b == `{"code":3,"message":"missing query parameter \"productId\" (or \"guid\")","details":[]}`
