@@ -375,6 +375,38 @@ func TestRegisterGUIDs(t *testing.T) {
 	})
 }
 
+// A cancel replayed after a later confirm (which sold without the
+// released reservation) answers as the cancel did; another cancel of the
+// confirmed purchase answers ALREADY_COMPLETED.
+func TestCancelReplayAfterConfirm(t *testing.T) {
+	eachFlowBackend(t, func(t *testing.T, b ddbtest.Backend) {
+		f := newFlow(t, b, 0)
+		if got := fmt.Sprint(statusesOf(f.register("cr-1", "jo", "bundle", 999, 2))); got != "[SUCCESS_REGISTERED]" {
+			t.Fatal(got)
+		}
+		steps := []struct {
+			name  string
+			do    func() string
+			want  string
+			stock [3]int64 // available, reserved, sold after the step
+		}{
+			{"cancel", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 2).Status) }, string(stashapi.CancellationCancelled), [3]int64{10, 0, 0}},
+			{"confirm sells from stock", func() string {
+				code, body := f.confirm("cr-1", "jo", "", "bundle", 999, 2)
+				return fmt.Sprint(code, strings.Contains(body, `"results"`))
+			}, "200 true", [3]int64{8, 0, 2}},
+			{"the same cancel again", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 2).Status) }, string(stashapi.CancellationCancelled), [3]int64{8, 0, 2}},
+			{"a cancel with other items", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 1).Status) }, string(stashapi.CancellationAlreadyCompleted), [3]int64{8, 0, 2}},
+		}
+		for _, st := range steps {
+			if got := st.do(); got != st.want {
+				t.Fatalf("%s: %s, want %s", st.name, got, st.want)
+			}
+			f.assertStock("bundle", st.stock[0], st.stock[1], st.stock[2])
+		}
+	})
+}
+
 func TestMalformedAndUnsignedCalls(t *testing.T) {
 	f := newFlow(t, ddbtest.Backend{Name: "minidyn"}, 0)
 	valid := registerBody("m-1", "ivy", "gem_pack", 199, 1)
