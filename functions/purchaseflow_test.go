@@ -345,6 +345,68 @@ func TestRegisterFailures(t *testing.T) {
 	})
 }
 
+// A registration line naming both a productId and a guid: the guid must be
+// the product's own, or, for a product the studio gave no guid, one that
+// names no product (Stash generated it); never another product's.
+func TestRegisterGUIDs(t *testing.T) {
+	cases := []struct {
+		name, productID, guid string
+		cents                 int
+		want                  string
+	}{
+		{"the product's own guid", "gem_pack", "g-gem", 199, "PURCHASE_REGISTRATION_STATUS_SUCCESS_REGISTERED"},
+		{"a guid naming no product, product with a guid", "gem_pack", "5b2f3c4d-0000-5000-8000-000000000001", 199, "PURCHASE_REGISTRATION_STATUS_FAILED_INVALID_OFFER"},
+		{"a guid naming no product, product without guid (Stash generated it)", "bundle", "5b2f3c4d-0000-5000-8000-000000000002", 999, "PURCHASE_REGISTRATION_STATUS_SUCCESS_REGISTERED"},
+		{"another product's guid, product without guid", "bundle", "g-gem", 999, "PURCHASE_REGISTRATION_STATUS_FAILED_INVALID_OFFER"},
+	}
+	eachFlowBackend(t, func(t *testing.T, b ddbtest.Backend) {
+		f := newFlow(t, b, 0)
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				body := fmt.Sprintf(`{"playerId":"ivy","transactionId":"guid-%d","currency":"USD","decimalPlaces":2,"registrations":[{"productId":%q,"guid":%q,"cents":%d,"quantity":1}]}`,
+					i, c.productID, c.guid, c.cents)
+				code, got := f.post("/api/v1/purchase/register", body)
+				if code != http.StatusOK || !strings.Contains(got, `"status":"`+c.want+`"`) {
+					t.Fatalf("register %s with guid %s: %d %s, want %s", c.productID, c.guid, code, got, c.want)
+				}
+			})
+		}
+		f.assertStock("bundle", 9, 1, 0)
+	})
+}
+
+// A cancel replayed after a later confirm (which sold without the
+// released reservation) answers as the cancel did; another cancel of the
+// confirmed purchase answers ALREADY_COMPLETED.
+func TestCancelReplayAfterConfirm(t *testing.T) {
+	eachFlowBackend(t, func(t *testing.T, b ddbtest.Backend) {
+		f := newFlow(t, b, 0)
+		if got := fmt.Sprint(statusesOf(f.register("cr-1", "jo", "bundle", 999, 2))); got != "[SUCCESS_REGISTERED]" {
+			t.Fatal(got)
+		}
+		steps := []struct {
+			name  string
+			do    func() string
+			want  string
+			stock [3]int64 // available, reserved, sold after the step
+		}{
+			{"cancel", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 2).Status) }, string(stashapi.CancellationCancelled), [3]int64{10, 0, 0}},
+			{"confirm sells from stock", func() string {
+				code, body := f.confirm("cr-1", "jo", "", "bundle", 999, 2)
+				return fmt.Sprint(code, strings.Contains(body, `"results"`))
+			}, "200 true", [3]int64{8, 0, 2}},
+			{"the same cancel again", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 2).Status) }, string(stashapi.CancellationCancelled), [3]int64{8, 0, 2}},
+			{"a cancel with other items", func() string { return string(f.cancel("cr-1", "jo", "bundle", 999, 1).Status) }, string(stashapi.CancellationAlreadyCompleted), [3]int64{8, 0, 2}},
+		}
+		for _, st := range steps {
+			if got := st.do(); got != st.want {
+				t.Fatalf("%s: %s, want %s", st.name, got, st.want)
+			}
+			f.assertStock("bundle", st.stock[0], st.stock[1], st.stock[2])
+		}
+	})
+}
+
 func TestMalformedAndUnsignedCalls(t *testing.T) {
 	f := newFlow(t, ddbtest.Backend{Name: "minidyn"}, 0)
 	valid := registerBody("m-1", "ivy", "gem_pack", 199, 1)

@@ -38,6 +38,10 @@ const (
 	EnvSignatureWindow  = "STASH_SIGNATURE_WINDOW"  // Go duration; default 5m
 	EnvLegacySignatures = "STASH_LEGACY_SIGNATURES" // "true" or "false"; default true
 	EnvShopID           = "STASH_SHOP_ID"           // default "": any shop
+	// EnvLegacySignaturesForLookups: "true" or "false"; default false. A
+	// lookup's legacy signature is the HMAC of "", one constant that would
+	// open every lookup forever, so it needs its own explicit opt-in.
+	EnvLegacySignaturesForLookups = "STASH_LEGACY_SIGNATURES_FOR_LOOKUPS"
 )
 
 // reasonError is the type of the signature sentinels: each is its own error
@@ -68,16 +72,20 @@ var (
 
 // StashSignatures verifies the HMAC signatures Stash puts on its calls.
 type StashSignatures struct {
-	Keys        Keys             // source of secrets.StashEgressKey
-	Window      time.Duration    // 0 means DefaultSignatureWindow
-	AllowLegacy bool             // accept the deprecated body-only signature
-	ShopID      string           // "" accepts any shop
-	Now         func() time.Time // nil means time.Now
+	Keys        Keys          // source of secrets.StashEgressKey
+	Window      time.Duration // 0 means DefaultSignatureWindow
+	AllowLegacy bool          // accept the deprecated body-only signature
+	// AllowLegacyLookups also accepts it on GET lookups (with AllowLegacy);
+	// Verify does not read it, stashhttp.HandleQuery does.
+	AllowLegacyLookups bool
+	ShopID             string           // "" accepts any shop
+	Now                func() time.Time // nil means time.Now
 }
 
 // StashSignaturesFromEnv builds the configuration from the settings read
 // through getenv (nil means os.Getenv): STASH_SIGNATURE_WINDOW (a positive Go
-// duration, default 5m), STASH_LEGACY_SIGNATURES (a boolean, default true) and
+// duration, default 5m), STASH_LEGACY_SIGNATURES (a boolean, default true),
+// STASH_LEGACY_SIGNATURES_FOR_LOOKUPS (a boolean, default false) and
 // STASH_SHOP_ID (default "": any shop). Unparsable values are an error.
 func StashSignaturesFromEnv(d deps.Deps, keys Keys) (StashSignatures, error) {
 	s := StashSignatures{Keys: keys, ShopID: d.String(EnvShopID, "")}
@@ -86,6 +94,9 @@ func StashSignaturesFromEnv(d deps.Deps, keys Keys) (StashSignatures, error) {
 		return StashSignatures{}, err
 	}
 	if s.AllowLegacy, err = d.Bool(EnvLegacySignatures, true); err != nil {
+		return StashSignatures{}, err
+	}
+	if s.AllowLegacyLookups, err = d.Bool(EnvLegacySignaturesForLookups, false); err != nil {
 		return StashSignatures{}, err
 	}
 	return s, nil

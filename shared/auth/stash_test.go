@@ -556,6 +556,9 @@ func TestStashSignaturesFromEnv(t *testing.T) {
 		{name: "legacy off", env: map[string]string{"STASH_LEGACY_SIGNATURES": "false"}, want: auth.StashSignatures{Window: 5 * time.Minute}},
 		{name: "legacy on", env: map[string]string{"STASH_LEGACY_SIGNATURES": "true"}, want: auth.StashSignatures{Window: 5 * time.Minute, AllowLegacy: true}},
 		{name: "legacy FALSE", env: map[string]string{"STASH_LEGACY_SIGNATURES": "FALSE"}, want: auth.StashSignatures{Window: 5 * time.Minute}},
+		{name: "legacy lookups on", env: map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "true"}, want: auth.StashSignatures{Window: 5 * time.Minute, AllowLegacy: true, AllowLegacyLookups: true}},
+		{name: "legacy lookups off", env: map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "false"}, want: auth.StashSignatures{Window: 5 * time.Minute, AllowLegacy: true}},
+		{name: "legacy lookups garbage", env: map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "on"}, wantErr: "STASH_LEGACY_SIGNATURES_FOR_LOOKUPS"},
 		{name: "shop", env: map[string]string{"STASH_SHOP_ID": "shop-42"}, want: auth.StashSignatures{Window: 5 * time.Minute, AllowLegacy: true, ShopID: "shop-42"}},
 		{
 			name: "everything",
@@ -586,7 +589,7 @@ func TestStashSignaturesFromEnv(t *testing.T) {
 			if got.Now != nil {
 				t.Error("Now is set, want nil (time.Now)")
 			}
-			if got.Window != tt.want.Window || got.AllowLegacy != tt.want.AllowLegacy || got.ShopID != tt.want.ShopID {
+			if got.Window != tt.want.Window || got.AllowLegacy != tt.want.AllowLegacy || got.AllowLegacyLookups != tt.want.AllowLegacyLookups || got.ShopID != tt.want.ShopID {
 				t.Errorf("StashSignaturesFromEnv = %+v, want %+v", got, tt.want)
 			}
 		})

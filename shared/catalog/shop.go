@@ -27,9 +27,11 @@ var (
 )
 
 // Find returns the listed (active) product a purchase or lookup names: by
-// productId, or by guid when productId is empty; when both are sent and the
-// product has a guid, it must be the one sent. Otherwise it refuses
-// (ErrNoProduct, ErrGUIDMismatch).
+// productId, or by guid when productId is empty. When both are sent, the
+// guid must be the product's own; a product without a guid also accepts a
+// guid that names no product (Stash generates guids for products the studio
+// gave none), but never the guid of another product, listed or not.
+// Otherwise it refuses (ErrNoProduct, ErrGUIDMismatch).
 func Find(c *Catalog, productID, guid string) (Product, error) {
 	p, ok := Lookup(c, productID, guid)
 	switch {
@@ -37,10 +39,15 @@ func Find(c *Catalog, productID, guid string) (Product, error) {
 		return Product{}, refusal.New(ErrNoProduct, "no offer with productId %s", productID)
 	case !ok || !p.Active:
 		return Product{}, refusal.New(ErrNoProduct, "no offer with guid %s", guid)
-	case productID != "" && guid != "" && p.GUID != "" && p.GUID != guid:
-		return Product{}, refusal.New(ErrGUIDMismatch, "guid %s is not the guid of product %s", guid, productID)
+	case productID == "" || guid == "" || guid == p.GUID:
+		return p, nil
 	}
-	return p, nil
+	if p.GUID == "" {
+		if other, named := c.ByGUID(guid); !named || other.ProductID == p.ProductID {
+			return p, nil // a guid Stash generated for this product
+		}
+	}
+	return Product{}, refusal.New(ErrGUIDMismatch, "guid %s is not the guid of product %s", guid, productID)
 }
 
 // Sellable reports whether a listed product can be bought now in cur: nil,

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +85,8 @@ func GrantOps(table, playerID string, items []Item, now time.Time) []types.Trans
 // Holdings returns, in one paginated Query of the player's partition, the
 // items the player holds and the debts refunds left (units refunded after
 // the player had spent them), both with positive quantities and sorted by
-// product id.
+// product id. A row whose count cannot be read is left out and logged
+// (badRow): one corrupted row must not hide the rest of the inventory.
 func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) (items, debts []Item, err error) {
 	items, debts = []Item{}, []Item{}
 	e := store.Build(expression.NewBuilder().WithKeyCondition(expression.Key(store.AttrPK).Equal(expression.Value(playerID))))
@@ -115,7 +117,8 @@ func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) 
 			}
 			n, err := store.IntAttr(row[attr])
 			if err != nil {
-				return nil, nil, fmt.Errorf("inventory of %s: row %s: %w", playerID, sk, err)
+				badRow(ctx, "inventory", playerID, sk, err)
+				continue
 			}
 			if n > 0 {
 				*dst = append(*dst, Item{ProductID: sk[len(prefix):], Quantity: n})
@@ -126,6 +129,14 @@ func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) 
 		slices.SortFunc(l, func(a, b Item) int { return cmp.Compare(a.ProductID, b.ProductID) })
 	}
 	return items, debts, nil
+}
+
+// badRow logs, at ERROR, a row of the player's partition that a read left
+// out because its count cannot be read: it needs repair by hand. Only the
+// player, the sort key and the parse error are logged. The logger is the
+// process default (the read functions take none).
+func badRow(ctx context.Context, what, playerID, sk string, err error) {
+	slog.ErrorContext(ctx, "unreadable row left out of the answer; repair it", "read", what, "playerId", playerID, "sk", sk, "error", err)
 }
 
 // TakeOp removes take units of a product the player was seen holding held

@@ -1,8 +1,12 @@
 package players_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +89,65 @@ func TestStore(t *testing.T) {
 			// The profile row is not a counter.
 			if got, _ := players.Bought(ctx, stack.DB, table, "alice"); len(got) != 2 {
 				t.Errorf("Bought after the profile = %v", got)
+			}
+		})
+	}
+}
+
+// A row whose count cannot be read (written by hand, or by a bug) is left
+// out and logged; the player's other rows still answer.
+func TestUnreadableRowsLeftOut(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	rows := []struct {
+		sk, attr string
+		value    types.AttributeValue // nil: the attribute is absent
+		bad      bool
+	}{
+		{"item#good", "quantity", n("3"), false},
+		{"item#text", "quantity", s("lots"), true},
+		{"item#overflow", "quantity", n("9223372036854775808"), true},
+		{"item#fraction", "quantity", n("1.5"), true},
+		{"item#absent", "quantity", nil, true},
+		{"debt#owed", "debt", n("2"), false},
+		{"debt#text", "debt", s("two"), true},
+		{"bought#good", "bought", n("1"), false},
+		{"bought#text", "bought", s("one"), true},
+	}
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			logs.Reset()
+			ctx := context.Background()
+			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{})
+			table := stack.TableName("PlayersTable")
+			for _, r := range rows {
+				item := map[string]types.AttributeValue{"pk": s("mallory"), "sk": s(r.sk)}
+				if r.value != nil {
+					item[r.attr] = r.value
+				}
+				put(t, stack.DB, table, item)
+			}
+			items, debts, err := players.Holdings(ctx, stack.DB, table, "mallory")
+			if err != nil {
+				t.Fatalf("Holdings: %v", err)
+			}
+			if fmt.Sprint(items) != "[{good 3}]" || fmt.Sprint(debts) != "[{owed 2}]" {
+				t.Errorf("Holdings = %v, %v; want the good rows [{good 3}] [{owed 2}]", items, debts)
+			}
+			counts, err := players.Bought(ctx, stack.DB, table, "mallory")
+			if err != nil || len(counts) != 1 || counts["good"] != 1 {
+				t.Errorf("Bought = %v, %v; want good 1", counts, err)
+			}
+			for _, r := range rows {
+				logged := strings.Contains(logs.String(), `"sk":"`+r.sk+`"`)
+				if logged != r.bad {
+					t.Errorf("row %s logged %v, want %v: %s", r.sk, logged, r.bad, logs.String())
+				}
+			}
+			if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"playerId":"mallory"`) {
+				t.Errorf("bad rows not logged at ERROR with the player: %s", logs.String())
 			}
 		})
 	}

@@ -57,10 +57,14 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 		return stashapi.CancelResponse{Status: stashapi.CancellationNotFound, Message: "the registration was rejected; nothing was reserved"}, nil
 	case rec.PlayerID != req.PlayerID:
 		return stashapi.CancelResponse{Status: stashapi.CancellationUnspecified, Message: "the transaction belongs to another player"}, nil
+	case rec.CancelReason == ReasonRequest && rec.CancelFP == fp:
+		// A replay of the cancel that succeeded answers as it did, even
+		// after a later confirm sold the purchase from stock (the record
+		// keeps the cancel's fingerprint): Stash's retry must not read a
+		// different outcome than the call it retries.
+		return stashapi.CancelResponse{Status: stashapi.CancellationCancelled}, nil
 	case rec.State == StateConfirmed:
 		return stashapi.CancelResponse{Status: stashapi.CancellationAlreadyCompleted}, nil
-	case rec.State == StateCancelled && rec.CancelReason == ReasonRequest && rec.CancelFP == fp:
-		return stashapi.CancelResponse{Status: stashapi.CancellationCancelled}, nil // a replay
 	case rec.State == StateCancelled:
 		msg := "already cancelled"
 		if rec.CancelReason == ReasonExpired {

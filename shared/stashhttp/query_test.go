@@ -53,7 +53,11 @@ func TestHandleQuery(t *testing.T) {
 		return map[string]string{"id": id}, nil
 	}
 	h := stashhttp.HandleQuery(sig, log, decode, do)
-	v1 := auth.SignStashV1([]byte(key), "shop", now, nil)
+	// Each case signs at its own millisecond: a v1 signature is refused
+	// for a second, different lookup (TestHandleQueryReplays).
+	v1 := func(ms int) string {
+		return auth.SignStashV1([]byte(key), "shop", now.Add(time.Duration(ms)*time.Millisecond), nil)
+	}
 	tests := []struct {
 		name, query string
 		header      map[string]string
@@ -62,18 +66,18 @@ func TestHandleQuery(t *testing.T) {
 		want        string
 		acted       bool
 	}{
-		{"v1 over the empty body", "id=a", map[string]string{auth.HeaderStashSignature: v1}, "", 200, `{"id":"a"}`, true},
-		{"a body sent with the GET is not what is signed", "id=a", map[string]string{auth.HeaderStashSignature: v1}, `{"x":1}`, 200, `{"id":"a"}`, true},
-		{"legacy over the empty body", "id=a", map[string]string{auth.HeaderStashLegacySignature: auth.SignStashLegacy([]byte(key), nil)}, "", 200, `{"id":"a"}`, true},
+		{"v1 over the empty body", "id=a", map[string]string{auth.HeaderStashSignature: v1(1)}, "", 200, `{"id":"a"}`, true},
+		{"a body sent with the GET is not what is signed", "id=a", map[string]string{auth.HeaderStashSignature: v1(2)}, `{"x":1}`, 200, `{"id":"a"}`, true},
+		{"legacy refused on lookups by default", "id=a", map[string]string{auth.HeaderStashLegacySignature: auth.SignStashLegacy([]byte(key), nil)}, "", 401, `{"code":16,`, false},
 		{"signed over the query string", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte(key), "shop", now, []byte("id=a"))}, "", 401, `{"code":16,`, false},
 		{"missing signature", "id=a", nil, "", 401, `{"code":16,"message":"invalid or missing Stash signature","details":[]}`, false},
 		{"stale signature", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte(key), "shop", now.Add(-6*time.Minute), nil)}, "", 401, `{"code":16,`, false},
 		{"wrong key", "id=a", map[string]string{auth.HeaderStashSignature: auth.SignStashV1([]byte("other"), "shop", now, nil)}, "", 401, `{"code":16,`, false},
 		{"signature checked before the query", "id=%zz", nil, "", 401, `{"code":16,`, false},
-		{"malformed query", "id=%zz", map[string]string{auth.HeaderStashSignature: v1}, "", 400, `{"code":3,"message":"malformed query string: invalid URL escape \"%zz\"","details":[]}`, false},
-		{"decode refusal", "other=1", map[string]string{auth.HeaderStashSignature: v1}, "", 400, `{"code":3,"message":"missing query parameter \"id\"","details":[]}`, false},
-		{"status error", "id=missing", map[string]string{auth.HeaderStashSignature: v1}, "", 404, `{"code":5,"message":"no such thing","details":[]}`, true},
-		{"other error", "id=broken", map[string]string{auth.HeaderStashSignature: v1}, "", 503, `{"code":14,"message":"temporarily unavailable; nothing changed; retry","details":[]}`, true},
+		{"malformed query", "id=%zz", map[string]string{auth.HeaderStashSignature: v1(3)}, "", 400, `{"code":3,"message":"malformed query string: invalid URL escape \"%zz\"","details":[]}`, false},
+		{"decode refusal", "other=1", map[string]string{auth.HeaderStashSignature: v1(4)}, "", 400, `{"code":3,"message":"missing query parameter \"id\"","details":[]}`, false},
+		{"status error", "id=missing", map[string]string{auth.HeaderStashSignature: v1(5)}, "", 404, `{"code":5,"message":"no such thing","details":[]}`, true},
+		{"other error", "id=broken", map[string]string{auth.HeaderStashSignature: v1(6)}, "", 503, `{"code":14,"message":"temporarily unavailable; nothing changed; retry","details":[]}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,5 +131,90 @@ func TestSignatures(t *testing.T) {
 	env["STASH_SIGNATURE_WINDOW"] = "forever"
 	if _, err := stashhttp.Signatures(d); err == nil {
 		t.Error("Signatures accepted an unparsable window")
+	}
+}
+
+// A lookup's legacy signature is the HMAC of "", one constant for every
+// lookup: it is refused unless both settings turn it on. POSTs keep it by
+// default (it covers the exact body there).
+func TestHandleQueryLegacySignatures(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    map[string]string
+		status int
+	}{
+		{"refused by default", nil, 401},
+		{"refused with legacy on for POSTs only", map[string]string{"STASH_LEGACY_SIGNATURES": "true"}, 401},
+		{"accepted when turned on for lookups", map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "true"}, 200},
+		{"refused when legacy is off altogether", map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "true"}, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			d := deps.Deps{
+				Secrets: secrets.Static{secrets.StashEgressKey: key},
+				Getenv:  func(k string) string { return tt.env[k] },
+				Now:     func() time.Time { return now },
+				Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+			}
+			sig, err := stashhttp.Signatures(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sig.AllowLegacy != strings.Contains(logs.String(), `"level":"WARN","msg":"legacy Stash signatures are accepted`) {
+				t.Errorf("AllowLegacy %v, start log %s", sig.AllowLegacy, logs.String())
+			}
+			h := stashhttp.HandleQuery(sig, d.Logger, func(url.Values) (int, error) { return 1, nil },
+				func(context.Context, int) (int, error) { return 1, nil })
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/player?playerId=p1", nil)
+			req.Header.Set(auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(key), nil))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("legacy-signed GET answered %d %s, want %d", rec.Code, rec.Body, tt.status)
+			}
+		})
+	}
+}
+
+// One v1 signature opens one lookup: within its window it is refused for
+// another path or query, while the same request repeated (Stash's retry)
+// is accepted. Steps run in order on one handler.
+func TestHandleQueryReplays(t *testing.T) {
+	clock := now
+	sig := auth.StashSignatures{Keys: auth.Keys{Source: secrets.Static{secrets.StashEgressKey: key}}, Now: func() time.Time { return clock }}
+	var served []string
+	h := stashhttp.HandleQuery(sig, slog.New(slog.DiscardHandler), func(v url.Values) (string, error) { return v.Get("playerId"), nil },
+		func(_ context.Context, id string) (string, error) { served = append(served, id); return id, nil })
+	first := auth.SignStashV1([]byte(key), "shop", now, nil)
+	second := auth.SignStashV1([]byte(key), "shop", now.Add(time.Millisecond), nil)
+	// The same signature bytes in the URL-safe, unpadded alphabet.
+	firstURLSafe := strings.NewReplacer("+", "-", "/", "_", "=", "").Replace(first)
+	steps := []struct {
+		name, target, header string
+		after                time.Duration // clock advance before the step
+		status               int
+	}{
+		{"first use", "/api/v1/player?playerId=p1", first, 0, 200},
+		{"the same request repeated", "/api/v1/player?playerId=p1", first, time.Second, 200},
+		{"another query", "/api/v1/player?playerId=p2", first, 0, 401},
+		{"another path", "/api/v1/catalog?playerId=p1", first, 0, 401},
+		{"another spelling of the signature", "/api/v1/player?playerId=p2", firstURLSafe, 0, 401},
+		{"a fresh signature for the other query", "/api/v1/player?playerId=p2", second, 0, 200},
+		{"still refused late in the window", "/api/v1/player?playerId=p3", first, 4 * time.Minute, 401},
+		{"stale past the window", "/api/v1/player?playerId=p3", first, 2 * time.Minute, 401},
+	}
+	for _, st := range steps {
+		clock = clock.Add(st.after)
+		req := httptest.NewRequest(http.MethodGet, st.target, nil)
+		req.Header.Set(auth.HeaderStashSignature, st.header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != st.status {
+			t.Errorf("%s: %s answered %d %s, want %d", st.name, st.target, rec.Code, rec.Body, st.status)
+		}
+	}
+	if want := []string{"p1", "p1", "p2"}; strings.Join(served, ",") != strings.Join(want, ",") {
+		t.Errorf("served %v, want %v", served, want)
 	}
 }

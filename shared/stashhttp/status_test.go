@@ -28,7 +28,7 @@ func TestRefusalAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := auth.StashSignatures{Keys: auth.Keys{Source: secrets.Static{secrets.StashEgressKey: key}}, AllowLegacy: true, Now: func() time.Time { return now }}
+	sig := auth.StashSignatures{Keys: auth.Keys{Source: secrets.Static{secrets.StashEgressKey: key}}, AllowLegacy: true, AllowLegacyLookups: true, Now: func() time.Time { return now }}
 	tests := []struct {
 		reason     error
 		status     int

@@ -98,6 +98,14 @@ type env struct {
 	mux    *http.ServeMux
 	schema *schematest.Schema
 	status *schematest.Schema
+	signed atomic.Int64 // lookups signed so far
+}
+
+// sign returns a v1 header for a lookup, each at its own millisecond: a
+// lookup's v1 signature is refused for another query (stashhttp.HandleQuery),
+// and the clock stands still in these tests.
+func (e *env) sign() string {
+	return auth.SignStashV1([]byte(egressKey), "shop-1", e.clock.Now().Add(time.Duration(e.signed.Add(1))*time.Millisecond), nil)
 }
 
 type options struct {
@@ -145,7 +153,7 @@ func (e *env) deps() deps.Deps { return e.fn.Deps(e.t, "CatalogFunction") }
 func (e *env) get(query string) (int, string) {
 	e.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/catalog?"+query, nil)
-	req.Header.Set(auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", e.clock.Now(), nil))
+	req.Header.Set(auth.HeaderStashSignature, e.sign())
 	return e.serve(req)
 }
 
@@ -394,6 +402,7 @@ func TestCatalogSignatures(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b ddbtest.Backend) {
 		e := newEnv(t, b, options{})
 		legacyOff := newEnv(t, b, options{vars: map[string]string{"STASH_LEGACY_SIGNATURES": "false", "STASH_SHOP_ID": "shop-1"}})
+		legacyLookups := newEnv(t, b, options{vars: map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "true"}})
 		now := e.clock.Now()
 		tests := []struct {
 			name   string
@@ -404,7 +413,8 @@ func TestCatalogSignatures(t *testing.T) {
 		}{
 			{"v1", e, auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now, nil), 200},
 			{"v1 over an empty body slice", e, auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now, []byte{}), 200},
-			{"legacy", e, auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 200},
+			{"legacy refused on lookups by default", e, auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 401},
+			{"legacy turned on for lookups", legacyLookups, auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 200},
 			{"missing", e, "", "", 401},
 			{"stale", e, auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(-5*time.Minute-time.Second), nil), 401},
 			{"from the future", e, auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(6*time.Minute), nil), 401},

@@ -47,6 +47,7 @@ type env struct {
 	h      http.Handler
 	schema *schematest.Schema
 	status *schematest.Schema
+	signed int // lookups signed so far
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
@@ -81,7 +82,10 @@ func (e *env) get(query, header, value string) (int, string) {
 	mux.Handle("GET /api/v1/catalog/offer", e.h)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/catalog/offer?"+query, nil)
 	if header == "v1" {
-		header, value = auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", e.now(), nil)
+		// Each at its own millisecond: a lookup's v1 signature is refused
+		// for another query (stashhttp.HandleQuery).
+		e.signed++
+		header, value = auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", e.now().Add(time.Duration(e.signed)*time.Millisecond), nil)
 	}
 	if header != "" {
 		req.Header.Set(header, value)
@@ -126,6 +130,10 @@ func TestOffer(t *testing.T) {
 				{"removed, by guid", "guid=g-retired", 404, func(b string) bool { return strings.HasPrefix(b, `{"code":5,`) }},
 				{"guid of another product", "productId=gems&guid=g-seasonal", 404,
 					func(b string) bool { return strings.Contains(b, `"guid g-seasonal is not the guid of product gems"`) }},
+				{"a product without guid, with another product's guid", "productId=refill&guid=g-gems", 404,
+					func(b string) bool { return strings.Contains(b, `"guid g-gems is not the guid of product refill"`) }},
+				{"a product without guid, with a removed product's guid", "productId=refill&guid=g-retired", 404,
+					func(b string) bool { return strings.Contains(b, `"guid g-retired is not the guid of product refill"`) }},
 				{"neither productId nor guid", "playerId=alice", 400,
 					func(b string) bool {
 						return b == `{"code":3,"message":"missing query parameter \"productId\" (or \"guid\")","details":[]}`
@@ -159,7 +167,7 @@ func TestOfferSignatures(t *testing.T) {
 				status              int
 			}{
 				{"v1", "v1", "", 200},
-				{"legacy over the empty body", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 200},
+				{"legacy refused on lookups by default", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 401},
 				{"missing", "", "", 401},
 				{"stale", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", start.Add(-10*time.Minute), nil), 401},
 				{"signed over the query", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", start, []byte("productId=gems")), 401},

@@ -32,6 +32,7 @@ type env struct {
 	mux    *http.ServeMux
 	schema *schematest.Schema
 	status *schematest.Schema
+	signed int // lookups signed so far
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]string) *env {
@@ -78,7 +79,10 @@ func (e *env) get(query string, header ...string) (int, string) {
 			req.Header.Set(header[0], header[1])
 		}
 	} else {
-		req.Header.Set(auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now, nil))
+		// Each at its own millisecond: a lookup's v1 signature is refused
+		// for another query (stashhttp.HandleQuery).
+		e.signed++
+		req.Header.Set(auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(time.Duration(e.signed)*time.Millisecond), nil))
 	}
 	rec := httptest.NewRecorder()
 	e.mux.ServeHTTP(rec, req)
@@ -97,9 +101,9 @@ func TestPlayer(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b, 0, nil)
-			// inGameCurrency as large as minidyn keeps exactly: its projected
-			// reads go through float64 above 2^53 (DynamoDB keeps 38 digits).
-			e.put("alice", `{"name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":"42","inGameCurrency":9007199254740992}`)
+			// inGameCurrency at the most a profile holds (2^53-1), which minidyn
+			// keeps exactly although its projected reads go through float64.
+			e.put("alice", `{"name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":"42","inGameCurrency":9007199254740991}`)
 			e.put("bob", `{"name":"Bob"}`)
 			tests := []struct {
 				name, query string
@@ -107,7 +111,7 @@ func TestPlayer(t *testing.T) {
 				body        string
 			}{
 				{"stored profile", "playerId=alice", 200,
-					`{"player":{"playerId":"alice","name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":42,"inGameCurrency":9007199254740992}}`},
+					`{"player":{"playerId":"alice","name":"Alice","avatarUrl":"https://cdn.example.com/alice.png","language":"pt-BR","inGameLevel":42,"inGameCurrency":9007199254740991}}`},
 				{"defaults", "playerId=bob&shopId=shop-1&environment=PAYMENT_ENVIRONMENT_PRODUCTION", 200,
 					`{"player":{"playerId":"bob","name":"Bob","inGameLevel":1,"inGameCurrency":0}}`},
 				{"snake_case", "player_id=bob", 200, `{"player":{"playerId":"bob","name":"Bob","inGameLevel":1,"inGameCurrency":0}}`},
@@ -134,17 +138,19 @@ func TestPlayerRefusals(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b, 0, map[string]string{"STASH_LEGACY_SIGNATURES": "false"})
-			v1 := auth.SignStashV1([]byte(egressKey), "shop-1", now, nil)
+			v1 := func(ms int) string {
+				return auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(time.Duration(ms)*time.Millisecond), nil)
+			}
 			tests := []struct {
 				name, query, header, value string
 				status                     int
 				body                       string
 			}{
-				{"no playerId", "shopId=s", auth.HeaderStashSignature, v1, 400, `{"code":3,"message":"missing query parameter \"playerId\"","details":[]}`},
-				{"playerId too long", "playerId=" + strings.Repeat("p", 129), auth.HeaderStashSignature, v1, 400,
+				{"no playerId", "shopId=s", auth.HeaderStashSignature, v1(1), 400, `{"code":3,"message":"missing query parameter \"playerId\"","details":[]}`},
+				{"playerId too long", "playerId=" + strings.Repeat("p", 129), auth.HeaderStashSignature, v1(2), 400,
 					`{"code":3,"message":"field \"playerId\" is longer than 128 characters","details":[]}`},
-				{"bad environment", "playerId=alice&environment=prod", auth.HeaderStashSignature, v1, 400, ""},
-				{"playerId twice", "playerId=alice&playerId=bob", auth.HeaderStashSignature, v1, 400, ""},
+				{"bad environment", "playerId=alice&environment=prod", auth.HeaderStashSignature, v1(3), 400, ""},
+				{"playerId twice", "playerId=alice&playerId=bob", auth.HeaderStashSignature, v1(4), 400, ""},
 				{"missing signature", "playerId=alice", "", "", 401, `{"code":16,"message":"invalid or missing Stash signature","details":[]}`},
 				{"stale signature", "playerId=alice", auth.HeaderStashSignature, auth.SignStashV1([]byte(egressKey), "shop-1", now.Add(-time.Hour), nil), 401, ""},
 				{"legacy disabled", "playerId=alice", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil), 401, ""},
@@ -162,10 +168,15 @@ func TestPlayerRefusals(t *testing.T) {
 					}
 				})
 			}
-			// Legacy signatures, when allowed, sign the empty body.
-			l := newEnv(t, b, 0, nil)
-			if code, body := l.get("playerId=alice", auth.HeaderStashLegacySignature, auth.SignStashLegacy([]byte(egressKey), nil)); code != 404 {
-				t.Errorf("legacy signature: %d %s, want 404 (checked, then not found)", code, body)
+			// Legacy signatures sign the empty body: refused on lookups
+			// unless turned on for them.
+			legacy := auth.SignStashLegacy([]byte(egressKey), nil)
+			if code, body := newEnv(t, b, 0, nil).get("playerId=alice", auth.HeaderStashLegacySignature, legacy); code != 401 {
+				t.Errorf("legacy signature by default: %d %s, want 401", code, body)
+			}
+			l := newEnv(t, b, 0, map[string]string{"STASH_LEGACY_SIGNATURES_FOR_LOOKUPS": "true"})
+			if code, body := l.get("playerId=alice", auth.HeaderStashLegacySignature, legacy); code != 404 {
+				t.Errorf("legacy signature turned on for lookups: %d %s, want 404 (checked, then not found)", code, body)
 			}
 		})
 	}

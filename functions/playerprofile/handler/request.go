@@ -23,6 +23,11 @@ const (
 	// default 1" and "must be non-negative, default 0").
 	DefaultInGameLevel    = 1
 	DefaultInGameCurrency = 0
+	// MaxProfileNumber (2^53-1) bounds inGameLevel and inGameCurrency:
+	// beyond it a number has no exact float64 form, and an emulator that
+	// stores numbers as float64 (minidyn) would round it into a row that
+	// no longer reads back as an integer.
+	MaxProfileNumber = 1<<53 - 1
 )
 
 // maxQuoted is how much of a refused value a message quotes, in bytes.
@@ -40,9 +45,9 @@ var profileFields = []string{"playerId", "name", "avatarUrl", "language", "inGam
 //
 // name is required (1–64 characters, not blank, no control characters);
 // avatarUrl (an absolute https URL) and language (a tag such as "en" or
-// "pt-BR") are optional; inGameLevel (integer >= 1, default 1) and
-// inGameCurrency (integer >= 0, default 0) may be JSON numbers or strings
-// holding one. playerId may be repeated in the body but must then equal
+// "pt-BR") are optional; inGameLevel (integer 1 to 2^53-1, default 1) and
+// inGameCurrency (integer 0 to 2^53-1, default 0) may be JSON numbers or
+// strings holding one. playerId may be repeated in the body but must then equal
 // the path's. A field the format does not know is refused, so a typo never
 // silently clears a value; null is the same as absent. Refusals are
 // *decode.Error values (answered 400) naming the field. UpdatedAt is left
@@ -115,6 +120,9 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 		if p.InGameLevel < 1 {
 			return players.Profile{}, decode.Errorf("field %q must be at least 1, got %d", "inGameLevel", p.InGameLevel)
 		}
+		if err := atMost("inGameLevel", p.InGameLevel); err != nil {
+			return players.Profile{}, err
+		}
 	}
 	if raw, ok := fields["inGameCurrency"]; ok {
 		if p.InGameCurrency, err = intField("inGameCurrency", raw); err != nil {
@@ -122,6 +130,9 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 		}
 		if p.InGameCurrency < 0 {
 			return players.Profile{}, decode.Errorf("field %q must not be negative, got %d", "inGameCurrency", p.InGameCurrency)
+		}
+		if err := atMost("inGameCurrency", p.InGameCurrency); err != nil {
+			return players.Profile{}, err
 		}
 	}
 	return p, nil
@@ -152,6 +163,13 @@ func intField(field string, raw json.RawMessage) (int64, error) {
 		return 0, decode.Errorf("field %q must be an integer", field)
 	}
 	return n.Value(field)
+}
+
+func atMost(field string, n int64) error {
+	if n > MaxProfileNumber {
+		return decode.Errorf("field %q must be at most %d (2^53-1), got %d", field, int64(MaxProfileNumber), n)
+	}
+	return nil
 }
 
 func validateName(name string) error {
