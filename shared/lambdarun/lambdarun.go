@@ -98,5 +98,8 @@ func setup(function string) deps.Deps {
 		deps.NewLogger(os.Stderr, "").Error("function setup failed", "function", function, "error", err)
 		os.Exit(1)
 	}
+	// Code that logs without a logger of its own (slog's default) writes
+	// the same JSON lines as the rest.
+	slog.SetDefault(d.Logger)
 	return d
 }
