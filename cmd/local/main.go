@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -54,6 +55,7 @@ func run() error {
 	defer stop()
 
 	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
+	slog.SetDefault(logger) // as lambdarun does in Lambda
 	stack, err := localenv.Start(ctx, localenv.Config{
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),
