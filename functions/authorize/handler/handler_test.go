@@ -176,6 +176,7 @@ func TestRejectsBadRequests(t *testing.T) {
 		{"numeric transactionId", apiKey, "p1", `{"transactionId":12,"items":[{"id":"a","quantity":1}]}`, nil, 400, `\"transactionId\" must be a string`},
 		{"empty transactionId", apiKey, "p1", `{"transactionId":"","items":[{"id":"a","quantity":1}]}`, nil, 400, "must not be empty"},
 		{"control char in transactionId", apiKey, "p1", `{"transactionId":"a\u0000b","items":[{"id":"a","quantity":1}]}`, nil, 400, "control"},
+		{"lone surrogate escape in transactionId", apiKey, "p1", `{"transactionId":"sur\ud800","items":[{"id":"a","quantity":1}]}`, nil, 400, "replacement character (U+FFFD)"},
 		{"missing items", apiKey, "p1", `{"transactionId":"t1"}`, nil, 400, `missing field \"items\"`},
 		{"items not array", apiKey, "p1", `{"transactionId":"t1","items":{"id":"a"}}`, nil, 400, `\"items\" must be an array`},
 		{"empty items", apiKey, "p1", `{"transactionId":"t1","items":[]}`, nil, 400, "at least one item"},
