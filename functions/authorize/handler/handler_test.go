@@ -216,6 +216,40 @@ func TestRejectsBadRequests(t *testing.T) {
 	})
 }
 
+// Two x-api-key headers are ambiguous (which one counts differs between
+// proxies), so the call is refused whatever the values: with "first wins",
+// (wrong, right) answered 200 and let Stash charge.
+func TestRepeatedKeyHeaderIsRefused(t *testing.T) {
+	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{})
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"wrong then right", []string{"nope", apiKey}},
+		{"right then wrong", []string{apiKey, "nope"}},
+		{"right twice", []string{apiKey, apiKey}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.tr.Reset()
+			req := httptest.NewRequest(http.MethodPost, "/purchase/p1", strings.NewReader(purchase(fmt.Sprint("rk", i), "a", 1)))
+			req.Header.Set("Content-Type", "application/json")
+			for _, k := range c.keys {
+				req.Header.Add("x-api-key", k)
+			}
+			rec := httptest.NewRecorder()
+			e.router.ServeHTTP(rec, req)
+			if body := strings.TrimSpace(rec.Body.String()); rec.Code != http.StatusUnauthorized || body != `{"error":"Unauthorized"}` {
+				t.Fatalf("got %d %s, want 401 {\"error\":\"Unauthorized\"}", rec.Code, body)
+			}
+			if calls := e.tr.Calls(); len(calls) != 0 {
+				t.Fatalf("a refused request touched DynamoDB: %v", calls)
+			}
+		})
+	}
+	assertInventory(t, e.inventory("p1"))
+}
+
 func TestConfigurableKeyHeader(t *testing.T) {
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{
 		"STASH_API_KEY": apiKey, "GAME_SERVER_KEY": gameKey, "STASH_API_KEY_HEADER": "x-studio-key",
