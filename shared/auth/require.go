@@ -53,7 +53,7 @@ func (k Keys) require(name secrets.Name, presented func(*http.Request) (string, 
 			}
 			httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
 		default:
-			log.ErrorContext(r.Context(), "key unavailable", "key", string(name), "error", err)
+			log.Log(r.Context(), httpx.FailureLevel(r.Context(), err), "key unavailable", "key", string(name), "error", err)
 			httpx.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable; retry")
 		}
 	})

@@ -88,3 +88,40 @@ func TestRequireRefusesRepeatedCredentialHeaders(t *testing.T) {
 		})
 	}
 }
+
+// ctxSource fails as a Secrets Manager read does when its context ends.
+type ctxSource struct{}
+
+func (ctxSource) Values(ctx context.Context, _ secrets.Name) ([]string, error) {
+	return nil, ctx.Err()
+}
+
+// A key that cannot be read because the caller hung up is not an ERROR;
+// one that cannot be read otherwise is.
+func TestRequireKeyUnavailableClientGone(t *testing.T) {
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		src       secrets.Source
+		wantLevel string
+	}{
+		{"client gone", gone, ctxSource{}, `"level":"INFO"`},
+		{"source down", context.Background(), errSource{err: errBackend}, `"level":"ERROR"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			h := auth.Keys{Source: tt.src}.RequireHeader(secrets.StashAPIKey, "x-api-key", log, http.NotFoundHandler())
+			req := httptest.NewRequestWithContext(tt.ctx, http.MethodGet, "/", nil)
+			req.Header.Set("x-api-key", "k")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(logs.String(), tt.wantLevel) || !strings.Contains(logs.String(), "key unavailable") {
+				t.Fatalf("got %d, log %s; want 503 logged with %s", rec.Code, logs.String(), tt.wantLevel)
+			}
+		})
+	}
+}
