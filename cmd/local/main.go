@@ -80,7 +80,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	srv := localenv.NewServer(router, localenv.DefaultServerTimeouts)
 	dynamo := "embedded minidyn at " + stack.Endpoint
 	if stack.Minidyn == nil {
 		dynamo = stack.Endpoint

@@ -20,6 +20,38 @@ import (
 // ErrUnauthorized means the request carried no credential or a wrong one.
 var ErrUnauthorized = errors.New("unauthorized")
 
+// ErrHeaderRepeated: a credential header given more than once. Which value
+// counts is ambiguous (proxies and runtimes differ on first or last, API
+// Gateway joins them), so none is read. It matches ErrUnauthorized.
+var ErrHeaderRepeated error = &reasonError{"credential header repeated"}
+
+// oneHeader is the one reader of a credential header for every guard (API
+// key, Bearer, Stash signatures): it returns the header's value and whether
+// it is present, or an error matching ErrHeaderRepeated (and so
+// ErrUnauthorized) naming the header and how often it was given, never a
+// value. Names are matched case-insensitively even in a Header built by hand
+// with non-canonical keys.
+func oneHeader(h http.Header, name string) (string, bool, error) {
+	// Every key is looked at, not only the canonical one: a hand-built
+	// Header may hold "x-api-key" and "X-Api-Key" side by side.
+	n, value := 0, ""
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			if n == 0 {
+				value = v[0]
+			}
+			n += len(v)
+		}
+	}
+	switch n {
+	case 0:
+		return "", false, nil
+	case 1:
+		return value, true, nil
+	}
+	return "", false, fmt.Errorf("%w: %s is given %d times", ErrHeaderRepeated, name, n)
+}
+
 // Keys checks presented credentials against a named key of a secrets Source.
 type Keys struct {
 	Source secrets.Source
@@ -105,12 +137,21 @@ func MatchAny(presented string, accepted []string) bool {
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header,
-// or "" when there is none.
+// or "" when there is none or the header is given more than once.
 func BearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
+	token, _ := bearerToken(r)
+	return token
+}
+
+// bearerToken is BearerToken with ErrHeaderRepeated for a repeated header.
+func bearerToken(r *http.Request) (string, error) {
+	h, _, err := oneHeader(r.Header, "Authorization")
+	if err != nil {
+		return "", err
+	}
 	const prefix = "bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return ""
+		return "", nil
 	}
-	return strings.TrimSpace(h[len(prefix):])
+	return strings.TrimSpace(h[len(prefix):]), nil
 }

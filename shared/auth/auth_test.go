@@ -261,7 +261,8 @@ func TestBearerToken(t *testing.T) {
 		{"no space after scheme", []string{"Bearerx"}, ""},
 		{"token without scheme", []string{"x"}, ""},
 		{"scheme as a suffix", []string{"NotBearer x"}, ""},
-		{"first of several headers", []string{"Bearer first", "Bearer second"}, "first"},
+		{"several headers: none is chosen", []string{"Bearer first", "Bearer second"}, ""},
+		{"the same token twice", []string{"Bearer x", "Bearer x"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

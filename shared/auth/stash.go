@@ -110,16 +110,24 @@ func StashSignaturesFromEnv(d deps.Deps, keys Keys) (StashSignatures, error) {
 // caller answers 5xx). The header is parsed and its timestamp checked before
 // the key is read.
 func (s StashSignatures) Verify(ctx context.Context, h http.Header, body []byte) error {
-	if v1, ok := headerValue(h, HeaderStashSignature); ok {
+	v1, ok, err := oneHeader(h, HeaderStashSignature)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSignatureMalformed, err)
+	}
+	if ok {
 		return s.verifyV1(ctx, v1, body)
 	}
-	if legacy, ok := headerValue(h, HeaderStashLegacySignature); ok && s.AllowLegacy {
+	if !s.AllowLegacy {
+		return fmt.Errorf("%w: no %s header (legacy signatures are disabled)", ErrSignatureMissing, HeaderStashSignature)
+	}
+	legacy, ok, err := oneHeader(h, HeaderStashLegacySignature)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSignatureMalformed, err)
+	}
+	if ok {
 		return s.verifyLegacy(ctx, legacy, body)
 	}
-	if s.AllowLegacy {
-		return fmt.Errorf("%w: no %s or %s header", ErrSignatureMissing, HeaderStashSignature, HeaderStashLegacySignature)
-	}
-	return fmt.Errorf("%w: no %s header (legacy signatures are disabled)", ErrSignatureMissing, HeaderStashSignature)
+	return fmt.Errorf("%w: no %s or %s header", ErrSignatureMissing, HeaderStashSignature, HeaderStashLegacySignature)
 }
 
 func (s StashSignatures) verifyV1(ctx context.Context, header string, body []byte) error {
@@ -335,26 +343,6 @@ func parseMillis(s string) (int64, bool) {
 	return ms, true
 }
 
-// headerValue returns the value of the header name and whether it is
-// present. A header given several times is refused by returning a value that
-// cannot parse (the values joined with ",", as API Gateway joins them).
-// Names are matched case-insensitively even in a Header built by hand with
-// non-canonical keys.
-func headerValue(h http.Header, name string) (string, bool) {
-	values := h.Values(name)
-	if len(values) == 0 {
-		for k, v := range h {
-			if strings.EqualFold(k, name) {
-				values = append(values, v...)
-			}
-		}
-	}
-	if len(values) == 0 {
-		return "", false
-	}
-	return strings.Join(values, ","), true
-}
-
 // SignStashV1 returns the v1 header value signing body for shopID at the
 // given time, with key used as raw bytes.
 func SignStashV1(key []byte, shopID string, at time.Time, body []byte) string {
@@ -388,7 +376,10 @@ type StashWebhooks struct {
 // Verify checks a delivery's signature over body, the exact bytes received.
 // Errors are as StashSignatures.Verify's.
 func (w StashWebhooks) Verify(ctx context.Context, h http.Header, body []byte) error {
-	v, ok := headerValue(h, HeaderStashWebhookSignature)
+	v, ok, err := oneHeader(h, HeaderStashWebhookSignature)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSignatureMalformed, err)
+	}
 	if !ok {
 		return fmt.Errorf("%w: no %s header", ErrSignatureMissing, HeaderStashWebhookSignature)
 	}

@@ -55,6 +55,7 @@ func TestID(t *testing.T) {
 		{"invalid UTF-8", "a\xffb", `field "id" is not valid UTF-8`},
 		{"truncated UTF-8", "ab\xc3", `field "id" is not valid UTF-8`},
 		{"UTF-8 encoded surrogate", "a\xed\xa0\x80", `field "id" is not valid UTF-8`},
+		{"replacement character", "sur\ufffd", `field "id" holds a replacement character (U+FFFD): a lone surrogate escape or a character lost in encoding`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

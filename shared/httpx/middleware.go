@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -35,6 +37,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // (function, method, path, status, bytes, duration, dynamodbCalls) and a panic
 // in h becomes a 500 whose log line carries the panic, instead of a crashed
 // process. Header values and bodies are never logged: they may carry keys.
+// A 5xx answered after the client went away (the request's context
+// cancelled) is logged as a client abort: status StatusClientClosed (499),
+// clientGone, at INFO.
 //
 // dynamodbCalls is the number of DynamoDB round trips the request made (every
 // attempt, retries included): h runs with a ddbcalls.Counter in its request
@@ -46,8 +51,9 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 		r = r.WithContext(ddbcalls.WithCounter(r.Context(), calls))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			attrs := make([]slog.Attr, 0, 9)
-			if p := recover(); p != nil {
+			attrs := make([]slog.Attr, 0, 10)
+			p := recover()
+			if p != nil {
 				attrs = append(attrs, slog.String("panic", fmt.Sprint(p)))
 				if rec.status == 0 {
 					WriteError(rec, http.StatusInternalServerError, "internal error")
@@ -56,16 +62,23 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 			if rec.status == 0 {
 				rec.status = http.StatusOK // what net/http sends for a handler that wrote nothing
 			}
+			status, level := rec.status, levelFor(rec.status)
+			// A 5xx answered to a client that had gone is the handler's error
+			// path run by the cancellation, not a failure of Tollgate.
+			if status >= 500 && p == nil && errors.Is(r.Context().Err(), context.Canceled) {
+				status, level = StatusClientClosed, slog.LevelInfo
+				attrs = append(attrs, slog.Bool("clientGone", true))
+			}
 			attrs = append(attrs,
 				slog.String("function", function),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status),
+				slog.Int("status", status),
 				slog.Int("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int("dynamodbCalls", calls.Total()),
 			)
-			logger.LogAttrs(r.Context(), levelFor(rec.status), "request", attrs...)
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -97,7 +97,7 @@ func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Log
 		WriteStatus(w, a.status, a.code, msg)
 		return
 	}
-	log.ErrorContext(ctx, "call failed; nothing changed", "error", err)
+	log.Log(ctx, httpx.FailureLevel(ctx, err), "call failed; nothing changed", "error", err)
 	WriteStatus(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; nothing changed; retry")
 }
 

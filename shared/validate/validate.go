@@ -30,12 +30,16 @@ var (
 	ErrTooLong      = errors.New("is longer than " + strconv.Itoa(MaxIDLength) + " characters")
 	ErrNotUTF8      = errors.New("is not valid UTF-8")
 	ErrNotPrintable = errors.New("holds a control or non-printable character")
+	ErrReplacement  = errors.New("holds a replacement character (U+FFFD): a lone surrogate escape or a character lost in encoding")
 )
 
 // ID checks an identifier: 1 to MaxIDLength characters of valid, printable
 // UTF-8 (no control, format or other non-printable character; a plain space
-// is allowed). Ids end up in DynamoDB keys, logs and answers, where an
-// invisible or malformed character would make two ids look alike.
+// is allowed), and no U+FFFD. Ids end up in DynamoDB keys, logs and
+// answers, where an invisible or malformed character would make two ids look
+// alike. U+FFFD is refused because JSON decoding turns every escaped lone
+// surrogate ("\ud800", "\udfff") into it, so two different ids sent would
+// be one id stored.
 func ID(s string) error {
 	switch {
 	case s == "":
@@ -48,6 +52,10 @@ func ID(s string) error {
 		return ErrNotUTF8
 	}
 	for _, r := range s {
+		// The string is valid UTF-8 here, so RuneError is a literal U+FFFD.
+		if r == utf8.RuneError {
+			return ErrReplacement
+		}
 		if !unicode.IsPrint(r) {
 			return ErrNotPrintable
 		}

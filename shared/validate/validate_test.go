@@ -38,6 +38,11 @@ func TestID(t *testing.T) {
 		{"C1 control", "a\u0085b", validate.ErrNotPrintable},
 		{"zero width space", "a\u200bb", validate.ErrNotPrintable},
 		{"no-break space", "a\u00a0b", validate.ErrNotPrintable},
+		// What JSON decoding makes of an escaped lone surrogate ("sur\ud800"
+		// and "sur\udfff" both): refused, or the two would be one id.
+		{"replacement character", "sur\ufffd", validate.ErrReplacement},
+		{"replacement character first", "\ufffdx", validate.ErrReplacement},
+		{"invalid UTF-8 beats replacement character", "\ufffd\xff", validate.ErrNotUTF8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

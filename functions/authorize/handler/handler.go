@@ -70,7 +70,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &refused):
 		httpx.WriteError(w, http.StatusConflict, refused.Message)
 	default:
-		h.log.ErrorContext(ctx, "authorization not recorded", "transactionId", req.TransactionID, "playerId", playerID, "error", err)
+		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "authorization not recorded", "transactionId", req.TransactionID, "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
 	}
 }

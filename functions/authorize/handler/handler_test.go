@@ -176,6 +176,7 @@ func TestRejectsBadRequests(t *testing.T) {
 		{"numeric transactionId", apiKey, "p1", `{"transactionId":12,"items":[{"id":"a","quantity":1}]}`, nil, 400, `\"transactionId\" must be a string`},
 		{"empty transactionId", apiKey, "p1", `{"transactionId":"","items":[{"id":"a","quantity":1}]}`, nil, 400, "must not be empty"},
 		{"control char in transactionId", apiKey, "p1", `{"transactionId":"a\u0000b","items":[{"id":"a","quantity":1}]}`, nil, 400, "control"},
+		{"lone surrogate escape in transactionId", apiKey, "p1", `{"transactionId":"sur\ud800","items":[{"id":"a","quantity":1}]}`, nil, 400, "replacement character (U+FFFD)"},
 		{"missing items", apiKey, "p1", `{"transactionId":"t1"}`, nil, 400, `missing field \"items\"`},
 		{"items not array", apiKey, "p1", `{"transactionId":"t1","items":{"id":"a"}}`, nil, 400, `\"items\" must be an array`},
 		{"empty items", apiKey, "p1", `{"transactionId":"t1","items":[]}`, nil, 400, "at least one item"},
@@ -213,6 +214,40 @@ func TestRejectsBadRequests(t *testing.T) {
 		}
 		assertInventory(t, e.inventory("p1"))
 	})
+}
+
+// Two x-api-key headers are ambiguous (which one counts differs between
+// proxies), so the call is refused whatever the values: with "first wins",
+// (wrong, right) answered 200 and let Stash charge.
+func TestRepeatedKeyHeaderIsRefused(t *testing.T) {
+	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{})
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"wrong then right", []string{"nope", apiKey}},
+		{"right then wrong", []string{apiKey, "nope"}},
+		{"right twice", []string{apiKey, apiKey}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.tr.Reset()
+			req := httptest.NewRequest(http.MethodPost, "/purchase/p1", strings.NewReader(purchase(fmt.Sprint("rk", i), "a", 1)))
+			req.Header.Set("Content-Type", "application/json")
+			for _, k := range c.keys {
+				req.Header.Add("x-api-key", k)
+			}
+			rec := httptest.NewRecorder()
+			e.router.ServeHTTP(rec, req)
+			if body := strings.TrimSpace(rec.Body.String()); rec.Code != http.StatusUnauthorized || body != `{"error":"Unauthorized"}` {
+				t.Fatalf("got %d %s, want 401 {\"error\":\"Unauthorized\"}", rec.Code, body)
+			}
+			if calls := e.tr.Calls(); len(calls) != 0 {
+				t.Fatalf("a refused request touched DynamoDB: %v", calls)
+			}
+		})
+	}
+	assertInventory(t, e.inventory("p1"))
 }
 
 func TestConfigurableKeyHeader(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 func TestDecodeRequest(t *testing.T) {
@@ -54,6 +55,12 @@ func TestDecodeRequest(t *testing.T) {
 		{"50 lines of one product", lines(MaxItems), "[{b 50}]", false},
 		{"51 lines of one product", lines(MaxItems + 1), `"items" holds 51 items, at most 50 are allowed`, true},
 		{"invalid utf8", "{\"transactionId\":\"a\xff\",\"items\":[{\"id\":\"b\",\"quantity\":1}]}", "not valid UTF-8", true},
+		// Escaped lone surrogates decode to U+FFFD: "sur\ud800" and
+		// "sur\udfff" would be one transaction.
+		{"lone high surrogate escape", `{"transactionId":"sur\ud800","items":[{"id":"b","quantity":1}]}`, `field "transactionId" holds a replacement character (U+FFFD)`, true},
+		{"lone low surrogate escape", `{"transactionId":"sur\udfff","items":[{"id":"b","quantity":1}]}`, `field "transactionId" holds a replacement character (U+FFFD)`, true},
+		{"lone surrogate escape in an item id", `{"transactionId":"a","items":[{"id":"b\ud800","quantity":1}]}`, `field "items[0].id" holds a replacement character (U+FFFD)`, true},
+		{"escaped surrogate pair", `{"transactionId":"k\ud83d\udd11","items":[{"id":"b","quantity":1}]}`, "[{b 1}]", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,6 +103,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"transactionId":1,"items":{}}`,
 		`{"items":[{"quantity":"1"}]}`,
 		`[]`, `null`, `{}`, `{"transactionId":"a","items":[{"id":"b","quantity":1e400}]}`,
+		`{"transactionId":"sur\ud800","items":[{"id":"b\udfff","quantity":1}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -108,11 +116,11 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 			return
 		}
-		if req.TransactionID == "" || len(req.Items) == 0 || len(req.Items) > MaxItems {
+		if validate.ID(req.TransactionID) != nil || len(req.Items) == 0 || len(req.Items) > MaxItems {
 			t.Fatalf("accepted an invalid request: %+v", req)
 		}
 		for i, it := range req.Items {
-			if it.ProductID == "" || it.Quantity < 1 || it.Quantity > MaxQuantity {
+			if validate.ID(it.ProductID) != nil || it.Quantity < 1 || it.Quantity > MaxQuantity {
 				t.Fatalf("accepted an invalid item: %+v", it)
 			}
 			if i > 0 && req.Items[i-1].ProductID >= it.ProductID {

@@ -47,7 +47,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	items, debts, err := players.Holdings(ctx, h.db, h.table, playerID)
 	if err != nil {
-		h.log.ErrorContext(ctx, "inventory read failed", "playerId", playerID, "error", err)
+		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "inventory read failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
 		return
 	}

@@ -64,6 +64,42 @@ func TestInventory(t *testing.T) {
 	}
 }
 
+// Two Authorization headers are ambiguous, so the call is refused whatever
+// the values: with "first wins", (right, wrong) answered 200.
+func TestInventoryRepeatedAuthorization(t *testing.T) {
+	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{"GAME_SERVER_KEY": gameKey}})
+	router, err := stack.Router(functions.Constructors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		values []string
+		status int
+	}{
+		{"one Bearer", []string{"Bearer " + gameKey}, 200},
+		{"right then wrong", []string{"Bearer " + gameKey, "Bearer nope"}, 401},
+		{"wrong then right", []string{"Bearer nope", "Bearer " + gameKey}, 401},
+		{"right twice", []string{"Bearer " + gameKey, "Bearer " + gameKey}, 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/players/p1/inventory", nil)
+			for _, v := range c.values {
+				req.Header.Add("Authorization", v)
+			}
+			rec := httptest.NewRecorder()
+			router.ServeHTTP(rec, req)
+			if rec.Code != c.status {
+				t.Fatalf("got %d %s, want %d", rec.Code, rec.Body, c.status)
+			}
+			if body := strings.TrimSpace(rec.Body.String()); c.status == 401 && body != `{"error":"Unauthorized"}` {
+				t.Fatalf("body = %s", body)
+			}
+		})
+	}
+}
+
 func TestInventoryStoreFailure(t *testing.T) {
 	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{MaxAttempts: 1, Env: map[string]string{"GAME_SERVER_KEY": gameKey}})
 	router, err := stack.Router(functions.Constructors)

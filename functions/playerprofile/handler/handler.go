@@ -49,7 +49,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	stored, err := h.profiles.Save(ctx, p)
 	if err != nil {
-		h.log.ErrorContext(ctx, "profile write failed", "playerId", playerID, "error", err)
+		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "profile write failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "profile temporarily unavailable; nothing changed; retry")
 		return
 	}

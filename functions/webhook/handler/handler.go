@@ -43,7 +43,7 @@ func New(d deps.Deps) (http.Handler, error) {
 				httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
 				return
 			}
-			d.Logger.ErrorContext(ctx, "webhook secret unavailable", "error", err)
+			d.Logger.Log(ctx, httpx.FailureLevel(ctx, err), "webhook secret unavailable", "error", err)
 			httpx.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable; retry")
 			return
 		}
