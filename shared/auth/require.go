@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
@@ -53,7 +54,7 @@ func (k Keys) require(name secrets.Name, presented func(*http.Request) (string, 
 			}
 			httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
 		default:
-			log.Log(r.Context(), httpx.FailureLevel(r.Context(), err), "key unavailable", "key", string(name), "error", err)
+			log.Log(r.Context(), failure.Level(r.Context(), err), "key unavailable", "key", string(name), "error", err)
 			httpx.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable; retry")
 		}
 	})

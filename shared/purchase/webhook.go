@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/stashapi"
@@ -169,7 +170,7 @@ func (w *Webhooks) grant(ctx context.Context, e stashapi.PurchaseSucceeded, d *d
 		w.svc.Log.ErrorContext(ctx, "paid purchase not granted; needs reconciliation", "orderId", e.OrderID, "playerId", e.UserID, "reason", refused.Message)
 	default:
 		d.Outcome, d.Message = OutcomeFailed, err.Error()
-		w.svc.Log.ErrorContext(ctx, "webhook grant failed; Stash will retry", "orderId", e.OrderID, "error", err)
+		w.svc.Log.Log(ctx, failure.Level(ctx, err), "webhook grant failed; Stash will retry", "orderId", e.OrderID, "error", err)
 		return err
 	}
 	return nil
@@ -185,7 +186,7 @@ func (w *Webhooks) refund(ctx context.Context, e stashapi.PurchaseRefunded, data
 	res, err := w.svc.Refund(ctx, r)
 	if err != nil {
 		d.Outcome, d.Message = OutcomeFailed, err.Error()
-		w.svc.Log.ErrorContext(ctx, "refund failed; Stash will retry", "orderId", e.OrderID, "error", err)
+		w.svc.Log.Log(ctx, failure.Level(ctx, err), "refund failed; Stash will retry", "orderId", e.OrderID, "error", err)
 		return err
 	}
 	d.Outcome = OutcomeRefund + res.Outcome
@@ -227,6 +228,6 @@ func (w *Webhooks) record(ctx context.Context, d delivery) {
 		item[attrRawBody] = store.B(d.Body[:min(len(d.Body), maxRecordedBodyLen)])
 	}
 	if _, err := w.svc.Store.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(w.svc.Store.Tables.Transactions), Item: item}); err != nil {
-		w.svc.Log.ErrorContext(ctx, "webhook delivery not recorded", "type", d.Type, "orderId", d.OrderID, "outcome", d.Outcome, "error", fmt.Errorf("put delivery: %w", err))
+		w.svc.Log.Log(ctx, failure.Level(ctx, err), "webhook delivery not recorded", "type", d.Type, "orderId", d.OrderID, "outcome", d.Outcome, "error", fmt.Errorf("put delivery: %w", err))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
 
@@ -78,7 +79,7 @@ func verified(ctx context.Context, w http.ResponseWriter, log *slog.Logger, sig 
 		log.WarnContext(ctx, "signature refused", "reason", err.Error())
 		WriteStatus(w, http.StatusUnauthorized, CodeUnauthenticated, "invalid or missing Stash signature")
 	default:
-		log.ErrorContext(ctx, "egress key unavailable", "error", err)
+		log.Log(ctx, failure.Level(ctx, err), "egress key unavailable", "error", err)
 		WriteStatus(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; retry")
 	}
 	return false
@@ -97,7 +98,7 @@ func respond[Resp any](ctx context.Context, w http.ResponseWriter, log *slog.Log
 		WriteStatus(w, a.status, a.code, msg)
 		return
 	}
-	log.Log(ctx, httpx.FailureLevel(ctx, err), "call failed; nothing changed", "error", err)
+	log.Log(ctx, failure.Level(ctx, err), "call failed; nothing changed", "error", err)
 	WriteStatus(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; nothing changed; retry")
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
@@ -70,7 +71,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &refused):
 		httpx.WriteError(w, http.StatusConflict, refused.Message)
 	default:
-		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "authorization not recorded", "transactionId", req.TransactionID, "playerId", playerID, "error", err)
+		h.log.Log(ctx, failure.Level(ctx, err), "authorization not recorded", "transactionId", req.TransactionID, "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, msgUnavailable)
 	}
 }

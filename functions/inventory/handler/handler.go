@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -47,7 +48,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	items, debts, err := players.Holdings(ctx, h.db, h.table, playerID)
 	if err != nil {
-		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "inventory read failed", "playerId", playerID, "error", err)
+		h.log.Log(ctx, failure.Level(ctx, err), "inventory read failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "inventory temporarily unavailable; retry")
 		return
 	}

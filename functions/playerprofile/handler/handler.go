@@ -10,6 +10,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -49,7 +50,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	stored, err := h.profiles.Save(ctx, p)
 	if err != nil {
-		h.log.Log(ctx, httpx.FailureLevel(ctx, err), "profile write failed", "playerId", playerID, "error", err)
+		h.log.Log(ctx, failure.Level(ctx, err), "profile write failed", "playerId", playerID, "error", err)
 		httpx.WriteError(w, http.StatusServiceUnavailable, "profile temporarily unavailable; nothing changed; retry")
 		return
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
@@ -43,7 +44,7 @@ func New(d deps.Deps) (http.Handler, error) {
 				httpx.WriteError(w, http.StatusUnauthorized, "Unauthorized")
 				return
 			}
-			d.Logger.Log(ctx, httpx.FailureLevel(ctx, err), "webhook secret unavailable", "error", err)
+			d.Logger.Log(ctx, failure.Level(ctx, err), "webhook secret unavailable", "error", err)
 			httpx.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable; retry")
 			return
 		}

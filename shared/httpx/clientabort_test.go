@@ -2,46 +2,12 @@ package httpx_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
-
-func TestClientGone(t *testing.T) {
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	expired, cancel2 := context.WithTimeout(context.Background(), 0)
-	defer cancel2()
-	<-expired.Done()
-	failure := fmt.Errorf("get item: %w", context.Canceled)
-	tests := []struct {
-		name string
-		ctx  context.Context
-		err  error
-		want bool
-	}{
-		{"client gone, call failed", cancelled, failure, true},
-		{"client gone, other failure", cancelled, errors.New("dynamodb: 500"), true},
-		{"client gone, no failure", cancelled, nil, false},
-		{"client here, call failed", context.Background(), failure, false},
-		{"deadline passed: ours, not the client's", expired, failure, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := httpx.ClientGone(tt.ctx, tt.err); got != tt.want {
-				t.Errorf("ClientGone = %v, want %v", got, tt.want)
-			}
-			if lvl := httpx.FailureLevel(tt.ctx, tt.err); (lvl == slog.LevelInfo) != tt.want || (lvl != slog.LevelInfo && lvl != slog.LevelError) {
-				t.Errorf("FailureLevel = %v, want INFO only when the client is gone", lvl)
-			}
-		})
-	}
-}
 
 // A request whose client went away (its context cancelled) and that the
 // handler answered from its error path is a client abort: logged at INFO
