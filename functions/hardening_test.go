@@ -110,3 +110,46 @@ func TestSaleNeedsItsReservation(t *testing.T) {
 		}
 	})
 }
+
+// TestRefundNeverTurnsAnUnreadableHoldingIntoDebt: a refund that finds
+// nothing to take records a debt only if the player really holds none; an
+// inventory row it cannot read (edited by hand) fails the refund, which
+// Stash retries, instead of leaving the units with the player and a debt
+// beside them.
+func TestRefundNeverTurnsAnUnreadableHoldingIntoDebt(t *testing.T) {
+	eachFlowBackend(t, func(t *testing.T, b ddbtest.Backend) {
+		f := newWebhookFlow(t, b, nil)
+		setQuantity := func(player string, v types.AttributeValue) {
+			t.Helper()
+			if _, err := f.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+				TableName: aws.String(f.stack.TableName("PlayersTable")), Key: store.PKSK(player, "item#gem_pack"),
+				UpdateExpression:          aws.String("SET #q = :v"),
+				ExpressionAttributeNames:  map[string]string{"#q": "quantity"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": v},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{"spender", "broken"} {
+			if code, body := f.webhook(succeeded("ord-"+p, p, "purchaseSucceeded", "gem_pack", 2)); code != http.StatusOK {
+				t.Fatalf("grant: %d %s", code, body)
+			}
+		}
+		// All spent: the refund is a debt.
+		setQuantity("spender", store.N(0))
+		if code, body := f.webhook(refunded("ord-spender", "re-1")); code != http.StatusOK || !strings.Contains(body, "refund:revoked") {
+			t.Fatalf("refund of spent units: %d %s", code, body)
+		}
+		if _, debts := f.holdings("spender"); debts["gem_pack"] != 2 {
+			t.Fatalf("debts of spender: %v, want gem_pack 2", debts)
+		}
+		// An unreadable row: refused and retried, never a debt.
+		setQuantity("broken", store.S("two"))
+		if code, body := f.webhook(refunded("ord-broken", "re-1")); code != http.StatusServiceUnavailable {
+			t.Fatalf("refund over an unreadable row: %d %s, want 503 (Stash retries)", code, body)
+		}
+		if _, debts := f.holdings("broken"); len(debts) != 0 {
+			t.Fatalf("debts of broken: %v, want none", debts)
+		}
+	})
+}

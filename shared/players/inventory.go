@@ -147,6 +147,18 @@ func TakeOp(table, playerID, productID string, take, held int64) types.TransactW
 	return store.UpdateOp(table, store.PKSK(playerID, itemPrefix+productID), update, &cond)
 }
 
+// NotHeldCheck fails the transaction unless the player holds none of a
+// product: the row is absent or its quantity a number not above zero. A
+// refund that found nothing to take asserts it with this, so a unit granted
+// meanwhile, or a row it could not read, is not silently turned into debt.
+func NotHeldCheck(table, playerID, productID string) types.TransactWriteItem {
+	cond := expression.Or(
+		expression.AttributeNotExists(expression.Name(attrQuantity)),
+		expression.Name(attrQuantity).LessThanEqual(expression.Value(0)),
+	)
+	return store.CheckOp(table, store.PKSK(playerID, itemPrefix+productID), cond)
+}
+
 // DebtOp records that the player owes units of a product (refunded after
 // they were spent).
 func DebtOp(table, playerID, productID string, units int64, now time.Time) types.TransactWriteItem {

@@ -130,6 +130,8 @@ func (s *Service) revokeItems(ctx context.Context, r Refund, rec record, res *Re
 		if take > 0 {
 			res.Revoked = append(res.Revoked, players.Item{ProductID: it.ProductID, Quantity: take})
 			ops = append(ops, players.TakeOp(s.Store.Tables.Players, res.PlayerID, it.ProductID, take, holding[it.ProductID]))
+		} else {
+			ops = append(ops, players.NotHeldCheck(s.Store.Tables.Players, res.PlayerID, it.ProductID))
 		}
 		if debt := it.Quantity - take; debt > 0 {
 			res.Debts = append(res.Debts, players.Item{ProductID: it.ProductID, Quantity: debt})

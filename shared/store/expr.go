@@ -105,6 +105,21 @@ func PutNewOp(table string, item map[string]types.AttributeValue) types.Transact
 	}}
 }
 
+// CheckOp is a transaction item that writes nothing but fails the
+// transaction unless cond holds on the item at key of table (ALL_OLD on
+// failure).
+func CheckOp(table string, key Key, cond expression.ConditionBuilder) types.TransactWriteItem {
+	e := Build(expression.NewBuilder().WithCondition(cond))
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                           aws.String(table),
+		Key:                                 key,
+		ConditionExpression:                 e.Condition(),
+		ExpressionAttributeNames:            e.Names(),
+		ExpressionAttributeValues:           e.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
 // Cond returns a pointer to c, for UpdateOp's optional condition.
 func Cond(c expression.ConditionBuilder) *expression.ConditionBuilder { return &c }
 
