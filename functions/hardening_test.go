@@ -57,6 +57,28 @@ func TestConfirmCannotForgeTheItemsKey(t *testing.T) {
 	})
 }
 
+// TestWebhookCannotForgeTheItemsKey: PURCHASE_SUCCEEDED goes through the
+// same confirm, so the forged single item is refused there too.
+func TestWebhookCannotForgeTheItemsKey(t *testing.T) {
+	eachFlowBackend(t, func(t *testing.T, b ddbtest.Backend) {
+		f := newWebhookFlow(t, b, nil)
+		st := f.register("tx-forge-hook", "mallory", "gem_pack", 199, 1, "bundle", 999, 1)
+		if len(st) != 2 || st[0].Status != stashapi.RegistrationRegistered || st[1].Status != stashapi.RegistrationRegistered {
+			t.Fatalf("register: %+v", st)
+		}
+		code, body := f.webhook(succeeded("tx-forge-hook", "mallory", "purchaseSucceeded", "bundle*1|gem_pack", 1))
+		if code != http.StatusOK || !strings.Contains(body, "not-granted") {
+			t.Fatalf("forged webhook: %d %s, want 200 not-granted (acknowledged, recorded, not granted)", code, body)
+		}
+		if items, _ := f.holdings("mallory"); len(items) != 0 {
+			t.Fatalf("forged webhook granted %v", items)
+		}
+		if p := f.stock("bundle"); p.Reserved != 1 || p.Sold != 0 {
+			t.Fatalf("bundle after the forged webhook: reserved %d, sold %d; want 1 and 0", p.Reserved, p.Sold)
+		}
+	})
+}
+
 // TestRefundKeysCannotCollide: refund "1#2" of order "rk-ord" and refund
 // "2" of order "rk-ord#1" are two refunds; pasted together with "#" they
 // shared a key, so the second was answered as a duplicate and its player
