@@ -1,0 +1,80 @@
+// Package layering holds the one test of the architecture's import rules:
+// which packages may import what (see README, "Which package owns what").
+package layering
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/tollgate-dev/tollgate/"
+
+var (
+	httpPackages   = []string{"net/http", module + "shared/httpx", module + "shared/stashhttp", module + "shared/lambdarun", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}
+	domainPackages = []string{module + "shared/catalog", module + "shared/players", module + "shared/purchase"}
+	tooling        = []string{module + "internal/", module + "cmd/", module + "functions"}
+)
+
+// rules: the runtime packages under shared/ and what each must not import
+// (a path forbids itself and everything below it).
+var rules = []struct {
+	dir    string
+	forbid [][]string
+	why    string
+}{
+	{"shared/validate", [][]string{{module}, httpPackages}, "input rules use the standard library only"},
+	{"shared/decode", [][]string{httpPackages, domainPackages, tooling}, "decoding is not HTTP: domain code may use it"},
+	{"shared/failure", [][]string{{module}, httpPackages}, "whose a failure is: standard library only"},
+	{"shared/refusal", [][]string{{module}, httpPackages}, "how the domain says no: standard library only"},
+	{"shared/stashapi", [][]string{httpPackages, domainPackages, tooling}, "the wire format imports no HTTP and no domain package"},
+	{"shared/catalog", [][]string{httpPackages, {module + "shared/auth", module + "shared/stashapi", module + "shared/purchase"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/players", [][]string{httpPackages, {module + "shared/auth", module + "shared/stashapi", module + "shared/catalog", module + "shared/purchase"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/purchase", [][]string{httpPackages, {module + "shared/auth"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/store", [][]string{httpPackages, domainPackages, tooling}, "the store knows no domain"},
+	{"shared/retry", [][]string{{module}, httpPackages}, "the retry loop: standard library only"},
+	{"shared/deps", [][]string{httpPackages, domainPackages, tooling}, "dependencies are built below the domain"},
+}
+
+func TestImportRules(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	for _, r := range rules {
+		files, err := filepath.Glob(filepath.Join(root, r.dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", r.dir, err)
+		}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range f.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				if forbidden(path, r.dir, r.forbid) {
+					t.Errorf("%s imports %s: %s", strings.TrimPrefix(name, root+string(os.PathSeparator)), path, r.why)
+				}
+			}
+		}
+	}
+}
+
+func forbidden(path, dir string, lists [][]string) bool {
+	if strings.HasPrefix(path, module+dir) { // its own subpackages
+		return false
+	}
+	for _, list := range lists {
+		for _, p := range list {
+			if path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p)) {
+				return true
+			}
+		}
+	}
+	return false
+}
