@@ -1,16 +1,15 @@
 package functions_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
@@ -19,38 +18,14 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/deps"
 )
 
-// logLines collects JSON log lines (safe for concurrent writes).
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// take returns the access-log lines ("msg":"request") written since the last
-// take and forgets everything written.
-func (l *logLines) take(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// accessLines are the access-log lines ("msg":"request") among lines.
+func accessLines(lines []map[string]any) []map[string]any {
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
+	for _, m := range lines {
 		if m["msg"] == "request" {
 			out = append(out, m)
 		}
 	}
-	l.buf.Reset()
 	return out
 }
 
@@ -181,7 +156,7 @@ func roundTripCases() []roundTrip {
 func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string {
 	t.Helper()
 	c := newClock()
-	logs := &logLines{}
+	logs := &logtest.Buffer{}
 	tr := ddbtest.NewTransport()
 	env := map[string]string{
 		"STASH_EGRESS_KEY": egressKey, "STASH_WEBHOOK_SECRET": webhookSecret, "GAME_SERVER_KEY": flowGame,
@@ -234,7 +209,7 @@ func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string 
 		},
 	}
 
-	logs.take(t) // start-up lines
+	accessLines(logs.TakeLines(t)) // start-up lines
 	out := make([]string, len(cases))
 	for i, rt := range cases {
 		out[i] = "-"
@@ -267,7 +242,7 @@ func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string 
 		if rec.Code != rt.status {
 			t.Fatalf("%s: %s %s: %d %s, want %d", b.Name, rt.endpoint, rt.step, rec.Code, rec.Body, rt.status)
 		}
-		lines := logs.take(t)
+		lines := accessLines(logs.TakeLines(t))
 		if len(lines) != 1 {
 			t.Fatalf("%s: %s %s: %d access-log lines, want 1", b.Name, rt.endpoint, rt.step, len(lines))
 		}

@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
 	miniserver "github.com/truora/minidyn/server"
 
@@ -36,24 +37,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-// logBuffer collects log output from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // gate holds every Scan request while it is held, until it is opened (or
@@ -270,7 +253,7 @@ func TestCacheServesStaleOnFailure(t *testing.T) {
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{MaxAttempts: 1})
 	e.importFile(sample(t))
 	clk := newClock()
-	var logs logBuffer
+	var logs logtest.Buffer
 	cache := catalog.NewCache(e.db, e.table, catalog.CacheOptions{
 		TTL: 30 * time.Second, Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 	})
@@ -348,7 +331,7 @@ func TestCacheRefreshTimeout(t *testing.T) {
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Transport: tr, MaxAttempts: 1})
 	e.importFile(sample(t))
 	clk := newClock()
-	var logs logBuffer
+	var logs logtest.Buffer
 	cache := catalog.NewCache(e.db, e.table, catalog.CacheOptions{
 		TTL: 10 * time.Second, RefreshTimeout: 100 * time.Millisecond, Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 	})

@@ -1,7 +1,6 @@
 package httpx_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,26 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
+
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // logLine is one decoded JSON log record.
 type logLine struct {
@@ -38,12 +21,12 @@ type logLine struct {
 	fields map[string]any
 }
 
-func newLogger() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func newLogger() (*slog.Logger, *logtest.Buffer) {
+	buf := &logtest.Buffer{}
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
-func logLines(t *testing.T, buf *syncBuffer) []logLine {
+func logLines(t *testing.T, buf *logtest.Buffer) []logLine {
 	t.Helper()
 	var out []logLine
 	for _, raw := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {

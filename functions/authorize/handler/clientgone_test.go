@@ -1,46 +1,27 @@
 package handler_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) take() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	return s
-}
-
 // A client that goes away while the store is being called is not a
 // failure of Tollgate: every handler's error path then logs no ERROR, and
 // the access log records a client abort (status 499) at INFO.
 func TestClientGoneIsNotAnError(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	e := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{
 		MaxAttempts: 1, Now: func() time.Time { return now },
@@ -68,7 +49,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 			// The client leaves while the first DynamoDB call is on its way.
 			e.tr.Inject(func(int, string) ddbtest.Fault { cancel(); return ddbtest.NoFault })
 			defer e.tr.Inject(nil)
-			logs.take()
+			logs.Take()
 			req := httptest.NewRequestWithContext(ctx, c.method, c.path, strings.NewReader(c.body))
 			req.Header.Set("Content-Type", "application/json")
 			for k, v := range c.header {
@@ -79,7 +60,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 				t.Fatal("no DynamoDB call was made: the test cancels nothing")
 			}
 			var access map[string]any
-			for _, raw := range strings.Split(strings.TrimSpace(logs.take()), "\n") {
+			for _, raw := range strings.Split(strings.TrimSpace(logs.Take()), "\n") {
 				var line map[string]any
 				if err := json.Unmarshal([]byte(raw), &line); err != nil {
 					t.Fatalf("log line %q: %v", raw, err)

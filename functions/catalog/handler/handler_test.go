@@ -1,7 +1,6 @@
 package handler_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
 	miniserver "github.com/truora/minidyn/server"
 
@@ -69,31 +69,13 @@ func newClock() *clock {
 func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// logBuffer collects log lines written from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type env struct {
 	t      testing.TB
 	fn     *ddbtest.Env
 	stack  *localenv.Stack
 	tr     *ddbtest.Transport
 	clock  *clock
-	logs   *logBuffer
+	logs   *logtest.Buffer
 	vars   map[string]string // the functions' settings over the template's, read on every lookup
 	mux    *http.ServeMux
 	schema *schematest.Schema
@@ -123,7 +105,7 @@ func newEnv(t testing.TB, b ddbtest.Backend, o options) *env {
 	for k, v := range o.vars {
 		vars[k] = v
 	}
-	e := &env{t: t, clock: newClock(), logs: &logBuffer{}, vars: vars, mux: http.NewServeMux()}
+	e := &env{t: t, clock: newClock(), logs: &logtest.Buffer{}, vars: vars, mux: http.NewServeMux()}
 	e.fn = ddbtest.NewEnv(t, b, ddbtest.StackOptions{Env: vars, MaxAttempts: o.maxAttempts, Now: e.clock.Now, Catalog: []byte(testCatalog),
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	e.stack, e.tr = e.fn.Stack, e.fn.Transport
