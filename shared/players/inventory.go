@@ -170,11 +170,16 @@ func DebtOp(table, playerID, productID string, units int64, now time.Time) types
 
 // CountOp adds delta units to the player's counter of a product (units
 // held bought or reserved), refusing to pass limit (nil: no limit) when
-// delta is positive.
+// delta is positive, and to go below zero when it is negative.
 func CountOp(table, playerID, productID string, delta int64, limit *int64) types.TransactWriteItem {
 	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
 		Add(expression.Name(attrBought), expression.Value(delta))
 	var cond *expression.ConditionBuilder
+	if delta < 0 {
+		// A release gives back what a reservation counted: the counter
+		// never goes below zero (which would let the player past the limit).
+		cond = store.Cond(expression.Name(attrBought).GreaterThanEqual(expression.Value(-delta)))
+	}
 	if limit != nil && delta > 0 {
 		within := expression.Name(attrBought).LessThanEqual(expression.Value(*limit - delta))
 		cond = &within

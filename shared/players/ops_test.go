@@ -166,8 +166,8 @@ func TestCountOp(t *testing.T) {
 		{"reserve under a limit", 2, ptr(5), "(attribute_not_exists (bought)) OR (bought <= 3)"},
 		{"reserve the whole limit", 5, ptr(5), "(attribute_not_exists (bought)) OR (bought <= 0)"},
 		{"reserve without a limit", 2, nil, ""},
-		{"release under a limit", -2, ptr(5), ""},
-		{"release without a limit", -2, nil, ""},
+		{"release under a limit: never below zero", -2, ptr(5), "bought >= 2"},
+		{"release without a limit: never below zero", -2, nil, "bought >= 2"},
 		{"nothing under a limit", 0, ptr(5), ""},
 	}
 	for _, tt := range tests {
