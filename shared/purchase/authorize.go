@@ -35,7 +35,7 @@ func NewAuthorizer(d deps.Deps) *Authorizer {
 type Authorization struct {
 	TransactionID string
 	PlayerID      string
-	Items         []players.Item // normalized: merged by product id and sorted
+	Items         []players.Item // lines of one product are merged
 }
 
 // Receipt is the answer to a granted authorization, stored with its record
@@ -55,6 +55,9 @@ const receiptMessage = "Transaction processed successfully"
 // (ErrTransactionReused); any other error means nothing was granted and a
 // retry is safe.
 func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt Receipt, replayed bool, err error) {
+	// The fingerprint and the grants (one write per product) need one
+	// line per product, in order.
+	req.Items = players.Normalize(req.Items)
 	now := a.now()
 	receipt = Receipt{Message: receiptMessage, TransactionID: req.TransactionID, PlayerID: req.PlayerID}
 	response, err := json.Marshal(receipt)

@@ -87,6 +87,10 @@ func (s *Service) planConfirm(ctx context.Context, req stashapi.ConfirmRequest) 
 	return plan, err
 }
 
+// unknownGUIDPrefix starts the line id of a product named only by a guid
+// the catalog does not know.
+const unknownGUIDPrefix = "\x00guid:"
+
 // resolve maps request lines to catalog products (by productId, else guid)
 // and merges lines of one product. Lines whose product the catalog does not
 // know keep their productId and are listed in missing.
@@ -99,10 +103,13 @@ func resolve(cat *catalog.Catalog, in []stashapi.Line) ([]Line, map[string]catal
 		if p, ok := catalog.Lookup(cat, it.ProductID, it.GUID); ok {
 			id = p.ProductID
 			products[id] = p
+		} else if id == "" {
+			// Named by an unknown guid: an id no product can have (ids
+			// hold no control character), so the line can match no
+			// registration and is never merged with a real product.
+			id = unknownGUIDPrefix + it.GUID
+			missing = append(missing, "guid:"+it.GUID)
 		} else {
-			if id == "" {
-				id = "guid:" + it.GUID
-			}
 			missing = append(missing, id)
 		}
 		lines = append(lines, Line{ProductID: id, GUID: it.GUID, Quantity: it.Quantity, Cents: it.Cents})

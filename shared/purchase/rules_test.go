@@ -311,7 +311,9 @@ func TestResolve(t *testing.T) {
 		{"removed and locked products resolve", []stashapi.Line{line("retired", "", 1, 1), line("", "g-seasonal", 1, 50)},
 			[]Line{{ProductID: "retired", Quantity: 1, Cents: 1}, {ProductID: "seasonal", GUID: "g-seasonal", Quantity: 1, Cents: 50}}, []string{"retired", "seasonal"}, nil},
 		{"unknown productId kept", []stashapi.Line{line("nope", "g-x", 1, 3)}, []Line{{ProductID: "nope", GUID: "g-x", Quantity: 1, Cents: 3}}, nil, []string{"nope"}},
-		{"unknown guid named by it", []stashapi.Line{line("", "g-nope", 1, 3)}, []Line{{ProductID: "guid:g-nope", GUID: "g-nope", Quantity: 1, Cents: 3}}, nil, []string{"guid:g-nope"}},
+		{"unknown guid named by it", []stashapi.Line{line("", "g-nope", 1, 3)}, []Line{{ProductID: "\x00guid:g-nope", GUID: "g-nope", Quantity: 1, Cents: 3}}, nil, []string{"guid:g-nope"}},
+		{"an unknown guid never merges with a product spelling it", []stashapi.Line{line("guid:g-x", "", 1, 3), line("", "g-x", 2, 3)},
+			[]Line{{ProductID: "\x00guid:g-x", GUID: "g-x", Quantity: 2, Cents: 3}, {ProductID: "guid:g-x", Quantity: 1, Cents: 3}}, nil, []string{"guid:g-x", "guid:g-x"}},
 		{"known and unknown", []stashapi.Line{line("gem", "", 1, 100), line("nope", "", 1, 1)},
 			[]Line{{ProductID: "gem", Quantity: 1, Cents: 100}, {ProductID: "nope", Quantity: 1, Cents: 1}}, []string{"gem"}, []string{"nope"}},
 		{"merged across productId and guid, first line's fields win", []stashapi.Line{line("gem", "", 1, 100), line("coin", "", 4, 5), line("", "g-gem", 2, 100)},
@@ -378,10 +380,11 @@ func TestWebhookRefundKey(t *testing.T) {
 		data     []byte
 		want     string
 	}{
-		{"the refundId when sent", "r-1", data, "r-1"},
-		{"the refundId whatever the data", "r-1", []byte(`{}`), "r-1"},
+		{"the refundId when sent", "r-1", data, "2:id3:r-1"},
+		{"the refundId whatever the data", "r-1", []byte(`{}`), "2:id3:r-1"},
 		// sha256("") begins e3b0c442...
-		{"else a digest of the data", "", nil, "data-e3b0c44298fc1c149afbf4c8"},
+		{"else a digest of the data", "", nil, "4:data24:e3b0c44298fc1c149afbf4c8"},
+		{"a refundId spelling a digest key is still a refundId", "data-e3b0c44298fc1c149afbf4c8", nil, "2:id29:data-e3b0c44298fc1c149afbf4c8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -392,7 +395,7 @@ func TestWebhookRefundKey(t *testing.T) {
 	}
 	// A retried delivery carries the same data; another refund other data.
 	first := webhookRefundKey("", data)
-	if again := webhookRefundKey("", append([]byte(nil), data...)); again != first || !strings.HasPrefix(first, "data-") || len(first) != len("data-")+24 {
+	if again := webhookRefundKey("", append([]byte(nil), data...)); again != first || !strings.HasPrefix(first, "4:data24:") || len(first) != len("4:data24:")+24 {
 		t.Errorf("keys of the same data: %q, %q", first, again)
 	}
 	if other := webhookRefundKey("", []byte(`{"orderId":"o-1","items":[{"id":"gem","quantity":2}]}`)); other == first {

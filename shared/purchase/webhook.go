@@ -197,12 +197,14 @@ func (w *Webhooks) refund(ctx context.Context, e stashapi.PurchaseRefunded, data
 // refundId, or, when the event carries none, a digest of the event's data
 // (a retried delivery carries the same data, another refund of the order
 // different data).
+// The kind of key is a part of its own (store.Tuple), so a refundId that
+// looks like a digest cannot pose as one.
 func webhookRefundKey(refundID string, data []byte) string {
 	if refundID != "" {
-		return refundID
+		return store.Tuple("id", refundID)
 	}
 	sum := sha256.Sum256(data)
-	return "data-" + hex.EncodeToString(sum[:12])
+	return store.Tuple("data", hex.EncodeToString(sum[:12]))
 }
 
 // record keeps the delivery (with a TTL) for reconciliation. It never
