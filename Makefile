@@ -147,7 +147,7 @@ load:
 	done
 
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
-FUZZ_TARGETS := ./shared/store:FuzzTuple ./functions/authorize/handler:FuzzDecodeRequest \
+FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
 	./functions/playerprofile/handler:FuzzDecodeProfile

@@ -64,7 +64,8 @@ func (k Keys) Check(ctx context.Context, name secrets.Name, presented string) er
 	if presented == "" {
 		return ErrUnauthorized
 	}
-	ok, err := k.anyValue(ctx, name, func(value string) bool { return MatchAny(presented, []string{value}) })
+	p := sha256.Sum256([]byte(presented))
+	ok, err := k.anyValue(ctx, name, func(value string) bool { return digestMatches(p, value) })
 	if err != nil {
 		return err
 	}
@@ -125,15 +126,21 @@ func (k Keys) offer(ctx context.Context, name secrets.Name, match func(value str
 // first so the comparison leaks neither content nor length.
 func MatchAny(presented string, accepted []string) bool {
 	p := sha256.Sum256([]byte(presented))
-	match := 0
+	match := false
 	for _, a := range accepted {
-		if a == "" {
-			continue
-		}
-		h := sha256.Sum256([]byte(a))
-		match |= subtle.ConstantTimeCompare(p[:], h[:])
+		match = digestMatches(p, a) || match // no early exit: every value is compared
 	}
-	return match == 1
+	return match
+}
+
+// digestMatches compares, in constant time, the digest of a presented key
+// with an accepted value (an empty value never matches).
+func digestMatches(presented [sha256.Size]byte, accepted string) bool {
+	if accepted == "" {
+		return false
+	}
+	h := sha256.Sum256([]byte(accepted))
+	return subtle.ConstantTimeCompare(presented[:], h[:]) == 1
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header,

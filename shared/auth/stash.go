@@ -82,8 +82,8 @@ type StashSignatures struct {
 	Now                func() time.Time // nil means time.Now
 }
 
-// StashSignaturesFromEnv builds the configuration from the settings read
-// through getenv (nil means os.Getenv): STASH_SIGNATURE_WINDOW (a positive Go
+// StashSignaturesFromEnv builds the configuration from the function's
+// settings (d.Getenv): STASH_SIGNATURE_WINDOW (a positive Go
 // duration, default 5m), STASH_LEGACY_SIGNATURES (a boolean, default true),
 // STASH_LEGACY_SIGNATURES_FOR_LOOKUPS (a boolean, default false) and
 // STASH_SHOP_ID (default "": any shop). Unparsable values are an error.

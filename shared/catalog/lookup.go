@@ -67,7 +67,10 @@ func NewShop(d deps.Deps) (*Shop, error) {
 // when no catalog was ever loaded, or with List's refusal of a currency
 // nothing is priced in.
 func (s *Shop) Listing(ctx context.Context, q ListingQuery) (Listing, error) {
-	cat, err := s.snapshot(ctx)
+	// One bounded wait for both reads.
+	wait, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	cat, err := s.snapshot(wait)
 	if err != nil {
 		return Listing{}, err
 	}
@@ -75,7 +78,7 @@ func (s *Shop) Listing(ctx context.Context, q ListingQuery) (Listing, error) {
 		q.DefaultCurrency = s.defaultCurrency
 	}
 	if q.PlayerID != "" && q.Bought == nil {
-		q.Bought = s.playerCounts(ctx, q.PlayerID)
+		q.Bought = s.playerCounts(wait, q.PlayerID)
 	}
 	l, err := List(cat, q)
 	if err != nil {
@@ -90,18 +93,18 @@ func (s *Shop) Listing(ctx context.Context, q ListingQuery) (Listing, error) {
 // Offer is Find in the cached catalog: the listed product named by
 // productID (or guid), refused when there is none.
 func (s *Shop) Offer(ctx context.Context, productID, guid string) (Product, error) {
-	cat, err := s.snapshot(ctx)
+	wait, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	cat, err := s.snapshot(wait)
 	if err != nil {
 		return Product{}, err
 	}
 	return Find(cat, productID, guid)
 }
 
-// snapshot returns the cached catalog, waiting at most the lookup timeout
-// for a refresh (after which the cache hands out its last good copy).
+// snapshot returns the cached catalog, waiting for a refresh at most until
+// ctx's deadline (after which the cache hands out its last good copy).
 func (s *Shop) snapshot(ctx context.Context) (*Catalog, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	cat, err := s.cache.Get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
@@ -109,12 +112,10 @@ func (s *Shop) snapshot(ctx context.Context) (*Catalog, error) {
 	return cat, nil
 }
 
-// playerCounts reads the player's purchase counters within the lookup
-// timeout; nil (none) when DynamoDB fails or is slower.
+// playerCounts reads the player's purchase counters before ctx's
+// deadline; nil (none) when DynamoDB fails or is slower.
 func (s *Shop) playerCounts(ctx context.Context, playerID string) map[string]int64 {
-	qctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	counts, err := s.bought(qctx, playerID)
+	counts, err := s.bought(ctx, playerID)
 	if err != nil {
 		s.log.WarnContext(ctx, "player's purchase counts unavailable; answering the catalog without them",
 			"playerId", playerID, "error", err.Error())

@@ -2,6 +2,7 @@ package deps
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -74,4 +75,10 @@ func (d Deps) Bool(name string, def bool) (bool, error) {
 
 // setting is the value of a setting without the white space a console or
 // template may leave around it.
-func (d Deps) setting(name string) string { return strings.TrimSpace(d.Getenv(name)) }
+func (d Deps) setting(name string) string {
+	getenv := d.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return strings.TrimSpace(getenv(name))
+}

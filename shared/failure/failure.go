@@ -11,12 +11,13 @@ import (
 	"log/slog"
 )
 
-// ClientGone reports whether err came after the caller went away: ctx was
-// cancelled. A passed deadline is not the caller's doing and does not
-// count.
-func ClientGone(ctx context.Context, err error) bool {
-	return err != nil && errors.Is(ctx.Err(), context.Canceled)
-}
+// Gone reports whether the caller went away: ctx was cancelled. A passed
+// deadline is not the caller's doing and does not count.
+func Gone(ctx context.Context) bool { return errors.Is(ctx.Err(), context.Canceled) }
+
+// ClientGone reports whether the failure err came after the caller went
+// away (Gone).
+func ClientGone(ctx context.Context, err error) bool { return err != nil && Gone(ctx) }
 
 // Level is the level a failure err is logged at: ERROR, or INFO when the
 // caller is gone (ClientGone), since then nothing of Tollgate's failed.

@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -65,7 +64,7 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 			status, level := rec.status, levelFor(rec.status)
 			// A 5xx answered to a client that had gone is the handler's error
 			// path run by the cancellation, not a failure of Tollgate.
-			if status >= 500 && p == nil && failure.ClientGone(r.Context(), errServerAnswer) {
+			if status >= 500 && p == nil && failure.Gone(r.Context()) {
 				status, level = StatusClientClosed, slog.LevelInfo
 				attrs = append(attrs, slog.Bool("clientGone", true))
 			}
@@ -94,7 +93,3 @@ func levelFor(status int) slog.Level {
 		return slog.LevelInfo
 	}
 }
-
-// errServerAnswer stands for the failure a 5xx answer reports, for
-// failure.ClientGone.
-var errServerAnswer = errors.New("server error answered")

@@ -50,19 +50,19 @@ const receiptMessage = "Transaction processed successfully"
 
 // Authorize grants a.Items to the player and records the transaction in one
 // TransactWriteItems, conditional on the transaction being new: a retried
-// call answers the first call's receipt (replayed) and grants nothing. A
+// call answers the first call's receipt and grants nothing. A
 // transactionId used before for another player or other items is refused
 // (ErrTransactionReused); any other error means nothing was granted and a
 // retry is safe.
-func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt Receipt, replayed bool, err error) {
+func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (Receipt, error) {
 	// The fingerprint and the grants (one write per product) need one
 	// line per product, in order.
 	req.Items = players.Normalize(req.Items)
 	now := a.now()
-	receipt = Receipt{Message: receiptMessage, TransactionID: req.TransactionID, PlayerID: req.PlayerID}
+	receipt := Receipt{Message: receiptMessage, TransactionID: req.TransactionID, PlayerID: req.PlayerID}
 	response, err := json.Marshal(receipt)
 	if err != nil {
-		return Receipt{}, false, err
+		return Receipt{}, err
 	}
 	itemsJSON, _ := json.Marshal(req.Items)
 	rec := store.Record{
@@ -78,22 +78,22 @@ func (a *Authorizer) Authorize(ctx context.Context, req Authorization) (receipt 
 	}
 	outcome, stored, err := a.store.ApplyOnce(ctx, rec, players.GrantOps(a.store.Tables.Players, req.PlayerID, req.Items, now))
 	if err != nil {
-		return Receipt{}, false, fmt.Errorf("authorization %s: %w", req.TransactionID, err)
+		return Receipt{}, fmt.Errorf("authorization %s: %w", req.TransactionID, err)
 	}
 	switch outcome {
 	case store.Applied:
 		a.log.InfoContext(ctx, "purchase granted", "transactionId", req.TransactionID, "playerId", req.PlayerID, "products", len(req.Items))
-		return receipt, false, nil
+		return receipt, nil
 	case store.Replayed:
 		a.log.InfoContext(ctx, "purchase replayed; nothing granted again", "transactionId", req.TransactionID, "playerId", req.PlayerID)
 		var first Receipt
 		if err := json.Unmarshal(stored.Response, &first); err != nil {
-			return Receipt{}, false, fmt.Errorf("stored authorization %s: %w", req.TransactionID, err)
+			return Receipt{}, fmt.Errorf("stored authorization %s: %w", req.TransactionID, err)
 		}
-		return first, true, nil
+		return first, nil
 	}
 	a.log.WarnContext(ctx, "transactionId reused for a different purchase", "transactionId", req.TransactionID, "playerId", req.PlayerID)
-	return Receipt{}, false, refusal.New(ErrTransactionReused, "transactionId %s was already used for a different purchase", strconv.Quote(req.TransactionID))
+	return Receipt{}, refusal.New(ErrTransactionReused, "transactionId %s was already used for a different purchase", strconv.Quote(req.TransactionID))
 }
 
 // authorizationKey is the key of an authorization's record.

@@ -258,7 +258,10 @@ func recordFromItem(item map[string]types.AttributeValue) (Record, error) {
 		case "response":
 			r.Response = BytesAttr(v)
 		case AttrCreatedAt:
-			r.CreatedAt, _ = TimeAttr(v)
+			var err error
+			if r.CreatedAt, err = TimeAttr(v); err != nil {
+				return Record{}, fmt.Errorf("record %s: %s: %w", r.Key, AttrCreatedAt, err)
+			}
 		case AttrExpiresAt:
 			if sec, err := IntAttr(v); err == nil {
 				r.ExpiresAt = time.Unix(sec, 0)

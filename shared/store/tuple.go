@@ -38,8 +38,11 @@ func SplitTuple(s string) ([]string, error) {
 		if colon < 1 {
 			return nil, errNotTuple
 		}
+		if strings.Trim(s[:colon], "0123456789") != "" || (s[0] == '0' && colon > 1) {
+			return nil, errNotTuple // only Tuple's own spelling: plain digits, no sign, no leading zero
+		}
 		n, err := strconv.Atoi(s[:colon])
-		if err != nil || n < 0 || n > len(s)-colon-1 || (s[0] == '0' && colon > 1) {
+		if err != nil || n > len(s)-colon-1 {
 			return nil, errNotTuple
 		}
 		parts = append(parts, s[colon+1:colon+1+n])

@@ -41,7 +41,7 @@ func TestTuple(t *testing.T) {
 			t.Errorf("Tuple(%q) == Tuple(%q)", p[0], p[1])
 		}
 	}
-	for _, bad := range []string{"x", "1", "2:a", ":a", "-1:", "01:a", "1:ab:"} {
+	for _, bad := range []string{"x", "1", "2:a", ":a", "-1:", "01:a", "1:ab:", "+1:a", "-0:"} {
 		if parts, err := SplitTuple(bad); err == nil {
 			t.Errorf("SplitTuple(%q) = %q, want an error", bad, parts)
 		}

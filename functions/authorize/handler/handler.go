@@ -63,7 +63,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRequestError(w, err)
 		return
 	}
-	receipt, _, err := h.authorizer.Authorize(ctx, purchase.Authorization{TransactionID: req.TransactionID, PlayerID: playerID, Items: req.Items})
+	receipt, err := h.authorizer.Authorize(ctx, purchase.Authorization{TransactionID: req.TransactionID, PlayerID: playerID, Items: req.Items})
 	var refused *refusal.Error
 	switch {
 	case err == nil:

@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -65,7 +66,7 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 	}
 	var unknown []string
 	for k, v := range fields {
-		if !contains(profileFields, k) {
+		if !slices.Contains(profileFields, k) {
 			unknown = append(unknown, k)
 		}
 		if decode.Null(v) {
@@ -136,15 +137,6 @@ func DecodeProfile(playerID string, body []byte) (players.Profile, error) {
 		}
 	}
 	return p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func stringField(field string, raw json.RawMessage) (string, error) {

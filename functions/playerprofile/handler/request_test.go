@@ -142,7 +142,7 @@ func FuzzDecodeProfile(f *testing.F) {
 		if p.Language != "" && validate.Language(p.Language) != nil {
 			t.Fatalf("accepted language %q", p.Language)
 		}
-		if p.InGameLevel < 1 || p.InGameCurrency < 0 {
+		if p.InGameLevel < 1 || p.InGameCurrency < 0 || p.InGameLevel > handler.MaxProfileNumber || p.InGameCurrency > handler.MaxProfileNumber {
 			t.Fatalf("accepted level %d currency %d", p.InGameLevel, p.InGameCurrency)
 		}
 		if !p.UpdatedAt.IsZero() {
