@@ -16,7 +16,8 @@ endef
 .PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template bench coldstart load fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
-	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction
+	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
+	build-OpenAPIFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -50,6 +51,9 @@ build-PlayerFunction:
 
 build-PlayerProfileFunction:
 	$(call build_lambda,playerprofile)
+
+build-OpenAPIFunction:
+	$(call build_lambda,openapi)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:

@@ -11,6 +11,7 @@ import (
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
 	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
+	openapi "github.com/tollgate-dev/tollgate/functions/openapi/handler"
 	player "github.com/tollgate-dev/tollgate/functions/player/handler"
 	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
@@ -31,6 +32,7 @@ var Constructors = map[string]lambdarun.Constructor{
 	"OfferFunction":         offer.New,
 	"PlayerFunction":        player.New,
 	"PlayerProfileFunction": playerprofile.New,
+	"OpenAPIFunction":       openapi.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

@@ -206,10 +206,7 @@ func TestSeedCurlOverHTTP(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: map[string]string{}})
-			router, err := stack.Router(functions.Constructors)
-			if err != nil {
-				t.Fatal(err)
-			}
+			router := ddbtest.Router(t, stack)
 			srv := httptest.NewServer(router)
 			defer srv.Close()
 			body := `{

@@ -64,10 +64,7 @@ func newFlow(t *testing.T, b ddbtest.Backend, maxAttempts int) *flow {
 		},
 		Transport: tr, MaxAttempts: maxAttempts, Now: c.Now, Catalog: []byte(flowCatalog),
 	})
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := ddbtest.Router(t, stack)
 	return &flow{t: t, stack: stack, router: router, tr: tr, clock: c}
 }
 
@@ -412,6 +409,7 @@ func TestMalformedAndUnsignedCalls(t *testing.T) {
 	valid := registerBody("m-1", "ivy", "gem_pack", 199, 1)
 	send := func(path, body string, headers map[string]string) (int, string) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
-	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
@@ -178,10 +177,7 @@ func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string 
 		t.Fatal(err)
 	}
 	t.Cleanup(stack.Close)
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := ddbtest.Router(t, stack)
 	gets := 0
 	headers := map[string]func(h http.Header, body string){
 		"stash": func(h http.Header, body string) {

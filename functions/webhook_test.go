@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/players"
@@ -33,10 +32,7 @@ func newWebhookFlow(t *testing.T, b ddbtest.Backend, env map[string]string) *flo
 		vars[k] = v
 	}
 	stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: vars, Now: c.Now, Catalog: []byte(flowCatalog)})
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := ddbtest.Router(t, stack)
 	return &flow{t: t, stack: stack, router: router, clock: c}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/players"
@@ -31,6 +32,7 @@ type env struct {
 	stack  *localenv.Stack
 	router http.Handler
 	tr     *ddbtest.Transport
+	beyond bool // the next calls are outside the contract on purpose (contract.Beyond)
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions) *env {
@@ -45,6 +47,9 @@ func newEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 func (e *env) authorize(player, key, body string, header ...string) (int, string) {
 	e.t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/purchase/"+player, strings.NewReader(body))
+	if e.beyond {
+		req = contract.Beyond(req)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
 		req.Header.Set("x-api-key", key)
@@ -257,6 +262,7 @@ func TestConfigurableKeyHeader(t *testing.T) {
 	if code, _ := e.authorize("p1", apiKey, purchase("t1", "a", 1)); code != http.StatusUnauthorized {
 		t.Fatalf("key in x-api-key with header x-studio-key configured: %d, want 401", code)
 	}
+	e.beyond = true // the contract documents the default header, x-api-key
 	if code, body := e.authorize("p1", "", purchase("t1", "a", 1), "x-studio-key", apiKey); code != http.StatusOK {
 		t.Fatalf("key in x-studio-key: %d %s", code, body)
 	}

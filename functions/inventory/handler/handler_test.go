@@ -9,7 +9,6 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 )
 
@@ -21,10 +20,7 @@ func TestInventory(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: map[string]string{"GAME_SERVER_KEY": gameKey, "STASH_API_KEY": "k"}})
-			router, err := stack.Router(functions.Constructors)
-			if err != nil {
-				t.Fatal(err)
-			}
+			router := ddbtest.Router(t, stack)
 			do := func(method, path, auth, body string) (int, string) {
 				req := httptest.NewRequest(method, path, strings.NewReader(body))
 				if auth != "" {
@@ -68,10 +64,7 @@ func TestInventory(t *testing.T) {
 // the values: with "first wins", (right, wrong) answered 200.
 func TestInventoryRepeatedAuthorization(t *testing.T) {
 	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{"GAME_SERVER_KEY": gameKey}})
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := ddbtest.Router(t, stack)
 	cases := []struct {
 		name   string
 		values []string
@@ -102,10 +95,7 @@ func TestInventoryRepeatedAuthorization(t *testing.T) {
 
 func TestInventoryStoreFailure(t *testing.T) {
 	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{MaxAttempts: 1, Env: map[string]string{"GAME_SERVER_KEY": gameKey}})
-	router, err := stack.Router(functions.Constructors)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := ddbtest.Router(t, stack)
 	stack.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/players/p1/inventory", nil)
 	req.Header.Set("Authorization", "Bearer "+gameKey)

@@ -13,6 +13,7 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
@@ -47,7 +48,8 @@ type env struct {
 	h      http.Handler
 	schema *schematest.Schema
 	status *schematest.Schema
-	signed int // lookups signed so far
+	signed int  // lookups signed so far
+	beyond bool // the next lookups are outside the contract on purpose (contract.Beyond)
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int) *env {
@@ -81,6 +83,9 @@ func (e *env) get(query, header, value string) (int, string) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/v1/catalog/offer", e.h)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/catalog/offer?"+query, nil)
+	if e.beyond {
+		req = contract.Beyond(req)
+	}
 	if header == "v1" {
 		// Each at its own millisecond: a lookup's v1 signature is refused
 		// for another query (stashhttp.HandleQuery).
@@ -144,6 +149,7 @@ func TestOffer(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					e.tr.Reset()
+					e.beyond = strings.Contains(tt.query, "environment=1") // an enum as its number
 					code, body := e.get(tt.query, "v1", "")
 					// lastUpdatedAt is when the catalog import changed the product.
 					if code != tt.status || !tt.check(updatedAt.ReplaceAllString(body, `"lastUpdatedAt":"T"`)) {

@@ -10,6 +10,7 @@ import (
 
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/auth"
@@ -32,7 +33,8 @@ type env struct {
 	mux    *http.ServeMux
 	schema *schematest.Schema
 	status *schematest.Schema
-	signed int // lookups signed so far
+	signed int  // lookups signed so far
+	beyond bool // the next lookups are outside the contract on purpose (contract.Beyond)
 }
 
 func newEnv(t *testing.T, b ddbtest.Backend, maxAttempts int, vars map[string]string) *env {
@@ -74,6 +76,9 @@ func (e *env) put(playerID, body string) {
 func (e *env) get(query string, header ...string) (int, string) {
 	e.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/player?"+query, nil)
+	if e.beyond {
+		req = contract.Beyond(req)
+	}
 	if len(header) == 2 {
 		if header[0] != "" {
 			req.Header.Set(header[0], header[1])
@@ -121,6 +126,7 @@ func TestPlayer(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					e.tr.Reset()
+					e.beyond = tt.name == "snake_case" // Stash's contract names it playerId
 					code, body := e.get(tt.query)
 					if code != tt.status || body != tt.body {
 						t.Fatalf("got %d %s\nwant %d %s", code, body, tt.status, tt.body)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/store"
@@ -53,25 +54,44 @@ func (e *Env) Deps(t testing.TB, id string) deps.Deps {
 	return d
 }
 
-// Handler builds function id's handler as the local runner does.
+// Handler builds function id's handler as the local runner does, held to
+// the API contract (Checked).
 func (e *Env) Handler(t testing.TB, id string) http.Handler {
 	t.Helper()
 	h, err := e.Stack.Handler(id, functions.Constructors)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return Checked(t, h)
 }
 
 // Router mounts every function on its template routes, as the local runner
-// serves them.
+// serves them, held to the API contract (Checked).
 func (e *Env) Router(t testing.TB) http.Handler {
 	t.Helper()
-	r, err := e.Stack.Router(functions.Constructors)
+	return Router(t, e.Stack)
+}
+
+// Router mounts every function of stack on its template routes, held to the
+// API contract (Checked).
+func Router(t testing.TB, stack *localenv.Stack) http.Handler {
+	t.Helper()
+	r, err := stack.Router(functions.Constructors)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return Checked(t, r)
+}
+
+// Checked wraps h with contract.Check in tests, so every request a test
+// sends and every answer it gets is held to shared/openapi/openapi.yaml.
+// Benchmarks get h itself: they measure the handler, not the validator.
+func Checked(t testing.TB, h http.Handler) http.Handler {
+	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		return h
+	}
+	return contract.Check(t, h)
 }
 
 // tables names the tables the template's functions are given.

@@ -1,0 +1,69 @@
+// Package handler serves Tollgate's API contract: GET /openapi.yaml and
+// GET /openapi.json (shared/openapi), public and cacheable, so a merchant or
+// studio can generate a client from the deployed stack itself.
+package handler
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/openapi"
+)
+
+// document is one rendering of the contract.
+type document struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// New builds the handler; the JSON rendering is made once, here.
+func New(deps.Deps) (http.Handler, error) {
+	asJSON, err := openapi.JSON()
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string]document{
+		"/openapi.yaml": newDocument(openapi.YAML(), "application/yaml; charset=utf-8"),
+		"/openapi.json": newDocument(asJSON, "application/json"),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, ok := docs[r.URL.Path]
+		if !ok {
+			httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		h := w.Header()
+		h.Set("ETag", doc.etag)
+		h.Set("Cache-Control", "public, max-age=300")
+		if matches(r.Header.Get("If-None-Match"), doc.etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Type", doc.contentType)
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(doc.body)
+		}
+	}), nil
+}
+
+func newDocument(body []byte, contentType string) document {
+	sum := sha256.Sum256(body)
+	return document{body: body, contentType: contentType, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+}
+
+// matches reports whether an If-None-Match list names etag (weak or strong).
+func matches(ifNoneMatch, etag string) bool {
+	for _, tag := range strings.Split(ifNoneMatch, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
+}
