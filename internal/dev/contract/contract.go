@@ -29,35 +29,101 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/openapi"
 )
 
-// Contract is the loaded document and a router over its paths.
+// Contract is the loaded document and routers over its paths: one as
+// written, for requests, and one whose objects are closed, for answers.
 type Contract struct {
 	Doc    *openapi3.T
 	router routers.Router
+	// answers routes to a copy where every object schema that does not say
+	// otherwise refuses properties it does not name: the document leaves
+	// objects open for clients, but a field Tollgate writes and the contract
+	// does not name is a misspelt or undocumented one.
+	answers routers.Router
 }
 
-var load = sync.OnceValues(func() (*Contract, error) { return Parse(openapi.YAML()) })
+var loadOnce = sync.OnceValues(func() (*Contract, error) { return Parse(openapi.YAML()) })
 
 // Load returns Tollgate's document, parsed and validated once per process.
-func Load() (*Contract, error) { return load() }
+func Load() (*Contract, error) { return loadOnce() }
 
 // Parse loads and validates an OpenAPI document (examples included).
 func Parse(data []byte) (*Contract, error) {
+	doc, router, err := load(data)
+	if err != nil {
+		return nil, err
+	}
+	closed, answers, err := load(data)
+	if err != nil {
+		return nil, err
+	}
+	closeObjects(closed)
+	return &Contract{Doc: doc, router: router, answers: answers}, nil
+}
+
+func load(data []byte) (*openapi3.T, routers.Router, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, fmt.Errorf("contract: load: %w", err)
+		return nil, nil, fmt.Errorf("contract: load: %w", err)
 	}
 	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
-		return nil, fmt.Errorf("contract: invalid document: %w", err)
+		return nil, nil, fmt.Errorf("contract: invalid document: %w", err)
 	}
 	// Route on paths alone: tests call handlers on any host.
 	routed := *doc
 	routed.Servers = nil
 	router, err := gorillamux.NewRouter(&routed)
 	if err != nil {
-		return nil, fmt.Errorf("contract: router: %w", err)
+		return nil, nil, fmt.Errorf("contract: router: %w", err)
 	}
-	return &Contract{Doc: doc, router: router}, nil
+	return doc, router, nil
+}
+
+// closeObjects sets additionalProperties: false on every object schema of
+// doc that names properties, says nothing about others and is not composed
+// (allOf/anyOf/oneOf would see their branches' properties refused).
+func closeObjects(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var visit func(*openapi3.SchemaRef)
+	visit = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		composed := len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) > 0
+		if len(s.Properties) > 0 && !composed && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			no := false
+			s.AdditionalProperties.Has = &no
+		}
+		for _, p := range s.Properties {
+			visit(p)
+		}
+		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, x := range list {
+				visit(x)
+			}
+		}
+		visit(s.Items)
+		visit(s.AdditionalProperties.Schema)
+	}
+	for _, s := range doc.Components.Schemas {
+		visit(s)
+	}
+	for _, r := range doc.Components.Responses {
+		for _, mt := range r.Value.Content {
+			visit(mt.Schema)
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, r := range op.Responses.Map() {
+				for _, mt := range r.Value.Content {
+					visit(mt.Schema)
+				}
+			}
+		}
+	}
 }
 
 // MustLoad is Load for tests.
@@ -116,8 +182,14 @@ func (c *Contract) ValidateRequest(ctx context.Context, method, target string, h
 // ValidateResponse checks an answer against the operation in: its status
 // must be documented, and its body must match the documented schema.
 func (c *Contract) ValidateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) error {
+	route, params, err := c.answers.FindRoute(in.Request)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", in.Request.Method, in.Request.URL.RequestURI(), err)
+	}
+	closed := *in
+	closed.Route, closed.PathParams = route, params
 	out := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: in,
+		RequestValidationInput: &closed,
 		Status:                 status,
 		Header:                 header,
 		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
