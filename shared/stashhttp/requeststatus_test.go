@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
@@ -18,10 +18,7 @@ import (
 // 400 code 3 (a body over the limit 413 code 11), with the refusal's own
 // message even when it is wrapped.
 func TestWriteRequestStatus(t *testing.T) {
-	schema, err := schematest.RPCStatus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := contract.MustLoad(t)
 	_, tooLarge := httpx.ReadBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789")), 4)
 	tests := []struct {
 		name string
@@ -43,8 +40,8 @@ func TestWriteRequestStatus(t *testing.T) {
 			if rec.Code != tt.code || rec.Body.String() != tt.want {
 				t.Errorf("answer %d %s, want %d %s", rec.Code, rec.Body, tt.code, tt.want)
 			}
-			if problems := schema.Validate(rec.Body.Bytes()); len(problems) > 0 {
-				t.Errorf("body %s does not match rpcStatus: %v", rec.Body, problems)
+			if err := schema.ValidateComponent("rpcStatus", rec.Body.Bytes()); err != nil {
+				t.Error(err)
 			}
 		})
 	}

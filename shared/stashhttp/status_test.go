@@ -11,23 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/players"
 	"github.com/tollgate-dev/tollgate/shared/purchase"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
-	"github.com/tollgate-dev/tollgate/shared/stashapi/schematest"
 	"github.com/tollgate-dev/tollgate/shared/stashhttp"
 )
 
 // TestRefusalAnswers pins the one mapping of domain refusals to Stash's
-// rpcStatus answers, and checks every answer against Stash's schema.
+// rpcStatus answers, and checks every answer against the contract's rpcStatus.
 func TestRefusalAnswers(t *testing.T) {
-	schema, err := schematest.RPCStatus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := contract.MustLoad(t)
 	sig := auth.StashSignatures{Keys: auth.Keys{Source: secrets.Static{secrets.StashEgressKey: key}}, AllowLegacy: true, AllowLegacyLookups: true, Now: func() time.Time { return now }}
 	tests := []struct {
 		reason     error
@@ -65,8 +62,8 @@ func TestRefusalAnswers(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Errorf("status %d, want %d", rec.Code, tt.status)
 			}
-			if problems := schema.Validate(rec.Body.Bytes()); len(problems) > 0 {
-				t.Errorf("body %s does not match rpcStatus: %v", rec.Body, problems)
+			if err := schema.ValidateComponent("rpcStatus", rec.Body.Bytes()); err != nil {
+				t.Error(err)
 			}
 			want := fmt.Sprintf(`{"code":%d,"message":"refused because %s","details":[]}`, tt.code, tt.reason)
 			if tt.retryLater {

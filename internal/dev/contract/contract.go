@@ -12,6 +12,7 @@ package contract
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ type Contract struct {
 	// objects open for clients, but a field Tollgate writes and the contract
 	// does not name is a misspelt or undocumented one.
 	answers routers.Router
+	closed  *openapi3.T
 }
 
 var loadOnce = sync.OnceValues(func() (*Contract, error) { return Parse(openapi.YAML()) })
@@ -57,7 +59,7 @@ func Parse(data []byte) (*Contract, error) {
 		return nil, err
 	}
 	closeObjects(closed)
-	return &Contract{Doc: doc, router: router, answers: answers}, nil
+	return &Contract{Doc: doc, router: router, answers: answers, closed: closed}, nil
 }
 
 func load(data []byte) (*openapi3.T, routers.Router, error) {
@@ -147,6 +149,24 @@ func Beyond(r *http.Request) *http.Request {
 }
 
 func isBeyond(r *http.Request) bool { b, _ := r.Context().Value(beyondKey{}).(bool); return b }
+
+// ValidateComponent checks a JSON document against the component schema
+// name (objects closed, as answers are checked), for code that writes a
+// shape outside any one route, such as stashhttp's rpcStatus writers.
+func (c *Contract) ValidateComponent(name string, body []byte) error {
+	ref, ok := c.closed.Components.Schemas[name]
+	if !ok {
+		return fmt.Errorf("contract: no component schema %q", name)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("contract: %s: not JSON: %w", name, err)
+	}
+	if err := ref.Value.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.MultiErrors()); err != nil {
+		return fmt.Errorf("contract: %s outside the contract's %s: %w", truncate(body), name, err)
+	}
+	return nil
+}
 
 // Exchange is one request and its answer.
 type Exchange struct {

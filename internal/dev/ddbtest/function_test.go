@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 )
 
@@ -36,6 +37,9 @@ func TestNewFunction(t *testing.T) {
 			req.SetPathValue("playerId", "p1")
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(tt.header, "k")
+			if tt.header != "x-api-key" {
+				req = contract.Beyond(req) // the contract documents the default header
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.want {
