@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
@@ -193,6 +194,9 @@ func TestFixtures(t *testing.T) {
 				}
 				if !json.Valid([]byte(resp.Body)) {
 					t.Fatalf("body is not JSON: %s", resp.Body)
+				}
+				if err := contract.MustLoad(t).VerifyEvent(context.Background(), event, resp); err != nil {
+					t.Errorf("run %d: %v", run, err)
 				}
 			}
 		})

@@ -12,6 +12,7 @@ package contract
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -315,4 +317,44 @@ func truncate(b []byte) string {
 		return string(b[:max]) + "…"
 	}
 	return string(b)
+}
+
+// VerifyEvent is Verify for an API Gateway HTTP API (v2) event and the
+// function's answer to it, as `sam local invoke` and make invoke send them.
+func (c *Contract) VerifyEvent(ctx context.Context, event []byte, resp events.APIGatewayV2HTTPResponse) error {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return fmt.Errorf("contract: not an HTTP API v2 event: %w", err)
+	}
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return fmt.Errorf("contract: event body: %w", err)
+		}
+	}
+	header := http.Header{}
+	for k, v := range ev.Headers {
+		header.Set(k, v) // API Gateway has joined a repeated header into one value
+	}
+	target := ev.RawPath
+	if ev.RawQueryString != "" {
+		target += "?" + ev.RawQueryString
+	}
+	respHeader := http.Header{}
+	for k, v := range resp.Headers {
+		respHeader.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		respHeader[http.CanonicalHeaderKey(k)] = vs
+	}
+	respBody := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		var err error
+		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			return fmt.Errorf("contract: answer body: %w", err)
+		}
+	}
+	return c.Verify(ctx, Exchange{Method: ev.RequestContext.HTTP.Method, Target: target, Header: header, Body: body,
+		Status: resp.StatusCode, RespHeader: respHeader, RespBody: respBody})
 }
