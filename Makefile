@@ -13,7 +13,7 @@ define build_lambda
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template bench coldstart load fuzz build clean \
+.PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
@@ -84,7 +84,7 @@ endif
 # Every package under the race detector: the tests of the catalog cache,
 # secrets, store, httpx and functions run goroutines, and the other packages
 # add little time (-race needs cgo, hence gcc).
-test: fmt-check vet staticcheck lint-template
+test: fmt-check vet staticcheck lint-template lint-openapi
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 # staticcheck, pinned, installed by `make tools` into .build/tools (a path
@@ -107,6 +107,17 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# The API contract, linted by Redocly CLI (pinned; fetched by npx from npm on
+# first use, then cached), on top of the Go tests' checks of the document
+# (internal/dev/contract). Needs Node.js; required when CI is set.
+REDOCLY_VERSION := 2.77.0
+lint-openapi:
+	@if command -v npx >/dev/null 2>&1; then \
+		echo "redocly lint shared/openapi/openapi.yaml"; \
+		REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --config shared/openapi/redocly.yaml shared/openapi/openapi.yaml || exit 1; \
+	elif [ -n "$$CI" ]; then echo "npx (Node.js) is required to lint the contract in CI"; exit 1; \
+	else echo "npx not installed: shared/openapi/openapi.yaml linted by the Go tests only"; fi
 
 lint-template:
 	@if command -v cfn-lint >/dev/null 2>&1; then \

@@ -38,6 +38,7 @@ var rules = []struct {
 	{"shared/store", [][]string{httpPackages, domainPackages, tooling}, "the store knows no domain"},
 	{"shared/retry", [][]string{{module}, httpPackages}, "the retry loop: standard library only"},
 	{"shared/deps", [][]string{httpPackages, domainPackages, tooling}, "dependencies are built below the domain"},
+	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
 }
 
 func TestImportRules(t *testing.T) {

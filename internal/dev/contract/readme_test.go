@@ -1,0 +1,371 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// The README's examples are held to the contract: every curl command is a
+// request the contract allows, the answer printed after it (a "# {...}"
+// line) is the operation's 200, and every JSON block says which request or
+// answer it shows (an HTML comment before it) and matches that schema.
+func TestREADMEExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := MustLoad(t)
+	blocks := fencedBlocks(string(data))
+	var curls, jsons int
+	for _, b := range blocks {
+		switch b.lang {
+		case "json":
+			jsons++
+			checkJSONBlock(t, c, b)
+		case "sh":
+			curls += checkShellBlock(t, c, b)
+		}
+	}
+	if curls < 5 || jsons < 5 {
+		t.Errorf("checked %d curl commands and %d JSON blocks: the README lost its examples?", curls, jsons)
+	}
+}
+
+type block struct {
+	lang, body, note string // note: the HTML comment right before the block
+	line             int
+}
+
+var noteRE = regexp.MustCompile(`^<!--\s*contract:\s*(.*?)\s*-->$`)
+
+func fencedBlocks(doc string) []block {
+	var out []block
+	lines := strings.Split(doc, "\n")
+	for i := 0; i < len(lines); i++ {
+		lang, ok := strings.CutPrefix(lines[i], "```")
+		if !ok || lang == "" {
+			continue
+		}
+		b := block{lang: lang, line: i + 1}
+		for j := i - 1; j >= 0; j-- {
+			if s := strings.TrimSpace(lines[j]); s != "" {
+				if m := noteRE.FindStringSubmatch(s); m != nil {
+					b.note = m[1]
+				}
+				break
+			}
+		}
+		var body []string
+		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+			body = append(body, lines[i])
+		}
+		b.body = strings.Join(body, "\n")
+		out = append(out, b)
+	}
+	return out
+}
+
+// checkJSONBlock: the note names "request METHOD PATH" or "response STATUS
+// METHOD PATH" (PATH as in the document).
+func checkJSONBlock(t *testing.T, c *Contract, b block) {
+	t.Helper()
+	at := fmt.Sprintf("README.md:%d", b.line)
+	f := strings.Fields(b.note)
+	var v any
+	if err := json.Unmarshal([]byte(b.body), &v); err != nil {
+		t.Errorf("%s: not JSON: %v", at, err)
+		return
+	}
+	switch {
+	case len(f) == 3 && f[0] == "request":
+		op := operation(c.Doc, f[1], f[2])
+		if op == nil || op.RequestBody == nil {
+			t.Errorf("%s: the contract has no request body for %s %s", at, f[1], f[2])
+			return
+		}
+		if err := visit(op.RequestBody.Value.Content["application/json"], v); err != nil {
+			t.Errorf("%s: request outside the contract: %v", at, err)
+		}
+	case len(f) == 4 && f[0] == "response":
+		op := operation(c.closed, f[2], f[3])
+		if op == nil || op.Responses.Value(f[1]) == nil {
+			t.Errorf("%s: the contract has no %s answer for %s %s", at, f[1], f[2], f[3])
+			return
+		}
+		if err := visit(op.Responses.Value(f[1]).Value.Content["application/json"], v); err != nil {
+			t.Errorf("%s: answer outside the contract: %v", at, err)
+		}
+	default:
+		t.Errorf("%s: a JSON block needs <!-- contract: request METHOD PATH --> or <!-- contract: response STATUS METHOD PATH --> before it, got %q", at, b.note)
+	}
+}
+
+func operation(doc *openapi3.T, method, path string) *openapi3.Operation {
+	item := doc.Paths.Value(path)
+	if item == nil {
+		return nil
+	}
+	return item.GetOperation(method)
+}
+
+func visit(mt *openapi3.MediaType, v any) error {
+	if mt == nil || mt.Schema == nil {
+		return fmt.Errorf("no application/json schema")
+	}
+	return mt.Schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
+}
+
+// checkShellBlock checks each curl command of a shell block and the answer
+// printed after it; it returns how many it checked.
+func checkShellBlock(t *testing.T, c *Contract, b block) int {
+	t.Helper()
+	vars := map[string]string{}
+	var last *curl
+	n := 0
+	for _, text := range logicalLines(b.body) {
+		at := fmt.Sprintf("README.md, block at line %d: %.60s", b.line, text)
+		if m := assignRE.FindStringSubmatch(text); m != nil {
+			words, err := shellWords(m[2], vars)
+			if err != nil || len(words) != 1 {
+				t.Errorf("%s: cannot read the assignment (%v)", at, err)
+				continue
+			}
+			vars[m[1]] = words[0]
+			continue
+		}
+		if answer, ok := strings.CutPrefix(text, "# "); ok && last != nil && (strings.HasPrefix(answer, "{") || strings.HasPrefix(answer, "[")) {
+			if last.in != nil {
+				h := http.Header{"Content-Type": {"application/json"}}
+				if err := c.ValidateResponse(context.Background(), last.in, http.StatusOK, h, []byte(answer)); err != nil {
+					t.Errorf("%s: %v", at, err)
+				}
+			}
+			last = nil
+			continue
+		}
+		if !strings.HasPrefix(text, "curl ") {
+			continue
+		}
+		words, err := shellWords(text, vars)
+		if err != nil {
+			t.Errorf("%s: %v", at, err)
+			continue
+		}
+		cmd, err := parseCurl(words)
+		if err != nil {
+			t.Errorf("%s: %v", at, err)
+			continue
+		}
+		n++
+		cmd.in, err = c.ValidateRequest(context.Background(), cmd.method, cmd.target, cmd.header, cmd.body)
+		if err != nil {
+			t.Errorf("%s: %v", at, err)
+			cmd.in = nil
+		}
+		last = cmd
+	}
+	return n
+}
+
+var assignRE = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=(.*)$`)
+
+type curl struct {
+	method, target string
+	header         http.Header
+	body           []byte
+	in             *openapi3filter.RequestValidationInput
+}
+
+// parseCurl reads the curl options the README uses: -X, -H, -d and -s.
+// Like curl, -d without -X is a POST, and without a Content-Type header
+// it is sent as a form.
+func parseCurl(words []string) (*curl, error) {
+	c := &curl{method: http.MethodGet, header: http.Header{}}
+	var method string
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		switch w {
+		case "-s", "-i", "-v":
+		case "-X", "-H", "-d":
+			if i+1 == len(words) {
+				return nil, fmt.Errorf("%s without a value", w)
+			}
+			i++
+			switch w {
+			case "-X":
+				method = words[i]
+			case "-H":
+				k, v, ok := strings.Cut(words[i], ":")
+				if !ok {
+					return nil, fmt.Errorf("header %q has no colon", words[i])
+				}
+				c.header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			case "-d":
+				c.body = []byte(words[i])
+				c.method = http.MethodPost
+			}
+		default:
+			if strings.HasPrefix(w, "-") {
+				return nil, fmt.Errorf("option %s is not understood here", w)
+			}
+			u, err := url.Parse(w)
+			if err != nil || u.Host == "" {
+				return nil, fmt.Errorf("%q is not a URL", w)
+			}
+			c.target = u.RequestURI()
+		}
+	}
+	if method != "" {
+		c.method = method
+	}
+	if c.body != nil && c.header.Get("Content-Type") == "" {
+		c.header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.target == "" {
+		return nil, fmt.Errorf("no URL")
+	}
+	return c, nil
+}
+
+// shellWords splits a command line as sh would for the quoting the README
+// uses: '...', "..." with $VAR and $(...) inside, and bare words. A command
+// substitution becomes a stand-in credential: the contract checks that a
+// signature is present, the handlers' tests that it is right.
+func shellWords(s string, vars map[string]string) ([]string, error) {
+	var words []string
+	var cur bytes.Buffer
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == ' ' || ch == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case ch == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated '")
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case ch == '"':
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				switch {
+				case s[j] == '\\' && j+1 < len(s):
+					j++
+					cur.WriteByte(s[j])
+				case s[j] == '$':
+					k, err := expand(s, j, vars, &cur)
+					if err != nil {
+						return nil, err
+					}
+					j = k
+				default:
+					cur.WriteByte(s[j])
+				}
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf(`unterminated "`)
+			}
+			i = j
+			inWord = true
+		case ch == '$':
+			k, err := expand(s, i, vars, &cur)
+			if err != nil {
+				return nil, err
+			}
+			i = k
+			inWord = true
+		default:
+			cur.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// logicalLines splits a shell block into commands: a backslash-newline
+// continues a line, and so does a newline inside quotes.
+func logicalLines(body string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote byte
+	for i := 0; i < len(body); i++ {
+		ch := body[i]
+		switch {
+		case quote == 0 && ch == '\\' && i+1 < len(body) && body[i+1] == '\n':
+			cur.WriteByte(' ')
+			i++
+		case quote == 0 && ch == '\n':
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		default:
+			if ch == '\'' || ch == '"' {
+				switch quote {
+				case 0:
+					quote = ch
+				case ch:
+					quote = 0
+				}
+			}
+			cur.WriteByte(ch)
+		}
+	}
+	return append(out, strings.TrimSpace(cur.String()))
+}
+
+// standInSignature replaces $(...) in the README's commands.
+const standInSignature = "v1;shop;0;c2lnbmF0dXJl"
+
+// expand writes the value of the $VAR or $(...) at s[i] and returns the
+// index of its last byte.
+func expand(s string, i int, vars map[string]string, out *bytes.Buffer) (int, error) {
+	if i+1 < len(s) && s[i+1] == '(' {
+		depth := 0
+		for j := i + 1; j < len(s); j++ {
+			switch s[j] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					out.WriteString(standInSignature)
+					return j, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("unterminated $(")
+	}
+	j := i + 1
+	for j < len(s) && (s[j] == '_' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= '0' && s[j] <= '9') {
+		j++
+	}
+	name := s[i+1 : j]
+	v, ok := vars[name]
+	if !ok {
+		return 0, fmt.Errorf("$%s is not set in the example", name)
+	}
+	out.WriteString(v)
+	return j - 1, nil
+}
+
