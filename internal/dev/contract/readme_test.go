@@ -249,6 +249,9 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 	inWord := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
+		if ch == '#' && !inWord {
+			break // a comment runs to the end of the line
+		}
 		switch {
 		case ch == ' ' || ch == '\t':
 			if inWord {
@@ -368,4 +371,3 @@ func expand(s string, i int, vars map[string]string, out *bytes.Buffer) (int, er
 	out.WriteString(v)
 	return j - 1, nil
 }
-
