@@ -95,7 +95,7 @@ func run() error {
 	for _, r := range stack.Routes() {
 		logger.Info("route", "route", r)
 	}
-	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "dynamodb", dynamo)
+	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "contract", "http://"+ln.Addr().String()+"/openapi.yaml", "dynamodb", dynamo)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
