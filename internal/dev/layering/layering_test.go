@@ -39,6 +39,7 @@ var rules = []struct {
 	{"shared/retry", [][]string{{module}, httpPackages}, "the retry loop: standard library only"},
 	{"shared/deps", [][]string{httpPackages, domainPackages, tooling}, "dependencies are built below the domain"},
 	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
+	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
 }
 
 func TestImportRules(t *testing.T) {
