@@ -38,6 +38,7 @@ type Tables struct {
 	Players      string // inventory rows per player (PLAYERS_TABLE)
 	Transactions string // idempotency records of purchases (TRANSACTIONS_TABLE)
 	Catalog      string // products, prices, stock counters (CATALOG_TABLE; only functions that sell need it)
+	Outbox       string // events owed to notification URLs (OUTBOX_TABLE; shared/outbox)
 }
 
 // Environment variables naming the tables.
@@ -45,6 +46,7 @@ const (
 	EnvPlayersTable      = "PLAYERS_TABLE"
 	EnvTransactionsTable = "TRANSACTIONS_TABLE"
 	EnvCatalogTable      = "CATALOG_TABLE"
+	EnvOutboxTable       = "OUTBOX_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -55,7 +57,7 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable)}
+	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -40,6 +40,7 @@ var rules = []struct {
 	{"shared/deps", [][]string{httpPackages, domainPackages, tooling}, "dependencies are built below the domain"},
 	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
 	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
+	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
 }
 
 func TestImportRules(t *testing.T) {

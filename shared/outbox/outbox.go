@@ -1,0 +1,113 @@
+// Package outbox owns the OutboxTable: the events Tollgate owes a merchant's
+// or a store's notification URL (order.fulfilled, a payment's state
+// change, ...). An event is written by the same TransactWriteItems as the
+// effect it reports (EnqueueOp), so an effect never happens without its
+// event and an event never exists without its effect; the outbound webhook
+// delivery sends it afterwards, signed, at least once.
+//
+// Item layout: pk = store.Tuple("event", ID); recipient, type, payload
+// (JSON), createdAt; status "pending" and, while pending, duePk = "due" and
+// dueAt (unix milliseconds) for the sparse index "due" the delivery reads.
+package outbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Attribute names and values of an outbox item.
+const (
+	attrRecipient = "recipient"
+	attrType      = "type"
+	attrPayload   = "payload"
+	attrCreatedAt = "createdAt"
+	attrStatus    = "status"
+	attrAttempts  = "attempts"
+	attrDuePK     = "duePk"
+	attrDueAt     = "dueAt"
+
+	// IndexDue is the sparse index of pending events by due time.
+	IndexDue = "due"
+	// StatusPending is an event not yet delivered.
+	StatusPending = "pending"
+	duePK         = "due"
+)
+
+// Event is one notification owed to a recipient.
+type Event struct {
+	// ID names the effect the event reports (e.g. "store:my-store:order:ORD-ABC123:fulfilled"):
+	// the same effect enqueues the same id, which the write refuses twice.
+	ID string
+	// Recipient is whose notification URL receives it, e.g.
+	// store.Tuple("store", slug) or store.Tuple("merchant", id).
+	Recipient string
+	Type      string          // e.g. "order.fulfilled"
+	Payload   json.RawMessage // the event's data, as it will be sent
+	At        time.Time       // when the effect happened; the event is due then
+}
+
+// ErrInvalid is the reason of an event that cannot be enqueued.
+var ErrInvalid = errors.New("outbox: invalid event")
+
+// Key is the partition key of event id.
+func Key(id string) string { return store.Tuple("event", id) }
+
+// EnqueueOp is the transaction item that records e as pending, conditional
+// on no event with its id existing: put it in the transaction of the effect
+// e reports.
+func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
+	switch {
+	case e.ID == "" || e.Recipient == "" || e.Type == "":
+		return types.TransactWriteItem{}, fmt.Errorf("%w: id, recipient and type are required", ErrInvalid)
+	case !json.Valid(e.Payload):
+		return types.TransactWriteItem{}, fmt.Errorf("%w: payload of %s is not JSON", ErrInvalid, e.ID)
+	case e.At.IsZero():
+		return types.TransactWriteItem{}, fmt.Errorf("%w: %s has no time", ErrInvalid, e.ID)
+	}
+	item := map[string]types.AttributeValue{
+		store.AttrPK:  store.S(Key(e.ID)),
+		attrRecipient: store.S(e.Recipient),
+		attrType:      store.S(e.Type),
+		attrPayload:   store.S(string(e.Payload)),
+		attrCreatedAt: store.Time(e.At),
+		attrStatus:    store.S(StatusPending),
+		attrAttempts:  store.N(0),
+		attrDuePK:     store.S(duePK),
+		attrDueAt:     store.N(e.At.UnixMilli()),
+	}
+	return store.PutNewOp(table, item), nil
+}
+
+// Stored is an event as the table holds it.
+type Stored struct {
+	Event
+	Status   string
+	Attempts int64
+}
+
+// FromItem reads an outbox item.
+func FromItem(item map[string]types.AttributeValue) (Stored, error) {
+	parts, err := store.SplitTuple(store.StringAttr(item[store.AttrPK]))
+	if err != nil || len(parts) != 2 || parts[0] != "event" {
+		return Stored{}, fmt.Errorf("outbox: item %q is not an event", store.StringAttr(item[store.AttrPK]))
+	}
+	at, err := store.TimeAttr(item[attrCreatedAt])
+	if err != nil {
+		return Stored{}, fmt.Errorf("outbox: event %s: createdAt: %w", parts[1], err)
+	}
+	attempts, err := store.IntAttr(item[attrAttempts])
+	if err != nil {
+		return Stored{}, fmt.Errorf("outbox: event %s: attempts: %w", parts[1], err)
+	}
+	return Stored{
+		Event: Event{ID: parts[1], Recipient: store.StringAttr(item[attrRecipient]), Type: store.StringAttr(item[attrType]),
+			Payload: json.RawMessage(store.StringAttr(item[attrPayload])), At: at},
+		Status: store.StringAttr(item[attrStatus]), Attempts: attempts,
+	}, nil
+}
