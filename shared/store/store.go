@@ -39,6 +39,7 @@ type Tables struct {
 	Transactions string // idempotency records of purchases (TRANSACTIONS_TABLE)
 	Catalog      string // products, prices, stock counters (CATALOG_TABLE; only functions that sell need it)
 	Outbox       string // events owed to notification URLs (OUTBOX_TABLE; shared/outbox)
+	Payments     string // merchants, keys, aliases, payment transactions (PAYMENTS_TABLE; shared/payments)
 }
 
 // Environment variables naming the tables.
@@ -47,6 +48,7 @@ const (
 	EnvTransactionsTable = "TRANSACTIONS_TABLE"
 	EnvCatalogTable      = "CATALOG_TABLE"
 	EnvOutboxTable       = "OUTBOX_TABLE"
+	EnvPaymentsTable     = "PAYMENTS_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -57,7 +59,7 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable)}
+	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable), Payments: getenv(EnvPaymentsTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -1,0 +1,170 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// attrRefundAmount is the amount a pending refund record holds.
+const attrRefundAmount = "refundAmount"
+
+// RefundRequest refunds part or all of a captured transaction.
+type RefundRequest struct {
+	Merchant      string
+	IdempotentKey string
+	Fingerprint   string
+	TestMode      bool
+	TransactionID string
+	Amount        int64
+	Currency      string
+	Reason        string
+}
+
+// Refund refunds, once per Idempotent-Key, from a successful capture or
+// authorization, while refunds stay within the captured amount: the intent
+// takes the amount from the transaction's refundable balance in the same
+// transaction that records it (conditional on the balance covering it), so
+// refunds racing each other can never exceed it; a failed refund gives the
+// amount back.
+func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error) {
+	ik := idemKey(req.Merchant, "refund", req.IdempotentKey)
+	for round := 0; round < 4; round++ {
+		found, err := s.items(ctx, ik, txnKey(req.TransactionID))
+		if err != nil {
+			return Answer{}, err
+		}
+		rec, tx := found[0], found[1]
+		if rec != nil {
+			ans, done, err := s.recorded(ctx, rec, req.Fingerprint, ik)
+			if done || err != nil {
+				return ans, err
+			}
+			taken, err := s.takeOver(ctx, ik, rec)
+			if err != nil {
+				return Answer{}, err
+			}
+			if taken {
+				return s.refund(ctx, req, tx, store.StringAttr(rec[attrPSPKey]))
+			}
+			continue
+		}
+		if err := refundRefusal(tx, req); err != nil {
+			return Answer{}, err
+		}
+		key := pspKey("refund", req.Merchant, req.IdempotentKey)
+		err = s.st.Transact(ctx, s.refundIntentOps(req, ik, key))
+		var failed *store.ConditionFailedError
+		switch {
+		case err == nil:
+			return s.refund(ctx, req, tx, key)
+		case errors.As(err, &failed) && failed.Failed(0):
+			continue // a duplicate recorded first
+		case errors.As(err, &failed):
+			if tx, err = s.item(ctx, txnKey(req.TransactionID)); err != nil {
+				return Answer{}, err
+			}
+			if r := refundRefusal(tx, req); r != nil {
+				return Answer{}, r
+			}
+			continue
+		}
+		return Answer{}, fmt.Errorf("payments: record the refund intent: %w", err)
+	}
+	return Answer{}, refusal.New(ErrInProgress, "Idempotent-Key %s is being used by another request; retry", req.IdempotentKey)
+}
+
+// refundRefusal explains why tx cannot be refunded as req asks (nil: it can).
+func refundRefusal(tx map[string]types.AttributeValue, req RefundRequest) error {
+	refundable, _ := store.IntAttr(tx[attrRefundable])
+	action := store.StringAttr(tx[attrAction])
+	switch {
+	case len(tx) == 0 || store.StringAttr(tx[attrMerchant]) != req.Merchant:
+		return refusal.New(ErrTransactionMissing, "transaction %s not found", req.TransactionID)
+	case store.BoolAttr(tx[attrTestMode]) != req.TestMode:
+		return refusal.New(ErrTestModeMismatch, "transaction %s was made with PSP-Test-Mode %t", req.TransactionID, store.BoolAttr(tx[attrTestMode]))
+	case (action != ActionCapture && action != ActionAuth) || store.StringAttr(tx[attrStatus]) != string(psp.StatusSuccess):
+		return refusal.New(ErrNotAllowed, "only a captured or authorized transaction can be refunded; %s is %s %s", req.TransactionID, action, publicStatus(store.StringAttr(tx[attrStatus])))
+	case store.StringAttr(tx[attrCurrency]) != req.Currency:
+		return refusal.New(ErrNotAllowed, "transaction %s is in %s, not %s", req.TransactionID, store.StringAttr(tx[attrCurrency]), req.Currency)
+	case req.Amount > refundable:
+		return refusal.New(ErrRefundExceeds, "refund of %d would exceed the refundable %d of transaction %s", req.Amount, refundable, req.TransactionID)
+	}
+	return nil
+}
+
+func (s *Service) refundIntentOps(req RefundRequest, ik store.Key, key string) []types.TransactWriteItem {
+	now := s.now()
+	idem := map[string]types.AttributeValue{
+		attrFingerprint: store.S(req.Fingerprint), attrIdemState: store.S(idemPending), attrTxn: store.S(req.TransactionID),
+		attrPSPKey: store.S(key), attrRefundAmount: store.N(req.Amount), attrLeaseUntil: store.N(now.Add(lease).UnixMilli()),
+		attrAttempts: store.N(1), attrCreatedAt: store.Time(now),
+	}
+	for k, v := range ik {
+		idem[k] = v
+	}
+	take := expression.Add(expression.Name(attrRefundable), expression.Value(-req.Amount)).Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+	cond := expression.Name(attrMerchant).Equal(expression.Value(req.Merchant)).
+		And(expression.Name(attrTestMode).Equal(expression.Value(req.TestMode))).
+		And(expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusSuccess)))).
+		And(expression.Name(attrAction).In(expression.Value(ActionCapture), expression.Value(ActionAuth))).
+		And(expression.Name(attrRefundable).GreaterThanEqual(expression.Value(req.Amount)))
+	return []types.TransactWriteItem{store.PutNewOp(s.table, idem), store.UpdateOp(s.table, txnKey(req.TransactionID), take, store.Cond(cond))}
+}
+
+// refund calls the PSP for a recorded refund intent and records the result.
+func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]types.AttributeValue, key string) (Answer, error) {
+	a, c, err := s.adapter(ctx, req.Merchant, psp.Type(store.StringAttr(tx[attrPSPType])), req.TestMode)
+	if err != nil {
+		return Answer{}, err
+	}
+	ik := idemKey(req.Merchant, "refund", req.IdempotentKey)
+	res, err := a.Refund(ctx, c, store.StringAttr(tx[attrPSPID]), key, req.Amount, req.Reason)
+	if err != nil {
+		s.releaseLease(ctx, ik)
+		s.log.WarnContext(ctx, "PSP refund failed; the intent stays recorded and a retry calls again with the same key", "transaction", req.TransactionID, "error", err)
+		return Answer{}, refusal.New(ErrPSP, "the PSP did not answer; retry with the same Idempotent-Key")
+	}
+	ans := answerOf(req.TransactionID, req.Amount, req.Currency, ActionRefund, res)
+	now := s.now()
+	var txUpd expression.UpdateBuilder
+	if res.Status == psp.StatusFail {
+		txUpd = expression.Add(expression.Name(attrRefundable), expression.Value(req.Amount)) // give it back
+	} else {
+		txUpd = expression.Add(expression.Name(attrRefunded), expression.Value(req.Amount))
+	}
+	txUpd = txUpd.Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+	body, err := jsonAnswer(ans)
+	if err != nil {
+		return Answer{}, err
+	}
+	idemUpd := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrIdemState: store.S(idemDone), attrAnswer: store.S(body)}), attrLeaseUntil)
+	ev, err := s.event(req.Merchant, req.TransactionID, now, ans)
+	if err != nil {
+		return Answer{}, err
+	}
+	err = s.st.Transact(ctx, []types.TransactWriteItem{
+		store.UpdateOp(s.table, ik, idemUpd, store.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
+		store.UpdateOp(s.table, txnKey(req.TransactionID), txUpd, nil),
+		s.actionOp(req.TransactionID, now, ans), ev,
+	})
+	var failed *store.ConditionFailedError
+	if errors.As(err, &failed) {
+		rec, err := s.item(ctx, ik)
+		if err != nil {
+			return Answer{}, err
+		}
+		return decodeAnswer(rec)
+	}
+	if err != nil {
+		return Answer{}, fmt.Errorf("payments: record refund of %s: %w", req.TransactionID, err)
+	}
+	return ans, nil
+}

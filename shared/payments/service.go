@@ -1,0 +1,154 @@
+package payments
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/apikey"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Adapters finds the adapter of a PSP-Type (psp.ErrNotConfigured when
+// there is none).
+type Adapters interface {
+	Adapter(t psp.Type) (psp.Adapter, error)
+}
+
+// CredentialSource gives a merchant's credentials for a PSP in a mode
+// (psp.ErrNotConfigured when the merchant has none).
+type CredentialSource interface {
+	Credentials(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Credentials, error)
+}
+
+// Service is the payments API's domain.
+type Service struct {
+	Merchants *Merchants
+	st        store.Store
+	table     string
+	outbox    string
+	now       func() time.Time
+	log       *slog.Logger
+	adapters  Adapters
+	creds     CredentialSource
+	// pollEvery is how often a concurrent duplicate re-reads the first
+	// request's record while it waits.
+	pollEvery time.Duration
+}
+
+// Settings of the payments functions.
+const (
+	EnvKeyCacheTTL = "KEY_CACHE_TTL"
+	// defaultKeyCacheTTL bounds how long a revoked key may still work in a
+	// warm container.
+	defaultKeyCacheTTL = 5 * time.Second
+)
+
+// New builds the payments domain from a function's dependencies, its PSP
+// adapters and the merchants' credentials.
+func New(d deps.Deps, adapters Adapters, creds CredentialSource) (*Service, error) {
+	if d.Store.Tables.Payments == "" {
+		return nil, fmt.Errorf("payments: %s is not set", store.EnvPaymentsTable)
+	}
+	ttl, err := d.Duration(EnvKeyCacheTTL, defaultKeyCacheTTL)
+	if err != nil {
+		return nil, err
+	}
+	if ttl > time.Minute {
+		return nil, fmt.Errorf("payments: %s %v: a revoked key must stop working within a minute", EnvKeyCacheTTL, ttl)
+	}
+	s := &Service{st: d.Store, table: d.Store.Tables.Payments, outbox: d.Store.Tables.Outbox, now: d.Now, log: d.Logger,
+		adapters: adapters, creds: creds, pollEvery: 100 * time.Millisecond}
+	s.Merchants = &Merchants{st: d.Store, table: s.table, now: d.Now, log: d.Logger, ttl: ttl, cache: map[apikey.Digest]cachedKey{}}
+	return s, nil
+}
+
+// adapter returns the adapter and the merchant's credentials for t in mode
+// test, or a refusal with ErrPSPNotConfigured.
+func (s *Service) adapter(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Adapter, psp.Credentials, error) {
+	a, err := s.adapters.Adapter(t)
+	if err == nil {
+		var c psp.Credentials
+		if c, err = s.creds.Credentials(ctx, merchant, t, test); err == nil {
+			return a, c, nil
+		}
+	}
+	if errors.Is(err, psp.ErrNotConfigured) {
+		return nil, psp.Credentials{}, refusal.New(ErrPSPNotConfigured, "no configuration for PSP %s (test mode %t)", t, test)
+	}
+	return nil, psp.Credentials{}, err
+}
+
+// pspKey derives the idempotency key sent to the PSP from the parts that
+// name one money movement: the same movement, the same key, in every retry.
+func pspKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(store.Tuple(parts...)))
+	return "tg_" + hex.EncodeToString(sum[:])
+}
+
+// item reads one item with a strongly consistent read (nil when absent).
+func (s *Service) item(ctx context.Context, key store.Key) (map[string]types.AttributeValue, error) {
+	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("payments: read %s: %w", store.StringAttr(key[store.AttrPK]), err)
+	}
+	return out.Item, nil
+}
+
+// items reads several items in one round trip (strongly consistent),
+// returned in the order of keys (nil for an absent one).
+func (s *Service) items(ctx context.Context, keys ...store.Key) ([]map[string]types.AttributeValue, error) {
+	req := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		req[i] = k
+	}
+	out, err := s.st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("payments: read: %w", err)
+	}
+	if len(out.UnprocessedKeys) > 0 {
+		// Rare (throttling): read what is left one by one.
+		found := make([]map[string]types.AttributeValue, len(keys))
+		for i, k := range keys {
+			if found[i], err = s.item(ctx, k); err != nil {
+				return nil, err
+			}
+		}
+		return found, nil
+	}
+	found := make([]map[string]types.AttributeValue, len(keys))
+	for _, it := range out.Responses[s.table] {
+		for i, k := range keys {
+			if store.StringAttr(it[store.AttrPK]) == store.StringAttr(k[store.AttrPK]) && store.StringAttr(it[store.AttrSK]) == store.StringAttr(k[store.AttrSK]) {
+				found[i] = it
+			}
+		}
+	}
+	return found, nil
+}
+
+// newID returns prefix, an underscore and 20 random base32 characters (100
+// bits): ids of aliases and transactions, unguessable.
+func newID(prefix string) (string, error) {
+	b := make([]byte, 13)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("payments: random id: %w", err)
+	}
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20], nil
+}
