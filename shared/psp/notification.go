@@ -1,0 +1,54 @@
+package psp
+
+import "time"
+
+// NotificationKind is what a PSP notification (Stripe: a webhook event; the
+// sandbox: a settlement) tells the payments domain, PSP-neutral.
+type NotificationKind string
+
+// The kinds of notification the payments domain acts on. Everything else a
+// PSP sends is NotifyIgnored: acknowledged, not applied.
+const (
+	// NotifySucceeded: a charge settled SUCCESS (a PENDING one, or a
+	// confirmation of one already known).
+	NotifySucceeded NotificationKind = "SUCCEEDED"
+	// NotifyFailed: a charge settled FAIL (Message says why).
+	NotifyFailed NotificationKind = "FAILED"
+	// NotifyCanceled: a pre-authorization was canceled (reversed or expired).
+	NotifyCanceled NotificationKind = "CANCELED"
+	// NotifyRefunded: Amount is the charge's refunded total so far (not this
+	// refund's amount): the domain records the difference to what it knows.
+	NotifyRefunded NotificationKind = "REFUNDED"
+	// NotifyDisputeOpened: a chargeback of Amount.
+	NotifyDisputeOpened NotificationKind = "DISPUTE_OPENED"
+	// NotifyDisputeClosed: DisputeWon says whether the chargeback was
+	// reversed in the merchant's favour.
+	NotifyDisputeClosed NotificationKind = "DISPUTE_CLOSED"
+	// NotifyIgnored: a verified notification of a type the payments API does
+	// not act on.
+	NotifyIgnored NotificationKind = "IGNORED"
+)
+
+// Notification is one verified PSP notification. The domain applies it once
+// per EventID, in any order.
+type Notification struct {
+	PSP       Type
+	EventID   string // the PSP's event id (Stripe: evt_...): apply once
+	EventType string // the PSP's name of it (Stripe: payment_intent.succeeded)
+	Kind      NotificationKind
+	// PSPTransactionID is the charge's id as Result.PSPTransactionID names it
+	// (Stripe: the PaymentIntent id, also for refund and dispute events).
+	PSPTransactionID string
+	// ObjectID is the id of the object the event is about when it is not the
+	// charge itself (Stripe: ch_... for charge.refunded, dp_... for disputes).
+	ObjectID   string
+	Status     Status // the charge's status this notification settles, where it says
+	Amount     int64  // minor units; see the kinds for what it counts
+	Currency   string // ISO 4217, upper case
+	Message    string // a decline, cancellation or dispute reason
+	DisputeWon bool   // NotifyDisputeClosed only
+	// Metadata is the PSP object's metadata (Charge.Metadata as sent), which
+	// routes the notification to its merchant and transaction.
+	Metadata map[string]string
+	Created  time.Time
+}
