@@ -76,8 +76,15 @@ func (s *Service) claimSettle(ctx context.Context, merchant, txn string, test bo
 		And(expression.Name(attrTestMode).Equal(expression.Value(test))).
 		And(expression.Name(attrAction).Equal(expression.Value(ActionPreauth))).
 		And(expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusSuccess)))).
-		And(expression.AttributeNotExists(expression.Name(attrInflight)))
+		And(nothingInflight())
 	return s.update(ctx, txnKey(txn), upd, cond)
+}
+
+// nothingInflight holds when no capture or reversal is with the PSP. A
+// finished one leaves inflight "" rather than removing it, so every engine
+// (an emulator that ignores REMOVE included) reads the same state.
+func nothingInflight() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name(attrInflight)).Or(expression.Name(attrInflight).Equal(expression.Value("")))
 }
 
 // update runs one conditional UpdateItem returning the new item, or (nil,
@@ -179,14 +186,14 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		return Answer{}, err
 	}
 	now := s.now()
-	set := map[string]types.AttributeValue{attrLastAnswer: store.S(string(body)), attrUpdatedAt: store.Time(now)}
+	set := map[string]types.AttributeValue{attrLastAnswer: store.S(string(body)), attrUpdatedAt: store.Time(now), attrInflight: store.S(""), attrInflightLease: store.N(0)}
 	if res.Status == psp.StatusSuccess {
 		set[attrAction] = store.S(action)
 		if action == ActionCapture {
 			set[attrCaptured], set[attrRefundable] = store.N(amount), store.N(amount)
 		}
 	}
-	upd := store.RemoveAll(store.SetAll(set), attrInflight, attrInflightLease)
+	upd := store.SetAll(set)
 	ev, err := s.event(merchant, txn, now, ans)
 	if err != nil {
 		return Answer{}, err

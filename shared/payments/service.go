@@ -23,10 +23,10 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
-// Adapters finds the adapter of a PSP-Type (psp.ErrNotConfigured when
-// there is none).
+// Adapters finds the adapter of a PSP-Type in a mode (psp.ErrNotConfigured
+// when there is none): a *psp.Registry.
 type Adapters interface {
-	Adapter(t psp.Type) (psp.Adapter, error)
+	Get(t psp.Type, testMode bool) (psp.Adapter, error)
 }
 
 // CredentialSource gives a merchant's credentials for a PSP in a mode
@@ -80,7 +80,7 @@ func New(d deps.Deps, adapters Adapters, creds CredentialSource) (*Service, erro
 // adapter returns the adapter and the merchant's credentials for t in mode
 // test, or a refusal with ErrPSPNotConfigured.
 func (s *Service) adapter(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Adapter, psp.Credentials, error) {
-	a, err := s.adapters.Adapter(t)
+	a, err := s.adapters.Get(t, test)
 	if err == nil {
 		var c psp.Credentials
 		if c, err = s.creds.Credentials(ctx, merchant, t, test); err == nil {
