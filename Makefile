@@ -17,7 +17,7 @@ endef
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
-	build-OpenAPIFunction
+	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -54,6 +54,33 @@ build-PlayerProfileFunction:
 
 build-OpenAPIFunction:
 	$(call build_lambda,openapi)
+
+build-AliasCreateFunction:
+	$(call build_lambda,aliascreate)
+
+build-AliasExchangeFunction:
+	$(call build_lambda,aliasexchange)
+
+build-AliasDeleteFunction:
+	$(call build_lambda,aliasdelete)
+
+build-PreauthorizationFunction:
+	$(call build_lambda,preauthorization)
+
+build-PaymentAuthorizationFunction:
+	$(call build_lambda,paymentauthorization)
+
+build-CaptureFunction:
+	$(call build_lambda,capture)
+
+build-ReverseFunction:
+	$(call build_lambda,reverse)
+
+build-RefundFunction:
+	$(call build_lambda,refund)
+
+build-PaymentTransactionFunction:
+	$(call build_lambda,paymenttransaction)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:

@@ -17,6 +17,15 @@ import (
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
+	aliascreate "github.com/tollgate-dev/tollgate/functions/aliascreate/handler"
+	aliasexchange "github.com/tollgate-dev/tollgate/functions/aliasexchange/handler"
+	aliasdelete "github.com/tollgate-dev/tollgate/functions/aliasdelete/handler"
+	preauthorization "github.com/tollgate-dev/tollgate/functions/preauthorization/handler"
+	paymentauthorization "github.com/tollgate-dev/tollgate/functions/paymentauthorization/handler"
+	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
+	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
+	refund "github.com/tollgate-dev/tollgate/functions/refund/handler"
+	paymenttransaction "github.com/tollgate-dev/tollgate/functions/paymenttransaction/handler"
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
@@ -33,6 +42,15 @@ var Constructors = map[string]lambdarun.Constructor{
 	"PlayerFunction":        player.New,
 	"PlayerProfileFunction": playerprofile.New,
 	"OpenAPIFunction":       openapi.New,
+	"AliasCreateFunction": aliascreate.New,
+	"AliasExchangeFunction": aliasexchange.New,
+	"AliasDeleteFunction": aliasdelete.New,
+	"PreauthorizationFunction": preauthorization.New,
+	"PaymentAuthorizationFunction": paymentauthorization.New,
+	"CaptureFunction": capture.New,
+	"ReverseFunction": reverse.New,
+	"RefundFunction": refund.New,
+	"PaymentTransactionFunction": paymenttransaction.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

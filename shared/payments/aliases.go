@@ -215,3 +215,22 @@ func (s *Service) DeleteAlias(ctx context.Context, merchant, id string, test boo
 	}
 	return nil
 }
+
+// PutExchangedAlias stores an exchanged alias under a chosen id, unless it
+// exists: the demo data of a local run (the demo merchant's SANDBOX card).
+func (s *Service) PutExchangedAlias(ctx context.Context, merchant, id string, t psp.Type, test bool, pspAlias, method string) error {
+	now := s.now()
+	alias := map[string]types.AttributeValue{
+		attrMerchant: store.S(merchant), attrPSPType: store.S(string(t)), attrTestMode: store.Bool(test), attrState: store.S(aliasExchanged),
+		attrPSPAlias: store.S(pspAlias), attrPaymentMethod: store.S(method), attrExtra: store.S("{}"), attrCreatedAt: store.Time(now), attrUpdatedAt: store.Time(now),
+	}
+	for k, v := range aliasKey(id) {
+		alias[k] = v
+	}
+	err := s.st.Transact(ctx, []types.TransactWriteItem{store.PutNewOp(s.table, alias)})
+	var failed *store.ConditionFailedError
+	if err != nil && !errors.As(err, &failed) {
+		return fmt.Errorf("payments: put alias %s: %w", id, err)
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/apikey"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -151,4 +153,19 @@ func newID(prefix string) (string, error) {
 		return "", fmt.Errorf("payments: random id: %w", err)
 	}
 	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20], nil
+}
+
+// sharedSandbox is the process's one SANDBOX PSP, so every function of a
+// local run (one process) sees the same sandbox charges.
+var sharedSandbox = sync.OnceValue(func() *sandbox.Adapter { return sandbox.New(sandbox.Options{}) })
+
+// Open builds the payments domain as a function runs it: the PSP adapters
+// (SANDBOX in test mode) and the merchants' credentials from the
+// environment (CredentialsFromEnv).
+func Open(ctx context.Context, d deps.Deps) (*Service, error) {
+	creds, err := CredentialsFromEnv(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, psp.NewRegistry(sharedSandbox()), creds)
 }

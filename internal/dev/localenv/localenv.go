@@ -117,6 +117,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.seedPayments(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("payments demo merchant: %w", err)
+	}
 	if cfg.Catalog != nil {
 		if _, err := s.ImportCatalog(ctx, cfg.Catalog); err != nil {
 			s.Close()

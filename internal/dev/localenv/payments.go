@@ -1,0 +1,76 @@
+package localenv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/payments"
+	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// The payments API's demo merchant of a local run, and the development
+// defaults of its keys (public: the README lists them; never deploy them).
+const (
+	DemoMerchant              = "demo"
+	EnvPaymentsSecretKey      = "PAYMENTS_SECRET_KEY"
+	EnvPaymentsPublishableKey = "PAYMENTS_PUBLISHABLE_KEY"
+	EnvPaymentsWebhookURL     = "PAYMENTS_WEBHOOK_URL"
+	DevPaymentsSecretKey      = "pay_sk_local_development_only_secret_key_0001"
+	DevPaymentsPublishableKey = "pay_pk_local_development_only_publishable_0001"
+	// DemoAlias is the demo merchant's exchanged SANDBOX card (tok_visa, test mode).
+	DemoAlias = "al_demo_visa"
+)
+
+// seedPayments creates the demo merchant and its keys (from the
+// environment, else the development defaults), unless they exist.
+func (s *Stack) seedPayments(ctx context.Context) error {
+	tables, err := s.tables()
+	if err != nil || tables.Payments == "" {
+		return err
+	}
+	d := deps.Deps{Store: store.Store{DB: s.DB, Tables: tables}, Logger: s.Logger, Getenv: s.cfg.Getenv, Now: s.cfg.Now}
+	svc, err := payments.New(d, psp.NewRegistry(), nil)
+	if err != nil {
+		return err
+	}
+	m := svc.Merchants
+	if _, found, err := m.Merchant(ctx, DemoMerchant); err != nil {
+		return err
+	} else if !found {
+		if err := m.CreateMerchant(ctx, payments.Merchant{ID: DemoMerchant, Name: "Demo merchant", WebhookURL: s.cfg.Getenv(EnvPaymentsWebhookURL)}); err != nil {
+			return err
+		}
+	}
+	for kind, key := range map[payments.KeyKind]string{
+		payments.SecretKey:      or(s.cfg.Getenv(EnvPaymentsSecretKey), DevPaymentsSecretKey),
+		payments.PublishableKey: or(s.cfg.Getenv(EnvPaymentsPublishableKey), DevPaymentsPublishableKey),
+	} {
+		if _, err := m.AddKey(ctx, DemoMerchant, kind, key); err != nil {
+			return fmt.Errorf("demo merchant's %s key: %w", kind, err)
+		}
+	}
+	return svc.PutExchangedAlias(ctx, DemoMerchant, DemoAlias, psp.Sandbox, true, "tok_visa", "CC")
+}
+
+// tables names the stack's tables as its functions see them.
+func (s *Stack) tables() (store.Tables, error) {
+	get := func(env string) string {
+		for _, fn := range s.Template.Functions {
+			if t, ok := fn.TableEnv[env]; ok {
+				return s.TableName(t)
+			}
+		}
+		return ""
+	}
+	return store.Tables{Players: get(store.EnvPlayersTable), Transactions: get(store.EnvTransactionsTable), Catalog: get(store.EnvCatalogTable),
+		Outbox: get(store.EnvOutboxTable), Payments: get(store.EnvPaymentsTable)}, nil
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

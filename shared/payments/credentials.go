@@ -1,0 +1,145 @@
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/psp"
+)
+
+// Settings naming where merchants' PSP credentials live.
+const (
+	// EnvMerchantSecretPrefix: in AWS, merchant m's credentials are the
+	// Secrets Manager secret <prefix><m>, a JSON object
+	// {"STRIPE": {"test": {"secretKey", "publishableKey", "webhookSecret"}, "live": {...}}}.
+	EnvMerchantSecretPrefix = "MERCHANT_SECRET_PREFIX"
+	// Locally (no prefix) every merchant uses these, when set.
+	EnvStripeTestSecretKey      = "PAYMENTS_STRIPE_TEST_SECRET_KEY"
+	EnvStripeTestPublishableKey = "PAYMENTS_STRIPE_TEST_PUBLISHABLE_KEY"
+	EnvStripeLiveSecretKey      = "PAYMENTS_STRIPE_LIVE_SECRET_KEY"
+	EnvStripeLivePublishableKey = "PAYMENTS_STRIPE_LIVE_PUBLISHABLE_KEY"
+	EnvStripeWebhookSecret      = "PAYMENTS_STRIPE_WEBHOOK_SECRET"
+	// credentialsTTL is how long a merchant's credentials are cached: a
+	// rotated key is used within it.
+	credentialsTTL = 5 * time.Minute
+)
+
+// CredentialsFromEnv returns the credential source of a function: Secrets
+// Manager when MERCHANT_SECRET_PREFIX is set, else the environment. The
+// SANDBOX needs no credentials.
+func CredentialsFromEnv(ctx context.Context, d deps.Deps) (CredentialSource, error) {
+	prefix := d.String(EnvMerchantSecretPrefix, "")
+	if prefix == "" {
+		return envCredentials{getenv: d.Getenv}, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payments: AWS config: %w", err)
+	}
+	return &secretCredentials{client: secretsmanager.NewFromConfig(cfg), prefix: prefix, now: d.Now, cache: map[string]cachedCredentials{}}, nil
+}
+
+type envCredentials struct{ getenv func(string) string }
+
+func (e envCredentials) Credentials(_ context.Context, _ string, t psp.Type, test bool) (psp.Credentials, error) {
+	switch t {
+	case psp.Sandbox:
+		return psp.Credentials{}, nil
+	case psp.Stripe:
+		sk, pk := EnvStripeLiveSecretKey, EnvStripeLivePublishableKey
+		if test {
+			sk, pk = EnvStripeTestSecretKey, EnvStripeTestPublishableKey
+		}
+		c := psp.Credentials{SecretKey: e.getenv(sk), PublishableKey: e.getenv(pk), WebhookSecret: e.getenv(EnvStripeWebhookSecret)}
+		if c.SecretKey != "" {
+			return c, nil
+		}
+	}
+	return psp.Credentials{}, psp.ErrNotConfigured
+}
+
+// secretsAPI is the part of the Secrets Manager client used here.
+type secretsAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+type secretCredentials struct {
+	client secretsAPI
+	prefix string
+	now    func() time.Time
+	mu     sync.Mutex
+	cache  map[string]cachedCredentials
+}
+
+type cachedCredentials struct {
+	sets  map[string]map[string]psp.Credentials // PSP type -> "test"/"live" -> credentials
+	until time.Time
+}
+
+type wireCredentials struct {
+	SecretKey      string `json:"secretKey"`
+	PublishableKey string `json:"publishableKey"`
+	WebhookSecret  string `json:"webhookSecret"`
+}
+
+func (s *secretCredentials) Credentials(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Credentials, error) {
+	if t == psp.Sandbox {
+		return psp.Credentials{}, nil
+	}
+	mode := "live"
+	if test {
+		mode = "test"
+	}
+	s.mu.Lock()
+	c, ok := s.cache[merchant]
+	s.mu.Unlock()
+	if !ok || !s.now().Before(c.until) {
+		sets, err := s.read(ctx, merchant)
+		if err != nil {
+			return psp.Credentials{}, err
+		}
+		c = cachedCredentials{sets: sets, until: s.now().Add(credentialsTTL)}
+		s.mu.Lock()
+		s.cache[merchant] = c
+		s.mu.Unlock()
+	}
+	cr, ok := c.sets[string(t)][mode]
+	if !ok || cr.SecretKey == "" {
+		return psp.Credentials{}, psp.ErrNotConfigured
+	}
+	return cr, nil
+}
+
+func (s *secretCredentials) read(ctx context.Context, merchant string) (map[string]map[string]psp.Credentials, error) {
+	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.prefix + merchant)})
+	var missing *smtypes.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return map[string]map[string]psp.Credentials{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payments: credentials of merchant %s: %w", merchant, err)
+	}
+	var wire map[string]map[string]wireCredentials
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &wire); err != nil {
+		return nil, fmt.Errorf("payments: credentials of merchant %s are not the documented JSON", merchant)
+	}
+	sets := map[string]map[string]psp.Credentials{}
+	for t, modes := range wire {
+		sets[strings.ToUpper(t)] = map[string]psp.Credentials{}
+		for mode, w := range modes {
+			sets[strings.ToUpper(t)][strings.ToLower(mode)] = psp.Credentials{SecretKey: w.SecretKey, PublishableKey: w.PublishableKey, WebhookSecret: w.WebhookSecret}
+		}
+	}
+	return sets, nil
+}
