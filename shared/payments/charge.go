@@ -134,7 +134,10 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 		if err != nil {
 			return Answer{}, err
 		}
-		key := pspKey("charge", req.Merchant, req.IdempotentKey)
+		// The transaction id is new and recorded with the intent, so the key
+		// is the same for every retry of this charge and no other's, even
+		// across deployments sharing a PSP account.
+		key := pspKey("charge", txn)
 		err = s.st.Transact(ctx, s.intentOps(req, ik, txn, key, t))
 		var failed *store.ConditionFailedError
 		switch {

@@ -59,7 +59,7 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 		if err := refundRefusal(tx, req); err != nil {
 			return Answer{}, err
 		}
-		key := pspKey("refund", req.Merchant, req.IdempotentKey)
+		key := pspKey("refund", req.TransactionID, req.Merchant, req.IdempotentKey)
 		err = s.st.Transact(ctx, s.refundIntentOps(req, ik, key))
 		var failed *store.ConditionFailedError
 		switch {

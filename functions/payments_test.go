@@ -1,0 +1,182 @@
+package functions_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+)
+
+// paymentsClient calls the payments API through the local router, held to
+// the contract.
+type paymentsClient struct {
+	t      *testing.T
+	router http.Handler
+	env    *ddbtest.Env
+}
+
+func newPaymentsClient(t *testing.T, b ddbtest.Backend) *paymentsClient {
+	e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
+	return &paymentsClient{t: t, router: e.Router(t), env: e}
+}
+
+func (c *paymentsClient) do(method, path string, headers map[string]string, body string) (int, map[string]any) {
+	c.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	c.router.ServeHTTP(rec, req)
+	var out map[string]any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			c.t.Fatalf("%s %s: %d %s is not JSON", method, path, rec.Code, rec.Body)
+		}
+	}
+	return rec.Code, out
+}
+
+var (
+	secret      = map[string]string{"Secret-Key": localenv.DevPaymentsSecretKey, "PSP-Test-Mode": "true"}
+	publishable = map[string]string{"Publishable-Key": localenv.DevPaymentsPublishableKey, "PSP-Test-Mode": "true"}
+)
+
+func with(h map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range h {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// The whole walk through the sandbox, with the DynamoDB round trips of
+// each call once its function knows the key (a key it has not seen within
+// KEY_CACHE_TTL costs one GetItem more): alias create 1; a first
+// pre-authorization 1 read and 2 writes around the PSP call; its replay 1
+// read; capture 2.
+func TestPaymentsWalkthrough(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			c := newPaymentsClient(t, b)
+			tr := c.env.Transport
+			// Each function meets the keys once (warming its key cache).
+			c.do("POST", "/api/v1/alias", with(publishable, "PSP-Type", "SANDBOX", "Idempotent-Key", "alias-warm-0001"), "")
+			c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-warm-01"), `{"aliasId":"al_demo_visa","paymentData":{"amount":1,"currency":"EUR","reason":"warm"}}`)
+			c.do("PUT", "/api/v1/preauthorization/tx_warm/capture", secret, "")
+			tr.Reset()
+			code, alias := c.do("POST", "/api/v1/alias", with(publishable, "PSP-Type", "SANDBOX", "Idempotent-Key", "alias-walk-0001"), "")
+			if code != 201 || alias["aliasId"] == "" || alias["psp"].(map[string]any)["type"] != "SANDBOX" {
+				t.Fatalf("alias: %d %v", code, alias)
+			}
+			if calls := tr.Calls(); len(calls) != 1 {
+				t.Errorf("alias create made DynamoDB calls %v, want 1", calls)
+			}
+			id := alias["aliasId"].(string)
+			if code, body := c.do("PUT", "/api/v1/alias/"+id, publishable, `{"pspAlias":"tok_visa","extra":{"paymentMethod":"CC"}}`); code != 200 {
+				t.Fatalf("exchange: %d %v", code, body)
+			}
+			pre := fmt.Sprintf(`{"aliasId":%q,"paymentData":{"amount":1000,"currency":"EUR","reason":"Order 7"}}`, id)
+			tr.Reset()
+			code, first := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-01"), pre)
+			if code != 201 || first["status"] != "SUCCESS" || first["action"] != "PREAUTH" {
+				t.Fatalf("preauth: %d %v", code, first)
+			}
+			if calls := tr.Calls(); !reflect.DeepEqual(calls, []string{"BatchGetItem", "TransactWriteItems", "TransactWriteItems"}) {
+				t.Errorf("a first pre-authorization made DynamoDB calls %v, want a read and two writes", calls)
+			}
+			tr.Reset()
+			code, again := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-01"), pre)
+			if code != 201 || !reflect.DeepEqual(again, first) {
+				t.Fatalf("replay: %d %v, want %v", code, again, first)
+			}
+			if calls := tr.Calls(); len(calls) != 1 {
+				t.Errorf("a replay made DynamoDB calls %v, want one read", calls)
+			}
+			txn := first["id"].(string)
+			tr.Reset()
+			if code, cap := c.do("PUT", "/api/v1/preauthorization/"+txn+"/capture", secret, ""); code != 200 || cap["action"] != "CAPTURE" || cap["status"] != "SUCCESS" {
+				t.Fatalf("capture: %d %v", code, cap)
+			}
+			if calls := tr.Calls(); len(calls) != 2 {
+				t.Errorf("capture made DynamoDB calls %v, want 2", calls)
+			}
+			if code, ref := c.do("PUT", "/api/v1/authorization/"+txn+"/refund", with(secret, "Idempotent-Key", "refund-walk-01"), `{"amount":400,"currency":"EUR","reason":"returned"}`); code != 201 || ref["action"] != "REFUND" {
+				t.Fatalf("refund: %d %v", code, ref)
+			}
+			code, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, "")
+			if code != 200 || tx["capturedAmount"] != 1000.0 || tx["refundedAmount"] != 400.0 || len(tx["actions"].([]any)) != 3 {
+				t.Fatalf("transaction: %d %v", code, tx)
+			}
+			if code, body := c.do("DELETE", "/api/v1/alias/"+id, secret, ""); code != 204 || body != nil {
+				t.Fatalf("delete: %d %v", code, body)
+			}
+			if code, body := c.do("PUT", "/api/v1/authorization", with(secret, "Idempotent-Key", "auth-after-delete"), pre); code != 400 || body["error_code"] != "3005" {
+				t.Fatalf("charging a deleted alias: %d %v", code, body)
+			}
+		})
+	}
+}
+
+// Bad input of every kind gets its documented code and stores nothing.
+func TestPaymentsRefusals(t *testing.T) {
+	c := newPaymentsClient(t, ddbtest.Backend{Name: "minidyn"})
+	valid := `{"aliasId":"al_demo_visa","paymentData":{"amount":1000,"currency":"EUR","reason":"Order 9"}}`
+	big := `{"aliasId":"al_demo_visa","paymentData":{"amount":1000,"currency":"EUR","reason":"` + strings.Repeat("x", 17<<10) + `"}}`
+	tests := []struct {
+		name    string
+		method  string
+		path    string
+		headers map[string]string
+		body    string
+		status  int
+		code    string
+	}{
+		{"no key", "PUT", "/api/v1/preauthorization", map[string]string{"Idempotent-Key": "refusal-00001"}, valid, 401, "1000"},
+		{"unknown secret key", "PUT", "/api/v1/preauthorization", with(secret, "Secret-Key", "pay_sk_nobody_has_this_key_000000000000000000000", "Idempotent-Key", "refusal-00002"), valid, 400, "3001"},
+		{"publishable key where the secret one is needed", "PUT", "/api/v1/preauthorization", with(publishable, "Secret-Key", localenv.DevPaymentsPublishableKey, "Idempotent-Key", "refusal-00003"), valid, 400, "3001"},
+		{"secret key where the publishable one is needed", "POST", "/api/v1/alias", with(publishable, "Publishable-Key", localenv.DevPaymentsSecretKey, "PSP-Type", "SANDBOX", "Idempotent-Key", "refusal-00004"), "", 400, "3000"},
+		{"missing Idempotent-Key", "PUT", "/api/v1/preauthorization", secret, valid, 400, "2002"},
+		{"short Idempotent-Key", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "short"), valid, 400, "2003"},
+		{"long Idempotent-Key", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", strings.Repeat("k", 41)), valid, 400, "2003"},
+		{"bad PSP-Test-Mode", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00005", "PSP-Test-Mode", "yes"), valid, 400, "2003"},
+		{"non-ISO currency", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00006"), strings.Replace(valid, `"EUR"`, `"EURO"`, 1), 400, "2001"},
+		{"amount 0", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00007"), strings.Replace(valid, `1000`, `0`, 1), 400, "2001"},
+		{"negative amount", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00008"), strings.Replace(valid, `1000`, `-5`, 1), 400, "2001"},
+		{"fractional amount", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00009"), strings.Replace(valid, `1000`, `10.5`, 1), 400, "2006"},
+		{"amount as text", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00010"), strings.Replace(valid, `1000`, `"ten"`, 1), 400, "2006"},
+		{"no reason", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00011"), strings.Replace(valid, `"reason":"Order 9"`, `"reason":""`, 1), 400, "2001"},
+		{"not JSON", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00012"), `{"aliasId":`, 400, "2004"},
+		{"unknown alias", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00013"), strings.Replace(valid, "al_demo_visa", "al_nothing_here", 1), 400, "3005"},
+		{"live mode on a test alias", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00014", "PSP-Test-Mode", "false"), valid, 400, "3014"},
+		{"oversized body", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00015"), big, 413, "2004"},
+		{"unknown PSP-Type", "POST", "/api/v1/alias", with(publishable, "PSP-Type", "PAYPAL", "Idempotent-Key", "refusal-00016"), "", 400, "2003"},
+		{"PSP without configuration", "POST", "/api/v1/alias", with(publishable, "PSP-Type", "ADYEN", "Idempotent-Key", "refusal-00017"), "", 400, "3003"},
+		{"exchange without paymentMethod", "PUT", "/api/v1/alias/al_demo_visa", publishable, `{"pspAlias":"tok_visa","extra":{}}`, 400, "2001"},
+		{"capture of an unknown transaction", "PUT", "/api/v1/preauthorization/tx_nothing/capture", secret, "", 400, "3012"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.do(tt.method, tt.path, tt.headers, tt.body)
+			if code != tt.status || body["error_code"] != tt.code {
+				t.Fatalf("%d %v, want %d error_code %s", code, body, tt.status, tt.code)
+			}
+		})
+	}
+	// Nothing was stored: the demo alias was never charged.
+	if code, body := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00001"), valid); code != 201 || body["status"] != "SUCCESS" {
+		t.Fatalf("the first refused key, now valid: %d %v", code, body)
+	}
+}
