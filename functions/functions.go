@@ -5,52 +5,52 @@
 package functions
 
 import (
+	aliascreate "github.com/tollgate-dev/tollgate/functions/aliascreate/handler"
+	aliasdelete "github.com/tollgate-dev/tollgate/functions/aliasdelete/handler"
+	aliasexchange "github.com/tollgate-dev/tollgate/functions/aliasexchange/handler"
 	authorize "github.com/tollgate-dev/tollgate/functions/authorize/handler"
 	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
+	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
 	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
 	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
 	openapi "github.com/tollgate-dev/tollgate/functions/openapi/handler"
+	paymentauthorization "github.com/tollgate-dev/tollgate/functions/paymentauthorization/handler"
+	paymenttransaction "github.com/tollgate-dev/tollgate/functions/paymenttransaction/handler"
 	player "github.com/tollgate-dev/tollgate/functions/player/handler"
 	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
+	preauthorization "github.com/tollgate-dev/tollgate/functions/preauthorization/handler"
+	refund "github.com/tollgate-dev/tollgate/functions/refund/handler"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
+	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
-	aliascreate "github.com/tollgate-dev/tollgate/functions/aliascreate/handler"
-	aliasexchange "github.com/tollgate-dev/tollgate/functions/aliasexchange/handler"
-	aliasdelete "github.com/tollgate-dev/tollgate/functions/aliasdelete/handler"
-	preauthorization "github.com/tollgate-dev/tollgate/functions/preauthorization/handler"
-	paymentauthorization "github.com/tollgate-dev/tollgate/functions/paymentauthorization/handler"
-	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
-	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
-	refund "github.com/tollgate-dev/tollgate/functions/refund/handler"
-	paymenttransaction "github.com/tollgate-dev/tollgate/functions/paymenttransaction/handler"
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
 // Constructors maps logical id to handler constructor (functions with routes).
 var Constructors = map[string]lambdarun.Constructor{
-	"AuthorizeFunction":     authorize.New,
-	"InventoryFunction":     inventory.New,
-	"RegisterFunction":      register.New,
-	"ConfirmFunction":       confirm.New,
-	"CancelFunction":        cancel.New,
-	"WebhookFunction":       webhook.New,
-	"CatalogFunction":       catalog.New,
-	"OfferFunction":         offer.New,
-	"PlayerFunction":        player.New,
-	"PlayerProfileFunction": playerprofile.New,
-	"OpenAPIFunction":       openapi.New,
-	"AliasCreateFunction": aliascreate.New,
-	"AliasExchangeFunction": aliasexchange.New,
-	"AliasDeleteFunction": aliasdelete.New,
-	"PreauthorizationFunction": preauthorization.New,
+	"AuthorizeFunction":            authorize.New,
+	"InventoryFunction":            inventory.New,
+	"RegisterFunction":             register.New,
+	"ConfirmFunction":              confirm.New,
+	"CancelFunction":               cancel.New,
+	"WebhookFunction":              webhook.New,
+	"CatalogFunction":              catalog.New,
+	"OfferFunction":                offer.New,
+	"PlayerFunction":               player.New,
+	"PlayerProfileFunction":        playerprofile.New,
+	"OpenAPIFunction":              openapi.New,
+	"AliasCreateFunction":          aliascreate.New,
+	"AliasExchangeFunction":        aliasexchange.New,
+	"AliasDeleteFunction":          aliasdelete.New,
+	"PreauthorizationFunction":     preauthorization.New,
 	"PaymentAuthorizationFunction": paymentauthorization.New,
-	"CaptureFunction": capture.New,
-	"ReverseFunction": reverse.New,
-	"RefundFunction": refund.New,
-	"PaymentTransactionFunction": paymenttransaction.New,
+	"CaptureFunction":              capture.New,
+	"ReverseFunction":              reverse.New,
+	"RefundFunction":               refund.New,
+	"PaymentTransactionFunction":   paymenttransaction.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -188,8 +189,23 @@ type KeyInfo struct {
 	Revoked   bool
 }
 
-// Keys lists merchant's keys.
-func (m *Merchants) Keys(ctx context.Context, merchant string) ([]KeyInfo, error) {
+// listing returns the digests of merchant's keys.
+func (m *Merchants) listing(ctx context.Context, merchant string) ([]apikey.Digest, error) {
+	infos, err := m.keyRows(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apikey.Digest, 0, len(infos))
+	for _, it := range infos {
+		if parts, err := store.SplitTuple(store.StringAttr(it[store.AttrSK])); err == nil && len(parts) == 2 {
+			out = append(out, apikey.Digest(parts[1]))
+		}
+	}
+	return out, nil
+}
+
+// keyRows reads the key listing of merchant's partition.
+func (m *Merchants) keyRows(ctx context.Context, merchant string) ([]map[string]types.AttributeValue, error) {
 	keyCond := expression.Key(store.AttrPK).Equal(expression.Value(store.Tuple("merchant", merchant))).
 		And(expression.Key(store.AttrSK).BeginsWith(store.Tuple("key")))
 	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
@@ -198,8 +214,17 @@ func (m *Merchants) Keys(ctx context.Context, merchant string) ([]KeyInfo, error
 	if err != nil {
 		return nil, fmt.Errorf("payments: list keys of %s: %w", merchant, err)
 	}
+	return out.Items, nil
+}
+
+// Keys lists merchant's keys.
+func (m *Merchants) Keys(ctx context.Context, merchant string) ([]KeyInfo, error) {
+	rows, err := m.keyRows(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
 	var keys []KeyInfo
-	for _, it := range out.Items {
+	for _, it := range rows {
 		parts, err := store.SplitTuple(store.StringAttr(it[store.AttrSK]))
 		if err != nil || len(parts) != 2 {
 			continue
@@ -213,22 +238,23 @@ func (m *Merchants) Keys(ctx context.Context, merchant string) ([]KeyInfo, error
 // RevokeKey revokes merchant's key whose public id (apikey.Digest.ID) is id.
 // Every container refuses it within the key cache's TTL.
 func (m *Merchants) RevokeKey(ctx context.Context, merchant, id string) error {
-	keyCond := expression.Key(store.AttrPK).Equal(expression.Value(store.Tuple("merchant", merchant))).
-		And(expression.Key(store.AttrSK).BeginsWith(store.Tuple("key", id)))
-	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
-	out, err := m.st.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(m.table), KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true)})
+	if len(id) < 8 {
+		return fmt.Errorf("payments: give at least 8 characters of a key id")
+	}
+	keys, err := m.listing(ctx, merchant)
 	if err != nil {
-		return fmt.Errorf("payments: find key %s: %w", id, err)
+		return err
 	}
-	if len(id) < 8 || len(out.Items) != 1 {
-		return fmt.Errorf("payments: merchant %s has %d keys with id %q (give at least 8 characters of one)", merchant, len(out.Items), id)
+	var match []apikey.Digest
+	for _, d := range keys {
+		if strings.HasPrefix(string(d), id) {
+			match = append(match, d)
+		}
 	}
-	parts, err := store.SplitTuple(store.StringAttr(out.Items[0][store.AttrSK]))
-	if err != nil || len(parts) != 2 {
-		return fmt.Errorf("payments: unreadable key listing of %s", merchant)
+	if len(match) != 1 {
+		return fmt.Errorf("payments: merchant %s has %d keys with id %q", merchant, len(match), id)
 	}
-	d := apikey.Digest(parts[1])
+	d := match[0]
 	upd := expression.Set(expression.Name(attrRevokedAt), expression.Value(store.Timestamp(m.now())))
 	cond := expression.Name(attrMerchant).Equal(expression.Value(merchant))
 	if err := m.st.Transact(ctx, []types.TransactWriteItem{

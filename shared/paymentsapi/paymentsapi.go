@@ -78,8 +78,8 @@ type PaymentData struct {
 
 type wirePaymentData struct {
 	Amount   *json.Number `json:"amount"`
-	Currency *string     `json:"currency"`
-	Reason   *string     `json:"reason"`
+	Currency *string      `json:"currency"`
+	Reason   *string      `json:"reason"`
 }
 
 // DecodeCharge decodes {aliasId, paymentData:{amount, currency, reason},
