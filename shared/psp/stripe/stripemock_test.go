@@ -43,7 +43,9 @@ func TestAgainstStripeMock(t *testing.T) {
 		id   string
 	}{
 		{"capture", func() (psp.Result, error) { return a.Capture(ctx, testCreds, "pi_123", "tollgate-capture-1", 1250) }, "pi_"},
-		{"reverse", func() (psp.Result, error) { return a.Reverse(ctx, testCreds, "pi_123", "tollgate-reverse-1", "changed mind") }, "pi_"},
+		{"reverse", func() (psp.Result, error) {
+			return a.Reverse(ctx, testCreds, "pi_123", "tollgate-reverse-1", "changed mind")
+		}, "pi_"},
 		{"refund", func() (psp.Result, error) {
 			return a.Refund(ctx, testCreds, "pi_123", "tollgate-refund-1", 500, "returned")
 		}, "re_"},
