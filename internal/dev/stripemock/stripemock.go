@@ -8,6 +8,7 @@ package stripemock
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -130,6 +131,13 @@ func (s *Server) Stop() {
 // and stops it. With CI=true a missing or failing stripe-mock fails the
 // package; otherwise its tests skip (see Require).
 func Main(m *testing.M, url *string) int {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		// Fuzzing runs the package in many worker processes, for a target
+		// that needs no stripe-mock.
+		startErr = errors.New("not started while fuzzing")
+		return m.Run()
+	}
 	s, err := Start(context.Background())
 	if err != nil {
 		if os.Getenv("CI") == "true" {
