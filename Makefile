@@ -119,10 +119,19 @@ test: fmt-check vet staticcheck lint-template lint-openapi
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := $(CURDIR)/.build/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-tools: $(STATICCHECK)
+# stripe-mock (Stripe's API mock) for the Stripe adapter's tests, which
+# start it themselves (internal/dev/stripemock; installed there too when
+# missing; required when CI=true). Keep in step with stripemock.Version.
+STRIPE_MOCK_VERSION := v0.203.0
+STRIPE_MOCK         := $(CURDIR)/.build/tools/stripe-mock-$(STRIPE_MOCK_VERSION)/stripe-mock
+
+tools: $(STATICCHECK) $(STRIPE_MOCK)
 
 $(STATICCHECK):
 	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(STRIPE_MOCK):
+	GOBIN=$(dir $@) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 # Zero findings: a finding fails the build.
 staticcheck: $(STATICCHECK)
@@ -192,7 +201,7 @@ load:
 FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile
+	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/psp/stripe:FuzzParseWebhook
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -50,5 +50,6 @@ type Notification struct {
 	// Metadata is the PSP object's metadata (Charge.Metadata as sent), which
 	// routes the notification to its merchant and transaction.
 	Metadata map[string]string
+	TestMode bool // the PSP's test mode (Stripe: livemode false)
 	Created  time.Time
 }

@@ -18,6 +18,9 @@ var (
 	httpPackages   = []string{"net/http", module + "shared/httpx", module + "shared/stashhttp", module + "shared/lambdarun", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}
 	domainPackages = []string{module + "shared/catalog", module + "shared/players", module + "shared/purchase"}
 	tooling        = []string{module + "internal/", module + "cmd/", module + "functions"}
+	// handlerPackages are httpPackages but net/http: a PSP adapter is an
+	// HTTP client of its PSP, never a handler.
+	handlerPackages = []string{module + "shared/httpx", module + "shared/stashhttp", module + "shared/lambdarun", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}
 )
 
 // rules: the runtime packages under shared/ and what each must not import
@@ -41,6 +44,10 @@ var rules = []struct {
 	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
 	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
 	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
+	{"shared/psp", [][]string{{module}, httpPackages}, "the PSP interface: standard library only"},
+	{"shared/psp/sandbox", [][]string{httpPackages, domainPackages, tooling}, "the sandbox PSP knows no domain and no HTTP"},
+	{"shared/psp/stripe", [][]string{handlerPackages, domainPackages, tooling}, "the Stripe adapter is an HTTP client (net/http, stripe-go), no handler and no domain"},
+	{"shared/psp/adapters", [][]string{handlerPackages, domainPackages, tooling}, "building the adapters knows no handler and no domain"},
 }
 
 func TestImportRules(t *testing.T) {

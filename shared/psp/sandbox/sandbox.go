@@ -414,6 +414,7 @@ func (a *Adapter) Settle(pspID string) (psp.Notification, error) {
 		Amount:           in.amount,
 		Currency:         in.currency,
 		Metadata:         copyMap(in.metadata),
+		TestMode:         true,
 		Created:          time.Now().UTC(),
 	}
 	if in.settleTo == psp.StatusFail {

@@ -1,0 +1,163 @@
+// Package stripemock starts stripe-mock (Stripe's stateless API mock: it
+// validates each request against Stripe's OpenAPI document and answers
+// fixtures) on a free loopback port, for the Stripe adapter's tests. The
+// binary is the pinned version under .build/tools (make tools installs it),
+// installed there with go install when missing.
+package stripemock
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Version is the pinned stripe-mock, as STRIPE_MOCK_VERSION in the Makefile.
+const Version = "v0.203.0"
+
+// Module is stripe-mock's Go module.
+const Module = "github.com/stripe/stripe-mock"
+
+// ErrNotInstalled means the binary was not found and could not be installed.
+var ErrNotInstalled = errors.New("stripe-mock " + Version + " not installed (run make tools)")
+
+// Server is a running stripe-mock.
+type Server struct {
+	URL string // the API base, e.g. http://127.0.0.1:41234
+	cmd *exec.Cmd
+}
+
+// Binary finds the pinned binary under <module root>/.build/tools, or
+// installs it there with go install.
+func Binary(ctx context.Context) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, ".build", "tools", "stripe-mock-"+Version)
+	bin := filepath.Join(dir, "stripe-mock")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	// Install into a private directory and rename, so two test binaries
+	// installing at once never run a half-written file.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "install-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w: go install %s@%s: %v: %s", ErrNotInstalled, Module, Version, err, out)
+	}
+	if err := os.Rename(filepath.Join(tmp, "stripe-mock"), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("stripemock: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Start starts stripe-mock on a free port and waits (at most a minute)
+// until it answers.
+func Start(ctx context.Context) (*Server, error) {
+	bin, err := Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "-http-addr", addr)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start stripe-mock: %w", err)
+	}
+	s := &Server{URL: "http://" + addr, cmd: cmd}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v1/balance", nil)
+		req.Header.Set("Authorization", "Bearer sk_test_stripemock")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.Stop()
+	return nil, fmt.Errorf("stripe-mock did not answer on %s within a minute", s.URL)
+}
+
+// Stop ends the server.
+func (s *Server) Stop() {
+	if s != nil && s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+// Main is a test package's TestMain body: it starts stripe-mock, sets *url
+// to its address (empty when it is unavailable outside CI), runs the tests
+// and stops it. With CI=true a missing or failing stripe-mock fails the
+// package; otherwise its tests skip (see Require).
+func Main(m *testing.M, url *string) int {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		// Fuzzing runs the package in many worker processes, for a target
+		// that needs no stripe-mock.
+		startErr = errors.New("not started while fuzzing")
+		return m.Run()
+	}
+	s, err := Start(context.Background())
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "stripe-mock is required in CI: %v\n", err)
+			return 1
+		}
+		startErr = err
+		return m.Run()
+	}
+	defer s.Stop()
+	*url = s.URL
+	return m.Run()
+}
+
+var startErr error
+
+// Require skips t when stripe-mock could not be started (outside CI).
+func Require(t testing.TB, url string) {
+	t.Helper()
+	if url == "" {
+		t.Skipf("stripe-mock unavailable, Stripe adapter not tested against it: %v", startErr)
+	}
+}
