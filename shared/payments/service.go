@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/apikey"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/psp/adapters"
 	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
@@ -160,12 +161,16 @@ func newID(prefix string) (string, error) {
 var sharedSandbox = sync.OnceValue(func() *sandbox.Adapter { return sandbox.New(sandbox.Options{}) })
 
 // Open builds the payments domain as a function runs it: the PSP adapters
-// (SANDBOX in test mode) and the merchants' credentials from the
-// environment (CredentialsFromEnv).
+// (STRIPE, and SANDBOX in test mode) and the merchants' credentials from
+// the environment (CredentialsFromEnv).
 func Open(ctx context.Context, d deps.Deps) (*Service, error) {
 	creds, err := CredentialsFromEnv(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	return New(d, psp.NewRegistry(sharedSandbox()), creds)
+	settings, err := adapters.SettingsFrom(d)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, adapters.New(settings, sharedSandbox()), creds)
 }
