@@ -44,6 +44,8 @@ var rules = []struct {
 	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
 	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
 	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
+	{"shared/paymentsapi", [][]string{httpPackages, domainPackages, tooling, {module + "shared/payments"}}, "the payments wire format imports no HTTP and no domain package"},
+	{"shared/payments", [][]string{httpPackages, {module + "shared/paymentshttp", module + "shared/paymentsapi"}, tooling}, "the payments domain speaks no HTTP"},
 	{"shared/psp", [][]string{{module}, httpPackages}, "the PSP interface: standard library only"},
 	{"shared/psp/sandbox", [][]string{httpPackages, domainPackages, tooling}, "the sandbox PSP knows no domain and no HTTP"},
 	{"shared/psp/stripe", [][]string{handlerPackages, domainPackages, tooling}, "the Stripe adapter is an HTTP client (net/http, stripe-go), no handler and no domain"},
