@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,8 +149,12 @@ func checkShellBlock(t *testing.T, c *Contract, b block) int {
 		if answer, ok := strings.CutPrefix(text, "# "); ok && last != nil && (strings.HasPrefix(answer, "{") || strings.HasPrefix(answer, "[")) {
 			if last.in != nil {
 				h := http.Header{"Content-Type": {"application/json"}}
-				if err := c.ValidateResponse(context.Background(), last.in, http.StatusOK, h, []byte(answer)); err != nil {
-					t.Errorf("%s: %v", at, err)
+				if err := c.ValidateResponse(context.Background(), last.in, successStatus(last.in.Route.Operation), h, []byte(answer)); err != nil {
+					// An example may show a refusal: it must then be one of the
+					// operation's documented errors.
+					if !c.anyError(last.in, h, []byte(answer)) {
+						t.Errorf("%s: %v", at, err)
+					}
 				}
 			}
 			last = nil
@@ -177,6 +182,29 @@ func checkShellBlock(t *testing.T, c *Contract, b block) int {
 		last = cmd
 	}
 	return n
+}
+
+// anyError reports whether answer is one of the operation's documented
+// 4xx or 5xx answers.
+func (c *Contract) anyError(in *openapi3filter.RequestValidationInput, h http.Header, answer []byte) bool {
+	for code := range in.Route.Operation.Responses.Map() {
+		status, err := strconv.Atoi(code)
+		if err == nil && status >= 400 && c.ValidateResponse(context.Background(), in, status, h, answer) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// successStatus is the operation's first documented 2xx with a body: the
+// answer a README example prints.
+func successStatus(op *openapi3.Operation) int {
+	for _, code := range []int{200, 201, 202} {
+		if r := op.Responses.Status(code); r != nil && len(r.Value.Content) > 0 {
+			return code
+		}
+	}
+	return http.StatusOK
 }
 
 var assignRE = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=(.*)$`)
