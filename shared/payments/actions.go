@@ -45,6 +45,7 @@ func (s *Service) settle(ctx context.Context, merchant, txn string, test bool, a
 	for round := 0; round < 4; round++ {
 		tx, old, err := s.claimSettle(ctx, merchant, txn, test, action)
 		if err != nil {
+			s.freeSettle(ctx, txn, action) // the claim may be written; let the retry take it over
 			return Answer{}, err
 		}
 		if tx == nil { // the condition failed: explain, repeat, or take over
@@ -173,10 +174,7 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		res, err = a.Reverse(ctx, c, pspID, key, reason)
 	}
 	if err != nil {
-		free := expression.Set(expression.Name(attrInflightLease), expression.Value(0))
-		if _, _, uerr := s.update(context.WithoutCancel(ctx), txnKey(txn), free, expression.Name(attrInflight).Equal(expression.Value(action))); uerr != nil {
-			s.log.InfoContext(ctx, "lease not released; it expires", "error", uerr)
-		}
+		s.freeSettle(ctx, txn, action)
 		s.log.WarnContext(ctx, "PSP call failed; a retry calls again with the same key", "transaction", txn, "action", action, "error", err)
 		return Answer{}, refusal.New(ErrPSP, "the PSP did not answer; retry")
 	}
@@ -218,9 +216,20 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		return Answer{}, fmt.Errorf("payments: record %s of %s: lost to another request", action, txn)
 	}
 	if err != nil {
+		s.freeSettle(ctx, txn, action)
 		return Answer{}, fmt.Errorf("payments: record %s of %s: %w", action, txn, err)
 	}
 	return ans, nil
+}
+
+// freeSettle ends the lease of an in-flight capture or reversal whose
+// outcome is not recorded, so the retry takes it over at once with the
+// same PSP key. Best effort: the lease expires anyway.
+func (s *Service) freeSettle(ctx context.Context, txn, action string) {
+	free := expression.Set(expression.Name(attrInflightLease), expression.Value(0))
+	if _, _, err := s.update(context.WithoutCancel(ctx), txnKey(txn), free, expression.Name(attrInflight).Equal(expression.Value(action))); err != nil {
+		s.log.InfoContext(ctx, "lease not released; it expires", "error", err)
+	}
 }
 
 // publicStatus is how a transaction's status reads outside: a first call

@@ -148,6 +148,10 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 		case errors.As(err, &failed):
 			continue // the alias changed since it was read: explain from a fresh read
 		}
+		// The write's outcome is unknown (its answer may have been lost):
+		// free the lease, so the merchant's retry takes the intent over at
+		// once if it was written.
+		s.releaseLease(ctx, ik)
 		return Answer{}, fmt.Errorf("payments: record the intent: %w", err)
 	}
 }
@@ -195,7 +199,14 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 	if req.Capture && res.Status == psp.StatusSuccess {
 		captured = req.Amount
 	}
-	return s.record(ctx, req.Merchant, ik, txn, ans, res, captured)
+	out, err := s.record(ctx, req.Merchant, ik, txn, ans, res, captured)
+	var ref *refusal.Error
+	if err != nil && !errors.As(err, &ref) {
+		// The PSP acted but its outcome is not recorded: let the retry take
+		// the intent over now; it gets the same outcome from the PSP.
+		s.releaseLease(ctx, ik)
+	}
+	return out, err
 }
 
 // record writes a charge's outcome: the idempotency record's answer, the

@@ -42,7 +42,12 @@ type env struct {
 
 func newEnv(t *testing.T, b ddbtest.Backend, opts sandbox.Options) *env {
 	t.Helper()
-	e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
+	return newEnvWith(t, b, opts, ddbtest.StackOptions{})
+}
+
+func newEnvWith(t *testing.T, b ddbtest.Backend, opts sandbox.Options, so ddbtest.StackOptions) *env {
+	t.Helper()
+	e := ddbtest.NewEnv(t, b, so)
 	sbx := sandbox.New(opts)
 	d := deps.Deps{Store: store.Store{DB: e.Stack.DB, Tables: e.Tables}, Logger: slog.New(slog.NewJSONHandler(&logtest.Buffer{}, nil)), Now: time.Now,
 		Getenv: func(string) string { return "" }}
@@ -297,19 +302,29 @@ func TestConcurrentRefundsNeverExceed(t *testing.T) {
 	}
 }
 
-// The PSP charges and its answer is lost: the merchant's retry calls again
-// with the same key, and the customer is charged once.
-func TestLostPSPAnswerChargesOnce(t *testing.T) {
-	v := newEnv(t, ddbtest.Backend{Name: "minidyn"}, sandbox.Options{})
-	ctx := context.Background()
-	al := v.alias("m1", sandbox.TokenTimeout, "CC")
-	_, err := v.svc.Charge(ctx, charge("m1", "idem-key-lost", al, 800, true))
-	wantRefusal(t, err, payments.ErrPSP)
-	ans, err := v.svc.Charge(ctx, charge("m1", "idem-key-lost", al, 800, true))
-	if err != nil || ans.Status != "SUCCESS" {
-		t.Fatalf("retry = %+v, %v", ans, err)
-	}
-	if c := v.sbx.Counts(); c.Charges != 1 {
-		t.Fatalf("sandbox charged %d times, want 1", c.Charges)
+// The PSP charges and its answer is lost (tok_timeout), or fails before
+// charging (tok_unavailable, a 5xx): the merchant's retry with the same
+// Idempotent-Key calls again with the same PSP key, and the customer is
+// charged once.
+func TestPSPFailuresChargeOnce(t *testing.T) {
+	for _, token := range []string{sandbox.TokenTimeout, sandbox.TokenUnavailable} {
+		t.Run(token, func(t *testing.T) {
+			v := newEnv(t, ddbtest.Backend{Name: "minidyn"}, sandbox.Options{})
+			ctx := context.Background()
+			al := v.alias("m1", token, "CC")
+			_, err := v.svc.Charge(ctx, charge("m1", "idem-key-lost", al, 800, true))
+			wantRefusal(t, err, payments.ErrPSP)
+			ans, err := v.svc.Charge(ctx, charge("m1", "idem-key-lost", al, 800, true))
+			if err != nil || ans.Status != "SUCCESS" {
+				t.Fatalf("retry = %+v, %v", ans, err)
+			}
+			if c := v.sbx.Counts(); c.Charges != 1 {
+				t.Fatalf("sandbox charged %d times, want 1", c.Charges)
+			}
+			tx, err := v.svc.Transaction(ctx, "m1", ans.ID)
+			if err != nil || tx.Captured != 800 || len(tx.History) != 1 {
+				t.Fatalf("transaction %+v, %v", tx, err)
+			}
+		})
 	}
 }

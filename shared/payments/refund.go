@@ -76,6 +76,7 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 			}
 			continue
 		}
+		s.releaseLease(ctx, ik) // the intent may be written; let the retry take it over
 		return Answer{}, fmt.Errorf("payments: record the refund intent: %w", err)
 	}
 	return Answer{}, refusal.New(ErrInProgress, "Idempotent-Key %s is being used by another request; retry", req.IdempotentKey)
@@ -164,6 +165,7 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 		return decodeAnswer(rec)
 	}
 	if err != nil {
+		s.releaseLease(ctx, ik)
 		return Answer{}, fmt.Errorf("payments: record refund of %s: %w", req.TransactionID, err)
 	}
 	return ans, nil
