@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -327,4 +330,77 @@ func TestPSPFailuresChargeOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A PENDING charge settles by the PSP's notification, once, in any order;
+// refunds made at the PSP and chargebacks join the history.
+func TestNotifications(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			v := newEnv(t, b, sandbox.Options{})
+			ctx := context.Background()
+			al := v.alias("m1", sandbox.TokenPending, "CC")
+			ans, err := v.svc.Charge(ctx, charge("m1", "idem-key-pend", al, 700, true))
+			if err != nil || ans.Status != "PENDING" {
+				t.Fatalf("charge = %+v, %v; want PENDING", ans, err)
+			}
+			_, err = v.svc.Refund(ctx, payments.RefundRequest{Merchant: "m1", IdempotentKey: "refund-pend-01", Fingerprint: "r", TestMode: true, TransactionID: ans.ID, Amount: 100, Currency: "EUR"})
+			wantRefusal(t, err, payments.ErrNotAllowed) // not settled yet
+			tx, err := v.svc.Transaction(ctx, "m1", ans.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pspID := pspIDOf(t, v, ans.ID)
+			n, err := v.sbx.Settle(pspID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []string{payments.NotificationApplied, payments.NotificationKnown} {
+				if got, err := v.svc.ApplyNotification(ctx, n); err != nil || got != want {
+					t.Fatalf("apply %d = %q, %v; want %q", i, got, err, want)
+				}
+			}
+			tx, err = v.svc.Transaction(ctx, "m1", ans.ID)
+			if err != nil || tx.Status != "SUCCESS" || tx.Captured != 700 || len(tx.History) != 2 {
+				t.Fatalf("after settlement %+v, %v", tx, err)
+			}
+			// A refund made in the PSP's dashboard: its refunded total grows.
+			refund := psp.Notification{PSP: psp.Sandbox, EventID: "evt_refund_1", Kind: psp.NotifyRefunded, Amount: 200, Metadata: n.Metadata}
+			if got, err := v.svc.ApplyNotification(ctx, refund); err != nil || got != payments.NotificationApplied {
+				t.Fatalf("refund notification = %q, %v", got, err)
+			}
+			older := refund
+			older.EventID, older.Amount = "evt_refund_0", 100 // arrives late, already covered
+			if got, err := v.svc.ApplyNotification(ctx, older); err != nil || got != payments.NotificationKnown {
+				t.Fatalf("older refund notification = %q, %v", got, err)
+			}
+			dispute := psp.Notification{PSP: psp.Sandbox, EventID: "evt_dp_1", Kind: psp.NotifyDisputeOpened, Amount: 500, Metadata: n.Metadata}
+			if got, err := v.svc.ApplyNotification(ctx, dispute); err != nil || got != payments.NotificationApplied {
+				t.Fatalf("dispute = %q, %v", got, err)
+			}
+			tx, err = v.svc.Transaction(ctx, "m1", ans.ID)
+			if err != nil || tx.Refunded != 200 || len(tx.History) != 4 || tx.History[3].Action != payments.ActionChargeback {
+				t.Fatalf("history %+v, %v", tx, err)
+			}
+			// Refunds through the API see what the PSP refunded.
+			_, err = v.svc.Refund(ctx, payments.RefundRequest{Merchant: "m1", IdempotentKey: "refund-pend-02", Fingerprint: "r2", TestMode: true, TransactionID: ans.ID, Amount: 600, Currency: "EUR"})
+			wantRefusal(t, err, payments.ErrRefundExceeds)
+			unknown := psp.Notification{PSP: psp.Sandbox, EventID: "evt_x", Kind: psp.NotifySucceeded, Metadata: map[string]string{payments.MetaTransaction: "tx_other", payments.MetaMerchant: "m1"}}
+			if got, err := v.svc.ApplyNotification(ctx, unknown); err != nil || got != payments.NotificationIgnored {
+				t.Fatalf("unknown transaction = %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// pspIDOf reads the PSP's id of a transaction through a capture-free path:
+// the sandbox encodes it in its answers, so ask the store.
+func pspIDOf(t *testing.T, v *env, txn string) string {
+	t.Helper()
+	it, err := v.e.Stack.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &v.e.Tables.Payments,
+		Key: store.PKSK(store.Tuple("txn", txn), "#"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.StringAttr(it.Item["pspId"])
 }

@@ -1,0 +1,143 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+// Actions only notifications record.
+const (
+	ActionChargeback         = "CHARGEBACK"
+	ActionChargebackReversed = "CHARGEBACK_REVERSED"
+)
+
+// Outcomes of ApplyNotification.
+const (
+	NotificationApplied   = "applied"
+	NotificationDuplicate = "duplicate"
+	NotificationIgnored   = "ignored"
+	NotificationKnown     = "already-known" // it tells nothing the transaction does not say
+)
+
+// ErrNotYet is the reason of a notification that arrived before the
+// transaction's own first answer was recorded: the PSP retries it.
+var ErrNotYet = errors.New("the transaction's first answer is not recorded yet")
+
+// MetaTransaction and MetaMerchant name the metadata every charge carries
+// at the PSP, which routes its notifications back.
+const (
+	MetaTransaction = "tollgate_transaction"
+	MetaMerchant    = "tollgate_merchant"
+)
+
+func notificationKey(n psp.Notification) store.Key {
+	return store.PKSK(store.Tuple("notification", string(n.PSP), n.EventID), mainSK)
+}
+
+// ApplyNotification applies a verified PSP notification once per event id,
+// in any order: a PENDING charge settles SUCCESS or FAIL; a cancellation
+// of a pre-authorization records its reversal; refunds made at the PSP
+// (its refunded total beyond what Tollgate recorded) and chargebacks are
+// appended to the history. Each is one TransactWriteItems holding the
+// event's record, the transaction's change, its action row and the
+// merchant's notification.
+func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (string, error) {
+	txn := n.Metadata[MetaTransaction]
+	if n.Kind == psp.NotifyIgnored || txn == "" || n.EventID == "" {
+		return NotificationIgnored, nil
+	}
+	tx, err := s.item(ctx, txnKey(txn))
+	if err != nil {
+		return "", err
+	}
+	if len(tx) == 0 || store.StringAttr(tx[attrMerchant]) != n.Metadata[MetaMerchant] {
+		s.log.WarnContext(ctx, "PSP notification for a transaction this deployment does not have", "event", n.EventID, "transaction", txn)
+		return NotificationIgnored, nil
+	}
+	status := store.StringAttr(tx[attrStatus])
+	if status == statusStarted {
+		return "", refusal.New(ErrNotYet, "transaction %s has no recorded answer yet; send the event again later", txn)
+	}
+	amount, _ := store.IntAttr(tx[attrAmount])
+	refunded, _ := store.IntAttr(tx[attrRefunded])
+	action := store.StringAttr(tx[attrAction])
+	now := s.now()
+	var upd expression.UpdateBuilder
+	var cond expression.ConditionBuilder
+	row := Answer{ID: txn, TransactionID: txn, Currency: store.StringAttr(tx[attrCurrency]), AdditionalInfo: n.Message}
+	switch n.Kind {
+	case psp.NotifySucceeded, psp.NotifyFailed:
+		if status != string(psp.StatusPending) {
+			return NotificationKnown, nil
+		}
+		row.Action, row.Amount, row.Status = action, amount, string(psp.StatusSuccess)
+		set := map[string]types.AttributeValue{attrStatus: store.S(string(psp.StatusSuccess)), attrUpdatedAt: store.Time(now)}
+		if n.Kind == psp.NotifyFailed {
+			row.Status = string(psp.StatusFail)
+			set[attrStatus] = store.S(row.Status)
+		} else if action == ActionAuth {
+			set[attrCaptured], set[attrRefundable] = store.N(amount), store.N(amount)
+		}
+		upd, cond = store.SetAll(set), expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusPending)))
+	case psp.NotifyCanceled:
+		if action != ActionPreauth || status != string(psp.StatusSuccess) {
+			return NotificationKnown, nil
+		}
+		row.Action, row.Amount, row.Status = ActionReversal, amount, string(psp.StatusSuccess)
+		upd = store.SetAll(map[string]types.AttributeValue{attrAction: store.S(ActionReversal), attrUpdatedAt: store.Time(now)})
+		cond = expression.Name(attrAction).Equal(expression.Value(ActionPreauth)).And(nothingInflight())
+	case psp.NotifyRefunded:
+		if n.Amount <= refunded {
+			return NotificationKnown, nil
+		}
+		more := n.Amount - refunded
+		row.Action, row.Amount, row.Status = ActionRefund, more, string(psp.StatusSuccess)
+		upd = expression.Add(expression.Name(attrRefunded), expression.Value(more)).
+			Add(expression.Name(attrRefundable), expression.Value(-more)).Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+		cond = expression.Name(attrRefunded).Equal(expression.Value(refunded))
+	case psp.NotifyDisputeOpened, psp.NotifyDisputeClosed:
+		row.Action, row.Amount, row.Status = ActionChargeback, n.Amount, string(psp.StatusSuccess)
+		if n.Kind == psp.NotifyDisputeClosed {
+			if !n.DisputeWon {
+				return NotificationKnown, nil // lost: the chargeback recorded when it opened stands
+			}
+			row.Action = ActionChargebackReversed
+		}
+		upd = expression.Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+		cond = store.Exists()
+	default:
+		return NotificationIgnored, nil
+	}
+	seen := map[string]types.AttributeValue{attrTxn: store.S(txn), attrKind: store.S(string(n.Kind)), attrCreatedAt: store.Time(now)}
+	for k, v := range notificationKey(n) {
+		seen[k] = v
+	}
+	ev, err := s.event(store.StringAttr(tx[attrMerchant]), txn, now, row)
+	if err != nil {
+		return "", err
+	}
+	err = s.st.Transact(ctx, []types.TransactWriteItem{
+		store.PutNewOp(s.table, seen),
+		store.UpdateOp(s.table, txnKey(txn), upd, store.Cond(cond)),
+		s.actionOp(txn, now, row), ev,
+	})
+	var failed *store.ConditionFailedError
+	switch {
+	case err == nil:
+		return NotificationApplied, nil
+	case errors.As(err, &failed) && failed.Failed(0):
+		return NotificationDuplicate, nil
+	case errors.As(err, &failed):
+		// The transaction moved since it was read: the PSP retries the event.
+		return "", refusal.New(ErrNotYet, "transaction %s changed while the event was applied; send it again", txn)
+	}
+	return "", fmt.Errorf("payments: apply %s: %w", n.EventID, err)
+}
