@@ -39,6 +39,8 @@ type Tables struct {
 	Transactions string // idempotency records of purchases (TRANSACTIONS_TABLE)
 	Catalog      string // products, prices, stock counters (CATALOG_TABLE; only functions that sell need it)
 	Outbox       string // events owed to notification URLs (OUTBOX_TABLE; shared/outbox)
+	Stores       string // stores, store API keys, products, license-key pools, orders (STORES_TABLE; shared/stores)
+	RateLimit    string // request counters per key or client and window (RATE_LIMIT_TABLE; shared/ratelimit)
 }
 
 // Environment variables naming the tables.
@@ -47,6 +49,8 @@ const (
 	EnvTransactionsTable = "TRANSACTIONS_TABLE"
 	EnvCatalogTable      = "CATALOG_TABLE"
 	EnvOutboxTable       = "OUTBOX_TABLE"
+	EnvStoresTable       = "STORES_TABLE"
+	EnvRateLimitTable    = "RATE_LIMIT_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -57,7 +61,8 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable)}
+	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable),
+		Stores: getenv(EnvStoresTable), RateLimit: getenv(EnvRateLimitTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -108,5 +108,6 @@ func tables(s *localenv.Stack) store.Tables {
 		}
 		return ""
 	}
-	return store.Tables{Players: name(store.EnvPlayersTable), Transactions: name(store.EnvTransactionsTable), Catalog: name(store.EnvCatalogTable), Outbox: name(store.EnvOutboxTable)}
+	return store.Tables{Players: name(store.EnvPlayersTable), Transactions: name(store.EnvTransactionsTable), Catalog: name(store.EnvCatalogTable), Outbox: name(store.EnvOutboxTable),
+		Stores: name(store.EnvStoresTable), RateLimit: name(store.EnvRateLimitTable)}
 }

@@ -41,6 +41,9 @@ var rules = []struct {
 	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
 	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
 	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
+	{"shared/ratelimit", [][]string{httpPackages, domainPackages, tooling}, "the rate counters know no domain and no HTTP"},
+	{"shared/stores", [][]string{httpPackages, domainPackages, {module + "shared/auth", module + "shared/stashapi"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
 }
 
 func TestImportRules(t *testing.T) {
