@@ -43,6 +43,8 @@ var rules = []struct {
 	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
 	{"shared/ratelimit", [][]string{httpPackages, domainPackages, tooling}, "the rate counters know no domain and no HTTP"},
 	{"shared/stores", [][]string{httpPackages, domainPackages, {module + "shared/auth", module + "shared/stashapi"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/geo", [][]string{httpPackages, domainPackages, tooling}, "embedded ISO data: no HTTP"},
+	{"shared/tax", [][]string{httpPackages, domainPackages, tooling}, "embedded tax data: no HTTP"},
 	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
 }
 
