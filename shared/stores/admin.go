@@ -130,7 +130,6 @@ func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error
 	for _, counter := range []string{attrKeysTotal, attrKeysAvailable, attrKeysClaimed} {
 		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
 	}
-	u = u.Set(expression.Name(attrClaims), expression.IfNotExists(expression.Name(attrClaims), expression.Value(&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}})))
 	if err := a.update(ctx, productKey(slug, p.SKU), u, nil); err != nil {
 		return fmt.Errorf("product %s/%s: %w", slug, p.SKU, err)
 	}

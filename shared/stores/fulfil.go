@@ -138,11 +138,11 @@ func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([
 	lineAt := len(tx)
 	for _, it := range o.Items {
 		claimed := expression.Name(attrKeysClaimed)
-		// claims.<orderId> = keysClaimed reads the value before this update:
+		// claim:<orderId> = keysClaimed reads the value before this update:
 		// the range's start. It comes first because minidyn applies SET
 		// actions one after the other (DynamoDB reads every operand from
 		// the item as it was).
-		update := expression.Set(expression.Name(attrClaims+"."+o.ID), claimed).
+		update := expression.Set(expression.Name(claimAttr(o.ID)), claimed).
 			Set(claimed, claimed.Plus(expression.Value(it.Quantity))).
 			Set(expression.Name(attrKeysAvailable), expression.Name(attrKeysAvailable).Minus(expression.Value(it.Quantity)))
 		cond := store.Exists().And(expression.Name(attrActive).Equal(expression.Value(true))).
@@ -201,12 +201,18 @@ func (f *Fulfiller) refused(ctx context.Context, r FulfilRequest, o Order, diges
 		}
 	}
 	if failed.Failed(0) {
-		item := failed.Items[0]
-		if len(item) == 0 { // emulators that return no item for a Put: read it back
-			var err error
-			if item, err = f.getItem(ctx, store.PKSK(orderPK(o.Store, o.ID), skOrder)); err != nil {
-				return out, err
-			}
+		// The order exists. The key is read again before the order is
+		// shown: an emulator (minidyn) reports only the first failed
+		// condition, so the key's check may not have run.
+		keyRow, item, err := f.keyAndOrder(ctx, digest, o.Store, o.ID)
+		if err != nil {
+			return out, err
+		}
+		if !keyValid(keyRow, o.Store, r.APIKey) {
+			return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
+		}
+		if failed.Items[0] != nil {
+			item = failed.Items[0]
 		}
 		stored, err := orderFromItem(item)
 		if err != nil {
@@ -248,12 +254,30 @@ func fill(o *Order, keys map[string][]string) {
 	}
 }
 
-func (f *Fulfiller) getItem(ctx context.Context, key store.Key) (map[string]types.AttributeValue, error) {
-	out, err := f.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.st.Tables.Stores), Key: key, ConsistentRead: aws.Bool(true)})
+// keyAndOrder reads an API key's row and an order in one BatchGetItem
+// (nil for a row that does not exist).
+func (f *Fulfiller) keyAndOrder(ctx context.Context, digest apikey.Digest, slug, id string) (map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+	keys := []store.Key{store.PKSK(apiKeyPK(digest), skAPIKey), store.PKSK(orderPK(slug, id), skOrder)}
+	got, err := batchGet(ctx, f.st.DB, map[string]types.KeysAndAttributes{f.st.Tables.Stores: {Keys: keys, ConsistentRead: aws.Bool(true)}})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", store.StringAttr(key[store.AttrPK]), err)
+		return nil, nil, fmt.Errorf("read order %s of %s: %w", id, slug, err)
 	}
-	return out.Item, nil
+	var keyRow, orderRow map[string]types.AttributeValue
+	for _, item := range got[f.st.Tables.Stores] {
+		switch store.StringAttr(item[store.AttrSK]) {
+		case skAPIKey:
+			keyRow = item
+		case skOrder:
+			orderRow = item
+		}
+	}
+	return keyRow, orderRow, nil
+}
+
+// keyValid reports whether keyRow is key's row, of store slug, not revoked.
+func keyValid(keyRow map[string]types.AttributeValue, slug, key string) bool {
+	return keyRow != nil && store.StringAttr(keyRow[attrStore]) == slug && keyRow[attrRevokedAt] == nil &&
+		apikey.Digest(store.StringAttr(keyRow[attrDigest])).Matches(key)
 }
 
 // licenseKeys reads the keys order o owns: the start of each line's range
@@ -273,7 +297,7 @@ func (f *Fulfiller) licenseKeys(ctx context.Context, o Order, predicted map[stri
 		}
 	}
 	proj := expression.NamesList(expression.Name(store.AttrPK), expression.Name(store.AttrSK),
-		expression.Name(attrClaims+"."+o.ID), expression.Name(attrLicenseKey))
+		expression.Name(claimAttr(o.ID)), expression.Name(attrLicenseKey))
 	e := store.Build(expression.NewBuilder().WithProjection(proj))
 	req := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true),
 		ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names()}}
@@ -297,11 +321,10 @@ func (f *Fulfiller) licenseKeys(ctx context.Context, o Order, predicted map[stri
 	starts := map[string]int64{}
 	for _, it := range o.Items {
 		prod := rows[store.Tuple(storePK(o.Store), productSK(it.SKU))]
-		claims, _ := prod[attrClaims].(*types.AttributeValueMemberM)
-		if claims == nil || claims.Value[o.ID] == nil {
+		if prod[claimAttr(o.ID)] == nil {
 			return nil, nil, fmt.Errorf("order %s: product %s records no claim of it", o.ID, it.SKU)
 		}
-		start, err := store.IntAttr(claims.Value[o.ID])
+		start, err := store.IntAttr(prod[claimAttr(o.ID)])
 		if err != nil {
 			return nil, nil, fmt.Errorf("order %s: claim on %s: %w", o.ID, it.SKU, err)
 		}
@@ -365,23 +388,11 @@ func (f *Fulfiller) Order(ctx context.Context, slug, key, id string) (Order, err
 	if KeyMode(key) == "" {
 		return Order{}, refusal.New(ErrUnauthorized, "missing or malformed store API key")
 	}
-	digest := apikey.Of(key)
-	keyKey, orderKey := store.PKSK(apiKeyPK(digest), skAPIKey), store.PKSK(orderPK(slug, id), skOrder)
-	got, err := batchGet(ctx, f.st.DB, map[string]types.KeysAndAttributes{f.st.Tables.Stores: {Keys: []store.Key{keyKey, orderKey}, ConsistentRead: aws.Bool(true)}})
+	keyRow, orderRow, err := f.keyAndOrder(ctx, apikey.Of(key), slug, id)
 	if err != nil {
-		return Order{}, fmt.Errorf("read order %s of %s: %w", id, slug, err)
+		return Order{}, err
 	}
-	var keyRow, orderRow map[string]types.AttributeValue
-	for _, item := range got[f.st.Tables.Stores] {
-		switch store.StringAttr(item[store.AttrSK]) {
-		case skAPIKey:
-			keyRow = item
-		case skOrder:
-			orderRow = item
-		}
-	}
-	if keyRow == nil || store.StringAttr(keyRow[attrStore]) != slug || keyRow[attrRevokedAt] != nil ||
-		!apikey.Digest(store.StringAttr(keyRow[attrDigest])).Matches(key) {
+	if !keyValid(keyRow, slug, key) {
 		return Order{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", slug)
 	}
 	if orderRow == nil {

@@ -10,7 +10,7 @@
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
-//	                                       keysTotal, keysAvailable, keysClaimed, claims {orderId: first key number}
+//	                                       keysTotal, keysAvailable, keysClaimed, "claim:<orderId>": first key number
 //	("pool", slug, sku), "%012d" number    licenseKey: key number n of the pool
 //	("pooldigest", slug, sku), sha256 hex  number: the pool already holds this key (re-imports add nothing)
 //	("order", slug, orderId), "order"      the order and its idempotency fingerprint
@@ -18,7 +18,7 @@
 // A fulfilment claims keys [keysClaimed, keysClaimed+q) of a pool with one
 // conditional counter update, inside the transaction that writes the
 // order: the update records the range's start under the order's id
-// (claims.<orderId> = keysClaimed, the value before the update), so the
+// ("claim:<orderId>" = keysClaimed, the value before the update), so the
 // keys an order owns are found again from the product row.
 package stores
 
@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/apikey"
 	"github.com/tollgate-dev/tollgate/shared/store"
@@ -50,7 +49,7 @@ const (
 	attrKeysTotal        = "keysTotal"
 	attrKeysAvailable    = "keysAvailable"
 	attrKeysClaimed      = "keysClaimed"
-	attrClaims           = "claims"
+	claimPrefix          = "claim:"
 	attrLicenseKey       = "licenseKey"
 	attrNumber           = "number"
 	attrOrder            = "order"
@@ -155,9 +154,8 @@ var orderIDRE = regexp.MustCompile(`^ORD-[0-9A-Z]{12}$`)
 // ValidOrderID reports whether s is shaped like an order id.
 func ValidOrderID(s string) bool { return orderIDRE.MatchString(s) }
 
-func timeOr(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return store.Timestamp(t)
-}
+// claimAttr names the attribute of a product row recording where order
+// id's range starts. (A top-level attribute, not an entry of a map: minidyn
+// leaves a map entry copied from another attribute unreadable after a
+// cancelled transaction.)
+func claimAttr(orderID string) string { return claimPrefix + orderID }
