@@ -115,8 +115,8 @@ func TestFulfilFlow(t *testing.T) {
 			// Refusals.
 			for _, tc := range []struct {
 				name, path, key, body string
-				status               int
-				code                 string
+				status                int
+				code                  string
 			}{
 				{"unknown store", "/api/v1/stores/no-store/licensing/fulfill/", devKey, fulfilBody("x", "WIN-11-PRO", 1, 1), 404, "store_not_found"},
 				{"unknown sku", fulfilURL, devKey, fulfilBody("x", "WIN-12", 1, 1), 404, "product_not_found"},

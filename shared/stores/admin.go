@@ -166,7 +166,7 @@ func (a Admin) CreateKey(ctx context.Context, slug, mode string) (string, KeyInf
 func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
 	mode := KeyMode(key)
 	if mode == "" {
-		return false, errors.New("api key: want sk_live_... or sk_test_...")
+		return false, errors.New("api key: want an sk_live_ or sk_test_ prefixed key")
 	}
 	d := apikey.Of(key)
 	now := store.Time(a.Now())
