@@ -17,7 +17,8 @@ endef
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
-	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction
+	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
+	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -81,6 +82,17 @@ build-RefundFunction:
 
 build-PaymentTransactionFunction:
 	$(call build_lambda,paymenttransaction)
+build-FulfilFunction:
+	$(call build_lambda,fulfil)
+
+build-StoreOrderFunction:
+	$(call build_lambda,storeorder)
+
+build-GeoSubdivisionsFunction:
+	$(call build_lambda,geo)
+
+build-TaxRatesFunction:
+	$(call build_lambda,taxrates)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:
@@ -201,7 +213,7 @@ load:
 FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook
+	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -13,6 +13,8 @@ import (
 	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
 	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
+	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
+	geo "github.com/tollgate-dev/tollgate/functions/geo/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
 	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
 	openapi "github.com/tollgate-dev/tollgate/functions/openapi/handler"
@@ -24,7 +26,9 @@ import (
 	refund "github.com/tollgate-dev/tollgate/functions/refund/handler"
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
+	storeorder "github.com/tollgate-dev/tollgate/functions/storeorder/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
+	taxrates "github.com/tollgate-dev/tollgate/functions/taxrates/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
@@ -51,6 +55,10 @@ var Constructors = map[string]lambdarun.Constructor{
 	"ReverseFunction":              reverse.New,
 	"RefundFunction":               refund.New,
 	"PaymentTransactionFunction":   paymenttransaction.New,
+	"FulfilFunction":               fulfil.New,
+	"StoreOrderFunction":           storeorder.New,
+	"GeoSubdivisionsFunction":      geo.New,
+	"TaxRatesFunction":             taxrates.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

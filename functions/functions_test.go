@@ -21,6 +21,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -176,7 +177,7 @@ func TestFixtures(t *testing.T) {
 			// Signed fixtures are checked at the moment they were signed.
 			now := signedAt(t, event)
 			stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{
-				Env: vars, Catalog: catalog.Sample, Now: func() time.Time { return now },
+				Env: vars, Catalog: catalog.Sample, Stores: stores.Sample, Now: func() time.Time { return now },
 			})
 			if _, isJob := functions.Jobs[fx.Function]; isJob {
 				if err := stack.InvokeJob(context.Background(), fx.Function, functions.Jobs, event); err != nil {

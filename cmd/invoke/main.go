@@ -24,6 +24,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 func main() {
@@ -50,6 +51,7 @@ func run(fn, eventPath, binary string) error {
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Endpoint: os.Getenv(store.EnvEndpoint),
 		Catalog:  catalog.Sample,
+		Stores:   stores.Sample,
 		Logger:   deps.NewLogger(os.Stderr, os.Getenv(deps.EnvLogLevel)),
 	})
 	if err != nil {

@@ -35,6 +35,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // Targets of issue #6.
@@ -90,7 +91,7 @@ func run() error {
 // newStack starts a fresh local stack: embedded minidyn, the template's
 // tables, the sample catalog, the development keys (or their variables).
 func newStack(ctx context.Context) (*localenv.Stack, error) {
-	return localenv.Start(ctx, localenv.Config{Catalog: catalog.Sample, Logger: localenv.Discard})
+	return localenv.Start(ctx, localenv.Config{Catalog: catalog.Sample, Stores: stores.Sample, Logger: localenv.Discard})
 }
 
 func invokeOnce(o options) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 func main() {
@@ -39,6 +40,7 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:"+port, "listen address (PORT sets the port)")
 	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
 	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
+	storesFile := flag.String("stores", os.Getenv("STORES_FILE"), "stores file imported at start (STORES_FILE; default: the sample stores)")
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
 	flag.Parse()
 
@@ -51,6 +53,15 @@ func run() error {
 		catalogData, catalogSource = data, *catalogFile
 	}
 
+	storesData, storesSource := stores.Sample, "sample stores (shared/stores/sample/stores.json)"
+	if *storesFile != "" {
+		data, err := os.ReadFile(*storesFile)
+		if err != nil {
+			return err
+		}
+		storesData, storesSource = data, *storesFile
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -61,6 +72,7 @@ func run() error {
 		Endpoint:     os.Getenv(store.EnvEndpoint),
 		Logger:       logger,
 		Catalog:      catalogData,
+		Stores:       storesData,
 	})
 	if err != nil {
 		return err
@@ -75,6 +87,7 @@ func run() error {
 		return err
 	}
 	logger.Info("catalog loaded", "source", catalogSource)
+	logger.Info("stores loaded", "source", storesSource)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 
@@ -135,4 +136,16 @@ func ReadJSON(r *http.Request, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	return ReadBody(r, limit)
+}
+
+// ClientIP is the address of the client as the platform saw it: in Lambda
+// the aws-lambda-go-api-proxy adapter sets RemoteAddr to API Gateway's
+// requestContext.http.sourceIp; under make run net/http sets it to the
+// peer's ip:port. Headers a client can write (X-Forwarded-For, Forwarded)
+// are never read.
+func ClientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }

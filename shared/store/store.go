@@ -40,6 +40,8 @@ type Tables struct {
 	Catalog      string // products, prices, stock counters (CATALOG_TABLE; only functions that sell need it)
 	Outbox       string // events owed to notification URLs (OUTBOX_TABLE; shared/outbox)
 	Payments     string // merchants, keys, aliases, payment transactions (PAYMENTS_TABLE; shared/payments)
+	Stores       string // stores, store API keys, products, license-key pools, orders (STORES_TABLE; shared/stores)
+	RateLimit    string // request counters per key or client and window (RATE_LIMIT_TABLE; shared/ratelimit)
 }
 
 // Environment variables naming the tables.
@@ -49,6 +51,8 @@ const (
 	EnvCatalogTable      = "CATALOG_TABLE"
 	EnvOutboxTable       = "OUTBOX_TABLE"
 	EnvPaymentsTable     = "PAYMENTS_TABLE"
+	EnvStoresTable       = "STORES_TABLE"
+	EnvRateLimitTable    = "RATE_LIMIT_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -59,7 +63,8 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable), Payments: getenv(EnvPaymentsTable)}
+	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable),
+		Payments: getenv(EnvPaymentsTable), Stores: getenv(EnvStoresTable), RateLimit: getenv(EnvRateLimitTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -88,7 +88,7 @@ func lintResponses(t *testing.T, at string, op *openapi3.Operation) {
 			}
 			if code >= "400" {
 				switch mt.Schema.Ref {
-				case "#/components/schemas/Error", "#/components/schemas/rpcStatus", "#/components/schemas/PaymentsError":
+				case "#/components/schemas/Error", "#/components/schemas/rpcStatus", "#/components/schemas/PaymentsError", "#/components/schemas/StoreError":
 					errorShapes[mt.Schema.Ref] = true
 				default:
 					t.Errorf("%s %s: error schema %q is not one of the API error shapes", at, code, mt.Schema.Ref)

@@ -83,6 +83,7 @@ type StackOptions struct {
 	MaxAttempts int
 	Now         func() time.Time
 	Catalog     []byte       // a catalog file imported at start
+	Stores      []byte       // a stores file imported at start
 	Logger      *slog.Logger // the stack's and its functions' logger; nil: discard
 }
 
@@ -97,6 +98,7 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 		MaxAttempts: o.MaxAttempts,
 		Now:         o.Now,
 		Catalog:     o.Catalog,
+		Stores:      o.Stores,
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = localenv.Discard

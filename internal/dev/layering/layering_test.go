@@ -50,6 +50,11 @@ var rules = []struct {
 	{"shared/psp/sandbox", [][]string{httpPackages, domainPackages, tooling}, "the sandbox PSP knows no domain and no HTTP"},
 	{"shared/psp/stripe", [][]string{handlerPackages, domainPackages, tooling}, "the Stripe adapter is an HTTP client (net/http, stripe-go), no handler and no domain"},
 	{"shared/psp/adapters", [][]string{handlerPackages, domainPackages, tooling}, "building the adapters knows no handler and no domain"},
+	{"shared/ratelimit", [][]string{httpPackages, domainPackages, tooling}, "the rate counters know no domain and no HTTP"},
+	{"shared/stores", [][]string{httpPackages, domainPackages, {module + "shared/auth", module + "shared/stashapi"}, tooling}, "the domain speaks no HTTP"},
+	{"shared/geo", [][]string{httpPackages, domainPackages, tooling}, "embedded ISO data: no HTTP"},
+	{"shared/tax", [][]string{httpPackages, domainPackages, tooling}, "embedded tax data: no HTTP"},
+	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
 }
 
 func TestImportRules(t *testing.T) {

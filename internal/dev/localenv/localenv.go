@@ -34,6 +34,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // DevKeys are the keys used locally when their environment variables are
@@ -59,6 +60,9 @@ type Config struct {
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
+	// Stores, when set, is a stores file (JSON, shared/stores) imported into
+	// the stores table at start.
+	Stores []byte
 }
 
 // Stack is a running local Tollgate minus its HTTP listener.
@@ -68,6 +72,10 @@ type Stack struct {
 	DB       *dynamodb.Client
 	Keys     secrets.Static
 	Logger   *slog.Logger
+	// StoreWebhookSecrets holds the webhook secrets a stores file gave in
+	// plaintext, by the webhookSecretRef the store row names (never in
+	// DynamoDB); the outbound delivery resolves them.
+	StoreWebhookSecrets map[string]string
 	// Minidyn is the embedded emulator, nil with an external endpoint; tests
 	// use it to inject failures.
 	Minidyn *miniserver.Server
@@ -123,6 +131,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	if cfg.Catalog != nil {
 		if _, err := s.ImportCatalog(ctx, cfg.Catalog); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if cfg.Stores != nil {
+		if _, err := s.ImportStores(ctx, cfg.Stores); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -392,6 +406,30 @@ func (s *Stack) ImportCatalog(ctx context.Context, data []byte) (catalog.ImportR
 	}
 	return res, nil
 }
+
+// ImportStores validates a stores file and imports it into the stores
+// table, as `go run ./cmd/stores import` does for a deployed table;
+// plaintext webhook secrets stay in memory (StoreWebhookSecrets).
+func (s *Stack) ImportStores(ctx context.Context, data []byte) (stores.ImportResult, error) {
+	f, err := stores.ParseFile(data)
+	if err != nil {
+		return stores.ImportResult{}, err
+	}
+	res, err := stores.Admin{DB: s.DB, Table: s.TableName(storesTable), Now: s.cfg.Now}.Import(ctx, f)
+	if err != nil {
+		return res, fmt.Errorf("import stores: %w", err)
+	}
+	if s.StoreWebhookSecrets == nil {
+		s.StoreWebhookSecrets = map[string]string{}
+	}
+	for ref, secret := range res.LocalSecrets {
+		s.StoreWebhookSecrets[ref] = secret
+	}
+	return res, nil
+}
+
+// storesTable is the logical id of the stores table in template.yaml.
+const storesTable = "StoresTable"
 
 // catalogTable is the logical id of the catalog table in template.yaml.
 const catalogTable = "CatalogTable"

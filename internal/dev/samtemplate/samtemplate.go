@@ -59,6 +59,9 @@ func (r Route) Pattern() string {
 	if i := strings.Index(p, "+}"); i >= 0 {
 		p = p[:i] + "...}" + p[i+2:]
 	}
+	if strings.HasSuffix(p, "/") && p != "/" {
+		p += "{$}" // the path itself, not every path below it
+	}
 	if r.Method == "ANY" || r.Method == "" {
 		return p
 	}

@@ -1,0 +1,154 @@
+// Command stores manages the store platform's StoresTable:
+//
+//	go run ./cmd/stores [flags] import FILE                       import a stores file (idempotent)
+//	go run ./cmd/stores [flags] create-key -store S [-mode test]  make a store API key; printed once
+//	go run ./cmd/stores [flags] list-keys -store S                the store's keys (ids, never keys)
+//	go run ./cmd/stores [flags] revoke-key -store S -id ID        revoke a key (at once)
+//	go run ./cmd/stores [flags] import-keys -store S [-sku SKU] FILE
+//	                                                              license keys, one per line (with -sku) or "sku,key" CSV;
+//	                                                              keys already in a pool are skipped
+//
+// Flags: -table (default $STORES_TABLE), -endpoint (default
+// $DYNAMODB_ENDPOINT; empty: AWS). License keys and API keys are never
+// printed, except the new key create-key makes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE"
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("stores", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	table := fs.String("table", getenv(store.EnvStoresTable), "stores table `name` (default $"+store.EnvStoresTable+")")
+	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+")")
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	if err != nil {
+		fmt.Fprintln(stderr, "stores:", err)
+		return 1
+	}
+	a := stores.Admin{DB: db, Table: *table, Now: time.Now}
+	if err := command(ctx, a, fs.Arg(0), fs.Args()[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		fmt.Fprintln(stderr, "stores:", err)
+		return 1
+	}
+	return 0
+}
+
+func command(ctx context.Context, a stores.Admin, name string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	slug := fs.String("store", "", "store slug")
+	mode := fs.String("mode", stores.ModeTest, "key mode: live or test")
+	id := fs.String("id", "", "key id (list-keys shows them)")
+	sku := fs.String("sku", "", "the SKU of a file with one key per line")
+	if err := fs.Parse(args); err != nil {
+		return flag.ErrHelp
+	}
+	needStore := name != "import"
+	if needStore && *slug == "" {
+		return flag.ErrHelp
+	}
+	switch name {
+	case "import", "import-keys":
+		if fs.NArg() != 1 {
+			return flag.ErrHelp
+		}
+		data, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if name == "import" {
+			f, err := stores.ParseFile(data)
+			if err != nil {
+				return err
+			}
+			res, err := a.Import(ctx, f)
+			if err != nil {
+				return err
+			}
+			if len(res.LocalSecrets) > 0 {
+				fmt.Fprintln(stderr, "warning: plaintext webhookSecret values are not stored; give deployed stores a webhookSecretRef")
+			}
+			fmt.Fprintln(stdout, res)
+			return nil
+		}
+		byS, err := stores.ParseLicenseKeys(string(data), *sku)
+		if err != nil {
+			return err
+		}
+		skus := make([]string, 0, len(byS))
+		for s := range byS {
+			skus = append(skus, s)
+		}
+		sort.Strings(skus)
+		for _, s := range skus {
+			added, known, err := a.ImportLicenseKeys(ctx, *slug, s, byS[s])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s/%s: added %d, already there %d\n", *slug, s, added, known)
+		}
+		return nil
+	case "create-key":
+		key, info, err := a.CreateKey(ctx, *slug, *mode)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "key %s (%s) for %s; shown once, store it now:\n", info.ID, info.Mode, *slug)
+		fmt.Fprintln(stdout, key)
+		return nil
+	case "list-keys":
+		keys, err := a.Keys(ctx, *slug)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			state := "active"
+			if !k.RevokedAt.IsZero() {
+				state = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s %s created %s %s\n", k.ID, k.Mode, k.CreatedAt.UTC().Format(time.RFC3339), state)
+		}
+		return nil
+	case "revoke-key":
+		if *id == "" {
+			return flag.ErrHelp
+		}
+		if err := a.RevokeKey(ctx, *slug, *id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s of %s\n", *id, *slug)
+		return nil
+	}
+	return flag.ErrHelp
+}

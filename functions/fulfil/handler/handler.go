@@ -1,0 +1,103 @@
+// Package handler implements POST /api/v1/stores/{store_slug}/licensing/fulfill/
+// (with or without the trailing slash): a store's server asks for the
+// license keys of a payment taken elsewhere, with a store API key as
+// Bearer. It decodes, calls stores.Fulfiller.Fulfil once and answers 201
+// with the order's keys, or the API's error.
+package handler
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/stores"
+)
+
+// Settings (environment).
+const (
+	EnvRateLimit  = "FULFIL_RATE_LIMIT" // requests per window per API key (default 100)
+	EnvRateWindow = "RATE_LIMIT_WINDOW" // Go duration (default 1m)
+	EnvCacheTTL   = "STORE_CACHE_TTL"   // how long a store's listing is cached (default 5s)
+)
+
+// Handler serves fulfilments.
+type Handler struct {
+	f   *stores.Fulfiller
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New builds the handler.
+func New(d deps.Deps) (http.Handler, error) {
+	limit, err := d.PositiveInt(EnvRateLimit, 100)
+	if err != nil {
+		return nil, err
+	}
+	window, err := d.Duration(EnvRateWindow, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	ttl, err := d.Duration(EnvCacheTTL, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	policy := &ratelimit.Policy{Name: "fulfil", Limit: limit, Window: window}
+	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: policy}), log: d.Logger, now: d.Now}, nil
+}
+
+// Answer is the 201 body (the seed's).
+type Answer struct {
+	OrderID string       `json:"order_id"`
+	Status  string       `json:"status"`
+	Items   []AnswerItem `json:"items"`
+}
+
+// AnswerItem is one line's keys.
+type AnswerItem struct {
+	SKU         string   `json:"sku"`
+	LicenseKeys []string `json:"license_keys"`
+}
+
+// ServeHTTP fulfils. The same request again answers the same 201.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	key := auth.BearerToken(r)
+	if stores.KeyMode(key) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
+		storeapi.WriteError(w, http.StatusUnauthorized, storeapi.CodeUnauthorized, "missing or malformed store API key (Authorization: Bearer sk_live_... or sk_test_...)")
+		return
+	}
+	body, err := httpx.ReadJSON(r, BodyLimit)
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "fulfilment", err)
+		return
+	}
+	req, err := DecodeFulfil(r.PathValue("store_slug"), body)
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "fulfilment", err)
+		return
+	}
+	req.APIKey = key
+	out, err := h.f.Fulfil(ctx, req)
+	if out.RateErr != nil {
+		h.log.WarnContext(ctx, "rate limit counter failed; serving the request (fail open)", "store", req.Store, "error", out.RateErr)
+	}
+	if out.Rate != nil {
+		storeapi.SetRateHeaders(w, *out.Rate, h.now())
+	}
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "fulfilment", err)
+		return
+	}
+	a := Answer{OrderID: out.Order.ID, Status: out.Order.Status, Items: make([]AnswerItem, len(out.Order.Items))}
+	for i, it := range out.Order.Items {
+		a.Items[i] = AnswerItem{SKU: it.SKU, LicenseKeys: it.LicenseKeys}
+	}
+	h.log.InfoContext(ctx, "fulfilled", "store", req.Store, "order", a.OrderID, "replayed", out.Replayed, "priceCheck", out.Order.PriceCheck)
+	httpx.WriteJSON(w, http.StatusCreated, a)
+}

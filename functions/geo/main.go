@@ -1,0 +1,9 @@
+// Command geo is the Lambda function of GET /api/v1/geo/subdivisions/.
+package main
+
+import (
+	"github.com/tollgate-dev/tollgate/functions/geo/handler"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+)
+
+func main() { lambdarun.HTTP("geo", handler.New) }

@@ -1,0 +1,50 @@
+// Package handler implements GET /api/v1/tax/rates/?country=<ISO2>[&subdivision=<code>]
+// (with or without the trailing slash): public, limited per client IP,
+// answered from the dataset embedded in the binary (shared/tax) and
+// cacheable (ETag, 304).
+package handler
+
+import (
+	"net/http"
+
+	geohandler "github.com/tollgate-dev/tollgate/functions/geo/handler"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/geo"
+	"github.com/tollgate-dev/tollgate/shared/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/tax"
+)
+
+// New builds the handler.
+func New(d deps.Deps) (http.Handler, error) {
+	p, err := geohandler.Policy(d, "tax")
+	if err != nil {
+		return nil, err
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		country, err := geohandler.OneParam(q, "country")
+		if err == nil {
+			country, err = geo.Country("country", country)
+		}
+		var sub string
+		if err == nil {
+			sub, err = geohandler.OneParam(q, "subdivision")
+		}
+		var rates tax.Rates
+		if err == nil {
+			rates, err = tax.For(country, sub)
+		}
+		if err != nil {
+			storeapi.WriteFailure(w, r, d.Logger, "tax rates", err)
+			return
+		}
+		c, err := storeapi.NewCacheable(rates)
+		if err != nil {
+			storeapi.WriteFailure(w, r, d.Logger, "tax rates", err)
+			return
+		}
+		c.Write(w, r, geohandler.MaxAge)
+	})
+	return storeapi.LimitByIP(ratelimit.Limiter{DB: d.Store.DB, Table: d.Store.Tables.RateLimit}, p, d.Now, d.Logger, h), nil
+}
