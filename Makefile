@@ -18,7 +18,7 @@ endef
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
 	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
-	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction
+	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -82,6 +82,9 @@ build-RefundFunction:
 
 build-PaymentTransactionFunction:
 	$(call build_lambda,paymenttransaction)
+
+build-StripeWebhookFunction:
+	$(call build_lambda,stripewebhook)
 build-FulfilFunction:
 	$(call build_lambda,fulfil)
 

@@ -27,6 +27,7 @@ import (
 	register "github.com/tollgate-dev/tollgate/functions/register/handler"
 	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
 	storeorder "github.com/tollgate-dev/tollgate/functions/storeorder/handler"
+	stripewebhook "github.com/tollgate-dev/tollgate/functions/stripewebhook/handler"
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	taxrates "github.com/tollgate-dev/tollgate/functions/taxrates/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
@@ -55,6 +56,7 @@ var Constructors = map[string]lambdarun.Constructor{
 	"ReverseFunction":              reverse.New,
 	"RefundFunction":               refund.New,
 	"PaymentTransactionFunction":   paymenttransaction.New,
+	"StripeWebhookFunction":        stripewebhook.New,
 	"FulfilFunction":               fulfil.New,
 	"StoreOrderFunction":           storeorder.New,
 	"GeoSubdivisionsFunction":      geo.New,

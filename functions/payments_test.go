@@ -8,9 +8,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
 )
 
 // paymentsClient calls the payments API through the local router, held to
@@ -178,5 +180,41 @@ func TestPaymentsRefusals(t *testing.T) {
 	// Nothing was stored: the demo alias was never charged.
 	if code, body := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00001"), valid); code != 201 || body["status"] != "SUCCESS" {
 		t.Fatalf("the first refused key, now valid: %d %v", code, body)
+	}
+}
+
+// A Stripe event about a merchant's PENDING charge, signed with the
+// merchant's webhook secret, settles it once; an unsigned or mis-signed one
+// is refused and changes nothing.
+func TestStripeWebhookSettles(t *testing.T) {
+	const whsec = "whsec_test_local"
+	e := ddbtest.NewEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{
+		"PAYMENTS_STRIPE_TEST_SECRET_KEY": "sk_test_local", "PAYMENTS_STRIPE_WEBHOOK_SECRET": whsec}})
+	c := &paymentsClient{t: t, router: e.Router(t), env: e}
+	_, alias := c.do("POST", "/api/v1/alias", with(publishable, "PSP-Type", "SANDBOX", "Idempotent-Key", "alias-pend-0001"), "")
+	id := alias["aliasId"].(string)
+	c.do("PUT", "/api/v1/alias/"+id, publishable, `{"pspAlias":"tok_pending","extra":{"paymentMethod":"CC"}}`)
+	code, pre := c.do("PUT", "/api/v1/authorization", with(secret, "Idempotent-Key", "auth-pending-01"), fmt.Sprintf(`{"aliasId":%q,"paymentData":{"amount":700,"currency":"EUR","reason":"r"}}`, id))
+	if code != 201 || pre["status"] != "PENDING" {
+		t.Fatalf("authorization: %d %v", code, pre)
+	}
+	txn := pre["id"].(string)
+	event := fmt.Sprintf(`{"id":"evt_settle_1","object":"event","type":"payment_intent.succeeded","livemode":false,"created":%d,"data":{"object":{"id":"pi_1","object":"payment_intent","amount":700,"currency":"eur","status":"succeeded","metadata":{"tollgate_transaction":%q,"tollgate_merchant":"demo"}}}}`, time.Now().Unix(), txn)
+	post := func(sig string) (int, map[string]any) {
+		return c.do("POST", "/stripe/webhook/", map[string]string{"Stripe-Signature": sig}, event)
+	}
+	if code, body := post(stripe.SignWebhook([]byte(event), "whsec_other", time.Now())); code != 400 {
+		t.Fatalf("mis-signed: %d %v", code, body)
+	}
+	if _, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, ""); tx["status"] != "PENDING" {
+		t.Fatalf("a refused event changed the transaction: %v", tx)
+	}
+	for i, want := range []string{"applied", "already-known"} {
+		if code, body := post(stripe.SignWebhook([]byte(event), whsec, time.Now())); code != 200 || body["status"] != want {
+			t.Fatalf("delivery %d: %d %v, want %s", i, code, body, want)
+		}
+	}
+	if _, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, ""); tx["status"] != "SUCCESS" || tx["capturedAmount"] != 700.0 {
+		t.Fatalf("after the event: %v", tx)
 	}
 }

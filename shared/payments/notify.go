@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -140,4 +141,35 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 		return "", refusal.New(ErrNotYet, "transaction %s changed while the event was applied; send it again", txn)
 	}
 	return "", fmt.Errorf("payments: apply %s: %w", n.EventID, err)
+}
+
+// ErrBadNotification is the reason of a webhook that is not a verified PSP
+// event (bad or stale signature, unreadable payload).
+var ErrBadNotification = errors.New("not a verified PSP notification")
+
+// ReceiveStripe verifies a Stripe webhook with the secret of the merchant
+// whose charge it is about (its metadata names the merchant; the payload
+// is only trusted once verified) and applies it. An event about no
+// Tollgate charge is acknowledged and ignored.
+func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature string) (string, error) {
+	peek, err := stripe.PeekWebhook(payload)
+	if err != nil {
+		return "", refusal.New(ErrBadNotification, "unreadable Stripe event")
+	}
+	merchant := peek.Metadata[MetaMerchant]
+	if merchant == "" {
+		return NotificationIgnored, nil
+	}
+	creds, err := s.creds.Credentials(ctx, merchant, psp.Stripe, peek.TestMode)
+	if errors.Is(err, psp.ErrNotConfigured) || (err == nil && creds.WebhookSecret == "") {
+		return "", refusal.New(ErrBadNotification, "no Stripe webhook secret for this event's merchant")
+	}
+	if err != nil {
+		return "", err
+	}
+	n, err := stripe.ParseWebhook(payload, signature, []string{creds.WebhookSecret}, s.now())
+	if err != nil {
+		return "", refusal.New(ErrBadNotification, "%v", err)
+	}
+	return s.ApplyNotification(ctx, n)
 }
