@@ -20,10 +20,14 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
+
+// sandboxSettleAfter is when the SANDBOX settles a pending charge (tok_pending) in make run.
+const sandboxSettleAfter = 3 * time.Second
 
 func main() {
 	if err := run(); err != nil {
@@ -67,6 +71,8 @@ func run() error {
 
 	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
 	slog.SetDefault(logger) // as lambdarun does in Lambda
+	// One long-lived process: the SANDBOX settles pending charges by itself.
+	payments.SettleSandboxAfter(sandboxSettleAfter)
 	stack, err := localenv.Start(ctx, localenv.Config{
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -116,9 +117,7 @@ func (s *Service) item(ctx context.Context, key store.Key) (map[string]types.Att
 // returned in the order of keys (nil for an absent one).
 func (s *Service) items(ctx context.Context, keys ...store.Key) ([]map[string]types.AttributeValue, error) {
 	req := make([]map[string]types.AttributeValue, len(keys))
-	for i, k := range keys {
-		req[i] = k
-	}
+	copy(req, keys)
 	out, err := s.st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 		s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
 	}})
@@ -156,9 +155,35 @@ func newID(prefix string) (string, error) {
 	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20], nil
 }
 
+// sandboxSettleAfter is how long the process's SANDBOX waits before it
+// settles a PENDING charge by itself (0: never); notifier applies the
+// settlement, through the same path as a real PSP's notification.
+var (
+	sandboxSettleAfter atomic.Int64
+	notifier           atomic.Pointer[Service]
+)
+
+// SettleSandboxAfter makes the process's SANDBOX settle PENDING charges by
+// itself after d (the local runner: one long-lived process). Deployed
+// functions leave it off: a Lambda container is frozen between requests.
+// Call it before the first Open.
+func SettleSandboxAfter(d time.Duration) { sandboxSettleAfter.Store(int64(d)) }
+
 // sharedSandbox is the process's one SANDBOX PSP, so every function of a
 // local run (one process) sees the same sandbox charges.
-var sharedSandbox = sync.OnceValue(func() *sandbox.Adapter { return sandbox.New(sandbox.Options{}) })
+var sharedSandbox = sync.OnceValue(func() *sandbox.Adapter {
+	return sandbox.New(sandbox.Options{
+		SettleAfter: time.Duration(sandboxSettleAfter.Load()),
+		Notify: func(ctx context.Context, n psp.Notification) error {
+			svc := notifier.Load()
+			if svc == nil {
+				return errors.New("payments: no service to apply the sandbox's settlement yet")
+			}
+			_, err := svc.ApplyNotification(ctx, n)
+			return err
+		},
+	})
+})
 
 // Open builds the payments domain as a function runs it: the PSP adapters
 // (STRIPE, and SANDBOX in test mode) and the merchants' credentials from
@@ -172,5 +197,9 @@ func Open(ctx context.Context, d deps.Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(d, adapters.New(settings, sharedSandbox()), creds)
+	svc, err := New(d, adapters.New(settings, sharedSandbox()), creds)
+	if err == nil {
+		notifier.CompareAndSwap(nil, svc)
+	}
+	return svc, err
 }
