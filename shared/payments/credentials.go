@@ -47,7 +47,13 @@ func CredentialsFromEnv(ctx context.Context, d deps.Deps) (CredentialSource, err
 	if err != nil {
 		return nil, fmt.Errorf("payments: AWS config: %w", err)
 	}
-	return &secretCredentials{client: secretsmanager.NewFromConfig(cfg), prefix: prefix, now: d.Now, cache: map[string]cachedCredentials{}}, nil
+	return SecretsManagerCredentials(secretsmanager.NewFromConfig(cfg), prefix, d.Now), nil
+}
+
+// SecretsManagerCredentials reads merchant m's credentials from the secret
+// <prefix><m> through client, caching each merchant's for five minutes.
+func SecretsManagerCredentials(client SecretsAPI, prefix string, now func() time.Time) CredentialSource {
+	return &secretCredentials{client: client, prefix: prefix, now: now, cache: map[string]cachedCredentials{}}
 }
 
 type envCredentials struct{ getenv func(string) string }
@@ -69,13 +75,13 @@ func (e envCredentials) Credentials(_ context.Context, _ string, t psp.Type, tes
 	return psp.Credentials{}, psp.ErrNotConfigured
 }
 
-// secretsAPI is the part of the Secrets Manager client used here.
-type secretsAPI interface {
+// SecretsAPI is the part of the Secrets Manager client used here.
+type SecretsAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
 type secretCredentials struct {
-	client secretsAPI
+	client SecretsAPI
 	prefix string
 	now    func() time.Time
 	mu     sync.Mutex
