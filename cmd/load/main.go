@@ -61,6 +61,8 @@ type config struct {
 	burst       int
 	scale       float64
 	serverLog   string
+	clients     int
+	cpuProfile  bool
 }
 
 // endpoints in table order, with the function serving each.
@@ -143,6 +145,7 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&cfg.burstEvery, "burst-every", 3*time.Second, "interval of the scarce product's drops (0: none)")
 	flag.IntVar(&cfg.burst, "burst", 0, "players registering the scarce product at each drop (default 25 on minidyn, 10 on moto)")
 	flag.StringVar(&cfg.serverLog, "server-log", "", "write the server's log lines to this file")
+	flag.IntVar(&cfg.clients, "clients", 0, "0: the mixed open-loop load; N > 0: N clients each sending authorizations (2 items, a new transactionId each) back to back, the saturation measurement")
 	flag.Float64Var(&cfg.scale, "scale", 0, "multiplies every rate (default 1 on minidyn; 0.15 on moto, which answers one call at a time and copies every table a transaction touches)")
 	flag.Parse()
 	// moto serves one call at a time, and each TransactWriteItems deep-copies
@@ -158,6 +161,12 @@ func parseFlags() (config, error) {
 		cfg.burst = 25
 		if cfg.dynamodb == "moto" {
 			cfg.burst = 10
+		}
+	}
+	if cfg.clients > 0 {
+		cfg.duplicates = 0 // every request a new transactionId
+		if !flagSet("max-requests") {
+			cfg.maxRequests = 200000
 		}
 	}
 	if cfg.duration <= 0 || cfg.duration > 10*time.Minute || cfg.maxRequests <= 0 || cfg.concurrency <= 0 || cfg.players <= 0 {
@@ -224,6 +233,11 @@ func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server
 }
 
 func printPlan(cfg config, url, backend string) {
+	if cfg.clients > 0 {
+		fmt.Printf("load: %s on %s, DynamoDB %s; %v of %d clients authorizing 2 items with a new transactionId back to back; at most %d requests\n",
+			url, hostInfo(), backend, cfg.duration, cfg.clients, cfg.maxRequests)
+		return
+	}
 	fmt.Printf("load: %s on %s, DynamoDB %s; %v at register %.1f/s, confirm %.1f/s, cancel %.1f/s, authorize %.1f/s, inventory %.1f/s, catalog %.1f/s; a drop of %d every %v; %.0f%% duplicates; at most %d requests\n",
 		url, hostInfo(), backend, cfg.duration, cfg.rate("register"), cfg.rate("confirm"), cfg.rate("cancel"), cfg.rate("authorize"),
 		cfg.rate("inventory"), cfg.rate("catalog"), cfg.burst, cfg.burstEvery, 100*cfg.duplicates, cfg.maxRequests)
@@ -237,6 +251,13 @@ func (r *runner) drive(ctx context.Context) (time.Duration, error) {
 	loadCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	var wg sync.WaitGroup
+	if cfg.clients > 0 {
+		for range cfg.clients {
+			wg.Go(func() { r.closedLoop(loadCtx) })
+		}
+		wg.Wait()
+		return time.Since(start), ctx.Err()
+	}
 	ops := map[string]func(context.Context){
 		"register": r.register, "confirm": r.confirm, "cancel": r.cancel, "authorize": r.authorize, "inventory": r.inventory,
 	}
@@ -315,6 +336,13 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// flagSet reports whether the command line set flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func envOr(k, def string) string {
