@@ -1,6 +1,6 @@
 // Package localenv stands up Tollgate without AWS: a DynamoDB endpoint
-// (embedded minidyn served on loopback, or an external DynamoDB-compatible
-// server), the template's tables, keys from environment variables with
+// (the embedded engine of internal/dev/embeddeddb, or an external
+// DynamoDB-compatible server), the template's tables, keys from environment variables with
 // development defaults, and every function's handler mounted on the route
 // template.yaml gives it. The local runner, the invoke tool and the
 // end-to-end tests all use it, so they exercise the deployed handlers.
@@ -24,8 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -49,13 +49,15 @@ var DevKeys = secrets.Static{
 // path) runs on embedded minidyn with environment keys.
 type Config struct {
 	TemplatePath string // "" finds template.yaml above the working directory
-	Endpoint     string // external DynamoDB endpoint; "" starts embedded minidyn
+	Endpoint     string // external DynamoDB endpoint; "" starts the embedded engine
 	TablePrefix  string // prepended to every table name (tests isolate themselves with it)
 	Getenv       func(string) string
-	HTTPClient   aws.HTTPClient // the DynamoDB client's HTTP client (call counting, faults)
-	MaxAttempts  int            // the DynamoDB client's retry attempts (0: SDK default)
-	Logger       *slog.Logger   // nil: JSON to stderr
-	Now          func() time.Time
+	// HTTPClient is the DynamoDB client's HTTP client (call counting,
+	// faults); nil reaches the embedded engine in process.
+	HTTPClient  aws.HTTPClient
+	MaxAttempts int          // the DynamoDB client's retry attempts (0: SDK default)
+	Logger      *slog.Logger // nil: JSON to stderr
+	Now         func() time.Time
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
@@ -68,9 +70,9 @@ type Stack struct {
 	DB       *dynamodb.Client
 	Keys     secrets.Static
 	Logger   *slog.Logger
-	// Minidyn is the embedded emulator, nil with an external endpoint; tests
-	// use it to inject failures.
-	Minidyn *miniserver.Server
+	// Minidyn is the embedded engine (minidyn, see internal/dev/embeddeddb),
+	// nil with an external endpoint; tests use it to inject failures.
+	Minidyn *embeddeddb.Engine
 
 	cfg   Config
 	close func()
@@ -100,15 +102,22 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{Template: tmpl, Endpoint: cfg.Endpoint, Logger: cfg.Logger, cfg: cfg, close: func() {}}
+	httpClient := cfg.HTTPClient
 	if s.Endpoint == "" {
-		s.Minidyn = miniserver.NewServer()
+		s.Minidyn = embeddeddb.New()
+		// The loopback endpoint serves clients given their own HTTP client
+		// (tests counting calls on the wire) and other tools; the stack's
+		// own client skips the socket.
 		endpoint, stop, err := serveLoopback(s.Minidyn)
 		if err != nil {
-			return nil, fmt.Errorf("start embedded minidyn: %w", err)
+			return nil, fmt.Errorf("start the embedded DynamoDB: %w", err)
 		}
 		s.Endpoint, s.close = endpoint, stop
+		if httpClient == nil {
+			httpClient = &http.Client{Transport: s.Minidyn.Transport()}
+		}
 	}
-	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: cfg.HTTPClient, MaxAttempts: cfg.MaxAttempts})
+	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: httpClient, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -134,7 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Close stops the embedded emulator, if any.
+// Close stops the embedded engine, if any.
 func (s *Stack) Close() { s.close() }
 
 func serveLoopback(h http.Handler) (string, func(), error) {
