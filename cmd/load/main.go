@@ -16,8 +16,12 @@
 // (-duplicates) is sent twice, after a pause or at the same moment, and the
 // two answers must be equal.
 //
+// With -clients N it runs instead N clients that authorize 2 items with a
+// new transactionId back to back: the saturation measurement.
+//
 // It prints throughput and latency per endpoint, the DynamoDB calls per
-// request the server logged, and the invariants: every player's inventory
+// request the server logged, where the server's CPU time went (its CPU
+// profile, by area and top functions), and the invariants: every player's inventory
 // (read with the game server key) holds exactly what the confirms and
 // authorizations answered 200 granted, the scarce product's units in all
 // inventories do not exceed its stock, and duplicates were answered alike.
@@ -62,7 +66,8 @@ type config struct {
 	scale       float64
 	serverLog   string
 	clients     int
-	cpuProfile  bool
+	top         int
+	keepProfile string
 }
 
 // endpoints in table order, with the function serving each.
@@ -120,7 +125,17 @@ func run() error {
 	}
 	r.settle(ctx)
 	r.report(os.Stdout, srv.log, before, elapsed)
-	return r.check(ctx, os.Stdout)
+	err = r.check(ctx, os.Stdout)
+	srv.stop() // writes its CPU profile
+	printProfile(os.Stdout, srv.profile, cfg.top)
+	if cfg.keepProfile != "" {
+		if data, rerr := os.ReadFile(srv.profile); rerr == nil {
+			if werr := os.WriteFile(cfg.keepProfile, data, 0o644); werr != nil {
+				fmt.Fprintln(os.Stderr, "load: keep the profile:", werr)
+			}
+		}
+	}
+	return err
 }
 
 // parseFlags reads the command line, fills in the defaults that depend on
@@ -145,6 +160,8 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&cfg.burstEvery, "burst-every", 3*time.Second, "interval of the scarce product's drops (0: none)")
 	flag.IntVar(&cfg.burst, "burst", 0, "players registering the scarce product at each drop (default 25 on minidyn, 10 on moto)")
 	flag.StringVar(&cfg.serverLog, "server-log", "", "write the server's log lines to this file")
+	flag.IntVar(&cfg.top, "top", 15, "functions listed in the server's CPU profile summary")
+	flag.StringVar(&cfg.keepProfile, "cpuprofile", "", "also keep the server's CPU profile in this file (for go tool pprof)")
 	flag.IntVar(&cfg.clients, "clients", 0, "0: the mixed open-loop load; N > 0: N clients each sending authorizations (2 items, a new transactionId each) back to back, the saturation measurement")
 	flag.Float64Var(&cfg.scale, "scale", 0, "multiplies every rate (default 1 on minidyn; 0.15 on moto, which answers one call at a time and copies every table a transaction touches)")
 	flag.Parse()

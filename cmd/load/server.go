@@ -26,6 +26,8 @@ import (
 // on a free loopback port.
 type server struct {
 	URL    string
+	// profile is the CPU profile cmd/local writes when it stops.
+	profile string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	log    *serverLog
@@ -49,7 +51,8 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "-addr", addr)
+	profile := filepath.Join(dir, "cpu.pprof")
+	cmd := exec.Command(bin, "-addr", addr, "-cpuprofile", profile)
 	env := []string{
 		"CATALOG_FILE=" + catalogFile,
 		"LOG_LEVEL=info",
@@ -71,7 +74,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog
 		return nil, err
 	}
 	cmd.Stderr = os.Stderr
-	s := &server{URL: "http://" + addr, cmd: cmd, exited: make(chan struct{}), log: newServerLog(keepLog)}
+	s := &server{URL: "http://" + addr, profile: profile, cmd: cmd, exited: make(chan struct{}), log: newServerLog(keepLog)}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start cmd/local: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -31,6 +32,25 @@ func main() {
 	}
 }
 
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "tollgate local: cpu profile:", err)
+		}
+	}, nil
+}
+
 func run() error {
 	port := os.Getenv("PORT")
 	if port == "" {
@@ -40,7 +60,16 @@ func run() error {
 	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
 	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (make load reads it)")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 
 	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
 	if *catalogFile != "" {
