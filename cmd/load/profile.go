@@ -75,7 +75,9 @@ func printShares(w io.Writer, m map[string]time.Duration, total time.Duration, n
 	for k := range m {
 		names = append(names, k)
 	}
-	sort.Slice(names, func(i, j int) bool { return m[names[i]] > m[names[j]] || m[names[i]] == m[names[j]] && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return m[names[i]] > m[names[j]] || m[names[i]] == m[names[j]] && names[i] < names[j]
+	})
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, k := range names[:min(n, len(names))] {
 		fmt.Fprintf(tw, "  %5.1f%%\t%s\n", 100*float64(m[k])/float64(total), k)

@@ -25,12 +25,12 @@ import (
 // server is `make run`'s server (cmd/local), built and started by this tool
 // on a free loopback port.
 type server struct {
-	URL    string
+	URL string
 	// profile is the CPU profile cmd/local writes when it stops.
 	profile string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *serverLog
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	log     *serverLog
 }
 
 // startServer builds cmd/local into dir and starts it with the load catalog
