@@ -1,0 +1,192 @@
+package functions_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime/debug"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+)
+
+// Template ids of the purchase that stored records copy: every copy has
+// ids of the same length, so keys built with store.Tuple stay well formed.
+const (
+	tplPlayer = "player-000000"
+	tplTx     = "txn-000000"
+)
+
+// benchTx numbers the benchmark's transactions: each authorization is new,
+// however often the benchmark runs (-count).
+var benchTx atomic.Int64
+
+// BenchmarkEmbeddedScale measures an authorization (2 items, a new
+// transactionId each) and an inventory read through the local router, the
+// real aws-sdk-go-v2 client and the embedded DynamoDB (in process), with N
+// purchases stored beforehand, each by its own player (its purchase record
+// and the player's rows). The cost per request should not depend on N.
+func BenchmarkEmbeddedScale(b *testing.B) {
+	for _, n := range []int{0, 10, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			stack, router := scaleStack(b, n)
+			b.Run("authorize", func(b *testing.B) {
+				parallel(b, func() *http.Request {
+					i := benchTx.Add(1)
+					body := fmt.Sprintf(`{"transactionId":"bench-%d","items":[{"id":"gem_pack_small","quantity":1},{"id":"coins_1000","quantity":2}]}`, i)
+					req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/purchase/player-%06d", i%1000), strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("x-api-key", "k")
+					return req
+				}, router)
+			})
+			b.Run("inventory", func(b *testing.B) {
+				parallel(b, func() *http.Request {
+					i := benchTx.Add(1)
+					req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/v1/players/player-%06d/inventory", i%int64(max(n, 1))), nil)
+					req.Header.Set("Authorization", "Bearer "+flowGame)
+					return req
+				}, router)
+			})
+			_ = stack
+		})
+	}
+}
+
+// parallel serves the requests next makes from 4 goroutines per core (8
+// on 2 cores, as the 8 clients of make load -clients 8), with the garbage
+// collector set as cmd/local sets it: ns/op is the inverse of the
+// throughput.
+func parallel(b *testing.B, next func() *http.Request, h http.Handler) {
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	defer reportCPU(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serve(b, h, next())
+		}
+	})
+}
+
+// reportCPU reports the process's CPU time (user and system, garbage
+// collector included) per operation as cpu-ns/op: on a machine shared with
+// other work it varies less than the wall time.
+func reportCPU(b *testing.B) func() {
+	start, gcStart := cpuTime(), gcTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(gcTime()-gcStart)/float64(b.N), "gc-ns/op")
+		}
+	}
+}
+
+// gcTime is the CPU time the garbage collector has taken (an estimate of
+// the runtime's).
+func gcTime() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func serve(b *testing.B, h http.Handler, req *http.Request) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%s %s: %d %s", req.Method, req.URL, rec.Code, rec.Body)
+	}
+}
+
+// scaleStack starts a stack on the embedded engine with n purchases stored:
+// one authorization of the template player is made through the router, and
+// its rows are copied n times, with the ids replaced, straight into the
+// engine.
+func scaleStack(b *testing.B, n int) (*localenv.Stack, http.Handler) {
+	b.Helper()
+	env := map[string]string{"GAME_SERVER_KEY": flowGame, "STASH_API_KEY": "k", "CATALOG_CACHE_TTL": "1h"}
+	stack, err := localenv.Start(context.Background(), localenv.Config{
+		Getenv:  func(k string) string { return env[k] },
+		Logger:  deps.NewLogger(io.Discard, "info"),
+		Catalog: []byte(benchCatalog),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(stack.Close)
+	router, err := stack.Router(functions.Constructors)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/purchase/"+tplPlayer,
+		strings.NewReader(`{"transactionId":"`+tplTx+`","items":[{"id":"gem_pack_small","quantity":1},{"id":"coins_1000","quantity":2}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", "k")
+	serve(b, router, req)
+
+	ctx := context.Background()
+	for _, logical := range []string{"PlayersTable", "TransactionsTable"} {
+		table := stack.TableName(logical)
+		out, err := stack.Minidyn.Scan(ctx, &miniserver.ScanInput{TableName: aws.String(table)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 1; i < n; i++ {
+			r := strings.NewReplacer(tplPlayer, fmt.Sprintf("player-%06d", i), tplTx, fmt.Sprintf("txn-%06d", i))
+			for _, row := range out.Items {
+				if _, err := stack.Minidyn.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(table), Item: replaceIDs(row, r)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	return stack, router
+}
+
+// replaceIDs copies an item with r applied to every string in it.
+func replaceIDs(it map[string]*miniserver.AttributeValue, r *strings.Replacer) map[string]*miniserver.AttributeValue {
+	out := make(map[string]*miniserver.AttributeValue, len(it))
+	for k, v := range it {
+		out[k] = replaceValue(v, r)
+	}
+	return out
+}
+
+func replaceValue(v *miniserver.AttributeValue, r *strings.Replacer) *miniserver.AttributeValue {
+	c := *v
+	switch {
+	case v.S != nil:
+		c.S = aws.String(r.Replace(*v.S))
+	case v.M != nil:
+		c.M = replaceIDs(v.M, r)
+	case v.L != nil:
+		c.L = make([]*miniserver.AttributeValue, len(v.L))
+		for i, e := range v.L {
+			c.L[i] = replaceValue(e, r)
+		}
+	}
+	return &c
+}
