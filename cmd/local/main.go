@@ -1,5 +1,6 @@
 // Command local runs every Tollgate endpoint in one process, on the routes
-// template.yaml gives them, against embedded minidyn (or DYNAMODB_ENDPOINT),
+// template.yaml gives them, against the embedded DynamoDB (minidyn, see
+// internal/dev/embeddeddb; kept in DATA_DIR when set) or DYNAMODB_ENDPOINT,
 // with keys from the environment. It is what `make run` starts.
 package main
 
@@ -33,6 +34,14 @@ func main() {
 	}
 }
 
+// envDuration reads a duration from the environment variable k, or def.
+func envDuration(k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(k)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
 // startCPUProfile profiles the process into path until the returned
 // function is called.
 func startCPUProfile(path string) (func(), error) {
@@ -61,6 +70,8 @@ func run() error {
 	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
 	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
+	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
+	saveEvery := flag.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (make load reads it)")
 	flag.Parse()
 
@@ -97,6 +108,8 @@ func run() error {
 		Endpoint:     os.Getenv(store.EnvEndpoint),
 		Logger:       logger,
 		Catalog:      catalogData,
+		DataDir:      *dataDir,
+		SaveEvery:    *saveEvery,
 	})
 	if err != nil {
 		return err
@@ -117,9 +130,12 @@ func run() error {
 		return err
 	}
 	srv := localenv.NewServer(router, localenv.DefaultServerTimeouts)
-	dynamo := "embedded minidyn at " + stack.Endpoint
-	if stack.Minidyn == nil {
+	dynamo := "embedded (minidyn, in process; also on " + stack.Endpoint + "), in memory"
+	switch {
+	case stack.Minidyn == nil:
 		dynamo = stack.Endpoint
+	case stack.DataFile != "":
+		dynamo = fmt.Sprintf("embedded (minidyn, in process; also on %s), kept in %s (saved every %v and at shutdown)", stack.Endpoint, stack.DataFile, *saveEvery)
 	}
 	for _, n := range secrets.Names {
 		source := "environment"

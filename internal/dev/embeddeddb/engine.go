@@ -68,16 +68,27 @@ type table struct {
 	key     []string // hash and (if any) range key attributes
 	gsiKeys [][]string
 	gsis    map[string]bool
-	parts   map[string]*miniserver.Client // by partKey of the hash key value
+	parts   map[string]*part // by partKey of the hash key value
 	// scratch is an empty partition that is never written: reads of a
 	// partition that does not exist, and requests without a usable hash
 	// key, go there so that minidyn validates and answers them.
-	scratch *miniserver.Client
+	scratch *part
+	// saved holds each partition's items as last encoded for a snapshot;
+	// dirty lists the partitions written since (see persist.go).
+	saved map[string][]byte
+	dirty map[string]*part
 	// index holds the items that have the keys of at least one global
 	// secondary index (nil without such indexes); indexed is the set of
 	// their primary keys (encodeKey).
-	index   *miniserver.Client
+	index   *part
 	indexed map[string]bool
+}
+
+// part is a partition: a minidyn client holding one table with the items of
+// one hash key value.
+type part struct {
+	*miniserver.Client
+	key string
 }
 
 // errEmulated is what every item call answers while EmulateFailure is on:
@@ -115,10 +126,13 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 	if err != nil {
 		return nil, err
 	}
-	t := &table{name: aws.ToString(in.TableName), create: *in, parts: map[string]*miniserver.Client{}, gsis: map[string]bool{}}
+	t := &table{
+		name: aws.ToString(in.TableName), create: *in, gsis: map[string]bool{},
+		parts: map[string]*part{}, saved: map[string][]byte{}, dirty: map[string]*part{},
+	}
 	t.key = keyAttrs(in.KeySchema)
 	t.hash = t.key[0]
-	if t.scratch, err = t.newPartition(ctx); err != nil {
+	if t.scratch, err = t.newPartition(ctx, ""); err != nil {
 		return nil, err
 	}
 	for _, g := range in.GlobalSecondaryIndexes {
@@ -126,7 +140,7 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 		t.gsiKeys = append(t.gsiKeys, keyAttrs(g.KeySchema))
 	}
 	if len(t.gsis) > 0 {
-		if t.index, err = t.newPartition(ctx); err != nil {
+		if t.index, err = t.newPartition(ctx, ""); err != nil {
 			return nil, err
 		}
 		t.indexed = map[string]bool{}
@@ -152,13 +166,13 @@ func keyAttrs(ks []ddbtypes.KeySchemaElement) []string {
 	return out
 }
 
-func (t *table) newPartition(ctx context.Context) (*miniserver.Client, error) {
+func (t *table) newPartition(ctx context.Context, key string) (*part, error) {
 	c := miniserver.NewClient()
 	in := t.create
 	if _, err := c.CreateTable(ctx, &in); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &part{Client: c, key: key}, nil
 }
 
 // DescribeTable describes a table (without item counts).
@@ -224,7 +238,7 @@ func (t *table) keyOf(it item) item {
 
 // partition returns the partition of key (an item or a key), creating it
 // when create is set; otherwise a missing partition is the scratch one.
-func (t *table) partition(ctx context.Context, key item, create bool) (*miniserver.Client, error) {
+func (t *table) partition(ctx context.Context, key item, create bool) (*part, error) {
 	pk, ok := partKey(key[t.hash])
 	if !ok {
 		return t.scratch, nil
@@ -235,7 +249,7 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*miniserv
 	if !create {
 		return t.scratch, nil
 	}
-	p, err := t.newPartition(ctx)
+	p, err := t.newPartition(ctx, pk)
 	if err != nil {
 		return nil, err
 	}
@@ -339,10 +353,14 @@ func (e *Engine) UpdateItem(ctx context.Context, in *miniserver.UpdateItemInput)
 	return out, nil
 }
 
-// written follows a write of key in partition p: the change is counted and
-// the index table brought in step.
-func (e *Engine) written(ctx context.Context, t *table, p *miniserver.Client, key item) {
+// written follows a write of key in partition p: the change is counted,
+// the partition marked for the next snapshot and the index table brought in
+// step.
+func (e *Engine) written(ctx context.Context, t *table, p *part, key item) {
 	e.version++
+	if p != t.scratch {
+		t.dirty[p.key] = p
+	}
 	if t.index == nil {
 		return
 	}
@@ -354,7 +372,7 @@ func (e *Engine) written(ctx context.Context, t *table, p *miniserver.Client, ke
 
 // syncIndex copies the item at key into the index table when it has the
 // keys of a global secondary index, and removes it from there otherwise.
-func (t *table) syncIndex(ctx context.Context, p *miniserver.Client, key item) error {
+func (t *table) syncIndex(ctx context.Context, p *part, key item) error {
 	out, err := p.GetItem(ctx, &miniserver.GetItemInput{TableName: aws.String(t.name), Key: key})
 	if err != nil {
 		return err
@@ -443,7 +461,7 @@ type removal struct {
 // applyRemove deletes the top-level attributes expr removes from the item
 // at key, after minidyn applied the rest of the update. It rewrites the
 // item (delete, then put) so that minidyn's indexes drop keys it lost.
-func applyRemove(ctx context.Context, t *table, p *miniserver.Client, key item, expr string, names map[string]string) (*removal, error) {
+func applyRemove(ctx context.Context, t *table, p *part, key item, expr string, names map[string]string) (*removal, error) {
 	attrs := removedAttrs(expr, names)
 	if len(attrs) == 0 {
 		return nil, nil
@@ -630,7 +648,7 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 
 // evaluated counts the items a partition's scan page evaluated (its
 // Limit counts them, matched by the filter or not).
-func (t *table) evaluated(ctx context.Context, p *miniserver.Client, start item, page *miniserver.ScanOutput, filtered bool) (int32, error) {
+func (t *table) evaluated(ctx context.Context, p *part, start item, page *miniserver.ScanOutput, filtered bool) (int32, error) {
 	if !filtered {
 		return int32(len(page.Items)), nil
 	}
@@ -756,7 +774,7 @@ func (e *Engine) TransactGetItems(ctx context.Context, in *miniserver.TransactGe
 // txItem is one item of a transaction, resolved.
 type txItem struct {
 	t   *table
-	p   *miniserver.Client
+	p   *part
 	key item
 	// update is the update expression (REMOVE is applied after minidyn).
 	update string
@@ -767,7 +785,7 @@ type txItem struct {
 // undo restores an item a transaction wrote to its value before it.
 type undo struct {
 	t   *table
-	p   *miniserver.Client
+	p   *part
 	key item
 	old item // nil: there was none
 }

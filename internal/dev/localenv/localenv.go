@@ -61,7 +61,16 @@ type Config struct {
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
+	// DataDir, when set, keeps the embedded engine's content in a file of
+	// this directory: loaded at start (a file that cannot be loaded stops
+	// the start), saved every SaveEvery and by Close. "" keeps it in memory.
+	DataDir   string
+	SaveEvery time.Duration // 0: DefaultSaveEvery
 }
+
+// DefaultSaveEvery is how often a DataDir is saved: a kill -9 loses at most
+// the writes of the last interval.
+const DefaultSaveEvery = 5 * time.Second
 
 // Stack is a running local Tollgate minus its HTTP listener.
 type Stack struct {
@@ -73,6 +82,8 @@ type Stack struct {
 	// Minidyn is the embedded engine (minidyn, see internal/dev/embeddeddb),
 	// nil with an external endpoint; tests use it to inject failures.
 	Minidyn *embeddeddb.Engine
+	// DataFile is the file the embedded engine is kept in ("" in memory).
+	DataFile string
 
 	cfg   Config
 	close func()
@@ -113,6 +124,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("start the embedded DynamoDB: %w", err)
 		}
 		s.Endpoint, s.close = endpoint, stop
+		if cfg.DataDir != "" {
+			if err := s.keep(ctx, cfg); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
 		if httpClient == nil {
 			httpClient = &http.Client{Transport: s.Minidyn.Transport()}
 		}
@@ -143,8 +160,38 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Close stops the embedded engine, if any.
+// Close stops the embedded engine, if any, saving it to its DataDir.
 func (s *Stack) Close() { s.close() }
+
+// keep loads the embedded engine from cfg.DataDir and saves it there every
+// cfg.SaveEvery and when the stack closes.
+func (s *Stack) keep(ctx context.Context, cfg Config) error {
+	store, err := embeddeddb.OpenStore(ctx, s.Minidyn, cfg.DataDir, s.Logger)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	s.DataFile = store.Path()
+	every := cfg.SaveEvery
+	if every <= 0 {
+		every = DefaultSaveEvery
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.Run(runCtx, every)
+	}()
+	stop := s.close
+	s.close = func() {
+		cancel()
+		<-done
+		if err := store.Save(context.Background()); err != nil {
+			s.Logger.Error("embedded DynamoDB not saved at shutdown", "error", err)
+		}
+		stop()
+	}
+	return nil
+}
 
 func serveLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
