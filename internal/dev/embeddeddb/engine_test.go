@@ -61,6 +61,17 @@ func newDB(t testing.TB) (*embeddeddb.Engine, *dynamodb.Client) {
 	return e, db
 }
 
+// client is an SDK client of e, in process, without retries.
+func client(e *embeddeddb.Engine) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String("http://embedded.invalid"),
+		Credentials:      aws.AnonymousCredentials{},
+		HTTPClient:       &http.Client{Transport: e.Transport()},
+		RetryMaxAttempts: 1,
+	})
+}
+
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func num(v int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
 
