@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	miniserver "github.com/truora/minidyn/server"
-
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -147,46 +144,11 @@ func scaleStack(b *testing.B, n int) (*localenv.Stack, http.Handler) {
 	req.Header.Set("x-api-key", "k")
 	serve(b, router, req)
 
-	ctx := context.Background()
-	for _, logical := range []string{"PlayersTable", "TransactionsTable"} {
-		table := stack.TableName(logical)
-		out, err := stack.Minidyn.Scan(ctx, &miniserver.ScanInput{TableName: aws.String(table)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := 1; i < n; i++ {
-			r := strings.NewReplacer(tplPlayer, fmt.Sprintf("player-%06d", i), tplTx, fmt.Sprintf("txn-%06d", i))
-			for _, row := range out.Items {
-				if _, err := stack.Minidyn.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(table), Item: replaceIDs(row, r)}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
+	ids := func(i int) *strings.Replacer {
+		return strings.NewReplacer(tplPlayer, fmt.Sprintf("player-%06d", i), tplTx, fmt.Sprintf("txn-%06d", i))
+	}
+	if err := stack.Replicate(context.Background(), n, ids, "PlayersTable", "TransactionsTable"); err != nil {
+		b.Fatal(err)
 	}
 	return stack, router
-}
-
-// replaceIDs copies an item with r applied to every string in it.
-func replaceIDs(it map[string]*miniserver.AttributeValue, r *strings.Replacer) map[string]*miniserver.AttributeValue {
-	out := make(map[string]*miniserver.AttributeValue, len(it))
-	for k, v := range it {
-		out[k] = replaceValue(v, r)
-	}
-	return out
-}
-
-func replaceValue(v *miniserver.AttributeValue, r *strings.Replacer) *miniserver.AttributeValue {
-	c := *v
-	switch {
-	case v.S != nil:
-		c.S = aws.String(r.Replace(*v.S))
-	case v.M != nil:
-		c.M = replaceIDs(v.M, r)
-	case v.L != nil:
-		c.L = make([]*miniserver.AttributeValue, len(v.L))
-		for i, e := range v.L {
-			c.L[i] = replaceValue(e, r)
-		}
-	}
-	return &c
 }

@@ -66,6 +66,7 @@ type config struct {
 	scale       float64
 	serverLog   string
 	clients     int
+	preload     int
 	top         int
 	keepProfile string
 }
@@ -108,7 +109,7 @@ func run() error {
 		return err
 	}
 	defer stopBackend()
-	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog)
+	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog, cfg.preload)
 	if err != nil {
 		return err
 	}
@@ -160,6 +161,7 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&cfg.burstEvery, "burst-every", 3*time.Second, "interval of the scarce product's drops (0: none)")
 	flag.IntVar(&cfg.burst, "burst", 0, "players registering the scarce product at each drop (default 25 on minidyn, 10 on moto)")
 	flag.StringVar(&cfg.serverLog, "server-log", "", "write the server's log lines to this file")
+	flag.IntVar(&cfg.preload, "preload", 0, "purchases stored before the server starts (embedded DynamoDB only, through DATA_DIR): each by its own player, as an authorization of 2 items writes them")
 	flag.IntVar(&cfg.top, "top", 15, "functions listed in the server's CPU profile summary")
 	flag.StringVar(&cfg.keepProfile, "cpuprofile", "", "also keep the server's CPU profile in this file (for go tool pprof)")
 	flag.IntVar(&cfg.clients, "clients", 0, "0: the mixed open-loop load; N > 0: N clients each sending authorizations (2 items, a new transactionId each) back to back, the saturation measurement")
@@ -185,6 +187,9 @@ func parseFlags() (config, error) {
 		if !flagSet("max-requests") {
 			cfg.maxRequests = 200000
 		}
+	}
+	if cfg.preload < 0 || cfg.preload > 1_000_000 {
+		return config{}, errors.New("-preload must be within [0, 1000000]")
 	}
 	if cfg.duration <= 0 || cfg.duration > 10*time.Minute || cfg.maxRequests <= 0 || cfg.concurrency <= 0 || cfg.players <= 0 {
 		return config{}, errors.New("-duration must be within (0, 10m], -max-requests, -concurrency and -players positive")
@@ -218,7 +223,7 @@ func startBackend(ctx context.Context, dynamodb string) (endpoint, backend strin
 // startLoadServer starts `make run`'s server on endpoint with the load
 // catalog, in a directory of its own; its log lines also go to logPath
 // unless it is "". stop stops the server and removes what it left.
-func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server, stop func(), err error) {
+func startLoadServer(ctx context.Context, endpoint, logPath string, preload int) (srv *server, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "tollgate-load-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("server directory: %w", err)
@@ -240,7 +245,19 @@ func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server
 		removeDir := stop
 		stop = func() { f.Close(); removeDir() }
 	}
-	srv, err = startServer(ctx, dir, catalogFile, endpoint, keep)
+	dataDir := ""
+	if preload > 0 {
+		if endpoint != "" {
+			stop()
+			return nil, nil, errors.New("-preload: only with the embedded DynamoDB")
+		}
+		dataDir = filepath.Join(dir, "data")
+		if err := preloadPurchases(ctx, dataDir, preload); err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
+	srv, err = startServer(ctx, dir, catalogFile, endpoint, dataDir, keep)
 	if err != nil {
 		stop()
 		return nil, nil, err
@@ -250,6 +267,9 @@ func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server
 }
 
 func printPlan(cfg config, url, backend string) {
+	if cfg.preload > 0 {
+		backend += fmt.Sprintf(" holding %d purchases stored beforehand", cfg.preload)
+	}
 	if cfg.clients > 0 {
 		fmt.Printf("load: %s on %s, DynamoDB %s; %v of %d clients authorizing 2 items with a new transactionId back to back; at most %d requests\n",
 			url, hostInfo(), backend, cfg.duration, cfg.clients, cfg.maxRequests)

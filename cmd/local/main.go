@@ -72,7 +72,7 @@ func run() error {
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
 	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
 	saveEvery := flag.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (make load reads it)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
 	flag.Parse()
 
 	// A development server has memory to spare: collecting garbage a
@@ -80,13 +80,6 @@ func run() error {
 	// BENCHMARKS.md, issue 10). GOGC, when set, still decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
-	}
-	if *cpuProfile != "" {
-		stopProfile, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stopProfile()
 	}
 
 	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
@@ -118,6 +111,13 @@ func run() error {
 	router, err := stack.Router(functions.Constructors)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 
 	if err := stack.RunSchedules(ctx, functions.Jobs, *every); err != nil {

@@ -112,32 +112,30 @@ func (t *table) encodePartition(ctx context.Context, p *part) ([]byte, error) {
 // Load reads a store written by a Store into e, which must have no
 // tables yet. Any error means the file is not a complete store.
 func (e *Engine) Load(ctx context.Context, r io.Reader) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
-	dec.DisallowUnknownFields()
-	var (
-		head line
-		got  counts
-		t    *table
-	)
-	if err := dec.Decode(&head); err != nil {
-		return fmt.Errorf("line 1: %w", err)
-	}
-	if head.Format != format {
-		return fmt.Errorf("line 1: format %q, want %q", head.Format, format)
-	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.tables) > 0 {
 		return errors.New("load into an engine that has tables")
 	}
-	for n := 2; ; n++ {
+	var (
+		got counts
+		t   *table
+	)
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Bytes()
 		var l line
-		err := dec.Decode(&l)
-		if errors.Is(err, io.EOF) {
-			return errors.New("the file ends without its end line: it is incomplete")
-		}
-		if err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&l); err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
+		}
+		if n == 1 {
+			if l.Format != format {
+				return fmt.Errorf("line 1: format %q, want %q", l.Format, format)
+			}
+			continue
 		}
 		switch {
 		case l.Table != nil:
@@ -150,27 +148,46 @@ func (e *Engine) Load(ctx context.Context, r io.Reader) error {
 			if t == nil {
 				return fmt.Errorf("line %d: an item before any table", n)
 			}
-			p, err := t.partition(ctx, l.Item, true)
-			if err == nil {
-				_, err = p.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: l.Item})
+			if err := t.load(ctx, l.Item, raw); err != nil {
+				return fmt.Errorf("line %d: %w", n, err)
 			}
-			if err != nil {
-				return fmt.Errorf("line %d: put an item of %s: %w", n, t.name, err)
-			}
-			e.written(ctx, t, p, t.keyOf(l.Item))
 			got.Items++
 		case l.End != nil:
 			if *l.End != got {
 				return fmt.Errorf("line %d: the end line counts %d tables and %d items, the file has %d and %d", n, l.End.Tables, l.End.Items, got.Tables, got.Items)
 			}
-			if dec.More() {
+			if sc.Scan() {
 				return fmt.Errorf("line %d: content after the end line", n+1)
 			}
-			return nil
+			return sc.Err()
 		default:
 			return fmt.Errorf("line %d: neither a table, an item nor the end", n)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if got == (counts{}) {
+		return errors.New("line 1: empty file")
+	}
+	return errors.New("the file ends without its end line: it is incomplete")
+}
+
+// load puts a loaded item into its partition, and keeps its line as the
+// partition's saved encoding: a store just loaded needs no encoding.
+func (t *table) load(ctx context.Context, it item, raw []byte) error {
+	p, err := t.partition(ctx, it, true)
+	if err == nil {
+		_, err = p.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: it})
+	}
+	if err == nil && t.index != nil {
+		err = t.syncIndex(ctx, p, t.keyOf(it))
+	}
+	if err != nil {
+		return fmt.Errorf("put an item of %s: %w", t.name, err)
+	}
+	t.saved[p.key] = append(append(t.saved[p.key], raw...), '\n')
+	return nil
 }
 
 // Store keeps an engine in a file of a directory: loaded by OpenStore,

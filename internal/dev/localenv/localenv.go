@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
@@ -513,4 +514,69 @@ func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]lambda
 		return err
 	}
 	return lambdarun.JobEntry(id, s.Logger, job)(ctx, ev)
+}
+
+// Replicate stores n-1 copies of every item of the given tables (logical
+// ids) straight into the embedded engine, copy i with copyIDs(i) applied to
+// every string in it: the quick way to a store of n records (benchmarks,
+// make load -preload), each copy as the original was written.
+func (s *Stack) Replicate(ctx context.Context, n int, copyIDs func(i int) *strings.Replacer, tables ...string) error {
+	if s.Minidyn == nil {
+		return errors.New("replicate: only the embedded engine")
+	}
+	for _, logical := range tables {
+		table := s.TableName(logical)
+		var rows []map[string]*miniserver.AttributeValue
+		in := &miniserver.ScanInput{TableName: aws.String(table)}
+		for {
+			page, err := s.Minidyn.Scan(ctx, in)
+			if err != nil {
+				return fmt.Errorf("replicate %s: %w", table, err)
+			}
+			rows = append(rows, page.Items...)
+			if len(page.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = page.LastEvaluatedKey
+		}
+		for i := 1; i < n; i++ {
+			r := copyIDs(i)
+			for _, row := range rows {
+				if _, err := s.Minidyn.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(table), Item: replaceItem(row, r)}); err != nil {
+					return fmt.Errorf("replicate %s: %w", table, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// replaceItem copies an item with r applied to every string in it.
+func replaceItem(it map[string]*miniserver.AttributeValue, r *strings.Replacer) map[string]*miniserver.AttributeValue {
+	out := make(map[string]*miniserver.AttributeValue, len(it))
+	for k, v := range it {
+		out[k] = replaceValue(v, r)
+	}
+	return out
+}
+
+func replaceValue(v *miniserver.AttributeValue, r *strings.Replacer) *miniserver.AttributeValue {
+	c := *v
+	switch {
+	case v.S != nil:
+		c.S = aws.String(r.Replace(*v.S))
+	case v.M != nil:
+		c.M = replaceItem(v.M, r)
+	case v.L != nil:
+		c.L = make([]*miniserver.AttributeValue, len(v.L))
+		for i, e := range v.L {
+			c.L[i] = replaceValue(e, r)
+		}
+	case v.SS != nil:
+		c.SS = make([]*string, len(v.SS))
+		for i, s := range v.SS {
+			c.SS[i] = aws.String(r.Replace(*s))
+		}
+	}
+	return &c
 }
