@@ -21,11 +21,22 @@
 //   - Scan walks the partitions in key order, paged by LastEvaluatedKey.
 //   - REMOVE of a top-level attribute, which minidyn v0.8.2 ignores, is
 //     applied after minidyn's update.
+//
+// A minidyn table costs some 30 heap objects before its first item, so only
+// the partitions used last (HotPartitions) are kept as minidyn tables; the
+// others are kept as their items' JSON lines (the DATA_DIR format), which
+// the garbage collector does not walk, and become minidyn tables again when
+// a call needs them. The heap the collector scans, and so its cost per
+// request, does not grow with the data.
 package embeddeddb
 
 import (
 	"context"
 	"errors"
+	"bytes"
+	"container/list"
+	"encoding/json"
+	"fmt"
 	"math/big"
 	"sort"
 	"strings"
@@ -47,6 +58,10 @@ type (
 // (what ServeHTTP decodes) and are safe for concurrent use.
 type Engine struct {
 	mu sync.Mutex
+	// hot lists the partitions kept as minidyn tables, the most recently
+	// used first; beyond maxHot the last ones are encoded (cold).
+	hot    *list.List
+	maxHot int
 	// schema holds every table, empty: table-level calls go to it, and so
 	// do calls on a table that does not exist (for minidyn's error).
 	schema  *miniserver.Client
@@ -56,9 +71,36 @@ type Engine struct {
 	version uint64
 }
 
+// HotPartitions is how many partitions an engine keeps as minidyn tables
+// by default (some 3 KB each).
+const HotPartitions = 4096
+
 // New returns an engine without tables.
 func New() *Engine {
-	return &Engine{schema: miniserver.NewClient(), tables: map[string]*table{}}
+	return &Engine{schema: miniserver.NewClient(), tables: map[string]*table{}, hot: list.New(), maxHot: HotPartitions}
+}
+
+// SetHotPartitions sets how many partitions stay minidyn tables (at least
+// 1); tests make it small to keep partitions moving in and out.
+func (e *Engine) SetHotPartitions(n int) {
+	e.mu.Lock()
+	defer e.unlock()
+	e.maxHot = max(n, 1)
+}
+
+// unlock encodes the partitions beyond maxHot (between calls, never while
+// one uses them) and releases the lock.
+func (e *Engine) unlock() {
+	for e.hot.Len() > e.maxHot {
+		p := e.hot.Remove(e.hot.Back()).(*part)
+		p.elem = nil
+		if err := p.cool(context.Background()); err != nil {
+			// Kept as a minidyn table: it still answers.
+			p.elem = e.hot.PushFront(p)
+			break
+		}
+	}
+	e.mu.Unlock()
 }
 
 type table struct {
@@ -68,14 +110,13 @@ type table struct {
 	key     []string // hash and (if any) range key attributes
 	gsiKeys [][]string
 	gsis    map[string]bool
+	e       *Engine
 	parts   map[string]*part // by partKey of the hash key value
 	// scratch is an empty partition that is never written: reads of a
 	// partition that does not exist, and requests without a usable hash
 	// key, go there so that minidyn validates and answers them.
 	scratch *part
-	// saved holds each partition's items as last encoded for a snapshot;
-	// dirty lists the partitions written since (see persist.go).
-	saved map[string][]byte
+	// dirty lists the partitions written since their last encoding.
 	dirty map[string]*part
 	// index holds the items that have the keys of at least one global
 	// secondary index (nil without such indexes); indexed is the set of
@@ -84,11 +125,90 @@ type table struct {
 	indexed map[string]bool
 }
 
-// part is a partition: a minidyn client holding one table with the items of
-// one hash key value.
+// part is a partition: the items of one hash key value, in a minidyn client
+// holding one table (hot) or as JSON lines (cold).
 type part struct {
-	*miniserver.Client
-	key string
+	*miniserver.Client // nil when cold
+	t                  *table
+	key                string
+	// enc is the items' encoding (JSON lines), current unless dirty.
+	enc   []byte
+	dirty bool
+	elem  *list.Element // in Engine.hot; nil when cold (or never cold)
+}
+
+// cool encodes a hot partition and lets its minidyn table go.
+func (p *part) cool(ctx context.Context) error {
+	if err := p.encode(ctx); err != nil {
+		return err
+	}
+	p.Client = nil
+	return nil
+}
+
+// encode brings p.enc up to date.
+func (p *part) encode(ctx context.Context) error {
+	if !p.dirty {
+		return nil
+	}
+	b, err := p.t.encodePartition(ctx, p.Client)
+	if err != nil {
+		return err
+	}
+	p.enc, p.dirty = b, false
+	delete(p.t.dirty, p.key)
+	return nil
+}
+
+// warm makes p hot (a minidyn table again if it was cold) and the most
+// recently used.
+func (p *part) warm(ctx context.Context) error {
+	hot := p.t.e.hot
+	if p.elem != nil {
+		hot.MoveToFront(p.elem)
+		return nil
+	}
+	if p.Client == nil {
+		c, err := p.t.hydrate(ctx, p.enc)
+		if err != nil {
+			return err
+		}
+		p.Client = c
+	}
+	p.elem = hot.PushFront(p)
+	return nil
+}
+
+// hydrate makes a minidyn table of the encoded items.
+func (t *table) hydrate(ctx context.Context, enc []byte) (*miniserver.Client, error) {
+	c, err := t.newClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for len(enc) > 0 {
+		i := bytes.IndexByte(enc, '\n')
+		if i < 0 {
+			i = len(enc)
+		}
+		var l line
+		if err := json.Unmarshal(enc[:i], &l); err != nil {
+			return nil, fmt.Errorf("decode an item of %s: %w", t.name, err)
+		}
+		if _, err := c.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: l.Item}); err != nil {
+			return nil, fmt.Errorf("restore an item of %s: %w", t.name, err)
+		}
+		enc = enc[min(i+1, len(enc)):]
+	}
+	return c, nil
+}
+
+// reader returns a client holding p's items, without making p hot: a cold
+// partition is read from a minidyn table made for the call (a Scan).
+func (p *part) reader(ctx context.Context) (*miniserver.Client, error) {
+	if p.Client != nil {
+		return p.Client, nil
+	}
+	return p.t.hydrate(ctx, p.enc)
 }
 
 // errEmulated is what every item call answers while EmulateFailure is on:
@@ -100,7 +220,7 @@ var errEmulated = &ddbtypes.InternalServerError{Message: aws.String("emulated er
 // minidyn's server does; tests use it to inject failures.
 func (e *Engine) EmulateFailure(c miniserver.FailureCondition) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	e.failure = nil
 	if c != miniserver.FailureConditionNone {
 		e.failure = errEmulated
@@ -110,14 +230,14 @@ func (e *Engine) EmulateFailure(c miniserver.FailureCondition) {
 // Version counts the writes applied so far.
 func (e *Engine) Version() uint64 {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	return e.version
 }
 
 // CreateTable creates a table.
 func (e *Engine) CreateTable(ctx context.Context, in *miniserver.CreateTableInput) (*miniserver.CreateTableOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	return e.createTable(ctx, in)
 }
 
@@ -127,8 +247,8 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 		return nil, err
 	}
 	t := &table{
-		name: aws.ToString(in.TableName), create: *in, gsis: map[string]bool{},
-		parts: map[string]*part{}, saved: map[string][]byte{}, dirty: map[string]*part{},
+		e: e, name: aws.ToString(in.TableName), create: *in, gsis: map[string]bool{},
+		parts: map[string]*part{}, dirty: map[string]*part{},
 	}
 	t.key = keyAttrs(in.KeySchema)
 	t.hash = t.key[0]
@@ -167,27 +287,43 @@ func keyAttrs(ks []ddbtypes.KeySchemaElement) []string {
 }
 
 func (t *table) newPartition(ctx context.Context, key string) (*part, error) {
+	c, err := t.newClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &part{Client: c, t: t, key: key}, nil
+}
+
+// newClient returns a minidyn client holding the table, empty.
+func (t *table) newClient(ctx context.Context) (*miniserver.Client, error) {
 	c := miniserver.NewClient()
 	in := t.create
 	if _, err := c.CreateTable(ctx, &in); err != nil {
 		return nil, err
 	}
-	return &part{Client: c, key: key}, nil
+	return c, nil
 }
 
 // DescribeTable describes a table (without item counts).
 func (e *Engine) DescribeTable(ctx context.Context, in *miniserver.DescribeTableInput) (*miniserver.DescribeTableOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	return e.schema.DescribeTable(ctx, in)
 }
 
 // DeleteTable deletes a table and its items.
 func (e *Engine) DeleteTable(ctx context.Context, in *miniserver.DeleteTableInput) (*miniserver.DeleteTableOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	out, err := e.schema.DeleteTable(ctx, in)
 	if err == nil {
+		if t := e.tables[aws.ToString(in.TableName)]; t != nil {
+			for _, p := range t.parts {
+				if p.elem != nil {
+					e.hot.Remove(p.elem)
+				}
+			}
+		}
 		delete(e.tables, aws.ToString(in.TableName))
 		e.version++
 	}
@@ -244,7 +380,7 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 		return t.scratch, nil
 	}
 	if p := t.parts[pk]; p != nil {
-		return p, nil
+		return p, p.warm(ctx)
 	}
 	if !create {
 		return t.scratch, nil
@@ -254,7 +390,7 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 		return nil, err
 	}
 	t.parts[pk] = p
-	return p, nil
+	return p, p.warm(ctx)
 }
 
 // lookup returns the table named name, or nil when there is none (the
@@ -264,7 +400,7 @@ func (e *Engine) lookup(name *string) *table { return e.tables[aws.ToString(name
 // GetItem reads an item.
 func (e *Engine) GetItem(ctx context.Context, in *miniserver.GetItemInput) (*miniserver.GetItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -282,7 +418,7 @@ func (e *Engine) GetItem(ctx context.Context, in *miniserver.GetItemInput) (*min
 // PutItem writes an item.
 func (e *Engine) PutItem(ctx context.Context, in *miniserver.PutItemInput) (*miniserver.PutItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -305,7 +441,7 @@ func (e *Engine) PutItem(ctx context.Context, in *miniserver.PutItemInput) (*min
 // DeleteItem deletes an item.
 func (e *Engine) DeleteItem(ctx context.Context, in *miniserver.DeleteItemInput) (*miniserver.DeleteItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -328,7 +464,7 @@ func (e *Engine) DeleteItem(ctx context.Context, in *miniserver.DeleteItemInput)
 // UpdateItem updates an item.
 func (e *Engine) UpdateItem(ctx context.Context, in *miniserver.UpdateItemInput) (*miniserver.UpdateItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -359,6 +495,7 @@ func (e *Engine) UpdateItem(ctx context.Context, in *miniserver.UpdateItemInput)
 func (e *Engine) written(ctx context.Context, t *table, p *part, key item) {
 	e.version++
 	if p != t.scratch {
+		p.dirty = true
 		t.dirty[p.key] = p
 	}
 	if t.index == nil {
@@ -516,7 +653,7 @@ func fixReturnValues(out *miniserver.UpdateItemOutput, rv ddbtypes.ReturnValue, 
 // Query reads a partition, or a global secondary index.
 func (e *Engine) Query(ctx context.Context, in *miniserver.QueryInput) (*miniserver.QueryOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -588,7 +725,7 @@ func hashValue(expr string, names map[string]string, values item, hash string) (
 // secondary index.
 func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserver.ScanOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -625,7 +762,11 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 		if limit > 0 {
 			sub.Limit = aws.Int32(limit)
 		}
-		page, err := t.parts[k].Scan(ctx, &sub)
+		c, err := t.parts[k].reader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		page, err := c.Scan(ctx, &sub)
 		if err != nil {
 			return nil, err
 		}
@@ -635,7 +776,7 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 			break
 		}
 		if limit > 0 {
-			n, err := t.evaluated(ctx, t.parts[k], sub.ExclusiveStartKey, page, in.FilterExpression != nil)
+			n, err := t.evaluated(ctx, c, sub.ExclusiveStartKey, page, in.FilterExpression != nil)
 			if err != nil {
 				return nil, err
 			}
@@ -648,7 +789,7 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 
 // evaluated counts the items a partition's scan page evaluated (its
 // Limit counts them, matched by the filter or not).
-func (t *table) evaluated(ctx context.Context, p *part, start item, page *miniserver.ScanOutput, filtered bool) (int32, error) {
+func (t *table) evaluated(ctx context.Context, p *miniserver.Client, start item, page *miniserver.ScanOutput, filtered bool) (int32, error) {
 	if !filtered {
 		return int32(len(page.Items)), nil
 	}
@@ -662,7 +803,7 @@ func (t *table) evaluated(ctx context.Context, p *part, start item, page *minise
 // BatchGetItem reads items of several tables.
 func (e *Engine) BatchGetItem(ctx context.Context, in *miniserver.BatchGetItemInput) (*miniserver.BatchGetItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -698,7 +839,7 @@ func (e *Engine) BatchGetItem(ctx context.Context, in *miniserver.BatchGetItemIn
 // as DynamoDB).
 func (e *Engine) BatchWriteItem(ctx context.Context, in *miniserver.BatchWriteItemInput) (*miniserver.BatchWriteItemOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -747,7 +888,7 @@ func (e *Engine) BatchWriteItem(ctx context.Context, in *miniserver.BatchWriteIt
 // TransactGetItems reads items at one point in time (under the lock).
 func (e *Engine) TransactGetItems(ctx context.Context, in *miniserver.TransactGetItemsInput) (*miniserver.TransactGetItemsOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}
@@ -797,7 +938,7 @@ type undo struct {
 // restored to its value before the transaction.
 func (e *Engine) TransactWriteItems(ctx context.Context, in *miniserver.TransactWriteItemsInput) (*miniserver.TransactWriteItemsOutput, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.failure != nil {
 		return nil, e.failure
 	}

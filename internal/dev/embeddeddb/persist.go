@@ -48,11 +48,11 @@ type snapshot struct {
 }
 
 // snapshot encodes the engine's tables and items. Under the lock it
-// encodes only the partitions written since the last snapshot; the rest
-// reuse their encoding.
+// encodes only the partitions written since their last encoding; the rest
+// (cold ones included) reuse theirs.
 func (e *Engine) snapshot(ctx context.Context) (snapshot, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	s := snapshot{version: e.version}
 	names := make([]string, 0, len(e.tables))
 	for n := range e.tables {
@@ -61,17 +61,10 @@ func (e *Engine) snapshot(ctx context.Context) (snapshot, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		t := e.tables[n]
-		for k, p := range t.dirty {
-			b, err := t.encodePartition(ctx, p)
-			if err != nil {
+		for _, p := range t.dirty {
+			if err := p.encode(ctx); err != nil {
 				return snapshot{}, err
 			}
-			if len(b) == 0 {
-				delete(t.saved, k)
-			} else {
-				t.saved[k] = b
-			}
-			delete(t.dirty, k)
 		}
 		head, err := json.Marshal(line{Table: &t.create})
 		if err != nil {
@@ -79,23 +72,19 @@ func (e *Engine) snapshot(ctx context.Context) (snapshot, error) {
 		}
 		s.chunks = append(s.chunks, append(head, '\n'))
 		s.counts.Tables++
-		keys := make([]string, 0, len(t.saved))
-		for k := range t.saved {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			b := t.saved[k]
-			s.chunks = append(s.chunks, b)
-			s.counts.Items += bytes.Count(b, []byte{'\n'})
+		for _, p := range t.parts {
+			if len(p.enc) > 0 {
+				s.chunks = append(s.chunks, p.enc)
+				s.counts.Items += bytes.Count(p.enc, []byte{'\n'})
+			}
 		}
 	}
 	return s, nil
 }
 
 // encodePartition encodes a partition's items, one line each.
-func (t *table) encodePartition(ctx context.Context, p *part) ([]byte, error) {
-	out, err := p.Scan(ctx, &miniserver.ScanInput{TableName: aws.String(t.name)})
+func (t *table) encodePartition(ctx context.Context, c *miniserver.Client) ([]byte, error) {
+	out, err := c.Scan(ctx, &miniserver.ScanInput{TableName: aws.String(t.name)})
 	if err != nil {
 		return nil, fmt.Errorf("read table %s: %w", t.name, err)
 	}
@@ -115,7 +104,7 @@ func (e *Engine) Load(ctx context.Context, r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if len(e.tables) > 0 {
 		return errors.New("load into an engine that has tables")
 	}
@@ -173,20 +162,28 @@ func (e *Engine) Load(ctx context.Context, r io.Reader) error {
 	return errors.New("the file ends without its end line: it is incomplete")
 }
 
-// load puts a loaded item into its partition, and keeps its line as the
-// partition's saved encoding: a store just loaded needs no encoding.
+// load adds a loaded item to its partition, which stays cold (its line is
+// its encoding), and to the index table when it has an index's keys.
 func (t *table) load(ctx context.Context, it item, raw []byte) error {
-	p, err := t.partition(ctx, it, true)
-	if err == nil {
-		_, err = p.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: it})
+	for _, a := range t.key {
+		if _, ok := partKey(it[a]); !ok {
+			return fmt.Errorf("an item of %s without its key attribute %s", t.name, a)
+		}
 	}
-	if err == nil && t.index != nil {
-		err = t.syncIndex(ctx, p, t.keyOf(it))
+	pk, _ := partKey(it[t.hash])
+	p := t.parts[pk]
+	if p == nil {
+		p = &part{t: t, key: pk}
+		t.parts[pk] = p
 	}
-	if err != nil {
+	p.enc = append(append(p.enc, raw...), '\n')
+	if !t.inIndex(it) {
+		return nil
+	}
+	if _, err := t.index.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: it}); err != nil {
 		return fmt.Errorf("put an item of %s: %w", t.name, err)
 	}
-	t.saved[p.key] = append(append(t.saved[p.key], raw...), '\n')
+	t.indexed[t.encodeKey(it)] = true
 	return nil
 }
 

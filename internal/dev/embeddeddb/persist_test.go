@@ -51,7 +51,7 @@ func scanAll(t testing.TB, db *dynamodb.Client, table string) []string {
 func TestStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, db := newDB(t)
+	e, db := newDB(t, 1)
 	s, err := embeddeddb.OpenStore(ctx, e, dir, quiet)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestStoreRefusesABadFile(t *testing.T) {
 	ctx := context.Background()
 	good := func(t *testing.T) []byte {
 		dir := t.TempDir()
-		e, db := newDB(t)
+		e, db := newDB(t, 1)
 		s, err := embeddeddb.OpenStore(ctx, e, dir, quiet)
 		if err != nil {
 			t.Fatal(err)
