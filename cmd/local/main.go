@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -75,13 +74,6 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
 	flag.Parse()
 
-	// A development server has memory to spare: collecting garbage a
-	// quarter as often takes about a fifth of its CPU back under load (see
-	// BENCHMARKS.md, issue 10). GOGC, when set, still decides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-
 	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
 	if *catalogFile != "" {
 		data, err := os.ReadFile(*catalogFile)
@@ -93,6 +85,12 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// The collector's pace: GOGC, when set, decides; otherwise the heap may
+	// grow by a fixed headroom between collections (localenv.PaceGC).
+	if os.Getenv("GOGC") == "" {
+		localenv.PaceGC(ctx, localenv.GCHeadroom)
+	}
 
 	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
 	slog.SetDefault(logger) // as lambdarun does in Lambda
