@@ -129,6 +129,9 @@ func run() error {
 	err = r.check(ctx, os.Stdout)
 	srv.stop() // writes its CPU profile
 	printProfile(os.Stdout, srv.profile, cfg.top)
+	if endpoint != "" {
+		fmt.Printf("(the DynamoDB server at %s runs in its own process: its CPU is not in this profile)\n", endpoint)
+	}
 	if cfg.keepProfile != "" {
 		if data, rerr := os.ReadFile(srv.profile); rerr == nil {
 			if werr := os.WriteFile(cfg.keepProfile, data, 0o644); werr != nil {
