@@ -31,11 +31,11 @@
 package embeddeddb
 
 import (
-	"context"
-	"errors"
 	"bytes"
 	"container/list"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
