@@ -111,13 +111,17 @@ type table struct {
 	gsiKeys [][]string
 	gsis    map[string]bool
 	e       *Engine
-	parts   map[string]*part // by partKey of the hash key value
+	parts   map[string]*part // the hot partitions, by partKey of the hash key value
+	cold    *coldStore       // the others
 	// scratch is an empty partition that is never written: reads of a
 	// partition that does not exist, and requests without a usable hash
 	// key, go there so that minidyn validates and answers them.
 	scratch *part
 	// dirty lists the partitions written since their last encoding.
 	dirty map[string]*part
+	// loading and loaded are the partition being loaded and its lines.
+	loading string
+	loaded  []byte
 	// index holds the items that have the keys of at least one global
 	// secondary index (nil without such indexes); indexed is the set of
 	// their primary keys (encodeKey).
@@ -125,24 +129,27 @@ type table struct {
 	indexed map[string]bool
 }
 
-// part is a partition: the items of one hash key value, in a minidyn client
-// holding one table (hot) or as JSON lines (cold).
+// part is a hot partition: the items of one hash key value in a minidyn
+// client holding one table. (A cold one is only its encoding, in
+// table.cold.)
 type part struct {
-	*miniserver.Client // nil when cold
-	t                  *table
-	key                string
+	*miniserver.Client
+	t   *table
+	key string
 	// enc is the items' encoding (JSON lines), current unless dirty.
 	enc   []byte
 	dirty bool
-	elem  *list.Element // in Engine.hot; nil when cold (or never cold)
+	elem  *list.Element // in Engine.hot (nil for the scratch and index tables)
 }
 
-// cool encodes a hot partition and lets its minidyn table go.
+// cool encodes a hot partition, keeps the encoding in the table's cold
+// store and lets the minidyn table go.
 func (p *part) cool(ctx context.Context) error {
 	if err := p.encode(ctx); err != nil {
 		return err
 	}
-	p.Client = nil
+	p.t.cold.put(p.key, p.enc)
+	delete(p.t.parts, p.key)
 	return nil
 }
 
@@ -160,23 +167,26 @@ func (p *part) encode(ctx context.Context) error {
 	return nil
 }
 
-// warm makes p hot (a minidyn table again if it was cold) and the most
-// recently used.
-func (p *part) warm(ctx context.Context) error {
-	hot := p.t.e.hot
+// warm makes p the most recently used partition.
+func (p *part) warm() {
 	if p.elem != nil {
-		hot.MoveToFront(p.elem)
-		return nil
+		p.t.e.hot.MoveToFront(p.elem)
+		return
 	}
-	if p.Client == nil {
-		c, err := p.t.hydrate(ctx, p.enc)
-		if err != nil {
-			return err
-		}
-		p.Client = c
+	p.elem = p.t.e.hot.PushFront(p)
+}
+
+// thaw makes the cold partition k a minidyn table again (hot).
+func (t *table) thaw(ctx context.Context, k string, enc []byte) (*part, error) {
+	c, err := t.hydrate(ctx, enc)
+	if err != nil {
+		return nil, err
 	}
-	p.elem = hot.PushFront(p)
-	return nil
+	t.cold.remove(k)
+	p := &part{Client: c, t: t, key: k, enc: enc}
+	t.parts[k] = p
+	p.warm()
+	return p, nil
 }
 
 // hydrate makes a minidyn table of the encoded items.
@@ -202,13 +212,15 @@ func (t *table) hydrate(ctx context.Context, enc []byte) (*miniserver.Client, er
 	return c, nil
 }
 
-// reader returns a client holding p's items, without making p hot: a cold
-// partition is read from a minidyn table made for the call (a Scan).
-func (p *part) reader(ctx context.Context) (*miniserver.Client, error) {
-	if p.Client != nil {
+// reader returns a client holding partition k's items without making it
+// hot: a cold partition is read from a minidyn table made for the call (a
+// Scan).
+func (t *table) reader(ctx context.Context, k string) (*miniserver.Client, error) {
+	if p := t.parts[k]; p != nil {
 		return p.Client, nil
 	}
-	return p.t.hydrate(ctx, p.enc)
+	enc, _ := t.cold.get(k)
+	return t.hydrate(ctx, enc)
 }
 
 // errEmulated is what every item call answers while EmulateFailure is on:
@@ -248,7 +260,7 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 	}
 	t := &table{
 		e: e, name: aws.ToString(in.TableName), create: *in, gsis: map[string]bool{},
-		parts: map[string]*part{}, dirty: map[string]*part{},
+		parts: map[string]*part{}, cold: newColdStore(), dirty: map[string]*part{},
 	}
 	t.key = keyAttrs(in.KeySchema)
 	t.hash = t.key[0]
@@ -380,7 +392,11 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 		return t.scratch, nil
 	}
 	if p := t.parts[pk]; p != nil {
-		return p, p.warm(ctx)
+		p.warm()
+		return p, nil
+	}
+	if enc, ok := t.cold.get(pk); ok {
+		return t.thaw(ctx, pk, enc)
 	}
 	if !create {
 		return t.scratch, nil
@@ -390,7 +406,8 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 		return nil, err
 	}
 	t.parts[pk] = p
-	return p, p.warm(ctx)
+	p.warm()
+	return p, nil
 }
 
 // lookup returns the table named name, or nil when there is none (the
@@ -741,8 +758,11 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 	if _, err := t.scratch.Scan(ctx, in); err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(t.parts))
+	keys := make([]string, 0, len(t.parts)+len(t.cold.at))
 	for k := range t.parts {
+		keys = append(keys, k)
+	}
+	for k := range t.cold.at {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -762,7 +782,7 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 		if limit > 0 {
 			sub.Limit = aws.Int32(limit)
 		}
-		c, err := t.parts[k].reader(ctx)
+		c, err := t.reader(ctx, k)
 		if err != nil {
 			return nil, err
 		}

@@ -72,11 +72,18 @@ func (e *Engine) snapshot(ctx context.Context) (snapshot, error) {
 		}
 		s.chunks = append(s.chunks, append(head, '\n'))
 		s.counts.Tables++
-		for _, p := range t.parts {
-			if len(p.enc) > 0 {
-				s.chunks = append(s.chunks, p.enc)
-				s.counts.Items += bytes.Count(p.enc, []byte{'\n'})
+		add := func(enc []byte) {
+			if len(enc) > 0 {
+				s.chunks = append(s.chunks, enc)
+				s.counts.Items += bytes.Count(enc, []byte{'\n'})
 			}
+		}
+		for _, p := range t.parts {
+			add(p.enc)
+		}
+		for k := range t.cold.at {
+			enc, _ := t.cold.get(k)
+			add(enc)
 		}
 	}
 	return s, nil
@@ -128,6 +135,9 @@ func (e *Engine) Load(ctx context.Context, r io.Reader) error {
 		}
 		switch {
 		case l.Table != nil:
+			if t != nil {
+				t.flushLoad()
+			}
 			if _, err := e.createTable(ctx, l.Table); err != nil {
 				return fmt.Errorf("line %d: create table %s: %w", n, aws.ToString(l.Table.TableName), err)
 			}
@@ -142,6 +152,9 @@ func (e *Engine) Load(ctx context.Context, r io.Reader) error {
 			}
 			got.Items++
 		case l.End != nil:
+			if t != nil {
+				t.flushLoad()
+			}
 			if *l.End != got {
 				return fmt.Errorf("line %d: the end line counts %d tables and %d items, the file has %d and %d", n, l.End.Tables, l.End.Items, got.Tables, got.Items)
 			}
@@ -171,12 +184,11 @@ func (t *table) load(ctx context.Context, it item, raw []byte) error {
 		}
 	}
 	pk, _ := partKey(it[t.hash])
-	p := t.parts[pk]
-	if p == nil {
-		p = &part{t: t, key: pk}
-		t.parts[pk] = p
+	if pk != t.loading {
+		t.flushLoad()
+		t.loading = pk
 	}
-	p.enc = append(append(p.enc, raw...), '\n')
+	t.loaded = append(append(t.loaded, raw...), '\n')
 	if !t.inIndex(it) {
 		return nil
 	}
@@ -185,6 +197,17 @@ func (t *table) load(ctx context.Context, it item, raw []byte) error {
 	}
 	t.indexed[t.encodeKey(it)] = true
 	return nil
+}
+
+// flushLoad stores the lines loaded for one partition (a file holds a
+// partition's lines one after the other) as its cold encoding.
+func (t *table) flushLoad() {
+	if len(t.loaded) == 0 {
+		return
+	}
+	enc, _ := t.cold.get(t.loading)
+	t.cold.put(t.loading, append(append([]byte(nil), enc...), t.loaded...))
+	t.loading, t.loaded = "", t.loaded[:0]
 }
 
 // Store keeps an engine in a file of a directory: loaded by OpenStore,
