@@ -75,10 +75,13 @@ func inventoryRequest(player int64) *http.Request {
 
 // parallel serves the requests next makes from 4 goroutines per core (8
 // on 2 cores, as the 8 clients of make load -clients 8), with the garbage
-// collector set as cmd/local sets it: ns/op is the inverse of the
+// collector paced as cmd/local paces it: ns/op is the inverse of the
 // throughput.
 func parallel(b *testing.B, next func() *http.Request, h http.Handler) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	ctx, stop := context.WithCancel(context.Background())
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer stop()
+	localenv.PaceGC(ctx, localenv.GCHeadroom)
 	b.ReportAllocs()
 	b.SetParallelism(4)
 	defer reportCPU(b)()
