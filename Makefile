@@ -177,7 +177,8 @@ lint-template:
 
 # Go benchmarks (no tests: -run '^$$'), then the DynamoDB round trips per
 # request (the test TestDynamoDBRoundTrips, which make test also runs).
-# BENCH=HandlerCPU BENCH_COUNT=5 narrows and repeats.
+# BENCH=HandlerCPU BENCH_COUNT=5 narrows and repeats; BENCH=EmbeddedScale
+# measures authorizations and inventory reads with 0 to 100k records stored.
 BENCH       ?= .
 BENCH_COUNT ?= 1
 bench:
@@ -200,10 +201,12 @@ coldstart: build
 # Load on loopback: cmd/load builds and starts `make run`'s server on a free
 # port with its own catalog, runs a fixed-rate mix of Stash calls (with
 # duplicates and drops of a scarce product), authorizations and reads for
-# LOAD_DURATION, prints throughput, latency and DynamoDB calls per endpoint,
-# and checks the invariants through the public endpoints (exit 1 if one
-# fails). Once per backend in LOAD_DYNAMODB: embedded minidyn, and moto_server
+# LOAD_DURATION, prints throughput, latency and DynamoDB calls per endpoint
+# and where the server's CPU went (its CPU profile), and checks the
+# invariants through the public endpoints (exit 1 if one fails). Once per
+# backend in LOAD_DYNAMODB: the embedded DynamoDB (minidyn), and moto_server
 # (started by cmd/load; skipped when moto is not installed).
+# LOAD_FLAGS='-clients 8 [-preload 100000]': the saturation measurement.
 LOAD_DYNAMODB ?= minidyn moto
 LOAD_DURATION ?= 15s
 LOAD_FLAGS    ?=

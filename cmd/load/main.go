@@ -16,8 +16,12 @@
 // (-duplicates) is sent twice, after a pause or at the same moment, and the
 // two answers must be equal.
 //
+// With -clients N it runs instead N clients that authorize 2 items with a
+// new transactionId back to back: the saturation measurement.
+//
 // It prints throughput and latency per endpoint, the DynamoDB calls per
-// request the server logged, and the invariants: every player's inventory
+// request the server logged, where the server's CPU time went (its CPU
+// profile, by area and top functions), and the invariants: every player's inventory
 // (read with the game server key) holds exactly what the confirms and
 // authorizations answered 200 granted, the scarce product's units in all
 // inventories do not exceed its stock, and duplicates were answered alike.
@@ -61,6 +65,10 @@ type config struct {
 	burst       int
 	scale       float64
 	serverLog   string
+	clients     int
+	preload     int
+	top         int
+	keepProfile string
 }
 
 // endpoints in table order, with the function serving each.
@@ -101,7 +109,7 @@ func run() error {
 		return err
 	}
 	defer stopBackend()
-	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog)
+	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog, cfg.preload)
 	if err != nil {
 		return err
 	}
@@ -118,7 +126,20 @@ func run() error {
 	}
 	r.settle(ctx)
 	r.report(os.Stdout, srv.log, before, elapsed)
-	return r.check(ctx, os.Stdout)
+	err = r.check(ctx, os.Stdout)
+	srv.stop() // writes its CPU profile
+	printProfile(os.Stdout, srv.profile, cfg.top)
+	if endpoint != "" {
+		fmt.Printf("(the DynamoDB server at %s runs in its own process: its CPU is not in this profile)\n", endpoint)
+	}
+	if cfg.keepProfile != "" {
+		if data, rerr := os.ReadFile(srv.profile); rerr == nil {
+			if werr := os.WriteFile(cfg.keepProfile, data, 0o644); werr != nil {
+				fmt.Fprintln(os.Stderr, "load: keep the profile:", werr)
+			}
+		}
+	}
+	return err
 }
 
 // parseFlags reads the command line, fills in the defaults that depend on
@@ -143,6 +164,10 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&cfg.burstEvery, "burst-every", 3*time.Second, "interval of the scarce product's drops (0: none)")
 	flag.IntVar(&cfg.burst, "burst", 0, "players registering the scarce product at each drop (default 25 on minidyn, 10 on moto)")
 	flag.StringVar(&cfg.serverLog, "server-log", "", "write the server's log lines to this file")
+	flag.IntVar(&cfg.preload, "preload", 0, "purchases stored before the server starts (embedded DynamoDB only, through DATA_DIR): each by its own player, as an authorization of 2 items writes them")
+	flag.IntVar(&cfg.top, "top", 15, "functions listed in the server's CPU profile summary")
+	flag.StringVar(&cfg.keepProfile, "cpuprofile", "", "also keep the server's CPU profile in this file (for go tool pprof)")
+	flag.IntVar(&cfg.clients, "clients", 0, "0: the mixed open-loop load; N > 0: N clients each sending authorizations (2 items, a new transactionId each) back to back, the saturation measurement")
 	flag.Float64Var(&cfg.scale, "scale", 0, "multiplies every rate (default 1 on minidyn; 0.15 on moto, which answers one call at a time and copies every table a transaction touches)")
 	flag.Parse()
 	// moto serves one call at a time, and each TransactWriteItems deep-copies
@@ -159,6 +184,15 @@ func parseFlags() (config, error) {
 		if cfg.dynamodb == "moto" {
 			cfg.burst = 10
 		}
+	}
+	if cfg.clients > 0 {
+		cfg.duplicates = 0 // every request a new transactionId
+		if !flagSet("max-requests") {
+			cfg.maxRequests = 200000
+		}
+	}
+	if cfg.preload < 0 || cfg.preload > 1_000_000 {
+		return config{}, errors.New("-preload must be within [0, 1000000]")
 	}
 	if cfg.duration <= 0 || cfg.duration > 10*time.Minute || cfg.maxRequests <= 0 || cfg.concurrency <= 0 || cfg.players <= 0 {
 		return config{}, errors.New("-duration must be within (0, 10m], -max-requests, -concurrency and -players positive")
@@ -192,7 +226,7 @@ func startBackend(ctx context.Context, dynamodb string) (endpoint, backend strin
 // startLoadServer starts `make run`'s server on endpoint with the load
 // catalog, in a directory of its own; its log lines also go to logPath
 // unless it is "". stop stops the server and removes what it left.
-func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server, stop func(), err error) {
+func startLoadServer(ctx context.Context, endpoint, logPath string, preload int) (srv *server, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "tollgate-load-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("server directory: %w", err)
@@ -214,7 +248,19 @@ func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server
 		removeDir := stop
 		stop = func() { f.Close(); removeDir() }
 	}
-	srv, err = startServer(ctx, dir, catalogFile, endpoint, keep)
+	dataDir := ""
+	if preload > 0 {
+		if endpoint != "" {
+			stop()
+			return nil, nil, errors.New("-preload: only with the embedded DynamoDB")
+		}
+		dataDir = filepath.Join(dir, "data")
+		if err := preloadPurchases(ctx, dataDir, preload); err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
+	srv, err = startServer(ctx, dir, catalogFile, endpoint, dataDir, keep)
 	if err != nil {
 		stop()
 		return nil, nil, err
@@ -224,6 +270,14 @@ func startLoadServer(ctx context.Context, endpoint, logPath string) (srv *server
 }
 
 func printPlan(cfg config, url, backend string) {
+	if cfg.preload > 0 {
+		backend += fmt.Sprintf(" holding %d purchases stored beforehand", cfg.preload)
+	}
+	if cfg.clients > 0 {
+		fmt.Printf("load: %s on %s, DynamoDB %s; %v of %d clients authorizing 2 items with a new transactionId back to back; at most %d requests\n",
+			url, hostInfo(), backend, cfg.duration, cfg.clients, cfg.maxRequests)
+		return
+	}
 	fmt.Printf("load: %s on %s, DynamoDB %s; %v at register %.1f/s, confirm %.1f/s, cancel %.1f/s, authorize %.1f/s, inventory %.1f/s, catalog %.1f/s; a drop of %d every %v; %.0f%% duplicates; at most %d requests\n",
 		url, hostInfo(), backend, cfg.duration, cfg.rate("register"), cfg.rate("confirm"), cfg.rate("cancel"), cfg.rate("authorize"),
 		cfg.rate("inventory"), cfg.rate("catalog"), cfg.burst, cfg.burstEvery, 100*cfg.duplicates, cfg.maxRequests)
@@ -237,6 +291,13 @@ func (r *runner) drive(ctx context.Context) (time.Duration, error) {
 	loadCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	var wg sync.WaitGroup
+	if cfg.clients > 0 {
+		for range cfg.clients {
+			wg.Go(func() { r.closedLoop(loadCtx) })
+		}
+		wg.Wait()
+		return time.Since(start), ctx.Err()
+	}
 	ops := map[string]func(context.Context){
 		"register": r.register, "confirm": r.confirm, "cancel": r.cancel, "authorize": r.authorize, "inventory": r.inventory,
 	}
@@ -315,6 +376,13 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// flagSet reports whether the command line set flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func envOr(k, def string) string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -25,15 +27,17 @@ import (
 // server is `make run`'s server (cmd/local), built and started by this tool
 // on a free loopback port.
 type server struct {
-	URL    string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *serverLog
+	URL string
+	// profile is the CPU profile cmd/local writes when it stops.
+	profile string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	log     *serverLog
 }
 
 // startServer builds cmd/local into dir and starts it with the load catalog
 // and the development keys, against endpoint (embedded minidyn when empty).
-func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog io.Writer) (*server, error) {
+func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string, keepLog io.Writer) (*server, error) {
 	bin := filepath.Join(dir, "tollgate-local")
 	goTool := os.Getenv("GO")
 	if goTool == "" {
@@ -49,11 +53,14 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "-addr", addr)
+	profile := filepath.Join(dir, "cpu.pprof")
+	cmd := exec.Command(bin, "-addr", addr, "-cpuprofile", profile)
 	env := []string{
 		"CATALOG_FILE=" + catalogFile,
 		"LOG_LEVEL=info",
 		store.EnvEndpoint + "=" + endpoint,
+		"DATA_DIR=" + dataDir,
+		"DATA_SAVE_INTERVAL=1h", // saved at shutdown only, after the measurement
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 	}
 	for _, n := range secrets.Names {
@@ -71,7 +78,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint string, keepLog
 		return nil, err
 	}
 	cmd.Stderr = os.Stderr
-	s := &server{URL: "http://" + addr, cmd: cmd, exited: make(chan struct{}), log: newServerLog(keepLog)}
+	s := &server{URL: "http://" + addr, profile: profile, cmd: cmd, exited: make(chan struct{}), log: newServerLog(keepLog)}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start cmd/local: %w", err)
 	}
@@ -228,4 +235,40 @@ func startMoto(ctx context.Context) (string, func(), error) {
 		return "", nil, err
 	}
 	return m.URL, m.Stop, nil
+}
+
+// preloadPurchases writes into dataDir an embedded DynamoDB holding n
+// purchases, each by its own player: one authorization of 2 items made
+// through the router, copied with other ids (localenv.Stack.Replicate).
+func preloadPurchases(ctx context.Context, dataDir string, n int) error {
+	start := time.Now()
+	stack, err := localenv.Start(ctx, localenv.Config{
+		Getenv: func(string) string { return "" }, Logger: localenv.Discard, Catalog: loadCatalog, DataDir: dataDir, SaveEvery: time.Hour,
+	})
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	defer stack.Close() // saves
+	router, err := stack.Router(functions.Constructors)
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	const player, tx = "preload-p0000000", "preload-t0000000"
+	req := httptest.NewRequest(http.MethodPost, "/purchase/"+player,
+		strings.NewReader(`{"transactionId":"`+tx+`","items":[{"id":"load_coins","quantity":1},{"id":"load_gems","quantity":2}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", localenv.DevKeys[secrets.StashAPIKey])
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return fmt.Errorf("preload: the template authorization answered %d %s", rec.Code, rec.Body)
+	}
+	ids := func(i int) *strings.Replacer {
+		return strings.NewReplacer(player, fmt.Sprintf("preload-p%07d", i), tx, fmt.Sprintf("preload-t%07d", i))
+	}
+	if err := stack.Replicate(ctx, n, ids, "PlayersTable", "TransactionsTable"); err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	fmt.Printf("load: %d purchases stored in %v\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
 }

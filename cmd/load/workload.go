@@ -496,7 +496,17 @@ func (r *runner) cancelPurchase(ctx context.Context, p purchase, want, step stri
 }
 
 // authorize is Stash's single-call purchase: granted at once.
-func (r *runner) authorize(ctx context.Context) {
+func (r *runner) authorize(ctx context.Context) { r.authorizeLines(ctx, randomLines()) }
+
+// twoLines are the lines of every authorization of the saturation mode
+// (-clients): two products, as in the measurement of issue 10.
+func twoLines() []line {
+	return []line{{ProductID: "load_coins", Cents: prices["load_coins"], Quantity: 1}, {ProductID: "load_gems", Cents: prices["load_gems"], Quantity: 2}}
+}
+
+// authorizeLines authorizes lines for a random player with a new
+// transactionId.
+func (r *runner) authorizeLines(ctx context.Context, lines []line) {
 	player := r.player()
 	tx := r.newTx("auth")
 	type item struct {
@@ -505,7 +515,7 @@ func (r *runner) authorize(ctx context.Context) {
 	}
 	var items []item
 	g := grant{player: player, items: map[string]int64{}}
-	for _, l := range randomLines() {
+	for _, l := range lines {
 		items = append(items, item{ID: l.ProductID, Quantity: l.Quantity})
 		g.items[l.ProductID] += l.Quantity
 	}
@@ -640,5 +650,13 @@ func (r *runner) settle(ctx context.Context) {
 	defer r.mu.Unlock()
 	for tx := range r.open {
 		r.failures = append(r.failures, fmt.Sprintf("%s: still unanswered after 5 retries", tx))
+	}
+}
+
+// closedLoop sends authorizations one after the other until ctx ends or the
+// request budget is spent: one client of the saturation mode.
+func (r *runner) closedLoop(ctx context.Context) {
+	for ctx.Err() == nil && r.issued.Load() < int64(r.cfg.maxRequests) {
+		r.authorizeLines(context.WithoutCancel(ctx), twoLines())
 	}
 }

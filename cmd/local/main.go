@@ -1,5 +1,6 @@
 // Command local runs every Tollgate endpoint in one process, on the routes
-// template.yaml gives them, against embedded minidyn (or DYNAMODB_ENDPOINT),
+// template.yaml gives them, against the embedded DynamoDB (minidyn, see
+// internal/dev/embeddeddb; kept in DATA_DIR when set) or DYNAMODB_ENDPOINT,
 // with keys from the environment. It is what `make run` starts.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -36,6 +38,33 @@ func main() {
 	}
 }
 
+// envDuration reads a duration from the environment variable k, or def.
+func envDuration(k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(k)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "tollgate local: cpu profile:", err)
+		}
+	}, nil
+}
+
 func run() error {
 	port := os.Getenv("PORT")
 	if port == "" {
@@ -46,6 +75,9 @@ func run() error {
 	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
 	storesFile := flag.String("stores", os.Getenv("STORES_FILE"), "stores file imported at start (STORES_FILE; default: the sample stores)")
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
+	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
+	saveEvery := flag.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
 	flag.Parse()
 
 	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
@@ -69,6 +101,12 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The collector's pace: GOGC, when set, decides; otherwise the heap may
+	// grow by a fixed headroom between collections (localenv.PaceGC).
+	if os.Getenv("GOGC") == "" {
+		localenv.PaceGC(ctx, localenv.GCHeadroom)
+	}
+
 	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
 	slog.SetDefault(logger) // as lambdarun does in Lambda
 	// One long-lived process: the SANDBOX settles pending charges by itself.
@@ -79,6 +117,8 @@ func run() error {
 		Logger:       logger,
 		Catalog:      catalogData,
 		Stores:       storesData,
+		DataDir:      *dataDir,
+		SaveEvery:    *saveEvery,
 	})
 	if err != nil {
 		return err
@@ -87,6 +127,13 @@ func run() error {
 	router, err := stack.Router(functions.Constructors)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 
 	if err := stack.RunSchedules(ctx, functions.Jobs, *every); err != nil {
@@ -100,9 +147,12 @@ func run() error {
 		return err
 	}
 	srv := localenv.NewServer(router, localenv.DefaultServerTimeouts)
-	dynamo := "embedded minidyn at " + stack.Endpoint
-	if stack.Minidyn == nil {
+	dynamo := "embedded (minidyn, in process; also on " + stack.Endpoint + "), in memory"
+	switch {
+	case stack.Minidyn == nil:
 		dynamo = stack.Endpoint
+	case stack.DataFile != "":
+		dynamo = fmt.Sprintf("embedded (minidyn, in process; also on %s), kept in %s (saved every %v and at shutdown)", stack.Endpoint, stack.DataFile, *saveEvery)
 	}
 	for _, n := range secrets.Names {
 		source := "environment"

@@ -46,24 +46,29 @@ func ReserveAndSellOp(table string, p Product, qty int64) types.TransactWriteIte
 // product exists and holds that many reserved units: a sale never moves
 // reserved below zero nor creates a row.
 func SellOp(table, productID string, qty int64) types.TransactWriteItem {
-	update := expression.Add(expression.Name(AttrReserved), expression.Value(-qty)).
-		Add(expression.Name(AttrSold), expression.Value(qty))
-	cond := holdsReserved(qty)
-	return store.UpdateOp(table, key(productID), update, &cond)
+	return sell.UpdateOp(table, key(productID), store.N(-qty), store.N(qty))
 }
 
 // ReleaseOp gives qty reserved units of a product back, only if the product
 // exists and holds that many reserved units.
 func ReleaseOp(table, productID string, qty int64) types.TransactWriteItem {
-	update := expression.Add(expression.Name(AttrAvailable), expression.Value(qty)).
-		Add(expression.Name(AttrReserved), expression.Value(-qty))
-	cond := holdsReserved(qty)
-	return store.UpdateOp(table, key(productID), update, &cond)
+	return release.UpdateOp(table, key(productID), store.N(qty), store.N(-qty))
 }
 
-func holdsReserved(qty int64) expression.ConditionBuilder {
-	return expression.And(store.Exists(), expression.Name(AttrReserved).GreaterThanEqual(expression.Value(qty)))
-}
+// sell and release move v1 units in (v0 out of) reserved, only if the row
+// exists and holds -v0 (v1) reserved units; built once (store.Shape).
+var (
+	sell = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().
+			WithUpdate(expression.Add(expression.Name(AttrReserved), v(0)).Add(expression.Name(AttrSold), v(1))).
+			WithCondition(expression.And(store.Exists(), expression.Name(AttrReserved).GreaterThanEqual(v(1))))
+	})
+	release = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().
+			WithUpdate(expression.Add(expression.Name(AttrAvailable), v(0)).Add(expression.Name(AttrReserved), v(1))).
+			WithCondition(expression.And(store.Exists(), expression.Name(AttrReserved).GreaterThanEqual(v(0))))
+	})
+)
 
 func hasUnits(qty int64) expression.ConditionBuilder {
 	return expression.Or(

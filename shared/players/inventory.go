@@ -73,14 +73,45 @@ func MergeByProduct[T any](lines []T, field func(*T) (productID string, quantity
 // the player's inventory. Items must be normalized.
 func GrantOps(table, playerID string, items []Item, now time.Time) []types.TransactWriteItem {
 	ops := make([]types.TransactWriteItem, 0, len(items))
+	at := store.S(store.Timestamp(now))
 	for _, it := range items {
-		update := expression.Set(expression.Name(attrProductID), expression.Value(it.ProductID)).
-			Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now))).
-			Add(expression.Name(attrQuantity), expression.Value(it.Quantity))
-		ops = append(ops, store.UpdateOp(table, store.PKSK(playerID, itemPrefix+it.ProductID), update, nil))
+		ops = append(ops, grant.UpdateOp(table, store.PKSK(playerID, itemPrefix+it.ProductID), store.S(it.ProductID), at, store.N(it.Quantity)))
 	}
 	return ops
 }
+
+// The expressions of this file, each built once through the expression
+// builder and filled per use (store.Shape).
+var (
+	// grant adds v2 units to an item row, naming its product v0 at v1.
+	grant = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(expression.Set(expression.Name(attrProductID), v(0)).
+			Set(expression.Name(attrUpdatedAt), v(1)).
+			Add(expression.Name(attrQuantity), v(2)))
+	})
+	// debt adds v2 units to a debt row, naming its product v0 at v1.
+	debt = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(expression.Set(expression.Name(attrProductID), v(0)).
+			Set(expression.Name(attrUpdatedAt), v(1)).
+			Add(expression.Name(attrDebt), v(2)))
+	})
+	// take adds v0 (negative) units if the row holds v1.
+	take = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(expression.Add(expression.Name(attrQuantity), v(0))).
+			WithCondition(expression.Name(attrQuantity).Equal(v(1)))
+	})
+	// notHeld holds when the row has no quantity or none above zero.
+	notHeld = store.NewShape(func(func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithCondition(expression.Or(
+			expression.AttributeNotExists(expression.Name(attrQuantity)),
+			expression.Name(attrQuantity).LessThanEqual(expression.Value(0)),
+		))
+	})
+	// partitionRows reads the rows of partition v0.
+	partitionRows = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithKeyCondition(expression.Key(store.AttrPK).Equal(v(0)))
+	})
+)
 
 // Holdings returns, in one paginated Query of the player's partition, the
 // items the player holds and the debts refunds left (units refunded after
@@ -89,12 +120,12 @@ func GrantOps(table, playerID string, items []Item, now time.Time) []types.Trans
 // (badRow): one corrupted row must not hide the rest of the inventory.
 func Holdings(ctx context.Context, db *dynamodb.Client, table, playerID string) (items, debts []Item, err error) {
 	items, debts = []Item{}, []Item{}
-	e := store.Build(expression.NewBuilder().WithKeyCondition(expression.Key(store.AttrPK).Equal(expression.Value(playerID))))
+	e := partitionRows.Fill(store.S(playerID))
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
-		KeyConditionExpression:    e.KeyCondition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
+		KeyConditionExpression:    e.KeyCondition,
+		ExpressionAttributeNames:  e.Names,
+		ExpressionAttributeValues: e.Values,
 		ConsistentRead:            aws.Bool(true),
 	}
 	p := dynamodb.NewQueryPaginator(db, in)
@@ -139,12 +170,10 @@ func badRow(ctx context.Context, what, playerID, sk string, err error) {
 	slog.ErrorContext(ctx, "unreadable row left out of the answer; repair it", "read", what, "playerId", playerID, "sk", sk, "error", err)
 }
 
-// TakeOp removes take units of a product the player was seen holding held
+// TakeOp removes units units of a product the player was seen holding held
 // of; the transaction fails if the holding changed meanwhile.
-func TakeOp(table, playerID, productID string, take, held int64) types.TransactWriteItem {
-	cond := expression.Name(attrQuantity).Equal(expression.Value(held))
-	update := expression.Add(expression.Name(attrQuantity), expression.Value(-take))
-	return store.UpdateOp(table, store.PKSK(playerID, itemPrefix+productID), update, &cond)
+func TakeOp(table, playerID, productID string, units, held int64) types.TransactWriteItem {
+	return take.UpdateOp(table, store.PKSK(playerID, itemPrefix+productID), store.N(-units), store.N(held))
 }
 
 // NotHeldCheck fails the transaction unless the player holds none of a
@@ -152,44 +181,54 @@ func TakeOp(table, playerID, productID string, take, held int64) types.TransactW
 // refund that found nothing to take asserts it with this, so a unit granted
 // meanwhile, or a row it could not read, is not silently turned into debt.
 func NotHeldCheck(table, playerID, productID string) types.TransactWriteItem {
-	cond := expression.Or(
-		expression.AttributeNotExists(expression.Name(attrQuantity)),
-		expression.Name(attrQuantity).LessThanEqual(expression.Value(0)),
-	)
-	return store.CheckOp(table, store.PKSK(playerID, itemPrefix+productID), cond)
+	return notHeld.CheckOp(table, store.PKSK(playerID, itemPrefix+productID))
 }
 
 // DebtOp records that the player owes units of a product (refunded after
 // they were spent).
 func DebtOp(table, playerID, productID string, units int64, now time.Time) types.TransactWriteItem {
-	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
-		Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now))).
-		Add(expression.Name(attrDebt), expression.Value(units))
-	return store.UpdateOp(table, store.PKSK(playerID, debtPrefix+productID), update, nil)
+	return debt.UpdateOp(table, store.PKSK(playerID, debtPrefix+productID), store.S(productID), store.S(store.Timestamp(now)), store.N(units))
 }
 
 // CountOp adds delta units to the player's counter of a product (units
 // held bought or reserved), refusing to pass limit (nil: no limit) when
 // delta is positive, and to go below zero when it is negative.
 func CountOp(table, playerID, productID string, delta int64, limit *int64) types.TransactWriteItem {
-	update := expression.Set(expression.Name(attrProductID), expression.Value(productID)).
-		Add(expression.Name(attrBought), expression.Value(delta))
-	var cond *expression.ConditionBuilder
-	if delta < 0 {
+	key := store.PKSK(playerID, boughtPrefix+productID)
+	switch {
+	case delta < 0:
 		// A release gives back what a reservation counted: the counter
 		// never goes below zero (which would let the player past the limit).
-		cond = store.Cond(expression.Name(attrBought).GreaterThanEqual(expression.Value(-delta)))
+		return countAtLeast.UpdateOp(table, key, store.S(productID), store.N(delta), store.N(-delta))
+	case limit != nil && delta > 0 && delta <= *limit:
+		// A player without a counter row has bought nothing: delta alone
+		// must fit. (A comparison with a missing attribute is false, so
+		// past the limit only the bound can be tested, and it fails.)
+		return countAbsentOrAtMost.UpdateOp(table, key, store.S(productID), store.N(delta), store.N(*limit-delta))
+	case limit != nil && delta > 0:
+		return countAtMost.UpdateOp(table, key, store.S(productID), store.N(delta), store.N(*limit-delta))
 	}
-	if limit != nil && delta > 0 {
-		within := expression.Name(attrBought).LessThanEqual(expression.Value(*limit - delta))
-		cond = &within
-		if delta <= *limit {
-			// A player without a counter row has bought nothing: delta
-			// alone must fit. (A comparison with a missing attribute is
-			// false, so past the limit only within can be tested, and it
-			// fails.)
-			cond = store.Cond(expression.Or(expression.AttributeNotExists(expression.Name(attrBought)), within))
-		}
-	}
-	return store.UpdateOp(table, store.PKSK(playerID, boughtPrefix+productID), update, cond)
+	return count.UpdateOp(table, key, store.S(productID), store.N(delta))
 }
+
+// The counter updates: name the product v0, add v1, and with a condition
+// on the counter before (v2).
+var (
+	countUpdate = func(v func(int) expression.ValueBuilder) expression.UpdateBuilder {
+		return expression.Set(expression.Name(attrProductID), v(0)).Add(expression.Name(attrBought), v(1))
+	}
+	count = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(countUpdate(v))
+	})
+	countAtLeast = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(countUpdate(v)).WithCondition(expression.Name(attrBought).GreaterThanEqual(v(2)))
+	})
+	countAtMost = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(countUpdate(v)).WithCondition(expression.Name(attrBought).LessThanEqual(v(2)))
+	})
+	countAbsentOrAtMost = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+		return expression.NewBuilder().WithUpdate(countUpdate(v)).WithCondition(expression.Or(
+			expression.AttributeNotExists(expression.Name(attrBought)),
+			expression.Name(attrBought).LessThanEqual(v(2))))
+	})
+)

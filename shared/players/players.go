@@ -39,23 +39,28 @@ const (
 	attrUpdatedAt      = "updatedAt"
 )
 
+// counters reads the sort keys and counts of player v0's counter rows.
+var counters = store.NewShape(func(v func(int) expression.ValueBuilder) expression.Builder {
+	return expression.NewBuilder().
+		WithKeyCondition(expression.KeyAnd(
+			expression.Key(store.AttrPK).Equal(v(0)),
+			expression.KeyBeginsWith(expression.Key(store.AttrSK), boughtPrefix))).
+		WithProjection(expression.NamesList(expression.Name(store.AttrSK), expression.Name(attrBought)))
+})
+
 // Bought returns how many units of each product the player holds bought or
 // reserved (products without a counter are absent; an unknown player has
 // none) in one Query of the player's counter rows (more only beyond 1 MB
 // of them).
 func Bought(ctx context.Context, db *dynamodb.Client, table, playerID string) (map[string]int64, error) {
 	counts := map[string]int64{}
-	e := store.Build(expression.NewBuilder().
-		WithKeyCondition(expression.KeyAnd(
-			expression.Key(store.AttrPK).Equal(expression.Value(playerID)),
-			expression.KeyBeginsWith(expression.Key(store.AttrSK), boughtPrefix))).
-		WithProjection(expression.NamesList(expression.Name(store.AttrSK), expression.Name(attrBought))))
+	e := counters.Fill(store.S(playerID))
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
-		KeyConditionExpression:    e.KeyCondition(),
-		ProjectionExpression:      e.Projection(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
+		KeyConditionExpression:    e.KeyCondition,
+		ProjectionExpression:      e.Projection,
+		ExpressionAttributeNames:  e.Names,
+		ExpressionAttributeValues: e.Values,
 		ConsistentRead:            aws.Bool(true),
 	})
 	for p.HasMorePages() {

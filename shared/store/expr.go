@@ -95,15 +95,19 @@ func UpdateOp(table string, key Key, update expression.UpdateBuilder, cond *expr
 // with its key exists; when one does, the cancellation reason carries it
 // (ALL_OLD).
 func PutNewOp(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
-	e := Build(expression.NewBuilder().WithCondition(NotExists()))
+	e := notExists.Fill()
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName:                           aws.String(table),
 		Item:                                item,
-		ConditionExpression:                 e.Condition(),
-		ExpressionAttributeNames:            e.Names(),
+		ConditionExpression:                 e.Condition,
+		ExpressionAttributeNames:            e.Names,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 }
+
+var notExists = NewShape(func(func(int) expression.ValueBuilder) expression.Builder {
+	return expression.NewBuilder().WithCondition(NotExists())
+})
 
 // CheckOp is a transaction item that writes nothing but fails the
 // transaction unless cond holds on the item at key of table (ALL_OLD on

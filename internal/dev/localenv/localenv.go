@@ -1,6 +1,6 @@
 // Package localenv stands up Tollgate without AWS: a DynamoDB endpoint
-// (embedded minidyn served on loopback, or an external DynamoDB-compatible
-// server), the template's tables, keys from environment variables with
+// (the embedded engine of internal/dev/embeddeddb, or an external
+// DynamoDB-compatible server), the template's tables, keys from environment variables with
 // development defaults, and every function's handler mounted on the route
 // template.yaml gives it. The local runner, the invoke tool and the
 // end-to-end tests all use it, so they exercise the deployed handlers.
@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -50,20 +51,31 @@ var DevKeys = secrets.Static{
 // path) runs on embedded minidyn with environment keys.
 type Config struct {
 	TemplatePath string // "" finds template.yaml above the working directory
-	Endpoint     string // external DynamoDB endpoint; "" starts embedded minidyn
+	Endpoint     string // external DynamoDB endpoint; "" starts the embedded engine
 	TablePrefix  string // prepended to every table name (tests isolate themselves with it)
 	Getenv       func(string) string
-	HTTPClient   aws.HTTPClient // the DynamoDB client's HTTP client (call counting, faults)
-	MaxAttempts  int            // the DynamoDB client's retry attempts (0: SDK default)
-	Logger       *slog.Logger   // nil: JSON to stderr
-	Now          func() time.Time
+	// HTTPClient is the DynamoDB client's HTTP client (call counting,
+	// faults); nil reaches the embedded engine in process.
+	HTTPClient  aws.HTTPClient
+	MaxAttempts int          // the DynamoDB client's retry attempts (0: SDK default)
+	Logger      *slog.Logger // nil: JSON to stderr
+	Now         func() time.Time
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
 	// Stores, when set, is a stores file (JSON, shared/stores) imported into
 	// the stores table at start.
 	Stores []byte
+	// DataDir, when set, keeps the embedded engine's content in a file of
+	// this directory: loaded at start (a file that cannot be loaded stops
+	// the start), saved every SaveEvery and by Close. "" keeps it in memory.
+	DataDir   string
+	SaveEvery time.Duration // 0: DefaultSaveEvery
 }
+
+// DefaultSaveEvery is how often a DataDir is saved: a kill -9 loses at most
+// the writes of the last interval.
+const DefaultSaveEvery = 5 * time.Second
 
 // Stack is a running local Tollgate minus its HTTP listener.
 type Stack struct {
@@ -76,9 +88,11 @@ type Stack struct {
 	// plaintext, by the webhookSecretRef the store row names (never in
 	// DynamoDB); the outbound delivery resolves them.
 	StoreWebhookSecrets map[string]string
-	// Minidyn is the embedded emulator, nil with an external endpoint; tests
-	// use it to inject failures.
-	Minidyn *miniserver.Server
+	// Minidyn is the embedded engine (minidyn, see internal/dev/embeddeddb),
+	// nil with an external endpoint; tests use it to inject failures.
+	Minidyn *embeddeddb.Engine
+	// DataFile is the file the embedded engine is kept in ("" in memory).
+	DataFile string
 
 	cfg   Config
 	close func()
@@ -108,15 +122,28 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{Template: tmpl, Endpoint: cfg.Endpoint, Logger: cfg.Logger, cfg: cfg, close: func() {}}
+	httpClient := cfg.HTTPClient
 	if s.Endpoint == "" {
-		s.Minidyn = miniserver.NewServer()
+		s.Minidyn = embeddeddb.New()
+		// The loopback endpoint serves clients given their own HTTP client
+		// (tests counting calls on the wire) and other tools; the stack's
+		// own client skips the socket.
 		endpoint, stop, err := serveLoopback(s.Minidyn)
 		if err != nil {
-			return nil, fmt.Errorf("start embedded minidyn: %w", err)
+			return nil, fmt.Errorf("start the embedded DynamoDB: %w", err)
 		}
 		s.Endpoint, s.close = endpoint, stop
+		if cfg.DataDir != "" {
+			if err := s.keep(ctx, cfg); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
+		if httpClient == nil {
+			httpClient = &http.Client{Transport: s.Minidyn.Transport()}
+		}
 	}
-	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: cfg.HTTPClient, MaxAttempts: cfg.MaxAttempts})
+	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: httpClient, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -152,8 +179,38 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Close stops the embedded emulator, if any.
+// Close stops the embedded engine, if any, saving it to its DataDir.
 func (s *Stack) Close() { s.close() }
+
+// keep loads the embedded engine from cfg.DataDir and saves it there every
+// cfg.SaveEvery and when the stack closes.
+func (s *Stack) keep(ctx context.Context, cfg Config) error {
+	store, err := embeddeddb.OpenStore(ctx, s.Minidyn, cfg.DataDir, s.Logger)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	s.DataFile = store.Path()
+	every := cfg.SaveEvery
+	if every <= 0 {
+		every = DefaultSaveEvery
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.Run(runCtx, every)
+	}()
+	stop := s.close
+	s.close = func() {
+		cancel()
+		<-done
+		if err := store.Save(context.Background()); err != nil {
+			s.Logger.Error("embedded DynamoDB not saved at shutdown", "error", err)
+		}
+		stop()
+	}
+	return nil
+}
 
 func serveLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -499,4 +556,69 @@ func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]lambda
 		return err
 	}
 	return lambdarun.JobEntry(id, s.Logger, job)(ctx, ev)
+}
+
+// Replicate stores n-1 copies of every item of the given tables (logical
+// ids) straight into the embedded engine, copy i with copyIDs(i) applied to
+// every string in it: the quick way to a store of n records (benchmarks,
+// make load -preload), each copy as the original was written.
+func (s *Stack) Replicate(ctx context.Context, n int, copyIDs func(i int) *strings.Replacer, tables ...string) error {
+	if s.Minidyn == nil {
+		return errors.New("replicate: only the embedded engine")
+	}
+	for _, logical := range tables {
+		table := s.TableName(logical)
+		var rows []map[string]*miniserver.AttributeValue
+		in := &miniserver.ScanInput{TableName: aws.String(table)}
+		for {
+			page, err := s.Minidyn.Scan(ctx, in)
+			if err != nil {
+				return fmt.Errorf("replicate %s: %w", table, err)
+			}
+			rows = append(rows, page.Items...)
+			if len(page.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = page.LastEvaluatedKey
+		}
+		for i := 1; i < n; i++ {
+			r := copyIDs(i)
+			for _, row := range rows {
+				if _, err := s.Minidyn.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(table), Item: replaceItem(row, r)}); err != nil {
+					return fmt.Errorf("replicate %s: %w", table, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// replaceItem copies an item with r applied to every string in it.
+func replaceItem(it map[string]*miniserver.AttributeValue, r *strings.Replacer) map[string]*miniserver.AttributeValue {
+	out := make(map[string]*miniserver.AttributeValue, len(it))
+	for k, v := range it {
+		out[k] = replaceValue(v, r)
+	}
+	return out
+}
+
+func replaceValue(v *miniserver.AttributeValue, r *strings.Replacer) *miniserver.AttributeValue {
+	c := *v
+	switch {
+	case v.S != nil:
+		c.S = aws.String(r.Replace(*v.S))
+	case v.M != nil:
+		c.M = replaceItem(v.M, r)
+	case v.L != nil:
+		c.L = make([]*miniserver.AttributeValue, len(v.L))
+		for i, e := range v.L {
+			c.L[i] = replaceValue(e, r)
+		}
+	case v.SS != nil:
+		c.SS = make([]*string, len(v.SS))
+		for i, s := range v.SS {
+			c.SS[i] = aws.String(r.Replace(*s))
+		}
+	}
+	return &c
 }
