@@ -192,7 +192,7 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		}
 	}
 	upd := store.SetAll(set)
-	ev, err := s.event(merchant, txn, now, ans)
+	ev, err := s.event(merchant, store.StringAttr(tx[attrPaymentMethod]), txn, now, ans)
 	if err != nil {
 		return Answer{}, err
 	}

@@ -60,6 +60,8 @@ type ChargeRequest struct {
 	Reason      string
 	PurchaseID  string
 	CustomerID  string
+
+	paymentMethod string // the alias's, set by Charge; notifications name it
 }
 
 func (r ChargeRequest) action() string {
@@ -101,6 +103,7 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 			return Answer{}, err
 		}
 		rec, alias := found[0], found[1]
+		req.paymentMethod = store.StringAttr(alias[attrPaymentMethod])
 		if rec != nil {
 			ans, done, err := s.recorded(ctx, rec, req.Fingerprint, ik)
 			if done || err != nil {
@@ -169,6 +172,7 @@ func (s *Service) intentOps(req ChargeRequest, ik store.Key, txn, key string, t 
 		attrMerchant: store.S(req.Merchant), attrAlias: store.S(req.AliasID), attrPSPType: store.S(string(t)), attrTestMode: store.Bool(req.TestMode),
 		attrAmount: store.N(req.Amount), attrCurrency: store.S(req.Currency), attrAction: store.S(req.action()), attrStatus: store.S(statusStarted),
 		attrCaptured: store.N(0), attrRefunded: store.N(0), attrRefundable: store.N(0), attrCreatedAt: store.Time(now), attrUpdatedAt: store.Time(now),
+		attrPaymentMethod: store.S(req.paymentMethod),
 	}
 	for name, v := range map[string]string{attrReason: req.Reason, attrPurchaseID: req.PurchaseID, attrCustomerID: req.CustomerID} {
 		if v != "" {
@@ -199,7 +203,7 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 	if req.Capture && res.Status == psp.StatusSuccess {
 		captured = req.Amount
 	}
-	out, err := s.record(ctx, req.Merchant, ik, txn, ans, res, captured)
+	out, err := s.record(ctx, req.Merchant, req.paymentMethod, ik, txn, ans, res, captured)
 	var ref *refusal.Error
 	if err != nil && !errors.As(err, &ref) {
 		// The PSP acted but its outcome is not recorded: let the retry take
@@ -213,7 +217,7 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 // transaction's state, an action row and the merchant's notification, in
 // one transaction conditional on the record still pending (a takeover that
 // already recorded wins, and its answer is answered).
-func (s *Service) record(ctx context.Context, merchant string, ik store.Key, txn string, ans Answer, res psp.Result, captured int64) (Answer, error) {
+func (s *Service) record(ctx context.Context, merchant, method string, ik store.Key, txn string, ans Answer, res psp.Result, captured int64) (Answer, error) {
 	body, err := json.Marshal(ans)
 	if err != nil {
 		return Answer{}, err
@@ -229,7 +233,7 @@ func (s *Service) record(ctx context.Context, merchant string, ik store.Key, txn
 		store.UpdateOp(s.table, txnKey(txn), store.SetAll(txnSet), store.Cond(expression.Name(attrStatus).Equal(expression.Value(statusStarted)))),
 		s.actionOp(txn, now, ans),
 	}
-	if ev, err := s.event(merchant, txn, now, ans); err == nil {
+	if ev, err := s.event(merchant, method, txn, now, ans); err == nil {
 		ops = append(ops, ev)
 	} else {
 		return Answer{}, err
@@ -267,9 +271,9 @@ func (s *Service) actionOp(txn string, at time.Time, ans Answer) types.TransactW
 
 // event is the merchant's notification of a state change, in the
 // original's shape, enqueued with the change.
-func (s *Service) event(merchant, txn string, at time.Time, ans Answer) (types.TransactWriteItem, error) {
+func (s *Service) event(merchant, method, txn string, at time.Time, ans Answer) (types.TransactWriteItem, error) {
 	payload, err := json.Marshal(map[string]any{"notifications": []map[string]any{{
-		"transactionId": txn, "transactionStatus": ans.Status, "transactionAction": ans.Action,
+		"transactionId": txn, "transactionStatus": ans.Status, "transactionAction": ans.Action, "paymentMethod": method,
 		"amount": ans.Amount, "currency": ans.Currency, "reason": ans.AdditionalInfo, "notificationCreatedDate": at.UTC().Format(time.RFC3339Nano),
 	}}})
 	if err != nil {

@@ -121,7 +121,7 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 	for k, v := range notificationKey(n) {
 		seen[k] = v
 	}
-	ev, err := s.event(store.StringAttr(tx[attrMerchant]), txn, now, row)
+	ev, err := s.event(store.StringAttr(tx[attrMerchant]), store.StringAttr(tx[attrPaymentMethod]), txn, now, row)
 	if err != nil {
 		return "", err
 	}

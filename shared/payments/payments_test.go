@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/psp"
 	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
@@ -403,4 +407,51 @@ func pspIDOf(t *testing.T, v *env, txn string) string {
 		t.Fatal(err)
 	}
 	return store.StringAttr(it.Item["pspId"])
+}
+
+// Every state change writes the merchant's notification, in the original's
+// shape, in the transaction that makes it.
+func TestNotificationsToTheMerchant(t *testing.T) {
+	v := newEnv(t, ddbtest.Backend{Name: "minidyn"}, sandbox.Options{})
+	ctx := context.Background()
+	pre, err := v.svc.Charge(ctx, charge("m1", "idem-key-note", v.alias("m1", sandbox.TokenVisa, "CC"), 400, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.svc.Capture(ctx, "m1", pre.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	keyCond := expression.Key("duePk").Equal(expression.Value("due"))
+	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
+	out, err := v.e.Stack.DB.Query(ctx, &dynamodb.QueryInput{TableName: &v.e.Tables.Outbox, IndexName: aws.String(outbox.IndexDue),
+		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, it := range out.Items {
+		ev, err := outbox.FromItem(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Recipient != store.Tuple("merchant", "m1") {
+			t.Fatalf("event for %q", ev.Recipient)
+		}
+		var body struct {
+			Notifications []map[string]any `json:"notifications"`
+		}
+		if err := json.Unmarshal(ev.Payload, &body); err != nil || len(body.Notifications) != 1 {
+			t.Fatalf("payload %s: %v", ev.Payload, err)
+		}
+		n := body.Notifications[0]
+		if n["transactionId"] != pre.ID || n["transactionStatus"] != "SUCCESS" || n["paymentMethod"] != "CC" || n["amount"] != 400.0 ||
+			n["currency"] != "EUR" || n["notificationCreatedDate"] == "" {
+			t.Fatalf("notification %v", n)
+		}
+		actions = append(actions, n["transactionAction"].(string))
+	}
+	sort.Strings(actions)
+	if strings.Join(actions, ",") != "CAPTURE,PREAUTH" {
+		t.Fatalf("notifications for %v, want PREAUTH and CAPTURE", actions)
+	}
 }

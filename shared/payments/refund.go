@@ -147,7 +147,7 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 		return Answer{}, err
 	}
 	idemUpd := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrIdemState: store.S(idemDone), attrAnswer: store.S(body)}), attrLeaseUntil)
-	ev, err := s.event(req.Merchant, req.TransactionID, now, ans)
+	ev, err := s.event(req.Merchant, store.StringAttr(tx[attrPaymentMethod]), req.TransactionID, now, ans)
 	if err != nil {
 		return Answer{}, err
 	}
