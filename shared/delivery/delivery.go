@@ -159,6 +159,9 @@ func (d *Dispatcher) Run(ctx context.Context, batch int32) (Stats, error) {
 	}
 	var errs []error
 	for _, ev := range due {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
+			break // no time for another attempt: the rest stay due
+		}
 		if err := d.Attempt(ctx, ev.ID, &st); err != nil {
 			errs = append(errs, err)
 		}

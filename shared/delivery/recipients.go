@@ -11,6 +11,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/tollgate-dev/tollgate/shared/payments"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
@@ -61,20 +62,23 @@ type SecretsAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// StoreSecrets reads a deployed store's webhook secret: the Secrets
-// Manager secret its webhookSecretRef names, whose string is the secret.
-// A "local:" reference (a plaintext secret of a stores file) resolves only
-// in the process that imported it (local, from the local runner).
-func StoreSecrets(client SecretsAPI, local map[string]string) func(ctx context.Context, ref string) (string, error) {
+// StoreSecrets reads a store's webhook secret. A deployed store's
+// webhookSecretRef names a Secrets Manager secret under prefix whose string
+// is the secret (the dispatcher may read nothing else). A "local:"
+// reference (a plaintext secret of a stores file under make run) is read
+// from local, the local runner's key source.
+func StoreSecrets(client SecretsAPI, prefix string, local secrets.Source) func(ctx context.Context, ref string) (string, error) {
 	return func(ctx context.Context, ref string) (string, error) {
 		if strings.HasPrefix(ref, "local:") {
-			if s, ok := local[ref]; ok {
-				return s, nil
+			if local != nil {
+				if v, err := local.Values(ctx, secrets.Name(ref)); err == nil && len(v) > 0 {
+					return v[0], nil
+				}
 			}
 			return "", fmt.Errorf("%w: the local secret %s is not loaded here", ErrNoTarget, ref)
 		}
-		if client == nil {
-			return "", fmt.Errorf("%w: no Secrets Manager for %s", ErrNoTarget, ref)
+		if client == nil || prefix == "" || !strings.HasPrefix(ref, prefix) {
+			return "", fmt.Errorf("%w: secret %s is not under %q", ErrNoTarget, ref, prefix)
 		}
 		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref)})
 		var missing *smtypes.ResourceNotFoundException

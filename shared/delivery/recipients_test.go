@@ -37,7 +37,7 @@ func TestRecipients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := delivery.Recipients{Store: d.Store, Credentials: creds, StoreSecret: delivery.StoreSecrets(nil, e.Stack.StoreWebhookSecrets)}
+			r := delivery.Recipients{Store: d.Store, Credentials: creds, StoreSecret: delivery.StoreSecrets(nil, "", e.Stack.Keys)}
 			for _, rc := range []struct {
 				recipient string
 				ok        bool

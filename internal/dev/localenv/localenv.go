@@ -162,18 +162,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, err
 		}
 	}
-	if cfg.Stores != nil {
-		if _, err := s.ImportStores(ctx, cfg.Stores); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
 	s.Keys = secrets.Static{}
 	env := secrets.FromEnv(cfg.Getenv)
 	for _, n := range secrets.Names {
 		s.Keys[n] = DevKeys[n]
 		if v := env[n]; v != "" {
 			s.Keys[n] = v
+		}
+	}
+	if cfg.Stores != nil {
+		if _, err := s.ImportStores(ctx, cfg.Stores); err != nil {
+			s.Close()
+			return nil, err
 		}
 	}
 	return s, nil
@@ -481,6 +481,9 @@ func (s *Stack) ImportStores(ctx context.Context, data []byte) (stores.ImportRes
 	}
 	for ref, secret := range res.LocalSecrets {
 		s.StoreWebhookSecrets[ref] = secret
+		// The functions' key source serves them too (the dispatcher signs
+		// with them); a deployed key source has no "local:" names.
+		s.Keys[secrets.Name(ref)] = secret
 	}
 	return res, nil
 }
