@@ -88,6 +88,9 @@ type Stack struct {
 	// plaintext, by the webhookSecretRef the store row names (never in
 	// DynamoDB); the outbound delivery resolves them.
 	StoreWebhookSecrets map[string]string
+	// ScheduleEvery overrides RunSchedules' interval per function (the
+	// local runner delivers webhooks every few seconds).
+	ScheduleEvery map[string]time.Duration
 	// Minidyn is the embedded engine (minidyn, see internal/dev/embeddeddb),
 	// nil with an external endpoint; tests use it to inject failures.
 	Minidyn *embeddeddb.Engine
@@ -525,6 +528,9 @@ func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]lambdarun.JobC
 			return err
 		}
 		interval := every
+		if d, ok := s.ScheduleEvery[id]; ok && d > 0 {
+			interval = d
+		}
 		if interval <= 0 {
 			if interval, err = samtemplate.Rate(fn.Schedules[0]); err != nil {
 				return fmt.Errorf("function %s: %w", id, err)
