@@ -158,19 +158,30 @@ func (d *Dispatcher) Run(ctx context.Context, batch int32) (Stats, error) {
 		return st, err
 	}
 	var errs []error
+	targets := map[string]resolved{} // one lookup per recipient and run
 	for _, ev := range due {
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
 			break // no time for another attempt: the rest stay due
 		}
-		if err := d.Attempt(ctx, ev.ID, &st); err != nil {
+		if err := d.attempt(ctx, ev.ID, &st, targets); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return st, errors.Join(errs...)
 }
 
+// resolved is a Resolver's answer, kept for one run.
+type resolved struct {
+	t   Target
+	err error
+}
+
 // Attempt claims event id and makes one delivery attempt.
 func (d *Dispatcher) Attempt(ctx context.Context, id string, st *Stats) error {
+	return d.attempt(ctx, id, st, map[string]resolved{})
+}
+
+func (d *Dispatcher) attempt(ctx context.Context, id string, st *Stats, targets map[string]resolved) error {
 	lease := d.Lease
 	if lease == 0 {
 		lease = outbox.DefaultLease
@@ -183,7 +194,12 @@ func (d *Dispatcher) Attempt(ctx context.Context, id string, st *Stats) error {
 		st.Skipped++ // another dispatcher has it, or it is no longer due
 		return nil
 	}
-	status, answer, latency, sendErr := d.send(ctx, c.Stored)
+	r, ok := targets[c.Recipient]
+	if !ok {
+		r.t, r.err = d.Resolver.Resolve(ctx, c.Recipient)
+		targets[c.Recipient] = r
+	}
+	status, answer, latency, sendErr := d.send(ctx, c.Stored, r)
 	log := d.logger().With("event_id", c.ID, "event_type", c.Type, "recipient", c.Recipient, "attempt", c.Attempts+1,
 		"status", status, "latency_ms", latency.Milliseconds(), "answer", answer)
 	if sendErr == nil {
@@ -218,8 +234,8 @@ func (d *Dispatcher) Attempt(ctx context.Context, id string, st *Stats) error {
 
 // send POSTs ev to its recipient: the HTTP status (0 if none), the first
 // bytes of the answer, the latency, and nil only for a 2xx.
-func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored) (int, string, time.Duration, error) {
-	t, err := d.Resolver.Resolve(ctx, ev.Recipient)
+func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (int, string, time.Duration, error) {
+	t, err := r.t, r.err
 	if err != nil {
 		return 0, "", 0, err
 	}

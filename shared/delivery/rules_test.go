@@ -2,6 +2,10 @@ package delivery_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,5 +71,31 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("jitter %v, attempt %d: %s, want in [%s, %s]", jitter, attempts, got, full/2, full)
 			}
 		}
+	}
+}
+
+// The prod client refuses to connect to a non-public address, whatever
+// name led there (a name that resolves or rebinds to one included).
+func TestProdClientRefusesInternalAddresses(t *testing.T) {
+	var reached atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	for _, target := range []string{srv.URL, u} {
+		resp, err := delivery.Client(true).Post(target, "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, delivery.ErrURL) || reached.Load() != 0 {
+			t.Errorf("POST %s: %v, want ErrURL before connecting", target, err)
+		}
+	}
+	resp, err := delivery.Client(false).Post(srv.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if reached.Load() != 1 {
+		t.Error("the non-prod client did not reach the loopback server")
 	}
 }
