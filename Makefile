@@ -15,7 +15,7 @@ endef
 
 .PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean \
 	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
-	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-WebhookFunction \
+	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-DispatchFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
 	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
 	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction
@@ -37,6 +37,9 @@ build-CancelFunction:
 
 build-SweeperFunction:
 	$(call build_lambda,sweeper)
+
+build-DispatchFunction:
+	$(call build_lambda,dispatch)
 
 build-WebhookFunction:
 	$(call build_lambda,webhook)

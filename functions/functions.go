@@ -13,6 +13,7 @@ import (
 	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
 	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
+	dispatch "github.com/tollgate-dev/tollgate/functions/dispatch/handler"
 	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
 	geo "github.com/tollgate-dev/tollgate/functions/geo/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
@@ -65,5 +66,6 @@ var Constructors = map[string]lambdarun.Constructor{
 
 // Jobs maps logical id to job constructor (scheduled functions).
 var Jobs = map[string]lambdarun.JobConstructor{
-	"SweeperFunction": sweeper.New,
+	"SweeperFunction":  sweeper.New,
+	"DispatchFunction": dispatch.New,
 }

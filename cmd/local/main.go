@@ -75,6 +75,7 @@ func run() error {
 	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
 	storesFile := flag.String("stores", os.Getenv("STORES_FILE"), "stores file imported at start (STORES_FILE; default: the sample stores)")
 	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
+	dispatchEvery := flag.Duration("dispatch-every", 5*time.Second, "run the webhook dispatcher (DispatchFunction) at this interval (0: as -schedule-every)")
 	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
 	saveEvery := flag.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
@@ -136,6 +137,7 @@ func run() error {
 		defer stopProfile()
 	}
 
+	stack.ScheduleEvery = map[string]time.Duration{"DispatchFunction": *dispatchEvery}
 	if err := stack.RunSchedules(ctx, functions.Jobs, *every); err != nil {
 		return err
 	}

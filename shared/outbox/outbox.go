@@ -87,8 +87,10 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 // Stored is an event as the table holds it.
 type Stored struct {
 	Event
-	Status   string
-	Attempts int64
+	Status     string
+	Attempts   int64
+	LastError  string    // the last failed attempt's reason
+	WindowFrom time.Time // the last replay, zero if none
 }
 
 // FromItem reads an outbox item.
@@ -105,9 +107,15 @@ func FromItem(item map[string]types.AttributeValue) (Stored, error) {
 	if err != nil {
 		return Stored{}, fmt.Errorf("outbox: event %s: attempts: %w", parts[1], err)
 	}
-	return Stored{
+	s := Stored{
 		Event: Event{ID: parts[1], Recipient: store.StringAttr(item[attrRecipient]), Type: store.StringAttr(item[attrType]),
 			Payload: json.RawMessage(store.StringAttr(item[attrPayload])), At: at},
-		Status: store.StringAttr(item[attrStatus]), Attempts: attempts,
-	}, nil
+		Status: store.StringAttr(item[attrStatus]), Attempts: attempts, LastError: store.StringAttr(item[attrLastError]),
+	}
+	if item[attrWindowFrom] != nil {
+		if s.WindowFrom, err = store.TimeAttr(item[attrWindowFrom]); err != nil {
+			return Stored{}, fmt.Errorf("outbox: event %s: windowFrom: %w", parts[1], err)
+		}
+	}
+	return s, nil
 }

@@ -30,6 +30,10 @@ const (
 	EnvStripeLiveSecretKey      = "PAYMENTS_STRIPE_LIVE_SECRET_KEY"
 	EnvStripeLivePublishableKey = "PAYMENTS_STRIPE_LIVE_PUBLISHABLE_KEY"
 	EnvStripeWebhookSecret      = "PAYMENTS_STRIPE_WEBHOOK_SECRET"
+	// EnvWebhookSigningSecret: locally, the secret every merchant's
+	// notifications are signed with (in AWS: the merchant secret's
+	// "webhookSigningSecret").
+	EnvWebhookSigningSecret = "PAYMENTS_WEBHOOK_SECRET"
 	// credentialsTTL is how long a merchant's credentials are cached: a
 	// rotated key is used within it.
 	credentialsTTL = 5 * time.Minute
@@ -89,8 +93,9 @@ type secretCredentials struct {
 }
 
 type cachedCredentials struct {
-	sets  map[string]map[string]psp.Credentials // PSP type -> "test"/"live" -> credentials
-	until time.Time
+	sets    map[string]map[string]psp.Credentials // PSP type -> "test"/"live" -> credentials
+	signing string                                // the merchant's webhookSigningSecret
+	until   time.Time
 }
 
 type wireCredentials struct {
@@ -107,18 +112,9 @@ func (s *secretCredentials) Credentials(ctx context.Context, merchant string, t 
 	if test {
 		mode = "test"
 	}
-	s.mu.Lock()
-	c, ok := s.cache[merchant]
-	s.mu.Unlock()
-	if !ok || !s.now().Before(c.until) {
-		sets, err := s.read(ctx, merchant)
-		if err != nil {
-			return psp.Credentials{}, err
-		}
-		c = cachedCredentials{sets: sets, until: s.now().Add(credentialsTTL)}
-		s.mu.Lock()
-		s.cache[merchant] = c
-		s.mu.Unlock()
+	c, err := s.load(ctx, merchant)
+	if err != nil {
+		return psp.Credentials{}, err
 	}
 	cr, ok := c.sets[string(t)][mode]
 	if !ok || cr.SecretKey == "" {
@@ -127,25 +123,70 @@ func (s *secretCredentials) Credentials(ctx context.Context, merchant string, t 
 	return cr, nil
 }
 
-func (s *secretCredentials) read(ctx context.Context, merchant string) (map[string]map[string]psp.Credentials, error) {
+// load returns merchant's cached credentials, read again after the TTL.
+func (s *secretCredentials) load(ctx context.Context, merchant string) (cachedCredentials, error) {
+	s.mu.Lock()
+	c, ok := s.cache[merchant]
+	s.mu.Unlock()
+	if ok && s.now().Before(c.until) {
+		return c, nil
+	}
+	c, err := s.read(ctx, merchant)
+	if err != nil {
+		return cachedCredentials{}, err
+	}
+	c.until = s.now().Add(credentialsTTL)
+	s.mu.Lock()
+	s.cache[merchant] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+// webhookSigningKey is the key of the merchant secret's string that signs
+// its notifications; every other key is a PSP type.
+const webhookSigningKey = "webhookSigningSecret"
+
+func (s *secretCredentials) read(ctx context.Context, merchant string) (cachedCredentials, error) {
+	c := cachedCredentials{sets: map[string]map[string]psp.Credentials{}}
 	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.prefix + merchant)})
 	var missing *smtypes.ResourceNotFoundException
 	if errors.As(err, &missing) {
-		return map[string]map[string]psp.Credentials{}, nil
+		return c, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("payments: credentials of merchant %s: %w", merchant, err)
+		return c, fmt.Errorf("payments: credentials of merchant %s: %w", merchant, err)
 	}
-	var wire map[string]map[string]wireCredentials
+	var wire map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &wire); err != nil {
-		return nil, fmt.Errorf("payments: credentials of merchant %s are not the documented JSON", merchant)
+		return c, fmt.Errorf("payments: credentials of merchant %s are not the documented JSON", merchant)
 	}
-	sets := map[string]map[string]psp.Credentials{}
-	for t, modes := range wire {
-		sets[strings.ToUpper(t)] = map[string]psp.Credentials{}
+	for t, raw := range wire {
+		if t == webhookSigningKey {
+			if err := json.Unmarshal(raw, &c.signing); err != nil {
+				return c, fmt.Errorf("payments: %s of merchant %s is not a string", webhookSigningKey, merchant)
+			}
+			continue
+		}
+		var modes map[string]wireCredentials
+		if err := json.Unmarshal(raw, &modes); err != nil {
+			return c, fmt.Errorf("payments: credentials of merchant %s are not the documented JSON", merchant)
+		}
+		c.sets[strings.ToUpper(t)] = map[string]psp.Credentials{}
 		for mode, w := range modes {
-			sets[strings.ToUpper(t)][strings.ToLower(mode)] = psp.Credentials{SecretKey: w.SecretKey, PublishableKey: w.PublishableKey, WebhookSecret: w.WebhookSecret}
+			c.sets[strings.ToUpper(t)][strings.ToLower(mode)] = psp.Credentials{SecretKey: w.SecretKey, PublishableKey: w.PublishableKey, WebhookSecret: w.WebhookSecret}
 		}
 	}
-	return sets, nil
+	return c, nil
+}
+
+// WebhookSigningSecret is the secret merchant's notifications are signed
+// with ("" when its secret has none).
+func (s *secretCredentials) WebhookSigningSecret(ctx context.Context, merchant string) (string, error) {
+	c, err := s.load(ctx, merchant)
+	return c.signing, err
+}
+
+// WebhookSigningSecret is PAYMENTS_WEBHOOK_SECRET: locally every merchant's.
+func (e envCredentials) WebhookSigningSecret(context.Context, string) (string, error) {
+	return e.getenv(EnvWebhookSigningSecret), nil
 }

@@ -33,7 +33,7 @@ func TestSecretCredentials(t *testing.T) {
 	client := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
 	prefix := fmt.Sprintf("tollgate-test/%d/merchants/", time.Now().UnixNano())
 	if _, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(prefix + "acme"),
-		SecretString: aws.String(`{"STRIPE": {"test": {"secretKey": "sk_test_1", "publishableKey": "pk_test_1", "webhookSecret": "whsec_1"}}}`)}); err != nil {
+		SecretString: aws.String(`{"STRIPE": {"test": {"secretKey": "sk_test_1", "publishableKey": "pk_test_1", "webhookSecret": "whsec_1"}}, "webhookSigningSecret": "sign_1"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	src := payments.SecretsManagerCredentials(client, prefix, time.Now)
@@ -51,5 +51,12 @@ func TestSecretCredentials(t *testing.T) {
 	}
 	if c, err := src.Credentials(ctx, "nobody", psp.Sandbox, true); err != nil || c != (psp.Credentials{}) {
 		t.Errorf("sandbox needs no credentials: %+v, %v", c, err)
+	}
+	signer := src.(payments.SigningSecrets)
+	if s, err := signer.WebhookSigningSecret(ctx, "acme"); err != nil || s != "sign_1" {
+		t.Errorf("acme's signing secret = %q, %v", s, err)
+	}
+	if s, err := signer.WebhookSigningSecret(ctx, "nobody"); err != nil || s != "" {
+		t.Errorf("nobody's signing secret = %q, %v", s, err)
 	}
 }

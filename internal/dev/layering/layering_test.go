@@ -54,6 +54,7 @@ var rules = []struct {
 	{"shared/stores", [][]string{httpPackages, domainPackages, {module + "shared/auth", module + "shared/stashapi"}, tooling}, "the domain speaks no HTTP"},
 	{"shared/geo", [][]string{httpPackages, domainPackages, tooling}, "embedded ISO data: no HTTP"},
 	{"shared/tax", [][]string{httpPackages, domainPackages, tooling}, "embedded tax data: no HTTP"},
+	{"shared/delivery", [][]string{handlerPackages, domainPackages, tooling}, "the dispatcher is an HTTP client of webhook receivers, no handler and no Stash domain"},
 	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
 }
 

@@ -88,6 +88,9 @@ type Stack struct {
 	// plaintext, by the webhookSecretRef the store row names (never in
 	// DynamoDB); the outbound delivery resolves them.
 	StoreWebhookSecrets map[string]string
+	// ScheduleEvery overrides RunSchedules' interval per function (the
+	// local runner delivers webhooks every few seconds).
+	ScheduleEvery map[string]time.Duration
 	// Minidyn is the embedded engine (minidyn, see internal/dev/embeddeddb),
 	// nil with an external endpoint; tests use it to inject failures.
 	Minidyn *embeddeddb.Engine
@@ -162,18 +165,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, err
 		}
 	}
-	if cfg.Stores != nil {
-		if _, err := s.ImportStores(ctx, cfg.Stores); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
 	s.Keys = secrets.Static{}
 	env := secrets.FromEnv(cfg.Getenv)
 	for _, n := range secrets.Names {
 		s.Keys[n] = DevKeys[n]
 		if v := env[n]; v != "" {
 			s.Keys[n] = v
+		}
+	}
+	if cfg.Stores != nil {
+		if _, err := s.ImportStores(ctx, cfg.Stores); err != nil {
+			s.Close()
+			return nil, err
 		}
 	}
 	return s, nil
@@ -481,6 +484,9 @@ func (s *Stack) ImportStores(ctx context.Context, data []byte) (stores.ImportRes
 	}
 	for ref, secret := range res.LocalSecrets {
 		s.StoreWebhookSecrets[ref] = secret
+		// The functions' key source serves them too (the dispatcher signs
+		// with them); a deployed key source has no "local:" names.
+		s.Keys[secrets.Name(ref)] = secret
 	}
 	return res, nil
 }
@@ -522,6 +528,9 @@ func (s *Stack) RunSchedules(ctx context.Context, jobs map[string]lambdarun.JobC
 			return err
 		}
 		interval := every
+		if d, ok := s.ScheduleEvery[id]; ok && d > 0 {
+			interval = d
+		}
 		if interval <= 0 {
 			if interval, err = samtemplate.Rate(fn.Schedules[0]); err != nil {
 				return fmt.Errorf("function %s: %w", id, err)

@@ -1,0 +1,117 @@
+// Command outbox lists and replays the webhook events of the OutboxTable:
+//
+//	go run ./cmd/outbox [flags] list [-store S | -merchant M] [-status pending|delivered|dead] [-limit N]
+//	go run ./cmd/outbox [flags] replay -id EVENT_ID                 make one event due now (whatever its state)
+//	go run ./cmd/outbox [flags] replay-dead (-store S | -merchant M) make every dead event of a recipient due now
+//
+// A replayed event is delivered by the dispatcher's next run, with a fresh
+// retry window. Flags: -table (default $OUTBOX_TABLE), -endpoint (default
+// $DYNAMODB_ENDPOINT; empty: AWS).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/outbox"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead (-store S | -merchant M)"
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	table := fs.String("table", getenv(store.EnvOutboxTable), "outbox table `name` (default $"+store.EnvOutboxTable+")")
+	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+")")
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	if err != nil {
+		fmt.Fprintln(stderr, "outbox:", err)
+		return 1
+	}
+	if err := command(ctx, outbox.Box{DB: db, Table: *table}, time.Now(), fs.Arg(0), fs.Args()[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		fmt.Fprintln(stderr, "outbox:", err)
+		return 1
+	}
+	return 0
+}
+
+func command(ctx context.Context, b outbox.Box, now time.Time, name string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	slug := fs.String("store", "", "the store slug of the recipient")
+	merchant := fs.String("merchant", "", "the merchant id of the recipient")
+	status := fs.String("status", "", "pending, delivered or dead (default: any)")
+	limit := fs.Int("limit", 100, "at most this many events")
+	id := fs.String("id", "", "event id (list shows them)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*slug != "" && *merchant != "") {
+		return flag.ErrHelp
+	}
+	recipient := ""
+	switch {
+	case *slug != "":
+		recipient = store.Tuple("store", *slug)
+	case *merchant != "":
+		recipient = store.Tuple("merchant", *merchant)
+	}
+	switch name {
+	case "list":
+		events, err := b.List(ctx, recipient, *status, *limit)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tattempts=%d\tcreated=%s\t%s\n", e.ID, e.Recipient, e.Type, e.Status, e.Attempts,
+				e.At.UTC().Format(time.RFC3339), e.LastError)
+		}
+		return nil
+	case "replay":
+		if *id == "" {
+			return flag.ErrHelp
+		}
+		if err := b.Replay(ctx, *id, now); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "due now:", *id)
+		return nil
+	case "replay-dead":
+		if recipient == "" {
+			return flag.ErrHelp
+		}
+		dead, err := b.List(ctx, recipient, outbox.StatusDead, 1<<30)
+		if err != nil {
+			return err
+		}
+		for _, e := range dead {
+			if err := b.Replay(ctx, e.ID, now); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "due now:", e.ID)
+		}
+		fmt.Fprintf(stdout, "%d dead events of %s replayed\n", len(dead), recipient)
+		return nil
+	}
+	return flag.ErrHelp
+}

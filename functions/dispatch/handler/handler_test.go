@@ -1,0 +1,69 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/delivery"
+	"github.com/tollgate-dev/tollgate/shared/outbox"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+// The deployed job, built from the template's settings, delivers a store's
+// due event to the store's URL signed with its secret, once.
+func TestDispatchJobDelivers(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			var mu sync.Mutex
+			got := map[string]int{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if r.Header.Get(delivery.DefaultSignatureHeader) != delivery.Sign("whsec_job", body) {
+					t.Error("bad signature")
+				}
+				mu.Lock()
+				got[r.Header.Get(delivery.HeaderEventID)]++
+				mu.Unlock()
+			}))
+			defer srv.Close()
+			file := fmt.Sprintf(`{"stores": [{"slug": "s1", "name": "S1", "apiKeys": ["sk_test_dispatch_1"], "webhookUrl": %q, "webhookSecret": "whsec_job", "products": []}]}`, srv.URL)
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
+			ctx := context.Background()
+			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-1", Recipient: store.Tuple("store", "s1"), Type: "order.fulfilled",
+				Payload: json.RawMessage(`{"event":"order.fulfilled"}`), At: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+				t.Fatal(err)
+			}
+			job, err := e.Stack.Job("DispatchFunction", functions.Jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if err := job(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got["ev-1"] != 1 {
+				t.Fatalf("received %v, want ev-1 once", got)
+			}
+		})
+	}
+}

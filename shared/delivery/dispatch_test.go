@@ -1,0 +1,288 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/delivery"
+	"github.com/tollgate-dev/tollgate/shared/outbox"
+	"github.com/tollgate-dev/tollgate/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+const secret = "whsec_test"
+
+// clock is a test's settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// receiver verifies every delivery's signature and counts deliveries by
+// event id; fail says whether to answer 500 to the next one.
+type receiver struct {
+	t    *testing.T
+	mu   sync.Mutex
+	got  map[string]int
+	fail func() bool
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	if sig := req.Header.Get(delivery.DefaultSignatureHeader); sig != delivery.Sign(secret, body) {
+		r.t.Errorf("signature %q does not match the body", sig)
+	}
+	if req.Header.Get(delivery.HeaderTimestamp) == "" || req.Header.Get(delivery.HeaderEventType) == "" {
+		r.t.Error("timestamp or event type header missing")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil && r.fail() {
+		http.Error(w, "down", http.StatusInternalServerError)
+		return
+	}
+	r.got[req.Header.Get(delivery.HeaderEventID)]++
+}
+
+func (r *receiver) count(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.got[id] }
+
+type fixture struct {
+	env   *ddbtest.Env
+	box   outbox.Box
+	clock *clock
+	recv  *receiver
+	d     *delivery.Dispatcher
+}
+
+func setup(t *testing.T, b ddbtest.Backend, maxAttempts int) *fixture {
+	f := &fixture{clock: &clock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}, recv: &receiver{t: t, got: map[string]int{}}}
+	f.env = ddbtest.NewEnv(t, b, ddbtest.StackOptions{MaxAttempts: maxAttempts})
+	f.box = outbox.Box{DB: f.env.Stack.DB, Table: f.env.Tables.Outbox}
+	srv := httptest.NewServer(f.recv)
+	t.Cleanup(srv.Close)
+	f.d = f.dispatcher(srv.URL)
+	return f
+}
+
+func (f *fixture) dispatcher(url string) *delivery.Dispatcher {
+	return &delivery.Dispatcher{Box: f.box, Now: f.clock.Now, Client: &http.Client{Timeout: delivery.Timeout},
+		Resolver: delivery.ResolverFunc(func(_ context.Context, recipient string) (delivery.Target, error) {
+			return delivery.Target{URL: url + "/hook", Secret: secret}, nil
+		})}
+}
+
+func (f *fixture) enqueue(t *testing.T, n int) []string { return f.enqueueFrom(t, 0, n) }
+
+func (f *fixture) enqueueFrom(t *testing.T, from, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := from; i < from+n; i++ {
+		id := fmt.Sprintf("store:s1:order:ORD-%d:fulfilled", i)
+		op, err := outbox.EnqueueOp(f.box.Table, outbox.Event{ID: id, Recipient: store.Tuple("store", "s1"), Type: "order.fulfilled",
+			Payload: json.RawMessage(fmt.Sprintf(`{"event":"order.fulfilled","order_id":"ORD-%d"}`, i)), At: f.clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (store.Store{DB: f.env.Stack.DB}).Transact(context.Background(), []types.TransactWriteItem{op}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (f *fixture) status(t *testing.T, id string) outbox.Stored {
+	t.Helper()
+	s, ok, err := f.box.Get(context.Background(), id)
+	if err != nil || !ok {
+		t.Fatalf("get %s: %v %v", id, ok, err)
+	}
+	return s
+}
+
+func TestDeliversEachEventOnce(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			f := setup(t, b, 0)
+			ids := f.enqueue(t, 3)
+			ctx := context.Background()
+			st, err := f.d.Run(ctx, 10)
+			if err != nil || st.Delivered != 3 {
+				t.Fatalf("run: %+v %v", st, err)
+			}
+			f.clock.Add(24 * time.Hour)
+			if st, err := f.d.Run(ctx, 10); err != nil || st != (delivery.Stats{}) {
+				t.Fatalf("second run: %+v %v, want nothing due", st, err)
+			}
+			for _, id := range ids {
+				if n := f.recv.count(id); n != 1 {
+					t.Errorf("%s received %d times", id, n)
+				}
+				if s := f.status(t, id); s.Status != outbox.StatusDelivered {
+					t.Errorf("%s is %s", id, s.Status)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryThenDeadThenReplay(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			f := setup(t, b, 0)
+			down := true
+			f.recv.fail = func() bool { return down }
+			ids := f.enqueue(t, 1)
+			ctx := context.Background()
+			if st, err := f.d.Run(ctx, 10); err != nil || st.Failed != 1 {
+				t.Fatalf("run: %+v %v", st, err)
+			}
+			// Not due before its backoff; due after.
+			if st, _ := f.d.Run(ctx, 10); st.Failed+st.Delivered != 0 {
+				t.Fatalf("retried before its backoff: %+v", st)
+			}
+			f.clock.Add(31 * time.Second)
+			down = false
+			if st, err := f.d.Run(ctx, 10); err != nil || st.Delivered != 1 {
+				t.Fatalf("retry: %+v %v", st, err)
+			}
+			if f.recv.count(ids[0]) != 1 || f.status(t, ids[0]).Attempts != 1 {
+				t.Fatalf("after retry: %d received, %+v", f.recv.count(ids[0]), f.status(t, ids[0]))
+			}
+
+			// Down for the whole window: dead.
+			down = true
+			ids = f.enqueueFrom(t, 1, 1)
+			dead := false
+			for range 200 {
+				st, err := f.d.Run(ctx, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Dead == 1 {
+					dead = true
+					break
+				}
+				f.clock.Add(time.Hour)
+			}
+			if s := f.status(t, ids[0]); !dead || s.Status != outbox.StatusDead || s.LastError == "" {
+				t.Fatalf("after the window: %+v", s)
+			}
+			f.clock.Add(time.Hour)
+			if st, _ := f.d.Run(ctx, 10); st != (delivery.Stats{}) {
+				t.Fatalf("a dead event was attempted: %+v", st)
+			}
+			list, err := f.box.List(ctx, store.Tuple("store", "s1"), outbox.StatusDead, 100)
+			if err != nil || len(list) != 1 || list[0].ID != ids[0] {
+				t.Fatalf("dead list: %+v %v", list, err)
+			}
+			down = false
+			if err := f.box.Replay(ctx, ids[0], f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := f.d.Run(ctx, 10); err != nil || st.Delivered != 1 || f.recv.count(ids[0]) != 1 {
+				t.Fatalf("replay: %+v %v", st, err)
+			}
+		})
+	}
+}
+
+// Five dispatchers over the same due events: each event is sent once.
+func TestConcurrentDispatchersSendOnce(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			f := setup(t, b, 0)
+			ids := f.enqueue(t, 8)
+			var wg sync.WaitGroup
+			for range 5 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := f.d.Run(context.Background(), 20); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			for _, id := range ids {
+				if n := f.recv.count(id); n != 1 {
+					t.Errorf("%s received %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+// A fault at each DynamoDB call of a dispatch: afterwards (leases expired,
+// dispatcher run again) every event was received at least once and is
+// delivered; none is marked delivered unsent.
+func TestFaultAtEveryCall(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			// Count the calls of a clean dispatch of two events.
+			f := setup(t, b, 1)
+			f.enqueue(t, 2)
+			f.env.Transport.Reset()
+			if _, err := f.d.Run(context.Background(), 10); err != nil {
+				t.Fatal(err)
+			}
+			calls := len(f.env.Transport.Calls())
+			if calls < 5 { // Query, then a claim and an outcome per event
+				t.Fatalf("a clean dispatch made %d calls: %v", calls, f.env.Transport.Calls())
+			}
+			for call := 1; call <= calls; call++ {
+				for _, fault := range ddbtest.AllFaults {
+					t.Run(fmt.Sprintf("call%d-%s", call, fault), func(t *testing.T) {
+						f := setup(t, b, 1)
+						ids := f.enqueue(t, 2)
+						f.env.Transport.Reset()
+						f.env.Transport.Inject(func(n int, _ string) ddbtest.Fault {
+							if n == call {
+								return fault
+							}
+							return ddbtest.NoFault
+						})
+						_, _ = f.d.Run(context.Background(), 10)
+						f.env.Transport.Inject(nil)
+						for _, id := range ids {
+							if s := f.status(t, id); s.Status == outbox.StatusDelivered && f.recv.count(id) == 0 {
+								t.Fatalf("%s marked delivered, never sent", id)
+							}
+						}
+						f.clock.Add(outbox.DefaultLease + time.Hour)
+						if _, err := f.d.Run(context.Background(), 10); err != nil {
+							t.Fatal(err)
+						}
+						for _, id := range ids {
+							if n := f.recv.count(id); n < 1 || n > 2 {
+								t.Errorf("%s received %d times", id, n)
+							}
+							if s := f.status(t, id); s.Status != outbox.StatusDelivered {
+								t.Errorf("%s is %s", id, s.Status)
+							}
+						}
+					})
+				}
+			}
+		})
+	}
+}
