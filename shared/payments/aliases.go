@@ -142,25 +142,14 @@ func (s *Service) ExchangeAlias(ctx context.Context, ex Exchange) (AliasState, e
 	cond := store.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(ex.Merchant))).
 		And(expression.Name(attrState).NotEqual(expression.Value(aliasDeleted))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(ex.TestMode)))
-	err := s.st.Transact(ctx, []types.TransactWriteItem{store.UpdateOp(s.table, aliasKey(ex.AliasID), upd, store.Cond(cond))})
-	var failed *store.ConditionFailedError
+	updated, old, err := s.update(ctx, aliasKey(ex.AliasID), upd, cond)
 	switch {
-	case err == nil:
-		var pspType string
-		if it, err := s.item(ctx, aliasKey(ex.AliasID)); err == nil {
-			pspType = store.StringAttr(it[attrPSPType])
-		}
-		return AliasState{AliasID: ex.AliasID, PaymentMethod: ex.PaymentMethod, PSPType: pspType, Status: aliasExchanged}, nil
-	case errors.As(err, &failed):
-		old := failed.Items[0]
-		if old == nil {
-			if old, err = s.item(ctx, aliasKey(ex.AliasID)); err != nil {
-				return AliasState{}, err
-			}
-		}
+	case err != nil:
+		return AliasState{}, err
+	case updated == nil:
 		return AliasState{}, aliasRefusal(old, ex.AliasID, ex.Merchant, ex.TestMode)
 	}
-	return AliasState{}, fmt.Errorf("payments: exchange alias %s: %w", ex.AliasID, err)
+	return AliasState{AliasID: ex.AliasID, PaymentMethod: ex.PaymentMethod, PSPType: store.StringAttr(updated[attrPSPType]), Status: aliasExchanged}, nil
 }
 
 // aliasRefusal explains why alias item old (nil: absent) cannot be used by
@@ -186,25 +175,17 @@ func (s *Service) DeleteAlias(ctx context.Context, merchant, id string, test boo
 	cond := store.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(merchant))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(test))).
 		And(expression.Name(attrState).NotEqual(expression.Value(aliasDeleted)))
-	err := s.st.Transact(ctx, []types.TransactWriteItem{store.UpdateOp(s.table, aliasKey(id), upd, store.Cond(cond))})
-	var failed *store.ConditionFailedError
-	if errors.As(err, &failed) {
-		old := failed.Items[0]
-		if old == nil {
-			if old, err = s.item(ctx, aliasKey(id)); err != nil {
-				return err
-			}
-		}
+	it, old, err := s.update(ctx, aliasKey(id), upd, cond)
+	if err != nil {
+		return err
+	}
+	if it == nil {
 		if r := aliasRefusal(old, id, merchant, test); r != nil && !errors.Is(r, ErrAliasIncomplete) {
 			return r
 		}
 		return refusal.New(ErrAliasNotFound, "alias %s not found", id)
 	}
-	if err != nil {
-		return fmt.Errorf("payments: delete alias %s: %w", id, err)
-	}
-	it, err := s.item(ctx, aliasKey(id))
-	if err != nil || store.StringAttr(it[attrPSPAlias]) == "" {
+	if store.StringAttr(it[attrPSPAlias]) == "" {
 		return nil
 	}
 	t := psp.Type(store.StringAttr(it[attrPSPType]))

@@ -238,3 +238,21 @@ func WriteError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, ErrorBody{Code: "5000", Description: "temporarily unavailable; nothing changed; retry (with the same Idempotent-Key)"})
 	}
 }
+
+// ServeCharge serves a pre-authorization (capture false) or an
+// authorization: the two calls differ only in that flag.
+func ServeCharge(svc *payments.Service, capture bool) Serve {
+	return func(ctx context.Context, req Request) (int, any, error) {
+		c, err := paymentsapi.DecodeCharge(req.Body)
+		if err != nil {
+			return 0, nil, err
+		}
+		a, err := svc.Charge(ctx, payments.ChargeRequest{Merchant: req.Merchant, IdempotentKey: req.IdempotentKey, Fingerprint: req.Fingerprint,
+			TestMode: req.TestMode, Capture: capture, AliasID: c.AliasID, Amount: c.PaymentData.Amount, Currency: c.PaymentData.Currency,
+			Reason: c.PaymentData.Reason, PurchaseID: c.PurchaseID, CustomerID: c.CustomerID})
+		return http.StatusCreated, a, err
+	}
+}
+
+// ChargeSpec is what a pre-authorization or an authorization carries.
+var ChargeSpec = Spec{Key: payments.SecretKey, Idempotent: true, Body: true}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/paymentsapi"
 	"github.com/tollgate-dev/tollgate/shared/paymentshttp"
 )
 
@@ -18,19 +17,5 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return paymentshttp.Handle(svc, d.Logger, paymentshttp.Spec{Key: payments.SecretKey, Idempotent: true, Body: true}, func(ctx context.Context, req paymentshttp.Request) (int, any, error) {
-		return charge(ctx, svc, req, false)
-	}), nil
-}
-
-// charge decodes the body and pre-authorizes (capture false) or authorizes.
-func charge(ctx context.Context, svc *payments.Service, req paymentshttp.Request, capture bool) (int, any, error) {
-	c, err := paymentsapi.DecodeCharge(req.Body)
-	if err != nil {
-		return 0, nil, err
-	}
-	a, err := svc.Charge(ctx, payments.ChargeRequest{Merchant: req.Merchant, IdempotentKey: req.IdempotentKey, Fingerprint: req.Fingerprint,
-		TestMode: req.TestMode, Capture: capture, AliasID: c.AliasID, Amount: c.PaymentData.Amount, Currency: c.PaymentData.Currency,
-		Reason: c.PaymentData.Reason, PurchaseID: c.PurchaseID, CustomerID: c.CustomerID})
-	return http.StatusCreated, a, err
+	return paymentshttp.Handle(svc, d.Logger, paymentshttp.ChargeSpec, paymentshttp.ServeCharge(svc, false)), nil
 }

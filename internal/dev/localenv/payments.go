@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
 // The payments API's demo merchant of a local run, and the development
@@ -21,16 +19,18 @@ const (
 	DevPaymentsPublishableKey = "pay_pk_local_development_only_publishable_0001"
 	// DemoAlias is the demo merchant's exchanged SANDBOX card (tok_visa, test mode).
 	DemoAlias = "al_demo_visa"
+	// demoFunction is a payments function whose environment names the
+	// payments table the demo data goes to.
+	demoFunction = "PreauthorizationFunction"
 )
 
 // seedPayments creates the demo merchant and its keys (from the
 // environment, else the development defaults), unless they exist.
 func (s *Stack) seedPayments(ctx context.Context) error {
-	tables, err := s.tables()
-	if err != nil || tables.Payments == "" {
+	d, err := s.Deps(demoFunction)
+	if err != nil {
 		return err
 	}
-	d := deps.Deps{Store: store.Store{DB: s.DB, Tables: tables}, Logger: s.Logger, Getenv: s.cfg.Getenv, Now: s.cfg.Now}
 	svc, err := payments.New(d, psp.NewRegistry(), nil)
 	if err != nil {
 		return err
@@ -52,20 +52,6 @@ func (s *Stack) seedPayments(ctx context.Context) error {
 		}
 	}
 	return svc.PutExchangedAlias(ctx, DemoMerchant, DemoAlias, psp.Sandbox, true, "tok_visa", "CC")
-}
-
-// tables names the stack's tables as its functions see them.
-func (s *Stack) tables() (store.Tables, error) {
-	get := func(env string) string {
-		for _, fn := range s.Template.Functions {
-			if t, ok := fn.TableEnv[env]; ok {
-				return s.TableName(t)
-			}
-		}
-		return ""
-	}
-	return store.Tables{Players: get(store.EnvPlayersTable), Transactions: get(store.EnvTransactionsTable), Catalog: get(store.EnvCatalogTable),
-		Outbox: get(store.EnvOutboxTable), Payments: get(store.EnvPaymentsTable)}, nil
 }
 
 func or(v, def string) string {
