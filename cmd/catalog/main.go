@@ -21,9 +21,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -34,18 +33,13 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(store.EnvCatalogTable), "catalog table `name` (default $"+store.EnvCatalogTable+")")
-	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+"; empty: AWS)")
+	target := cli.TableFlags(fs, getenv, "catalog", store.EnvCatalogTable)
+	table := target.Name
 	dryRun := fs.Bool("dry-run", false, "print the changes the import would make; write nothing")
 	validate := fs.Bool("validate", false, "only parse and validate FILE; no DynamoDB")
 	createTable := fs.Bool("create-table", false, "create the table if it is missing (local servers)")
@@ -81,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 
-	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	db, err := target.Client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "catalog:", err)
 		return 1

@@ -15,34 +15,28 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead (-store S | -merchant M)"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(store.EnvOutboxTable), "outbox table `name` (default $"+store.EnvOutboxTable+")")
-	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+")")
+	target := cli.TableFlags(fs, getenv, "outbox", store.EnvOutboxTable)
+	table := target.Name
 	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	db, err := target.Client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "outbox:", err)
 		return 1

@@ -24,10 +24,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
@@ -35,18 +34,13 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("payments", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(store.EnvPaymentsTable), "payments table `name` (default $"+store.EnvPaymentsTable+")")
-	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+"; empty: AWS)")
+	target := cli.TableFlags(fs, getenv, "payments", store.EnvPaymentsTable)
+	table := target.Name
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -61,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return usage()
 	}
-	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	db, err := target.Client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

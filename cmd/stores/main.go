@@ -20,34 +20,29 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("stores", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(store.EnvStoresTable), "stores table `name` (default $"+store.EnvStoresTable+")")
-	endpoint := fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+")")
+	target := cli.TableFlags(fs, getenv, "stores", store.EnvStoresTable)
+	table := target.Name
 	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	db, err := store.NewClient(ctx, store.ClientOptions{Endpoint: *endpoint})
+	db, err := target.Client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "stores:", err)
 		return 1
