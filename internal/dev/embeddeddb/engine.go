@@ -414,96 +414,81 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 // caller then asks e.schema, which answers minidyn's error).
 func (e *Engine) lookup(name *string) *table { return e.tables[aws.ToString(name)] }
 
-// GetItem reads an item.
-func (e *Engine) GetItem(ctx context.Context, in *miniserver.GetItemInput) (*miniserver.GetItemOutput, error) {
+// onPartition runs a one-item operation on the partition of key in table
+// name, under the engine's lock (creating the partition for a write), or
+// missing when there is no such table (minidyn's schema table answers its
+// error). The four item operations differ only in op.
+func onPartition[O any](ctx context.Context, e *Engine, name *string, key item, write bool, missing func() (O, error), op func(t *table, p *part) (O, error)) (O, error) {
+	var zero O
 	e.mu.Lock()
 	defer e.unlock()
 	if e.failure != nil {
-		return nil, e.failure
+		return zero, e.failure
 	}
-	t := e.lookup(in.TableName)
+	t := e.lookup(name)
 	if t == nil {
-		return e.schema.GetItem(ctx, in)
+		return missing()
 	}
-	p, err := t.partition(ctx, in.Key, false)
+	p, err := t.partition(ctx, key, write)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	return p.GetItem(ctx, in)
+	return op(t, p)
+}
+
+// GetItem reads an item.
+func (e *Engine) GetItem(ctx context.Context, in *miniserver.GetItemInput) (*miniserver.GetItemOutput, error) {
+	return onPartition(ctx, e, in.TableName, in.Key, false,
+		func() (*miniserver.GetItemOutput, error) { return e.schema.GetItem(ctx, in) },
+		func(_ *table, p *part) (*miniserver.GetItemOutput, error) { return p.GetItem(ctx, in) })
 }
 
 // PutItem writes an item.
 func (e *Engine) PutItem(ctx context.Context, in *miniserver.PutItemInput) (*miniserver.PutItemOutput, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	if e.failure != nil {
-		return nil, e.failure
-	}
-	t := e.lookup(in.TableName)
-	if t == nil {
-		return e.schema.PutItem(ctx, in)
-	}
-	p, err := t.partition(ctx, in.Item, true)
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.PutItem(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	e.written(ctx, t, p, t.keyOf(in.Item))
-	return out, nil
+	return onPartition(ctx, e, in.TableName, in.Item, true,
+		func() (*miniserver.PutItemOutput, error) { return e.schema.PutItem(ctx, in) },
+		func(t *table, p *part) (*miniserver.PutItemOutput, error) {
+			out, err := p.PutItem(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			e.written(ctx, t, p, t.keyOf(in.Item))
+			return out, nil
+		})
 }
 
 // DeleteItem deletes an item.
 func (e *Engine) DeleteItem(ctx context.Context, in *miniserver.DeleteItemInput) (*miniserver.DeleteItemOutput, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	if e.failure != nil {
-		return nil, e.failure
-	}
-	t := e.lookup(in.TableName)
-	if t == nil {
-		return e.schema.DeleteItem(ctx, in)
-	}
-	p, err := t.partition(ctx, in.Key, true)
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.DeleteItem(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	e.written(ctx, t, p, in.Key)
-	return out, nil
+	return onPartition(ctx, e, in.TableName, in.Key, true,
+		func() (*miniserver.DeleteItemOutput, error) { return e.schema.DeleteItem(ctx, in) },
+		func(t *table, p *part) (*miniserver.DeleteItemOutput, error) {
+			out, err := p.DeleteItem(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			e.written(ctx, t, p, in.Key)
+			return out, nil
+		})
 }
 
-// UpdateItem updates an item.
+// UpdateItem updates an item, then applies its REMOVE clauses (which
+// minidyn ignores).
 func (e *Engine) UpdateItem(ctx context.Context, in *miniserver.UpdateItemInput) (*miniserver.UpdateItemOutput, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	if e.failure != nil {
-		return nil, e.failure
-	}
-	t := e.lookup(in.TableName)
-	if t == nil {
-		return e.schema.UpdateItem(ctx, in)
-	}
-	p, err := t.partition(ctx, in.Key, true)
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.UpdateItem(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	removed, err := applyRemove(ctx, t, p, in.Key, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames)
-	if err != nil {
-		return nil, err
-	}
-	fixReturnValues(out, in.ReturnValues, removed)
-	e.written(ctx, t, p, in.Key)
-	return out, nil
+	return onPartition(ctx, e, in.TableName, in.Key, true,
+		func() (*miniserver.UpdateItemOutput, error) { return e.schema.UpdateItem(ctx, in) },
+		func(t *table, p *part) (*miniserver.UpdateItemOutput, error) {
+			out, err := p.UpdateItem(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			removed, err := applyRemove(ctx, t, p, in.Key, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames)
+			if err != nil {
+				return nil, err
+			}
+			fixReturnValues(out, in.ReturnValues, removed)
+			e.written(ctx, t, p, in.Key)
+			return out, nil
+		})
 }
 
 // written follows a write of key in partition p: the change is counted,
