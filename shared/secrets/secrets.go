@@ -19,10 +19,11 @@ const (
 	StashEgressKey     Name = "stashEgressKey"     // HMAC key of Stash's signed calls
 	StashWebhookSecret Name = "stashWebhookSecret" // HMAC key of Stash's webhooks
 	GameServerKey      Name = "gameServerKey"      // Bearer token of the game server's endpoints
+	CheckoutSigningKey Name = "checkoutSigningKey" // HMAC key of checkout tokens, cart cookies, CSRF tokens and order links
 )
 
 // Names lists every key, in the order the README documents them.
-var Names = []Name{StashAPIKey, StashEgressKey, StashWebhookSecret, GameServerKey}
+var Names = []Name{StashAPIKey, StashEgressKey, StashWebhookSecret, GameServerKey, CheckoutSigningKey}
 
 // EnvVar is the environment variable that holds the key in local runs.
 func (n Name) EnvVar() string {
@@ -35,6 +36,8 @@ func (n Name) EnvVar() string {
 		return "STASH_WEBHOOK_SECRET"
 	case GameServerKey:
 		return "GAME_SERVER_KEY"
+	case CheckoutSigningKey:
+		return "CHECKOUT_SIGNING_KEY"
 	}
 	return ""
 }

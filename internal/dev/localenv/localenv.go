@@ -45,6 +45,7 @@ var DevKeys = secrets.Static{
 	secrets.StashEgressKey:     "dGVzdC1lZ3Jlc3Mta2V5LWZvci1sb2NhbC1ydW5zLW9ubHk",
 	secrets.StashWebhookSecret: "dev-webhook-secret",
 	secrets.GameServerKey:      "dev-game-server-key",
+	secrets.CheckoutSigningKey: "dev-checkout-signing-key-local-runs-only",
 }
 
 // Config says how to stand the stack up. The zero value (with a template
