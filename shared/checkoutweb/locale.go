@@ -1,0 +1,247 @@
+package checkoutweb
+
+import (
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/biter777/countries"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+)
+
+// supported are the languages the pages are written in; the first is the
+// fallback.
+var supported = []language.Tag{language.English, language.German}
+
+var matcher = language.NewMatcher(supported)
+
+// Locale is what a page is rendered in: its language and the printer that
+// formats its numbers and money.
+type Locale struct {
+	Tag     language.Tag
+	Lang    string // the <html lang> value: "en", "de"
+	printer *message.Printer
+	words   map[string]string
+}
+
+// newLocale picks the supported language closest to the preferences, in
+// order: a session's locale, then the browser's Accept-Language.
+func newLocale(prefs ...string) Locale {
+	var tags []language.Tag
+	for _, p := range prefs {
+		if p == "" {
+			continue
+		}
+		if t, _, err := language.ParseAcceptLanguage(p); err == nil {
+			tags = append(tags, t...)
+		}
+	}
+	_, i, _ := matcher.Match(tags...)
+	tag := supported[i]
+	base, _ := tag.Base()
+	return Locale{Tag: tag, Lang: base.String(), printer: message.NewPrinter(tag), words: words[base.String()]}
+}
+
+func localeFor(r *http.Request, pref string) Locale {
+	return newLocale(pref, r.Header.Get("Accept-Language"))
+}
+
+// T is the page text for key in the locale's language (the English text
+// when the language lacks it; tests require every key in every language).
+func (l Locale) T(key string) string {
+	if s, ok := l.words[key]; ok {
+		return s
+	}
+	if s, ok := words["en"][key]; ok {
+		return s
+	}
+	return key
+}
+
+// Money formats an amount in minor units of an ISO 4217 currency for the
+// locale: "£29.99" in English, "29,99 £" in German.
+func (l Locale) Money(minor int64, code string) string {
+	unit, err := currency.ParseISO(code)
+	if err != nil {
+		return l.Number(minor) + "\u00a0" + code
+	}
+	scale, _ := currency.Standard.Rounding(unit)
+	amount := float64(minor) / math.Pow10(scale)
+	digits := l.printer.Sprint(number.Decimal(amount, number.Scale(scale)))
+	// x/text formats "£ 29.99"; CLDR places German symbols after the number.
+	symbol := strings.TrimSpace(strings.Replace(l.printer.Sprint(currency.NarrowSymbol(unit.Amount(amount))), digits, "", 1))
+	if l.Lang == "de" {
+		return digits + "\u00a0" + symbol
+	}
+	return symbol + digits
+}
+
+// Number formats a whole number for the locale (1,234 / 1.234).
+func (l Locale) Number(n int64) string { return l.printer.Sprint(number.Decimal(n)) }
+
+// Percent formats a rate (0.2) as a percentage for the locale.
+func (l Locale) Percent(rate float64) string {
+	return l.printer.Sprint(number.Percent(rate, number.MaxFractionDigits(3)))
+}
+
+// Country is one choice of the billing country list.
+type Country struct{ Code, Name string }
+
+// Countries lists every ISO 3166-1 country, named and sorted in the
+// locale's language.
+func (l Locale) Countries() []Country {
+	names := display.Regions(l.Tag)
+	var out []Country
+	for _, c := range countries.All() {
+		code := c.Alpha2()
+		if len(code) != 2 {
+			continue
+		}
+		name := c.String()
+		if r, err := language.ParseRegion(code); err == nil {
+			if n := names.Name(r); n != "" {
+				name = n
+			}
+		}
+		out = append(out, Country{Code: code, Name: name})
+	}
+	col := collate.New(l.Tag)
+	sort.Slice(out, func(i, j int) bool { return col.CompareString(out[i].Name, out[j].Name) < 0 })
+	return out
+}
+
+// words are the pages' texts by language.
+var words = map[string]map[string]string{
+	"en": {
+		"cart":               "Your cart",
+		"item":               "Item",
+		"quantity":           "Quantity",
+		"unit_price":         "Unit price",
+		"line_total":         "Amount",
+		"subtotal":           "Subtotal",
+		"tax":                "Tax",
+		"tax_later":          "Tax is added once you give your billing country.",
+		"total":              "Total",
+		"empty":              "Your cart is empty.",
+		"email":              "Email address",
+		"email_help":         "Your license keys are shown after payment and sent to this address.",
+		"country":            "Billing country",
+		"choose":             "Choose…",
+		"subdivision":        "State, province or region",
+		"subdivision_needed": "The tax of this country depends on the state, province or region: please choose it.",
+		"continue":           "Continue to payment",
+		"bad_email":          "Please give a valid email address.",
+		"bad_country":        "Please choose your billing country.",
+		"bad_subdivision":    "Please choose your state, province or region from the list.",
+		"cancel":             "Cancel and return to the shop",
+		"expires":            "This cart is kept until",
+		"problems":           "Some items cannot be bought",
+		"pay":                "Payment",
+		"pay_now":            "Pay",
+		"test_card":          "Test card",
+		"sandbox_note":       "Test mode: no real card is charged. Choose a test card.",
+		"card_ok":            "4242 4242 4242 4242 (payment succeeds)",
+		"card_declined":      "4000 0000 0000 0002 (card declined)",
+		"declined":           "The payment did not go through",
+		"other_browser":      "This payment was started in another browser. Please go back to the cart and start again.",
+		"order":              "Your order",
+		"order_id":           "Order",
+		"status":             "Status",
+		"status_pending":     "Waiting for the payment to be confirmed…",
+		"status_paid":        "Payment confirmed, preparing your license keys…",
+		"status_fulfilled":   "Paid: your license keys are below.",
+		"status_refunded":    "Refunded.",
+		"status_other":       "Status:",
+		"refreshing":         "This page refreshes by itself until your keys are ready.",
+		"keys":               "License keys",
+		"market":             "Marketplace",
+		"market_intro":       "Products from every store on Tollgate.",
+		"store":              "Store",
+		"product":            "Product",
+		"price":              "Price",
+		"add_to_cart":        "Add to cart",
+		"no_products":        "No products are listed yet.",
+		"back_market":        "Back to the marketplace",
+		"error_404":          "Not found",
+		"error_404_text":     "We could not find this page. The link may be mistyped or no longer valid.",
+		"error_410":          "This checkout has expired",
+		"error_410_text":     "The checkout link is no longer valid. Please return to the shop and start again.",
+		"error_400":          "Something is wrong with this request",
+		"error_403":          "This form has expired",
+		"error_403_text":     "For your security the form could not be accepted. Please reload the page and try again.",
+		"error_409":          "This cannot be done",
+		"error_503":          "Temporarily unavailable",
+		"error_503_text":     "We could not complete this just now. Please try again in a moment.",
+		"skip":               "Skip to content",
+		"secure":             "Secure checkout by Tollgate",
+	},
+	"de": {
+		"cart":               "Ihr Warenkorb",
+		"item":               "Artikel",
+		"quantity":           "Menge",
+		"unit_price":         "Stückpreis",
+		"line_total":         "Betrag",
+		"subtotal":           "Zwischensumme",
+		"tax":                "Steuer",
+		"tax_later":          "Die Steuer wird nach Angabe Ihres Rechnungslandes berechnet.",
+		"total":              "Gesamt",
+		"empty":              "Ihr Warenkorb ist leer.",
+		"email":              "E-Mail-Adresse",
+		"email_help":         "Ihre Lizenzschlüssel werden nach der Zahlung angezeigt und an diese Adresse gesendet.",
+		"country":            "Rechnungsland",
+		"choose":             "Bitte wählen…",
+		"subdivision":        "Bundesland, Provinz oder Region",
+		"subdivision_needed": "Die Steuer dieses Landes hängt von der Region ab: bitte wählen Sie sie aus.",
+		"continue":           "Weiter zur Zahlung",
+		"bad_email":          "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+		"bad_country":        "Bitte wählen Sie Ihr Rechnungsland.",
+		"bad_subdivision":    "Bitte wählen Sie Ihr Bundesland, Ihre Provinz oder Region aus der Liste.",
+		"cancel":             "Abbrechen und zum Shop zurückkehren",
+		"expires":            "Dieser Warenkorb bleibt erhalten bis",
+		"problems":           "Einige Artikel können nicht gekauft werden",
+		"pay":                "Zahlung",
+		"pay_now":            "Bezahlen",
+		"test_card":          "Testkarte",
+		"sandbox_note":       "Testmodus: Es wird keine echte Karte belastet. Wählen Sie eine Testkarte.",
+		"card_ok":            "4242 4242 4242 4242 (Zahlung erfolgreich)",
+		"card_declined":      "4000 0000 0000 0002 (Karte abgelehnt)",
+		"declined":           "Die Zahlung wurde nicht ausgeführt",
+		"other_browser":      "Diese Zahlung wurde in einem anderen Browser begonnen. Bitte kehren Sie zum Warenkorb zurück.",
+		"order":              "Ihre Bestellung",
+		"order_id":           "Bestellung",
+		"status":             "Status",
+		"status_pending":     "Die Zahlung wird bestätigt…",
+		"status_paid":        "Zahlung bestätigt, Ihre Lizenzschlüssel werden vorbereitet…",
+		"status_fulfilled":   "Bezahlt: Ihre Lizenzschlüssel finden Sie unten.",
+		"status_refunded":    "Erstattet.",
+		"status_other":       "Status:",
+		"refreshing":         "Diese Seite aktualisiert sich, bis Ihre Schlüssel bereitstehen.",
+		"keys":               "Lizenzschlüssel",
+		"market":             "Marktplatz",
+		"market_intro":       "Produkte aller Shops auf Tollgate.",
+		"store":              "Shop",
+		"product":            "Produkt",
+		"price":              "Preis",
+		"add_to_cart":        "In den Warenkorb",
+		"no_products":        "Noch keine Produkte gelistet.",
+		"back_market":        "Zurück zum Marktplatz",
+		"error_404":          "Nicht gefunden",
+		"error_404_text":     "Diese Seite wurde nicht gefunden. Der Link ist vielleicht falsch oder nicht mehr gültig.",
+		"error_410":          "Dieser Checkout ist abgelaufen",
+		"error_410_text":     "Der Checkout-Link ist nicht mehr gültig. Bitte kehren Sie zum Shop zurück und beginnen Sie erneut.",
+		"error_400":          "Mit dieser Anfrage stimmt etwas nicht",
+		"error_403":          "Dieses Formular ist abgelaufen",
+		"error_403_text":     "Zu Ihrer Sicherheit wurde das Formular nicht angenommen. Bitte laden Sie die Seite neu.",
+		"error_409":          "Das ist nicht möglich",
+		"error_503":          "Vorübergehend nicht verfügbar",
+		"error_503_text":     "Das hat gerade nicht geklappt. Bitte versuchen Sie es gleich noch einmal.",
+		"skip":               "Zum Inhalt springen",
+		"secure":             "Sicherer Checkout von Tollgate",
+	},
+}

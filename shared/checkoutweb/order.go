@@ -1,0 +1,69 @@
+package checkoutweb
+
+import (
+	"net/http"
+	"time"
+)
+
+// refreshEvery is how often the order page reloads until the keys exist.
+const refreshEvery = 2 * time.Second
+
+// orderPage is the order template's data.
+type orderPage struct {
+	Order      summary
+	StatusKey  string
+	Refreshing bool
+	Fulfilled  bool
+	KeyCount   int
+}
+
+// Order serves GET /s/{store_slug}/orders/{order_id}/?sig= (a signed link).
+func (p *Pages) Order() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := localeFor(r, "")
+		store, orderID, ok := pathOrder(r)
+		if !ok {
+			p.fail(w, r, l, "order", errNotFound)
+			return
+		}
+		sig, err := one(r.URL.Query(), "sig")
+		if err != nil {
+			p.fail(w, r, l, "order", err)
+			return
+		}
+		valid, err := p.checkOrderLink(r.Context(), store, orderID, sig)
+		if err != nil {
+			p.fail(w, r, l, "order", err)
+			return
+		}
+		if !valid {
+			p.fail(w, r, l, "order", errNotFound)
+			return
+		}
+		o, err := p.svc.Order(r.Context(), store, orderID)
+		l = localeFor(r, o.Locale)
+		if err != nil {
+			p.fail(w, r, l, "order", err)
+			return
+		}
+		page := orderPage{Order: summarize(o), Fulfilled: o.Status == "fulfilled"}
+		switch o.Status {
+		case "pending", "paid":
+			page.StatusKey, page.Refreshing = "status_"+o.Status, true
+		case "fulfilled", "refunded":
+			page.StatusKey = "status_" + o.Status
+		}
+		for _, it := range o.Items {
+			page.KeyCount += len(it.LicenseKeys)
+		}
+		v := view{L: l, Title: l.T("order"), Store: o.StoreName, Page: page}
+		if page.Refreshing {
+			v.Refresh = int(refreshEvery.Seconds())
+		}
+		if page.Fulfilled {
+			// Bought: the add-to-cart cart of this store is done with.
+			http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "", Path: cartPath(store), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+		}
+		p.render(w, r, http.StatusOK, "order", v, policy{})
+	})
+}
