@@ -18,7 +18,8 @@ endef
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-DispatchFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
 	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
-	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction
+	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction \
+	build-CheckoutCartFunction build-CheckoutPayFunction build-CheckoutOrderFunction build-MarketFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -88,6 +89,14 @@ build-PaymentTransactionFunction:
 
 build-StripeWebhookFunction:
 	$(call build_lambda,stripewebhook)
+build-CheckoutCartFunction:
+	$(call build_lambda,checkoutcart)
+build-CheckoutPayFunction:
+	$(call build_lambda,checkoutpay)
+build-CheckoutOrderFunction:
+	$(call build_lambda,checkoutorder)
+build-MarketFunction:
+	$(call build_lambda,market)
 build-FulfilFunction:
 	$(call build_lambda,fulfil)
 

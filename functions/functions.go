@@ -12,11 +12,15 @@ import (
 	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
 	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
 	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
+	checkoutcart "github.com/tollgate-dev/tollgate/functions/checkoutcart/handler"
+	checkoutorder "github.com/tollgate-dev/tollgate/functions/checkoutorder/handler"
+	checkoutpay "github.com/tollgate-dev/tollgate/functions/checkoutpay/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	dispatch "github.com/tollgate-dev/tollgate/functions/dispatch/handler"
 	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
 	geo "github.com/tollgate-dev/tollgate/functions/geo/handler"
 	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
+	market "github.com/tollgate-dev/tollgate/functions/market/handler"
 	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
 	openapi "github.com/tollgate-dev/tollgate/functions/openapi/handler"
 	paymentauthorization "github.com/tollgate-dev/tollgate/functions/paymentauthorization/handler"
@@ -62,6 +66,10 @@ var Constructors = map[string]lambdarun.Constructor{
 	"StoreOrderFunction":           storeorder.New,
 	"GeoSubdivisionsFunction":      geo.New,
 	"TaxRatesFunction":             taxrates.New,
+	"CheckoutCartFunction":         checkoutcart.New,
+	"CheckoutPayFunction":          checkoutpay.New,
+	"CheckoutOrderFunction":        checkoutorder.New,
+	"MarketFunction":               market.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

@@ -210,4 +210,3 @@ func originOf(raw string) string {
 	}
 	return u.Scheme + "://" + u.Host
 }
-

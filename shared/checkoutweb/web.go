@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/checkout"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/signing"
 )
@@ -225,4 +226,13 @@ func secure(r *http.Request) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip == nil || !ip.IsLoopback()
+}
+
+// Open builds the pages over the checkout service of d.
+func Open(d deps.Deps) (*Pages, error) {
+	svc, err := checkout.Open(context.Background(), d)
+	if err != nil {
+		return nil, err
+	}
+	return New(svc, signing.New(d.Secrets), d.Logger, d.Now), nil
 }

@@ -45,6 +45,11 @@ type Contract struct {
 	closed  *openapi3.T
 }
 
+func init() {
+	// The checkout's pages answer HTML: a string, like text/plain.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+}
+
 var loadOnce = sync.OnceValues(func() (*Contract, error) { return Parse(openapi.YAML()) })
 
 // Load returns Tollgate's document, parsed and validated once per process.

@@ -56,6 +56,7 @@ var rules = []struct {
 	{"shared/tax", [][]string{httpPackages, domainPackages, tooling}, "embedded tax data: no HTTP"},
 	{"shared/delivery", [][]string{handlerPackages, domainPackages, tooling}, "the dispatcher is an HTTP client of webhook receivers, no handler and no Stash domain"},
 	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
+	{"shared/checkoutweb", [][]string{domainPackages, {module + "shared/stashapi", module + "shared/store"}, tooling}, "the checkout's pages: HTTP over shared/checkout, no Stash domain, no table layout"},
 }
 
 func TestImportRules(t *testing.T) {
