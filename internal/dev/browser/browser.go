@@ -1,0 +1,153 @@
+// Package browser drives a headless Chromium (the Debian package chromium)
+// through github.com/chromedp/chromedp for Tollgate's browser tests. A
+// machine without Chromium skips those tests, saying so; with CI=true it
+// fails them instead.
+package browser
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// EnvChromium names the browser binary when it is not on PATH as chromium.
+const EnvChromium = "CHROMIUM"
+
+// EnvArtifacts is the directory screenshots are written to (default
+// .build/artifacts/browser under the repository).
+const EnvArtifacts = "BROWSER_ARTIFACTS_DIR"
+
+// Find returns the Chromium binary: $CHROMIUM, else chromium or
+// chromium-browser on PATH.
+func Find() (string, error) {
+	if p := os.Getenv(EnvChromium); p != "" {
+		return exec.LookPath(p)
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("chromium is not installed (apt-get install -y chromium)")
+}
+
+// Require returns the Chromium binary, or skips the test (fails it under
+// CI=true) when there is none.
+func Require(t testing.TB) string {
+	t.Helper()
+	p, err := Find()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the browser tests need Chromium when CI=true: %v", err)
+		}
+		t.Skipf("SKIPPING the browser test: %v", err)
+	}
+	return p
+}
+
+// Start starts a headless Chromium for the test (its own profile, so its
+// own cookies) and returns a chromedp context on its first tab; the
+// browser stops when the test ends.
+func Start(t testing.TB) context.Context {
+	t.Helper()
+	bin := Require(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox, // tests run as root in containers
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("lang", "en-GB"),
+		chromedp.WindowSize(1000, 1200),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Run starts the browser and binds it to ctx (no timeout).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// Do runs steps with a timeout, failing the test on error.
+func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// Run runs one action returning a value, failing the test on error.
+func Run[T any](t testing.TB, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// Text is the visible text of the first element matching the CSS selector.
+func Text(t testing.TB, ctx context.Context, css string) string {
+	t.Helper()
+	return strings.TrimSpace(Run(t, ctx, chromedp.Text(chromedp.CSS(css))))
+}
+
+// ArtifactsDir is where the test's screenshots go.
+func ArtifactsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv(EnvArtifacts)
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, ".build", "artifacts", "browser")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Screenshot saves the whole page as <test>-<name>.png among the artifacts.
+func Screenshot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	png := Run(t, ctx, chromedp.FullScreenshot(100))
+	file := filepath.Join(ArtifactsDir(t), unsafeName.ReplaceAllString(t.Name()+"-"+name, "_")+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", file)
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("browser: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
