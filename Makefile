@@ -231,7 +231,8 @@ load:
 FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil
+	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
+	./shared/checkoutweb:FuzzParseAdd ./shared/checkoutweb:FuzzCartCookie
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -111,12 +111,14 @@ func (p *Pages) readCart(ctx context.Context, r *http.Request, store string) coo
 	if err := json.Unmarshal(raw, &cc); err != nil || len(cc.Wire) > MaxLines {
 		return cookieCart{}
 	}
+	seen := map[string]bool{}
 	for _, l := range cc.Wire {
 		sku, _ := l[0].(string)
 		q, _ := l[1].(float64)
-		if !stores.ValidSKU(sku) || q < 1 || q > MaxQuantity || q != float64(int64(q)) {
+		if !stores.ValidSKU(sku) || q < 1 || q > MaxQuantity || q != float64(int64(q)) || seen[sku] {
 			return cookieCart{}
 		}
+		seen[sku] = true
 		cc.Lines = append(cc.Lines, checkout.Line{SKU: sku, Quantity: int64(q)})
 	}
 	cc.Wire = nil
@@ -210,3 +212,5 @@ func (p *Pages) readStripe(r *http.Request, store, orderID string) (stripeSecret
 	}
 	return s, true
 }
+
+func base64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
