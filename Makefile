@@ -138,7 +138,13 @@ endif
 # Every package under the race detector: the tests of the catalog cache,
 # secrets, store, httpx and functions run goroutines, and the other packages
 # add little time (-race needs cgo, hence gcc).
+# The browser tests (internal/dev/browser) drive Debian's chromium headless;
+# without it they are skipped (and fail under CI=true).
 test: fmt-check vet staticcheck lint-template lint-openapi
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then \
+		echo "chromium found: the browser tests run (screenshots in .build/artifacts/browser)"; \
+	elif [ "$$CI" = true ]; then echo "chromium is required when CI=true (apt-get install -y chromium)"; exit 1; \
+	else echo "chromium not installed: SKIPPING the browser tests (apt-get install -y chromium to run them)"; fi
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 # staticcheck, pinned, installed by `make tools` into .build/tools (a path
