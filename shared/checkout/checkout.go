@@ -22,6 +22,7 @@ var (
 	ErrSessionExpired = errors.New("checkout: session expired")
 	ErrInvalid        = errors.New("checkout: invalid")
 	ErrNoOrder        = errors.New("checkout: no such order")
+	ErrDeclined       = errors.New("checkout: payment declined")
 )
 
 type Service struct{}
@@ -59,7 +60,7 @@ type CartRef struct {
 }
 type Buyer struct{ Email, Country, Subdivision string }
 type QuoteLine struct {
-	SKU, Name                       string
+	SKU, Name                      string
 	Quantity, UnitMinor, LineMinor int64
 }
 type Quote struct {
@@ -92,9 +93,9 @@ func (s *Service) SandboxPay(ctx context.Context, store, orderID, card string) e
 
 type OrderView struct {
 	OrderID, Store, StoreName, Status, Currency, Locale, CustomerEmail, ExternalReference string
-	TotalMinor                                                                           int64
-	Items                                                                                []stores.OrderItem
-	ReturnURLSuccess                                                                     string
+	TotalMinor                                                                            int64
+	Items                                                                                 []stores.OrderItem
+	ReturnURLSuccess                                                                      string
 }
 
 func (s *Service) Order(ctx context.Context, store, orderID string) (OrderView, error) {

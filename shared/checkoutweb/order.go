@@ -46,15 +46,18 @@ func (p *Pages) Order() http.Handler {
 			p.fail(w, r, l, "order", err)
 			return
 		}
-		page := orderPage{Order: summarize(o), Fulfilled: o.Status == "fulfilled"}
-		switch o.Status {
-		case "pending", "paid":
-			page.StatusKey, page.Refreshing = "status_"+o.Status, true
-		case "fulfilled", "refunded":
-			page.StatusKey = "status_" + o.Status
-		}
+		page := orderPage{Order: summarize(o)}
 		for _, it := range o.Items {
 			page.KeyCount += len(it.LicenseKeys)
+		}
+		// Keys exist once fulfilled; a refund revokes them (the checkout
+		// stops returning them).
+		page.Fulfilled = page.KeyCount > 0
+		switch o.Status {
+		case "pending":
+			page.StatusKey, page.Refreshing = "status_pending", true
+		case "fulfilled", "refunded", "partially_refunded", "cancelled":
+			page.StatusKey = "status_" + o.Status
 		}
 		v := view{L: l, Title: l.T("order"), Store: o.StoreName, Page: page}
 		if page.Refreshing {

@@ -173,7 +173,7 @@ func (p *Pages) payPost(w http.ResponseWriter, r *http.Request, store, orderID s
 	}
 	if err := p.svc.SandboxPay(r.Context(), store, orderID, card); err != nil {
 		var ref *refusal.Error
-		if errors.As(err, &ref) && !errors.Is(err, checkout.ErrNoOrder) && !errors.Is(err, checkout.ErrNoStore) {
+		if errors.Is(err, checkout.ErrDeclined) && errors.As(err, &ref) {
 			// Declined: the customer may choose again.
 			page.Message = ref.Message
 			p.showPay(w, r, http.StatusPaymentRequired, store, orderID, page)
