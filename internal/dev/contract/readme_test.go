@@ -233,7 +233,7 @@ func parseCurl(words []string) (*curl, error) {
 		w := words[i]
 		switch w {
 		case "-s", "-i", "-v":
-		case "-X", "-H", "-d":
+		case "-X", "-H", "-d", "-c", "-b", "-o":
 			if i+1 == len(words) {
 				return nil, fmt.Errorf("%s without a value", w)
 			}
@@ -248,9 +248,15 @@ func parseCurl(words []string) (*curl, error) {
 				}
 				c.header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 			case "-d":
-				c.body = []byte(words[i])
+				// Several -d are joined with &, as curl does.
+				if c.body != nil {
+					c.body = append(c.body, '&')
+				}
+				c.body = append(c.body, words[i]...)
 				c.method = http.MethodPost
 			}
+			// -c, -b (a cookie jar) and -o (an output file) say nothing
+			// about the request the contract sees.
 		default:
 			if strings.HasPrefix(w, "-") {
 				return nil, fmt.Errorf("option %s is not understood here", w)
