@@ -1,0 +1,331 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/stores"
+)
+
+// hostileStores is the sample stores file plus a store whose product name
+// and store name try to inject markup.
+var hostileStores = []byte(`{"stores": [
+  {"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"],
+   "products": [
+     {"sku": "WIN-11-PRO", "name": "Windows 11 Pro", "prices": {"GBP": 2999, "USD": 3499}, "marketplace": true,
+      "licenseKeys": ["AAAAA-BBBBB-CCCCC-DDDD1", "AAAAA-BBBBB-CCCCC-DDDD2", "AAAAA-BBBBB-CCCCC-DDDD3", "AAAAA-BBBBB-CCCCC-DDDD4"]},
+     {"sku": "OFFICE-2024", "name": "Office 2024", "prices": {"GBP": 4999}, "licenseKeys": ["OFFIC-EEEEE-FFFFF-00001"]}]},
+  {"slug": "evil-store", "name": "Evil <script>alert('store')</script>", "apiKeys": ["sk_test_local_only_evil"],
+   "products": [{"sku": "EVIL-1", "name": "<img src=x onerror=alert(1)>\"'&", "prices": {"GBP": 100}, "marketplace": true, "licenseKeys": ["EVIL1-00000-00000-00001"]}]}
+]}`)
+
+// pagesSite is Tollgate's router on a real loopback server, with a clock
+// tests can move.
+type pagesSite struct {
+	URL   string
+	clock *atomic.Int64 // unix nanoseconds
+	env   *ddbtest.Env
+}
+
+func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	clock := &atomic.Int64{}
+	clock.Store(time.Now().UnixNano())
+	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
+		Env:    map[string]string{"PUBLIC_BASE_URL": base},
+		Stores: hostileStores,
+		Now:    func() time.Time { return time.Unix(0, clock.Load()) },
+	})
+	srv := httptest.NewUnstartedServer(env.Router(t))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &pagesSite{URL: base, clock: clock, env: env}
+}
+
+// browserClient keeps cookies and does not follow redirects, so tests see
+// every 303.
+func browserClient(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+type page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func fetch(t *testing.T, c *http.Client, method, target string, form url.Values) page {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept-Language", "en-GB,en;q=0.9")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+func (s *pagesSite) session(t *testing.T, body string) (token, checkoutURL string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/stores/my-store/checkout/session/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer sk_test_local_only_1")
+	req.Header.Set("Content-Type", "application/json")
+	var out struct {
+		Token       string `json:"token"`
+		CheckoutURL string `json:"checkout_url"`
+	}
+	if err := json.Unmarshal([]byte(call(t, req, http.StatusCreated)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Token, out.CheckoutURL
+}
+
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	hiddenRE = regexp.MustCompile(`<input type="hidden" name="(psp|sig)" value="([^"]+)"`)
+	keyRE    = regexp.MustCompile(`<code class="license-key">([^<]+)</code>`)
+	totalRE  = regexp.MustCompile(`id="total">([^<]+)<`)
+)
+
+func csrfOf(t *testing.T, p page) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page (%d): %.400s", p.Status, p.Body)
+	}
+	return m[1]
+}
+
+func expectPage(t *testing.T, p page, status int, contains ...string) {
+	t.Helper()
+	if p.Status != status {
+		t.Fatalf("status %d, want %d: %.600s", p.Status, status, p.Body)
+	}
+	if csp := p.Header.Get("Content-Security-Policy"); status != http.StatusSeeOther && !strings.HasPrefix(csp, "default-src 'none'; ") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	for _, c := range contains {
+		if !strings.Contains(p.Body, c) {
+			t.Errorf("the page lacks %q: %.2000s", c, p.Body)
+		}
+	}
+	if strings.Contains(p.Body, "goroutine ") || strings.Contains(p.Body, "panic") {
+		t.Errorf("a stack trace in the page")
+	}
+}
+
+// pay walks a cart page through the form and the sandbox's test card and
+// returns the order page's address.
+func pay(t *testing.T, c *http.Client, site *pagesSite, cart page, form url.Values, card string) (orderLink string, payPage page) {
+	t.Helper()
+	form.Set("csrf", csrfOf(t, cart))
+	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", form)
+	expectPage(t, p, http.StatusSeeOther)
+	payURL := site.URL + p.Header.Get("Location")
+	payPage = fetch(t, c, http.MethodGet, payURL, nil)
+	expectPage(t, payPage, http.StatusOK, "4242 4242 4242 4242")
+	hidden := url.Values{"csrf": {csrfOf(t, payPage)}, "card": {card}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(payPage.Body, -1) {
+		hidden.Set(m[1], m[2])
+	}
+	u, _ := url.Parse(payURL)
+	p = fetch(t, c, http.MethodPost, site.URL+u.Path, hidden)
+	if card != "4242424242424242" {
+		return "", p
+	}
+	expectPage(t, p, http.StatusSeeOther)
+	return p.Header.Get("Location"), payPage
+}
+
+// The whole purchase over HTTP on both emulators: session, cart, buyer
+// form, sandbox card, order page with the keys; the totals shown are the
+// totals charged.
+func TestCheckoutPagesPurchase(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			site := newPagesSite(t, b)
+			c := browserClient(t)
+			token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 2}, "currency": "GBP", "locale": "en", "metadata": {"external_reference": "ref-pages-1"}}`)
+			if want := site.URL + "/s/my-store/cart/?token=" + url.QueryEscape(token); checkoutURL != want {
+				t.Fatalf("checkout_url %q, want %q", checkoutURL, want)
+			}
+			cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+			expectPage(t, cart, http.StatusOK, `<html lang="en">`, "My Store", "Windows 11 Pro", "£29.99", `id="subtotal">£59.98<`, `id="total">£59.98<`)
+
+			// A form without its CSRF token, or with another browser's, is refused.
+			p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}, "csrf": {""}})
+			expectPage(t, p, http.StatusForbidden, "This form has expired")
+			other := browserClient(t)
+			p = fetch(t, other, http.MethodPost, site.URL+"/s/my-store/cart/", url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}, "csrf": {csrfOf(t, cart)}})
+			expectPage(t, p, http.StatusForbidden)
+
+			// A bad email is the form again with the message.
+			p = fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", url.Values{"token": {token}, "email": {"not-an-email"}, "country": {"GB"}, "csrf": {csrfOf(t, cart)}})
+			expectPage(t, p, http.StatusBadRequest, "Please give a valid email address.")
+
+			link, payPage := pay(t, c, site, cart, url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}}, "4242424242424242")
+			expectPage(t, payPage, http.StatusOK, `id="subtotal">£59.98<`, `id="tax">£12.00<`, `id="total">£71.98<`)
+			order := fetch(t, c, http.MethodGet, site.URL+link, nil)
+			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`, `id="total">£71.98<`, "buyer@example.com")
+			if keys := keyRE.FindAllStringSubmatch(order.Body, -1); len(keys) != 2 {
+				t.Fatalf("%d keys on the order page, want 2", len(keys))
+			}
+			if strings.Contains(order.Body, `http-equiv="refresh"`) {
+				t.Error("a fulfilled order page still refreshes")
+			}
+			// A tampered order link shows nothing.
+			expectPage(t, fetch(t, c, http.MethodGet, site.URL+strings.Replace(link, "sig=", "sig=x", 1), nil), http.StatusNotFound)
+		})
+	}
+}
+
+// Refusals are friendly pages with the right status, never a 500.
+func TestCheckoutPagesRefusals(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	shortToken, _ := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "expires_at": "`+time.Now().Add(31*time.Minute).UTC().Format(time.RFC3339)+`"}`)
+	cases := []struct {
+		name     string
+		target   string
+		later    time.Duration // the clock moves on before the request
+		status   int
+		contains []string
+	}{
+		{"unknown token", "/s/my-store/cart/?token=AAAA.BBBB", 0, 404, []string{"Not found"}},
+		{"token of another store", "/s/evil-store/cart/?token=" + url.QueryEscape(shortToken), 0, 404, nil},
+		{"unknown store", "/s/no-such-store/cart/?add=A&currency=GBP", 0, 303, nil},
+		{"expired token", "/s/my-store/cart/?token=" + url.QueryEscape(shortToken), 32 * time.Minute, 410, []string{"This checkout has expired"}},
+		{"token with add", "/s/my-store/cart/?token=x&add=WIN-11-PRO", 0, 400, []string{"cannot be combined"}},
+		{"malformed items", "/s/my-store/cart/?items=WIN-11-PRO:0&currency=GBP", 0, 400, []string{"SKU:QUANTITY", "WIN-11-PRO:0"}},
+		{"items without quantity", "/s/my-store/cart/?items=WIN-11-PRO,OFFICE-2024:1&currency=GBP", 0, 400, []string{"&#34;WIN-11-PRO&#34; is not"}},
+		{"hostile items", "/s/my-store/cart/?items=" + url.QueryEscape("<script>x</script>:1") + "&currency=GBP", 0, 400, []string{"&lt;script&gt;"}},
+		{"bad currency", "/s/my-store/cart/?add=WIN-11-PRO&currency=POUNDS", 0, 400, []string{"ISO 4217"}},
+		{"no currency", "/s/my-store/cart/?add=WIN-11-PRO", 0, 400, []string{"currency=GBP"}},
+		{"too many", "/s/my-store/cart/?items=WIN-11-PRO:100,WIN-11-PRO:1&currency=GBP", 0, 400, []string{"at most 100"}},
+		{"bad slug", "/s/BAD_SLUG/cart/", 0, 404, nil},
+		{"pay link unsigned", "/s/my-store/pay/ORD-0000000000AB/?psp=SANDBOX&sig=forged", 0, 404, nil},
+		{"order link unsigned", "/s/my-store/orders/ORD-0000000000AB/?sig=forged", 0, 404, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			site.clock.Add(int64(c.later))
+			defer site.clock.Add(-int64(c.later))
+			p := fetch(t, browserClient(t), http.MethodGet, site.URL+c.target, nil)
+			expectPage(t, p, c.status, c.contains...)
+			if strings.Contains(p.Body, "<script>x") {
+				t.Error("the input is echoed unescaped")
+			}
+		})
+	}
+}
+
+// Add-to-cart links keep the cart in a signed cookie: the same SKU again
+// adds quantity; a tampered cookie is an empty cart; the order of a
+// /market/ cart records source marketplace.
+func TestCheckoutPagesCookieCart(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	for _, link := range []string{"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", "/s/my-store/cart/?items=WIN-11-PRO:1,OFFICE-2024:2&currency=GBP"} {
+		p := fetch(t, c, http.MethodGet, site.URL+link, nil)
+		expectPage(t, p, http.StatusSeeOther)
+		if loc := p.Header.Get("Location"); loc != "/s/my-store/cart/" {
+			t.Fatalf("Location %q", loc)
+		}
+		var cookie *http.Cookie
+		for _, k := range (&http.Response{Header: p.Header}).Cookies() {
+			if k.Name == "tollgate_cart" {
+				cookie = k
+			}
+		}
+		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/s/my-store/" {
+			t.Fatalf("cart cookie %+v: want HttpOnly, SameSite=Lax, scoped to the store", cookie)
+		}
+	}
+	cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+	expectPage(t, cart, http.StatusOK, `data-sku="WIN-11-PRO"><th scope="row"><span class="name">Windows 11 Pro</span> <span class="sku">WIN-11-PRO</span></th><td class="num qty">2</td>`,
+		`<td class="num qty">2</td><td class="num unit">£49.99</td>`, `id="subtotal">£159.96<`)
+
+	// Tampering: a forged or edited cookie is ignored (an empty cart), never an error.
+	u, _ := url.Parse(site.URL + "/s/my-store/")
+	for _, value := range []string{"forged", "eyJjIjoiR0JQIiwibCI6W1siV0lOLTExLVBSTyIsMTBdXX0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		tampered := browserClient(t)
+		tampered.Jar.SetCookies(u, []*http.Cookie{{Name: "tollgate_cart", Value: value, Path: "/s/my-store/"}})
+		expectPage(t, fetch(t, tampered, http.MethodGet, site.URL+"/s/my-store/cart/", nil), http.StatusOK, "Your cart is empty.")
+	}
+
+	// /market/ lists marketplace products only, escaped, with their links.
+	market := fetch(t, c, http.MethodGet, site.URL+"/market/", nil)
+	expectPage(t, market, http.StatusOK, "Windows 11 Pro", "£29.99", `href="/s/my-store/cart/?add=WIN-11-PRO&amp;currency=GBP&amp;source=marketplace"`,
+		"&lt;img src=x onerror=alert(1)&gt;&#34;&#39;&amp;", "Evil &lt;script&gt;alert(&#39;store&#39;)&lt;/script&gt;")
+	if strings.Contains(market.Body, "OFFICE-2024") || strings.Contains(market.Body, "<img src=x") || strings.Contains(market.Body, "<script>alert") {
+		t.Errorf("/market/ lists an unlisted product or unescaped markup")
+	}
+	buyer := browserClient(t)
+	expectPage(t, fetch(t, buyer, http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP&source=marketplace", nil), http.StatusSeeOther)
+	mcart := fetch(t, buyer, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+	link, _ := pay(t, buyer, site, mcart, url.Values{"email": {"market@example.com"}, "country": {"DE"}}, "4242424242424242")
+	order := fetch(t, buyer, http.MethodGet, site.URL+link, nil)
+	expectPage(t, order, http.StatusOK, `data-status="fulfilled"`)
+	id := strings.Split(strings.TrimPrefix(link, "/s/my-store/orders/"), "/")[0]
+	o, found, err := stores.GetOrder(context.Background(), site.env.Deps(t, "CheckoutOrderFunction").Store, "my-store", id)
+	if err != nil || !found || o.Source != stores.SourceMarketplace {
+		t.Fatalf("order %s: found %v, source %q, %v; want source marketplace", id, found, o.Source, err)
+	}
+	// Bought: the cart cookie is cleared.
+	expectPage(t, fetch(t, buyer, http.MethodGet, site.URL+"/s/my-store/cart/", nil), http.StatusOK, "Your cart is empty.")
+}
+
+// A declined test card is the pay page again with the message; the
+// subdivision form appears when the country's tax needs one.
+func TestCheckoutPagesDeclineAndSubdivision(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "USD", "locale": "de"}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	expectPage(t, cart, http.StatusOK, `<html lang="de">`, "34,99\u00a0$", "Ihr Warenkorb")
+	form := url.Values{"token": {token}, "email": {"us@example.com"}, "country": {"US"}, "csrf": {csrfOf(t, cart)}}
+	again := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", form)
+	expectPage(t, again, http.StatusOK, `<select id="subdivision" name="subdivision"`, `<option value="CA">California</option>`, "bitte wählen Sie sie aus")
+	_, declined := pay(t, c, site, again, url.Values{"token": {token}, "email": {"us@example.com"}, "country": {"US"}, "subdivision": {"CA"}}, "4000000000000002")
+	expectPage(t, declined, http.StatusPaymentRequired, "declined")
+	link, payPage := pay(t, c, site, again, url.Values{"token": {token}, "email": {"us@example.com"}, "country": {"US"}, "subdivision": {"CA"}}, "4242424242424242")
+	order := fetch(t, c, http.MethodGet, site.URL+link, nil)
+	expectPage(t, order, http.StatusOK, `data-status="fulfilled"`)
+	if a, b := totalRE.FindStringSubmatch(payPage.Body), totalRE.FindStringSubmatch(order.Body); a == nil || b == nil || a[1] != b[1] {
+		t.Fatalf("pay page total %v, order total %v", a, b)
+	}
+}

@@ -1,0 +1,280 @@
+package browser_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/browser"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+// site is Tollgate as make run serves it, on a loopback port, on the
+// embedded DynamoDB with the sample stores.
+type site struct {
+	URL   string
+	Store store.Store
+}
+
+func newSite(t *testing.T) site {
+	t.Helper()
+	browser.Require(t) // skip before standing anything up
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	env := ddbtest.NewEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{
+		Env:    map[string]string{"PUBLIC_BASE_URL": base},
+		Stores: stores.Sample,
+	})
+	srv := httptest.NewUnstartedServer(env.Router(t))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return site{URL: base, Store: env.Deps(t, "CheckoutOrderFunction").Store}
+}
+
+// session creates a checkout session through the API, as a store's server
+// does, and returns its checkout_url.
+func (s site) session(t *testing.T, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/stores/my-store/checkout/session/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer sk_test_local_only_1")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		CheckoutURL string `json:"checkout_url"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &out) != nil {
+		t.Fatalf("session: %d %s", resp.StatusCode, b)
+	}
+	return out.CheckoutURL
+}
+
+func wantText(t *testing.T, ctx context.Context, css, want string) {
+	t.Helper()
+	if got := browser.Text(t, ctx, css); got != want {
+		t.Errorf("%s shows %q, want %q", css, got, want)
+	}
+}
+
+// buyer fills the cart's form as a person does. With script, the country
+// is chosen with a change event (the page's script may add the
+// subdivision list at once); without, the value is set silently, as when
+// JavaScript is off, and the server asks for the subdivision.
+type buyer struct {
+	email, country, subdivision string
+	script                      bool
+}
+
+func (b buyer) fill(t *testing.T, ctx context.Context) {
+	t.Helper()
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#email")), chromedp.Clear(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), b.email), chromedp.SetValue(chromedp.CSS("#country"), b.country))
+	if b.script {
+		browser.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("country").dispatchEvent(new Event("change"))`))
+	}
+	if b.subdivision == "" {
+		browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#continue")))
+		return
+	}
+	if !b.script {
+		// Without the script the first submit brings the list back.
+		browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	}
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#subdivision")))
+	browser.Screenshot(t, ctx, "subdivision")
+	browser.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#subdivision"), b.subdivision), chromedp.Click(chromedp.CSS("#continue")))
+}
+
+// payAndWait pays on the sandbox's pay page with the succeeding test card
+// and waits on the order page for n keys; it returns the pay page's total.
+func payAndWait(t *testing.T, ctx context.Context, keys int) (total string) {
+	t.Helper()
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#card-ok")))
+	browser.Screenshot(t, ctx, "pay")
+	total = browser.Text(t, ctx, "#total")
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#card-ok")), chromedp.Click(chromedp.CSS("#pay")), chromedp.WaitVisible(chromedp.CSS(".license-key")))
+	browser.Screenshot(t, ctx, "order")
+	n := len(browser.Run(t, ctx, chromedp.Nodes(chromedp.CSSAll(".license-key"))))
+	if n != keys {
+		t.Errorf("the order page shows %d keys, want %d", n, keys)
+	}
+	if got := browser.Text(t, ctx, "#total"); got != total {
+		t.Errorf("the order's total %q differs from the pay page's %q", got, total)
+	}
+	if st := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS("#status"), "data-status")); st.Value != "fulfilled" {
+		t.Errorf("status %q", st.Value)
+	}
+	return total
+}
+
+var keyShape = regexp.MustCompile(`^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$`)
+
+// A checkout session through the API, then in the browser: the cart, the
+// buyer form (a US state with and without JavaScript), the sandbox's test
+// card, the order page with the keys.
+func TestBrowserSessionPurchase(t *testing.T) {
+	cases := []struct {
+		name                              string
+		session                           string
+		buyer                             buyer
+		lang, unit, subtotal, total, keys string
+		nkeys                             int
+	}{
+		{name: "GB VAT in English", session: `{"cart": {"WIN-11-PRO": 2}, "currency": "GBP", "locale": "en", "metadata": {"external_reference": "browser-1"}}`,
+			buyer: buyer{email: "buyer@example.com", country: "GB"}, lang: "en", unit: "£29.99", subtotal: "£59.98", total: "£71.98", nkeys: 2},
+		{name: "US state without JavaScript", session: `{"cart": {"WIN-11-PRO": 1}, "currency": "USD", "locale": "en"}`,
+			buyer: buyer{email: "us@example.com", country: "US", subdivision: "CA"}, lang: "en", unit: "$34.99", subtotal: "$34.99", nkeys: 1},
+		{name: "US state with JavaScript in German", session: `{"cart": {"WIN-11-PRO": 1}, "currency": "USD", "locale": "de"}`,
+			buyer: buyer{email: "de@example.com", country: "US", subdivision: "NY", script: true}, lang: "de", unit: "34,99\u00a0$", subtotal: "34,99\u00a0$", nkeys: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSite(t)
+			ctx := browser.Start(t)
+			browser.Do(t, ctx, chromedp.Navigate(s.session(t, c.session)), chromedp.WaitVisible(chromedp.CSS("#lines")))
+			browser.Screenshot(t, ctx, "cart")
+			if lang := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")); lang.Value != c.lang {
+				t.Errorf("<html lang=%q>, want %q", lang.Value, c.lang)
+			}
+			wantText(t, ctx, ".brand", "My Store")
+			wantText(t, ctx, ".line .name", "Windows 11 Pro")
+			wantText(t, ctx, ".line .unit", c.unit)
+			wantText(t, ctx, "#subtotal", c.subtotal)
+			c.buyer.fill(t, ctx)
+			total := payAndWait(t, ctx, c.nkeys)
+			if c.total != "" && total != c.total {
+				t.Errorf("total %q, want %q", total, c.total)
+			}
+			for _, k := range browser.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".license-key")].map(e => e.textContent)`)) {
+				if !keyShape.MatchString(k) {
+					t.Errorf("key %q", k)
+				}
+			}
+		})
+	}
+}
+
+// The seed's add-to-cart links: the same SKU twice adds quantity, the cart
+// lives in the browser's cookie; then the purchase.
+func TestBrowserAddToCartLinks(t *testing.T) {
+	s := newSite(t)
+	ctx := browser.Start(t)
+	browser.Do(t, ctx,
+		chromedp.Navigate(s.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP"),
+		chromedp.Navigate(s.URL+"/s/my-store/cart/?items=WIN-11-PRO:1,OFFICE-2024:1&currency=GBP"),
+		chromedp.WaitVisible(chromedp.CSS("#lines")))
+	browser.Screenshot(t, ctx, "cart")
+	if loc := browser.Run(t, ctx, chromedp.Location()); loc != s.URL+"/s/my-store/cart/" {
+		t.Errorf("location %q: the link should redirect to the clean cart", loc)
+	}
+	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "2")
+	wantText(t, ctx, `[data-sku="OFFICE-2024"] .qty`, "1")
+	wantText(t, ctx, "#subtotal", "£109.97")
+	// A reload adds nothing.
+	browser.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#lines")))
+	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "2")
+	buyer{email: "links@example.com", country: "FR"}.fill(t, ctx)
+	if total := payAndWait(t, ctx, 3); total != "£131.96" { // 109.97 + 20% French VAT (21.994 → 21.99)
+		t.Errorf("total %q", total)
+	}
+	// A malformed link is a page that says why.
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/s/my-store/cart/?items=WIN-11-PRO:0&currency=GBP"), chromedp.WaitVisible(chromedp.CSS("#detail")))
+	browser.Screenshot(t, ctx, "malformed")
+	if d := browser.Text(t, ctx, "#detail"); !strings.Contains(d, "SKU:QUANTITY") {
+		t.Errorf("the malformed page says %q", d)
+	}
+}
+
+// /market/: a listed product's add-to-cart link into its store's cart; the
+// order records source marketplace.
+func TestBrowserMarket(t *testing.T) {
+	s := newSite(t)
+	ctx := browser.Start(t)
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/market/"), chromedp.WaitVisible(chromedp.CSS("#products")))
+	browser.Screenshot(t, ctx, "market")
+	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .name`, "Windows 11 Pro")
+	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .store`, "My Store")
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-sku="WIN-11-PRO"] a.add[href*="currency=GBP"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
+	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "1")
+	buyer{email: "market@example.com", country: "DE"}.fill(t, ctx)
+	payAndWait(t, ctx, 1)
+	loc := browser.Run(t, ctx, chromedp.Location())
+	id := regexp.MustCompile(`/orders/(ORD-[0-9A-Z]{12})/`).FindStringSubmatch(loc)
+	if id == nil {
+		t.Fatalf("order page at %q", loc)
+	}
+	o, found, err := stores.GetOrder(context.Background(), s.Store, "my-store", id[1])
+	if err != nil || !found || o.Source != stores.SourceMarketplace {
+		t.Fatalf("order %s: found %v, source %q, %v; want source marketplace", id[1], found, o.Source, err)
+	}
+}
+
+// A declined test card shows why and lets the customer pay again.
+func TestBrowserDeclinedCard(t *testing.T) {
+	s := newSite(t)
+	ctx := browser.Start(t)
+	browser.Do(t, ctx, chromedp.Navigate(s.session(t, `{"cart": {"OFFICE-2024": 1}, "currency": "GBP"}`)))
+	buyer{email: "declined@example.com", country: "GB"}.fill(t, ctx)
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#card-declined")), chromedp.Click(chromedp.CSS("#card-declined")),
+		chromedp.Click(chromedp.CSS("#pay")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	browser.Screenshot(t, ctx, "declined")
+	if m := browser.Text(t, ctx, "#message"); !strings.Contains(m, "declined") {
+		t.Errorf("message %q", m)
+	}
+	payAndWait(t, ctx, 1)
+}
+
+// Keyboard only: Tab walks the cart from the skip link through the form in
+// reading order, each stop visibly focused, and Enter submits.
+func TestBrowserKeyboard(t *testing.T) {
+	s := newSite(t)
+	ctx := browser.Start(t)
+	browser.Do(t, ctx, chromedp.Navigate(s.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "metadata": {"return_url_cancel": "https://shop.example/cancel"}}`)),
+		chromedp.WaitVisible(chromedp.CSS("#lines")))
+	want := []string{"skip", "email", "country", "continue", "cancel"}
+	var got []string
+	for range want {
+		browser.Do(t, ctx, chromedp.KeyEvent("\t"))
+		got = append(got, browser.Run(t, ctx, chromedp.Evaluate[string](`document.activeElement.id`)))
+		outline := browser.Run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`))
+		if outline == "none" {
+			t.Errorf("%s has no visible focus", got[len(got)-1])
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("focus order %v, want %v", got, want)
+	}
+	// Every form control has a label.
+	unlabelled := browser.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input:not([type=hidden]), select")].filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)`))
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+	// Keyboard only to the pay page: type the email, pick the country by
+	// typing, Enter.
+	browser.Do(t, ctx, chromedp.Focus(chromedp.CSS("#email")), chromedp.KeyEvent("keys@example.com"),
+		chromedp.Focus(chromedp.CSS("#country")), chromedp.SetValue(chromedp.CSS("#country"), "GB"),
+		chromedp.Focus(chromedp.CSS("#email")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#card-ok")))
+	browser.Screenshot(t, ctx, "pay")
+}
