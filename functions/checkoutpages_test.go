@@ -214,6 +214,23 @@ func TestCheckoutPagesPurchase(t *testing.T) {
 	}
 }
 
+// A session with return_url_success: the paid sandbox form redirects
+// there with ?order_id=, which the pay page's CSP lets the form reach.
+func TestCheckoutPagesReturnURL(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"OFFICE-2024": 1}, "currency": "GBP", "metadata": {"return_url_success": "https://shop.example/done?lang=en", "return_url_cancel": "https://shop.example/cart"}}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	expectPage(t, cart, http.StatusOK, `<a href="https://shop.example/cart" id="cancel">`)
+	link, payPage := pay(t, c, site, cart, url.Values{"token": {token}, "email": {"back@example.com"}, "country": {"IE"}}, "4242424242424242")
+	if csp := payPage.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://shop.example;") {
+		t.Errorf("pay page CSP %q: the form's redirect to the shop must be allowed", csp)
+	}
+	if !regexp.MustCompile(`^https://shop\.example/done\?lang=en&order_id=ORD-[0-9A-Z]{12}$`).MatchString(link) {
+		t.Fatalf("redirected to %q", link)
+	}
+}
+
 // Refusals are friendly pages with the right status, never a 500.
 func TestCheckoutPagesRefusals(t *testing.T) {
 	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})

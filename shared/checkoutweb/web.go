@@ -159,7 +159,6 @@ type errorPage struct {
 	Heading string
 	Text    string
 	Detail  string // the refusal's own words, when it has any
-	Back    string // a link back, when there is a sensible one
 }
 
 // fail renders the page of err, mapping the checkout's errors to statuses
