@@ -41,6 +41,12 @@ type pagesSite struct {
 
 func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 	t.Helper()
+	return newPagesSiteWith(t, b, nil)
+}
+
+// newPagesSiteWith is newPagesSite with the DynamoDB calls sent through tr.
+func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport) *pagesSite {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +56,9 @@ func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 	clock.Store(time.Now().UnixNano())
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
 		Env:    map[string]string{"PUBLIC_BASE_URL": base},
-		Stores: hostileStores,
-		Now:    func() time.Time { return time.Unix(0, clock.Load()) },
+		Stores:    hostileStores,
+		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
+		Transport: tr,
 	})
 	srv := httptest.NewUnstartedServer(env.Router(t))
 	srv.Listener.Close()
