@@ -55,7 +55,7 @@ func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport) *p
 	clock := &atomic.Int64{}
 	clock.Store(time.Now().UnixNano())
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
-		Env:    map[string]string{"PUBLIC_BASE_URL": base},
+		Env:       map[string]string{"PUBLIC_BASE_URL": base},
 		Stores:    hostileStores,
 		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
 		Transport: tr,
