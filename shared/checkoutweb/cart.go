@@ -28,6 +28,7 @@ type cartPage struct {
 	Expires      string
 	Message      string // a refusal's own words
 	MessageKey   string // or a text of the page's language
+	Invalid      string // the field the message is about: email, country or subdivision
 	Email        string
 	Country      string
 	Subdivision  string
@@ -265,6 +266,7 @@ func (p *Pages) cartPost(w http.ResponseWriter, r *http.Request, store string) {
 	page := cartPage{Email: strings.TrimSpace(f.Get("email")), Country: strings.ToUpper(strings.TrimSpace(f.Get("country"))), Subdivision: strings.ToUpper(strings.TrimSpace(f.Get("subdivision")))}
 	if key := checkBuyer(&page); key != "" {
 		page.MessageKey = key
+		page.Invalid = map[string]string{"bad_email": "email", "bad_country": "country", "bad_subdivision": "subdivision"}[key]
 		p.showCart(w, r, http.StatusBadRequest, ref, page)
 		return
 	}
@@ -278,7 +280,7 @@ func (p *Pages) cartPost(w http.ResponseWriter, r *http.Request, store string) {
 			return
 		}
 		if quote.NeedsSubdivision {
-			page.MessageKey = "subdivision_needed"
+			page.MessageKey, page.Invalid = "subdivision_needed", "subdivision"
 			p.showCart(w, r, http.StatusOK, ref, page)
 			return
 		}

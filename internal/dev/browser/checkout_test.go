@@ -113,9 +113,11 @@ func payAndWait(t *testing.T, ctx context.Context, keys int) (total string) {
 	t.Helper()
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#card-ok")))
 	browser.Screenshot(t, ctx, "pay")
+	checkContrast(t, ctx, "pay page")
 	total = browser.Text(t, ctx, "#total")
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#card-ok")), chromedp.Click(chromedp.CSS("#pay")), chromedp.WaitVisible(chromedp.CSS(".license-key")))
 	browser.Screenshot(t, ctx, "order")
+	checkContrast(t, ctx, "order page")
 	n := len(browser.Run(t, ctx, chromedp.Nodes(chromedp.CSSAll(".license-key"))))
 	if n != keys {
 		t.Errorf("the order page shows %d keys, want %d", n, keys)
@@ -127,6 +129,41 @@ func payAndWait(t *testing.T, ctx context.Context, keys int) (total string) {
 		t.Errorf("status %q", st.Value)
 	}
 	return total
+}
+
+// contrastJS lists the visible texts whose contrast with their background
+// is under WCAG AA's 4.5:1.
+const contrastJS = `(() => {
+  const lum = c => {
+    const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const bg = e => {
+    for (; e; e = e.parentElement) {
+      const m = getComputedStyle(e).backgroundColor.match(/[\d.]+/g);
+      if (m && (m.length < 4 || +m[3] > 0)) return getComputedStyle(e).backgroundColor;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const low = [];
+  for (const e of document.querySelectorAll("h1, h2, h3, p, th, td, label, legend, button, a, dt, dd, li, span, code, option")) {
+    if (!e.textContent.trim() || e.getClientRects().length === 0) continue;
+    const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(e.tagName + " " + e.textContent.trim().slice(0, 30) + ": " + ratio.toFixed(2));
+  }
+  return low;
+})()`
+
+// checkContrast fails the test for any text of the page under 4.5:1.
+func checkContrast(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	if low := browser.Run(t, ctx, chromedp.Evaluate[[]string](contrastJS)); len(low) > 0 {
+		t.Errorf("%s: text under 4.5:1 contrast: %v", page, low)
+	}
 }
 
 var keyShape = regexp.MustCompile(`^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$`)
@@ -155,6 +192,7 @@ func TestBrowserSessionPurchase(t *testing.T) {
 			ctx := browser.Start(t)
 			browser.Do(t, ctx, chromedp.Navigate(s.session(t, c.session)), chromedp.WaitVisible(chromedp.CSS("#lines")))
 			browser.Screenshot(t, ctx, "cart")
+			checkContrast(t, ctx, "cart")
 			if lang := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")); lang.Value != c.lang {
 				t.Errorf("<html lang=%q>, want %q", lang.Value, c.lang)
 			}
@@ -202,6 +240,7 @@ func TestBrowserAddToCartLinks(t *testing.T) {
 	// A malformed link is a page that says why.
 	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/s/my-store/cart/?items=WIN-11-PRO:0&currency=GBP"), chromedp.WaitVisible(chromedp.CSS("#detail")))
 	browser.Screenshot(t, ctx, "malformed")
+	checkContrast(t, ctx, "error page")
 	if d := browser.Text(t, ctx, "#detail"); !strings.Contains(d, "SKU:QUANTITY") {
 		t.Errorf("the malformed page says %q", d)
 	}
@@ -214,6 +253,7 @@ func TestBrowserMarket(t *testing.T) {
 	ctx := browser.Start(t)
 	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/market/"), chromedp.WaitVisible(chromedp.CSS("#products")))
 	browser.Screenshot(t, ctx, "market")
+	checkContrast(t, ctx, "market")
 	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .name`, "Windows 11 Pro")
 	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .store`, "My Store")
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-sku="WIN-11-PRO"] a.add[href*="currency=GBP"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
@@ -240,6 +280,7 @@ func TestBrowserDeclinedCard(t *testing.T) {
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#card-declined")), chromedp.Click(chromedp.CSS("#card-declined")),
 		chromedp.Click(chromedp.CSS("#pay")), chromedp.WaitVisible(chromedp.CSS("#message")))
 	browser.Screenshot(t, ctx, "declined")
+	checkContrast(t, ctx, "declined pay page")
 	if m := browser.Text(t, ctx, "#message"); !strings.Contains(m, "declined") {
 		t.Errorf("message %q", m)
 	}
@@ -271,6 +312,16 @@ func TestBrowserKeyboard(t *testing.T) {
 	if len(unlabelled) > 0 {
 		t.Errorf("controls without a label: %v", unlabelled)
 	}
+	// A bad email comes back focused, marked invalid and described by the message.
+	browser.Do(t, ctx, chromedp.Focus(chromedp.CSS("#email")), chromedp.KeyEvent("not-an-email"),
+		chromedp.SetValue(chromedp.CSS("#country"), "GB"), chromedp.Evaluate[chromedp.Void](`document.getElementById("checkout").noValidate = true`),
+		chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	browser.Screenshot(t, ctx, "invalid-email")
+	checkContrast(t, ctx, "cart with a message")
+	if got := browser.Run(t, ctx, chromedp.Evaluate[string](`document.activeElement.id + " " + document.activeElement.getAttribute("aria-invalid") + " " + document.activeElement.getAttribute("aria-describedby")`)); got != "email true message email-help" {
+		t.Errorf("after a bad email the focus is on %q", got)
+	}
+	browser.Do(t, ctx, chromedp.Clear(chromedp.CSS("#email")))
 	// Keyboard only to the pay page: type the email, pick the country by
 	// typing, Enter.
 	browser.Do(t, ctx, chromedp.Focus(chromedp.CSS("#email")), chromedp.KeyEvent("keys@example.com"),
