@@ -87,6 +87,17 @@ func TestStripePayPage(t *testing.T) {
 	if !regexp.MustCompile(`data-secret="pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"`).MatchString(pay) || strings.Contains(pay, "4242") {
 		t.Errorf("pay page: want the PaymentIntent's client secret and no test cards: %.3000s", pay)
 	}
+	// Stripe returns the customer to the order page, which waits for the
+	// payment's notification: pending, no keys, reloading itself.
+	ret := regexp.MustCompile(`data-return="([^"]+)"`).FindStringSubmatch(pay)
+	if ret == nil {
+		t.Fatal("no return URL on the Stripe pay page")
+	}
+	resp, order := do(c, http.MethodGet, srv.URL+strings.ReplaceAll(ret[1], "&amp;", "&"), nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(order, `data-status="pending"`) || !strings.Contains(order, `<meta http-equiv="refresh" content="2">`) ||
+		strings.Contains(order, "license-key") {
+		t.Errorf("order page before the notification: %d %.2000s", resp.StatusCode, order)
+	}
 	// Another browser with the link gets no secret and no Stripe.js.
 	resp, other := do(&http.Client{}, http.MethodGet, srv.URL+payLink, nil)
 	if resp.StatusCode != http.StatusOK || strings.Contains(other, "data-secret") || strings.Contains(resp.Header.Get("Content-Security-Policy"), "stripe") ||
