@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/apikey"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -154,26 +155,6 @@ func (f *Fulfiller) ReadOrder(ctx context.Context, slug, id string) (Order, bool
 	return o, true, nil
 }
 
-// ReferencePaid reports whether an order of store slug with external
-// reference ref is paid: fulfilled through the licensing API, or paid
-// through the checkout. One BatchGetItem.
-func ReferencePaid(ctx context.Context, st store.Store, slug, ref string) (bool, error) {
-	got, err := batchGet(ctx, st.DB, map[string]types.KeysAndAttributes{st.Tables.Stores: {
-		Keys: []store.Key{OrderKey(slug, OrderID(slug, ref)), paidRefKey(slug, ref)}, ConsistentRead: aws.Bool(true)}})
-	if err != nil {
-		return false, fmt.Errorf("read reference %q of %s: %w", ref, slug, err)
-	}
-	for _, item := range got[st.Tables.Stores] {
-		if store.StringAttr(item[store.AttrSK]) == skOrderRef {
-			return true, nil
-		}
-		if o, err := orderFromItem(item); err == nil && o.Fulfilled {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // PricedLines prices lines from the store's listing: the order's items.
 func PricedLines(l Listing, currency string, lines []Line) []OrderItem {
 	items := make([]OrderItem, len(lines))
@@ -184,4 +165,47 @@ func PricedLines(l Listing, currency string, lines []Line) []OrderItem {
 		}
 	}
 	return items
+}
+
+// KeyAndReference reads, in one BatchGetItem, whether key is a valid key
+// of store slug and, when ref is set, whether an order with that external
+// reference is paid (fulfilled through the licensing API, or paid through
+// the checkout).
+func KeyAndReference(ctx context.Context, st store.Store, slug, key, ref string) (keyOK, paid bool, err error) {
+	keys := []store.Key{store.PKSK(apiKeyPK(apikey.Of(key)), skAPIKey)}
+	if ref != "" {
+		keys = append(keys, OrderKey(slug, OrderID(slug, ref)), paidRefKey(slug, ref))
+	}
+	got, err := batchGet(ctx, st.DB, map[string]types.KeysAndAttributes{st.Tables.Stores: {Keys: keys, ConsistentRead: aws.Bool(true)}})
+	if err != nil {
+		return false, false, fmt.Errorf("read key and reference of %s: %w", slug, err)
+	}
+	for _, item := range got[st.Tables.Stores] {
+		switch store.StringAttr(item[store.AttrSK]) {
+		case skAPIKey:
+			keyOK = keyValid(item, slug, key)
+		case skOrderRef:
+			paid = true
+		case skOrder:
+			if o, err := orderFromItem(item); err == nil && o.Fulfilled {
+				paid = true
+			}
+		}
+	}
+	return keyOK, paid, nil
+}
+
+// GetOrder reads order id of store slug without its keys (found false: no
+// such order).
+func GetOrder(ctx context.Context, st store.Store, slug, id string) (Order, bool, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Tables.Stores), Key: OrderKey(slug, id),
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Order{}, false, fmt.Errorf("read order %s of %s: %w", id, slug, err)
+	}
+	if len(out.Item) == 0 {
+		return Order{}, false, nil
+	}
+	o, err := orderFromItem(out.Item)
+	return o, err == nil, err
 }
