@@ -18,7 +18,8 @@ endef
 	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-DispatchFunction build-WebhookFunction \
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
 	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
-	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction
+	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction \
+	build-CheckoutSessionFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -90,6 +91,9 @@ build-StripeWebhookFunction:
 	$(call build_lambda,stripewebhook)
 build-FulfilFunction:
 	$(call build_lambda,fulfil)
+
+build-CheckoutSessionFunction:
+	$(call build_lambda,checkoutsession)
 
 build-StoreOrderFunction:
 	$(call build_lambda,storeorder)
@@ -222,7 +226,8 @@ load:
 FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil
+	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
+	./functions/checkoutsession/handler:FuzzDecodeSession
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

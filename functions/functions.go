@@ -12,6 +12,7 @@ import (
 	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
 	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
 	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
+	checkoutsession "github.com/tollgate-dev/tollgate/functions/checkoutsession/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	dispatch "github.com/tollgate-dev/tollgate/functions/dispatch/handler"
 	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
@@ -59,6 +60,7 @@ var Constructors = map[string]lambdarun.Constructor{
 	"PaymentTransactionFunction":   paymenttransaction.New,
 	"StripeWebhookFunction":        stripewebhook.New,
 	"FulfilFunction":               fulfil.New,
+	"CheckoutSessionFunction":      checkoutsession.New,
 	"StoreOrderFunction":           storeorder.New,
 	"GeoSubdivisionsFunction":      geo.New,
 	"TaxRatesFunction":             taxrates.New,
