@@ -66,6 +66,9 @@ func DecodeSession(slug string, body []byte) (checkout.SessionRequest, error) {
 	if r.Currency, err = str(m, "currency", "currency", true); err != nil {
 		return r, err
 	}
+	if r.Currency == "" {
+		return r, decode.Errorf("field %q must be an ISO 4217 currency code such as GBP", "currency")
+	}
 	if r.Locale, err = str(m, "locale", "locale", false); err != nil {
 		return r, err
 	}
