@@ -14,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/stripemock"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/ddbcalls"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
@@ -24,7 +25,23 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
-func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+// mockURL is stripe-mock's address ("" when it is unavailable outside CI).
+var mockURL string
+
+func TestMain(m *testing.M) {
+	s, err := stripemock.Start(context.Background())
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "stripe-mock is required in CI: %v\n", err)
+			os.Exit(1)
+		}
+		os.Exit(ddbtest.Main(m))
+	}
+	mockURL = s.URL
+	code := ddbtest.Main(m)
+	s.Stop()
+	os.Exit(code)
+}
 
 var now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
@@ -419,5 +436,52 @@ func TestStripeSignatures(t *testing.T) {
 	}
 	if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusFulfilled {
 		t.Fatalf("order %+v", v)
+	}
+}
+
+// With the platform's Stripe keys the payment is a PaymentIntent (through
+// stripe-go to stripe-mock) for exactly the quoted total, created once per
+// order; a refund that names only the PaymentIntent (no metadata) finds
+// the order through the lookup row, and arrives before the success: the
+// order is refunded and never fulfilled.
+func TestStripePaymentAndLookup(t *testing.T) {
+	stripemock.Require(t, mockURL)
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
+				"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": mockURL}})
+			p := e.pending(t, "")
+			if p.PSP != psp.Stripe || p.ClientSecret == "" || p.PublishableKey != "pk_test_platform" || !strings.HasPrefix(p.PSPID, "pi_") {
+				t.Fatalf("payment %+v", p)
+			}
+			again := e.pending(t, "")
+			if again.OrderID == p.OrderID {
+				t.Fatal("two sessions made one order")
+			}
+			ctx := context.Background()
+			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(reason(err), checkout.ErrInvalid) {
+				t.Fatalf("sandbox pay of a Stripe payment: %v", err)
+			}
+			body, sig := signed(t, "evt_refund_first", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge",
+				"amount_refunded": again.Quote.TotalMinor, "currency": "gbp", "payment_intent": again.PSPID}, whsec, now)
+			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeApplied {
+				t.Fatalf("refund by lookup: %q, %v", out, err)
+			}
+			body, sig = signed(t, "evt_success_late", "payment_intent.succeeded", succeeded(again, again.Quote.TotalMinor), whsec, now)
+			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeKnown {
+				t.Fatalf("late success: %q, %v", out, err)
+			}
+			if v, _ := e.svc.Order(ctx, "shop", again.OrderID); v.Status != stores.StatusRefunded {
+				t.Fatalf("order %+v", v)
+			}
+			// A success for less than the order's total never fulfils.
+			body, sig = signed(t, "evt_short", "payment_intent.succeeded", succeeded(p, p.Quote.TotalMinor-1), whsec, now)
+			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != "amount-mismatch" {
+				t.Fatalf("short payment: %q, %v", out, err)
+			}
+			if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
+				t.Fatalf("order %+v", v)
+			}
+		})
 	}
 }

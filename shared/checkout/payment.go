@@ -26,6 +26,7 @@ type Payment struct {
 	PSP                          psp.Type // psp.Stripe or psp.Sandbox
 	Quote                        Quote    // what is charged (TotalMinor == amount)
 	ClientSecret, PublishableKey string   // Stripe Payment Element
+	PSPID                        string   // the PSP's id of the payment (Stripe: pi_...)
 }
 
 // Payment record attributes.
@@ -98,7 +99,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 		return Payment{}, fmt.Errorf("checkout: order %s was started with %s, the checkout now pays with %s", id, got, pspType)
 	}
 	if store.StringAttr(rec[attrPaymentStat]) == payCreated {
-		pay.ClientSecret = store.StringAttr(rec[attrSecret])
+		pay.ClientSecret, pay.PSPID = store.StringAttr(rec[attrSecret]), store.StringAttr(rec[attrPSPID])
 		return pay, nil
 	}
 	intent := psp.Intent{IdempotencyKey: store.StringAttr(rec[attrIdemKey]), Amount: q.TotalMinor, Currency: q.Currency,
@@ -115,7 +116,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if err := s.recordIntent(ctx, c.Store, id, pspType, res); err != nil {
 		return Payment{}, err
 	}
-	pay.ClientSecret = res.ClientSecret
+	pay.ClientSecret, pay.PSPID = res.ClientSecret, res.PSPID
 	return pay, nil
 }
 
