@@ -485,3 +485,45 @@ func TestStripePaymentAndLookup(t *testing.T) {
 		})
 	}
 }
+
+// A cookie cart (an add-to-cart link, or /market/) is an order per
+// purchase: the same cart and buyer again while it is pending is the same
+// order; once paid, the next purchase is a new order. Its source is
+// recorded.
+func TestCookieCartOrders(t *testing.T) {
+	e := newEnv(t, ddbtest.Backends(t)[0], ddbtest.StackOptions{})
+	ctx := context.Background()
+	cart := checkout.CartRef{Store: "shop", Lines: []checkout.Line{{SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "NOPE", Quantity: 1}},
+		Currency: "GBP", Source: stores.SourceMarketplace}
+	buyer := checkout.Buyer{Email: "buyer@example.com", Country: "US", Subdivision: "CA"}
+	q, err := e.svc.Quote(ctx, cart, buyer)
+	if err != nil || len(q.Problems) != 1 || len(q.Lines) != 1 || q.Lines[0].Quantity != 2 || q.NeedsSubdivision || q.TaxRate == 0 {
+		t.Fatalf("quote %+v, %v", q, err)
+	}
+	if _, err := e.svc.StartPayment(ctx, cart, buyer); !errors.Is(reason(err), checkout.ErrInvalid) {
+		t.Fatalf("a cart with problems: %v", err)
+	}
+	cart.Lines = cart.Lines[:2]
+	if _, err := e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "buyer@example.com", Country: "US"}); !errors.Is(reason(err), checkout.ErrInvalid) {
+		t.Fatalf("a US buyer without a state: %v", err)
+	}
+	first, err := e.svc.StartPayment(ctx, cart, buyer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := e.svc.StartPayment(ctx, cart, buyer)
+	if err != nil || same.OrderID != first.OrderID || first.Quote.TotalMinor != q.TotalMinor {
+		t.Fatalf("again while pending: %+v, %v", same, err)
+	}
+	if err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+		t.Fatal(err)
+	}
+	next, err := e.svc.StartPayment(ctx, cart, buyer)
+	if err != nil || next.OrderID == first.OrderID {
+		t.Fatalf("after payment: %+v, %v", next, err)
+	}
+	o, found, err := stores.GetOrder(ctx, e.st, "shop", first.OrderID)
+	if err != nil || !found || o.Source != stores.SourceMarketplace || o.Status != stores.StatusFulfilled {
+		t.Fatalf("order %+v", o)
+	}
+}

@@ -51,8 +51,8 @@ var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPaddi
 
 // orderID is the checkout order of a cart and buyer: the same cart and
 // buyer again is the same order (StartPayment is idempotent).
-func orderID(slug string, q Quote, b Buyer) string {
-	sum := sha256.Sum256([]byte(store.Tuple("checkout", slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision)))
+func orderID(slug string, q Quote, b Buyer, round int) string {
+	sum := sha256.Sum256([]byte(store.Tuple("checkout", slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision, fmt.Sprint(round))))
 	return "ORD-" + crockford.EncodeToString(sum[:8])[:12]
 }
 
@@ -83,12 +83,11 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if err != nil {
 		return Payment{}, err
 	}
-	id := orderID(c.Store, q, b)
-	pay := Payment{OrderID: id, PSP: pspType, Quote: q, PublishableKey: creds.PublishableKey}
-	rec, err := s.payment(ctx, c.Store, id)
+	id, rec, err := s.orderFor(ctx, c, q, b)
 	if err != nil {
 		return Payment{}, err
 	}
+	pay := Payment{OrderID: id, PSP: pspType, Quote: q, PublishableKey: creds.PublishableKey}
 	if rec == nil {
 		rec, err = s.place(ctx, c.Store, id, q, b, pspType)
 		if err != nil {
@@ -118,6 +117,28 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	}
 	pay.ClientSecret, pay.PSPID = res.ClientSecret, res.PSPID
 	return pay, nil
+}
+
+// orderFor finds the order of a cart and buyer and its payment record
+// (nil: not placed yet). A session's cart is paid once: its order is
+// answered whatever its state. A cookie cart bought again after its order
+// was paid (or refunded) is a new order: the next round's id.
+func (s *Service) orderFor(ctx context.Context, c CartRef, q Quote, b Buyer) (string, map[string]types.AttributeValue, error) {
+	for round := 0; round < 50; round++ {
+		id := orderID(c.Store, q, b, round)
+		rec, err := s.payment(ctx, c.Store, id)
+		if err != nil || rec == nil || c.Token != "" {
+			return id, rec, err
+		}
+		o, found, err := stores.GetOrder(ctx, s.st, c.Store, id)
+		if err != nil {
+			return "", nil, err
+		}
+		if !found || o.Status == stores.StatusPending {
+			return id, rec, nil
+		}
+	}
+	return "", nil, refusal.New(ErrInvalid, "this cart was bought too many times by this buyer; change it")
 }
 
 func validEmail(e string) bool {
