@@ -359,6 +359,8 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 				{"evt_r1", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_x", "metadata": meta}, checkout.OutcomeDuplicate, stores.StatusPartiallyRefunded},
 				{"evt_r2", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": p.Quote.TotalMinor, "currency": "gbp", "payment_intent": "pi_x", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
 				{"evt_d1", "charge.dispute.updated", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "under_review", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
+				{"evt_d2", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "under_review", "metadata": meta}, checkout.OutcomeKnown, stores.StatusRefunded},
+				{"evt_d3", "charge.dispute.closed", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "won", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
 				{"evt_u1", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, checkout.OutcomeIgnored, stores.StatusRefunded},
 				{"evt_u1", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, checkout.OutcomeDuplicate, stores.StatusRefunded},
 			}
@@ -376,7 +378,7 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 					t.Fatalf("a refunded order shows its revoked keys: %+v", v)
 				}
 			}
-			if r, d := len(e.events(t, "order.refunded")), len(e.events(t, "order.disputed")); r != 2 || d != 1 {
+			if r, d := len(e.events(t, "order.refunded")), len(e.events(t, "order.disputed")); r != 2 || d != 2 {
 				t.Fatalf("%d order.refunded and %d order.disputed events", r, d)
 			}
 		})

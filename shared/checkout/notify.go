@@ -95,6 +95,11 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			if state == "" {
 				state = "open"
 			}
+			if o.Dispute == state {
+				// Another event of a state already announced (funds
+				// withdrawn while it still needs a response): one event per state.
+				return s.record(ctx, n, OutcomeKnown, nil)
+			}
 			ops, err = stores.DisputeOps(s.st.Tables, o, n.ObjectID, state, now)
 		default: // failed or canceled intents: the order stays pending, another try may pay it
 			return s.record(ctx, n, OutcomeKnown, nil)
