@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe/stripe-go/v82/webhook"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/stores"
@@ -118,5 +120,32 @@ func TestCheckoutSessionRateLimit(t *testing.T) {
 	r := s.do("POST", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP"}`)
 	if r.Code != 429 || r.Header().Get("Retry-After") == "" || r.Header().Get("X-RateLimit-Remaining") != "0" || !strings.Contains(r.Body.String(), "rate_limited") {
 		t.Fatalf("3rd: %d %s %v", r.Code, r.Body, r.Header())
+	}
+}
+
+// The one Stripe receiver, through the router: a checkout event (no
+// tollgate_merchant) is verified with the platform's webhook secret; an
+// unknown type is 200 ignored and recorded (again: duplicate); a stale or
+// wrong signature is 400.
+func TestStripeReceiverRoutesCheckoutEvents(t *testing.T) {
+	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, map[string]string{"CHECKOUT_STRIPE_WEBHOOK_SECRET": "whsec_platform"}, 0)
+	body := []byte(`{"id":"evt_route_1","object":"event","type":"customer.created","livemode":false,"created":1795262400,"data":{"object":{"id":"cus_1","object":"customer"}}}`)
+	sign := func(secret string, at time.Time) string {
+		return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at}).Header
+	}
+	for _, c := range []struct {
+		name, sig string
+		status    int
+		says      string
+	}{
+		{"signed", sign("whsec_platform", s.now), 200, `"ignored"`},
+		{"again", sign("whsec_platform", s.now), 200, `"duplicate"`},
+		{"stale", sign("whsec_platform", s.now.Add(-10*time.Minute)), 400, "tolerance"},
+		{"wrong secret", sign("whsec_other", s.now), 400, "signature"},
+	} {
+		r := s.do("POST", "/stripe/webhook/", "", string(body), "Stripe-Signature", c.sig)
+		if r.Code != c.status || !strings.Contains(r.Body.String(), c.says) {
+			t.Fatalf("%s: %d %s", c.name, r.Code, r.Body)
+		}
 	}
 }
