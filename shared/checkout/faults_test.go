@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
@@ -62,5 +63,55 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A fault at every DynamoDB call of starting a payment (the order and the
+// intent recorded before the PSP call, its answer after): the customer's
+// retry answers the same order and intent, with one order.created event.
+func TestStartPaymentFaultSweep(t *testing.T) {
+	b := ddbtest.Backends(t)[0]
+	run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, checkout.Payment) {
+		e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
+		ctx := context.Background()
+		s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cart, buyer := checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}
+		e.Transport.Reset()
+		if inject != nil {
+			e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
+		}
+		_, _ = e.svc.StartPayment(ctx, cart, buyer)
+		e.Transport.Inject(nil)
+		p, err := e.svc.StartPayment(ctx, cart, buyer)
+		if err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		if n := len(e.events(t, "order.created")); n != 1 {
+			t.Fatalf("%d order.created events", n)
+		}
+		if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			t.Fatalf("pay: %v", err)
+		}
+		return e, p
+	}
+	ref, want := run(t, nil)
+	calls := ref.Transport.Calls()
+	for n := 1; n <= len(calls); n++ {
+		for _, fault := range ddbtest.AllFaults {
+			t.Run(fmt.Sprintf("call %d %s %s", n, calls[n-1], fault), func(t *testing.T) {
+				_, got := run(t, func(call int) ddbtest.Fault {
+					if call == n {
+						return fault
+					}
+					return ddbtest.NoFault
+				})
+				if got.OrderID == "" || got.PSPID == "" || got.Quote.TotalMinor != want.Quote.TotalMinor {
+					t.Fatalf("payment %+v, want like %+v", got, want)
+				}
+			})
+		}
 	}
 }

@@ -19,6 +19,12 @@ import (
 // the order rows; the checkout composes these ops into its own
 // transactions (with its record of the PSP event that caused them), so a
 // change, its event and the record of its cause commit together.
+//
+// Rows and attributes it adds to the layout in stores.go:
+//
+//	("order", slug, orderId), "order"    + source, fulfilledAt, refundedMinor, keysRevoked, dispute, disputeId
+//	("orderref", slug, ref), "orderref"  order: the checkout order that paid external reference ref
+//	product rows of marketplace products + marketPk "market", marketSk (slug, sku): the sparse index "market"
 
 // Attributes of the lifecycle.
 const (
