@@ -19,7 +19,8 @@ endef
 	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
 	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
 	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction \
-	build-CheckoutCartFunction build-CheckoutPayFunction build-CheckoutOrderFunction build-MarketFunction
+	build-CheckoutCartFunction build-CheckoutPayFunction build-CheckoutOrderFunction build-MarketFunction \
+	build-CheckoutSessionFunction
 
 build-AuthorizeFunction:
 	$(call build_lambda,authorize)
@@ -99,6 +100,9 @@ build-MarketFunction:
 	$(call build_lambda,market)
 build-FulfilFunction:
 	$(call build_lambda,fulfil)
+
+build-CheckoutSessionFunction:
+	$(call build_lambda,checkoutsession)
 
 build-StoreOrderFunction:
 	$(call build_lambda,storeorder)
@@ -238,7 +242,8 @@ FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./fun
 	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
 	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
 	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
-	./shared/checkoutweb:FuzzParseAdd ./shared/checkoutweb:FuzzCartCookie
+	./shared/checkoutweb:FuzzParseAdd ./shared/checkoutweb:FuzzCartCookie \
+	./functions/checkoutsession/handler:FuzzDecodeSession
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -15,6 +15,7 @@ import (
 	checkoutcart "github.com/tollgate-dev/tollgate/functions/checkoutcart/handler"
 	checkoutorder "github.com/tollgate-dev/tollgate/functions/checkoutorder/handler"
 	checkoutpay "github.com/tollgate-dev/tollgate/functions/checkoutpay/handler"
+	checkoutsession "github.com/tollgate-dev/tollgate/functions/checkoutsession/handler"
 	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
 	dispatch "github.com/tollgate-dev/tollgate/functions/dispatch/handler"
 	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
@@ -63,6 +64,7 @@ var Constructors = map[string]lambdarun.Constructor{
 	"PaymentTransactionFunction":   paymenttransaction.New,
 	"StripeWebhookFunction":        stripewebhook.New,
 	"FulfilFunction":               fulfil.New,
+	"CheckoutSessionFunction":      checkoutsession.New,
 	"StoreOrderFunction":           storeorder.New,
 	"GeoSubdivisionsFunction":      geo.New,
 	"TaxRatesFunction":             taxrates.New,

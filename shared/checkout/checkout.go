@@ -1,113 +1,166 @@
-// Package checkout: TEMP stand-in for helper-core's package (the brief's
-// interface) so helper-web compiles before the merge. Never ship it.
+// Package checkout owns the CheckoutTable and the rules of the stores'
+// hosted checkout: sessions made through the API, quotes of carts (lines,
+// tax, total), payment through the PSP layer (the platform's Stripe
+// account, or the stateless sandbox when no Stripe key is configured), and
+// the PSP notifications that fulfil, refund or dispute an order. Orders
+// live in the StoresTable: this package composes the ops shared/stores
+// exports, in the same transaction as its own record of what caused them.
+//
+// Item layout (pk, sk; every key a store.Tuple):
+//
+//	("session", id), "session"           store, cart, currency, locale, reference, return URLs, expiresAt (TTL)
+//	("payment", store, orderId), "payment" the payment's intent (psp, idempotency key) before the PSP call,
+//	                                       its result (pspId, clientSecret) after; locale, return URL, source
+//	("pi", psp, pspId), "pi"               store, order: finds the order of a refund or a dispute
+//	("event", psp, eventId), "event"       kind, outcome: each PSP event is applied once, recorded in the
+//	                                       transaction of its effect
 package checkout
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
+	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
 	"github.com/tollgate-dev/tollgate/shared/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/signing"
+	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
-var errTemp = errors.New("checkout: TEMP stand-in")
-
-// Errors of the brief.
-var (
-	ErrNoStore        = errors.New("checkout: no such store")
-	ErrNoSession      = errors.New("checkout: no such session")
-	ErrSessionExpired = errors.New("checkout: session expired")
-	ErrInvalid        = errors.New("checkout: invalid")
-	ErrNoOrder        = errors.New("checkout: no such order")
-	ErrDeclined       = errors.New("checkout: payment declined")
+// Settings (environment).
+const (
+	EnvPublicBaseURL = "PUBLIC_BASE_URL"      // where the checkout pages are served (checkout_url's origin)
+	EnvRateLimit     = "CHECKOUT_RATE_LIMIT"  // sessions per window per API key (default 100)
+	EnvRateWindow    = "RATE_LIMIT_WINDOW"    // Go duration (default 1m)
+	EnvStripeAPIBase = "STRIPE_API_BASE"      // stripe-mock in tests; "" the real API
+	EnvSessionTTL    = "CHECKOUT_SESSION_TTL" // default lifetime of a session (default 24h)
+	EnvStripeTimeout = "CHECKOUT_PSP_TIMEOUT" // one PSP call (default 10s)
 )
 
-type Service struct{}
+// Reasons of refusals (refusal.Error). Those the store API shares are the
+// stores package's own, so the API maps them in its one place.
+var (
+	ErrNoStore        = stores.ErrNoStore
+	ErrNoOrder        = stores.ErrNoOrder
+	ErrUnauthorized   = stores.ErrUnauthorized
+	ErrUnknownSKU     = stores.ErrUnknownSKU
+	ErrRateLimited    = stores.ErrRateLimited
+	ErrNoSession      = errors.New("checkout: no such session")
+	ErrSessionExpired = errors.New("checkout: session expired")
+	ErrInvalid        = errors.New("checkout: invalid cart or buyer")
+	ErrDeclined       = errors.New("checkout: payment declined")
+	// ErrReferencePaid: a session for an external reference already paid.
+	ErrReferencePaid = fmt.Errorf("%w (already paid)", stores.ErrReferenceConflict)
+	// ErrBadNotification: a PSP notification that cannot be verified (bad
+	// or stale signature, unreadable payload): nothing is recorded.
+	ErrBadNotification = errors.New("checkout: not a verified PSP notification")
+)
 
-func Open(ctx context.Context, d deps.Deps) (*Service, error) { return &Service{}, nil }
+// Metadata of the PSP's payment object: routes its notifications back.
+const (
+	MetaStore = "tollgate_store"
+	MetaOrder = "tollgate_order"
+)
 
-type SessionRequest struct {
-	Store, APIKey                                        string
-	Cart                                                 map[string]int64
-	Currency, Locale                                     string
-	ExternalReference, ReturnURLSuccess, ReturnURLCancel string
-	ExpiresAt                                            time.Time
-}
-type Session struct {
-	Token, CheckoutURL string
-	ExpiresAt          time.Time
-	Rate               *ratelimit.Result
-	RateErr            error
-}
+// Limits.
+const (
+	MaxQuantity    = 100
+	MaxLines       = 50
+	MinSessionTTL  = 30 * time.Minute
+	MaxSessionTTL  = 24 * time.Hour
+	purposeSession = "checkout-session-token"
+)
 
-func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session, error) {
-	return Session{}, errTemp
-}
-
-type Line struct {
-	SKU      string
-	Quantity int64
-}
-type CartRef struct {
-	Store    string
-	Token    string
-	Lines    []Line
-	Currency string
-	Source   string
-}
-type Buyer struct{ Email, Country, Subdivision string }
-type QuoteLine struct {
-	SKU, Name                      string
-	Quantity, UnitMinor, LineMinor int64
-}
-type Quote struct {
-	StoreSlug, StoreName, Currency, Locale string
-	Lines                                  []QuoteLine
-	SubtotalMinor, TaxMinor, TotalMinor    int64
-	TaxRate                                float64
-	TaxLabel                               string
-	NeedsSubdivision                       bool
-	Problems                               []string
-	ExpiresAt                              time.Time
-	ReturnURLCancel                        string
+// Service is the checkout.
+type Service struct {
+	st      store.Store
+	keys    secrets.Source
+	signer  signing.Signer
+	now     func() time.Time
+	base    string // PUBLIC_BASE_URL, no trailing slash
+	rate    ratelimit.Policy
+	ful     *stores.Fulfiller
+	stripe  *stripe.Adapter
+	sandbox sandbox.Intents
 }
 
-func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) {
-	return Quote{}, errTemp
+// Open builds the checkout from d: its settings and the platform's Stripe
+// keys (none: the sandbox PSP).
+func Open(_ context.Context, d deps.Deps) (*Service, error) {
+	if d.Store.Tables.Checkout == "" || d.Store.Tables.Stores == "" {
+		return nil, fmt.Errorf("checkout: %s and %s must be set", store.EnvCheckoutTable, store.EnvStoresTable)
+	}
+	base := strings.TrimSuffix(d.String(EnvPublicBaseURL, "http://localhost:3000"), "/")
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("checkout: %s must be an absolute http(s) URL, got %q", EnvPublicBaseURL, base)
+	}
+	limit, err := d.PositiveInt(EnvRateLimit, 100)
+	if err != nil {
+		return nil, err
+	}
+	window, err := d.Duration(EnvRateWindow, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := d.Duration(EnvStripeTimeout, stripe.DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base,
+		rate:   ratelimit.Policy{Name: "checkout-session", Limit: limit, Window: window},
+		ful:    stores.NewFulfiller(d.Store, now, stores.Options{}),
+		stripe: stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout})}, nil
 }
 
-type Payment struct {
-	OrderID                      string
-	PSP                          psp.Type
-	Quote                        Quote
-	ClientSecret, PublishableKey string
+// secret reads one of the platform's Stripe keys (current first; during a
+// rotation the previous too). None configured: nil.
+func (s *Service) secret(ctx context.Context, n secrets.Name) ([]string, error) {
+	if s.keys == nil {
+		return nil, nil
+	}
+	return s.keys.Values(ctx, n)
 }
 
-func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment, error) {
-	return Payment{}, errTemp
+// pspFor says which PSP takes payments now: Stripe when the platform's
+// secret key is configured, else the sandbox.
+func (s *Service) pspFor(ctx context.Context) (psp.Type, psp.Credentials, error) {
+	sk, err := s.secret(ctx, secrets.StripeSecretKey)
+	if err != nil {
+		return "", psp.Credentials{}, err
+	}
+	if len(sk) == 0 {
+		return psp.Sandbox, psp.Credentials{}, nil
+	}
+	pk, err := s.secret(ctx, secrets.StripePublishableKey)
+	if err != nil {
+		return "", psp.Credentials{}, err
+	}
+	c := psp.Credentials{SecretKey: sk[0]}
+	if len(pk) > 0 {
+		c.PublishableKey = pk[0]
+	}
+	return psp.Stripe, c, nil
 }
-func (s *Service) SandboxPay(ctx context.Context, store, orderID, card string) error { return errTemp }
 
-type OrderView struct {
-	OrderID, Store, StoreName, Status, Currency, Locale, CustomerEmail, ExternalReference string
-	TotalMinor                                                                            int64
-	Items                                                                                 []stores.OrderItem
-	ReturnURLSuccess                                                                      string
+func sessionKey(id string) store.Key { return store.PKSK(store.Tuple("session", id), "session") }
+func paymentKey(slug, orderID string) store.Key {
+	return store.PKSK(store.Tuple("payment", slug, orderID), "payment")
 }
-
-func (s *Service) Order(ctx context.Context, store, orderID string) (OrderView, error) {
-	return OrderView{}, errTemp
+func piKey(p psp.Type, id string) store.Key {
+	return store.PKSK(store.Tuple("pi", string(p), id), "pi")
 }
-
-type MarketItem struct {
-	Store, StoreName, SKU, Name string
-	Prices                      map[string]int64
-}
-
-func (s *Service) Market(ctx context.Context) ([]MarketItem, error) { return nil, errTemp }
-func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature string) (string, error) {
-	return "", errTemp
+func eventKey(p psp.Type, id string) store.Key {
+	return store.PKSK(store.Tuple("event", string(p), id), "event")
 }

@@ -24,6 +24,9 @@ const (
 	// NotifyDisputeClosed: DisputeWon says whether the chargeback was
 	// reversed in the merchant's favour.
 	NotifyDisputeClosed NotificationKind = "DISPUTE_CLOSED"
+	// NotifyDisputeUpdated: a dispute changed (updated, funds withdrawn or
+	// reinstated); DisputeStatus says its state. The payments API ignores it.
+	NotifyDisputeUpdated NotificationKind = "DISPUTE_UPDATED"
 	// NotifyIgnored: a verified notification of a type the payments API does
 	// not act on.
 	NotifyIgnored NotificationKind = "IGNORED"
@@ -47,6 +50,9 @@ type Notification struct {
 	Currency   string // ISO 4217, upper case
 	Message    string // a decline, cancellation or dispute reason
 	DisputeWon bool   // NotifyDisputeClosed only
+	// DisputeStatus is the dispute's status at the PSP (Stripe:
+	// needs_response, under_review, won, lost, ...), for every dispute kind.
+	DisputeStatus string
 	// Metadata is the PSP object's metadata (Charge.Metadata as sent), which
 	// routes the notification to its merchant and transaction.
 	Metadata map[string]string

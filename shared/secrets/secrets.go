@@ -20,10 +20,16 @@ const (
 	StashWebhookSecret Name = "stashWebhookSecret" // HMAC key of Stash's webhooks
 	GameServerKey      Name = "gameServerKey"      // Bearer token of the game server's endpoints
 	CheckoutSigningKey Name = "checkoutSigningKey" // HMAC key of checkout tokens, cart cookies, CSRF tokens and order links
+	// The platform's Stripe account, which takes the stores' checkout
+	// payments. Unset: the checkout pays through the sandbox PSP.
+	StripeSecretKey      Name = "stripeSecretKey"
+	StripePublishableKey Name = "stripePublishableKey"
+	StripeWebhookSecret  Name = "stripeWebhookSecret"
 )
 
 // Names lists every key, in the order the README documents them.
-var Names = []Name{StashAPIKey, StashEgressKey, StashWebhookSecret, GameServerKey, CheckoutSigningKey}
+var Names = []Name{StashAPIKey, StashEgressKey, StashWebhookSecret, GameServerKey, CheckoutSigningKey,
+	StripeSecretKey, StripePublishableKey, StripeWebhookSecret}
 
 // EnvVar is the environment variable that holds the key in local runs.
 func (n Name) EnvVar() string {
@@ -38,6 +44,12 @@ func (n Name) EnvVar() string {
 		return "GAME_SERVER_KEY"
 	case CheckoutSigningKey:
 		return "CHECKOUT_SIGNING_KEY"
+	case StripeSecretKey:
+		return "CHECKOUT_STRIPE_SECRET_KEY"
+	case StripePublishableKey:
+		return "CHECKOUT_STRIPE_PUBLISHABLE_KEY"
+	case StripeWebhookSecret:
+		return "CHECKOUT_STRIPE_WEBHOOK_SECRET"
 	}
 	return ""
 }

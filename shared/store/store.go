@@ -42,6 +42,7 @@ type Tables struct {
 	Payments     string // merchants, keys, aliases, payment transactions (PAYMENTS_TABLE; shared/payments)
 	Stores       string // stores, store API keys, products, license-key pools, orders (STORES_TABLE; shared/stores)
 	RateLimit    string // request counters per key or client and window (RATE_LIMIT_TABLE; shared/ratelimit)
+	Checkout     string // checkout sessions, intents, Stripe event records (CHECKOUT_TABLE; shared/checkout)
 }
 
 // Environment variables naming the tables.
@@ -53,6 +54,7 @@ const (
 	EnvPaymentsTable     = "PAYMENTS_TABLE"
 	EnvStoresTable       = "STORES_TABLE"
 	EnvRateLimitTable    = "RATE_LIMIT_TABLE"
+	EnvCheckoutTable     = "CHECKOUT_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -64,7 +66,8 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 		getenv = os.Getenv
 	}
 	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable),
-		Payments: getenv(EnvPaymentsTable), Stores: getenv(EnvStoresTable), RateLimit: getenv(EnvRateLimitTable)}
+		Payments: getenv(EnvPaymentsTable), Stores: getenv(EnvStoresTable), RateLimit: getenv(EnvRateLimitTable),
+		Checkout: getenv(EnvCheckoutTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)

@@ -127,6 +127,7 @@ func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error
 	}
 	u := store.SetAll(map[string]types.AttributeValue{attrName: store.S(p.Name), attrPrices: &types.AttributeValueMemberM{Value: prices},
 		attrMarketplace: store.Bool(p.Marketplace), attrActive: store.Bool(true)})
+	u = marketUpdate(u, slug, p.SKU, p.Marketplace)
 	for _, counter := range []string{attrKeysTotal, attrKeysAvailable, attrKeysClaimed} {
 		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
 	}

@@ -86,7 +86,7 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 	items, expected, check := priceCheck(listing.Products, r)
 	order := Order{ID: OrderID(r.Store, r.ExternalReference), Store: r.Store, ExternalReference: r.ExternalReference,
 		Status: StatusFulfilled, CustomerEmail: r.CustomerEmail, Currency: r.Currency, TotalMinor: r.TotalMinor,
-		ExpectedTotalMinor: expected, PriceCheck: check, Items: items, CreatedAt: now, UpdatedAt: now, fingerprint: r.fingerprint()}
+		ExpectedTotalMinor: expected, PriceCheck: check, Items: items, Source: SourceAPI, CreatedAt: now, UpdatedAt: now, fingerprint: r.fingerprint()}
 
 	tx, lineAt, err := f.fulfilItems(order, digest, now)
 	if err != nil {
@@ -136,6 +136,21 @@ func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([
 		tx = append(tx, f.rate.CountOp(t.RateLimit, string(digest), now))
 	}
 	lineAt := len(tx)
+	tx = append(tx, claimOps(t.Stores, o)...)
+	for _, typ := range []string{"order.created", "order.fulfilled"} {
+		op, err := outbox.EnqueueOp(t.Outbox, event(o, typ, "", o.CreatedAt))
+		if err != nil {
+			return nil, 0, err
+		}
+		tx = append(tx, op)
+	}
+	return tx, lineAt, nil
+}
+
+// claimOps claims each line's range of keys for order o: the one
+// allocation of licensing fulfil and of checkout fulfilment.
+func claimOps(table string, o Order) []types.TransactWriteItem {
+	var tx []types.TransactWriteItem
 	for _, it := range o.Items {
 		claimed := expression.Name(attrKeysClaimed)
 		// claim:<orderId> = keysClaimed reads the value before this update:
@@ -147,33 +162,40 @@ func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([
 			Set(expression.Name(attrKeysAvailable), expression.Name(attrKeysAvailable).Minus(expression.Value(it.Quantity)))
 		cond := store.Exists().And(expression.Name(attrActive).Equal(expression.Value(true))).
 			And(expression.Name(attrKeysAvailable).GreaterThanEqual(expression.Value(it.Quantity)))
-		tx = append(tx, store.UpdateOp(t.Stores, productKey(o.Store, it.SKU), update, store.Cond(cond)))
+		tx = append(tx, store.UpdateOp(table, productKey(o.Store, it.SKU), update, store.Cond(cond)))
 	}
-	for _, typ := range []string{"order.created", "order.fulfilled"} {
-		op, err := outbox.EnqueueOp(t.Outbox, event(o, typ))
-		if err != nil {
-			return nil, 0, err
-		}
-		tx = append(tx, op)
-	}
-	return tx, lineAt, nil
+	return tx
 }
 
-// event is the outbox event of o (the seed's webhook payload). License keys
+// event is the outbox event of o (the seed's webhook payload plus event_id
+// and occurred_at, so receivers can de-duplicate). suffix tells apart
+// events of one type (a refund's total, a dispute's state). License keys
 // are never in an event.
-func event(o Order, typ string) outbox.Event {
+func event(o Order, typ, suffix string, at time.Time) outbox.Event {
 	status := o.Status
-	if typ == "order.created" {
+	switch typ {
+	case "order.created":
 		status = "created"
+	case "order.disputed":
+		status = "disputed"
+	}
+	id := "store:" + o.Store + ":order:" + o.ID + ":" + strings.TrimPrefix(typ, "order.")
+	if suffix != "" {
+		id += ":" + suffix
 	}
 	payload := map[string]any{"event": typ, "order_id": o.ID, "external_reference": o.ExternalReference, "status": status,
-		"total_minor": o.TotalMinor, "currency": o.Currency}
+		"total_minor": o.TotalMinor, "currency": o.Currency, "event_id": id, "occurred_at": at.UTC().Format(time.RFC3339)}
 	if o.CustomerEmail != "" {
 		payload["customer_email"] = o.CustomerEmail
 	}
+	if typ == "order.refunded" {
+		payload["refunded_minor"] = o.RefundedMinor
+	}
+	if typ == "order.disputed" {
+		payload["dispute_status"] = o.Dispute
+	}
 	js, _ := json.Marshal(payload) // plain values: cannot fail
-	return outbox.Event{ID: "store:" + o.Store + ":order:" + o.ID + ":" + strings.TrimPrefix(typ, "order."),
-		Recipient: store.Tuple("store", o.Store), Type: typ, Payload: js, At: o.CreatedAt}
+	return outbox.Event{ID: id, Recipient: store.Tuple("store", o.Store), Type: typ, Payload: js, At: at}
 }
 
 // refused explains a cancelled fulfilment: nothing was written.

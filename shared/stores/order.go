@@ -56,8 +56,23 @@ const (
 	PriceUnpriced = "unpriced" // some product has no price in the currency: nothing to compare
 )
 
-// StatusFulfilled is the status of an order whose keys are allocated.
-const StatusFulfilled = "fulfilled"
+// Order statuses. An order of the licensing API is made fulfilled; a
+// checkout order is placed pending and fulfilled when its payment is
+// confirmed, unless it was refunded, cancelled or disputed first.
+const (
+	StatusPending           = "pending"
+	StatusFulfilled         = "fulfilled"
+	StatusRefunded          = "refunded"
+	StatusPartiallyRefunded = "partially_refunded"
+	StatusCancelled         = "cancelled"
+)
+
+// Order sources: where an order was made.
+const (
+	SourceAPI         = "api"         // the licensing fulfil API
+	SourceCheckout    = "checkout"    // a checkout session or an add-to-cart link
+	SourceMarketplace = "marketplace" // a cart filled on /market/
+)
 
 // OrderItem is one line of an order.
 type OrderItem struct {
@@ -78,10 +93,22 @@ type Order struct {
 	ExpectedTotalMinor *int64 // from the store's prices, nil when unpriced
 	PriceCheck         string
 	Items              []OrderItem
+	Source             string // SourceAPI, SourceCheckout or SourceMarketplace ("" reads as api)
+	RefundedMinor      int64  // refunded so far
+	KeysRevoked        bool   // refunded: the order's keys are no longer valid
+	Dispute            string // the PSP's dispute status ("" none)
+	Fulfilled          bool   // its keys are allocated
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	fingerprint        string
 }
+
+// SetFingerprint sets the idempotency fingerprint of an order placed by
+// another package (the same placement again must carry the same one).
+func (o *Order) SetFingerprint(f string) { o.fingerprint = f }
+
+// Fingerprint is the order's idempotency fingerprint.
+func (o Order) Fingerprint() string { return o.fingerprint }
 
 // fingerprint is the digest of what a fulfilment asks: the same reference
 // with another fingerprint is a conflict.
@@ -148,6 +175,9 @@ func (o Order) item() map[string]types.AttributeValue {
 	if o.CustomerEmail != "" {
 		item["customerEmail"] = store.S(o.CustomerEmail)
 	}
+	if o.Source != "" {
+		item["source"] = store.S(o.Source)
+	}
 	if o.ExpectedTotalMinor != nil {
 		item["expectedTotalMinor"] = store.N(*o.ExpectedTotalMinor)
 	}
@@ -160,6 +190,15 @@ func orderFromItem(item map[string]types.AttributeValue) (Order, error) {
 		ExternalReference: store.StringAttr(item["externalReference"]), Status: store.StringAttr(item["status"]),
 		CustomerEmail: store.StringAttr(item["customerEmail"]), Currency: store.StringAttr(item["currency"]),
 		PriceCheck: store.StringAttr(item["priceCheck"]), fingerprint: store.StringAttr(item[attrFingerprint]),
+		Source: store.StringAttr(item["source"]), Dispute: store.StringAttr(item[attrDispute]),
+		KeysRevoked: store.BoolAttr(item[attrKeysRevoked]),
+	}
+	if o.Source == "" {
+		o.Source = SourceAPI
+	}
+	o.Fulfilled = o.Status == StatusFulfilled || item[attrFulfilledAt] != nil
+	if v, ok := item[attrRefundedMinor]; ok {
+		o.RefundedMinor, _ = store.IntAttr(v)
 	}
 	if o.ID == "" {
 		return Order{}, fmt.Errorf("order item %q has no id", store.StringAttr(item[store.AttrPK]))

@@ -1,7 +1,9 @@
-// Package handler implements the product's Stripe webhook receiver,
-// POST /stripe/webhook/ (and without the slash): it verifies the event with
-// the Stripe-Signature header and the webhook secret of the merchant whose
-// charge it is about, and applies it once per event id (payments.ReceiveStripe).
+// Package handler implements the product's one Stripe webhook receiver,
+// POST /stripe/webhook/ (and without the slash). An event whose metadata
+// names a payments merchant (tollgate_merchant) is the payments API's:
+// verified with that merchant's webhook secret (payments.ReceiveStripe);
+// any other is the checkout's: verified with the platform account's
+// secrets (checkout.ReceiveStripe). Each is applied once per event id.
 // 200 {"status"} for an applied, duplicate or ignored event; 400 for an
 // event that cannot be verified; 503 when a retry can succeed (Stripe
 // retries any non-2xx).
@@ -12,10 +14,12 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/payments"
+	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 )
 
@@ -28,6 +32,10 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	co, err := checkout.Open(context.Background(), d)
+	if err != nil {
+		return nil, err
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		body, err := httpx.ReadBody(r, bodyLimit)
@@ -35,12 +43,17 @@ func New(d deps.Deps) (http.Handler, error) {
 			httpx.WriteRequestError(w, err)
 			return
 		}
-		outcome, err := svc.ReceiveStripe(ctx, body, r.Header.Get("Stripe-Signature"))
+		receive := co.ReceiveStripe
+		// The peek only chooses whose secrets verify the event.
+		if peek, perr := stripe.PeekWebhook(body); perr == nil && peek.Metadata[payments.MetaMerchant] != "" {
+			receive = svc.ReceiveStripe
+		}
+		outcome, err := receive(ctx, body, r.Header.Get("Stripe-Signature"))
 		var refused *refusal.Error
 		switch {
 		case err == nil:
 			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": outcome})
-		case errors.As(err, &refused) && errors.Is(err, payments.ErrBadNotification):
+		case errors.As(err, &refused) && (errors.Is(err, payments.ErrBadNotification) || errors.Is(err, checkout.ErrBadNotification)):
 			d.Logger.WarnContext(ctx, "Stripe webhook refused", "reason", refused.Message)
 			httpx.WriteError(w, http.StatusBadRequest, refused.Message)
 		case errors.As(err, &refused):

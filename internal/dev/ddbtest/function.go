@@ -109,5 +109,6 @@ func tables(s *localenv.Stack) store.Tables {
 		return ""
 	}
 	return store.Tables{Players: name(store.EnvPlayersTable), Transactions: name(store.EnvTransactionsTable), Catalog: name(store.EnvCatalogTable), Outbox: name(store.EnvOutboxTable),
-		Payments: name(store.EnvPaymentsTable), Stores: name(store.EnvStoresTable), RateLimit: name(store.EnvRateLimitTable)}
+		Payments: name(store.EnvPaymentsTable), Stores: name(store.EnvStoresTable), RateLimit: name(store.EnvRateLimitTable),
+		Checkout: name(store.EnvCheckoutTable)}
 }

@@ -72,3 +72,21 @@ func TestStripeMockRefusesInvalidRequest(t *testing.T) {
 		t.Fatalf("got %v, want a non-retryable *psp.Error", err)
 	}
 }
+
+// TestCreateIntentAgainstStripeMock: the checkout's PaymentIntent request is
+// one Stripe accepts, and its id and client secret are read.
+func TestCreateIntentAgainstStripeMock(t *testing.T) {
+	stripemock.Require(t, mockURL)
+	a := New(Options{APIBase: mockURL})
+	res, err := a.CreateIntent(context.Background(), testCreds, psp.Intent{IdempotencyKey: "tollgate-intent-1", Amount: 2999,
+		Currency: "GBP", Metadata: map[string]string{"tollgate_store": "shop", "tollgate_order": "ORD-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.PSPID, "pi_") || res.ClientSecret == "" {
+		t.Fatalf("intent %+v", res)
+	}
+	if _, err := a.CreateIntent(context.Background(), psp.Credentials{}, psp.Intent{IdempotencyKey: "k", Amount: 1, Currency: "GBP"}); !errors.Is(err, psp.ErrNotConfigured) {
+		t.Fatalf("without a key: %v", err)
+	}
+}

@@ -144,6 +144,8 @@ func notification(e stripeapi.Event) (psp.Notification, error) {
 		kind = psp.NotifyDisputeOpened
 	case "charge.dispute.closed":
 		kind = psp.NotifyDisputeClosed
+	case "charge.dispute.updated", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated":
+		kind = psp.NotifyDisputeUpdated
 	default:
 		return n, nil
 	}
@@ -179,6 +181,10 @@ func notification(e stripeapi.Event) (psp.Notification, error) {
 		n.ObjectID, n.PSPTransactionID, n.Amount = o.ID, expandableID(o.PaymentIntent), o.AmountRefunded
 	default: // disputes
 		n.ObjectID, n.PSPTransactionID, n.Message = o.ID, expandableID(o.PaymentIntent), o.Reason
+		n.DisputeStatus = o.Status
+		if kind == psp.NotifyDisputeUpdated {
+			n.Message = o.Status
+		}
 		if kind == psp.NotifyDisputeClosed {
 			n.DisputeWon = o.Status == "won"
 			n.Message = o.Status

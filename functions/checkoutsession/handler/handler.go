@@ -1,0 +1,78 @@
+// Package handler implements POST /api/v1/stores/{store_slug}/checkout/session/
+// (with or without the trailing slash): a store's server asks for a
+// checkout session with a store API key as Bearer. It decodes, calls
+// checkout.Service.CreateSession once and answers 201 {token,
+// checkout_url, expires_at}, or the store API's error.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/checkout"
+	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/httpx"
+	"github.com/tollgate-dev/tollgate/shared/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/stores"
+)
+
+// Handler serves session creation.
+type Handler struct {
+	svc *checkout.Service
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New builds the handler.
+func New(d deps.Deps) (http.Handler, error) {
+	svc, err := checkout.Open(context.Background(), d)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{svc: svc, log: d.Logger, now: d.Now}, nil
+}
+
+// Answer is the 201 body (the seed's).
+type Answer struct {
+	Token       string `json:"token"`
+	CheckoutURL string `json:"checkout_url"`
+	ExpiresAt   string `json:"expires_at"`
+}
+
+// ServeHTTP creates a session.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	key := auth.BearerToken(r)
+	if stores.KeyMode(key) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
+		storeapi.WriteError(w, http.StatusUnauthorized, storeapi.CodeUnauthorized, "missing or malformed store API key (Authorization: Bearer sk_live_... or sk_test_...)")
+		return
+	}
+	body, err := httpx.ReadJSON(r, BodyLimit)
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
+		return
+	}
+	req, err := DecodeSession(r.PathValue("store_slug"), body)
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
+		return
+	}
+	req.APIKey = key
+	out, err := h.svc.CreateSession(ctx, req)
+	if out.RateErr != nil {
+		h.log.WarnContext(ctx, "rate limit counter failed; serving the request (fail open)", "store", req.Store, "error", out.RateErr)
+	}
+	if out.Rate != nil {
+		storeapi.SetRateHeaders(w, *out.Rate, h.now())
+	}
+	if err != nil {
+		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
+		return
+	}
+	h.log.InfoContext(ctx, "checkout session created", "store", req.Store, "expiresAt", out.ExpiresAt)
+	httpx.WriteJSON(w, http.StatusCreated, Answer{Token: out.Token, CheckoutURL: out.CheckoutURL, ExpiresAt: out.ExpiresAt.UTC().Format(time.RFC3339)})
+}

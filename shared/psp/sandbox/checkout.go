@@ -1,0 +1,44 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/psp"
+)
+
+// Test cards of the checkout sandbox (Stripe's numbers, so a person who
+// knows one knows the other).
+const (
+	CardSucceeds = "4242424242424242"
+	CardDeclines = "4000000000000002"
+)
+
+// Intents is the checkout's sandbox PSP: stateless, so every Lambda
+// container answers the same. An intent's id is derived from its
+// idempotency key (the caller's order), so creating it again, anywhere,
+// names the same intent, and its success notification is derived from the
+// intent: applying it twice is one event.
+type Intents struct{}
+
+var _ psp.IntentCreator = Intents{}
+
+// CreateIntent names the intent of in.
+func (Intents) CreateIntent(_ context.Context, _ psp.Credentials, in psp.Intent) (psp.IntentResult, error) {
+	if in.IdempotencyKey == "" || in.Amount <= 0 || !currency(in.Currency) {
+		return psp.IntentResult{}, &psp.Error{PSP: psp.Sandbox, Op: "create intent", Err: errors.New("idempotency key, a positive amount and a currency are required")}
+	}
+	return psp.IntentResult{PSPID: IntentID(in.IdempotencyKey)}, nil
+}
+
+// IntentID is the sandbox intent id of an idempotency key.
+func IntentID(idempotencyKey string) string { return "pi_sandbox_" + digest(idempotencyKey) }
+
+// Succeeded is the sandbox's notification that intent pspID was paid: the
+// same intent always gives the same event id.
+func Succeeded(pspID string, amount int64, currency string, metadata map[string]string, at time.Time) psp.Notification {
+	return psp.Notification{PSP: psp.Sandbox, EventID: "evt_sandbox_" + pspID + "_succeeded", EventType: "payment_intent.succeeded",
+		Kind: psp.NotifySucceeded, PSPTransactionID: pspID, Status: psp.StatusSuccess, Amount: amount, Currency: currency,
+		Metadata: copyMap(metadata), TestMode: true, Created: at}
+}
