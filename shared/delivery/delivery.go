@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/outbox"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // Headers of a delivery.
@@ -44,7 +45,7 @@ const (
 type Target struct {
 	URL    string
 	Secret string
-	Header string // the signature header; "" is DefaultSignatureHeader
+	Header string // the signature header (per store); "" is DefaultSignatureHeader
 }
 
 // ErrNoTarget is the reason a recipient cannot be sent to (no URL, no
@@ -248,6 +249,9 @@ func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (in
 	header := t.Header
 	if header == "" {
 		header = DefaultSignatureHeader
+	}
+	if why := stores.ValidSignatureHeader(header); why != "" {
+		return 0, "", 0, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()

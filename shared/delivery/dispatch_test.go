@@ -40,15 +40,21 @@ func (c *clock) Add(d time.Duration) {
 // receiver verifies every delivery's signature and counts deliveries by
 // event id; fail says whether to answer 500 to the next one.
 type receiver struct {
-	t    *testing.T
-	mu   sync.Mutex
-	got  map[string]int
-	fail func() bool
+	t      *testing.T
+	header string // the signature header; "" is the default
+	mu     sync.Mutex
+	got    map[string]int
+	order  []string // event ids in the order received (2xx only)
+	fail   func() bool
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	if sig := req.Header.Get(delivery.DefaultSignatureHeader); sig != delivery.Sign(secret, body) {
+	header := delivery.DefaultSignatureHeader
+	if r.header != "" {
+		header = r.header
+	}
+	if sig := req.Header.Get(header); sig != delivery.Sign(secret, body) {
 		r.t.Errorf("signature %q does not match the body", sig)
 	}
 	if req.Header.Get(delivery.HeaderTimestamp) == "" || req.Header.Get(delivery.HeaderEventType) == "" {
@@ -61,6 +67,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.got[req.Header.Get(delivery.HeaderEventID)]++
+	r.order = append(r.order, req.Header.Get(delivery.HeaderEventID))
 }
 
 func (r *receiver) count(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.got[id] }
