@@ -118,19 +118,22 @@ func (b Box) Blocker(ctx context.Context, s Stored) (Stored, bool, error) {
 	if s.OrderingKey == "" {
 		return Stored{}, false, nil
 	}
-	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).LessThan(expression.Value(s.orderSeq)))
+	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).LessThan(expression.Value(s.orderSeq)), true)
 }
 
 // NextInOrder finds the oldest pending event created after s with s's
-// ordering key (found false: none, or s has no key).
+// ordering key, as the index shows it (found false: none, or s has no
+// key); ClaimAfter decides.
 func (b Box) NextInOrder(ctx context.Context, s Stored) (Stored, bool, error) {
 	if s.OrderingKey == "" {
 		return Stored{}, false, nil
 	}
-	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).GreaterThan(expression.Value(s.orderSeq)))
+	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).GreaterThan(expression.Value(s.orderSeq)), false)
 }
 
-func (b Box) firstPending(ctx context.Context, s Stored, seq expression.KeyConditionBuilder) (Stored, bool, error) {
+// firstPending is the first event of s's ordering key in the range seq
+// that the index shows pending (confirm: and a consistent read confirms).
+func (b Box) firstPending(ctx context.Context, s Stored, seq expression.KeyConditionBuilder, confirm bool) (Stored, bool, error) {
 	e := store.Build(expression.NewBuilder().
 		WithKeyCondition(expression.Key(attrOrderKey).Equal(expression.Value(s.OrderingKey)).And(seq)).
 		WithFilter(expression.Name(attrStatus).Equal(expression.Value(StatusPending))))
@@ -144,8 +147,8 @@ func (b Box) firstPending(ctx context.Context, s Stored, seq expression.KeyCondi
 		}
 		for _, item := range out.Items {
 			candidate, err := FromItem(item)
-			if err != nil {
-				return Stored{}, false, err
+			if err != nil || !confirm {
+				return candidate, err == nil, err
 			}
 			now, ok, err := b.Get(ctx, candidate.ID)
 			if err != nil {
