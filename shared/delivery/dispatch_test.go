@@ -240,58 +240,74 @@ func TestConcurrentDispatchersSendOnce(t *testing.T) {
 	}
 }
 
-// A fault at each DynamoDB call of a dispatch: afterwards (leases expired,
-// dispatcher run again) every event was received at least once and is
-// delivered; none is marked delivered unsent.
+// A fault at each DynamoDB call of a dispatch (by the schedule's run, or
+// of a stream's new ids): afterwards (leases expired, dispatcher run
+// again) every event was received at least once, at most twice (a
+// receiver de-duplicating by event id sees each once), the order's events
+// first seen in order, and every event is delivered; none is marked
+// delivered unsent.
 func TestFaultAtEveryCall(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			// Count the calls of a clean dispatch of two events.
-			f := setup(t, b, 1)
-			f.enqueue(t, 2)
-			f.env.Transport.Reset()
-			if _, err := f.d.Run(context.Background(), 10); err != nil {
-				t.Fatal(err)
-			}
-			calls := len(f.env.Transport.Calls())
-			if calls < 5 { // Query, then a claim and an outcome per event
-				t.Fatalf("a clean dispatch made %d calls: %v", calls, f.env.Transport.Calls())
-			}
-			for call := 1; call <= calls; call++ {
-				for _, fault := range ddbtest.AllFaults {
-					t.Run(fmt.Sprintf("call%d-%s", call, fault), func(t *testing.T) {
-						f := setup(t, b, 1)
-						ids := f.enqueue(t, 2)
-						f.env.Transport.Reset()
-						f.env.Transport.Inject(func(n int, _ string) ddbtest.Fault {
-							if n == call {
-								return fault
-							}
-							return ddbtest.NoFault
-						})
+		for _, path := range []string{"run", "stream"} {
+			t.Run(b.Name+"-"+path, func(t *testing.T) {
+				dispatch := func(f *fixture, ids []string) {
+					if path == "run" {
 						_, _ = f.d.Run(context.Background(), 10)
-						f.env.Transport.Inject(nil)
-						for _, id := range ids {
-							if s := f.status(t, id); s.Status == outbox.StatusDelivered && f.recv.count(id) == 0 {
-								t.Fatalf("%s marked delivered, never sent", id)
-							}
-						}
-						f.clock.Add(outbox.DefaultLease + time.Hour)
-						if _, err := f.d.Run(context.Background(), 10); err != nil {
-							t.Fatal(err)
-						}
-						for _, id := range ids {
-							if n := f.recv.count(id); n < 1 || n > 2 {
-								t.Errorf("%s received %d times", id, n)
-							}
-							if s := f.status(t, id); s.Status != outbox.StatusDelivered {
-								t.Errorf("%s is %s", id, s.Status)
-							}
-						}
-					})
+						return
+					}
+					_ = f.d.Attempt(context.Background(), ids, &delivery.Stats{})
 				}
-			}
-		})
+				prepare := func(t *testing.T) (*fixture, []string, []string) {
+					f := setup(t, b, 1)
+					order := f.orderEvents(t, "ORD-F")[:2] // created and fulfilled, one transaction
+					loose := f.enqueueFrom(t, 0, 1)
+					f.env.Transport.Reset()
+					return f, order, append(append([]string{}, order...), loose...)
+				}
+				// Count the calls of a clean dispatch.
+				f, _, ids := prepare(t)
+				dispatch(f, ids)
+				calls := len(f.env.Transport.Calls())
+				if calls < 9 { // per event a claim and an outcome, per ordered event two queries
+					t.Fatalf("a clean dispatch made %d calls: %v", calls, f.env.Transport.Calls())
+				}
+				for call := 1; call <= calls; call++ {
+					for _, fault := range ddbtest.AllFaults {
+						t.Run(fmt.Sprintf("call%d-%s", call, fault), func(t *testing.T) {
+							f, order, ids := prepare(t)
+							f.env.Transport.Inject(func(n int, _ string) ddbtest.Fault {
+								if n == call {
+									return fault
+								}
+								return ddbtest.NoFault
+							})
+							dispatch(f, ids)
+							f.env.Transport.Inject(nil)
+							for _, id := range ids {
+								if s := f.status(t, id); s.Status == outbox.StatusDelivered && f.recv.count(id) == 0 {
+									t.Fatalf("%s marked delivered, never sent", id)
+								}
+							}
+							f.clock.Add(outbox.DefaultLease + time.Hour)
+							if _, err := f.d.Run(context.Background(), 10); err != nil {
+								t.Fatal(err)
+							}
+							for _, id := range ids {
+								if n := f.recv.count(id); n < 1 || n > 2 {
+									t.Errorf("%s received %d times", id, n)
+								}
+								if s := f.status(t, id); s.Status != outbox.StatusDelivered {
+									t.Errorf("%s is %s", id, s.Status)
+								}
+							}
+							if got := f.recv.firstSeen(order); fmt.Sprint(got) != fmt.Sprint(order) {
+								t.Errorf("first seen in order %v, want %v", got, order)
+							}
+						})
+					}
+				}
+			})
+		}
 	}
 }
 
