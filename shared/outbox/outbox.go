@@ -74,6 +74,16 @@ var ErrInvalid = errors.New("outbox: invalid event")
 // Key is the partition key of event id.
 func Key(id string) string { return store.Tuple("event", id) }
 
+// IDOfKey is the event id of partition key pk (a stream record's key);
+// ok false when pk is not an event's.
+func IDOfKey(pk string) (string, bool) {
+	parts, err := store.SplitTuple(pk)
+	if err != nil || len(parts) != 2 || parts[0] != "event" {
+		return "", false
+	}
+	return parts[1], true
+}
+
 // EnqueueOp is the transaction item that records e as pending, conditional
 // on no event with its id existing: put it in the transaction of the effect
 // e reports.
