@@ -9,7 +9,7 @@
 // (JSON), createdAt; status "pending" and, while pending, duePk = "due" and
 // dueAt (unix milliseconds) for the sparse index "due" the delivery reads.
 // An event with an ordering key also holds orderingKey and orderSeq
-// (store.Tuple(zero-padded createdAt nanoseconds, id)) for the index
+// (createdAt in nanoseconds, 19 digits, "#", id) for the index
 // "ordered": the events of one key, oldest first, so the delivery holds an
 // event back while an earlier one of its key is pending (blockedBy names
 // the event it waits for).
@@ -115,8 +115,10 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 }
 
 // seq is e's place in its ordering key's sequence: creation time, then id
-// (events of one transaction share a time).
-func (e Event) seq() string { return store.Tuple(fmt.Sprintf("%019d", e.At.UnixNano()), e.ID) }
+// (events of one transaction share a time). The fixed-width time is a
+// fixed-length prefix, so the id needs no encoding and ids compare as
+// themselves.
+func (e Event) seq() string { return fmt.Sprintf("%019d#%s", e.At.UnixNano(), e.ID) }
 
 // Stored is an event as the table holds it.
 type Stored struct {
