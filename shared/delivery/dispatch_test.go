@@ -19,6 +19,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/delivery"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -317,7 +318,7 @@ func TestFaultAtEveryCall(t *testing.T) {
 func (f *fixture) orderEvents(t *testing.T, o string) []string {
 	t.Helper()
 	ctx := context.Background()
-	key := store.Tuple("store", "s1", "order", o)
+	key := stores.OrderingKey("s1", o)
 	ev := func(typ string, at time.Time) outbox.Event {
 		return outbox.Event{ID: "store:s1:order:" + o + ":" + typ, Recipient: store.Tuple("store", "s1"), Type: "order." + typ,
 			Payload: json.RawMessage(fmt.Sprintf(`{"event":"order.%s","order_id":%q}`, typ, o)), At: at, OrderingKey: key}

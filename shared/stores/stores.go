@@ -77,6 +77,11 @@ var (
 	errPoolChangedMeanwhile = errors.New("stores: pool changed meanwhile")
 )
 
+// OrderingKey is the outbox ordering key of the events of an order
+// (outbox.Event.OrderingKey): they reach the store in the order they
+// happened.
+func OrderingKey(storeSlug, orderID string) string { return store.Tuple("store", storeSlug, "order", orderID) }
+
 // Store is a seller on the platform.
 type Store struct {
 	Slug, Name       string
