@@ -178,16 +178,17 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ids []string, st *Stats) er
 	var errs []error
 	targets := map[string]resolved{} // one lookup per recipient and run
 	for _, id := range ids {
-		after := ""
-		for id != "" {
+		var done []string // the events of this chain whose outcome is recorded
+		for id != "" && len(done) < 100 {
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
 				return errors.Join(errs...) // no time for another attempt: the rest stay due
 			}
-			next, err := d.attempt(ctx, id, after, st, targets)
+			next, err := d.attempt(ctx, id, done, st, targets)
 			if err != nil {
 				errs = append(errs, err)
 			}
-			id, after = next, id
+			done = append(done, id)
+			id = next
 		}
 	}
 	return errors.Join(errs...)
@@ -199,18 +200,18 @@ type resolved struct {
 	err error
 }
 
-// attempt claims event id (after: the event whose outcome was just
-// recorded, which id may have been waiting for) and makes one delivery
-// attempt. next is the event of the same ordering key to try now that
-// this one is delivered or dead.
-func (d *Dispatcher) attempt(ctx context.Context, id, after string, st *Stats, targets map[string]resolved) (next string, err error) {
+// attempt claims event id (after: the events of its ordering key whose
+// outcome was just recorded, which id may have been waiting for) and makes
+// one delivery attempt. next is the event of the same ordering key to try
+// now that this one is delivered or dead.
+func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st *Stats, targets map[string]resolved) (next string, err error) {
 	lease := d.Lease
 	if lease == 0 {
 		lease = outbox.DefaultLease
 	}
 	var c outbox.Claim
 	var ok bool
-	if after == "" {
+	if len(after) == 0 {
 		c, ok, err = d.Box.Claim(ctx, id, d.now(), lease)
 	} else {
 		c, ok, err = d.Box.ClaimAfter(ctx, id, after, d.now(), lease)
@@ -219,7 +220,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id, after string, st *Stats, t
 		return "", err
 	}
 	if !ok {
-		if after == "" {
+		if len(after) == 0 {
 			st.Skipped++ // another dispatcher has it, or it is no longer due
 		}
 		return "", nil

@@ -449,3 +449,34 @@ func TestOrderedDeliveryCalls(t *testing.T) {
 		})
 	}
 }
+
+// Events held back behind the first of their order go out in the run that
+// delivers it, not a schedule tick later each.
+func TestWaitingEventsFollowAtOnce(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			f := setup(t, b, 0)
+			var down atomic.Bool
+			down.Store(true)
+			f.recv.fail = down.Load
+			ids := f.orderEvents(t, "ORD-W")
+			f.clock.Add(3 * time.Minute)
+			ctx := context.Background()
+			if st, err := f.d.Run(ctx, 50); err != nil || st.Failed != 1 || st.Deferred != 3 {
+				t.Fatalf("while down: %+v %v, want 1 failed, 3 deferred", st, err)
+			}
+			down.Store(false)
+			// The first event's retry is due; the others are not (they were
+			// deferred until just after it).
+			first := f.status(t, ids[0])
+			f.clock.Add(first.DueAt.Sub(f.clock.Now()))
+			st, err := f.d.Run(ctx, 50)
+			if err != nil || st.Delivered != 4 {
+				t.Fatalf("once up: %+v %v, want all 4 delivered in one run", st, err)
+			}
+			if got := f.recv.firstSeen(ids); fmt.Sprint(got) != fmt.Sprint(ids) {
+				t.Errorf("received in order %v, want %v", got, ids)
+			}
+		})
+	}
+}

@@ -81,12 +81,25 @@ func (b Box) Claim(ctx context.Context, id string, now time.Time, lease time.Dur
 }
 
 // ClaimAfter is Claim of an event that may also be taken before it is due
-// because it waits for event after (BlockedBy), whose outcome has just
-// been recorded: the next event of an ordering key follows at once.
-func (b Box) ClaimAfter(ctx context.Context, id, after string, now time.Time, lease time.Duration) (Claim, bool, error) {
+// because it waits for one of the events of after (BlockedBy), whose
+// outcomes have just been recorded: the next event of an ordering key
+// follows at once. after holds 1 to 100 ids.
+func (b Box) ClaimAfter(ctx context.Context, id string, after []string, now time.Time, lease time.Duration) (Claim, bool, error) {
+	if len(after) == 0 || len(after) > 100 {
+		return b.Claim(ctx, id, now, lease)
+	}
+	values := make([]expression.OperandBuilder, 0, len(after))
+	for _, a := range after {
+		values = append(values, expression.Value(a))
+	}
+	var waited expression.ConditionBuilder
+	if len(values) == 1 {
+		waited = expression.Name(attrBlockedBy).Equal(values[0])
+	} else {
+		waited = expression.Name(attrBlockedBy).In(values[0], values[1:]...)
+	}
 	cond := expression.Name(attrStatus).Equal(expression.Value(StatusPending)).
-		And(expression.Name(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())).
-			Or(expression.Name(attrBlockedBy).Equal(expression.Value(after))))
+		And(expression.Name(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())).Or(waited))
 	return b.claim(ctx, id, now, lease, cond)
 }
 
