@@ -80,7 +80,9 @@ var (
 // OrderingKey is the outbox ordering key of the events of an order
 // (outbox.Event.OrderingKey): they reach the store in the order they
 // happened.
-func OrderingKey(storeSlug, orderID string) string { return store.Tuple("store", storeSlug, "order", orderID) }
+func OrderingKey(storeSlug, orderID string) string {
+	return store.Tuple("store", storeSlug, "order", orderID)
+}
 
 // Store is a seller on the platform.
 type Store struct {
