@@ -44,3 +44,26 @@ func TestJobAndStreamEntry(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJobAndStreamEntry: whatever an invocation's payload, the entry
+// answers (an error at worst) and hands the stream only INSERT records'
+// string keys.
+func FuzzJobAndStreamEntry(f *testing.F) {
+	for _, seed := range []string{`{}`, `null`, `[]`, `{"Records": []}`, `{"Records": [{"eventSource": "aws:dynamodb"}]}`,
+		`{"Records": [{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": "x"}}}}]}`,
+		`{"Records": [{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"B": "AA=="}}}}]}`,
+		`{"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": 1}}}}]}`, `{"Records": 5}`, `{"detail": 5}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		entry := lambdarun.JobAndStreamEntry("f", slog.New(slog.DiscardHandler),
+			func(context.Context) error { return nil },
+			func(_ context.Context, keys []string) error {
+				if !lambdarun.IsStreamEvent(raw) {
+					t.Fatalf("stream work called for %q", raw)
+				}
+				return nil
+			})
+		_ = entry(context.Background(), json.RawMessage(raw))
+	})
+}
