@@ -79,3 +79,9 @@ var Jobs = map[string]lambdarun.JobConstructor{
 	"SweeperFunction":  sweeper.New,
 	"DispatchFunction": dispatch.New,
 }
+
+// Streams maps logical id to the stream work of the functions a DynamoDB
+// stream feeds (AWS::Lambda::EventSourceMapping in template.yaml).
+var Streams = map[string]lambdarun.StreamConstructor{
+	"DispatchFunction": dispatch.NewStream,
+}

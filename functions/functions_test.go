@@ -21,6 +21,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
@@ -109,10 +110,13 @@ func TestEveryFunctionIsComplete(t *testing.T) {
 				t.Errorf("routes %v but no handler in functions.Constructors, so no local route", fn.Routes)
 			case len(fn.Schedules) > 0 && !job:
 				t.Errorf("schedule %v but no job in functions.Jobs, so the runner cannot run it", fn.Schedules)
-			case len(fn.Routes) == 0 && len(fn.Schedules) == 0:
-				t.Errorf("no HttpApi route and no schedule")
+			case len(fn.Routes) == 0 && len(fn.Schedules) == 0 && len(fn.Streams) == 0:
+				t.Errorf("no HttpApi route, no schedule and no stream")
 			case len(fn.Routes) > 0 && len(fn.Schedules) > 0:
 				t.Errorf("both routes and a schedule")
+			}
+			if _, stream := functions.Streams[id]; stream != (len(fn.Streams) > 0) {
+				t.Errorf("fed by the streams of %v, but stream work registered in functions.Streams: %v", fn.Streams, stream)
 			}
 			if !withFixture[id] {
 				t.Errorf("no fixture in events/fixtures.json")
@@ -179,6 +183,12 @@ func TestFixtures(t *testing.T) {
 			stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{
 				Env: vars, Catalog: catalog.Sample, Stores: stores.Sample, Now: func() time.Time { return now },
 			})
+			if _, isStream := functions.Streams[fx.Function]; isStream && lambdarun.IsStreamEvent(event) {
+				if err := stack.InvokeStream(context.Background(), fx.Function, functions.Streams, event); err != nil {
+					t.Fatalf("stream batch failed: %v", err)
+				}
+				return
+			}
 			if _, isJob := functions.Jobs[fx.Function]; isJob {
 				if err := stack.InvokeJob(context.Background(), fx.Function, functions.Jobs, event); err != nil {
 					t.Fatalf("job failed: %v", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
@@ -64,6 +65,13 @@ func run(fn, eventPath, binary string) error {
 	}
 	if binary != "" {
 		return invokeBinary(ctx, stack, id, binary, event)
+	}
+	if _, isStream := functions.Streams[id]; isStream && lambdarun.IsStreamEvent(event) {
+		if err := stack.InvokeStream(ctx, id, functions.Streams, event); err != nil {
+			return err
+		}
+		fmt.Println("null")
+		return nil
 	}
 	if _, isJob := functions.Jobs[id]; isJob {
 		if err := stack.InvokeJob(ctx, id, functions.Jobs, event); err != nil {

@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/delivery"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -63,6 +69,83 @@ func TestListAndReplay(t *testing.T) {
 			var errOut bytes.Buffer
 			if err := command(ctx, box, at, "replay", []string{"-id", "nope"}, &bytes.Buffer{}, &errOut); err == nil {
 				t.Error("replay of an unknown event succeeded")
+			}
+		})
+	}
+}
+
+// A store's endpoint down past the three-day retry window: its events end
+// dead (each after its own window, none sent out of order); once it is
+// back, replay-dead makes them due and the dispatcher delivers every one,
+// once, in order.
+func TestDeadPastWindowThenReplayDelivers(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
+			box := outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}
+			ctx := context.Background()
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			var mu sync.Mutex
+			down := true
+			var got []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				defer mu.Unlock()
+				if down {
+					http.Error(w, "down", http.StatusServiceUnavailable)
+					return
+				}
+				if r.Header.Get(delivery.DefaultSignatureHeader) != delivery.Sign("whsec_replay", body) {
+					t.Error("bad signature")
+				}
+				got = append(got, r.Header.Get(delivery.HeaderEventID))
+			}))
+			defer srv.Close()
+			d := &delivery.Dispatcher{Box: box, Now: func() time.Time { return now },
+				Resolver: delivery.ResolverFunc(func(context.Context, string) (delivery.Target, error) {
+					return delivery.Target{URL: srv.URL, Secret: "whsec_replay"}, nil
+				})}
+			var ids []string
+			for i, typ := range []string{"created", "fulfilled", "refunded"} {
+				id := "store:s1:order:ORD-1:" + typ
+				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: id, Recipient: store.Tuple("store", "s1"), Type: "order." + typ,
+					Payload: json.RawMessage(`{}`), At: now.Add(time.Duration(i) * time.Hour), OrderingKey: store.Tuple("store", "s1", "order", "ORD-1")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			var total delivery.Stats
+			for range 4 * 24 * 4 { // four days, every 15 minutes
+				st, err := d.Run(ctx, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total.Failed, total.Dead, total.Deferred = total.Failed+st.Failed, total.Dead+st.Dead, total.Deferred+st.Deferred
+				now = now.Add(15 * time.Minute)
+			}
+			t.Logf("four days down: %+v", total)
+			for _, id := range ids {
+				if s, _, _ := box.Get(ctx, id); s.Status != outbox.StatusDead {
+					t.Fatalf("%s is %s after four days down, want dead", id, s.Status)
+				}
+			}
+			mu.Lock()
+			down = false
+			mu.Unlock()
+			var out, errOut bytes.Buffer
+			if err := command(ctx, box, now, "replay-dead", []string{"-store", "s1"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "3 dead events") {
+				t.Fatalf("replay-dead: %v %q %s", err, out.String(), errOut.String())
+			}
+			if st, err := d.Run(ctx, 50); err != nil || st.Delivered != 3 {
+				t.Fatalf("run after replay: %+v %v", st, err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(ids) {
+				t.Fatalf("received %v, want %v", got, ids)
 			}
 		})
 	}

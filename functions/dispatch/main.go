@@ -1,5 +1,6 @@
-// Command dispatch is the scheduled Lambda function that delivers the
-// outbox's due events to merchants' and stores' webhook URLs.
+// Command dispatch is the Lambda function that delivers the outbox's
+// events to merchants' and stores' webhook URLs: fed by the outbox table's
+// stream (new events) and run on a schedule (due retries).
 package main
 
 import (
@@ -7,4 +8,4 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
-func main() { lambdarun.Job("dispatch", handler.New) }
+func main() { lambdarun.JobAndStream("dispatch", handler.New, handler.NewStream) }

@@ -381,6 +381,15 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 			if r, d := len(e.events(t, "order.refunded")), len(e.events(t, "order.disputed")); r != 2 || d != 2 {
 				t.Fatalf("%d order.refunded and %d order.disputed events", r, d)
 			}
+			// Every event of the order is in the order's sequence, so the
+			// store receives them in the order they happened.
+			for _, typ := range []string{"order.created", "order.fulfilled", "order.refunded", "order.disputed"} {
+				for _, ev := range e.events(t, typ) {
+					if ev.OrderingKey != stores.OrderingKey("shop", p.OrderID) {
+						t.Fatalf("%s %s has ordering key %q", typ, ev.ID, ev.OrderingKey)
+					}
+				}
+			}
 		})
 	}
 }

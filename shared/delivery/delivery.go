@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/outbox"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // Headers of a delivery.
@@ -44,7 +45,7 @@ const (
 type Target struct {
 	URL    string
 	Secret string
-	Header string // the signature header; "" is DefaultSignatureHeader
+	Header string // the signature header (per store); "" is DefaultSignatureHeader
 }
 
 // ErrNoTarget is the reason a recipient cannot be sent to (no URL, no
@@ -146,28 +147,51 @@ type Dispatcher struct {
 	Logger   *slog.Logger
 }
 
-// Stats counts one run's outcomes.
-type Stats struct{ Delivered, Failed, Dead, Skipped int }
+// Stats counts one run's outcomes. Deferred: held back (attempt not
+// counted) behind an earlier pending event of the same ordering key.
+type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred int }
 
-// Run delivers up to batch due events, one attempt each. An error is a
-// DynamoDB failure; the events it left are due again after their lease.
+// Run delivers up to batch due events, one attempt each (and, after an
+// event with an ordering key completes, the next one of its key). An error
+// is a DynamoDB failure; the events it left are due again after their
+// lease.
 func (d *Dispatcher) Run(ctx context.Context, batch int32) (Stats, error) {
 	var st Stats
 	due, err := d.Box.Due(ctx, d.now(), batch)
 	if err != nil {
 		return st, err
 	}
+	ids := make([]string, 0, len(due))
+	for _, ev := range due {
+		ids = append(ids, ev.ID)
+	}
+	return st, d.attemptAll(ctx, ids, &st)
+}
+
+// Attempt makes one delivery attempt of each event of ids that is due
+// (the ids of a stream's new items), in the same way as Run.
+func (d *Dispatcher) Attempt(ctx context.Context, ids []string, st *Stats) error {
+	return d.attemptAll(ctx, ids, st)
+}
+
+func (d *Dispatcher) attemptAll(ctx context.Context, ids []string, st *Stats) error {
 	var errs []error
 	targets := map[string]resolved{} // one lookup per recipient and run
-	for _, ev := range due {
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
-			break // no time for another attempt: the rest stay due
-		}
-		if err := d.attempt(ctx, ev.ID, &st, targets); err != nil {
-			errs = append(errs, err)
+	for _, id := range ids {
+		var done []string // the events of this chain whose outcome is recorded
+		for id != "" && len(done) < 100 {
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
+				return errors.Join(errs...) // no time for another attempt: the rest stay due
+			}
+			next, err := d.attempt(ctx, id, done, st, targets)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			done = append(done, id)
+			id = next
 		}
 	}
-	return st, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // resolved is a Resolver's answer, kept for one run.
@@ -176,23 +200,42 @@ type resolved struct {
 	err error
 }
 
-// Attempt claims event id and makes one delivery attempt.
-func (d *Dispatcher) Attempt(ctx context.Context, id string, st *Stats) error {
-	return d.attempt(ctx, id, st, map[string]resolved{})
-}
-
-func (d *Dispatcher) attempt(ctx context.Context, id string, st *Stats, targets map[string]resolved) error {
+// attempt claims event id (after: the events of its ordering key whose
+// outcome was just recorded, which id may have been waiting for) and makes
+// one delivery attempt. next is the event of the same ordering key to try
+// now that this one is delivered or dead.
+func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st *Stats, targets map[string]resolved) (next string, err error) {
 	lease := d.Lease
 	if lease == 0 {
 		lease = outbox.DefaultLease
 	}
-	c, ok, err := d.Box.Claim(ctx, id, d.now(), lease)
+	var c outbox.Claim
+	var ok bool
+	if len(after) == 0 {
+		c, ok, err = d.Box.Claim(ctx, id, d.now(), lease)
+	} else {
+		c, ok, err = d.Box.ClaimAfter(ctx, id, after, d.now(), lease)
+	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !ok {
-		st.Skipped++ // another dispatcher has it, or it is no longer due
-		return nil
+		if len(after) == 0 {
+			st.Skipped++ // another dispatcher has it, or it is no longer due
+		}
+		return "", nil
+	}
+	blocker, blocked, err := d.Box.Blocker(ctx, c.Stored)
+	if err != nil {
+		return "", err // held until its lease ends, no attempt counted
+	}
+	if blocked {
+		if _, err := d.Box.Defer(ctx, c, blocker, d.now()); err != nil {
+			return "", err
+		}
+		st.Deferred++
+		d.logger().InfoContext(ctx, "webhook deferred", "event_id", c.ID, "ordering_key", c.OrderingKey, "waits_for", blocker.ID)
+		return "", nil
 	}
 	r, ok := targets[c.Recipient]
 	if !ok {
@@ -207,11 +250,11 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, st *Stats, targets 
 		if err != nil {
 			// Sent but not recorded: the event is sent again after its lease.
 			log.ErrorContext(ctx, "webhook delivered, outcome not recorded", "error", err)
-			return err
+			return "", err
 		}
 		log.InfoContext(ctx, "webhook delivered", "recorded", ok)
 		st.Delivered++
-		return nil
+		return d.next(ctx, c)
 	}
 	policy := d.Policy
 	if policy.Backoff == 0 {
@@ -220,16 +263,25 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, st *Stats, targets 
 	state, err := d.Box.Failed(ctx, c, d.now(), sendErr.Error(), policy)
 	if err != nil {
 		log.ErrorContext(ctx, "webhook attempt failed, outcome not recorded", "reason", sendErr.Error(), "error", err)
-		return err
+		return "", err
 	}
 	if state == outbox.StatusDead {
 		st.Dead++
 		log.ErrorContext(ctx, "webhook dead after its retry window", "reason", sendErr.Error())
-	} else {
-		st.Failed++
-		log.WarnContext(ctx, "webhook attempt failed", "reason", sendErr.Error())
+		return d.next(ctx, c)
 	}
-	return nil
+	st.Failed++
+	log.WarnContext(ctx, "webhook attempt failed", "reason", sendErr.Error())
+	return "", nil
+}
+
+// next is the pending event of c's ordering key after c ("" none).
+func (d *Dispatcher) next(ctx context.Context, c outbox.Claim) (string, error) {
+	n, ok, err := d.Box.NextInOrder(ctx, c.Stored)
+	if err != nil || !ok {
+		return "", err
+	}
+	return n.ID, nil
 }
 
 // send POSTs ev to its recipient: the HTTP status (0 if none), the first
@@ -248,6 +300,9 @@ func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (in
 	header := t.Header
 	if header == "" {
 		header = DefaultSignatureHeader
+	}
+	if why := stores.ValidSignatureHeader(header); why != "" {
+		return 0, "", 0, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()

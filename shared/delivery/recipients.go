@@ -52,7 +52,7 @@ func (r Recipients) Resolve(ctx context.Context, recipient string) (Target, erro
 		if err != nil {
 			return Target{}, err
 		}
-		return Target{URL: l.Store.WebhookURL, Secret: secret}, nil
+		return Target{URL: l.Store.WebhookURL, Secret: secret, Header: l.Store.WebhookSignatureHeader}, nil
 	}
 	return Target{}, fmt.Errorf("%w: unknown kind of recipient %q", ErrNoTarget, recipient)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // A store's and a merchant's events reach their configured URLs signed
@@ -64,6 +67,57 @@ func TestRecipients(t *testing.T) {
 			st, err := disp.Run(ctx, 10)
 			if err != nil || st.Delivered != 2 || st.Failed != 1 || recv.count("ev-0") != 1 || recv.count("ev-1") != 1 {
 				t.Fatalf("run: %+v %v, received %v", st, err, recv.got)
+			}
+		})
+	}
+}
+
+// A store's webhookSignatureHeader renames the signature header (an
+// integration written against the seed's header keeps verifying); the
+// stores file refuses a name that is no header token or that a delivery
+// sets itself.
+func TestStoreSignatureHeader(t *testing.T) {
+	for _, h := range []string{"X Sig", "X-Sig:", "Content-Type", "x-tollgate-event-id", "Ünicode", strings.Repeat("a", 65)} {
+		file := fmt.Sprintf(`{"stores": [{"slug": "s1", "name": "S1", "apiKeys": ["sk_test_header_1"], "webhookSignatureHeader": %q, "products": []}]}`, h)
+		if _, err := stores.ParseFile([]byte(file)); err == nil || !strings.Contains(err.Error(), "webhookSignatureHeader") {
+			t.Errorf("header %q: %v, want refused", h, err)
+		}
+	}
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			const header = "X-AnonymousPay-Signature"
+			recv := &receiver{t: t, header: header, got: map[string]int{}}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get(delivery.DefaultSignatureHeader) != "" {
+					t.Error("the default header was sent too")
+				}
+				recv.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			file := fmt.Sprintf(`{"stores": [{"slug": "s1", "name": "S1", "apiKeys": ["sk_test_header_1"], "webhookUrl": %q, "webhookSecret": %q,
+				"webhookSignatureHeader": %q, "products": []}]}`, srv.URL, secret, header)
+			if _, err := stores.ParseFile([]byte(file)); err != nil {
+				t.Fatal(err)
+			}
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file)})
+			ctx := context.Background()
+			st := store.Store{DB: e.Stack.DB, Tables: e.Tables}
+			r := delivery.Recipients{Store: st, StoreSecret: delivery.StoreSecrets(nil, "", e.Stack.Keys)}
+			if tg, err := r.Resolve(ctx, store.Tuple("store", "s1")); err != nil || tg.Header != header {
+				t.Fatalf("target %+v %v, want header %s", tg, err, header)
+			}
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-h", Recipient: store.Tuple("store", "s1"), Type: "order.fulfilled",
+				Payload: json.RawMessage(`{"event":"order.fulfilled"}`), At: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+				t.Fatal(err)
+			}
+			disp := &delivery.Dispatcher{Box: outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}, Resolver: r, Now: func() time.Time { return now }}
+			if s, err := disp.Run(ctx, 10); err != nil || s.Delivered != 1 || recv.count("ev-h") != 1 {
+				t.Fatalf("run: %+v %v", s, err)
 			}
 		})
 	}

@@ -2,11 +2,14 @@
 // function's dependencies from its environment, its handler (or job) from
 // them, and serves invocations. HTTP functions sit behind an API Gateway HTTP
 // API (payload format 2.0, through aws-lambda-go-api-proxy); jobs are invoked
-// by an EventBridge schedule.
+// by an EventBridge schedule; a job may also be fed by a DynamoDB stream
+// (JobAndStream).
 package lambdarun
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,6 +38,17 @@ type JobFunc func(ctx context.Context) error
 
 // JobConstructor builds a scheduled function's job from its dependencies.
 type JobConstructor func(deps.Deps) (JobFunc, error)
+
+// StreamFunc is the work of a function fed by a DynamoDB stream: the
+// partition keys (attribute "pk") of the batch's new items (INSERT
+// records), in stream order. An error fails the batch: Lambda retries it
+// (the function must be idempotent) and finally sends its description to
+// the mapping's on-failure destination.
+type StreamFunc func(ctx context.Context, keys []string) error
+
+// StreamConstructor builds a stream-fed function's work from its
+// dependencies.
+type StreamConstructor func(deps.Deps) (StreamFunc, error)
 
 type pathParamsKey struct{}
 
@@ -70,6 +84,61 @@ func JobEntry(function string, logger *slog.Logger, job JobFunc) JobHandler {
 	}
 }
 
+// StreamEntry adapts stream to a DynamoDB Streams event, logging one line
+// per batch.
+func StreamEntry(function string, logger *slog.Logger, stream StreamFunc) func(context.Context, events.DynamoDBEvent) error {
+	return func(ctx context.Context, ev events.DynamoDBEvent) error {
+		start := time.Now()
+		keys := make([]string, 0, len(ev.Records))
+		for _, r := range ev.Records {
+			if r.EventName != string(events.DynamoDBOperationTypeInsert) {
+				continue // the mapping's filter passes INSERT only; anything else is not new
+			}
+			if pk, ok := r.Change.Keys["pk"]; ok && pk.DataType() == events.DataTypeString {
+				keys = append(keys, pk.String())
+			}
+		}
+		err := stream(ctx, keys)
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelError
+		}
+		logger.Log(ctx, level, "batch", "function", function, "records", len(ev.Records), "new", len(keys), "duration", time.Since(start), "error", err)
+		return err
+	}
+}
+
+// JobAndStreamEntry is the entry of a function invoked both by a schedule
+// (EventBridge event) and by a DynamoDB stream (an event with Records).
+func JobAndStreamEntry(function string, logger *slog.Logger, job JobFunc, stream StreamFunc) func(context.Context, json.RawMessage) error {
+	onJob, onStream := JobEntry(function, logger, job), StreamEntry(function, logger, stream)
+	return func(ctx context.Context, raw json.RawMessage) error {
+		if IsStreamEvent(raw) {
+			var ev events.DynamoDBEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("%s: DynamoDB stream event: %w", function, err)
+			}
+			return onStream(ctx, ev)
+		}
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("%s: EventBridge event: %w", function, err)
+		}
+		return onJob(ctx, ev)
+	}
+}
+
+// IsStreamEvent reports whether raw is a DynamoDB Streams event (records
+// whose source is aws:dynamodb) rather than a schedule's.
+func IsStreamEvent(raw []byte) bool {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:dynamodb"
+}
+
 // HTTP is the main of a function behind a route.
 func HTTP(function string, newHandler Constructor) {
 	d := setup(function)
@@ -90,6 +159,22 @@ func Job(function string, newJob JobConstructor) {
 		os.Exit(1)
 	}
 	lambda.Start(JobEntry(function, d.Logger, job))
+}
+
+// JobAndStream is the main of a function run on a schedule and fed by a
+// DynamoDB stream.
+func JobAndStream(function string, newJob JobConstructor, newStream StreamConstructor) {
+	d := setup(function)
+	job, err := newJob(d)
+	if err == nil {
+		var stream StreamFunc
+		if stream, err = newStream(d); err == nil {
+			lambda.Start(JobAndStreamEntry(function, d.Logger, job, stream))
+			return
+		}
+	}
+	d.Logger.Error("job setup failed", "function", function, "error", err)
+	os.Exit(1)
 }
 
 func setup(function string) deps.Deps {

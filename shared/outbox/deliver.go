@@ -77,10 +77,41 @@ func (b Box) Due(ctx context.Context, now time.Time, limit int32) ([]Stored, err
 // pending and due at now. ok false: another dispatcher holds it, or it is
 // no longer due.
 func (b Box) Claim(ctx context.Context, id string, now time.Time, lease time.Duration) (Claim, bool, error) {
-	token := newToken()
+	return b.claim(ctx, id, now, lease, b.dueCond(now))
+}
+
+// ClaimAfter is Claim of an event that may also be taken before it is due
+// because it waits for one of the events of after (BlockedBy), whose
+// outcomes have just been recorded: the next event of an ordering key
+// follows at once. after holds 1 to 100 ids.
+func (b Box) ClaimAfter(ctx context.Context, id string, after []string, now time.Time, lease time.Duration) (Claim, bool, error) {
+	if len(after) == 0 || len(after) > 100 {
+		return b.Claim(ctx, id, now, lease)
+	}
+	values := make([]expression.OperandBuilder, 0, len(after))
+	for _, a := range after {
+		values = append(values, expression.Value(a))
+	}
+	var waited expression.ConditionBuilder
+	if len(values) == 1 {
+		waited = expression.Name(attrBlockedBy).Equal(values[0])
+	} else {
+		waited = expression.Name(attrBlockedBy).In(values[0], values[1:]...)
+	}
 	cond := expression.Name(attrStatus).Equal(expression.Value(StatusPending)).
+		And(expression.Name(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())).Or(waited))
+	return b.claim(ctx, id, now, lease, cond)
+}
+
+func (b Box) dueCond(now time.Time) expression.ConditionBuilder {
+	return expression.Name(attrStatus).Equal(expression.Value(StatusPending)).
 		And(expression.Name(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())))
-	update := store.SetAll(map[string]types.AttributeValue{attrDueAt: store.N(now.Add(lease).UnixMilli()), attrLease: store.S(token)})
+}
+
+func (b Box) claim(ctx context.Context, id string, now time.Time, lease time.Duration, cond expression.ConditionBuilder) (Claim, bool, error) {
+	token := newToken()
+	update := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrDueAt: store.N(now.Add(lease).UnixMilli()), attrLease: store.S(token)}),
+		attrBlockedBy)
 	item, ok, err := b.update(ctx, id, update, cond)
 	if err != nil || !ok {
 		return Claim{}, false, err
@@ -90,6 +121,77 @@ func (b Box) Claim(ctx context.Context, id string, now time.Time, lease time.Dur
 		return Claim{}, false, err
 	}
 	return Claim{Stored: s, token: token}, true, nil
+}
+
+// Blocker finds the oldest event created before s with s's ordering key
+// that is still pending (found false: none, or s has no key). The index
+// names candidates; each is confirmed by a consistent read, so an event
+// the index still shows pending after its delivery does not hold s back.
+func (b Box) Blocker(ctx context.Context, s Stored) (Stored, bool, error) {
+	if s.OrderingKey == "" {
+		return Stored{}, false, nil
+	}
+	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).LessThan(expression.Value(s.orderSeq)), true)
+}
+
+// NextInOrder finds the oldest pending event created after s with s's
+// ordering key, as the index shows it (found false: none, or s has no
+// key); ClaimAfter decides.
+func (b Box) NextInOrder(ctx context.Context, s Stored) (Stored, bool, error) {
+	if s.OrderingKey == "" {
+		return Stored{}, false, nil
+	}
+	return b.firstPending(ctx, s, expression.Key(attrOrderSeq).GreaterThan(expression.Value(s.orderSeq)), false)
+}
+
+// firstPending is the first event of s's ordering key in the range seq
+// that the index shows pending (confirm: and a consistent read confirms).
+func (b Box) firstPending(ctx context.Context, s Stored, seq expression.KeyConditionBuilder, confirm bool) (Stored, bool, error) {
+	e := store.Build(expression.NewBuilder().
+		WithKeyCondition(expression.Key(attrOrderKey).Equal(expression.Value(s.OrderingKey)).And(seq)).
+		WithFilter(expression.Name(attrStatus).Equal(expression.Value(StatusPending))))
+	p := dynamodb.NewQueryPaginator(b.DB, &dynamodb.QueryInput{TableName: aws.String(b.Table), IndexName: aws.String(IndexOrdered),
+		KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(), ExpressionAttributeNames: e.Names(),
+		ExpressionAttributeValues: e.Values(), ScanIndexForward: aws.Bool(true)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return Stored{}, false, fmt.Errorf("outbox: events of ordering key of %s: %w", s.ID, err)
+		}
+		for _, item := range out.Items {
+			candidate, err := FromItem(item)
+			if err != nil || !confirm {
+				return candidate, err == nil, err
+			}
+			now, ok, err := b.Get(ctx, candidate.ID)
+			if err != nil {
+				return Stored{}, false, err
+			}
+			if ok && now.Status == StatusPending {
+				return now, true, nil
+			}
+		}
+	}
+	return Stored{}, false, nil
+}
+
+// DeferSlack is how long after its blocker is next due a deferred event
+// is due again (ClaimAfter takes it earlier when the blocker completes).
+const DeferSlack = time.Second
+
+// Defer gives back c, held back by blocker (an earlier pending event of
+// its ordering key), without counting an attempt: due again once the
+// blocker is next due (plus DeferSlack), or as soon as the blocker's
+// outcome is recorded (ClaimAfter). ok false: the lease was lost.
+func (b Box) Defer(ctx context.Context, c Claim, blocker Stored, now time.Time) (bool, error) {
+	until := now
+	if blocker.DueAt.After(until) {
+		until = blocker.DueAt
+	}
+	update := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrDueAt: store.N(until.Add(DeferSlack).UnixMilli()),
+		attrBlockedBy: store.S(blocker.ID)}), attrLease)
+	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
+	return ok, err
 }
 
 // Delivered records that c's recipient answered 2xx: the event leaves the
@@ -161,7 +263,7 @@ var ErrNotFound = errors.New("outbox: no such event")
 // pending), with a fresh retry window.
 func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
 	update := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrStatus: store.S(StatusPending), attrDuePK: store.S(duePK),
-		attrDueAt: store.N(now.UnixMilli()), attrAttempts: store.N(0), attrWindowFrom: store.Time(now)}), attrLease)
+		attrDueAt: store.N(now.UnixMilli()), attrAttempts: store.N(0), attrWindowFrom: store.Time(now)}), attrLease, attrBlockedBy)
 	_, ok, err := b.update(ctx, id, update, store.Exists())
 	if err != nil {
 		return err
@@ -174,7 +276,7 @@ func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
 
 // MarkDead gives up on event id: it leaves the due index until replayed.
 func (b Box) MarkDead(ctx context.Context, id string) error {
-	update := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrStatus: store.S(StatusDead)}), attrDuePK, attrDueAt, attrLease)
+	update := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrStatus: store.S(StatusDead)}), attrDuePK, attrDueAt, attrLease, attrBlockedBy)
 	_, ok, err := b.update(ctx, id, update, store.Exists())
 	if err != nil {
 		return err

@@ -8,6 +8,11 @@
 // Item layout: pk = store.Tuple("event", ID); recipient, type, payload
 // (JSON), createdAt; status "pending" and, while pending, duePk = "due" and
 // dueAt (unix milliseconds) for the sparse index "due" the delivery reads.
+// An event with an ordering key also holds orderingKey and orderSeq
+// (createdAt in nanoseconds, 19 digits, "#", id) for the index
+// "ordered": the events of one key, oldest first, so the delivery holds an
+// event back while an earlier one of its key is pending (blockedBy names
+// the event it waits for).
 package outbox
 
 import (
@@ -31,9 +36,15 @@ const (
 	attrAttempts  = "attempts"
 	attrDuePK     = "duePk"
 	attrDueAt     = "dueAt"
+	attrOrderKey  = "orderingKey"
+	attrOrderSeq  = "orderSeq"
+	attrBlockedBy = "blockedBy"
 
 	// IndexDue is the sparse index of pending events by due time.
 	IndexDue = "due"
+	// IndexOrdered is the sparse index of the events that have an ordering
+	// key, by key and creation.
+	IndexOrdered = "ordered"
 	// StatusPending is an event not yet delivered.
 	StatusPending = "pending"
 	duePK         = "due"
@@ -50,6 +61,11 @@ type Event struct {
 	Type      string          // e.g. "order.fulfilled"
 	Payload   json.RawMessage // the event's data, as it will be sent
 	At        time.Time       // when the effect happened; the event is due then
+	// OrderingKey ("" none) puts the event in a sequence: it is not
+	// delivered while an earlier event (by At, then ID) of the same key is
+	// pending. A store's order events use the order, a payment's events the
+	// transaction.
+	OrderingKey string
 }
 
 // ErrInvalid is the reason of an event that cannot be enqueued.
@@ -57,6 +73,16 @@ var ErrInvalid = errors.New("outbox: invalid event")
 
 // Key is the partition key of event id.
 func Key(id string) string { return store.Tuple("event", id) }
+
+// IDOfKey is the event id of partition key pk (a stream record's key);
+// ok false when pk is not an event's.
+func IDOfKey(pk string) (string, bool) {
+	parts, err := store.SplitTuple(pk)
+	if err != nil || len(parts) != 2 || parts[0] != "event" {
+		return "", false
+	}
+	return parts[1], true
+}
 
 // EnqueueOp is the transaction item that records e as pending, conditional
 // on no event with its id existing: put it in the transaction of the effect
@@ -67,7 +93,7 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 		return types.TransactWriteItem{}, fmt.Errorf("%w: id, recipient and type are required", ErrInvalid)
 	case !json.Valid(e.Payload):
 		return types.TransactWriteItem{}, fmt.Errorf("%w: payload of %s is not JSON", ErrInvalid, e.ID)
-	case e.At.IsZero():
+	case e.At.IsZero() || e.At.Before(time.Unix(0, 0)):
 		return types.TransactWriteItem{}, fmt.Errorf("%w: %s has no time", ErrInvalid, e.ID)
 	}
 	item := map[string]types.AttributeValue{
@@ -81,8 +107,18 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 		attrDuePK:     store.S(duePK),
 		attrDueAt:     store.N(e.At.UnixMilli()),
 	}
+	if e.OrderingKey != "" {
+		item[attrOrderKey] = store.S(e.OrderingKey)
+		item[attrOrderSeq] = store.S(e.seq())
+	}
 	return store.PutNewOp(table, item), nil
 }
+
+// seq is e's place in its ordering key's sequence: creation time, then id
+// (events of one transaction share a time). The fixed-width time is a
+// fixed-length prefix, so the id needs no encoding and ids compare as
+// themselves.
+func (e Event) seq() string { return fmt.Sprintf("%019d#%s", e.At.UnixNano(), e.ID) }
 
 // Stored is an event as the table holds it.
 type Stored struct {
@@ -91,6 +127,9 @@ type Stored struct {
 	Attempts   int64
 	LastError  string    // the last failed attempt's reason
 	WindowFrom time.Time // the last replay, zero if none
+	DueAt      time.Time // when a pending event is next due (zero otherwise)
+	BlockedBy  string    // the earlier event of its ordering key a pending event waits for
+	orderSeq   string    // its place among its ordering key's events, as stored
 }
 
 // FromItem reads an outbox item.
@@ -109,8 +148,16 @@ func FromItem(item map[string]types.AttributeValue) (Stored, error) {
 	}
 	s := Stored{
 		Event: Event{ID: parts[1], Recipient: store.StringAttr(item[attrRecipient]), Type: store.StringAttr(item[attrType]),
-			Payload: json.RawMessage(store.StringAttr(item[attrPayload])), At: at},
+			Payload: json.RawMessage(store.StringAttr(item[attrPayload])), At: at, OrderingKey: store.StringAttr(item[attrOrderKey])},
 		Status: store.StringAttr(item[attrStatus]), Attempts: attempts, LastError: store.StringAttr(item[attrLastError]),
+		BlockedBy: store.StringAttr(item[attrBlockedBy]), orderSeq: store.StringAttr(item[attrOrderSeq]),
+	}
+	if item[attrDueAt] != nil {
+		ms, err := store.IntAttr(item[attrDueAt])
+		if err != nil {
+			return Stored{}, fmt.Errorf("outbox: event %s: dueAt: %w", parts[1], err)
+		}
+		s.DueAt = time.UnixMilli(ms).UTC()
 	}
 	if item[attrWindowFrom] != nil {
 		if s.WindowFrom, err = store.TimeAttr(item[attrWindowFrom]); err != nil {

@@ -73,7 +73,7 @@ func TestEnqueueRefusesIncompleteEvents(t *testing.T) {
 	for name, mutate := range map[string]func(*outbox.Event){
 		"no id": func(e *outbox.Event) { e.ID = "" }, "no recipient": func(e *outbox.Event) { e.Recipient = "" },
 		"no type": func(e *outbox.Event) { e.Type = "" }, "payload not JSON": func(e *outbox.Event) { e.Payload = json.RawMessage(`{`) },
-		"no time": func(e *outbox.Event) { e.At = time.Time{} },
+		"no time": func(e *outbox.Event) { e.At = time.Time{} }, "before 1970": func(e *outbox.Event) { e.At = time.Unix(-1, 0) },
 	} {
 		e := ok
 		mutate(&e)
@@ -83,5 +83,54 @@ func TestEnqueueRefusesIncompleteEvents(t *testing.T) {
 	}
 	if _, err := outbox.EnqueueOp("T", ok); err != nil {
 		t.Error(err)
+	}
+}
+
+// An event's ordering key is stored with it and read back; a stream
+// record's key names the event.
+func TestOrderingKeyAndIDOfKey(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
+			ctx := context.Background()
+			box := outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}
+			at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			var tx []types.TransactWriteItem
+			for _, id := range []string{"b", "a-longer-id"} { // same time: ordered by id
+				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: id, Recipient: "r", Type: "t", Payload: json.RawMessage(`{}`), At: at, OrderingKey: "k"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tx = append(tx, op)
+			}
+			if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, tx); err != nil {
+				t.Fatal(err)
+			}
+			a, ok, err := box.Get(ctx, "a-longer-id")
+			if err != nil || !ok || a.OrderingKey != "k" || !a.DueAt.Equal(at) {
+				t.Fatalf("a: %+v %v %v", a, ok, err)
+			}
+			if next, ok, err := box.NextInOrder(ctx, a); err != nil || !ok || next.ID != "b" {
+				t.Fatalf("next after a: %+v %v %v", next, ok, err)
+			}
+			b, _, _ := box.Get(ctx, "b")
+			if blocker, ok, err := box.Blocker(ctx, b); err != nil || !ok || blocker.ID != "a-longer-id" {
+				t.Fatalf("blocker of b: %+v %v %v", blocker, ok, err)
+			}
+			if err := box.MarkDead(ctx, "a-longer-id"); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, err := box.Blocker(ctx, b); err != nil || ok {
+				t.Fatalf("a dead event still blocks: %v %v", ok, err)
+			}
+			if id, ok := outbox.IDOfKey(outbox.Key("a")); !ok || id != "a" {
+				t.Errorf("IDOfKey = %q %v", id, ok)
+			}
+			for _, k := range []string{"", "a", store.Tuple("store", "a"), store.Tuple("event")} {
+				if id, ok := outbox.IDOfKey(k); ok {
+					t.Errorf("IDOfKey(%q) = %q, want none", k, id)
+				}
+			}
+		})
 	}
 }

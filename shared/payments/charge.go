@@ -282,6 +282,7 @@ func (s *Service) event(merchant, method, txn string, at time.Time, ans Answer) 
 	return outbox.EnqueueOp(s.outbox, outbox.Event{
 		ID: store.Tuple("payments", txn, ans.Action, at.UTC().Format(time.RFC3339Nano)), Recipient: store.Tuple("merchant", merchant),
 		Type: "payment." + ans.Action + "." + ans.Status, Payload: payload, At: at,
+		OrderingKey: store.Tuple("payments", merchant, txn), // a transaction's notifications arrive in order
 	})
 }
 

@@ -63,7 +63,8 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 			ref = LocalSecretRef(s.Slug)
 			res.LocalSecrets[ref] = s.WebhookSecret
 		}
-		values := map[string]types.AttributeValue{attrName: store.S(s.Name), attrWebhookURL: store.S(s.WebhookURL), attrWebhookSecretRef: store.S(ref)}
+		values := map[string]types.AttributeValue{attrName: store.S(s.Name), attrWebhookURL: store.S(s.WebhookURL), attrWebhookSecretRef: store.S(ref),
+			attrWebhookSigHeader: store.S(s.WebhookSignatureHeader)}
 		if err := a.update(ctx, store.PKSK(storePK(s.Slug), skStore), store.SetAll(values), nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}

@@ -23,20 +23,24 @@ var Sample []byte
 //	             "products": [{"sku", "name", "prices": {"GBP": 2999}, "marketplace", "licenseKeys": [...]}]}]}
 //
 // webhookUrl, webhookSecret, marketplace and licenseKeys are optional;
-// webhookSecretRef (optional) names where a deployed store's secret lives.
+// webhookSecretRef (optional) names where a deployed store's secret lives;
+// webhookSignatureHeader (optional) renames the signature header, e.g. to
+// the X-AnonymousPay-Signature an integration already verifies.
 type File struct {
 	Stores []FileStore `json:"stores"`
 }
 
 // FileStore is one store of a File.
 type FileStore struct {
-	Slug             string        `json:"slug"`
-	Name             string        `json:"name"`
-	APIKeys          []string      `json:"apiKeys"`
-	WebhookURL       string        `json:"webhookUrl,omitempty"`
-	WebhookSecret    string        `json:"webhookSecret,omitempty"`
-	WebhookSecretRef string        `json:"webhookSecretRef,omitempty"`
-	Products         []FileProduct `json:"products"`
+	Slug             string   `json:"slug"`
+	Name             string   `json:"name"`
+	APIKeys          []string `json:"apiKeys"`
+	WebhookURL       string   `json:"webhookUrl,omitempty"`
+	WebhookSecret    string   `json:"webhookSecret,omitempty"`
+	WebhookSecretRef string   `json:"webhookSecretRef,omitempty"`
+	// WebhookSignatureHeader names the signature header ("": X-Tollgate-Signature).
+	WebhookSignatureHeader string        `json:"webhookSignatureHeader,omitempty"`
+	Products               []FileProduct `json:"products"`
 }
 
 // FileProduct is one product of a FileStore.
@@ -65,6 +69,30 @@ func ValidLicenseKey(k string) string {
 		return "holds a control or non-printable character"
 	}
 	return ""
+}
+
+// reservedHeaders are the headers a delivery sets itself (canonical form,
+// lower-cased): a signature header cannot replace one.
+var reservedHeaders = map[string]bool{"content-type": true, "content-length": true, "host": true, "user-agent": true,
+	"transfer-encoding": true, "connection": true, "x-tollgate-event-id": true, "x-tollgate-event-type": true, "x-tollgate-timestamp": true}
+
+// ValidSignatureHeader reports why h cannot name a webhook signature header
+// ("" when it can): an HTTP header token (RFC 9110 tchar) of at most 64
+// bytes, not one of the headers a delivery sets itself.
+func ValidSignatureHeader(h string) string {
+	switch {
+	case h == "" || len(h) > 64:
+		return "want 1-64 bytes"
+	case strings.IndexFunc(h, func(r rune) bool { return !isTchar(r) }) >= 0:
+		return "not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)"
+	case reservedHeaders[strings.ToLower(h)]:
+		return "a header every delivery sets itself"
+	}
+	return ""
+}
+
+func isTchar(r rune) bool {
+	return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
 // ParseFile decodes and validates a stores file; unknown fields and every
@@ -109,6 +137,11 @@ func ParseFile(data []byte) (File, error) {
 		if s.WebhookURL != "" {
 			if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				add("%s.webhookUrl %q: want an absolute http(s) URL", at, s.WebhookURL)
+			}
+		}
+		if s.WebhookSignatureHeader != "" {
+			if why := ValidSignatureHeader(s.WebhookSignatureHeader); why != "" {
+				add("%s.webhookSignatureHeader %q: %s", at, s.WebhookSignatureHeader, why)
 			}
 		}
 		skus := map[string]bool{}

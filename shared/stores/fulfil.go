@@ -195,7 +195,10 @@ func event(o Order, typ, suffix string, at time.Time) outbox.Event {
 		payload["dispute_status"] = o.Dispute
 	}
 	js, _ := json.Marshal(payload) // plain values: cannot fail
-	return outbox.Event{ID: id, Recipient: store.Tuple("store", o.Store), Type: typ, Payload: js, At: at}
+	// One ordering key per order: its events reach the store in the order
+	// they happened (created before fulfilled: same time, ids compare so).
+	return outbox.Event{ID: id, Recipient: store.Tuple("store", o.Store), Type: typ, Payload: js, At: at,
+		OrderingKey: OrderingKey(o.Store, o.ID)}
 }
 
 // refused explains a cancelled fulfilment: nothing was written.

@@ -43,7 +43,7 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 			case sk == skStore:
 				l.Found = true
 				l.Store = Store{Slug: slug, Name: store.StringAttr(item[attrName]), WebhookURL: store.StringAttr(item[attrWebhookURL]),
-					WebhookSecretRef: store.StringAttr(item[attrWebhookSecretRef])}
+					WebhookSecretRef: store.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: store.StringAttr(item[attrWebhookSigHeader])}
 			case strings.HasPrefix(sk, store.Tuple("product")):
 				pr, err := productFromItem(slug, item)
 				if err != nil {

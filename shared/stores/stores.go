@@ -6,7 +6,7 @@
 //
 // Item layout (pk, sk; every key a store.Tuple):
 //
-//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret)
+//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
@@ -38,6 +38,7 @@ const (
 	attrName             = "name"
 	attrWebhookURL       = "webhookUrl"
 	attrWebhookSecretRef = "webhookSecretRef"
+	attrWebhookSigHeader = "webhookSignatureHeader"
 	attrDigest           = "digest"
 	attrStore            = "store"
 	attrKeyID            = "id"
@@ -76,11 +77,21 @@ var (
 	errPoolChangedMeanwhile = errors.New("stores: pool changed meanwhile")
 )
 
+// OrderingKey is the outbox ordering key of the events of an order
+// (outbox.Event.OrderingKey): they reach the store in the order they
+// happened.
+func OrderingKey(storeSlug, orderID string) string {
+	return store.Tuple("store", storeSlug, "order", orderID)
+}
+
 // Store is a seller on the platform.
 type Store struct {
 	Slug, Name       string
 	WebhookURL       string
 	WebhookSecretRef string // where the webhook secret lives (Secrets Manager id, or "local:<slug>" under make run)
+	// WebhookSignatureHeader names the signature header of the store's
+	// webhooks ("" is the default, X-Tollgate-Signature).
+	WebhookSignatureHeader string
 }
 
 // Product is a store's product and its license-key pool counters.

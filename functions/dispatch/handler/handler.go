@@ -1,5 +1,8 @@
-// Package handler implements the dispatcher: on a schedule, it delivers a
-// bounded batch of due outbox events (shared/delivery).
+// Package handler implements the dispatcher (shared/delivery): fed by the
+// outbox table's stream, it attempts each new event at once; on a
+// schedule, it delivers a bounded batch of due events (retries after
+// their backoff, events deferred behind an earlier one of their order,
+// and any event the stream path missed).
 package handler
 
 import (
@@ -28,47 +31,81 @@ const (
 	EnvStoreSecretPrefix = "STORE_SECRET_PREFIX"
 )
 
-// New builds the job from its dependencies.
+// New builds the scheduled job from its dependencies.
 func New(d deps.Deps) (lambdarun.JobFunc, error) {
-	batch, err := d.PositiveInt(EnvDispatchBatch, 50)
+	disp, batch, err := dispatcher(d)
 	if err != nil {
 		return nil, err
+	}
+	return func(ctx context.Context) error {
+		st, err := disp.Run(ctx, int32(batch))
+		logStats(ctx, d, st)
+		return err
+	}, nil
+}
+
+// NewStream builds the stream's work: the new items' keys name events,
+// which are claimed and sent as the schedule's are (an event already
+// claimed or sent is skipped, so a retried batch sends nothing twice).
+func NewStream(d deps.Deps) (lambdarun.StreamFunc, error) {
+	disp, _, err := dispatcher(d)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, keys []string) error {
+		ids := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if id, ok := outbox.IDOfKey(k); ok {
+				ids = append(ids, id)
+			}
+		}
+		var st delivery.Stats
+		err := disp.Attempt(ctx, ids, &st)
+		logStats(ctx, d, st)
+		return err
+	}, nil
+}
+
+func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
+	if st != (delivery.Stats{}) {
+		d.Logger.InfoContext(ctx, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
+			"skipped", st.Skipped, "deferred", st.Deferred)
+	}
+}
+
+func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {
+	batch, err := d.PositiveInt(EnvDispatchBatch, 50)
+	if err != nil {
+		return nil, 0, err
 	}
 	env, err := d.OneOf(EnvEnvironment, "dev", "dev", "staging", "prod")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if d.Store.Tables.Outbox == "" {
-		return nil, fmt.Errorf("dispatch: OUTBOX_TABLE is not set")
+		return nil, 0, fmt.Errorf("dispatch: OUTBOX_TABLE is not set")
 	}
 	ctx := context.Background()
 	creds, err := payments.CredentialsFromEnv(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	prefix := d.String(EnvStoreSecretPrefix, "")
 	var sm delivery.SecretsAPI
 	if prefix != "" {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("dispatch: AWS config: %w", err)
+			return nil, 0, fmt.Errorf("dispatch: AWS config: %w", err)
 		}
 		sm = secretsmanager.NewFromConfig(cfg)
 	}
 	prod := env == "prod"
-	disp := &delivery.Dispatcher{
+	return &delivery.Dispatcher{
 		Box:      outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
 		Resolver: delivery.Recipients{Store: d.Store, Credentials: creds, StoreSecret: delivery.StoreSecrets(sm, prefix, d.Secrets)},
 		Client:   delivery.Client(prod),
 		Prod:     prod,
 		Now:      d.Now,
 		Logger:   d.Logger,
-	}
-	return func(ctx context.Context) error {
-		st, err := disp.Run(ctx, int32(batch))
-		if st != (delivery.Stats{}) {
-			d.Logger.InfoContext(ctx, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead, "skipped", st.Skipped)
-		}
-		return err
-	}, nil
+	}, batch, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/delivery"
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
@@ -63,6 +64,55 @@ func TestDispatchJobDelivers(t *testing.T) {
 			}
 			if got["ev-1"] != 1 {
 				t.Fatalf("received %v, want ev-1 once", got)
+			}
+		})
+	}
+}
+
+// The stream path: a batch naming a new event sends it at once, signed
+// with the store's own header name; the same batch again (Lambda's retry)
+// sends nothing twice; a record that is no event is ignored.
+func TestDispatchStreamDelivers(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			var mu sync.Mutex
+			got := map[string]int{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if r.Header.Get("X-AnonymousPay-Signature") != delivery.Sign("whsec_job", body) {
+					t.Error("bad signature")
+				}
+				mu.Lock()
+				got[r.Header.Get(delivery.HeaderEventID)]++
+				mu.Unlock()
+			}))
+			defer srv.Close()
+			file := fmt.Sprintf(`{"stores": [{"slug": "s1", "name": "S1", "apiKeys": ["sk_test_dispatch_1"], "webhookUrl": %q, "webhookSecret": "whsec_job",
+				"webhookSignatureHeader": "X-AnonymousPay-Signature", "products": []}]}`, srv.URL)
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
+			ctx := context.Background()
+			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-s", Recipient: store.Tuple("store", "s1"), Type: "order.created",
+				Payload: json.RawMessage(`{"event":"order.created"}`), At: now, OrderingKey: store.Tuple("store", "s1", "order", "O-1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+				t.Fatal(err)
+			}
+			batch := fmt.Sprintf(`{"Records": [
+				{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": %q}}}},
+				{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": "not-an-event"}}}}]}`, outbox.Key("ev-s"))
+			if !lambdarun.IsStreamEvent([]byte(batch)) {
+				t.Fatal("not recognised as a stream event")
+			}
+			for range 2 {
+				if err := e.Stack.InvokeStream(ctx, "DispatchFunction", functions.Streams, []byte(batch)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got["ev-s"] != 1 {
+				t.Fatalf("received %v, want ev-s once", got)
 			}
 		})
 	}

@@ -568,6 +568,28 @@ func (s *Stack) InvokeJob(ctx context.Context, id string, jobs map[string]lambda
 	return lambdarun.JobEntry(id, s.Logger, job)(ctx, ev)
 }
 
+// InvokeStream runs stream-fed function id's stream work on a DynamoDB
+// Streams event.
+func (s *Stack) InvokeStream(ctx context.Context, id string, streams map[string]lambdarun.StreamConstructor, event []byte) error {
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return fmt.Errorf("event is not a DynamoDB Streams event: %w", err)
+	}
+	newStream, ok := streams[id]
+	if !ok {
+		return fmt.Errorf("function %s has no stream work registered", id)
+	}
+	d, err := s.Deps(id)
+	if err != nil {
+		return err
+	}
+	stream, err := newStream(d)
+	if err != nil {
+		return fmt.Errorf("function %s: %w", id, err)
+	}
+	return lambdarun.StreamEntry(id, s.Logger, stream)(ctx, ev)
+}
+
 // Replicate stores n-1 copies of every item of the given tables (logical
 // ids) straight into the embedded engine, copy i with copyIDs(i) applied to
 // every string in it: the quick way to a store of n records (benchmarks,

@@ -30,6 +30,9 @@ type Function struct {
 	BuildMethod string
 	Routes      []Route
 	Schedules   []string // schedule expressions of Schedule / ScheduleV2 events
+	// Streams are the tables (logical ids) whose DynamoDB streams feed the
+	// function (AWS::Lambda::EventSourceMapping resources naming it).
+	Streams []string
 	// Env is the function's environment (Globals merged with its own) with
 	// references resolved for a local run: !Ref to a table gives the table's
 	// logical id (the local table name), !Ref to a parameter its default.
@@ -231,6 +234,26 @@ func Parse(data []byte) (*Template, error) {
 			}
 		}
 		t.Functions[id] = fn
+	}
+	for id, res := range raw.Resources {
+		if res.Type != "AWS::Lambda::EventSourceMapping" {
+			continue
+		}
+		var m struct {
+			FunctionName   yaml.Node `yaml:"FunctionName"`
+			EventSourceArn yaml.Node `yaml:"EventSourceArn"`
+		}
+		if err := res.Properties.Decode(&m); err != nil {
+			return nil, fmt.Errorf("event source mapping %s: %w", id, err)
+		}
+		fnID := strings.SplitN(m.FunctionName.Value, ".", 2)[0] // !Ref F or !GetAtt F.Arn
+		table, attr, _ := strings.Cut(m.EventSourceArn.Value, ".")
+		fn, ok := t.Functions[fnID]
+		if _, isTable := t.Tables[table]; !ok || !isTable || m.EventSourceArn.Tag != "!GetAtt" || attr != "StreamArn" {
+			return nil, fmt.Errorf("event source mapping %s: want FunctionName a function of the template and EventSourceArn !GetAtt <table>.StreamArn", id)
+		}
+		fn.Streams = append(fn.Streams, table)
+		t.Functions[fnID] = fn
 	}
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,6 +102,42 @@ func TestProjectTemplateParses(t *testing.T) {
 	for id, fn := range tmpl.Functions {
 		if fn.MemorySize <= 0 {
 			t.Errorf("%s: MemorySize %d", id, fn.MemorySize)
+		}
+	}
+	if got := tmpl.Functions["DispatchFunction"].Streams; len(got) != 1 || got[0] != "OutboxTable" {
+		t.Errorf("DispatchFunction is fed by the streams of %v, want [OutboxTable]", got)
+	}
+}
+
+// An event source mapping must name a function of the template and a
+// table's stream.
+func TestEventSourceMapping(t *testing.T) {
+	const base = `
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties: {}
+  F:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: .}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+`
+	for props, ok := range map[string]bool{
+		"      FunctionName: !Ref F\n      EventSourceArn: !GetAtt T.StreamArn\n":        true,
+		"      FunctionName: !GetAtt F.Arn\n      EventSourceArn: !GetAtt T.StreamArn\n": true,
+		"      FunctionName: !Ref G\n      EventSourceArn: !GetAtt T.StreamArn\n":        false,
+		"      FunctionName: !Ref F\n      EventSourceArn: !GetAtt T.Arn\n":              false,
+		"      FunctionName: !Ref F\n      EventSourceArn: !Ref T\n":                     false,
+	} {
+		tmpl, err := Parse([]byte(base + props))
+		if (err == nil) != ok {
+			t.Errorf("%q: %v, want ok=%v", props, err, ok)
+			continue
+		}
+		if ok && fmt.Sprint(tmpl.Functions["F"].Streams) != "[T]" {
+			t.Errorf("%q: streams %v", props, tmpl.Functions["F"].Streams)
 		}
 	}
 }
