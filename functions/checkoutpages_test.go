@@ -252,6 +252,7 @@ func TestCheckoutPagesRefusals(t *testing.T) {
 		{"unknown token", "/s/my-store/cart/?token=AAAA.BBBB", 0, 404, []string{"Not found"}},
 		{"token of another store", "/s/evil-store/cart/?token=" + url.QueryEscape(shortToken), 0, 404, nil},
 		{"unknown store", "/s/no-such-store/cart/?add=A&currency=GBP", 0, 303, nil},
+		{"unknown store, empty cart", "/s/no-such-store/cart/", 0, 404, nil},
 		{"expired token", "/s/my-store/cart/?token=" + url.QueryEscape(shortToken), 32 * time.Minute, 410, []string{"This checkout has expired"}},
 		{"token with add", "/s/my-store/cart/?token=x&add=WIN-11-PRO", 0, 400, []string{"cannot be combined"}},
 		{"malformed items", "/s/my-store/cart/?items=WIN-11-PRO:0&currency=GBP", 0, 400, []string{"SKU:QUANTITY", "WIN-11-PRO:0"}},

@@ -63,6 +63,16 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		return Quote{}, refusal.New(ErrNoStore, "no store %q", c.Store)
 	}
 	q := Quote{StoreSlug: c.Store, Locale: "en", source: stores.SourceCheckout}
+	// The store first: an unknown store is "no store" whatever the cart
+	// (an empty cart of an unknown store is not an empty cart page).
+	listing, err := stores.ReadListing(ctx, s.st.DB, s.st.Tables.Stores, c.Store)
+	if err != nil {
+		return Quote{}, err
+	}
+	if !listing.Found {
+		return Quote{}, refusal.New(ErrNoStore, "no store %q", c.Store)
+	}
+	q.StoreName, q.listing = listing.Store.Name, listing
 	lines := c.Lines
 	if c.Token != "" {
 		ss, err := s.session(ctx, c.Store, c.Token)
@@ -94,14 +104,6 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		}
 		q.cartKey = strings.Join(parts, "\x00")
 	}
-	listing, err := stores.ReadListing(ctx, s.st.DB, s.st.Tables.Stores, c.Store)
-	if err != nil {
-		return Quote{}, err
-	}
-	if !listing.Found {
-		return Quote{}, refusal.New(ErrNoStore, "no store %q", c.Store)
-	}
-	q.StoreName, q.listing = listing.Store.Name, listing
 	for _, l := range lines {
 		p, ok := listing.Products[l.SKU]
 		switch {
