@@ -145,7 +145,7 @@ endif
 # The browser tests (internal/dev/browser) drive Debian's chromium headless;
 # without it they are skipped (and fail under CI=true).
 test: fmt-check vet staticcheck lint-template lint-openapi
-	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then \
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { [ -n "$$CHROMIUM" ] && command -v "$$CHROMIUM" >/dev/null 2>&1; }; then \
 		echo "chromium found: the browser tests run (screenshots in .build/artifacts/browser)"; \
 	elif [ "$$CI" = true ]; then echo "chromium is required when CI=true (apt-get install -y chromium)"; exit 1; \
 	else echo "chromium not installed: SKIPPING the browser tests (apt-get install -y chromium to run them)"; fi
