@@ -206,9 +206,9 @@ func TestCheckoutPagesPurchase(t *testing.T) {
 			expectPage(t, p, http.StatusBadRequest, "Please give a valid email address.")
 
 			link, payPage := pay(t, c, site, cart, url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}}, "4242424242424242")
-			expectPage(t, payPage, http.StatusOK, `id="subtotal">£59.98<`, `id="tax">£12.00<`, `id="total">£71.98<`)
+			expectPage(t, payPage, http.StatusOK, `<span class="name">Windows 11 Pro</span>`, `id="subtotal">£59.98<`, `id="tax">£12.00<`, `id="total">£71.98<`)
 			order := fetch(t, c, http.MethodGet, site.URL+link, nil)
-			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`, `id="total">£71.98<`, "buyer@example.com")
+			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`, `id="total">£71.98<`, "buyer@example.com", `<h3>Windows 11 Pro <span class="sku">WIN-11-PRO</span></h3>`)
 			if keys := keyRE.FindAllStringSubmatch(order.Body, -1); len(keys) != 2 {
 				t.Fatalf("%d keys on the order page, want 2", len(keys))
 			}

@@ -40,6 +40,7 @@ const (
 	attrLocale      = "locale"
 	attrReturnURL   = "returnUrlSuccess"
 	attrStoreName   = "storeName"
+	attrNames       = "productNames" // sku -> the product's name when the order was placed
 	attrPaymentStat = "status"
 	attrStore       = "store"
 	attrOrder       = "order"
@@ -178,6 +179,13 @@ func (s *Service) place(ctx context.Context, slug, id string, q Quote, b Buyer, 
 	if q.returnURLSuccess != "" {
 		rec[attrReturnURL] = store.S(q.returnURLSuccess)
 	}
+	// The names the buyer saw, kept with the payment: a receipt names what
+	// was bought even if the store renames the product later.
+	names := map[string]types.AttributeValue{}
+	for _, l := range q.Lines {
+		names[l.SKU] = store.S(l.Name)
+	}
+	rec[attrNames] = &types.AttributeValueMemberM{Value: names}
 	for k, v := range paymentKey(slug, id) {
 		rec[k] = v
 	}
@@ -264,6 +272,7 @@ type OrderView struct {
 	OrderID, Store, StoreName, Status, Currency, Locale, CustomerEmail, ExternalReference string
 	TotalMinor                                                                            int64
 	Items                                                                                 []stores.OrderItem // LicenseKeys filled once fulfilled
+	ProductNames                                                                          map[string]string  // sku -> name when bought
 	ReturnURLSuccess                                                                      string
 }
 
@@ -292,9 +301,15 @@ func (s *Service) Order(ctx context.Context, slug, id string) (OrderView, error)
 			o.Items[i].LicenseKeys = nil
 		}
 	}
+	names := map[string]string{}
+	if m, ok := rec[attrNames].(*types.AttributeValueMemberM); ok {
+		for sku, v := range m.Value {
+			names[sku] = store.StringAttr(v)
+		}
+	}
 	return OrderView{OrderID: o.ID, Store: slug, StoreName: store.StringAttr(rec[attrStoreName]), Status: o.Status, Currency: o.Currency,
 		Locale: store.StringAttr(rec[attrLocale]), CustomerEmail: o.CustomerEmail, ExternalReference: o.ExternalReference,
-		TotalMinor: o.TotalMinor, Items: o.Items, ReturnURLSuccess: store.StringAttr(rec[attrReturnURL])}, nil
+		TotalMinor: o.TotalMinor, Items: o.Items, ProductNames: names, ReturnURLSuccess: store.StringAttr(rec[attrReturnURL])}, nil
 }
 
 // MarketItem is a product listed on /market/.

@@ -43,13 +43,17 @@ type summary struct {
 
 type summaryLine struct {
 	stores.OrderItem
+	Name      string // the product's name when bought (the SKU if unknown)
 	LineMinor int64
 }
 
 func summarize(o checkout.OrderView) summary {
 	s := summary{OrderView: o, Known: true}
 	for _, it := range o.Items {
-		line := summaryLine{OrderItem: it}
+		line := summaryLine{OrderItem: it, Name: o.ProductNames[it.SKU]}
+		if line.Name == "" {
+			line.Name = it.SKU
+		}
 		if it.UnitPriceMinor != nil {
 			line.LineMinor = *it.UnitPriceMinor * it.Quantity
 			s.SubtotalMinor += line.LineMinor
