@@ -149,3 +149,29 @@ func TestStripeReceiverRoutesCheckoutEvents(t *testing.T) {
 		}
 	}
 }
+
+// Without the checkout's webhook secret: a deployment that takes no Stripe
+// payments for stores acknowledges a Stripe event that is not a payments
+// merchant's (there is nothing of the checkout's it could be); one that
+// takes them answers 503, so Stripe keeps the event until the secret is set.
+func TestStripeReceiverWithoutCheckoutSecret(t *testing.T) {
+	body := []byte(`{"id":"evt_nosecret_1","object":"event","type":"payment_intent.succeeded","livemode":false,"created":1795262400,"data":{"object":{"id":"pi_1","object":"payment_intent","amount":100,"currency":"gbp","metadata":{"tollgate_store":"my-store","tollgate_order":"ORD-0000000000AB"}}}}`)
+	for _, c := range []struct {
+		name   string
+		env    map[string]string
+		status int
+		says   string
+	}{
+		{"no Stripe account", map[string]string{}, 200, `"ignored"`},
+		{"Stripe account without webhook secret", map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_123"}, 503, "no Stripe webhook secret"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, c.env, 0)
+			sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: "whsec_anything", Timestamp: s.now}).Header
+			r := s.do("POST", "/stripe/webhook/", "", string(body), "Stripe-Signature", sig)
+			if r.Code != c.status || !strings.Contains(r.Body.String(), c.says) {
+				t.Fatalf("%d %s", r.Code, r.Body)
+			}
+		})
+	}
+}

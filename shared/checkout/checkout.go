@@ -62,6 +62,9 @@ var (
 	// ErrBadNotification: a PSP notification that cannot be verified (bad
 	// or stale signature, unreadable payload): nothing is recorded.
 	ErrBadNotification = errors.New("checkout: not a verified PSP notification")
+	// ErrNotConfigured: Stripe payments are taken but their webhook secret
+	// is missing (the receiver answers 503 so Stripe retries).
+	ErrNotConfigured = errors.New("checkout: the Stripe webhook secret is not configured")
 )
 
 // Metadata of the PSP's payment object: routes its notifications back.

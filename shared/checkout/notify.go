@@ -39,7 +39,19 @@ func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature s
 		return "", err
 	}
 	if len(whsec) == 0 {
-		return "", refusal.New(ErrBadNotification, "no Stripe webhook secret is configured for the checkout")
+		sk, err := s.secret(ctx, secrets.StripeSecretKey)
+		if err != nil {
+			return "", err
+		}
+		if len(sk) == 0 {
+			// The checkout takes no Stripe payments here: no event can be
+			// its, and there is nothing to verify one with. Acknowledged,
+			// nothing applied or recorded (a payments-only deployment).
+			return OutcomeIgnored, nil
+		}
+		// Payments are taken but their events cannot be verified: a
+		// misconfiguration. Stripe retries (for days) until it is mended.
+		return "", refusal.New(ErrNotConfigured, "the checkout takes Stripe payments but no Stripe webhook secret is configured")
 	}
 	n, err := stripe.ParseWebhook(payload, signature, whsec, s.now())
 	if err != nil {
