@@ -30,8 +30,9 @@ var ErrNotInstalled = errors.New("stripe-mock " + Version + " not installed (run
 
 // Server is a running stripe-mock.
 type Server struct {
-	URL string // the API base, e.g. http://127.0.0.1:41234
-	cmd *exec.Cmd
+	URL    string // the API base, e.g. http://127.0.0.1:41234
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has exited
 }
 
 // Binary finds the pinned binary under <module root>/.build/tools, or
@@ -84,13 +85,28 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// Start starts stripe-mock on a free port and waits (at most a minute)
-// until it answers.
+// Start starts stripe-mock on a free port and waits until it answers. The
+// port is free when chosen but may be taken before stripe-mock binds it
+// (another test binary choosing at the same moment): a stripe-mock that
+// exits before answering is started again on another port. The wait is
+// long because parallel test binaries on two cores can starve its start.
 func Start(ctx context.Context) (*Server, error) {
 	bin, err := Binary(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var last error
+	for try := 0; try < 3; try++ {
+		s, err := startOnce(ctx, bin, 3*time.Minute)
+		if err == nil {
+			return s, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+func startOnce(ctx context.Context, bin string, wait time.Duration) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -101,9 +117,17 @@ func Start(ctx context.Context) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start stripe-mock: %w", err)
 	}
-	s := &Server{URL: "http://" + addr, cmd: cmd}
-	deadline := time.Now().Add(time.Minute)
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	s := &Server{URL: "http://" + addr, cmd: cmd, exited: exited}
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("stripe-mock on %s exited before answering: %v", addr, waitErr)
+		default:
+		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v1/balance", nil)
 		req.Header.Set("Authorization", "Bearer sk_test_stripemock")
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -115,14 +139,14 @@ func Start(ctx context.Context) (*Server, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.Stop()
-	return nil, fmt.Errorf("stripe-mock did not answer on %s within a minute", s.URL)
+	return nil, fmt.Errorf("stripe-mock did not answer on %s within %s", s.URL, wait)
 }
 
 // Stop ends the server.
 func (s *Server) Stop() {
 	if s != nil && s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.exited
 	}
 }
 
