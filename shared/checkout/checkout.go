@@ -43,6 +43,10 @@ const (
 	EnvStripeAPIBase = "STRIPE_API_BASE"      // stripe-mock in tests; "" the real API
 	EnvSessionTTL    = "CHECKOUT_SESSION_TTL" // default lifetime of a session (default 24h)
 	EnvStripeTimeout = "CHECKOUT_PSP_TIMEOUT" // one PSP call (default 10s)
+	// EnvSandbox allows the sandbox PSP when no Stripe key is set (default
+	// true: make run, tests). The template sets it false in prod, where a
+	// missing key must stop payments, not make test cards pay for goods.
+	EnvSandbox = "CHECKOUT_SANDBOX"
 )
 
 // Reasons of refusals (refusal.Error). Those the store API shares are the
@@ -65,6 +69,9 @@ var (
 	// ErrNotConfigured: Stripe payments are taken but their webhook secret
 	// is missing (the receiver answers 503 so Stripe retries).
 	ErrNotConfigured = errors.New("checkout: the Stripe webhook secret is not configured")
+	// ErrNoPSP: no PSP may take payments (no Stripe key where the sandbox
+	// is off): an operator's error, answered 503, never a free order.
+	ErrNoPSP = errors.New("checkout: no payment provider is configured")
 )
 
 // Metadata of the PSP's payment object: routes its notifications back.
@@ -93,6 +100,8 @@ type Service struct {
 	ful     *stores.Fulfiller
 	stripe  *stripe.Adapter
 	sandbox sandbox.Intents
+	// sandboxOK: the sandbox PSP may take payments (never in prod).
+	sandboxOK bool
 }
 
 // Open builds the checkout from d: its settings and the platform's Stripe
@@ -117,11 +126,15 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	sandboxOK, err := d.Bool(EnvSandbox, true)
+	if err != nil {
+		return nil, err
+	}
 	now := d.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base,
+	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK,
 		rate:   ratelimit.Policy{Name: "checkout-session", Limit: limit, Window: window},
 		ful:    stores.NewFulfiller(d.Store, now, stores.Options{}),
 		stripe: stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout})}, nil
@@ -144,6 +157,9 @@ func (s *Service) pspFor(ctx context.Context) (psp.Type, psp.Credentials, error)
 		return "", psp.Credentials{}, err
 	}
 	if len(sk) == 0 {
+		if !s.sandboxOK {
+			return "", psp.Credentials{}, fmt.Errorf("%w: no stripeSecretKey, and the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
+		}
 		return psp.Sandbox, psp.Credentials{}, nil
 	}
 	pk, err := s.secret(ctx, secrets.StripePublishableKey)

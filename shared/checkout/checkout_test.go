@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/stripemock"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/ddbcalls"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/psp"
 	"github.com/tollgate-dev/tollgate/shared/refusal"
@@ -536,5 +537,43 @@ func TestCookieCartOrders(t *testing.T) {
 	o, found, err := stores.GetOrder(ctx, e.st, "shop", first.OrderID)
 	if err != nil || !found || o.Source != stores.SourceMarketplace || o.Status != stores.StatusFulfilled {
 		t.Fatalf("order %+v", o)
+	}
+}
+
+// Where the sandbox is off (prod) and no Stripe key is set, nothing can be
+// paid: starting a payment is ErrNoPSP (the page's 503), never a sandbox
+// payment, and an order placed while the sandbox was on is not paid by it.
+func TestSandboxOffWithoutStripe(t *testing.T) {
+	on := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{})
+	p := on.pending(t, "")
+	off := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_SANDBOX": "false"}})
+	ctx := context.Background()
+	s, err := off.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.svc.StartPayment(ctx, checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}); !errors.Is(err, checkout.ErrNoPSP) {
+		t.Fatalf("StartPayment with the sandbox off and no Stripe key: %v, want ErrNoPSP", err)
+	}
+	// The same deployment's tables, now with the sandbox off.
+	offSvc, err := checkout.Open(ctx, func() deps.Deps {
+		d := on.Deps(t, "StripeWebhookFunction")
+		getenv := d.Getenv
+		d.Getenv = func(k string) string {
+			if k == "CHECKOUT_SANDBOX" {
+				return "false"
+			}
+			return getenv(k)
+		}
+		return d
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offSvc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(err, checkout.ErrNoPSP) {
+		t.Fatalf("SandboxPay with the sandbox off: %v, want ErrNoPSP", err)
+	}
+	if v, err := offSvc.Order(ctx, "shop", p.OrderID); err != nil || v.Status != stores.StatusPending {
+		t.Fatalf("order after a refused sandbox payment: %+v, %v", v, err)
 	}
 }

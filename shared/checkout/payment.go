@@ -243,6 +243,11 @@ func toStoreLines(ls []Line) []stores.Line {
 // sandbox's payment_intent.succeeded, applied through the same path as
 // Stripe's: fulfilment happens there.
 func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) error {
+	if !s.sandboxOK {
+		// An order placed while the sandbox was allowed is never paid by it
+		// once it is off.
+		return fmt.Errorf("%w: the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
+	}
 	rec, err := s.payment(ctx, slug, orderID)
 	if err != nil {
 		return err
