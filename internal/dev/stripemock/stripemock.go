@@ -113,7 +113,9 @@ func startOnce(ctx context.Context, bin string, wait time.Duration) (*Server, er
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "-http-addr", addr)
+	// The HTTPS listener (unused) on a port the system chooses: left to
+	// its default, 12112, two stripe-mocks (two test binaries) collide.
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", "127.0.0.1:")
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start stripe-mock: %w", err)
 	}
