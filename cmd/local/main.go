@@ -162,8 +162,12 @@ func run() error {
 	}
 	for _, n := range secrets.Names {
 		source := "environment"
-		if os.Getenv(n.EnvVar()) == "" {
+		switch {
+		case os.Getenv(n.EnvVar()) != "":
+		case localenv.DevKeys[n] != "":
 			source = "development default (see README)"
+		default:
+			source = "unset (see README)"
 		}
 		logger.Info("key", "name", n.EnvVar(), "source", source)
 	}
