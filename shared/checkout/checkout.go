@@ -63,6 +63,9 @@ var (
 	ErrDeclined       = errors.New("checkout: payment declined")
 	// ErrReferencePaid: a session for an external reference already paid.
 	ErrReferencePaid = fmt.Errorf("%w (already paid)", stores.ErrReferenceConflict)
+	// ErrSessionPaid: a session already paid by an order is not paid again
+	// by another (a buyer who came back with other details).
+	ErrSessionPaid = errors.New("checkout: this checkout is already paid")
 	// ErrBadNotification: a PSP notification that cannot be verified (bad
 	// or stale signature, unreadable payload): nothing is recorded.
 	ErrBadNotification = errors.New("checkout: not a verified PSP notification")
@@ -78,6 +81,9 @@ var (
 const (
 	MetaStore = "tollgate_store"
 	MetaOrder = "tollgate_order"
+	// MetaSession names the session a payment pays (session carts only):
+	// its success marks the session paid.
+	MetaSession = "tollgate_session"
 )
 
 // Limits.

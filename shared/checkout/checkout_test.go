@@ -577,3 +577,44 @@ func TestSandboxOffWithoutStripe(t *testing.T) {
 		t.Fatalf("order after a refused sandbox payment: %+v, %v", v, err)
 	}
 }
+
+// A session is paid once: after its order's payment succeeded, a buyer who
+// comes back with other details (another order of the same cart) is
+// refused before anything is charged; the paying buyer's own order is
+// still answered. The same holds for a payment through Stripe's metadata.
+func TestSessionPaidOnce(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, ddbtest.StackOptions{})
+			ctx := context.Background()
+			s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cart := checkout.CartRef{Store: "shop", Token: s.Token}
+			first := checkout.Buyer{Email: "first@example.com", Country: "GB"}
+			p, err := e.svc.StartPayment(ctx, cart, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Before the payment, another buyer may still start their own.
+			if _, err := e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "before@example.com", Country: "IE"}); err != nil {
+				t.Fatalf("a second buyer before any payment: %v", err)
+			}
+			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "other@example.com", Country: "DE"})
+			if !errors.Is(err, checkout.ErrSessionPaid) || !strings.Contains(err.Error(), p.OrderID) {
+				t.Fatalf("another buyer after the session was paid: %v, want ErrSessionPaid naming %s", err, p.OrderID)
+			}
+			again, err := e.svc.StartPayment(ctx, cart, first)
+			if err != nil || again.OrderID != p.OrderID {
+				t.Fatalf("the paying buyer again: %+v, %v", again, err)
+			}
+			if n := len(e.events(t, "order.fulfilled")); n != 1 {
+				t.Fatalf("%d order.fulfilled events, want 1", n)
+			}
+		})
+	}
+}

@@ -97,6 +97,10 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 				return s.record(ctx, n, "amount-mismatch", nil)
 			}
 			ops, err = stores.FulfilPendingOps(s.st.Tables, o, now)
+			if sid := n.Metadata[MetaSession]; sid != "" && err == nil {
+				// Last, so the stores ops keep their indexes.
+				ops = append(ops, sessionPaidOp(s.st.Tables.Checkout, sid, o.ID, now))
+			}
 		case psp.NotifyRefunded:
 			if n.Amount <= o.RefundedMinor {
 				return s.record(ctx, n, OutcomeKnown, nil)

@@ -41,6 +41,7 @@ const (
 	attrReturnURL   = "returnUrlSuccess"
 	attrStoreName   = "storeName"
 	attrNames       = "productNames" // sku -> the product's name when the order was placed
+	attrSession     = "session"      // the session a session cart's order pays
 	attrPaymentStat = "status"
 	attrStore       = "store"
 	attrOrder       = "order"
@@ -88,6 +89,9 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if err != nil {
 		return Payment{}, err
 	}
+	if q.paidOrder != "" && q.paidOrder != id {
+		return Payment{}, refusal.New(ErrSessionPaid, "this checkout is already paid (order %s); nothing was charged", q.paidOrder)
+	}
 	pay := Payment{OrderID: id, PSP: pspType, Quote: q, PublishableKey: creds.PublishableKey}
 	if rec == nil {
 		rec, err = s.place(ctx, c.Store, id, q, b, pspType)
@@ -104,6 +108,9 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	}
 	intent := psp.Intent{IdempotencyKey: store.StringAttr(rec[attrIdemKey]), Amount: q.TotalMinor, Currency: q.Currency,
 		Metadata: map[string]string{MetaStore: c.Store, MetaOrder: id}}
+	if q.sessionID != "" {
+		intent.Metadata[MetaSession] = q.sessionID
+	}
 	var res psp.IntentResult
 	if pspType == psp.Stripe {
 		res, err = s.stripe.CreateIntent(ctx, creds, intent)
@@ -178,6 +185,9 @@ func (s *Service) place(ctx context.Context, slug, id string, q Quote, b Buyer, 
 		attrPaymentStat: store.S(payStarted), attrStore: store.S(slug), attrOrder: store.S(id), store.AttrCreatedAt: store.Time(now)}
 	if q.returnURLSuccess != "" {
 		rec[attrReturnURL] = store.S(q.returnURLSuccess)
+	}
+	if q.sessionID != "" {
+		rec[attrSession] = store.S(q.sessionID)
 	}
 	// The names the buyer saw, kept with the payment: a receipt names what
 	// was bought even if the store renames the product later.
@@ -266,8 +276,11 @@ func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) er
 		return refusal.New(ErrInvalid, "use a sandbox test card: %s succeeds, %s is declined", sandbox.CardSucceeds, sandbox.CardDeclines)
 	}
 	amount, _ := store.IntAttr(rec[attrAmount])
-	n := sandbox.Succeeded(store.StringAttr(rec[attrPSPID]), amount, store.StringAttr(rec[attrCurrency]),
-		map[string]string{MetaStore: slug, MetaOrder: orderID}, s.now().UTC())
+	meta := map[string]string{MetaStore: slug, MetaOrder: orderID}
+	if sid := store.StringAttr(rec[attrSession]); sid != "" {
+		meta[MetaSession] = sid
+	}
+	n := sandbox.Succeeded(store.StringAttr(rec[attrPSPID]), amount, store.StringAttr(rec[attrCurrency]), meta, s.now().UTC())
 	_, err = s.apply(ctx, n)
 	return err
 }

@@ -48,6 +48,7 @@ type Quote struct {
 
 	// kept for the payment
 	externalReference, returnURLSuccess, cartKey, source string
+	sessionID, paidOrder                                 string // session carts: the session, and the order that paid it
 	lines                                                []Line
 	listing                                              stores.Listing
 }
@@ -82,6 +83,7 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		lines, q.Currency, q.Locale, q.ExpiresAt = ss.Lines, ss.Currency, ss.Locale, ss.ExpiresAt
 		q.ReturnURLCancel, q.returnURLSuccess, q.externalReference = ss.ReturnURLCancel, ss.ReturnURLSuccess, ss.ExternalReference
 		q.cartKey = "session:" + ss.ID
+		q.sessionID, q.paidOrder = ss.ID, ss.PaidOrder
 	} else {
 		cur, err := validate.ParseCurrency(c.Currency)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/language"
@@ -56,6 +57,7 @@ type session struct {
 	ReturnURLSuccess            string
 	ReturnURLCancel             string
 	ExpiresAt                   time.Time
+	PaidOrder                   string // the order whose payment succeeded, once one did
 }
 
 type storedLine struct {
@@ -229,6 +231,19 @@ func (ss session) item(now time.Time) map[string]types.AttributeValue {
 	return item
 }
 
+// attrPaidOrder on a session row names the order that paid it.
+const attrPaidOrder = "paidOrder"
+
+// sessionPaidOp marks session id paid by order, in the transaction that
+// fulfils the order. The session may be gone (TTL) by then: the row is
+// written anyway, with an expiry so it does not stay.
+func sessionPaidOp(table, id, order string, now time.Time) types.TransactWriteItem {
+	upd := expression.Set(expression.Name(attrPaidOrder), expression.Value(order)).
+		Set(expression.Name(store.AttrExpiresAt), expression.IfNotExists(expression.Name(store.AttrExpiresAt),
+			expression.Value(now.Add(MaxSessionTTL).Unix())))
+	return store.UpdateOp(table, sessionKey(id), upd, nil)
+}
+
 // session reads and checks a session token of store slug.
 func (s *Service) session(ctx context.Context, slug, token string) (session, error) {
 	id, sig, ok := strings.Cut(token, ".")
@@ -255,7 +270,7 @@ func (s *Service) session(ctx context.Context, slug, token string) (session, err
 	}
 	ss := session{ID: id, Store: store.StringAttr(item["store"]), Currency: store.StringAttr(item["currency"]), Locale: store.StringAttr(item["locale"]),
 		ExternalReference: store.StringAttr(item["externalReference"]), ReturnURLSuccess: store.StringAttr(item["returnUrlSuccess"]),
-		ReturnURLCancel: store.StringAttr(item["returnUrlCancel"]), ExpiresAt: time.Unix(exp, 0).UTC()}
+		ReturnURLCancel: store.StringAttr(item["returnUrlCancel"]), ExpiresAt: time.Unix(exp, 0).UTC(), PaidOrder: store.StringAttr(item[attrPaidOrder])}
 	if ss.Store != slug {
 		return session{}, refusal.New(ErrNoSession, "no such checkout session")
 	}
