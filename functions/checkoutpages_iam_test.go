@@ -3,6 +3,7 @@ package functions_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stripe/stripe-go/v82/webhook"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
@@ -188,6 +190,52 @@ func TestCheckoutPagesLeastPrivilege(t *testing.T) {
 	expectPage(t, step("MarketFunction", http.MethodGet, site.URL+"/market/", nil), http.StatusOK)
 	expectPage(t, step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP&source=marketplace", nil), http.StatusSeeOther)
 	buy(step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/", nil), url.Values{"email": {"iam2@example.com"}, "country": {"US"}, "subdivision": {"CA"}})
+
+	// The Stripe receiver's calls for the checkout's events (success with
+	// its session, refund, dispute) must be allowed too. (Its payments
+	// permissions serve the payments API's events, so only this direction
+	// is checked for it.)
+	token2, _ := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP"}`)
+	cart2 := step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/?token="+url.QueryEscape(token2), nil)
+	p := step("CheckoutCartFunction", http.MethodPost, site.URL+"/s/my-store/cart/",
+		url.Values{"token": {token2}, "email": {"hook@example.com"}, "country": {"GB"}, "csrf": {csrfOf(t, cart2)}})
+	expectPage(t, p, http.StatusSeeOther)
+	orderID := strings.Split(strings.TrimPrefix(p.Header.Get("Location"), "/s/my-store/pay/"), "/")[0]
+	sessionID, _, _ := strings.Cut(token2, ".")
+	meta := map[string]string{"tollgate_store": "my-store", "tollgate_order": orderID, "tollgate_session": sessionID}
+	for i, ev := range []struct {
+		typ string
+		obj map[string]any
+	}{
+		{"payment_intent.succeeded", map[string]any{"id": "pi_iam", "object": "payment_intent", "amount": 3599, "amount_received": 3599, "currency": "gbp", "status": "succeeded", "metadata": meta}},
+		{"charge.refunded", map[string]any{"id": "ch_iam", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_iam", "metadata": meta}},
+		{"charge.dispute.created", map[string]any{"id": "dp_iam", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": "pi_iam", "status": "needs_response", "metadata": meta}},
+	} {
+		body, err := json.Marshal(map[string]any{"id": fmt.Sprintf("evt_iam_%d", i), "object": "event", "type": ev.typ, "livemode": false,
+			"created": site.now().Unix(), "data": map[string]any{"object": ev.obj}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: site.now()}).Header
+		rec.take()
+		req, _ := http.NewRequest(http.MethodPost, site.URL+"/stripe/webhook/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"applied"`) {
+			t.Fatalf("%s: %d %s", ev.typ, resp.StatusCode, answer)
+		}
+		for g := range rec.take() {
+			if !grants["StripeWebhookFunction"][g] {
+				t.Errorf("the Stripe receiver (%s) calls dynamodb:%s on %s, which its policy does not allow", ev.typ, g.Action, g.Resource)
+			}
+		}
+	}
 
 	for _, fn := range []string{"CheckoutCartFunction", "CheckoutPayFunction", "CheckoutOrderFunction", "MarketFunction"} {
 		var unused []string

@@ -31,6 +31,9 @@ var hostileStores = []byte(`{"stores": [
    "products": [{"sku": "EVIL-1", "name": "<img src=x onerror=alert(1)>\"'&", "prices": {"GBP": 100}, "marketplace": true, "licenseKeys": ["EVIL1-00000-00000-00001"]}]}
 ]}`)
 
+// pagesWebhookSecret verifies the Stripe events the pages' tests send.
+const pagesWebhookSecret = "whsec_pages_tests"
+
 // pagesSite is Tollgate's router on a real loopback server, with a clock
 // tests can move.
 type pagesSite struct {
@@ -55,7 +58,7 @@ func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport) *p
 	clock := &atomic.Int64{}
 	clock.Store(time.Now().UnixNano())
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
-		Env:       map[string]string{"PUBLIC_BASE_URL": base},
+		Env:       map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret},
 		Stores:    hostileStores,
 		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
 		Transport: tr,
@@ -106,6 +109,9 @@ func fetch(t *testing.T, c *http.Client, method, target string, form url.Values)
 	b, _ := io.ReadAll(resp.Body)
 	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
+
+// now is the site's clock.
+func (s *pagesSite) now() time.Time { return time.Unix(0, s.clock.Load()) }
 
 func (s *pagesSite) session(t *testing.T, body string) (token, checkoutURL string) {
 	t.Helper()
