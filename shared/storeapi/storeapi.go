@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/geo"
@@ -107,6 +108,38 @@ func WriteFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, what
 	ctx := r.Context()
 	log.Log(ctx, failure.Level(ctx, err), what+" failed", "error", err)
 	WriteError(w, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; nothing changed; retry")
+}
+
+// KeyedJSON reads a request of the store API's keyed endpoints (checkout
+// session, licensing fulfil): the store key presented as Bearer and the
+// JSON body (at most limit bytes). When either is missing or malformed it
+// has answered (401 with WWW-Authenticate, or the body's 4xx) and ok is
+// false. The key is only shaped here; the domain checks it.
+func KeyedJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, limit int64) (key string, body []byte, ok bool) {
+	key = auth.BearerToken(r)
+	if stores.KeyMode(key) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
+		WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or malformed store API key (Authorization: Bearer sk_live_... or sk_test_...)")
+		return "", nil, false
+	}
+	body, err := httpx.ReadJSON(r, limit)
+	if err != nil {
+		WriteFailure(w, r, log, what, err)
+		return "", nil, false
+	}
+	return key, body, true
+}
+
+// WriteCounted sets the rate headers of a request counted against its key
+// (res, when it was counted) and logs a counter that could not be updated
+// (countErr): the limit fails open, the request is served.
+func WriteCounted(w http.ResponseWriter, r *http.Request, log *slog.Logger, store string, res *ratelimit.Result, countErr error, now time.Time) {
+	if countErr != nil {
+		log.WarnContext(r.Context(), "rate limit counter failed; serving the request (fail open)", "store", store, "error", countErr)
+	}
+	if res != nil {
+		SetRateHeaders(w, *res, now)
+	}
 }
 
 // SetRateHeaders writes the GitHub-style X-RateLimit-* headers (reset in

@@ -11,12 +11,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/storeapi"
-	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 // Handler serves session creation.
@@ -45,15 +43,8 @@ type Answer struct {
 // ServeHTTP creates a session.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key := auth.BearerToken(r)
-	if stores.KeyMode(key) == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-		storeapi.WriteError(w, http.StatusUnauthorized, storeapi.CodeUnauthorized, "missing or malformed store API key (Authorization: Bearer sk_live_... or sk_test_...)")
-		return
-	}
-	body, err := httpx.ReadJSON(r, BodyLimit)
-	if err != nil {
-		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
+	key, body, ok := storeapi.KeyedJSON(w, r, h.log, "checkout session", BodyLimit)
+	if !ok {
 		return
 	}
 	req, err := DecodeSession(r.PathValue("store_slug"), body)
@@ -63,12 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.APIKey = key
 	out, err := h.svc.CreateSession(ctx, req)
-	if out.RateErr != nil {
-		h.log.WarnContext(ctx, "rate limit counter failed; serving the request (fail open)", "store", req.Store, "error", out.RateErr)
-	}
-	if out.Rate != nil {
-		storeapi.SetRateHeaders(w, *out.Rate, h.now())
-	}
+	storeapi.WriteCounted(w, r, h.log, req.Store, out.Rate, out.RateErr, h.now())
 	if err != nil {
 		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
 		return
