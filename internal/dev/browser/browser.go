@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -110,7 +112,7 @@ func ArtifactsDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv(EnvArtifacts)
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := samtemplate.Root()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,21 +135,4 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot %s", file)
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("browser: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

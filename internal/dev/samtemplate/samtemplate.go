@@ -339,6 +339,16 @@ func Find() (string, error) {
 	}
 }
 
+// Root is the project's root directory: the one holding template.yaml
+// (and go.mod), found as Find does.
+func Root() (string, error) {
+	p, err := Find()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(p), nil
+}
+
 // Rate parses a schedule expression of the form rate(N unit) (minute(s),
 // hour(s), day(s)).
 func Rate(expr string) (time.Duration, error) {

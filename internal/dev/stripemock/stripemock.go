@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 )
 
 // Version is the pinned stripe-mock, as STRIPE_MOCK_VERSION in the Makefile.
@@ -38,7 +40,7 @@ type Server struct {
 // Binary finds the pinned binary under <module root>/.build/tools, or
 // installs it there with go install.
 func Binary(ctx context.Context) (string, error) {
-	root, err := moduleRoot()
+	root, err := samtemplate.Root()
 	if err != nil {
 		return "", err
 	}
@@ -66,23 +68,6 @@ func Binary(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return bin, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("stripemock: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Start starts stripe-mock on a free port and waits until it answers. The
