@@ -129,10 +129,11 @@ func (s *pagesSite) session(t *testing.T, body string) (token, checkoutURL strin
 }
 
 var (
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="(psp|sig)" value="([^"]+)"`)
-	keyRE    = regexp.MustCompile(`<code class="license-key">([^<]+)</code>`)
-	totalRE  = regexp.MustCompile(`id="total">([^<]+)<`)
+	csrfRE    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	hiddenRE  = regexp.MustCompile(`<input type="hidden" name="(psp|sig)" value="([^"]+)"`)
+	keyRE     = regexp.MustCompile(`<code class="license-key">([^<]+)</code>`)
+	orderIDRE = regexp.MustCompile(`<dd id="order-id">([^<]+)</dd>`)
+	totalRE   = regexp.MustCompile(`id="total">([^<]+)<`)
 )
 
 func csrfOf(t *testing.T, p page) string {
@@ -166,23 +167,37 @@ func expectPage(t *testing.T, p page, status int, contains ...string) {
 // returns the order page's address.
 func pay(t *testing.T, c *http.Client, site *pagesSite, cart page, form url.Values, card string) (orderLink string, payPage page) {
 	t.Helper()
-	form.Set("csrf", csrfOf(t, cart))
-	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", form)
-	expectPage(t, p, http.StatusSeeOther)
-	payURL := site.URL + p.Header.Get("Location")
-	payPage = fetch(t, c, http.MethodGet, payURL, nil)
-	expectPage(t, payPage, http.StatusOK, "4242 4242 4242 4242")
-	hidden := url.Values{"csrf": {csrfOf(t, payPage)}, "card": {card}}
-	for _, m := range hiddenRE.FindAllStringSubmatch(payPage.Body, -1) {
-		hidden.Set(m[1], m[2])
-	}
-	u, _ := url.Parse(payURL)
-	p = fetch(t, c, http.MethodPost, site.URL+u.Path, hidden)
+	payURL, payPage := toPayPage(t, c, site, cart, form)
+	p := payOn(t, c, site, payURL, payPage, card)
 	if card != "4242424242424242" {
 		return "", p
 	}
 	expectPage(t, p, http.StatusSeeOther)
 	return p.Header.Get("Location"), payPage
+}
+
+// toPayPage posts a cart page's buyer form and opens the pay page it
+// leads to.
+func toPayPage(t *testing.T, c *http.Client, site *pagesSite, cart page, form url.Values) (payURL string, payPage page) {
+	t.Helper()
+	form.Set("csrf", csrfOf(t, cart))
+	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", form)
+	expectPage(t, p, http.StatusSeeOther)
+	payURL = site.URL + p.Header.Get("Location")
+	payPage = fetch(t, c, http.MethodGet, payURL, nil)
+	expectPage(t, payPage, http.StatusOK, "4242 4242 4242 4242")
+	return payURL, payPage
+}
+
+// payOn submits a pay page's sandbox form with card.
+func payOn(t *testing.T, c *http.Client, site *pagesSite, payURL string, payPage page, card string) page {
+	t.Helper()
+	hidden := url.Values{"csrf": {csrfOf(t, payPage)}, "card": {card}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(payPage.Body, -1) {
+		hidden.Set(m[1], m[2])
+	}
+	u, _ := url.Parse(payURL)
+	return fetch(t, c, http.MethodPost, site.URL+u.Path, hidden)
 }
 
 // The whole purchase over HTTP on both emulators: session, cart, buyer
@@ -224,6 +239,39 @@ func TestCheckoutPagesPurchase(t *testing.T) {
 			// A tampered order link shows nothing.
 			expectPage(t, fetch(t, c, http.MethodGet, site.URL+strings.Replace(link, "sig=", "sig=x", 1), nil), http.StatusNotFound)
 		})
+	}
+}
+
+// One cart paid twice: the buyer took it to the payment with one email,
+// went back, took it again with another, and paid in both tabs. The first
+// payment is the sale; the second tab's order page says that payment is
+// refunded in full and names the order that holds the keys.
+func TestCheckoutPagesPaidTwice(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backends(t)[0])
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "en"}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	urlA, pageA := toPayPage(t, c, site, cart, url.Values{"token": {token}, "email": {"first@example.com"}, "country": {"GB"}})
+	urlB, pageB := toPayPage(t, c, site, cart, url.Values{"token": {token}, "email": {"second@example.com"}, "country": {"GB"}})
+	if urlA == urlB {
+		t.Fatal("two buyers' details made one order")
+	}
+	paidA := payOn(t, c, site, urlA, pageA, "4242424242424242")
+	expectPage(t, paidA, http.StatusSeeOther)
+	orderA := fetch(t, c, http.MethodGet, site.URL+paidA.Header.Get("Location"), nil)
+	expectPage(t, orderA, http.StatusOK, `data-status="fulfilled"`)
+	idA := orderIDRE.FindStringSubmatch(orderA.Body)
+	if idA == nil {
+		t.Fatalf("no order id on the order page: %.1000s", orderA.Body)
+	}
+
+	paidB := payOn(t, c, site, urlB, pageB, "4242424242424242")
+	expectPage(t, paidB, http.StatusSeeOther)
+	orderB := fetch(t, c, http.MethodGet, site.URL+paidB.Header.Get("Location"), nil)
+	expectPage(t, orderB, http.StatusOK, `data-status="refunded"`, "this second payment is refunded to you in full",
+		`<dd id="paid-by">`+idA[1]+`</dd>`, "second@example.com")
+	if keyRE.MatchString(orderB.Body) || strings.Contains(orderB.Body, `http-equiv="refresh"`) {
+		t.Errorf("the refunded second order shows keys or refreshes: %.2000s", orderB.Body)
 	}
 }
 

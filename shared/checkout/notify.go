@@ -87,6 +87,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			return s.record(ctx, n, OutcomeIgnored, nil)
 		}
 		var ops []types.TransactWriteItem
+		sid := n.Metadata[MetaSession]
 		switch n.Kind {
 		case psp.NotifySucceeded:
 			if o.Status != stores.StatusPending || o.Dispute != "" {
@@ -97,7 +98,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 				return s.record(ctx, n, "amount-mismatch", nil)
 			}
 			ops, err = stores.FulfilPendingOps(s.st.Tables, o, now)
-			if sid := n.Metadata[MetaSession]; sid != "" && err == nil {
+			if sid != "" && err == nil {
 				// Last, so the stores ops keep their indexes.
 				ops = append(ops, sessionPaidOp(s.st.Tables.Checkout, sid, o.ID, now))
 			}
@@ -126,6 +127,11 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 		out, err := s.record(ctx, n, OutcomeApplied, ops)
 		var failed *store.ConditionFailedError
 		if errors.As(err, &failed) {
+			if n.Kind == psp.NotifySucceeded && sid != "" && failed.Failed(len(ops)-1) && !failed.Failed(0) {
+				// Another order of the session paid it first: this payment
+				// is the customer's second for one cart.
+				return s.refundDuplicate(ctx, n, o, sid)
+			}
 			if n.Kind == psp.NotifySucceeded && anyFailed(failed, stores.ClaimAt, stores.ClaimAt+len(o.Items)) && !failed.Failed(0) {
 				// Keys ran out after the payment: the PSP retries while the
 				// store imports more; the order stays pending.

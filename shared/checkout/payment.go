@@ -292,6 +292,9 @@ type OrderView struct {
 	Items                                                                                 []stores.OrderItem // LicenseKeys filled once fulfilled
 	ProductNames                                                                          map[string]string  // sku -> name when bought
 	ReturnURLSuccess                                                                      string
+	// DuplicateOf: this order paid a session another order had paid first;
+	// its payment was refunded (names that order).
+	DuplicateOf string
 }
 
 // Order reads a checkout order and, once fulfilled, its keys (ErrNoOrder).
@@ -327,7 +330,8 @@ func (s *Service) Order(ctx context.Context, slug, id string) (OrderView, error)
 	}
 	return OrderView{OrderID: o.ID, Store: slug, StoreName: store.StringAttr(rec[attrStoreName]), Status: o.Status, Currency: o.Currency,
 		Locale: store.StringAttr(rec[attrLocale]), CustomerEmail: o.CustomerEmail, ExternalReference: o.ExternalReference,
-		TotalMinor: o.TotalMinor, Items: o.Items, ProductNames: names, ReturnURLSuccess: store.StringAttr(rec[attrReturnURL])}, nil
+		TotalMinor: o.TotalMinor, Items: o.Items, ProductNames: names, ReturnURLSuccess: store.StringAttr(rec[attrReturnURL]),
+		DuplicateOf: store.StringAttr(rec[attrDuplicateOf])}, nil
 }
 
 // MarketItem is a product listed on /market/.

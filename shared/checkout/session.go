@@ -235,13 +235,28 @@ func (ss session) item(now time.Time) map[string]types.AttributeValue {
 const attrPaidOrder = "paidOrder"
 
 // sessionPaidOp marks session id paid by order, in the transaction that
-// fulfils the order. The session may be gone (TTL) by then: the row is
-// written anyway, with an expiry so it does not stay.
+// fulfils the order, on condition that no other order paid it: a second
+// order's payment fails the transaction and is refunded (refundDuplicate).
+// The session may be gone (TTL) by then: the row is written anyway, with
+// an expiry so it does not stay.
 func sessionPaidOp(table, id, order string, now time.Time) types.TransactWriteItem {
 	upd := expression.Set(expression.Name(attrPaidOrder), expression.Value(order)).
 		Set(expression.Name(store.AttrExpiresAt), expression.IfNotExists(expression.Name(store.AttrExpiresAt),
 			expression.Value(now.Add(MaxSessionTTL).Unix())))
-	return store.UpdateOp(table, sessionKey(id), upd, nil)
+	cond := expression.AttributeNotExists(expression.Name(attrPaidOrder)).
+		Or(expression.Name(attrPaidOrder).Equal(expression.Value(order)))
+	return store.UpdateOp(table, sessionKey(id), upd, store.Cond(cond))
+}
+
+// sessionPaidBy reads which order paid session id ("" none, or the
+// session is gone).
+func (s *Service) sessionPaidBy(ctx context.Context, id string) (string, error) {
+	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.st.Tables.Checkout), Key: sessionKey(id),
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("checkout: read session %s: %w", id, err)
+	}
+	return store.StringAttr(out.Item[attrPaidOrder]), nil
 }
 
 // session reads and checks a session token of store slug.

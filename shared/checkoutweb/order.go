@@ -53,10 +53,14 @@ func (p *Pages) Order() http.Handler {
 		// Keys exist once fulfilled; a refund revokes them (the checkout
 		// stops returning them).
 		page.Fulfilled = page.KeyCount > 0
-		switch o.Status {
-		case "pending":
+		switch {
+		case o.DuplicateOf != "":
+			// A second payment of a paid session: refunded, never fulfilled
+			// (pending until the PSP's refund is recorded).
+			page.StatusKey = "status_duplicate"
+		case o.Status == "pending":
 			page.StatusKey, page.Refreshing = "status_pending", true
-		case "fulfilled", "refunded", "partially_refunded", "cancelled":
+		case o.Status == "fulfilled", o.Status == "refunded", o.Status == "partially_refunded", o.Status == "cancelled":
 			page.StatusKey = "status_" + o.Status
 		}
 		v := view{L: l, Title: l.T("order"), Store: o.StoreName, Page: page}

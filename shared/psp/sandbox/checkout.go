@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/psp"
@@ -41,4 +42,14 @@ func Succeeded(pspID string, amount int64, currency string, metadata map[string]
 	return psp.Notification{PSP: psp.Sandbox, EventID: "evt_sandbox_" + pspID + "_succeeded", EventType: "payment_intent.succeeded",
 		Kind: psp.NotifySucceeded, PSPTransactionID: pspID, Status: psp.StatusSuccess, Amount: amount, Currency: currency,
 		Metadata: copyMap(metadata), TestMode: true, Created: at}
+}
+
+// Refund gives back amount of checkout intent pspID. Stateless like the
+// intents: the refund's id derives from the idempotency key, so the same
+// refund asked again is the same refund.
+func (Intents) Refund(_ context.Context, _ psp.Credentials, pspID, idempotencyKey string, amount int64, _ string) (psp.Result, error) {
+	if !strings.HasPrefix(pspID, "pi_sandbox_") || idempotencyKey == "" || amount <= 0 {
+		return psp.Result{}, &psp.Error{PSP: psp.Sandbox, Op: "refund", Err: errors.New("a sandbox intent, an idempotency key and a positive amount are required")}
+	}
+	return psp.Result{Status: psp.StatusSuccess, PSPTransactionID: "re_sandbox_" + digest(idempotencyKey)}, nil
 }
