@@ -3,6 +3,7 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,34 @@ func TestStripeReceiverRoutesCheckoutEvents(t *testing.T) {
 		if r.Code != c.status || !strings.Contains(r.Body.String(), c.says) {
 			t.Fatalf("%s: %d %s", c.name, r.Code, r.Body)
 		}
+	}
+
+	// A success for less than an order's total is answered (and recorded)
+	// as such, in the contract's outcome enum; the order stays pending.
+	r := s.do("POST", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP"}`)
+	var a struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(r.Body.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutPayFunction"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.StartPayment(context.Background(), checkout.CartRef{Store: "my-store", Token: a.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := []byte(fmt.Sprintf(`{"id":"evt_route_short","object":"event","type":"payment_intent.succeeded","livemode":false,"created":1795262400,`+
+		`"data":{"object":{"id":"pi_short","object":"payment_intent","amount":%d,"currency":"gbp","metadata":{"tollgate_store":"my-store","tollgate_order":%q}}}}`,
+		p.Quote.TotalMinor-1, p.OrderID))
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: short, Secret: "whsec_platform", Timestamp: s.now}).Header
+	if r := s.do("POST", "/stripe/webhook/", "", string(short), "Stripe-Signature", sig); r.Code != 200 || !strings.Contains(r.Body.String(), `"amount-mismatch"`) {
+		t.Fatalf("a short payment: %d %s", r.Code, r.Body)
+	}
+	if v, err := svc.Order(context.Background(), "my-store", p.OrderID); err != nil || v.Status != "pending" {
+		t.Fatalf("order after a short payment: %+v, %v", v, err)
 	}
 }
 

@@ -488,7 +488,7 @@ func TestStripePaymentAndLookup(t *testing.T) {
 			}
 			// A success for less than the order's total never fulfils.
 			body, sig = signed(t, "evt_short", "payment_intent.succeeded", succeeded(p, p.Quote.TotalMinor-1), whsec, now)
-			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != "amount-mismatch" {
+			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeAmountMismatch {
 				t.Fatalf("short payment: %q, %v", out, err)
 			}
 			if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {

@@ -23,6 +23,9 @@ const (
 	OutcomeDuplicate = "duplicate"     // this event id was applied before
 	OutcomeIgnored   = "ignored"       // a type or an order the checkout does not act on (recorded)
 	OutcomeKnown     = "already-known" // recorded; it changes nothing (e.g. success after a refund)
+	// OutcomeAmountMismatch: a success for another amount than the order's
+	// total (recorded; never fulfilled).
+	OutcomeAmountMismatch = "amount-mismatch"
 )
 
 // ErrNotYet: the notification names an order whose payment is not recorded
@@ -95,7 +98,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			}
 			if n.Amount != o.TotalMinor || n.Currency != o.Currency {
 				// Never fulfil what was not paid in full.
-				return s.record(ctx, n, "amount-mismatch", nil)
+				return s.record(ctx, n, OutcomeAmountMismatch, nil)
 			}
 			ops, err = stores.FulfilPendingOps(s.st.Tables, o, now)
 			if sid != "" && err == nil {
