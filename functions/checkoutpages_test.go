@@ -355,8 +355,52 @@ func TestCheckoutPagesCookieCart(t *testing.T) {
 		}
 	}
 	cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
-	expectPage(t, cart, http.StatusOK, `data-sku="WIN-11-PRO"><th scope="row"><span class="name">Windows 11 Pro</span> <span class="sku">WIN-11-PRO</span></th><td class="num qty">2</td>`,
-		`<td class="num qty">2</td><td class="num unit">£49.99</td>`, `id="subtotal">£159.96<`)
+	expectPage(t, cart, http.StatusOK, `data-sku="WIN-11-PRO"><th scope="row"><span class="name">Windows 11 Pro</span> <span class="sku">WIN-11-PRO</span></th><td class="num qty">`,
+		`<label class="visually-hidden" for="qty-WIN-11-PRO">Quantity: Windows 11 Pro</label><input type="number" class="qty-input" id="qty-WIN-11-PRO" name="qty.WIN-11-PRO" min="0" max="100" step="1" inputmode="numeric" value="2">`,
+		`value="2"> <button type="submit" name="remove" value="OFFICE-2024" class="secondary remove">Remove<span class="visually-hidden"> Office 2024</span></button></td><td class="num unit">£49.99</td>`,
+		`id="subtotal">£159.96<`)
+
+	// The customer's own cart can be changed: quantities (0 takes a line
+	// out), a line's remove button, a line that cannot be sold. Each edit
+	// redirects to the cart; a bad quantity changes nothing.
+	edit := func(form url.Values, status int, contains ...string) page {
+		t.Helper()
+		form.Set("csrf", csrfOf(t, cart))
+		form.Set("edit", "1")
+		p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", form)
+		expectPage(t, p, status)
+		if status == http.StatusSeeOther {
+			if loc := p.Header.Get("Location"); loc != "/s/my-store/cart/" {
+				t.Fatalf("an edit redirects to %q", loc)
+			}
+			p = fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+		}
+		expectPage(t, p, p.Status, contains...)
+		return p
+	}
+	cart = edit(url.Values{"update": {"1"}, "qty.WIN-11-PRO": {"3"}, "qty.OFFICE-2024": {"2"}}, http.StatusSeeOther, `id="qty-WIN-11-PRO" name="qty.WIN-11-PRO" min="0" max="100" step="1" inputmode="numeric" value="3"`, `id="subtotal">£189.95<`)
+	for _, bad := range []string{"-1", "101", "1.5", "two"} {
+		edit(url.Values{"update": {"1"}, "qty.WIN-11-PRO": {bad}}, http.StatusBadRequest, "Quantities are whole numbers from 0 to 100. Nothing was changed.", `id="subtotal">£189.95<`)
+	}
+	cart = edit(url.Values{"remove": {"OFFICE-2024"}, "qty.WIN-11-PRO": {"3"}, "qty.OFFICE-2024": {"2"}}, http.StatusSeeOther, `id="subtotal">£89.97<`)
+	if strings.Contains(cart.Body, `data-sku="OFFICE-2024"`) {
+		t.Fatal("a removed line is still in the cart")
+	}
+	expectPage(t, fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?add=NOPE-1&currency=GBP", nil), http.StatusSeeOther)
+	cart = fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+	expectPage(t, cart, http.StatusOK, `<li data-sku="NOPE-1">NOPE-1 is not a product of this store <button type="submit" name="remove" value="NOPE-1"`)
+	cart = edit(url.Values{"remove": {"NOPE-1"}, "qty.WIN-11-PRO": {"3"}}, http.StatusSeeOther, `id="subtotal">£89.97<`)
+	if strings.Contains(cart.Body, "NOPE-1") {
+		t.Fatal("a line that cannot be sold stays after its removal")
+	}
+	edit(url.Values{"update": {"1"}, "qty.WIN-11-PRO": {"0"}}, http.StatusSeeOther, "Your cart is empty.")
+	// A session's cart is the shop's: no edit controls.
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP"}`)
+	scart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	expectPage(t, scart, http.StatusOK, `<td class="num qty">1</td>`)
+	if strings.Contains(scart.Body, `id="cart-edit"`) || token == "" {
+		t.Error("a session's cart offers edit controls")
+	}
 
 	// Tampering: a forged or edited cookie is ignored (an empty cart), never an error.
 	u, _ := url.Parse(site.URL + "/s/my-store/")

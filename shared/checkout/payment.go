@@ -71,7 +71,11 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	}
 	switch {
 	case len(q.Problems) > 0:
-		return Payment{}, refusal.New(ErrInvalid, "the cart cannot be paid: %s", strings.Join(q.Problems, "; "))
+		texts := make([]string, len(q.Problems))
+		for i, p := range q.Problems {
+			texts[i] = p.Text
+		}
+		return Payment{}, refusal.New(ErrInvalid, "the cart cannot be paid: %s", strings.Join(texts, "; "))
 	case len(q.Lines) == 0 || q.TotalMinor <= 0:
 		return Payment{}, refusal.New(ErrInvalid, "the cart is empty")
 	case !validEmail(b.Email):

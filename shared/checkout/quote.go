@@ -34,6 +34,11 @@ type QuoteLine struct {
 	Quantity, UnitMinor, LineMinor int64
 }
 
+// Problem is a cart line that cannot be sold, and why (shown as Text).
+type Problem struct{ SKU, Text string }
+
+func (p Problem) String() string { return p.Text }
+
 // Quote is a priced cart: what is shown is what is charged.
 type Quote struct {
 	StoreSlug, StoreName, Currency, Locale string
@@ -42,7 +47,7 @@ type Quote struct {
 	TaxRate                                float64 // e.g. 0.2 (0 until a country is known)
 	TaxLabel                               string  // e.g. "VAT 20%"
 	NeedsSubdivision                       bool    // the country's tax depends on a subdivision not given yet
-	Problems                               []string
+	Problems                               []Problem
 	ExpiresAt                              time.Time // session carts only
 	ReturnURLCancel                        string
 
@@ -110,15 +115,15 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		p, ok := listing.Products[l.SKU]
 		switch {
 		case !ok || !p.Active:
-			q.Problems = append(q.Problems, fmt.Sprintf("%s is not a product of this store", l.SKU))
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s is not a product of this store", l.SKU)})
 			continue
 		case l.Quantity < 1 || l.Quantity > MaxQuantity:
-			q.Problems = append(q.Problems, fmt.Sprintf("%s: the quantity must be from 1 to %d", l.SKU, MaxQuantity))
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s: the quantity must be from 1 to %d", l.SKU, MaxQuantity)})
 			continue
 		}
 		unit, ok := p.Prices[q.Currency]
 		if !ok {
-			q.Problems = append(q.Problems, fmt.Sprintf("%s has no price in %s", l.SKU, q.Currency))
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s has no price in %s", l.SKU, q.Currency)})
 			continue
 		}
 		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: unit * l.Quantity})

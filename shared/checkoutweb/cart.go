@@ -25,6 +25,7 @@ type cartPage struct {
 	Token        string
 	Quote        checkout.Quote
 	Empty        bool
+	Editable     bool // a cookie cart: its lines can be changed and removed
 	Expires      string
 	Message      string // a refusal's own words
 	MessageKey   string // or a text of the page's language
@@ -232,6 +233,9 @@ func (p *Pages) showCart(w http.ResponseWriter, r *http.Request, status int, ref
 	page.Token = ref.Token
 	page.Quote = quote
 	page.Empty = len(quote.Lines) == 0
+	// A session's cart is the shop's; a cookie cart is the customer's own,
+	// including lines that cannot be sold (so they can be taken out).
+	page.Editable = ref.Token == "" && (len(quote.Lines) > 0 || len(quote.Problems) > 0)
 	if !quote.ExpiresAt.IsZero() {
 		page.Expires = quote.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
@@ -258,6 +262,10 @@ func (p *Pages) cartPost(w http.ResponseWriter, r *http.Request, store string) {
 		return
 	}
 	f := r.PostForm
+	if f.Get("edit") != "" {
+		p.editCart(w, r, store, f)
+		return
+	}
 	ref := checkout.CartRef{Store: store, Token: f.Get("token")}
 	if ref.Token == "" {
 		cc := p.readCart(r.Context(), r, store)
@@ -332,4 +340,46 @@ func checkBuyer(page *cartPage) string {
 		return "bad_subdivision"
 	}
 	return ""
+}
+
+// editCart applies the cart page's edit form to the browser's cookie cart,
+// then post/redirect/get, so a reload changes nothing again. A bad
+// quantity is the cart again with a message, nothing changed.
+func (p *Pages) editCart(w http.ResponseWriter, r *http.Request, store string, f url.Values) {
+	cc := p.readCart(r.Context(), r, store)
+	lines, err := EditLines(cc.Lines, f)
+	if err != nil {
+		ref := checkout.CartRef{Store: store, Lines: cc.Lines, Currency: cc.Currency, Source: cc.Source}
+		p.showCart(w, r, http.StatusBadRequest, ref, cartPage{MessageKey: "bad_quantity"})
+		return
+	}
+	cc.Lines = lines
+	if err := p.writeCart(w, r, store, cc); err != nil {
+		p.fail(w, r, localeFor(r, ""), "cart", err)
+		return
+	}
+	http.Redirect(w, r, "/s/"+store+"/cart/", http.StatusSeeOther)
+}
+
+// EditLines reads the cart page's edit form over lines: each line's
+// quantity field qty.<SKU> (0 takes the line out) and one line's remove
+// button (remove=<SKU>). Fields of SKUs not in lines are ignored: an edit
+// never adds. A quantity that is not one whole number from 0 to
+// MaxQuantity is a badRequest.
+func EditLines(lines []checkout.Line, f url.Values) ([]checkout.Line, error) {
+	remove := f.Get("remove")
+	kept := make([]checkout.Line, 0, len(lines))
+	for _, l := range lines {
+		if v, given := f["qty."+l.SKU]; given {
+			n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 64)
+			if len(v) != 1 || err != nil || n < 0 || n > MaxQuantity {
+				return nil, badInput(fmt.Sprintf("the quantity of %s must be a whole number from 0 to %d", l.SKU, MaxQuantity))
+			}
+			l.Quantity = n
+		}
+		if l.SKU != remove && l.Quantity > 0 {
+			kept = append(kept, l)
+		}
+	}
+	return kept, nil
 }

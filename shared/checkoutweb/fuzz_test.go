@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/shared/checkout"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
@@ -64,6 +65,39 @@ func FuzzCartCookie(f *testing.F) {
 				t.Fatalf("line %+v", l)
 			}
 			seen[l.SKU] = true
+		}
+	})
+}
+
+// Whatever the cart's edit form carries, EditLines never panics and never
+// adds: the lines it keeps are the cart's own SKUs, in order, each once,
+// with quantities 1 to 100.
+func FuzzEditLines(f *testing.F) {
+	for _, s := range []string{"qty.A=3&qty.B=0", "remove=A&qty.A=2", "qty.A=-1", "qty.A=1.5", "qty.A=1&qty.A=2", "qty.C=5", "qty.A=%20+7%20", "qty.A=101"} {
+		f.Add(s)
+	}
+	cart := []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	f.Fuzz(func(t *testing.T, raw string) {
+		form, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		lines, err := EditLines(cart, form)
+		if err != nil {
+			if _, ok := err.(*badRequest); !ok {
+				t.Fatalf("error %T %v, want a badRequest", err, err)
+			}
+			return
+		}
+		next := 0
+		for _, l := range lines {
+			for next < len(cart) && cart[next].SKU != l.SKU {
+				next++
+			}
+			if next == len(cart) || l.Quantity < 1 || l.Quantity > MaxQuantity {
+				t.Fatalf("kept %+v of %q", lines, raw)
+			}
+			next++
 		}
 	})
 }

@@ -3,6 +3,7 @@ package checkoutweb
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -215,5 +216,41 @@ func TestSecureCookies(t *testing.T) {
 		if got := secure(r); got != want {
 			t.Errorf("%s: secure = %v, want %v", target, got, want)
 		}
+	}
+}
+
+func TestEditLines(t *testing.T) {
+	cart := []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}, {SKU: "C", Quantity: 5}}
+	for _, c := range []struct {
+		name, form string
+		want       []checkout.Line // nil: refused
+	}{
+		{"nothing changed", "update=1", cart},
+		{"quantities", "qty.A=3&qty.B=7", []checkout.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 7}, {SKU: "C", Quantity: 5}}},
+		{"zero takes out", "qty.B=0", []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "C", Quantity: 5}}},
+		{"remove wins over a quantity", "remove=A&qty.A=9", []checkout.Line{{SKU: "B", Quantity: 1}, {SKU: "C", Quantity: 5}}},
+		{"spaces", "qty.C=+4+", []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}, {SKU: "C", Quantity: 4}}},
+		{"never adds", "qty.D=3&remove=E", cart},
+		{"all out", "qty.A=0&qty.B=0&qty.C=0", []checkout.Line{}},
+		{"negative", "qty.A=-1", nil},
+		{"too many", "qty.A=101", nil},
+		{"fraction", "qty.A=1.5", nil},
+		{"words", "qty.A=two", nil},
+		{"twice", "qty.A=1&qty.A=2", nil},
+		{"empty", "qty.A=", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			form, _ := url.ParseQuery(c.form)
+			got, err := EditLines(cart, form)
+			if c.want == nil {
+				if _, ok := err.(*badRequest); !ok {
+					t.Fatalf("%+v, %v: want a badRequest", got, err)
+				}
+				return
+			}
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("%+v, %v; want %+v", got, err, c.want)
+			}
+		})
 	}
 }

@@ -78,6 +78,13 @@ func wantText(t *testing.T, ctx context.Context, css, want string) {
 	}
 }
 
+func wantValue(t *testing.T, ctx context.Context, css, want string) {
+	t.Helper()
+	if got := browser.Run(t, ctx, chromedp.Value(chromedp.CSS(css))); got != want {
+		t.Errorf("%s holds %q, want %q", css, got, want)
+	}
+}
+
 // buyer fills the cart's form as a person does. With script, the country
 // is chosen with a change event (the page's script may add the
 // subdivision list at once); without, the value is set silently, as when
@@ -227,14 +234,29 @@ func TestBrowserAddToCartLinks(t *testing.T) {
 	if loc := browser.Run(t, ctx, chromedp.Location()); loc != s.URL+"/s/my-store/cart/" {
 		t.Errorf("location %q: the link should redirect to the clean cart", loc)
 	}
-	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "2")
-	wantText(t, ctx, `[data-sku="OFFICE-2024"] .qty`, "1")
+	checkContrast(t, ctx, "cookie cart")
+	wantValue(t, ctx, "#qty-WIN-11-PRO", "2")
+	wantValue(t, ctx, "#qty-OFFICE-2024", "1")
 	wantText(t, ctx, "#subtotal", "£109.97")
 	// A reload adds nothing.
 	browser.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#lines")))
-	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "2")
+	wantValue(t, ctx, "#qty-WIN-11-PRO", "2")
+	// The customer edits the cart: a new quantity typed and Enter (which
+	// must update, not press the first line's Remove), then a Remove.
+	browser.Do(t, ctx, chromedp.Focus(chromedp.CSS("#qty-OFFICE-2024")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("qty-OFFICE-2024").select()`),
+		chromedp.KeyEvent("3"), chromedp.KeyEvent("\r"),
+		// The value attribute is the server's: 3 only on the page after the update.
+		chromedp.WaitVisible(chromedp.CSS(`#qty-OFFICE-2024[value="3"]`)))
+	wantValue(t, ctx, "#qty-WIN-11-PRO", "2")
+	wantValue(t, ctx, "#qty-OFFICE-2024", "3")
+	wantText(t, ctx, "#subtotal", "£209.95")
+	browser.Screenshot(t, ctx, "cart-edited")
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-sku="OFFICE-2024"] button.remove`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-sku="OFFICE-2024"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
+	wantText(t, ctx, "#subtotal", "£59.98")
 	buyer{email: "links@example.com", country: "FR"}.fill(t, ctx)
-	if total := payAndWait(t, ctx, 3); total != "£131.96" { // 109.97 + 20% French VAT (21.994 → 21.99)
+	if total := payAndWait(t, ctx, 2); total != "£71.98" { // 59.98 + 20% French VAT (11.996 → 12.00)
 		t.Errorf("total %q", total)
 	}
 	// A malformed link is a page that says why.
@@ -257,7 +279,7 @@ func TestBrowserMarket(t *testing.T) {
 	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .name`, "Windows 11 Pro")
 	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .store`, "My Store")
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-sku="WIN-11-PRO"] a.add[href*="currency=GBP"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
-	wantText(t, ctx, `[data-sku="WIN-11-PRO"] .qty`, "1")
+	wantValue(t, ctx, "#qty-WIN-11-PRO", "1")
 	buyer{email: "market@example.com", country: "DE"}.fill(t, ctx)
 	payAndWait(t, ctx, 1)
 	loc := browser.Run(t, ctx, chromedp.Location())
