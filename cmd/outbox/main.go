@@ -11,11 +11,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
@@ -27,30 +28,10 @@ func main() { cli.Main(run) }
 
 const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead (-store S | -merchant M)"
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	target := cli.TableFlags(fs, getenv, "outbox", store.EnvOutboxTable)
-	table := target.Name
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	db, err := target.Client(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "outbox:", err)
-		return 1
-	}
-	if err := command(ctx, outbox.Box{DB: db, Table: *table}, time.Now(), fs.Arg(0), fs.Args()[1:], stdout, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, usage)
-			return 2
-		}
-		fmt.Fprintln(stderr, "outbox:", err)
-		return 1
-	}
-	return 0
-}
+var run = cli.Tool{Name: "outbox", Usage: usage, Table: "outbox", EnvTable: store.EnvOutboxTable,
+	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
+		return command(ctx, outbox.Box{DB: db, Table: table}, time.Now(), args[0], args[1:], stdout, stderr)
+	}}.Run
 
 func command(ctx context.Context, b outbox.Box, now time.Time, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -26,6 +26,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -36,39 +38,21 @@ import (
 
 func main() { cli.Main(run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("payments", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	target := cli.TableFlags(fs, getenv, "payments", store.EnvPaymentsTable)
-	table := target.Name
-	if err := fs.Parse(args); err != nil {
-		return 2
+const usage = "usage: payments [--table NAME] [--endpoint URL] merchant create ID NAME [WEBHOOK_URL] | key create ID secret|publishable | key list ID | key revoke ID KEY_ID"
+
+var run = cli.Tool{Name: "payments", Usage: usage, Table: "payments", EnvTable: store.EnvPaymentsTable, Command: command}.Run
+
+func command(ctx context.Context, db *dynamodb.Client, table string, a []string, stdout, stderr io.Writer) error {
+	if len(a) < 3 {
+		return flag.ErrHelp
 	}
-	a := fs.Args()
-	usage := func() int {
-		fmt.Fprintln(stderr, "usage: payments [--table NAME] [--endpoint URL] merchant create ID NAME [WEBHOOK_URL] | key create ID secret|publishable | key list ID | key revoke ID KEY_ID")
-		return 2
-	}
-	if len(a) < 3 || *table == "" {
-		if *table == "" {
-			fmt.Fprintln(stderr, "no table: give --table or set", store.EnvPaymentsTable)
-		}
-		return usage()
-	}
-	db, err := target.Client(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	d := deps.Deps{Store: store.Store{DB: db, Tables: store.Tables{Payments: *table}}, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
+	d := deps.Deps{Store: store.Store{DB: db, Tables: store.Tables{Payments: table}}, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
 		Getenv: func(string) string { return "" }, Now: time.Now}
 	svc, err := payments.New(d, psp.NewRegistry(), nil)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return err
 	}
 	m := svc.Merchants
-	fail := func(err error) int { fmt.Fprintln(stderr, "payments:", err); return 1 }
 	switch {
 	case a[0] == "merchant" && a[1] == "create" && (len(a) == 4 || len(a) == 5):
 		mc := payments.Merchant{ID: a[2], Name: a[3]}
@@ -76,30 +60,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			mc.WebhookURL = a[4]
 		}
 		if err := m.CreateMerchant(ctx, mc); err != nil {
-			return fail(err)
+			return err
 		}
 		fmt.Fprintf(stdout, "merchant %s created. Keys (shown once; only their digests are stored):\n", mc.ID)
 		for _, kind := range []payments.KeyKind{payments.SecretKey, payments.PublishableKey} {
 			key, err := m.NewKey(ctx, mc.ID, kind)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			fmt.Fprintf(stdout, "  %-11s %s\n", kind, key)
 		}
 	case a[0] == "key" && a[1] == "create" && len(a) == 4:
 		kind := payments.KeyKind(a[3])
 		if kind != payments.SecretKey && kind != payments.PublishableKey {
-			return usage()
+			return flag.ErrHelp
 		}
 		key, err := m.NewKey(ctx, a[2], kind)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		fmt.Fprintf(stdout, "new %s key of %s (shown once): %s\n", kind, a[2], key)
 	case a[0] == "key" && a[1] == "list" && len(a) == 3:
 		keys, err := m.Keys(ctx, a[2])
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		for _, k := range keys {
 			state := "active"
@@ -110,11 +94,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	case a[0] == "key" && a[1] == "revoke" && len(a) == 4:
 		if err := m.RevokeKey(ctx, a[2], a[3]); err != nil {
-			return fail(err)
+			return err
 		}
 		fmt.Fprintf(stdout, "key %s of %s revoked\n", a[3], a[2])
 	default:
-		return usage()
+		return flag.ErrHelp
 	}
-	return 0
+	return nil
 }

@@ -15,13 +15,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
@@ -33,31 +34,10 @@ func main() { cli.Main(run) }
 
 const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE"
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("stores", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	target := cli.TableFlags(fs, getenv, "stores", store.EnvStoresTable)
-	table := target.Name
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || *table == "" {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	db, err := target.Client(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "stores:", err)
-		return 1
-	}
-	a := stores.Admin{DB: db, Table: *table, Now: time.Now}
-	if err := command(ctx, a, fs.Arg(0), fs.Args()[1:], stdout, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, usage)
-			return 2
-		}
-		fmt.Fprintln(stderr, "stores:", err)
-		return 1
-	}
-	return 0
-}
+var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: store.EnvStoresTable,
+	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
+		return command(ctx, stores.Admin{DB: db, Table: table, Now: time.Now}, args[0], args[1:], stdout, stderr)
+	}}.Run
 
 func command(ctx context.Context, a stores.Admin, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
