@@ -170,23 +170,37 @@ func TestCheckoutPagesLeastPrivilege(t *testing.T) {
 	}
 	token, _ := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "metadata": {"external_reference": "iam-1"}}`)
 	cart := step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/?token="+url.QueryEscape(token), nil)
-	buy := func(cart page, form url.Values) {
+	toPay := func(cart page, form url.Values) (payURL string, payPage page) {
 		form.Set("csrf", csrfOf(t, cart))
 		p := step("CheckoutCartFunction", http.MethodPost, site.URL+"/s/my-store/cart/", form)
 		expectPage(t, p, http.StatusSeeOther)
-		payURL := site.URL + p.Header.Get("Location")
-		payPage := step("CheckoutPayFunction", http.MethodGet, payURL, nil)
+		payURL = site.URL + p.Header.Get("Location")
+		return payURL, step("CheckoutPayFunction", http.MethodGet, payURL, nil)
+	}
+	payOrder := func(payURL string, payPage page) page {
 		hidden := url.Values{"csrf": {csrfOf(t, payPage)}, "card": {"4242424242424242"}}
 		for _, m := range hiddenRE.FindAllStringSubmatch(payPage.Body, -1) {
 			hidden.Set(m[1], m[2])
 		}
 		u, _ := url.Parse(payURL)
-		p = step("CheckoutPayFunction", http.MethodPost, site.URL+u.Path, hidden)
+		p := step("CheckoutPayFunction", http.MethodPost, site.URL+u.Path, hidden)
 		expectPage(t, p, http.StatusSeeOther)
-		expectPage(t, step("CheckoutOrderFunction", http.MethodGet, site.URL+p.Header.Get("Location"), nil), http.StatusOK, "license-key")
+		return step("CheckoutOrderFunction", http.MethodGet, site.URL+p.Header.Get("Location"), nil)
+	}
+	buy := func(cart page, form url.Values) {
+		payURL, payPage := toPay(cart, form)
+		expectPage(t, payOrder(payURL, payPage), http.StatusOK, "license-key")
 		expectPage(t, step("CheckoutPayFunction", http.MethodGet, payURL, nil), http.StatusSeeOther) // paid: to the order page
 	}
 	buy(cart, url.Values{"token": {token}, "email": {"iam@example.com"}, "country": {"GB"}})
+	// A session paid by two orders: the pay function refunds the second
+	// (through the sandbox), within its policy.
+	tokenDup, _ := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP"}`)
+	cartDup := step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/?token="+url.QueryEscape(tokenDup), nil)
+	firstURL, firstPage := toPay(cartDup, url.Values{"token": {tokenDup}, "email": {"dup1@example.com"}, "country": {"GB"}})
+	secondURL, secondPage := toPay(cartDup, url.Values{"token": {tokenDup}, "email": {"dup2@example.com"}, "country": {"GB"}})
+	expectPage(t, payOrder(firstURL, firstPage), http.StatusOK, "license-key")
+	expectPage(t, payOrder(secondURL, secondPage), http.StatusOK, `data-status="refunded"`, `id="paid-by"`)
 	expectPage(t, step("MarketFunction", http.MethodGet, site.URL+"/market/", nil), http.StatusOK)
 	expectPage(t, step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP&source=marketplace", nil), http.StatusSeeOther)
 	buy(step("CheckoutCartFunction", http.MethodGet, site.URL+"/s/my-store/cart/", nil), url.Values{"email": {"iam2@example.com"}, "country": {"US"}, "subdivision": {"CA"}})
