@@ -12,9 +12,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/stripemock"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
+	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
@@ -209,6 +213,7 @@ type stripeFaults struct {
 	mu          sync.Mutex
 	failing     bool
 	afterMock   bool
+	refuse      bool // answer refunds as Stripe does one it could not make
 	refundKeys  []string
 	refundCalls int
 }
@@ -228,9 +233,12 @@ func newStripeFaults(t *testing.T, mock string) *stripeFaults {
 		f.mu.Lock()
 		f.refundCalls++
 		f.refundKeys = append(f.refundKeys, r.Header.Get("Idempotency-Key"))
-		failing, after := f.failing, f.afterMock
+		failing, after, refuse := f.failing, f.afterMock, f.refuse
 		f.mu.Unlock()
 		switch {
+		case refuse:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"id":"re_refused","object":"refund","status":"failed","failure_reason":"lost_or_stolen_card","amount":3599,"currency":"gbp"}`)
 		case !failing:
 			proxy.ServeHTTP(w, r)
 		case after:
@@ -337,5 +345,48 @@ func TestStripeDuplicateRefund(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A refund Stripe answers as failed: the event is recorded as
+// duplicate-refund-failed with the reason on the payment (for an
+// operator), the order is neither fulfilled nor marked refunded, and its
+// page says this payment is a duplicate.
+func TestStripeDuplicateRefundRefused(t *testing.T) {
+	stripemock.Require(t, mockURL)
+	faults := newStripeFaults(t, mockURL)
+	e := newEnv(t, ddbtest.Backends(t)[0], ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
+		"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": faults.URL}})
+	ctx := context.Background()
+	first, second, sid := e.twoOrders(t)
+	deliver := func(id string, p checkout.Payment) (string, error) {
+		obj := succeeded(p, p.Quote.TotalMinor)
+		obj["metadata"].(map[string]string)[checkout.MetaSession] = sid
+		body, sig := signed(t, id, "payment_intent.succeeded", obj, whsec, now)
+		return e.svc.ReceiveStripe(ctx, body, sig)
+	}
+	if out, err := deliver("evt_first", first); err != nil || out != checkout.OutcomeApplied {
+		t.Fatalf("the first payment: %q, %v", out, err)
+	}
+	faults.mu.Lock()
+	faults.refuse = true
+	faults.mu.Unlock()
+	if out, err := deliver("evt_second", second); err != nil || out != checkout.OutcomeDuplicateRefundFailed {
+		t.Fatalf("the second payment, its refund refused: %q, %v", out, err)
+	}
+	if out, err := deliver("evt_second", second); err != nil || out != checkout.OutcomeDuplicate {
+		t.Fatalf("redelivered: %q, %v", out, err)
+	}
+	d, err := e.svc.Order(ctx, "shop", second.OrderID)
+	if err != nil || d.Status != stores.StatusPending || d.DuplicateOf != first.OrderID {
+		t.Fatalf("the second order: %+v, %v", d, err)
+	}
+	out, err := e.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.st.Tables.Checkout),
+		Key: store.PKSK(store.Tuple("payment", "shop", second.OrderID), "payment")})
+	if err != nil || store.StringAttr(out.Item["refundStatus"]) != "FAIL" || !strings.Contains(store.StringAttr(out.Item["refundMessage"]), "lost_or_stolen_card") {
+		t.Fatalf("the payment record %v, %v: want the refused refund recorded", out.Item, err)
+	}
+	if n := e.eventsOf(t, "order.refunded", second.OrderID) + e.eventsOf(t, "order.fulfilled", second.OrderID); n != 0 {
+		t.Fatalf("%d events of the second order, want none", n)
 	}
 }
