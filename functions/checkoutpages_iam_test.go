@@ -149,7 +149,7 @@ func TestCheckoutPagesLeastPrivilege(t *testing.T) {
 	rec := &needs{base: http.DefaultTransport.(*http.Transport).Clone(), seen: map[grant]bool{}}
 	tr := ddbtest.NewTransport()
 	tr.Base = &http.Client{Transport: rec}
-	site := newPagesSiteWith(t, ddbtest.Backend{Name: "minidyn"}, tr)
+	site := newPagesSiteWith(t, ddbtest.Backend{Name: "minidyn"}, tr, nil)
 	grants := dynamoGrants(t)
 	used := map[string]map[grant]bool{}
 	c := browserClient(t)

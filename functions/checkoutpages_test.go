@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -44,11 +45,12 @@ type pagesSite struct {
 
 func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 	t.Helper()
-	return newPagesSiteWith(t, b, nil)
+	return newPagesSiteWith(t, b, nil, nil)
 }
 
-// newPagesSiteWith is newPagesSite with the DynamoDB calls sent through tr.
-func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport) *pagesSite {
+// newPagesSiteWith is newPagesSite with the DynamoDB calls sent through tr
+// and the log written to logger (nil: none).
+func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger) *pagesSite {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,6 +64,7 @@ func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport) *p
 		Stores:    hostileStores,
 		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
 		Transport: tr,
+		Logger:    logger,
 	})
 	srv := httptest.NewUnstartedServer(env.Router(t))
 	srv.Listener.Close()

@@ -60,7 +60,10 @@ var (
 	ErrNoSession      = errors.New("checkout: no such session")
 	ErrSessionExpired = errors.New("checkout: session expired")
 	ErrInvalid        = errors.New("checkout: invalid cart or buyer")
-	ErrDeclined       = errors.New("checkout: payment declined")
+	// ErrNeedsSubdivision: the buyer's country taxes by state or province
+	// and none was given (an ErrInvalid: the form asks for it).
+	ErrNeedsSubdivision = fmt.Errorf("%w (the billing subdivision is required)", ErrInvalid)
+	ErrDeclined         = errors.New("checkout: payment declined")
 	// ErrReferencePaid: a session for an external reference already paid.
 	ErrReferencePaid = fmt.Errorf("%w (already paid)", stores.ErrReferenceConflict)
 	// ErrSessionPaid: a session already paid by an order is not paid again

@@ -208,20 +208,20 @@ func TestSandboxCheckout(t *testing.T) {
 			if err != nil || again.OrderID != p.OrderID || p.PSP != psp.Sandbox || p.Quote.TotalMinor != 7198 {
 				t.Fatalf("payments %+v / %+v, %v", p, again, err)
 			}
-			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4000000000000002"); !errors.Is(reason(err), checkout.ErrDeclined) {
+			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4000000000000002"); !errors.Is(reason(err), checkout.ErrDeclined) {
 				t.Fatalf("declined card: %v", err)
 			}
 			if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
 				t.Fatalf("after a decline: %+v", v)
 			}
 			cc = &ddbcalls.Counter{}
-			if err := e.svc.SandboxPay(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, "4242 4242 4242 4242"); err != nil {
+			if _, err := e.svc.SandboxPay(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, "4242 4242 4242 4242"); err != nil {
 				t.Fatal(err)
 			}
 			if got := cc.Total(); got != 3 {
 				t.Errorf("sandbox payment made %d DynamoDB calls, want 3 (payment, order, fulfilment transaction)", got)
 			}
-			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			v, err := e.svc.Order(ctx, "shop", p.OrderID)
@@ -346,7 +346,7 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
 			p := e.pending(t, "")
-			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			meta := map[string]string{checkout.MetaStore: "shop", checkout.MetaOrder: p.OrderID}
@@ -471,7 +471,7 @@ func TestStripePaymentAndLookup(t *testing.T) {
 				t.Fatal("two sessions made one order")
 			}
 			ctx := context.Background()
-			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(reason(err), checkout.ErrInvalid) {
+			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(reason(err), checkout.ErrInvalid) {
 				t.Fatalf("sandbox pay of a Stripe payment: %v", err)
 			}
 			body, sig := signed(t, "evt_refund_first", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge",
@@ -527,7 +527,7 @@ func TestCookieCartOrders(t *testing.T) {
 	if err != nil || same.OrderID != first.OrderID || first.Quote.TotalMinor != q.TotalMinor {
 		t.Fatalf("again while pending: %+v, %v", same, err)
 	}
-	if err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+	if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
 	next, err := e.svc.StartPayment(ctx, cart, buyer)
@@ -570,7 +570,7 @@ func TestSandboxOffWithoutStripe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := offSvc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(err, checkout.ErrNoPSP) {
+	if _, err := offSvc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(err, checkout.ErrNoPSP) {
 		t.Fatalf("SandboxPay with the sandbox off: %v, want ErrNoPSP", err)
 	}
 	if v, err := offSvc.Order(ctx, "shop", p.OrderID); err != nil || v.Status != stores.StatusPending {
@@ -601,7 +601,7 @@ func TestSessionPaidOnce(t *testing.T) {
 			if _, err := e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "before@example.com", Country: "IE"}); err != nil {
 				t.Fatalf("a second buyer before any payment: %v", err)
 			}
-			if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			_, err = e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "other@example.com", Country: "DE"})

@@ -98,11 +98,11 @@ func TestSecondPaymentOfASessionIsRefunded(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
 			first, second, _ := e.twoOrders(t)
-			if err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			e.Transport.Reset()
-			if err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 				t.Fatalf("the second payment: %v", err)
 			}
 			// The payment record, the order, the fulfilment (cancelled by
@@ -111,7 +111,7 @@ func TestSecondPaymentOfASessionIsRefunded(t *testing.T) {
 			if calls := e.Transport.Calls(); len(calls) != 6 {
 				t.Fatalf("%d DynamoDB calls for a duplicate payment, want 6: %v", len(calls), calls)
 			}
-			if err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 				t.Fatalf("the second payment again: %v", err)
 			}
 			e.expectOneSale(t, first, second)
@@ -136,7 +136,7 @@ func TestConcurrentPaymentsOfOneSession(t *testing.T) {
 					defer wg.Done()
 					var err error
 					for attempt := 0; attempt < 20; attempt++ { // a retried notification
-						if err = e.svc.SandboxPay(context.Background(), "shop", order, "4242424242424242"); err == nil {
+						if _, err = e.svc.SandboxPay(context.Background(), "shop", order, "4242424242424242"); err == nil {
 							return
 						}
 					}
@@ -172,17 +172,17 @@ func TestDuplicateRefundFaultSweep(t *testing.T) {
 				e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 				ctx := context.Background()
 				first, second, _ := e.twoOrders(t)
-				if err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 					t.Fatal(err)
 				}
 				e.Transport.Reset()
 				if inject != nil {
 					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
 				}
-				ferr := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242")
+				_, ferr := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242")
 				calls := e.Transport.Calls()
 				e.Transport.Inject(nil)
-				if err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 					t.Fatalf("retry: %v (first: %v)", err, ferr)
 				}
 				e.expectOneSale(t, first, second)

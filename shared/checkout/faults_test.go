@@ -25,9 +25,9 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 				if inject != nil {
 					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
 				}
-				ferr := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242")
+				_, ferr := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242")
 				e.Transport.Inject(nil)
-				if err := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242"); err != nil {
 					t.Fatalf("retry: %v (first: %v)", err, ferr)
 				}
 				v, err := e.svc.Order(context.Background(), "shop", p.OrderID)
@@ -92,7 +92,7 @@ func TestStartPaymentFaultSweep(t *testing.T) {
 		if n := len(e.events(t, "order.created")); n != 1 {
 			t.Fatalf("%d order.created events", n)
 		}
-		if err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+		if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 			t.Fatalf("pay: %v", err)
 		}
 		return e, p

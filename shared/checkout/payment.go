@@ -83,7 +83,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	case b.Country == "":
 		return Payment{}, refusal.New(ErrInvalid, "the billing country is required")
 	case q.NeedsSubdivision:
-		return Payment{}, refusal.New(ErrInvalid, "the billing state or province is required for %s", strings.ToUpper(b.Country))
+		return Payment{}, refusal.New(ErrNeedsSubdivision, "the billing state or province is required for %s", strings.ToUpper(b.Country))
 	}
 	pspType, creds, err := s.pspFor(ctx)
 	if err != nil {
@@ -255,29 +255,30 @@ func toStoreLines(ls []Line) []stores.Line {
 // SandboxPay completes a sandbox payment with a test card: 4242424242424242
 // succeeds, 4000000000000002 is declined (ErrDeclined). Success is the
 // sandbox's payment_intent.succeeded, applied through the same path as
-// Stripe's: fulfilment happens there.
-func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) error {
+// Stripe's: fulfilment happens there. It answers where the buyer goes
+// next: the session's return_url_success ("" none: the order page).
+func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) (returnURL string, err error) {
 	if !s.sandboxOK {
 		// An order placed while the sandbox was allowed is never paid by it
 		// once it is off.
-		return fmt.Errorf("%w: the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
+		return "", fmt.Errorf("%w: the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
 	}
 	rec, err := s.payment(ctx, slug, orderID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if rec == nil || store.StringAttr(rec[attrPaymentStat]) != payCreated {
-		return refusal.New(ErrNoOrder, "store %q has no payment for order %s", slug, orderID)
+		return "", refusal.New(ErrNoOrder, "store %q has no payment for order %s", slug, orderID)
 	}
 	if psp.Type(store.StringAttr(rec[attrPSP])) != psp.Sandbox {
-		return refusal.New(ErrInvalid, "order %s is paid through %s, not the sandbox", orderID, store.StringAttr(rec[attrPSP]))
+		return "", refusal.New(ErrInvalid, "order %s is paid through %s, not the sandbox", orderID, store.StringAttr(rec[attrPSP]))
 	}
 	switch strings.ReplaceAll(card, " ", "") {
 	case sandbox.CardSucceeds:
 	case sandbox.CardDeclines:
-		return refusal.New(ErrDeclined, "the card was declined (sandbox test card %s)", sandbox.CardDeclines)
+		return "", refusal.New(ErrDeclined, "the card was declined (sandbox test card %s)", sandbox.CardDeclines)
 	default:
-		return refusal.New(ErrInvalid, "use a sandbox test card: %s succeeds, %s is declined", sandbox.CardSucceeds, sandbox.CardDeclines)
+		return "", refusal.New(ErrInvalid, "use a sandbox test card: %s succeeds, %s is declined", sandbox.CardSucceeds, sandbox.CardDeclines)
 	}
 	amount, _ := store.IntAttr(rec[attrAmount])
 	meta := map[string]string{MetaStore: slug, MetaOrder: orderID}
@@ -285,8 +286,10 @@ func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) er
 		meta[MetaSession] = sid
 	}
 	n := sandbox.Succeeded(store.StringAttr(rec[attrPSPID]), amount, store.StringAttr(rec[attrCurrency]), meta, s.now().UTC())
-	_, err = s.apply(ctx, n)
-	return err
+	if _, err := s.apply(ctx, n); err != nil {
+		return "", err
+	}
+	return store.StringAttr(rec[attrReturnURL]), nil
 }
 
 // OrderView is an order as the customer's order page shows it.

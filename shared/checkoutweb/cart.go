@@ -279,27 +279,19 @@ func (p *Pages) cartPost(w http.ResponseWriter, r *http.Request, store string) {
 		return
 	}
 	buyer := checkout.Buyer{Email: page.Email, Country: page.Country, Subdivision: page.Subdivision}
-	if page.Subdivision == "" && len(geo.Subdivisions(page.Country)) > 0 {
-		// Without JavaScript the subdivision list appears once the country
-		// is known: ask the quote whether this country's tax needs it.
-		quote, err := p.svc.Quote(r.Context(), ref, buyer)
-		if err != nil {
-			p.fail(w, r, l, "cart", err)
-			return
-		}
-		if quote.NeedsSubdivision {
-			page.MessageKey, page.Invalid = "subdivision_needed", "subdivision"
-			p.showCart(w, r, http.StatusOK, ref, page)
-			return
-		}
-	}
 	pay, err := p.svc.StartPayment(r.Context(), ref, buyer)
-	if err != nil {
-		if errors.Is(err, checkout.ErrInvalid) {
-			page.Message = err.Error()
-			p.showCart(w, r, http.StatusBadRequest, ref, page)
-			return
-		}
+	switch {
+	case errors.Is(err, checkout.ErrNeedsSubdivision):
+		// Without JavaScript the subdivision list appears once the country
+		// is known and its tax needs one: the form again, with the list.
+		page.MessageKey, page.Invalid = "subdivision_needed", "subdivision"
+		p.showCart(w, r, http.StatusOK, ref, page)
+		return
+	case errors.Is(err, checkout.ErrInvalid):
+		page.Message = err.Error()
+		p.showCart(w, r, http.StatusBadRequest, ref, page)
+		return
+	case err != nil:
 		p.fail(w, r, l, "cart", err)
 		return
 	}

@@ -170,12 +170,8 @@ func (p *Pages) payPost(w http.ResponseWriter, r *http.Request, store, orderID s
 		p.fail(w, r, l, "pay", badInput("this payment is not a test payment"))
 		return
 	}
-	o, err := p.svc.Order(r.Context(), store, orderID)
+	success, err := p.svc.SandboxPay(r.Context(), store, orderID, card)
 	if err != nil {
-		p.fail(w, r, l, "pay", err)
-		return
-	}
-	if err := p.svc.SandboxPay(r.Context(), store, orderID, card); err != nil {
 		var ref *refusal.Error
 		if errors.Is(err, checkout.ErrDeclined) && errors.As(err, &ref) {
 			// Declined: the customer may choose again.
@@ -186,7 +182,7 @@ func (p *Pages) payPost(w http.ResponseWriter, r *http.Request, store, orderID s
 		p.fail(w, r, l, "pay", err)
 		return
 	}
-	p.redirectOrder(w, r, store, orderID, o.ReturnURLSuccess)
+	p.redirectOrder(w, r, store, orderID, success)
 }
 
 // redirectOrder sends the browser to the merchant's success URL with

@@ -30,7 +30,7 @@ import (
 type Checkout interface {
 	Quote(ctx context.Context, c checkout.CartRef, b checkout.Buyer) (checkout.Quote, error)
 	StartPayment(ctx context.Context, c checkout.CartRef, b checkout.Buyer) (checkout.Payment, error)
-	SandboxPay(ctx context.Context, store, orderID, card string) error
+	SandboxPay(ctx context.Context, store, orderID, card string) (returnURL string, err error)
 	Order(ctx context.Context, store, orderID string) (checkout.OrderView, error)
 	Market(ctx context.Context) ([]checkout.MarketItem, error)
 }
