@@ -79,10 +79,15 @@ func Start(t testing.TB) context.Context {
 	return ctx
 }
 
+// stepTimeout bounds one Do or Run: a guard against a page that never
+// shows what a step waits for, generous because a loaded CI machine runs
+// other test binaries beside the browser.
+const stepTimeout = 90 * time.Second
+
 // Do runs steps with a timeout, failing the test on error.
 func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(tctx, steps...); err != nil {
 		t.Fatalf("browser: %v", err)
@@ -92,7 +97,7 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 // Run runs one action returning a value, failing the test on error.
 func Run[T any](t testing.TB, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(tctx, a)
 	if err != nil {
