@@ -198,7 +198,8 @@ lint-template:
 	else echo "cfn-lint not installed: template.yaml not linted"; fi
 
 # Go benchmarks (no tests: -run '^$$'), then the DynamoDB round trips per
-# request (the test TestDynamoDBRoundTrips, which make test also runs).
+# request (the tests TestDynamoDBRoundTrips and TestCheckoutPagesRoundTrips,
+# which make test also runs).
 # BENCH=HandlerCPU BENCH_COUNT=5 narrows and repeats; BENCH=EmbeddedScale
 # measures authorizations and inventory reads with 0 to 100k records stored.
 BENCH       ?= .
@@ -207,6 +208,8 @@ bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) ./...
 	@out=$$($(GO) test -count=1 -run '^TestDynamoDBRoundTrips$$' -v ./functions) || { echo "$$out"; exit 1; }; \
 	echo "$$out" | sed -n '/DynamoDB round trips per request/,/^ *promised:/p' | sed 's/^        //'
+	@out=$$($(GO) test -count=1 -run '^TestCheckoutPagesRoundTrips$$/^minidyn$$' -v ./functions) || { echo "$$out"; exit 1; }; \
+	echo; echo "$$out" | sed -n '/DynamoDB calls per checkout page request/,/^ *$$/p' | sed 's/^ *//'
 
 # Cold starts: every function's real bootstrap, built with the deploy flags
 # for this machine into .build/host/<Function> (and as the deployed
