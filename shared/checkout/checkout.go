@@ -38,8 +38,7 @@ import (
 // Settings (environment).
 const (
 	EnvPublicBaseURL = "PUBLIC_BASE_URL"      // where the checkout pages are served (checkout_url's origin)
-	EnvRateLimit     = "CHECKOUT_RATE_LIMIT"  // sessions per window per API key (default 100)
-	EnvRateWindow    = "RATE_LIMIT_WINDOW"    // Go duration (default 1m)
+	EnvRateLimit     = "CHECKOUT_RATE_LIMIT"  // sessions per window (ratelimit.EnvWindow) per API key (default 100)
 	EnvStripeAPIBase = "STRIPE_API_BASE"      // stripe-mock in tests; "" the real API
 	EnvSessionTTL    = "CHECKOUT_SESSION_TTL" // default lifetime of a session (default 24h)
 	EnvStripeTimeout = "CHECKOUT_PSP_TIMEOUT" // one PSP call (default 10s)
@@ -123,11 +122,7 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("checkout: %s must be an absolute http(s) URL, got %q", EnvPublicBaseURL, base)
 	}
-	limit, err := d.PositiveInt(EnvRateLimit, 100)
-	if err != nil {
-		return nil, err
-	}
-	window, err := d.Duration(EnvRateWindow, time.Minute)
+	rate, err := ratelimit.Configured(d, "checkout-session", EnvRateLimit, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +139,7 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 		now = time.Now
 	}
 	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK,
-		rate:   ratelimit.Policy{Name: "checkout-session", Limit: limit, Window: window},
+		rate:   rate,
 		ful:    stores.NewFulfiller(d.Store, now, stores.Options{}),
 		stripe: stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout})}, nil
 }

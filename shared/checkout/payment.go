@@ -178,7 +178,7 @@ func (s *Service) place(ctx context.Context, slug, id string, q Quote, b Buyer, 
 	expected := q.SubtotalMinor
 	o := stores.Order{ID: id, Store: slug, ExternalReference: q.externalReference, CustomerEmail: b.Email, Currency: q.Currency,
 		TotalMinor: q.TotalMinor, ExpectedTotalMinor: &expected, PriceCheck: stores.PriceMatch, Source: q.source,
-		Items: stores.PricedLines(q.listing, q.Currency, toStoreLines(q.lines)), CreatedAt: now, UpdatedAt: now}
+		Items: stores.PricedLines(q.listing, q.Currency, q.lines), CreatedAt: now, UpdatedAt: now}
 	o.SetFingerprint(q.cartKey)
 	ops, err := stores.PlacePendingOps(s.st.Tables, o)
 	if err != nil {
@@ -242,14 +242,6 @@ func (s *Service) recordIntent(ctx context.Context, slug, id string, p psp.Type,
 		return fmt.Errorf("checkout: record the intent of %s: %w", id, err)
 	}
 	return nil
-}
-
-func toStoreLines(ls []Line) []stores.Line {
-	out := make([]stores.Line, len(ls))
-	for i, l := range ls {
-		out[i] = stores.Line{SKU: l.SKU, Quantity: l.Quantity}
-	}
-	return out
 }
 
 // SandboxPay completes a sandbox payment with a test card: 4242424242424242

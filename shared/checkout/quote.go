@@ -98,7 +98,7 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		if c.Source == stores.SourceMarketplace {
 			q.source = stores.SourceMarketplace
 		}
-		lines = mergeLines(lines)
+		lines = stores.MergeLines(lines)
 		if len(lines) == 0 {
 			return Quote{}, refusal.New(ErrInvalid, "the cart is empty")
 		}
@@ -174,17 +174,4 @@ func trimRate(pct float64) string {
 	s := fmt.Sprintf("%.3f", pct)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s
-}
-
-func mergeLines(lines []Line) []Line {
-	by := map[string]int64{}
-	for _, l := range lines {
-		by[l.SKU] += l.Quantity
-	}
-	out := make([]Line, 0, len(by))
-	for sku, n := range by {
-		out = append(out, Line{SKU: sku, Quantity: n})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].SKU < out[j].SKU })
-	return out
 }

@@ -43,11 +43,9 @@ type Session struct {
 	RateErr            error             // why it could not be counted (served: the limit fails open)
 }
 
-// Line is one SKU of a cart.
-type Line struct {
-	SKU      string
-	Quantity int64
-}
+// Line is one SKU of a cart: the stores' own line, so a cart's lines are
+// an order's lines without a copy.
+type Line = stores.Line
 
 // session is a stored session.
 type session struct {

@@ -38,6 +38,29 @@ type Policy struct {
 	Window time.Duration
 }
 
+// EnvWindow is the window of every policy (a Go duration, default 1m).
+const EnvWindow = "RATE_LIMIT_WINDOW"
+
+// Settings reads a deployment's settings (deps.Deps).
+type Settings interface {
+	PositiveInt(name string, def int) (int, error)
+	Duration(name string, def time.Duration) (time.Duration, error)
+}
+
+// Configured is policy name with its limit from the setting envLimit
+// (default defLimit) and the window from EnvWindow.
+func Configured(s Settings, name, envLimit string, defLimit int) (Policy, error) {
+	limit, err := s.PositiveInt(envLimit, defLimit)
+	if err != nil {
+		return Policy{}, err
+	}
+	window, err := s.Duration(EnvWindow, time.Minute)
+	if err != nil {
+		return Policy{}, err
+	}
+	return Policy{Name: name, Limit: limit, Window: window}, nil
+}
+
 // Result is a subject's count in the current window after a request.
 type Result struct {
 	Policy Policy

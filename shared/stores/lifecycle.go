@@ -139,17 +139,9 @@ func OrderFromItem(item map[string]types.AttributeValue) (Order, error) { return
 // ReadOrder reads order id of store slug (strongly consistent) with its
 // license keys once they are allocated. found false: no such order.
 func (f *Fulfiller) ReadOrder(ctx context.Context, slug, id string) (Order, bool, error) {
-	out, err := f.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.st.Tables.Stores), Key: OrderKey(slug, id),
-		ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return Order{}, false, fmt.Errorf("read order %s of %s: %w", id, slug, err)
-	}
-	if len(out.Item) == 0 {
-		return Order{}, false, nil
-	}
-	o, err := orderFromItem(out.Item)
-	if err != nil {
-		return Order{}, false, err
+	o, found, err := GetOrder(ctx, f.st, slug, id)
+	if err != nil || !found {
+		return Order{}, found, err
 	}
 	if o.Fulfilled {
 		keys, _, err := f.licenseKeys(ctx, o, nil, nil)

@@ -19,9 +19,8 @@ import (
 
 // Settings (environment).
 const (
-	EnvRateLimit  = "FULFIL_RATE_LIMIT" // requests per window per API key (default 100)
-	EnvRateWindow = "RATE_LIMIT_WINDOW" // Go duration (default 1m)
-	EnvCacheTTL   = "STORE_CACHE_TTL"   // how long a store's listing is cached (default 5s)
+	EnvRateLimit = "FULFIL_RATE_LIMIT" // requests per window (ratelimit.EnvWindow) per API key (default 100)
+	EnvCacheTTL  = "STORE_CACHE_TTL"   // how long a store's listing is cached (default 5s)
 )
 
 // Handler serves fulfilments.
@@ -33,11 +32,7 @@ type Handler struct {
 
 // New builds the handler.
 func New(d deps.Deps) (http.Handler, error) {
-	limit, err := d.PositiveInt(EnvRateLimit, 100)
-	if err != nil {
-		return nil, err
-	}
-	window, err := d.Duration(EnvRateWindow, time.Minute)
+	policy, err := ratelimit.Configured(d, "fulfil", EnvRateLimit, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +40,7 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy := &ratelimit.Policy{Name: "fulfil", Limit: limit, Window: window}
-	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: policy}), log: d.Logger, now: d.Now}, nil
+	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: &policy}), log: d.Logger, now: d.Now}, nil
 }
 
 // Answer is the 201 body (the seed's).

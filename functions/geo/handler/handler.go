@@ -17,8 +17,7 @@ import (
 
 // Settings.
 const (
-	EnvRateLimit  = "PUBLIC_RATE_LIMIT" // requests per window per client IP (default 300)
-	EnvRateWindow = "RATE_LIMIT_WINDOW" // Go duration (default 1m)
+	EnvRateLimit = "PUBLIC_RATE_LIMIT" // requests per window (ratelimit.EnvWindow) per client IP (default 300)
 	// MaxAge is how long clients and caches may keep an answer.
 	MaxAge = 24 * time.Hour
 )
@@ -56,15 +55,7 @@ func New(d deps.Deps) (http.Handler, error) {
 
 // Policy is the per-IP limit of the public endpoints.
 func Policy(d deps.Deps, name string) (ratelimit.Policy, error) {
-	limit, err := d.PositiveInt(EnvRateLimit, 300)
-	if err != nil {
-		return ratelimit.Policy{}, err
-	}
-	window, err := d.Duration(EnvRateWindow, time.Minute)
-	if err != nil {
-		return ratelimit.Policy{}, err
-	}
-	return ratelimit.Policy{Name: name, Limit: limit, Window: window}, nil
+	return ratelimit.Configured(d, name, EnvRateLimit, 300)
 }
 
 // OneParam reads query parameter name given at most once ("" when absent).
