@@ -235,3 +235,15 @@ func Open(d deps.Deps) (*Pages, error) {
 	}
 	return New(svc, signing.New(d.Secrets), d.Logger, d.Now), nil
 }
+
+// Handler is the constructor of one page's function: the pages are opened
+// from d once, at init, and page picks the handler the function serves.
+func Handler(page func(*Pages) http.Handler) func(deps.Deps) (http.Handler, error) {
+	return func(d deps.Deps) (http.Handler, error) {
+		p, err := Open(d)
+		if err != nil {
+			return nil, err
+		}
+		return page(p), nil
+	}
+}

@@ -2,18 +2,7 @@
 // checkout (shared/checkoutweb over shared/checkout).
 package handler
 
-import (
-	"net/http"
-
-	"github.com/tollgate-dev/tollgate/shared/checkoutweb"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-)
+import "github.com/tollgate-dev/tollgate/shared/checkoutweb"
 
 // New builds the handler.
-func New(d deps.Deps) (http.Handler, error) {
-	p, err := checkoutweb.Open(d)
-	if err != nil {
-		return nil, err
-	}
-	return p.Market(), nil
-}
+var New = checkoutweb.Handler((*checkoutweb.Pages).Market)
