@@ -168,7 +168,7 @@ func TestDuplicateRefundFaultSweep(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			// run answers the DynamoDB calls of the faulted payment.
-			run := func(t *testing.T, inject func(call int) ddbtest.Fault) []string {
+			run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) []string {
 				e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 				ctx := context.Background()
 				first, second, _ := e.twoOrders(t)
@@ -176,9 +176,7 @@ func TestDuplicateRefundFaultSweep(t *testing.T) {
 					t.Fatal(err)
 				}
 				e.Transport.Reset()
-				if inject != nil {
-					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
-				}
+				e.Transport.Inject(inject)
 				_, ferr := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242")
 				calls := e.Transport.Calls()
 				e.Transport.Inject(nil)
@@ -188,19 +186,7 @@ func TestDuplicateRefundFaultSweep(t *testing.T) {
 				e.expectOneSale(t, first, second)
 				return calls
 			}
-			calls := run(t, nil)
-			for n := 1; n <= len(calls); n++ {
-				for _, fault := range ddbtest.AllFaults {
-					t.Run(fmt.Sprintf("call %d %s %s", n, calls[n-1], fault), func(t *testing.T) {
-						run(t, func(call int) ddbtest.Fault {
-							if call == n {
-								return fault
-							}
-							return ddbtest.NoFault
-						})
-					})
-				}
-			}
+			ddbtest.Sweep(t, run(t, nil), func(t *testing.T, inject func(int, string) ddbtest.Fault) { run(t, inject) })
 		})
 	}
 }

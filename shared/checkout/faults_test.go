@@ -2,7 +2,6 @@ package checkout_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
@@ -18,13 +17,11 @@ import (
 func TestFulfilmentFaultSweep(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, error) {
+			run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) (*env, error) {
 				e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 				p := e.pending(t, "")
 				e.Transport.Reset()
-				if inject != nil {
-					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
-				}
+				e.Transport.Inject(inject)
 				_, ferr := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242")
 				e.Transport.Inject(nil)
 				if _, err := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242"); err != nil {
@@ -46,22 +43,7 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 			if err != nil {
 				t.Fatalf("fault-free: %v", err)
 			}
-			calls := ref.Transport.Calls()
-			if len(calls) == 0 {
-				t.Fatal("no calls counted")
-			}
-			for n := 1; n <= len(calls); n++ {
-				for _, fault := range ddbtest.AllFaults {
-					t.Run(fmt.Sprintf("call %d %s %s", n, calls[n-1], fault), func(t *testing.T) {
-						run(t, func(call int) ddbtest.Fault {
-							if call == n {
-								return fault
-							}
-							return ddbtest.NoFault
-						})
-					})
-				}
-			}
+			ddbtest.Sweep(t, ref.Transport.Calls(), func(t *testing.T, inject func(int, string) ddbtest.Fault) { run(t, inject) })
 		})
 	}
 }
@@ -71,7 +53,7 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 // retry answers the same order and intent, with one order.created event.
 func TestStartPaymentFaultSweep(t *testing.T) {
 	b := ddbtest.Backends(t)[0]
-	run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, checkout.Payment) {
+	run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) (*env, checkout.Payment) {
 		e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 		ctx := context.Background()
 		s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
@@ -80,9 +62,7 @@ func TestStartPaymentFaultSweep(t *testing.T) {
 		}
 		cart, buyer := checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}
 		e.Transport.Reset()
-		if inject != nil {
-			e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
-		}
+		e.Transport.Inject(inject)
 		_, _ = e.svc.StartPayment(ctx, cart, buyer)
 		e.Transport.Inject(nil)
 		p, err := e.svc.StartPayment(ctx, cart, buyer)
@@ -98,20 +78,10 @@ func TestStartPaymentFaultSweep(t *testing.T) {
 		return e, p
 	}
 	ref, want := run(t, nil)
-	calls := ref.Transport.Calls()
-	for n := 1; n <= len(calls); n++ {
-		for _, fault := range ddbtest.AllFaults {
-			t.Run(fmt.Sprintf("call %d %s %s", n, calls[n-1], fault), func(t *testing.T) {
-				_, got := run(t, func(call int) ddbtest.Fault {
-					if call == n {
-						return fault
-					}
-					return ddbtest.NoFault
-				})
-				if got.OrderID == "" || got.PSPID == "" || got.Quote.TotalMinor != want.Quote.TotalMinor {
-					t.Fatalf("payment %+v, want like %+v", got, want)
-				}
-			})
+	ddbtest.Sweep(t, ref.Transport.Calls(), func(t *testing.T, inject func(int, string) ddbtest.Fault) {
+		_, got := run(t, inject)
+		if got.OrderID == "" || got.PSPID == "" || got.Quote.TotalMinor != want.Quote.TotalMinor {
+			t.Fatalf("payment %+v, want like %+v", got, want)
 		}
-	}
+	})
 }

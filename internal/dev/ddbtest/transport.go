@@ -2,12 +2,14 @@ package ddbtest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 )
 
 // Fault is what Transport does to one DynamoDB call.
@@ -145,3 +147,28 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return "i/o timeout (injected)" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
+
+// At is the injection that gives fault to call n only (calls count from 1).
+func At(n int, fault Fault) func(call int, op string) Fault {
+	return func(call int, _ string) Fault {
+		if call == n {
+			return fault
+		}
+		return NoFault
+	}
+}
+
+// Sweep runs run once per call of a clean run (calls, as Transport.Calls
+// listed them) and per fault of AllFaults, each as its own subtest, with
+// the injection that fails that call only.
+func Sweep(t *testing.T, calls []string, run func(t *testing.T, inject func(call int, op string) Fault)) {
+	t.Helper()
+	if len(calls) == 0 {
+		t.Fatal("a sweep of no DynamoDB calls: the clean run made none")
+	}
+	for n, op := range calls {
+		for _, fault := range AllFaults {
+			t.Run(fmt.Sprintf("call %d %s %s", n+1, op, fault), func(t *testing.T) { run(t, At(n+1, fault)) })
+		}
+	}
+}
