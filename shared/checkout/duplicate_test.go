@@ -249,6 +249,25 @@ func (f *stripeFaults) set(failing, afterMock bool) {
 	f.failing, f.afterMock = failing, afterMock
 }
 
+// stripeTwoOrders is a checkout paying through Stripe (stripe-mock behind
+// a fault injector) with two orders of one session, and deliver: Stripe's
+// signed payment_intent.succeeded of an order, naming the session.
+func stripeTwoOrders(t *testing.T, b ddbtest.Backend) (e *env, faults *stripeFaults, first, second checkout.Payment,
+	deliver func(eventID string, p checkout.Payment) (string, error)) {
+	t.Helper()
+	faults = newStripeFaults(t, mockURL)
+	e = newEnv(t, b, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
+		"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": faults.URL}})
+	first, second, sid := e.twoOrders(t)
+	deliver = func(eventID string, p checkout.Payment) (string, error) {
+		obj := succeeded(p, p.Quote.TotalMinor)
+		obj["metadata"].(map[string]string)[checkout.MetaSession] = sid
+		body, sig := signed(t, eventID, "payment_intent.succeeded", obj, whsec, now)
+		return e.svc.ReceiveStripe(context.Background(), body, sig)
+	}
+	return e, faults, first, second, deliver
+}
+
 // Through Stripe (stripe-mock behind a fault injector): the second
 // order's payment_intent.succeeded refunds its PaymentIntent in full. A
 // refund call that fails, before or after Stripe made it, leaves the event
@@ -274,17 +293,8 @@ func TestStripeDuplicateRefund(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		for _, c := range cases {
 			t.Run(b.Name+" "+c.name, func(t *testing.T) {
-				faults := newStripeFaults(t, mockURL)
-				e := newEnv(t, b, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
-					"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": faults.URL}})
+				e, faults, first, second, deliver := stripeTwoOrders(t, b)
 				ctx := context.Background()
-				first, second, sid := e.twoOrders(t)
-				deliver := func(id string, p checkout.Payment) (string, error) {
-					obj := succeeded(p, p.Quote.TotalMinor)
-					obj["metadata"].(map[string]string)[checkout.MetaSession] = sid
-					body, sig := signed(t, id, "payment_intent.succeeded", obj, whsec, now)
-					return e.svc.ReceiveStripe(ctx, body, sig)
-				}
 				refunded := func(id string) (string, error) {
 					body, sig := signed(t, id, "charge.refunded", map[string]any{"id": "ch_" + second.OrderID, "object": "charge",
 						"amount_refunded": second.Quote.TotalMinor, "currency": "gbp", "payment_intent": "pi_test_" + second.OrderID,
@@ -340,17 +350,8 @@ func TestStripeDuplicateRefund(t *testing.T) {
 // page says this payment is a duplicate.
 func TestStripeDuplicateRefundRefused(t *testing.T) {
 	stripemock.Require(t, mockURL)
-	faults := newStripeFaults(t, mockURL)
-	e := newEnv(t, ddbtest.Backends(t)[0], ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
-		"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": faults.URL}})
+	e, faults, first, second, deliver := stripeTwoOrders(t, ddbtest.Backends(t)[0])
 	ctx := context.Background()
-	first, second, sid := e.twoOrders(t)
-	deliver := func(id string, p checkout.Payment) (string, error) {
-		obj := succeeded(p, p.Quote.TotalMinor)
-		obj["metadata"].(map[string]string)[checkout.MetaSession] = sid
-		body, sig := signed(t, id, "payment_intent.succeeded", obj, whsec, now)
-		return e.svc.ReceiveStripe(ctx, body, sig)
-	}
 	if out, err := deliver("evt_first", first); err != nil || out != checkout.OutcomeApplied {
 		t.Fatalf("the first payment: %q, %v", out, err)
 	}
