@@ -12,7 +12,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/checkout"
-	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
 const sessionURL = "/api/v1/stores/my-store/checkout/session/"
@@ -105,7 +104,6 @@ func TestCheckoutSessionAPI(t *testing.T) {
 			if err != nil || len(m) != 1 || m[0].SKU != "WIN-11-PRO" || m[0].StoreName == "" {
 				t.Fatalf("market %+v, %v", m, err)
 			}
-			_ = stores.SourceMarketplace
 		})
 	}
 }
