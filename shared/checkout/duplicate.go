@@ -39,7 +39,7 @@ type refunder interface {
 }
 
 // refundDuplicate gives back a payment that succeeded for order o after
-// another order had paid session sid: the customer paid one cart twice (two
+// another order had paid its session: the customer paid one cart twice (two
 // tabs, or two buyers' details each taken to the payment before either was
 // paid). The refund's intent (its idempotency key) is recorded on the
 // payment before the PSP call; its result is recorded after, with the
@@ -47,11 +47,10 @@ type refunder interface {
 // A crash in between leaves the event unrecorded, so the PSP's redelivery
 // makes the same call with the same key, which the PSP answers with the
 // same refund.
-func (s *Service) refundDuplicate(ctx context.Context, n psp.Notification, o stores.Order, sid string) (string, error) {
-	paidBy, err := s.sessionPaidBy(ctx, sid)
-	if err != nil {
-		return "", err
-	}
+//
+// paidBy is the paying order, from the session as the cancelled
+// transaction returned it (ALL_OLD): no read of its own.
+func (s *Service) refundDuplicate(ctx context.Context, n psp.Notification, o stores.Order, paidBy string) (string, error) {
 	key := "tollgate-checkout-duplicate-" + o.ID
 	intent := map[string]types.AttributeValue{attrRefundKey: store.S(key)}
 	if paidBy != "" {

@@ -133,7 +133,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			if n.Kind == psp.NotifySucceeded && sid != "" && failed.Failed(len(ops)-1) && !failed.Failed(0) {
 				// Another order of the session paid it first: this payment
 				// is the customer's second for one cart.
-				return s.refundDuplicate(ctx, n, o, sid)
+				return s.refundDuplicate(ctx, n, o, store.StringAttr(failed.Items[len(ops)-1][attrPaidOrder]))
 			}
 			if n.Kind == psp.NotifySucceeded && anyFailed(failed, stores.ClaimAt, stores.ClaimAt+len(o.Items)) && !failed.Failed(0) {
 				// Keys ran out after the payment: the PSP retries while the

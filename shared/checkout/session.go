@@ -246,17 +246,6 @@ func sessionPaidOp(table, id, order string, now time.Time) types.TransactWriteIt
 	return store.UpdateOp(table, sessionKey(id), upd, store.Cond(cond))
 }
 
-// sessionPaidBy reads which order paid session id ("" none, or the
-// session is gone).
-func (s *Service) sessionPaidBy(ctx context.Context, id string) (string, error) {
-	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.st.Tables.Checkout), Key: sessionKey(id),
-		ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", fmt.Errorf("checkout: read session %s: %w", id, err)
-	}
-	return store.StringAttr(out.Item[attrPaidOrder]), nil
-}
-
 // session reads and checks a session token of store slug.
 func (s *Service) session(ctx context.Context, slug, token string) (session, error) {
 	id, sig, ok := strings.Cut(token, ".")
