@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -139,12 +140,27 @@ func Client(prod bool) *http.Client {
 type Dispatcher struct {
 	Box      outbox.Box
 	Resolver Resolver
-	Client   *http.Client // nil: Client(Prod)
+	Client   *http.Client // nil: Client(Prod), built once
 	Prod     bool
 	Policy   outbox.Policy // zero: outbox.DefaultPolicy
 	Lease    time.Duration // zero: outbox.DefaultLease
 	Now      func() time.Time
 	Logger   *slog.Logger
+
+	clientOnce sync.Once
+	client     *http.Client
+}
+
+// httpClient is Client, or one Client(Prod) for the dispatcher's life:
+// its connections are reused across attempts.
+func (d *Dispatcher) httpClient() *http.Client {
+	d.clientOnce.Do(func() {
+		d.client = d.Client
+		if d.client == nil {
+			d.client = Client(d.Prod)
+		}
+	})
+	return d.client
 }
 
 // Stats counts one run's outcomes. Deferred: held back (attempt not
@@ -316,12 +332,8 @@ func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (in
 	req.Header.Set(HeaderEventID, ev.ID)
 	req.Header.Set(HeaderEventType, ev.Type)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(d.now().Unix(), 10))
-	client := d.Client
-	if client == nil {
-		client = Client(d.Prod)
-	}
 	start := time.Now()
-	resp, err := client.Do(req)
+	resp, err := d.httpClient().Do(req)
 	latency := time.Since(start)
 	if err != nil {
 		return 0, "", latency, fmt.Errorf("delivery: POST: %w", err)
