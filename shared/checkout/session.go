@@ -122,8 +122,9 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 	if err != nil {
 		return out, err
 	}
+	// The id is random; the condition only refuses to overwrite.
 	_, err = s.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.st.Tables.Checkout), Item: sess.item(now),
-		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		ConditionExpression: newItem.Condition(), ExpressionAttributeNames: newItem.Names()})
 	if err != nil {
 		return out, fmt.Errorf("checkout: store session of %s: %w", r.Store, err)
 	}
@@ -228,6 +229,9 @@ func (ss session) item(now time.Time) map[string]types.AttributeValue {
 	}
 	return item
 }
+
+// newItem is the condition that the written item is new.
+var newItem = store.Build(expression.NewBuilder().WithCondition(store.NotExists()))
 
 // attrPaidOrder on a session row names the order that paid it.
 const attrPaidOrder = "paidOrder"
