@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
@@ -50,23 +52,83 @@ type StreamFunc func(ctx context.Context, keys []string) error
 // dependencies.
 type StreamConstructor func(deps.Deps) (StreamFunc, error)
 
-type pathParamsKey struct{}
+// TrailingSlashParam names the greedy path variable of the routes that
+// answer a URL ending in "/": API Gateway keeps no route whose path ends in
+// "/", so "/market/" is served by "GET /market/{slash+}", whose variable
+// is empty for the page itself. Anything below it was never a page:
+// HTTPEntry answers it as API Gateway answers a URL no route names.
+const TrailingSlashParam = "slash"
 
-// HTTPEntry adapts h to an HTTP API event. The route's path parameters, which
-// API Gateway has already matched against the template's route, are handed
-// to h as r.PathValue, exactly as the local runner's ServeMux does.
+// HTTPEntry adapts h to an HTTP API (payload format 2.0) event. The request
+// h serves is aws-lambda-go-api-proxy's conversion of the event, except the
+// headers: the proxy splits every header value on commas (v0.16.2,
+// core/requestv2.go), which cuts "Stripe-Signature: t=…,v1=…" after t=…,
+// so the headers are set again from the event, one value each, as the
+// client sent them (API Gateway has already joined repeated headers with
+// commas). The route's path parameters, which API Gateway has matched
+// against the template's route, are handed to h as r.PathValue.
 func HTTPEntry(function string, logger *slog.Logger, h http.Handler) HTTPHandler {
-	observed := httpx.Observe(logger, function, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if params, ok := r.Context().Value(pathParamsKey{}).(map[string]string); ok {
-			for k, v := range params {
-				r.SetPathValue(k, v)
-			}
-		}
-		h.ServeHTTP(w, r)
-	}))
-	adapter := httpadapter.NewV2(observed)
+	observed := httpx.Observe(logger, function, h)
+	accessor := core.RequestAccessorV2{}
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		return adapter.ProxyWithContext(context.WithValue(ctx, pathParamsKey{}, ev.PathParameters), ev)
+		if ev.PathParameters[TrailingSlashParam] != "" {
+			return notFound, nil
+		}
+		r, err := accessor.EventToRequestWithContext(ctx, ev)
+		if err != nil {
+			// A path or body API Gateway would not have passed on.
+			logger.WarnContext(ctx, "event is not a request", "function", function, "error", err)
+			return badRequest, nil
+		}
+		r.Header = EventHeader(ev)
+		for k, v := range ev.PathParameters {
+			r.SetPathValue(k, v)
+		}
+		w := core.NewProxyResponseWriterV2()
+		rec := &answered{ResponseWriter: w}
+		observed.ServeHTTP(rec, r)
+		if !rec.wrote {
+			w.WriteHeader(http.StatusOK) // as net/http answers a handler that wrote nothing
+		}
+		return w.GetProxyResponse()
+	}
+}
+
+// answered notes whether a handler wrote a status or a body.
+type answered struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (a *answered) WriteHeader(status int) { a.wrote = true; a.ResponseWriter.WriteHeader(status) }
+
+func (a *answered) Write(b []byte) (int, error) { a.wrote = true; return a.ResponseWriter.Write(b) }
+
+// EventHeader is the request header of an HTTP API event: each header with
+// the one value API Gateway passed, and the event's cookies as one Cookie
+// header (payload 2.0 moves them out of the headers).
+func EventHeader(ev events.APIGatewayV2HTTPRequest) http.Header {
+	h := make(http.Header, len(ev.Headers)+1)
+	for k, v := range ev.Headers {
+		h[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
+	}
+	if len(ev.Cookies) > 0 {
+		h["Cookie"] = []string{strings.Join(ev.Cookies, "; ")}
+	}
+	return h
+}
+
+// API Gateway's own answers, in its own shape.
+var (
+	notFound   = gatewayAnswer(http.StatusNotFound, "Not Found")
+	badRequest = gatewayAnswer(http.StatusBadRequest, "Bad Request")
+)
+
+func gatewayAnswer(status int, message string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       `{"message":"` + message + `"}`,
 	}
 }
 

@@ -21,16 +21,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/apigw"
 	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/secrets"
@@ -290,36 +291,56 @@ func (s *Stack) Handler(id string, constructors map[string]lambdarun.Constructor
 	return h, nil
 }
 
-// Router mounts every function of the template on its routes. Every
-// template function must have a constructor and every constructor a
-// template function.
-func (s *Stack) Router(constructors map[string]lambdarun.Constructor) (http.Handler, error) {
+// Router is the local HTTP API: every request takes the path it takes in
+// AWS — API Gateway's route selection over the template's routes, the
+// payload 2.0 event, the function's real Lambda entry (lambdarun.HTTPEntry
+// behind aws-lambda-go's handler, the event and answer crossing as JSON)
+// and the answer turned back into HTTP (internal/dev/apigw). Every template
+// function with routes must have a constructor and every constructor a
+// template function; a route API Gateway would refuse fails here.
+func (s *Stack) Router(constructors map[string]lambdarun.Constructor) (*apigw.Gateway, error) {
 	for id := range constructors {
 		if _, ok := s.Template.Functions[id]; !ok {
 			return nil, fmt.Errorf("handler %s is registered but not in the template", id)
 		}
 	}
-	mux := http.NewServeMux()
-	for _, id := range s.Template.FunctionIDs() {
-		fn := s.Template.Functions[id]
+	return s.Gateway(constructors, s.Template.FunctionIDs()...)
+}
+
+// Gateway is the local HTTP API with the routes of the given functions only
+// (tests of one function).
+func (s *Stack) Gateway(constructors map[string]lambdarun.Constructor, ids ...string) (*apigw.Gateway, error) {
+	var routes []apigw.Route
+	fns := map[string]apigw.Function{}
+	for _, id := range ids {
+		fn, ok := s.Template.Functions[id]
+		if !ok {
+			return nil, fmt.Errorf("function %s is not in the template", id)
+		}
 		if len(fn.Routes) == 0 {
 			continue
 		}
-		h, err := s.Handler(id, constructors)
+		invoke, err := s.LambdaInvoke(id, constructors)
 		if err != nil {
 			return nil, err
 		}
-		observed := httpx.Observe(s.Logger, id, h)
+		fns[id] = apigw.Function{Invoke: invoke, Timeout: fn.Timeout}
 		for _, r := range fn.Routes {
-			mux.Handle(r.Pattern(), observed)
+			routes = append(routes, apigw.Route{Method: r.Method, Path: r.Path, Function: id})
 		}
 	}
-	// What API Gateway answers for a request no route matches (a wrong
-	// method included).
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
-	})
-	return mux, nil
+	return apigw.New(routes, fns, s.Logger)
+}
+
+// LambdaInvoke builds function id and returns its invocation as the Lambda
+// runtime makes it: the JSON event through aws-lambda-go's handler of the
+// function's real entry (lambdarun.HTTPEntry), the JSON answer back.
+func (s *Stack) LambdaInvoke(id string, constructors map[string]lambdarun.Constructor) (apigw.Invoke, error) {
+	h, err := s.Handler(id, constructors)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewHandler(lambdarun.HTTPEntry(id, s.Logger, h)).Invoke, nil
 }
 
 // Routes lists "METHOD /path → Function" lines for the runner's banner.
@@ -327,7 +348,7 @@ func (s *Stack) Routes() []string {
 	var out []string
 	for _, id := range s.Template.FunctionIDs() {
 		for _, r := range s.Template.Functions[id].Routes {
-			out = append(out, fmt.Sprintf("%-6s %s -> %s", r.Method, r.Path, id))
+			out = append(out, fmt.Sprintf("%-6s %s -> %s", r.Method, r.ClientPath(), id))
 		}
 	}
 	sort.Strings(out)
@@ -447,11 +468,19 @@ func (s *Stack) Invoke(ctx context.Context, id string, constructors map[string]l
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event is not an HTTP API v2 event: %w", err)
 	}
-	h, err := s.Handler(id, constructors)
+	invoke, err := s.LambdaInvoke(id, constructors)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	return lambdarun.HTTPEntry(id, s.Logger, h)(ctx, ev)
+	answer, err := invoke(ctx, event)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("function %s: %w", id, err)
+	}
+	var res events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(answer, &res); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("function %s answered no HTTP API response: %w", id, err)
+	}
+	return res, nil
 }
 
 // ImportCatalog validates a catalog file and imports it into the catalog

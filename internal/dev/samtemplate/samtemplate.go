@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 )
 
 // Template is the subset of a SAM template Tollgate's tools use.
@@ -43,7 +45,14 @@ type Function struct {
 	// MemorySize is the function's memory in MB: its own MemorySize, else
 	// Globals', else Lambda's default (DefaultMemorySize).
 	MemorySize int
+	// Timeout is the function's Lambda timeout: its own, else Globals', else
+	// Lambda's default (DefaultTimeout).
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the timeout Lambda gives a function whose template sets
+// none.
+const DefaultTimeout = 3 * time.Second
 
 // DefaultMemorySize is the memory (MB) Lambda gives a function whose
 // template sets none.
@@ -55,20 +64,14 @@ type Route struct {
 	Path   string // API Gateway syntax: /purchase/{playerId}
 }
 
-// Pattern is the route as a net/http ServeMux pattern ("POST /purchase/{playerId}").
-// API Gateway's greedy {name+} becomes {name...}.
-func (r Route) Pattern() string {
-	p := r.Path
-	if i := strings.Index(p, "+}"); i >= 0 {
-		p = p[:i] + "...}" + p[i+2:]
+// ClientPath is the path clients call the route by: a trailing-slash
+// route's greedy variable (/market/{slash+}, see
+// lambdarun.TrailingSlashParam) stands for the slash itself ("/market/").
+func (r Route) ClientPath() string {
+	if p, ok := strings.CutSuffix(r.Path, "/{"+lambdarun.TrailingSlashParam+"+}"); ok {
+		return p + "/"
 	}
-	if strings.HasSuffix(p, "/") && p != "/" {
-		p += "{$}" // the path itself, not every path below it
-	}
-	if r.Method == "ANY" || r.Method == "" {
-		return p
-	}
-	return r.Method + " " + p
+	return r.Path
 }
 
 // Table is one AWS::DynamoDB::Table.
@@ -112,6 +115,7 @@ type rawTemplate struct {
 	Globals struct {
 		Function struct {
 			MemorySize  yaml.Node `yaml:"MemorySize"`
+			Timeout     yaml.Node `yaml:"Timeout"`
 			Environment struct {
 				Variables map[string]yaml.Node `yaml:"Variables"`
 			} `yaml:"Environment"`
@@ -129,6 +133,7 @@ type rawTemplate struct {
 type rawFunction struct {
 	CodeURI     string    `yaml:"CodeUri"`
 	MemorySize  yaml.Node `yaml:"MemorySize"`
+	Timeout     yaml.Node `yaml:"Timeout"`
 	Environment struct {
 		Variables map[string]yaml.Node `yaml:"Variables"`
 	} `yaml:"Environment"`
@@ -205,6 +210,11 @@ func Parse(data []byte) (*Template, error) {
 			return nil, fmt.Errorf("function %s: %w", id, err)
 		}
 		fn.MemorySize = mem
+		secs, err := t.number(rf.Timeout, raw.Globals.Function.Timeout, int(DefaultTimeout/time.Second), "Timeout", "s")
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		fn.Timeout = time.Duration(secs) * time.Second
 		for _, vars := range []map[string]yaml.Node{raw.Globals.Function.Environment.Variables, rf.Environment.Variables} {
 			for k, n := range vars {
 				delete(fn.Env, k)
@@ -291,22 +301,28 @@ func (t *Template) resolve(n yaml.Node) (string, bool) {
 // positive number of MB is an error rather than a guess, so the local tools
 // never run a function with memory the deployed one does not have.
 func (t *Template) memorySize(own, global yaml.Node) (int, error) {
+	return t.number(own, global, DefaultMemorySize, "MemorySize", "MB")
+}
+
+// number resolves a function's numeric property: its own node if set, else
+// Globals', else def.
+func (t *Template) number(own, global yaml.Node, def int, property, unit string) (int, error) {
 	n := own
 	if n.Kind == 0 {
 		n = global
 	}
 	if n.Kind == 0 {
-		return DefaultMemorySize, nil
+		return def, nil
 	}
 	v, ok := t.resolve(n)
 	if !ok {
-		return 0, fmt.Errorf("MemorySize at line %d is neither a number nor a !Ref to a parameter with a default", n.Line)
+		return 0, fmt.Errorf("%s at line %d is neither a number nor a !Ref to a parameter with a default", property, n.Line)
 	}
-	mb, err := strconv.Atoi(v)
-	if err != nil || mb <= 0 {
-		return 0, fmt.Errorf("MemorySize %q is not a positive number of MB", v)
+	x, err := strconv.Atoi(v)
+	if err != nil || x <= 0 {
+		return 0, fmt.Errorf("%s %q is not a positive number of %s", property, v, unit)
 	}
-	return mb, nil
+	return x, nil
 }
 
 // FunctionIDs returns the functions' logical ids, sorted.

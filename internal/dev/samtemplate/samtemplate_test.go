@@ -75,8 +75,10 @@ func TestParse(t *testing.T) {
 	if !reflect.DeepEqual(fn.Routes, wantRoutes) {
 		t.Errorf("routes = %v, want %v", fn.Routes, wantRoutes)
 	}
-	if got := fn.Routes[1].Pattern(); got != "GET /files/{path...}" {
-		t.Errorf("pattern = %q", got)
+	for path, want := range map[string]string{"/market/{slash+}": "/market/", "/files/{path+}": "/files/{path+}", "/a/{b}": "/a/{b}"} {
+		if got := (Route{"GET", path}).ClientPath(); got != want {
+			t.Errorf("client path of %s = %q, want %q", path, got, want)
+		}
 	}
 	if !reflect.DeepEqual(fn.Schedules, []string{"rate(1 minute)"}) || fn.BuildMethod != "makefile" || fn.CodeURI != "." {
 		t.Errorf("function = %+v", fn)
