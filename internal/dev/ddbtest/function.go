@@ -54,15 +54,17 @@ func (e *Env) Deps(t testing.TB, id string) deps.Deps {
 	return d
 }
 
-// Handler builds function id's handler as the local runner does, held to
-// the API contract (Checked).
+// Handler serves function id alone as the local runner does — its template
+// routes behind the API Gateway stand-in, its real Lambda entry — held to
+// the API contract (Checked). A request on no route of id's is API
+// Gateway's 404.
 func (e *Env) Handler(t testing.TB, id string) http.Handler {
 	t.Helper()
-	h, err := e.Stack.Handler(id, functions.Constructors)
+	g, err := e.Stack.Gateway(functions.Constructors, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Checked(t, h)
+	return Checked(t, g)
 }
 
 // Router mounts every function on its template routes, as the local runner
