@@ -3,6 +3,7 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/contract"
@@ -195,6 +198,7 @@ func TestFixtures(t *testing.T) {
 				}
 				return
 			}
+			checkEventIsAPIGateways(t, stack, event)
 			for run := 1; run <= 2; run++ { // the second run is a replay
 				resp, err := stack.Invoke(context.Background(), fx.Function, functions.Constructors, event)
 				if err != nil {
@@ -215,6 +219,37 @@ func TestFixtures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkEventIsAPIGateways fails unless an HTTP fixture is the event API
+// Gateway would send: the route key of the route it selects for the
+// fixture's method and raw path, that route's path parameters, lower-case
+// header names and cookies outside the headers.
+func checkEventIsAPIGateways(t *testing.T, stack *localenv.Stack, event []byte) {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(event, &ev); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := stack.Router(functions.Constructors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, params, ok := gw.Select(ev.RequestContext.HTTP.Method, ev.RawPath)
+	if !ok {
+		t.Fatalf("API Gateway has no route for %s %s", ev.RequestContext.HTTP.Method, ev.RawPath)
+	}
+	if ev.RouteKey != route.Key() || ev.RequestContext.RouteKey != route.Key() {
+		t.Errorf("routeKey %q (requestContext %q); API Gateway selects %q", ev.RouteKey, ev.RequestContext.RouteKey, route.Key())
+	}
+	if fmt.Sprint(ev.PathParameters) != fmt.Sprint(params) {
+		t.Errorf("pathParameters %v; API Gateway passes %v", ev.PathParameters, params)
+	}
+	for name := range ev.Headers {
+		if name != strings.ToLower(name) || name == "cookie" {
+			t.Errorf("header %q: API Gateway sends lower-case names and cookies in the cookies field", name)
+		}
 	}
 }
 
