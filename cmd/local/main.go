@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +64,21 @@ func startCPUProfile(path string) (func(), error) {
 			fmt.Fprintln(os.Stderr, "tollgate local: cpu profile:", err)
 		}
 	}, nil
+}
+
+// printSummary tells a person where to click (the log lines above are for
+// machines).
+func printSummary(w io.Writer, base string, routes int) {
+	fmt.Fprintf(w, `
+Tollgate is running on %[1]s (%[2]d routes; each request takes API Gateway's path:
+route selection, payload 2.0 event, the function's Lambda entry).
+  Marketplace (hosted checkout):  %[1]s/market/
+  Add to cart:                    %[1]s/s/my-store/cart/?add=WIN-11-PRO&currency=GBP
+  API contract:                   %[1]s/openapi.yaml
+  Stash authorization (curl):     see README "Try it" (development keys listed above)
+Ctrl-C stops it.
+
+`, base, routes)
 }
 
 func run() error {
@@ -175,6 +191,8 @@ func run() error {
 		logger.Info("route", "route", r)
 	}
 	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "contract", "http://"+ln.Addr().String()+"/openapi.yaml", "dynamodb", dynamo)
+
+	printSummary(os.Stderr, "http://"+ln.Addr().String(), len(stack.Routes()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
