@@ -207,3 +207,15 @@ func (s *Stack) WithParameters(ctx context.Context, params map[string]string) (*
 	}
 	return &c, nil
 }
+
+// Reads lists the variables function id has read so far, sorted.
+func (s *Stack) Reads(id string) []string {
+	s.reads.mu.Lock()
+	defer s.reads.mu.Unlock()
+	keys := make([]string, 0, len(s.reads.m[id]))
+	for k := range s.reads.m[id] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -102,3 +102,25 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("an unsupported intrinsic: %v, want an error", err)
 	}
 }
+
+func TestParameterValues(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Parameter
+		want []string
+	}{
+		{"allowed values", Parameter{Type: "String", Default: "dev", AllowedValues: []any{"dev", "prod"}}, []string{"dev", "prod"}},
+		{"pattern and default", Parameter{Type: "String", Default: "5s", AllowedPattern: "^[1-9](ms|s)$"}, []string{"1ms", "1s", "5s", "9ms", "9s"}},
+		{"number", Parameter{Type: "Number", Default: 100.0, MinValue: 1.0}, []string{"1", "100", "1000000"}},
+		{"bounded number", Parameter{Type: "Number", Default: 10.0, MinValue: 1.0, MaxValue: 20.0}, []string{"1", "10", "20"}},
+		{"empty default", Parameter{Type: "String", Default: ""}, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.p.Values()
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

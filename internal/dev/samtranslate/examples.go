@@ -156,3 +156,40 @@ func members(re *syntax.Regexp) []string {
 	}
 	return []string{string(lo), string(hi)}
 }
+
+// Values lists values a parameter accepts, to try each against the code
+// that reads it: its default, every AllowedValues entry, Examples of its
+// AllowedPattern and, for a Number, MinValue, MaxValue and a large value
+// within them. Sorted, without repeats.
+func (p Parameter) Values() ([]string, error) {
+	set := map[string]bool{}
+	if p.Default != nil {
+		set[scalar(p.Default)] = true
+	}
+	for _, v := range p.AllowedValues {
+		set[scalar(v)] = true
+	}
+	ex, err := Examples(p.AllowedPattern)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range ex {
+		set[v] = true
+	}
+	if p.Type == "Number" {
+		for _, v := range []any{p.MinValue, p.MaxValue} {
+			if v != nil {
+				set[scalar(v)] = true
+			}
+		}
+		if max, ok := p.MaxValue.(float64); !ok || max >= 1e6 {
+			set["1000000"] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out, nil
+}
