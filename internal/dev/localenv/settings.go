@@ -33,7 +33,6 @@ var Settings = []Setting{
 	{"STRIPE_TIMEOUT", "10s", "Payments API"},
 	{"STORE_CACHE_TTL", "5s", "Store platform API"},
 	{"CHECKOUT_RATE_LIMIT", "100", "Checkout"},
-	{"CHECKOUT_SESSION_TTL", "24h", "Checkout"},
 	{"CHECKOUT_PSP_TIMEOUT", "10s", "Checkout"},
 	{"CHECKOUT_SANDBOX", "true", "Checkout"},
 	{"PUBLIC_BASE_URL", "the request's host", "Checkout"},
