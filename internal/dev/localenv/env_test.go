@@ -102,3 +102,42 @@ func TestSettingsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Without samtranslator the environments come from the template's own
+// parse outside CI, and the start fails under CI=true.
+func TestEnvFallbackWithoutSamtranslator(t *testing.T) {
+	root, err := samtemplate.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "template.yaml") // no expansion cached beside it
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir()) // no python3
+	start := func() (*localenv.Stack, error) {
+		return localenv.Start(context.Background(), localenv.Config{TemplatePath: path, Getenv: func(string) string { return "" }, Logger: localenv.Discard})
+	}
+	t.Setenv("CI", "")
+	stack, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	getenv, err := stack.Env("CheckoutSessionFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stack.EnvSource != localenv.EnvFromParse || getenv("CHECKOUT_TABLE") != stack.TableName("CheckoutTable") || getenv("RESERVATION_TTL") != "30m" {
+		t.Errorf("fallback: source %q, CHECKOUT_TABLE %q, RESERVATION_TTL %q", stack.EnvSource, getenv("CHECKOUT_TABLE"), getenv("RESERVATION_TTL"))
+	}
+	t.Setenv("CI", "true")
+	if s, err := start(); err == nil {
+		s.Close()
+		t.Error("CI=true without samtranslator: the stack started")
+	}
+}
