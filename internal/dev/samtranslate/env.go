@@ -186,9 +186,9 @@ func (r *resolver) ref(name string) (string, error) {
 		if v, ok := r.resource(name); ok {
 			return v, nil
 		}
-		return "", fmt.Errorf("Ref %s: %w", name, ErrLeftOut)
+		return "", fmt.Errorf("a Ref to %s: %w", name, ErrLeftOut)
 	}
-	return "", fmt.Errorf("Ref %s: no such parameter or resource", name)
+	return "", fmt.Errorf("a Ref to %s: no such parameter or resource", name)
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
@@ -198,7 +198,7 @@ func (r *resolver) intrinsic(fn string, arg any) (string, error) {
 	case "Ref":
 		name, ok := arg.(string)
 		if !ok {
-			return "", fmt.Errorf("Ref %v", arg)
+			return "", fmt.Errorf("a Ref to %v: not a name", arg)
 		}
 		return r.ref(name)
 	case "Fn::GetAtt", "Fn::ImportValue", "Fn::GetAZs":
