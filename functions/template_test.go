@@ -73,6 +73,22 @@ func construct(s *localenv.Stack, id string) error {
 	return nil
 }
 
+// expanded is the project's template as sam deploy expands it (the test
+// skips without samtranslator, fails under CI=true).
+func expanded(t *testing.T) *samtranslate.Template {
+	t.Helper()
+	samtranslate.Require(t)
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := samtranslate.Load(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
 // envOf is function id's whole environment on stack s.
 func envOf(t *testing.T, s *localenv.Stack, id string) map[string]string {
 	t.Helper()
@@ -93,16 +109,8 @@ func envOf(t *testing.T, s *localenv.Stack, id string) map[string]string {
 // environment the value changes, and whose constructors read the variable
 // it changes, builds with it; deps.FromEnv (every Lambda's entry) takes it.
 func TestParametersTheCodeAccepts(t *testing.T) {
-	samtranslate.Require(t)
 	ctx := context.Background()
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := samtranslate.Load(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmpl := expanded(t)
 	stack := ddbtest.NewStack(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{})
 	ids := stack.Template.FunctionIDs()
 	base := map[string]map[string]string{}
@@ -196,17 +204,7 @@ const apiGatewayTimeout = 30 * time.Second
 // function's own answer, not a Lambda timeout; and a function behind a
 // route answers within API Gateway's 30 s.
 func TestTimeoutsAboveOutboundCalls(t *testing.T) {
-	samtranslate.Require(t)
-	ctx := context.Background()
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := samtranslate.Load(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := tmpl.Functions()
+	fns, err := expanded(t).Functions()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,14 +77,7 @@ func TestEnvIsTheTemplates(t *testing.T) {
 
 // Every documented setting is in the README section its entry names.
 func TestSettingsDocumented(t *testing.T) {
-	root, err := samtemplate.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	readme := rootFile(t, "README.md")
 	sections := map[string]string{}
 	for _, part := range strings.Split(string(readme), "\n## ")[1:] {
 		title, body, _ := strings.Cut(part, "\n")
@@ -106,16 +99,8 @@ func TestSettingsDocumented(t *testing.T) {
 // Without samtranslator the environments come from the template's own
 // parse outside CI, and the start fails under CI=true.
 func TestEnvFallbackWithoutSamtranslator(t *testing.T) {
-	root, err := samtemplate.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "template.yaml") // no expansion cached beside it
-	if err := os.WriteFile(path, src, 0o600); err != nil {
+	if err := os.WriteFile(path, rootFile(t, "template.yaml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", t.TempDir()) // no python3
@@ -140,4 +125,18 @@ func TestEnvFallbackWithoutSamtranslator(t *testing.T) {
 		s.Close()
 		t.Error("CI=true without samtranslator: the stack started")
 	}
+}
+
+// rootFile reads a file of the project's root.
+func rootFile(t *testing.T, name string) []byte {
+	t.Helper()
+	root, err := samtemplate.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
