@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,28 @@ func TestStripeReceiverWithoutCheckoutSecret(t *testing.T) {
 				t.Fatalf("%d %s", r.Code, r.Body)
 			}
 		})
+	}
+}
+
+// With PUBLIC_BASE_URL unset (the template's default), a session's
+// checkout_url is on the host the request came to: in AWS API Gateway's
+// requestContext.domainName, which shared/lambdarun puts in r.Host.
+func TestCheckoutURLOnTheRequestsHost(t *testing.T) {
+	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, nil, 0)
+	const domain = "abc123.execute-api.eu-west-1.amazonaws.com"
+	req := httptest.NewRequest("POST", sessionURL, strings.NewReader(`{"cart":{"WIN-11-PRO":1},"currency":"GBP"}`))
+	req.Host = domain
+	req.Header.Set("Authorization", "Bearer "+devKey)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.router.ServeHTTP(rec, req)
+	var a struct {
+		CheckoutURL string `json:"checkout_url"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 201 {
+		t.Fatalf("session: %d %s", rec.Code, rec.Body)
+	}
+	if want := "https://" + domain + "/s/my-store/cart/?token="; !strings.HasPrefix(a.CheckoutURL, want) {
+		t.Errorf("checkout_url %q, want it under %s", a.CheckoutURL, want)
 	}
 }

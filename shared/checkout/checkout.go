@@ -37,10 +37,11 @@ import (
 
 // Settings (environment).
 const (
-	EnvPublicBaseURL = "PUBLIC_BASE_URL"      // where the checkout pages are served (checkout_url's origin)
+	// EnvPublicBaseURL is where the checkout pages are served (checkout_url's
+	// origin); unset: the origin each request came to (RequestOrigin).
+	EnvPublicBaseURL = "PUBLIC_BASE_URL"
 	EnvRateLimit     = "CHECKOUT_RATE_LIMIT"  // sessions per window (ratelimit.EnvWindow) per API key (default 100)
 	EnvStripeAPIBase = "STRIPE_API_BASE"      // stripe-mock in tests; "" the real API
-	EnvSessionTTL    = "CHECKOUT_SESSION_TTL" // default lifetime of a session (default 24h)
 	EnvStripeTimeout = "CHECKOUT_PSP_TIMEOUT" // one PSP call (default 10s)
 	// EnvSandbox allows the sandbox PSP when no Stripe key is set (default
 	// true: make run, tests). The template sets it false in prod, where a
@@ -103,7 +104,7 @@ type Service struct {
 	keys    secrets.Source
 	signer  signing.Signer
 	now     func() time.Time
-	base    string // PUBLIC_BASE_URL, no trailing slash
+	base    string // PUBLIC_BASE_URL, no trailing slash; "": the request's origin
 	rate    ratelimit.Policy
 	ful     *stores.Fulfiller
 	stripe  *stripe.Adapter
@@ -118,9 +119,9 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 	if d.Store.Tables.Checkout == "" || d.Store.Tables.Stores == "" {
 		return nil, fmt.Errorf("checkout: %s and %s must be set", store.EnvCheckoutTable, store.EnvStoresTable)
 	}
-	base := strings.TrimSuffix(d.String(EnvPublicBaseURL, "http://localhost:3000"), "/")
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("checkout: %s must be an absolute http(s) URL, got %q", EnvPublicBaseURL, base)
+	base := strings.TrimSuffix(d.String(EnvPublicBaseURL, ""), "/")
+	if u, err := url.Parse(base); base != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return nil, fmt.Errorf("checkout: %s must be empty or an absolute http(s) URL, got %q", EnvPublicBaseURL, base)
 	}
 	rate, err := ratelimit.Configured(d, "checkout-session", EnvRateLimit, 100)
 	if err != nil {

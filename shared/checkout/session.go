@@ -33,6 +33,9 @@ type SessionRequest struct {
 	Currency, Locale                                     string           // Locale: BCP 47 tag, default "en"
 	ExternalReference, ReturnURLSuccess, ReturnURLCancel string
 	ExpiresAt                                            time.Time // zero: 24 h; else 30 min..24 h from now
+	// Origin is the origin the request came to (RequestOrigin): the
+	// checkout_url's when PUBLIC_BASE_URL is unset.
+	Origin string
 }
 
 // Session is a created session.
@@ -72,6 +75,10 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 	}
 	now := s.now().UTC()
 	lines, expires, locale, err := validateSession(&r, now)
+	if err != nil {
+		return Session{}, err
+	}
+	cart, err := s.publicURL(r.Origin, "/s/"+url.PathEscape(r.Store)+"/cart/")
 	if err != nil {
 		return Session{}, err
 	}
@@ -129,7 +136,7 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 		return out, fmt.Errorf("checkout: store session of %s: %w", r.Store, err)
 	}
 	out.Token = id + "." + sig
-	out.CheckoutURL = s.base + "/s/" + url.PathEscape(r.Store) + "/cart/?token=" + url.QueryEscape(out.Token)
+	out.CheckoutURL = cart + "?token=" + url.QueryEscape(out.Token)
 	out.ExpiresAt = expires
 	return out, nil
 }

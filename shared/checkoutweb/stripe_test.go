@@ -111,3 +111,46 @@ func TestStripePayPage(t *testing.T) {
 		t.Errorf("a test card on a Stripe order: %d, want 400", resp.StatusCode)
 	}
 }
+
+// A Stripe call slower than its timeout (CHECKOUT_PSP_TIMEOUT; deployed
+// 10s, below the function's Lambda timeout) ends in the cart's own answer,
+// the 503 error page, not in a Lambda timeout. A proxy in front of
+// stripe-mock holds PaymentIntent creations until the client gives up.
+func TestSlowStripeAnswers503(t *testing.T) {
+	stripemock.Require(t, mockURL)
+	slow := stripemock.NewSlow(t, mockURL, "/v1/payment_intents")
+	env := ddbtest.NewEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Stores: stores.Sample, Env: map[string]string{
+		"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform", "CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform",
+		"STRIPE_API_BASE": slow.URL, "CHECKOUT_PSP_TIMEOUT": "50ms"}})
+	router := env.Router(t)
+	do := func(req *http.Request) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, req)
+		return rec
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/stores/my-store/checkout/session/", strings.NewReader(`{"cart": {"WIN-11-PRO": 1}, "currency": "GBP"}`))
+	req.Header.Set("Authorization", "Bearer sk_test_local_only_1")
+	req.Header.Set("Content-Type", "application/json")
+	var session struct{ Token string }
+	if rec := do(req); json.Unmarshal(rec.Body.Bytes(), &session) != nil || session.Token == "" {
+		t.Fatalf("session: %d %s", rec.Code, rec.Body)
+	}
+	cart := do(httptest.NewRequest(http.MethodGet, "/s/my-store/cart/?token="+url.QueryEscape(session.Token), nil))
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(cart.Body.String())
+	if cart.Code != http.StatusOK || m == nil {
+		t.Fatalf("cart: %d", cart.Code)
+	}
+	form := url.Values{"csrf": {m[1]}, "token": {session.Token}, "email": {"slow@example.com"}, "country": {"GB"}}
+	req = httptest.NewRequest(http.MethodPost, "/s/my-store/cart/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cart.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	rec := do(req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "Temporarily unavailable") {
+		t.Fatalf("cart POST with Stripe slower than its timeout: %d %q, want the 503 page: %.1000s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if slow.Held() == 0 {
+		t.Fatal("no PaymentIntent creation reached the slow proxy")
+	}
+}

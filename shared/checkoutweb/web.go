@@ -14,7 +14,6 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -212,20 +211,7 @@ var (
 
 // secure reports whether cookies must be Secure: always but on a loopback
 // address over plain HTTP (make run).
-func secure(r *http.Request) bool {
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		return true
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return false
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip == nil || !ip.IsLoopback()
-}
+func secure(r *http.Request) bool { return checkout.Secure(r) }
 
 // Open builds the pages over the checkout service of d.
 func Open(d deps.Deps) (*Pages, error) {

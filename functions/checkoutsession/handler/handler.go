@@ -52,7 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
 		return
 	}
-	req.APIKey = key
+	req.APIKey, req.Origin = key, checkout.RequestOrigin(r)
 	out, err := h.svc.CreateSession(ctx, req)
 	storeapi.WriteCounted(w, r, h.log, req.Store, out.Rate, out.RateErr, h.now())
 	if err != nil {

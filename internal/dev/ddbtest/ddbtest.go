@@ -118,5 +118,20 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 		t.Fatalf("start local stack on %s: %v", b.Name, err)
 	}
 	t.Cleanup(s.Close)
+	t.Cleanup(func() { CheckReads(t, s) })
 	return s
+}
+
+// CheckReads fails t for every variable a function of stack read that the
+// template does not set for it and that is no documented setting
+// (localenv.Settings) nor development key (localenv.DevVariables).
+func CheckReads(t testing.TB, stack *localenv.Stack) {
+	t.Helper()
+	if stack.EnvSource != localenv.EnvFromTransform {
+		t.Logf("variables read not checked: environments from the %s", stack.EnvSource)
+		return
+	}
+	for _, r := range stack.UndocumentedReads() {
+		t.Errorf("%s, which template.yaml does not set for it and localenv.Settings does not document", r)
+	}
 }

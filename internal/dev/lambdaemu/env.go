@@ -28,10 +28,7 @@ func Env(stack *localenv.Stack, id, binary string) ([]string, error) {
 		return nil, err
 	}
 	vars := map[string]string{}
-	for k := range fn.Env {
-		vars[k] = getenv(k)
-	}
-	for k := range fn.TableEnv {
+	for _, k := range stack.EnvKeys(id) {
 		vars[k] = getenv(k)
 	}
 	vars[store.EnvEndpoint] = stack.Endpoint

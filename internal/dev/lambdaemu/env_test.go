@@ -14,8 +14,11 @@ import (
 // The memory a bootstrap is told comes from the template, per function.
 func TestEnvMemorySize(t *testing.T) {
 	const template = `
+Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
+    Runtime: provided.al2023
+    Handler: bootstrap
     MemorySize: 256
 Resources:
   Big:

@@ -55,7 +55,13 @@ type Config struct {
 	TemplatePath string // "" finds template.yaml above the working directory
 	Endpoint     string // external DynamoDB endpoint; "" starts the embedded engine
 	TablePrefix  string // prepended to every table name (tests isolate themselves with it)
-	Getenv       func(string) string
+	// Getenv is the process environment: it sets the development keys
+	// (DevVariables) and documented settings (Settings), and overrides the
+	// variables the template sets for a function (as sam local invoke's
+	// --env-vars does), table names excepted.
+	Getenv func(string) string
+	// Parameters are template parameter values (the others: defaults).
+	Parameters map[string]string
 	// HTTPClient is the DynamoDB client's HTTP client (call counting,
 	// faults); nil reaches the embedded engine in process.
 	HTTPClient  aws.HTTPClient
@@ -98,9 +104,14 @@ type Stack struct {
 	Minidyn *embeddeddb.Engine
 	// DataFile is the file the embedded engine is kept in ("" in memory).
 	DataFile string
+	// EnvSource says where the functions' environments come from
+	// (EnvFromTransform, or EnvFromParse without samtranslator).
+	EnvSource string
 
 	cfg   Config
 	close func()
+	env   map[string]functionEnv // by function id
+	reads *readLog
 }
 
 // Start starts the DynamoDB endpoint (unless external), creates the missing
@@ -126,7 +137,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Template: tmpl, Endpoint: cfg.Endpoint, Logger: cfg.Logger, cfg: cfg, close: func() {}}
+	s := &Stack{Template: tmpl, Endpoint: cfg.Endpoint, Logger: cfg.Logger, cfg: cfg, close: func() {}, reads: &readLog{}}
+	if err := s.loadEnv(ctx); err != nil {
+		return nil, err
+	}
 	httpClient := cfg.HTTPClient
 	if s.Endpoint == "" {
 		s.Minidyn = embeddeddb.New()
@@ -230,28 +244,30 @@ func serveLoopback(h http.Handler) (string, func(), error) {
 // TableName is the local name of the table with the given logical id.
 func (s *Stack) TableName(logicalID string) string { return s.cfg.TablePrefix + logicalID }
 
-// Env returns the environment function id runs with locally: its template
-// environment (tables renamed to their local names, the secret left out, so
-// keys come from the key variables), under the process environment.
+// Env returns the environment function id runs with locally: the one the
+// expanded template gives it (Globals merged; tables renamed to their local
+// names; parameters their given values or defaults; the secrets left out,
+// so keys come from the key variables), where the process environment
+// (Config.Getenv) overrides the variables the template sets (table names
+// excepted) and adds only the development keys (DevVariables) and the
+// documented settings (Settings). Every read is recorded
+// (UndocumentedReads).
 func (s *Stack) Env(id string) (func(string) string, error) {
-	fn, ok := s.Template.Functions[id]
+	fe, ok := s.env[id]
 	if !ok {
 		return nil, fmt.Errorf("function %s is not in the template", id)
 	}
-	env := make(map[string]string, len(fn.Env))
-	for k, v := range fn.Env {
-		env[k] = v
-	}
-	for k, table := range fn.TableEnv {
-		env[k] = s.TableName(table)
-	}
 	return func(k string) string {
-		if _, isTable := fn.TableEnv[k]; !isTable {
+		s.reads.add(id, k)
+		if fe.tables[k] {
+			return fe.vars[k]
+		}
+		if fe.declared[k] || documented(k) {
 			if v := s.cfg.Getenv(k); v != "" {
 				return v
 			}
 		}
-		return env[k]
+		return fe.vars[k]
 	}, nil
 }
 

@@ -46,9 +46,10 @@ func Available() error {
 
 // Template is an expanded (CloudFormation) template.
 type Template struct {
-	Parameters map[string]Parameter `json:"Parameters"`
-	Resources  map[string]Resource  `json:"Resources"`
-	Outputs    map[string]any       `json:"Outputs"`
+	Parameters map[string]Parameter       `json:"Parameters"`
+	Conditions map[string]json.RawMessage `json:"Conditions"`
+	Resources  map[string]Resource        `json:"Resources"`
+	Outputs    map[string]any             `json:"Outputs"`
 	// Raw is the whole document, for a CloudFormation create-stack.
 	Raw []byte `json:"-"`
 }
