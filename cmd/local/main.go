@@ -128,10 +128,6 @@ func run() error {
 	slog.SetDefault(logger) // as lambdarun does in Lambda
 	// One long-lived process: the SANDBOX settles pending charges by itself.
 	payments.SettleSandboxAfter(sandboxSettleAfter)
-	if os.Getenv("PUBLIC_BASE_URL") == "" {
-		// Checkout URLs point at this runner unless told otherwise.
-		_ = os.Setenv("PUBLIC_BASE_URL", "http://"+*addr)
-	}
 	stack, err := localenv.Start(ctx, localenv.Config{
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),
