@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
 )
 
 // Backend is a DynamoDB emulator a test runs against.
@@ -113,6 +116,8 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	if o.Transport != nil {
 		cfg.HTTPClient = o.Transport
 	}
+	var s *localenv.Stack
+	cfg.Guard = guard(t, cfg.TablePrefix, func() *localenv.Stack { return s })
 	s, err := localenv.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start local stack on %s: %v", b.Name, err)
@@ -120,3 +125,54 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// guard holds the stack's functions to their IAM roles, read from the
+// template as SAM expands it, and fails the test naming every call a role
+// denied. It is on whenever samtranslator is available (required under
+// CI=true). Benchmarks run unguarded: they measure the handlers.
+func guard(t testing.TB, prefix string, stack func() *localenv.Stack) *iampolicy.Guard {
+	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		return nil
+	}
+	samOnce.Do(func() { samErr = samtranslate.Available() })
+	if err := samErr; err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("IAM roles: %v (required when CI=true)", err)
+		}
+		guardOff.Do(func() { t.Logf("IAM roles NOT enforced: %v", err) })
+		return nil
+	}
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := iampolicy.Load(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return prefix + id }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := iampolicy.NewGuard(roles, func(table string) string {
+		tab, ok := stack().Template.Tables[strings.TrimPrefix(table, prefix)]
+		if !ok {
+			return ""
+		}
+		for _, k := range tab.KeySchema {
+			if k.KeyType == "HASH" {
+				return k.Name
+			}
+		}
+		return ""
+	})
+	t.Cleanup(func() {
+		for _, d := range g.Denials() {
+			t.Errorf("IAM: %s", d)
+		}
+	})
+	return g
+}
+
+var (
+	guardOff sync.Once
+	samOnce  sync.Once
+	samErr   error
+)
