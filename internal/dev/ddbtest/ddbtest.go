@@ -152,7 +152,11 @@ func guard(t testing.TB, prefix string, stack func() *localenv.Stack) *iampolicy
 		t.Fatal(err)
 	}
 	g := iampolicy.NewGuard(roles, func(table string) string {
-		tab, ok := stack().Template.Tables[strings.TrimPrefix(table, prefix)]
+		s := stack()
+		if s == nil {
+			return "" // the stack is still starting
+		}
+		tab, ok := s.Template.Tables[strings.TrimPrefix(table, prefix)]
 		if !ok {
 			return ""
 		}
