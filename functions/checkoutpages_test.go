@@ -455,3 +455,19 @@ func TestCheckoutPagesDeclineAndSubdivision(t *testing.T) {
 		t.Fatalf("pay page total %v, order total %v", a, b)
 	}
 }
+
+// The same cookie cart submitted twice by the same buyer (a double click,
+// the back button) answers the same order: the cart function reads the
+// order it placed (GetItem on the stores table, which its role must allow).
+func TestCheckoutPagesSameCartTwice(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	expectPage(t, fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", nil), http.StatusSeeOther)
+	cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+	buyer := url.Values{"email": {"twice@example.com"}, "country": {"GB"}}
+	first, _ := toPayPage(t, c, site, cart, buyer)
+	second, _ := toPayPage(t, c, site, cart, buyer)
+	if first != second {
+		t.Fatalf("the same cart and buyer made two orders: %s and %s", first, second)
+	}
+}

@@ -89,7 +89,7 @@ func TestCheckoutSessionAPI(t *testing.T) {
 			if err := json.Unmarshal(r.Body.Bytes(), &a); err != nil {
 				t.Fatal(err)
 			}
-			svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutSessionFunction"))
+			svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutCartFunction")) // the cart page quotes it
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestStripeReceiverRoutesCheckoutEvents(t *testing.T) {
 	if err := json.Unmarshal(r.Body.Bytes(), &a); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutPayFunction"))
+	svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutCartFunction")) // the cart starts payments
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,8 +116,7 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	if o.Transport != nil {
 		cfg.HTTPClient = o.Transport
 	}
-	var s *localenv.Stack
-	cfg.Guard = guard(t, cfg.TablePrefix, func() *localenv.Stack { return s })
+	cfg.Guard = Guard(t, cfg.TablePrefix)
 	s, err := localenv.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start local stack on %s: %v", b.Name, err)
@@ -126,11 +125,13 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	return s
 }
 
-// guard holds the stack's functions to their IAM roles, read from the
-// template as SAM expands it, and fails the test naming every call a role
-// denied. It is on whenever samtranslator is available (required under
-// CI=true). Benchmarks run unguarded: they measure the handlers.
-func guard(t testing.TB, prefix string, stack func() *localenv.Stack) *iampolicy.Guard {
+// Guard holds the functions of a stack whose tables are named prefix +
+// logical id to their IAM roles, read from the template as SAM expands it,
+// and fails the test naming every call a role denied (localenv.Config.Guard;
+// NewStack sets it). It is on whenever samtranslator is available (required
+// under CI=true); nil (no guard) otherwise. Benchmarks run unguarded: they
+// measure the handlers.
+func Guard(t testing.TB, prefix string) *iampolicy.Guard {
 	t.Helper()
 	if _, bench := t.(*testing.B); bench {
 		return nil
@@ -147,26 +148,10 @@ func guard(t testing.TB, prefix string, stack func() *localenv.Stack) *iampolicy
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles, err := iampolicy.Load(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return prefix + id }})
+	g, err := iampolicy.NewStackGuard(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return prefix + id }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := iampolicy.NewGuard(roles, func(table string) string {
-		s := stack()
-		if s == nil {
-			return "" // the stack is still starting
-		}
-		tab, ok := s.Template.Tables[strings.TrimPrefix(table, prefix)]
-		if !ok {
-			return ""
-		}
-		for _, k := range tab.KeySchema {
-			if k.KeyType == "HASH" {
-				return k.Name
-			}
-		}
-		return ""
-	})
 	t.Cleanup(func() {
 		for _, d := range g.Denials() {
 			t.Errorf("IAM: %s", d)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,25 +54,52 @@ var (
 )
 
 // Load expands the template at path (once per test binary) and reads its
-// roles for the local names l gives.
-func Load(ctx context.Context, path string, l Locals) (map[string]*Role, error) {
+// roles for the local names l gives, and the partition keys of its tables.
+func Load(ctx context.Context, path string, l Locals) (map[string]*Role, KeySchema, error) {
+	if l.TableName == nil {
+		l.TableName = func(id string) string { return id }
+	}
 	expandedMu.Lock()
 	t, ok := expanded[path]
 	if !ok {
 		var err error
 		if t, err = samtranslate.Load(ctx, path, l.Params); err != nil {
 			expandedMu.Unlock()
-			return nil, fmt.Errorf("iam: expand %s: %w", path, err)
+			return nil, nil, fmt.Errorf("iam: expand %s: %w", path, err)
 		}
 		expanded[path] = t
 	}
 	expandedMu.Unlock()
 	roles, err := Roles(t, l)
 	if err != nil {
-		return nil, fmt.Errorf("iam: roles of %s: %w", path, err)
+		return nil, nil, fmt.Errorf("iam: roles of %s: %w", path, err)
 	}
 	once.Do(func() { canonical, canonicalErr = Roles(t, Locals{Params: l.Params}) })
-	return roles, err
+	hash := map[string]string{}
+	for _, id := range t.OfType("AWS::DynamoDB::Table") {
+		var p struct {
+			KeySchema []struct{ AttributeName, KeyType string }
+		}
+		if err := json.Unmarshal(t.Resources[id].Properties, &p); err != nil {
+			return nil, nil, fmt.Errorf("iam: table %s: %w", id, err)
+		}
+		for _, k := range p.KeySchema {
+			if k.KeyType == "HASH" {
+				hash[TableARN(l.TableName(id))] = k.AttributeName
+			}
+		}
+	}
+	return roles, func(table string) string { return hash[tableResource(table)] }, nil
+}
+
+// NewStackGuard guards the functions of a local stack built from the
+// template at path, its tables named as l names them.
+func NewStackGuard(ctx context.Context, path string, l Locals) (*Guard, error) {
+	roles, hash, err := Load(ctx, path, l)
+	if err != nil {
+		return nil, err
+	}
+	return NewGuard(roles, hash), nil
 }
 
 // Role returns function fn's role.
@@ -159,7 +187,11 @@ func (d dynamoGuard) Do(req *http.Request) (*http.Response, error) {
 		err = d.g.deny(Denial{Function: d.fn, Action: "dynamodb:" + op, Resource: "?", Reason: err.Error()}, "")
 	}
 	if err != nil {
-		return accessDenied(req, err.(*smithy.GenericAPIError).Message), nil
+		var denied *smithy.GenericAPIError
+		if errors.As(err, &denied) {
+			return accessDenied(req, denied.Message), nil
+		}
+		return nil, err
 	}
 	return d.base.Do(req)
 }

@@ -17,7 +17,7 @@ func TestRolesOfTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles, err := iampolicy.Load(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return "t1-" + id }})
+	roles, _, err := iampolicy.Load(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return "t1-" + id }})
 	if err != nil {
 		t.Fatal(err)
 	}
