@@ -25,6 +25,35 @@ var unexercised = []struct {
 	{"*", "logs:CreateLogGroup", "*", "AWSLambdaBasicExecutionRole (SAM's default): Lambda's runtime writes the function's logs with it, not our code"},
 	{"*", "logs:CreateLogStream", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
 	{"*", "logs:PutLogEvents", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
+	// The dispatcher's stream mapping (DispatchStream) reads the outbox's
+	// stream and sends failed batches' descriptions with the function's
+	// role: Lambda's poller, not our code.
+	{"DispatchFunction", "dynamodb:DescribeStream", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
+	{"DispatchFunction", "dynamodb:GetRecords", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
+	{"DispatchFunction", "dynamodb:GetShardIterator", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
+	{"DispatchFunction", "dynamodb:ListStreams", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
+	{"DispatchFunction", "sqs:SendMessage", "DispatchDeadLetterQueue", "the DispatchStream mapping's on-failure destination sends with the role"},
+	// The dispatcher's deliveries: functions/dispatch/handler's end-to-end
+	// tests (guarded too) deliver store events, in order; none here runs it.
+	{"DispatchFunction", "dynamodb:Query", "OutboxTable/index/ordered", "Box.firstPending: an event waits for an earlier one of its order (functions/dispatch/handler tests)"},
+	{"DispatchFunction", "dynamodb:Query", "table/StoresTable", "stores.ReadListing: a store recipient's webhook URL (functions/dispatch/handler tests)"},
+	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "delivery.StoreSecrets: a store's webhook secret (functions/dispatch/handler tests)"},
+	// Untested paths of the dispatcher: a merchant's notification and an
+	// event deferred behind one the ordered index shows pending.
+	{"DispatchFunction", "dynamodb:GetItem", "table/OutboxTable", "Box.firstPending confirms, consistently, an earlier event the ordered index shows pending"},
+	{"DispatchFunction", "dynamodb:GetItem", "table/PaymentsTable", "payments.NotificationTarget: a merchant recipient's row"},
+	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "payments.NotificationTarget: a merchant's webhook signing secret"},
+	// Merchants' credentials are read for a STRIPE alias or payment only
+	// (payments.Service.adapter); the payments tests here pay with the
+	// SANDBOX, which needs none (functions/stripeflow runs alias creation
+	// and pre-authorization against stripe-mock).
+	{"AliasCreateFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE alias: the merchant's credentials (functions/stripeflow)"},
+	{"AliasDeleteFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE alias is forgotten at the PSP"},
+	{"PreauthorizationFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE pre-authorization (functions/stripeflow)"},
+	{"PaymentAuthorizationFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE charge"},
+	{"CaptureFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE capture"},
+	{"ReverseFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE reversal"},
+	{"RefundFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "a STRIPE refund"},
 }
 
 // wholeRun reports whether every test of the package ran (no -run, -skip

@@ -122,6 +122,14 @@ func TestPaymentsWalkthrough(t *testing.T) {
 			if code != 200 || tx["capturedAmount"] != 1000.0 || tx["refundedAmount"] != 400.0 || len(tx["actions"].([]any)) != 3 {
 				t.Fatalf("transaction: %d %v", code, tx)
 			}
+			// A second pre-authorization is reversed instead.
+			code, second := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-02"), pre)
+			if code != 201 || second["status"] != "SUCCESS" {
+				t.Fatalf("second preauth: %d %v", code, second)
+			}
+			if code, rev := c.do("PUT", "/api/v1/preauthorization/"+second["id"].(string)+"/reverse", secret, ""); code != 200 || rev["action"] != "REVERSAL" || rev["status"] != "SUCCESS" {
+				t.Fatalf("reverse: %d %v", code, rev)
+			}
 			if code, body := c.do("DELETE", "/api/v1/alias/"+id, secret, ""); code != 204 || body != nil {
 				t.Fatalf("delete: %d %v", code, body)
 			}

@@ -252,6 +252,20 @@ func TestWebhookRefundOfSpentItem(t *testing.T) {
 	}
 }
 
+// A paid purchase the webhook cannot honour for stock (nothing reserved,
+// more than is left) is refused without a grant; the function re-reads the
+// product to tell a sell-out from a stale catalog.
+func TestWebhookPurchaseOfMoreThanInStock(t *testing.T) {
+	f := newWebhookFlow(t, ddbtest.Backend{Name: "minidyn"}, nil)
+	if code, resp := f.webhook(succeeded("order-many", "max", "purchaseSucceeded", "bundle", 11)); code != http.StatusOK || !strings.Contains(resp, `"not-granted"`) {
+		t.Fatalf("%d %s, want 200 not-granted", code, resp)
+	}
+	if items, _ := f.holdings("max"); len(items) != 0 {
+		t.Fatalf("granted %v of a sold-out purchase", items)
+	}
+	f.assertStock("bundle", 10, 0, 0)
+}
+
 // With confirm and webhook both granting, a purchase is granted once,
 // whichever arrives first; the transactionId and the orderId are the same
 // purchase.
