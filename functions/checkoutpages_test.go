@@ -480,12 +480,13 @@ func TestCheckoutPagesSameCartTwice(t *testing.T) {
 	}
 }
 
-// The Stripe receiver applies a checkout order's events (its success, a
-// refund, a dispute), found by the order's metadata, each once.
+// The Stripe receiver applies a checkout order's events (its success, which
+// marks the session's external reference paid, a refund, a dispute), found
+// by the order's metadata.
 func TestCheckoutPagesStripeEvents(t *testing.T) {
 	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
 	c := browserClient(t)
-	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP"}`)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "metadata": {"external_reference": "hook-ref-1"}}`)
 	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
 	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/",
 		url.Values{"token": {token}, "email": {"hook@example.com"}, "country": {"GB"}, "csrf": {csrfOf(t, cart)}})
