@@ -110,7 +110,7 @@ func (o operator) holds(got []string, present bool, want []string) (bool, error)
 	}
 	if o.null {
 		if len(want) != 1 || (!strings.EqualFold(want[0], "true") && !strings.EqualFold(want[0], "false")) {
-			return false, fmt.Errorf("Null wants true or false, got %v", want)
+			return false, fmt.Errorf("operator Null wants true or false, got %v", want)
 		}
 		return strings.EqualFold(want[0], "true") != present, nil
 	}

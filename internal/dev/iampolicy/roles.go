@@ -367,7 +367,7 @@ func (r *resolver) ref(name string) (any, error) {
 	}
 	res, ok := r.t.Resources[name]
 	if !ok {
-		return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
+		return nil, fmt.Errorf("intrinsic Ref %s: no such parameter or resource", name)
 	}
 	switch res.Type {
 	case "AWS::DynamoDB::Table":
@@ -380,7 +380,7 @@ func (r *resolver) ref(name string) (any, error) {
 	case "AWS::IAM::Role", "AWS::Lambda::Function":
 		return r.physical(name), nil
 	}
-	return nil, fmt.Errorf("Ref %s: resources of type %s are not resolved locally", name, res.Type)
+	return nil, fmt.Errorf("intrinsic Ref %s: resources of type %s are not resolved locally", name, res.Type)
 }
 
 // secretARN is a secret's ARN: its name and Secrets Manager's suffix.
