@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -199,17 +200,14 @@ func (d dynamoGuard) Do(req *http.Request) (*http.Response, error) {
 // accessDenied is DynamoDB's answer to a call IAM denies.
 func accessDenied(req *http.Request, msg string) *http.Response {
 	body, _ := json.Marshal(map[string]string{"__type": "com.amazon.coral.service#AccessDeniedException", "Message": msg})
-	return &http.Response{
-		StatusCode:    http.StatusBadRequest,
-		Status:        "400 Bad Request",
-		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"iam-local-denied"}},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       req,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-	}
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	rec.Header().Set("X-Amzn-Requestid", "iam-local-denied")
+	rec.WriteHeader(http.StatusBadRequest)
+	_, _ = rec.Write(body)
+	resp := rec.Result()
+	resp.Request = req
+	return resp
 }
 
 // Variables of a function's deployed environment that name the secrets its

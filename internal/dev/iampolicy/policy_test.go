@@ -152,42 +152,36 @@ func TestDynamoDBRequests(t *testing.T) {
 }
 
 // The condition keys of a request: attributes named (key, item,
-// projection, update targets), Select, ReturnValues, leading keys.
+// projection, update targets), Select, ReturnValues, leading keys ("-":
+// the key is absent).
 func TestDynamoDBConditionKeys(t *testing.T) {
-	body := `{"TableName":"Players","Key":{"pk":{"S":"p1"},"sk":{"S":"profile"}},"ProjectionExpression":"#n, avatarUrl.small, tags[0]","ExpressionAttributeNames":{"#n":"name"}}`
-	reqs, err := iampolicy.DynamoDBRequests("GetItem", []byte(body), func(string) string { return "pk" })
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		op, body string
+		want     map[string]string
+	}{
+		{"GetItem", `{"TableName":"Players","Key":{"pk":{"S":"p1"},"sk":{"S":"profile"}},"ProjectionExpression":"#n, avatarUrl.small, tags[0]","ExpressionAttributeNames":{"#n":"name"}}`,
+			map[string]string{"dynamodb:Attributes": "avatarUrl,name,pk,sk,tags", "dynamodb:LeadingKeys": "p1", "dynamodb:Select": "-"}},
+		{"UpdateItem", `{"TableName":"Players","Key":{"pk":{"S":"p1"}},"UpdateExpression":"SET #c = if_not_exists(#c, :z) + :one, b = :b REMOVE old ADD n :one","ExpressionAttributeNames":{"#c":"count"},"ReturnValues":"ALL_NEW"}`,
+			map[string]string{"dynamodb:Attributes": "b,count,n,old,pk", "dynamodb:ReturnValues": "ALL_NEW"}},
+		{"Query", `{"TableName":"Players","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"p9"}}}`,
+			map[string]string{"dynamodb:Select": "ALL_ATTRIBUTES", "dynamodb:LeadingKeys": "p9"}},
 	}
-	ctx := reqs[0].Context
-	if got := strings.Join(ctx["dynamodb:Attributes"], ","); got != "avatarUrl,name,pk,sk,tags" {
-		t.Errorf("attributes %s", got)
-	}
-	if got := strings.Join(ctx["dynamodb:LeadingKeys"], ","); got != "p1" {
-		t.Errorf("leading keys %s", got)
-	}
-	if _, ok := ctx["dynamodb:Select"]; ok {
-		t.Errorf("a projecting GetItem has a Select: %v", ctx["dynamodb:Select"])
-	}
-	body = `{"TableName":"Players","Key":{"pk":{"S":"p1"}},"UpdateExpression":"SET #c = if_not_exists(#c, :z) + :one, b = :b REMOVE old ADD n :one","ExpressionAttributeNames":{"#c":"count"},"ReturnValues":"ALL_NEW"}`
-	reqs, err = iampolicy.DynamoDBRequests("UpdateItem", []byte(body), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(reqs[0].Context["dynamodb:Attributes"], ","); got != "b,count,n,old,pk" {
-		t.Errorf("update attributes %s", got)
-	}
-	if got := strings.Join(reqs[0].Context["dynamodb:ReturnValues"], ","); got != "ALL_NEW" {
-		t.Errorf("return values %s", got)
-	}
-	reqs, err = iampolicy.DynamoDBRequests("Query", []byte(`{"TableName":"Players","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"p9"}}}`), func(string) string { return "pk" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(reqs[0].Context["dynamodb:Select"], ","); got != "ALL_ATTRIBUTES" {
-		t.Errorf("a query projecting nothing selects %q, want ALL_ATTRIBUTES", got)
-	}
-	if got := strings.Join(reqs[0].Context["dynamodb:LeadingKeys"], ","); got != "p9" {
-		t.Errorf("query leading keys %q", got)
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			reqs, err := iampolicy.DynamoDBRequests(tt.op, []byte(tt.body), func(string) string { return "pk" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for key, want := range tt.want {
+				got, present := reqs[0].Context[key]
+				if want == "-" {
+					if present {
+						t.Errorf("%s: %v, want absent", key, got)
+					}
+				} else if strings.Join(got, ",") != want {
+					t.Errorf("%s: %v, want %s", key, got, want)
+				}
+			}
+		})
 	}
 }
