@@ -33,16 +33,14 @@ var unexercised = []struct {
 	{"DispatchFunction", "dynamodb:GetShardIterator", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
 	{"DispatchFunction", "dynamodb:ListStreams", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
 	{"DispatchFunction", "sqs:SendMessage", "DispatchDeadLetterQueue", "the DispatchStream mapping's on-failure destination sends with the role"},
-	// The dispatcher's deliveries: functions/dispatch/handler's end-to-end
-	// tests (guarded too) deliver store events, in order; none here runs it.
-	{"DispatchFunction", "dynamodb:Query", "OutboxTable/index/ordered", "Box.firstPending: an event waits for an earlier one of its order (functions/dispatch/handler tests)"},
+	// Store recipients: functions/dispatch/handler's end-to-end tests
+	// (guarded too) deliver store events; the dispatcher here notifies a
+	// merchant only.
 	{"DispatchFunction", "dynamodb:Query", "table/StoresTable", "stores.ReadListing: a store recipient's webhook URL (functions/dispatch/handler tests)"},
 	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "delivery.StoreSecrets: a store's webhook secret (functions/dispatch/handler tests)"},
-	// Untested paths of the dispatcher: a merchant's notification and an
-	// event deferred behind one the ordered index shows pending.
+	// An untested path of the dispatcher: an event deferred behind one the
+	// ordered index shows pending.
 	{"DispatchFunction", "dynamodb:GetItem", "table/OutboxTable", "Box.firstPending confirms, consistently, an earlier event the ordered index shows pending"},
-	{"DispatchFunction", "dynamodb:GetItem", "table/PaymentsTable", "payments.NotificationTarget: a merchant recipient's row"},
-	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/merchants/*", "payments.NotificationTarget: a merchant's webhook signing secret"},
 	{"StripeWebhookFunction", "dynamodb:GetItem", "table/CheckoutTable", "checkout.Service.route: a charge or dispute event whose metadata names no order (Stripe copies none from the PaymentIntent) is routed by the PaymentIntent's lookup row; the tests' events name theirs"},
 	// Merchants' credentials are read for a STRIPE alias or payment only
 	// (payments.Service.adapter); the payments tests here pay with the
