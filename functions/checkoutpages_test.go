@@ -1,8 +1,10 @@
 package functions_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/stores"
@@ -267,6 +271,10 @@ func TestCheckoutPagesPaidTwice(t *testing.T) {
 	if idA == nil {
 		t.Fatalf("no order id on the order page: %.1000s", orderA.Body)
 	}
+	// The paid order's pay page, opened again, sends the buyer to the order page.
+	if p := fetch(t, c, http.MethodGet, urlA, nil); p.Status != http.StatusSeeOther || p.Header.Get("Location") != paidA.Header.Get("Location") {
+		t.Fatalf("the pay page of a paid order: %d to %q, want 303 to %q", p.Status, p.Header.Get("Location"), paidA.Header.Get("Location"))
+	}
 
 	paidB := payOn(t, c, site, urlB, pageB, "4242424242424242")
 	expectPage(t, paidB, http.StatusSeeOther)
@@ -453,5 +461,66 @@ func TestCheckoutPagesDeclineAndSubdivision(t *testing.T) {
 	expectPage(t, order, http.StatusOK, `data-status="fulfilled"`)
 	if a, b := totalRE.FindStringSubmatch(payPage.Body), totalRE.FindStringSubmatch(order.Body); a == nil || b == nil || a[1] != b[1] {
 		t.Fatalf("pay page total %v, order total %v", a, b)
+	}
+}
+
+// The same cookie cart submitted twice by the same buyer (a double click,
+// the back button) answers the same order: the cart function reads the
+// order it placed (GetItem on the stores table, which its role must allow).
+func TestCheckoutPagesSameCartTwice(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	expectPage(t, fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", nil), http.StatusSeeOther)
+	cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+	buyer := url.Values{"email": {"twice@example.com"}, "country": {"GB"}}
+	first, _ := toPayPage(t, c, site, cart, buyer)
+	second, _ := toPayPage(t, c, site, cart, buyer)
+	if first != second {
+		t.Fatalf("the same cart and buyer made two orders: %s and %s", first, second)
+	}
+}
+
+// The Stripe receiver applies a checkout order's events (its success, which
+// marks the session's external reference paid, a refund, a dispute), found
+// by the order's metadata.
+func TestCheckoutPagesStripeEvents(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "metadata": {"external_reference": "hook-ref-1"}}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/",
+		url.Values{"token": {token}, "email": {"hook@example.com"}, "country": {"GB"}, "csrf": {csrfOf(t, cart)}})
+	expectPage(t, p, http.StatusSeeOther)
+	orderID := strings.Split(strings.TrimPrefix(p.Header.Get("Location"), "/s/my-store/pay/"), "/")[0]
+	sessionID, _, _ := strings.Cut(token, ".")
+	meta := map[string]string{"tollgate_store": "my-store", "tollgate_order": orderID, "tollgate_session": sessionID}
+	for i, ev := range []struct {
+		typ string
+		obj map[string]any
+	}{
+		{"payment_intent.succeeded", map[string]any{"id": "pi_hook", "object": "payment_intent", "amount": 3599, "amount_received": 3599, "currency": "gbp", "status": "succeeded", "metadata": meta}},
+		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_hook", "metadata": meta}},
+		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": "pi_hook", "status": "needs_response", "metadata": meta}},
+	} {
+		body, err := json.Marshal(map[string]any{"id": fmt.Sprintf("evt_hook_%d", i), "object": "event", "type": ev.typ, "livemode": false,
+			"created": site.now().Unix(), "data": map[string]any{"object": ev.obj}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, site.URL+"/stripe/webhook/", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: site.now()}).Header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"applied"`) {
+			t.Fatalf("%s: %d %s", ev.typ, resp.StatusCode, answer)
+		}
 	}
 }

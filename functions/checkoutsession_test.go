@@ -90,7 +90,7 @@ func TestCheckoutSessionAPI(t *testing.T) {
 			if err := json.Unmarshal(r.Body.Bytes(), &a); err != nil {
 				t.Fatal(err)
 			}
-			svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutSessionFunction"))
+			svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutCartFunction")) // the cart page quotes it
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,11 @@ func TestCheckoutSessionAPI(t *testing.T) {
 			if _, err := svc.Quote(context.Background(), checkout.CartRef{Store: "other-store", Token: a.Token}, checkout.Buyer{}); err == nil {
 				t.Fatal("a token of my-store was accepted for other-store")
 			}
-			m, err := svc.Market(context.Background())
+			market, err := checkout.Open(context.Background(), s.env.Deps(t, "MarketFunction")) // the marketplace page lists it
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := market.Market(context.Background())
 			if err != nil || len(m) != 1 || m[0].SKU != "WIN-11-PRO" || m[0].StoreName == "" {
 				t.Fatalf("market %+v, %v", m, err)
 			}
@@ -166,7 +170,7 @@ func TestStripeReceiverRoutesCheckoutEvents(t *testing.T) {
 	if err := json.Unmarshal(r.Body.Bytes(), &a); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutPayFunction"))
+	svc, err := checkout.Open(context.Background(), s.env.Deps(t, "CheckoutCartFunction")) // the cart starts payments
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,15 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
 
-func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+// TestMain runs the suite and then, after a whole run, fails on every
+// permission of a function's role that no test used (iam_test.go).
+func TestMain(m *testing.M) {
+	code := ddbtest.Main(m)
+	if code == 0 && wholeRun() {
+		code = reportUnusedPermissions(os.Stderr)
+	}
+	os.Exit(code)
+}
 
 type fixture struct {
 	Function string `json:"function"`

@@ -1,6 +1,7 @@
 package functions_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
@@ -24,8 +26,44 @@ type paymentsClient struct {
 }
 
 func newPaymentsClient(t *testing.T, b ddbtest.Backend) *paymentsClient {
-	e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
+	return newPaymentsClientWith(t, b, ddbtest.StackOptions{})
+}
+
+// newPaymentsClientWith is newPaymentsClient on a stack with options o.
+func newPaymentsClientWith(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions) *paymentsClient {
+	e := ddbtest.NewEnv(t, b, o)
 	return &paymentsClient{t: t, router: e.Router(t), env: e}
+}
+
+// The dispatcher delivers a payment's notification to its merchant's
+// webhook URL, signed with the merchant's signing secret.
+func TestDispatchNotifiesMerchant(t *testing.T) {
+	got := make(chan http.Header, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header
+	}))
+	t.Cleanup(hook.Close)
+	c := newPaymentsClientWith(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{
+		localenv.EnvPaymentsWebhookURL: hook.URL, "PAYMENTS_WEBHOOK_SECRET": "whsec_merchant"}})
+	if code, pre := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "notify-merchant-01"),
+		`{"aliasId":"`+localenv.DemoAlias+`","paymentData":{"amount":500,"currency":"EUR","reason":"notify"}}`); code != 201 {
+		t.Fatalf("preauth: %d %v", code, pre)
+	}
+	job, err := c.env.Stack.Job("DispatchFunction", functions.Jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case h := <-got:
+		if h.Get("X-Tollgate-Event-Type") != "payment.PREAUTH.SUCCESS" || !strings.HasPrefix(h.Get("X-Tollgate-Signature"), "sha256=") {
+			t.Fatalf("notification headers %v", h)
+		}
+	default:
+		t.Fatal("the merchant got no notification")
+	}
 }
 
 func (c *paymentsClient) do(method, path string, headers map[string]string, body string) (int, map[string]any) {
@@ -124,6 +162,14 @@ func TestPaymentsWalkthrough(t *testing.T) {
 			code, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, "")
 			if code != 200 || tx["capturedAmount"] != 1000.0 || tx["refundedAmount"] != 400.0 || len(tx["actions"].([]any)) != 3 {
 				t.Fatalf("transaction: %d %v", code, tx)
+			}
+			// A second pre-authorization is reversed instead.
+			code, second := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-02"), pre)
+			if code != 201 || second["status"] != "SUCCESS" {
+				t.Fatalf("second preauth: %d %v", code, second)
+			}
+			if code, rev := c.do("PUT", "/api/v1/preauthorization/"+second["id"].(string)+"/reverse", secret, ""); code != 200 || rev["action"] != "REVERSAL" || rev["status"] != "SUCCESS" {
+				t.Fatalf("reverse: %d %v", code, rev)
 			}
 			if code, body := c.do("DELETE", "/api/v1/alias/"+id, secret, ""); code != 204 || body != nil {
 				t.Fatalf("delete: %d %v", code, body)

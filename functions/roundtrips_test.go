@@ -172,6 +172,7 @@ func runRoundTrips(t *testing.T, b ddbtest.Backend, cases []roundTrip) []string 
 	if b.Endpoint != "" {
 		cfg.TablePrefix = fmt.Sprintf("roundtrips-%d-", time.Now().UnixNano()) // moto outlives the test
 	}
+	cfg.Guard = ddbtest.Guard(t, cfg.TablePrefix)
 	stack, err := localenv.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,21 @@ func (f *flow) holdings(player string) (map[string]int64, map[string]int64) {
 		return m
 	}
 	return toMap(items), toMap(debts)
+}
+
+// spend takes n units of product from player's inventory, as the game
+// does when they are used.
+func (f *flow) spend(player, product string, n int) {
+	f.t.Helper()
+	if _, err := f.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(f.stack.TableName("PlayersTable")),
+		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: player}, "sk": &types.AttributeValueMemberS{Value: "item#" + product}},
+		UpdateExpression:          aws.String("ADD #q :n"),
+		ExpressionAttributeNames:  map[string]string{"#q": "quantity"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(-n)}},
+	}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *flow) deliveries() []map[string]string {
@@ -182,15 +198,7 @@ func TestWebhookRefunds(t *testing.T) {
 		}
 		// The player spends a gem; a refund of more than is left is capped
 		// at what was granted, and what was spent becomes a debt.
-		if _, err := f.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(f.stack.TableName("PlayersTable")),
-			Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "olga"}, "sk": &types.AttributeValueMemberS{Value: "item#gem_pack"}},
-			UpdateExpression:          aws.String("ADD #q :n"),
-			ExpressionAttributeNames:  map[string]string{"#q": "quantity"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "-1"}},
-		}); err != nil {
-			t.Fatal(err)
-		}
+		f.spend("olga", "gem_pack", 1)
 		mustOK(refunded("order-1", "re-2", "gem_pack", 5))
 		items, debts := f.holdings("olga")
 		if items["gem_pack"] != 0 || debts["gem_pack"] != 1 || items["bundle"] != 1 {
@@ -225,6 +233,37 @@ func TestWebhookRefunds(t *testing.T) {
 			t.Fatalf("pete was granted %v for a refunded order", items)
 		}
 	})
+}
+
+// A refund of an item the player has spent entirely finds nothing to take:
+// the webhook function asserts (a ConditionCheck on the players table, which
+// its role must allow) that none is held and records the debt.
+func TestWebhookRefundOfSpentItem(t *testing.T) {
+	f := newWebhookFlow(t, ddbtest.Backend{Name: "minidyn"}, nil)
+	if code, resp := f.webhook(succeeded("order-spent", "sam", "purchaseSucceeded", "gem_pack", 2)); code != http.StatusOK {
+		t.Fatalf("purchase: %d %s", code, resp)
+	}
+	f.spend("sam", "gem_pack", 2)
+	if code, resp := f.webhook(refunded("order-spent", "re-spent", "gem_pack", 2)); code != http.StatusOK || !strings.Contains(resp, "refund:revoked") {
+		t.Fatalf("refund of a spent item: %d %s", code, resp)
+	}
+	if items, debts := f.holdings("sam"); len(items) != 0 || debts["gem_pack"] != 2 {
+		t.Fatalf("after the refund: items %v debts %v, want a debt of 2", items, debts)
+	}
+}
+
+// A paid purchase the webhook cannot honour for stock (nothing reserved,
+// more than is left) is refused without a grant; the function re-reads the
+// product to tell a sell-out from a stale catalog.
+func TestWebhookPurchaseOfMoreThanInStock(t *testing.T) {
+	f := newWebhookFlow(t, ddbtest.Backend{Name: "minidyn"}, nil)
+	if code, resp := f.webhook(succeeded("order-many", "max", "purchaseSucceeded", "bundle", 11)); code != http.StatusOK || !strings.Contains(resp, `"not-granted"`) {
+		t.Fatalf("%d %s, want 200 not-granted", code, resp)
+	}
+	if items, _ := f.holdings("max"); len(items) != 0 {
+		t.Fatalf("granted %v of a sold-out purchase", items)
+	}
+	f.assertStock("bundle", 10, 0, 0)
 }
 
 // With confirm and webhook both granting, a purchase is granted once,

@@ -52,10 +52,13 @@ const (
 	whsecV0 = "whsec_checkout_previous"
 )
 
+// env is a stack with the checkout as each function that serves it has it
+// (under that function's role): sessions, cart, pay page, order page and
+// the Stripe receiver.
 type env struct {
 	*ddbtest.Env
-	svc *checkout.Service
-	st  store.Store
+	sessions, cart, pay, order, hooks *checkout.Service
+	st                                store.Store
 }
 
 // withPrevious is the key source during a webhook secret roll: the
@@ -95,13 +98,17 @@ func newEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions) *env {
 	if _, err := admin.Import(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
-	d := e.Deps(t, "StripeWebhookFunction")
-	d.Secrets = withPrevious{d.Secrets}
-	svc, err := checkout.Open(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
+	open := func(fn string) *checkout.Service {
+		d := e.Deps(t, fn)
+		d.Secrets = withPrevious{d.Secrets}
+		svc, err := checkout.Open(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
 	}
-	return &env{Env: e, svc: svc, st: st}
+	return &env{Env: e, st: st, sessions: open("CheckoutSessionFunction"), cart: open("CheckoutCartFunction"),
+		pay: open("CheckoutPayFunction"), order: open("CheckoutOrderFunction"), hooks: open("StripeWebhookFunction")}
 }
 
 func reason(err error) error {
@@ -116,12 +123,12 @@ func reason(err error) error {
 func (e *env) pending(t *testing.T, ref string) checkout.Payment {
 	t.Helper()
 	ctx := context.Background()
-	s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 2},
+	s, err := e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 2},
 		Currency: "GBP", ExternalReference: ref, ReturnURLSuccess: "https://shop.example/ok"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.svc.StartPayment(ctx, checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"})
+	p, err := e.cart.StartPayment(ctx, checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +187,7 @@ func TestSandboxCheckout(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
 			cc := &ddbcalls.Counter{}
-			s, err := e.svc.CreateSession(ddbcalls.WithCounter(ctx, cc), checkout.SessionRequest{Store: "shop", APIKey: apiKey,
+			s, err := e.sessions.CreateSession(ddbcalls.WithCounter(ctx, cc), checkout.SessionRequest{Store: "shop", APIKey: apiKey,
 				Cart: map[string]int64{"WIN-11-PRO": 2}, Currency: "gbp", Locale: "en-GB", ExternalReference: "order-1"})
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +199,7 @@ func TestSandboxCheckout(t *testing.T) {
 				t.Fatalf("session %+v", s)
 			}
 			cart := checkout.CartRef{Store: "shop", Token: s.Token}
-			q, err := e.svc.Quote(ctx, cart, checkout.Buyer{Country: "GB"})
+			q, err := e.cart.Quote(ctx, cart, checkout.Buyer{Country: "GB"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,31 +207,31 @@ func TestSandboxCheckout(t *testing.T) {
 				t.Fatalf("quote %+v", q)
 			}
 			buyer := checkout.Buyer{Email: "buyer@example.com", Country: "GB"}
-			p, err := e.svc.StartPayment(ctx, cart, buyer)
+			p, err := e.cart.StartPayment(ctx, cart, buyer)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := e.svc.StartPayment(ctx, cart, buyer)
+			again, err := e.cart.StartPayment(ctx, cart, buyer)
 			if err != nil || again.OrderID != p.OrderID || p.PSP != psp.Sandbox || p.Quote.TotalMinor != 7198 {
 				t.Fatalf("payments %+v / %+v, %v", p, again, err)
 			}
-			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4000000000000002"); !errors.Is(reason(err), checkout.ErrDeclined) {
+			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4000000000000002"); !errors.Is(reason(err), checkout.ErrDeclined) {
 				t.Fatalf("declined card: %v", err)
 			}
-			if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
+			if v, _ := e.order.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
 				t.Fatalf("after a decline: %+v", v)
 			}
 			cc = &ddbcalls.Counter{}
-			if _, err := e.svc.SandboxPay(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, "4242 4242 4242 4242"); err != nil {
+			if _, err := e.pay.SandboxPay(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, "4242 4242 4242 4242"); err != nil {
 				t.Fatal(err)
 			}
 			if got := cc.Total(); got != 3 {
 				t.Errorf("sandbox payment made %d DynamoDB calls, want 3 (payment, order, fulfilment transaction)", got)
 			}
-			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
-			v, err := e.svc.Order(ctx, "shop", p.OrderID)
+			v, err := e.order.Order(ctx, "shop", p.OrderID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +252,7 @@ func TestSandboxCheckout(t *testing.T) {
 				t.Fatalf("pool %+v", p)
 			}
 			// The reference is paid: another session for it is refused.
-			_, err = e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1},
+			_, err = e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1},
 				Currency: "GBP", ExternalReference: "order-1"})
 			if !errors.Is(reason(err), stores.ErrReferenceConflict) {
 				t.Fatalf("second session for a paid reference: %v", err)
@@ -272,7 +279,7 @@ func TestConcurrentSucceededFulfilsOnce(t *testing.T) {
 					var out string
 					var err error
 					for attempt := 0; attempt < 20; attempt++ { // Stripe retries a 503
-						if out, err = e.svc.ReceiveStripe(context.Background(), body, sig); err == nil {
+						if out, err = e.hooks.ReceiveStripe(context.Background(), body, sig); err == nil {
 							break
 						}
 					}
@@ -316,14 +323,14 @@ func TestRefundOrDisputeBeforeSuccessNeverFulfils(t *testing.T) {
 							"payment_intent": "pi_test_" + p.OrderID, "reason": "fraudulent", "status": "needs_response", "metadata": meta}
 					}
 					body, sig := signed(t, "evt_first", first, obj, whsec, now)
-					if out, err := e.svc.ReceiveStripe(context.Background(), body, sig); err != nil || out != checkout.OutcomeApplied {
+					if out, err := e.hooks.ReceiveStripe(context.Background(), body, sig); err != nil || out != checkout.OutcomeApplied {
 						t.Fatalf("%s: %q, %v", first, out, err)
 					}
 					body, sig = signed(t, "evt_success", "payment_intent.succeeded", succeeded(p, p.Quote.TotalMinor), whsec, now)
-					if out, err := e.svc.ReceiveStripe(context.Background(), body, sig); err != nil || out != checkout.OutcomeKnown {
+					if out, err := e.hooks.ReceiveStripe(context.Background(), body, sig); err != nil || out != checkout.OutcomeKnown {
 						t.Fatalf("success after %s: %q, %v", first, out, err)
 					}
-					v, err := e.svc.Order(context.Background(), "shop", p.OrderID)
+					v, err := e.order.Order(context.Background(), "shop", p.OrderID)
 					if err != nil || v.Status == stores.StatusFulfilled || len(e.events(t, "order.fulfilled")) != 0 {
 						t.Fatalf("order %+v, %v", v, err)
 					}
@@ -346,7 +353,7 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
 			p := e.pending(t, "")
-			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			meta := map[string]string{checkout.MetaStore: "shop", checkout.MetaOrder: p.OrderID}
@@ -367,11 +374,11 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 			}
 			for _, s := range steps {
 				body, sig := signed(t, s.id, s.typ, s.obj, whsec, now)
-				out, err := e.svc.ReceiveStripe(ctx, body, sig)
+				out, err := e.hooks.ReceiveStripe(ctx, body, sig)
 				if err != nil || out != s.want {
 					t.Fatalf("%s %s: %q, %v; want %q", s.id, s.typ, out, err, s.want)
 				}
-				v, err := e.svc.Order(ctx, "shop", p.OrderID)
+				v, err := e.order.Order(ctx, "shop", p.OrderID)
 				if err != nil || v.Status != s.status {
 					t.Fatalf("after %s: %+v, %v", s.id, v, err)
 				}
@@ -431,22 +438,22 @@ func TestStripeSignatures(t *testing.T) {
 	}
 	for _, c := range bad {
 		body, sig := c.sig()
-		if _, err := e.svc.ReceiveStripe(ctx, body, sig); !errors.Is(reason(err), checkout.ErrBadNotification) {
+		if _, err := e.hooks.ReceiveStripe(ctx, body, sig); !errors.Is(reason(err), checkout.ErrBadNotification) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
+	if v, _ := e.order.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
 		t.Fatalf("a refused event changed the order: %+v", v)
 	}
 	_, oldSig := signed(t, "evt_sig_ok", "payment_intent.succeeded", obj, whsecV0, now.Add(-4*time.Minute))
 	twoV1 := goodSig + "," + strings.Split(oldSig, ",")[1]
 	bogusFirst := strings.Replace(goodSig, "v1=", "v1="+strings.Repeat("0", 64)+",v1=", 1)
 	for name, sig := range map[string]string{"previous secret": oldSig, "two v1": twoV1, "a bad v1 first": bogusFirst, "current": goodSig} {
-		if out, err := e.svc.ReceiveStripe(ctx, good, sig); err != nil || (out != checkout.OutcomeApplied && out != checkout.OutcomeDuplicate) {
+		if out, err := e.hooks.ReceiveStripe(ctx, good, sig); err != nil || (out != checkout.OutcomeApplied && out != checkout.OutcomeDuplicate) {
 			t.Fatalf("%s: %q, %v", name, out, err)
 		}
 	}
-	if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusFulfilled {
+	if v, _ := e.order.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusFulfilled {
 		t.Fatalf("order %+v", v)
 	}
 }
@@ -471,27 +478,27 @@ func TestStripePaymentAndLookup(t *testing.T) {
 				t.Fatal("two sessions made one order")
 			}
 			ctx := context.Background()
-			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(reason(err), checkout.ErrInvalid) {
+			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); !errors.Is(reason(err), checkout.ErrInvalid) {
 				t.Fatalf("sandbox pay of a Stripe payment: %v", err)
 			}
 			body, sig := signed(t, "evt_refund_first", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge",
 				"amount_refunded": again.Quote.TotalMinor, "currency": "gbp", "payment_intent": again.PSPID}, whsec, now)
-			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeApplied {
+			if out, err := e.hooks.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeApplied {
 				t.Fatalf("refund by lookup: %q, %v", out, err)
 			}
 			body, sig = signed(t, "evt_success_late", "payment_intent.succeeded", succeeded(again, again.Quote.TotalMinor), whsec, now)
-			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeKnown {
+			if out, err := e.hooks.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeKnown {
 				t.Fatalf("late success: %q, %v", out, err)
 			}
-			if v, _ := e.svc.Order(ctx, "shop", again.OrderID); v.Status != stores.StatusRefunded {
+			if v, _ := e.order.Order(ctx, "shop", again.OrderID); v.Status != stores.StatusRefunded {
 				t.Fatalf("order %+v", v)
 			}
 			// A success for less than the order's total never fulfils.
 			body, sig = signed(t, "evt_short", "payment_intent.succeeded", succeeded(p, p.Quote.TotalMinor-1), whsec, now)
-			if out, err := e.svc.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeAmountMismatch {
+			if out, err := e.hooks.ReceiveStripe(ctx, body, sig); err != nil || out != checkout.OutcomeAmountMismatch {
 				t.Fatalf("short payment: %q, %v", out, err)
 			}
-			if v, _ := e.svc.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
+			if v, _ := e.order.Order(ctx, "shop", p.OrderID); v.Status != stores.StatusPending {
 				t.Fatalf("order %+v", v)
 			}
 		})
@@ -508,29 +515,29 @@ func TestCookieCartOrders(t *testing.T) {
 	cart := checkout.CartRef{Store: "shop", Lines: []checkout.Line{{SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "NOPE", Quantity: 1}},
 		Currency: "GBP", Source: stores.SourceMarketplace}
 	buyer := checkout.Buyer{Email: "buyer@example.com", Country: "US", Subdivision: "CA"}
-	q, err := e.svc.Quote(ctx, cart, buyer)
+	q, err := e.cart.Quote(ctx, cart, buyer)
 	if err != nil || len(q.Problems) != 1 || len(q.Lines) != 1 || q.Lines[0].Quantity != 2 || q.NeedsSubdivision || q.TaxRate == 0 {
 		t.Fatalf("quote %+v, %v", q, err)
 	}
-	if _, err := e.svc.StartPayment(ctx, cart, buyer); !errors.Is(reason(err), checkout.ErrInvalid) {
+	if _, err := e.cart.StartPayment(ctx, cart, buyer); !errors.Is(reason(err), checkout.ErrInvalid) {
 		t.Fatalf("a cart with problems: %v", err)
 	}
 	cart.Lines = cart.Lines[:2]
-	if _, err := e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "buyer@example.com", Country: "US"}); !errors.Is(reason(err), checkout.ErrInvalid) {
+	if _, err := e.cart.StartPayment(ctx, cart, checkout.Buyer{Email: "buyer@example.com", Country: "US"}); !errors.Is(reason(err), checkout.ErrInvalid) {
 		t.Fatalf("a US buyer without a state: %v", err)
 	}
-	first, err := e.svc.StartPayment(ctx, cart, buyer)
+	first, err := e.cart.StartPayment(ctx, cart, buyer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	same, err := e.svc.StartPayment(ctx, cart, buyer)
+	same, err := e.cart.StartPayment(ctx, cart, buyer)
 	if err != nil || same.OrderID != first.OrderID || first.Quote.TotalMinor != q.TotalMinor {
 		t.Fatalf("again while pending: %+v, %v", same, err)
 	}
-	if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+	if _, err := e.pay.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	next, err := e.svc.StartPayment(ctx, cart, buyer)
+	next, err := e.cart.StartPayment(ctx, cart, buyer)
 	if err != nil || next.OrderID == first.OrderID {
 		t.Fatalf("after payment: %+v, %v", next, err)
 	}
@@ -548,16 +555,16 @@ func TestSandboxOffWithoutStripe(t *testing.T) {
 	p := on.pending(t, "")
 	off := newEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_SANDBOX": "false"}})
 	ctx := context.Background()
-	s, err := off.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+	s, err := off.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := off.svc.StartPayment(ctx, checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}); !errors.Is(err, checkout.ErrNoPSP) {
+	if _, err := off.cart.StartPayment(ctx, checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}); !errors.Is(err, checkout.ErrNoPSP) {
 		t.Fatalf("StartPayment with the sandbox off and no Stripe key: %v, want ErrNoPSP", err)
 	}
 	// The same deployment's tables, now with the sandbox off.
 	offSvc, err := checkout.Open(ctx, func() deps.Deps {
-		d := on.Deps(t, "StripeWebhookFunction")
+		d := on.Deps(t, "CheckoutPayFunction")
 		getenv := d.Getenv
 		d.Getenv = func(k string) string {
 			if k == "CHECKOUT_SANDBOX" {
@@ -587,28 +594,28 @@ func TestSessionPaidOnce(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
-			s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+			s, err := e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			cart := checkout.CartRef{Store: "shop", Token: s.Token}
 			first := checkout.Buyer{Email: "first@example.com", Country: "GB"}
-			p, err := e.svc.StartPayment(ctx, cart, first)
+			p, err := e.cart.StartPayment(ctx, cart, first)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Before the payment, another buyer may still start their own.
-			if _, err := e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "before@example.com", Country: "IE"}); err != nil {
+			if _, err := e.cart.StartPayment(ctx, cart, checkout.Buyer{Email: "before@example.com", Country: "IE"}); err != nil {
 				t.Fatalf("a second buyer before any payment: %v", err)
 			}
-			if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
-			_, err = e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "other@example.com", Country: "DE"})
+			_, err = e.cart.StartPayment(ctx, cart, checkout.Buyer{Email: "other@example.com", Country: "DE"})
 			if !errors.Is(err, checkout.ErrSessionPaid) || !strings.Contains(err.Error(), p.OrderID) {
 				t.Fatalf("another buyer after the session was paid: %v, want ErrSessionPaid naming %s", err, p.OrderID)
 			}
-			again, err := e.svc.StartPayment(ctx, cart, first)
+			again, err := e.cart.StartPayment(ctx, cart, first)
 			if err != nil || again.OrderID != p.OrderID {
 				t.Fatalf("the paying buyer again: %+v, %v", again, err)
 			}

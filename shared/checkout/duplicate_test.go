@@ -28,15 +28,15 @@ import (
 func (e *env) twoOrders(t *testing.T) (a, b checkout.Payment, session string) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+	s, err := e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cart := checkout.CartRef{Store: "shop", Token: s.Token}
-	if a, err = e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "first@example.com", Country: "GB"}); err != nil {
+	if a, err = e.cart.StartPayment(ctx, cart, checkout.Buyer{Email: "first@example.com", Country: "GB"}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err = e.svc.StartPayment(ctx, cart, checkout.Buyer{Email: "second@example.com", Country: "GB"}); err != nil {
+	if b, err = e.cart.StartPayment(ctx, cart, checkout.Buyer{Email: "second@example.com", Country: "GB"}); err != nil {
 		t.Fatal(err)
 	}
 	if a.OrderID == b.OrderID {
@@ -64,11 +64,11 @@ func (e *env) eventsOf(t *testing.T, typ, id string) int {
 func (e *env) expectOneSale(t *testing.T, paid, dup checkout.Payment) {
 	t.Helper()
 	ctx := context.Background()
-	v, err := e.svc.Order(ctx, "shop", paid.OrderID)
+	v, err := e.order.Order(ctx, "shop", paid.OrderID)
 	if err != nil || v.Status != stores.StatusFulfilled || len(v.Items[0].LicenseKeys) != 1 || v.DuplicateOf != "" {
 		t.Fatalf("the paying order: %+v, %v", v, err)
 	}
-	d, err := e.svc.Order(ctx, "shop", dup.OrderID)
+	d, err := e.order.Order(ctx, "shop", dup.OrderID)
 	if err != nil || d.Status != stores.StatusRefunded || d.DuplicateOf != paid.OrderID || len(d.Items[0].LicenseKeys) != 0 {
 		t.Fatalf("the second payment's order: %+v, %v; want refunded, naming %s", d, err, paid.OrderID)
 	}
@@ -98,11 +98,11 @@ func TestSecondPaymentOfASessionIsRefunded(t *testing.T) {
 			e := newEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
 			first, second, _ := e.twoOrders(t)
-			if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
 			e.Transport.Reset()
-			if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 				t.Fatalf("the second payment: %v", err)
 			}
 			// The payment record, the order, the fulfilment (cancelled by
@@ -112,7 +112,7 @@ func TestSecondPaymentOfASessionIsRefunded(t *testing.T) {
 			if calls := e.Transport.Calls(); len(calls) != 5 {
 				t.Fatalf("%d DynamoDB calls for a duplicate payment, want 5: %v", len(calls), calls)
 			}
-			if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+			if _, err := e.pay.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 				t.Fatalf("the second payment again: %v", err)
 			}
 			e.expectOneSale(t, first, second)
@@ -137,7 +137,7 @@ func TestConcurrentPaymentsOfOneSession(t *testing.T) {
 					defer wg.Done()
 					var err error
 					for attempt := 0; attempt < 20; attempt++ { // a retried notification
-						if _, err = e.svc.SandboxPay(context.Background(), "shop", order, "4242424242424242"); err == nil {
+						if _, err = e.pay.SandboxPay(context.Background(), "shop", order, "4242424242424242"); err == nil {
 							return
 						}
 					}
@@ -149,7 +149,7 @@ func TestConcurrentPaymentsOfOneSession(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			v, err := e.svc.Order(context.Background(), "shop", a.OrderID)
+			v, err := e.order.Order(context.Background(), "shop", a.OrderID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,15 +173,15 @@ func TestDuplicateRefundFaultSweep(t *testing.T) {
 				e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 				ctx := context.Background()
 				first, second, _ := e.twoOrders(t)
-				if _, err := e.svc.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.pay.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 					t.Fatal(err)
 				}
 				e.Transport.Reset()
 				e.Transport.Inject(inject)
-				_, ferr := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242")
+				_, ferr := e.pay.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242")
 				calls := e.Transport.Calls()
 				e.Transport.Inject(nil)
-				if _, err := e.svc.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.pay.SandboxPay(ctx, "shop", second.OrderID, "4242424242424242"); err != nil {
 					t.Fatalf("retry: %v (first: %v)", err, ferr)
 				}
 				e.expectOneSale(t, first, second)
@@ -264,7 +264,7 @@ func stripeTwoOrders(t *testing.T, b ddbtest.Backend) (e *env, faults *stripeFau
 		obj := succeeded(p, p.Quote.TotalMinor)
 		obj["metadata"].(map[string]string)[checkout.MetaSession] = sid
 		body, sig := signed(t, eventID, "payment_intent.succeeded", obj, whsec, now)
-		return e.svc.ReceiveStripe(context.Background(), body, sig)
+		return e.hooks.ReceiveStripe(context.Background(), body, sig)
 	}
 	return e, faults, first, second, deliver
 }
@@ -300,7 +300,7 @@ func TestStripeDuplicateRefund(t *testing.T) {
 					body, sig := signed(t, id, "charge.refunded", map[string]any{"id": "ch_" + second.OrderID, "object": "charge",
 						"amount_refunded": second.Quote.TotalMinor, "currency": "gbp", "payment_intent": "pi_test_" + second.OrderID,
 						"metadata": map[string]string{checkout.MetaStore: "shop", checkout.MetaOrder: second.OrderID}}, whsec, now)
-					return e.svc.ReceiveStripe(ctx, body, sig)
+					return e.hooks.ReceiveStripe(ctx, body, sig)
 				}
 				if out, err := deliver("evt_first", first); err != nil || out != checkout.OutcomeApplied {
 					t.Fatalf("the first payment: %q, %v", out, err)
@@ -365,7 +365,7 @@ func TestStripeDuplicateRefundRefused(t *testing.T) {
 	if out, err := deliver("evt_second", second); err != nil || out != checkout.OutcomeDuplicate {
 		t.Fatalf("redelivered: %q, %v", out, err)
 	}
-	d, err := e.svc.Order(ctx, "shop", second.OrderID)
+	d, err := e.order.Order(ctx, "shop", second.OrderID)
 	if err != nil || d.Status != stores.StatusPending || d.DuplicateOf != first.OrderID {
 		t.Fatalf("the second order: %+v, %v", d, err)
 	}

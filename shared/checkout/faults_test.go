@@ -22,12 +22,12 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 				p := e.pending(t, "")
 				e.Transport.Reset()
 				e.Transport.Inject(inject)
-				_, ferr := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242")
+				_, ferr := e.pay.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242")
 				e.Transport.Inject(nil)
-				if _, err := e.svc.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242"); err != nil {
+				if _, err := e.pay.SandboxPay(context.Background(), "shop", p.OrderID, "4242424242424242"); err != nil {
 					t.Fatalf("retry: %v (first: %v)", err, ferr)
 				}
-				v, err := e.svc.Order(context.Background(), "shop", p.OrderID)
+				v, err := e.order.Order(context.Background(), "shop", p.OrderID)
 				if err != nil || v.Status != stores.StatusFulfilled || len(v.Items[0].LicenseKeys) != 2 {
 					t.Fatalf("order %+v, %v", v, err)
 				}
@@ -56,23 +56,23 @@ func TestStartPaymentFaultSweep(t *testing.T) {
 	run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) (*env, checkout.Payment) {
 		e := newEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
 		ctx := context.Background()
-		s, err := e.svc.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
+		s, err := e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "shop", APIKey: apiKey, Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "GBP"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cart, buyer := checkout.CartRef{Store: "shop", Token: s.Token}, checkout.Buyer{Email: "buyer@example.com", Country: "GB"}
 		e.Transport.Reset()
 		e.Transport.Inject(inject)
-		_, _ = e.svc.StartPayment(ctx, cart, buyer)
+		_, _ = e.cart.StartPayment(ctx, cart, buyer)
 		e.Transport.Inject(nil)
-		p, err := e.svc.StartPayment(ctx, cart, buyer)
+		p, err := e.cart.StartPayment(ctx, cart, buyer)
 		if err != nil {
 			t.Fatalf("retry: %v", err)
 		}
 		if n := len(e.events(t, "order.created")); n != 1 {
 			t.Fatalf("%d order.created events", n)
 		}
-		if _, err := e.svc.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
+		if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 			t.Fatalf("pay: %v", err)
 		}
 		return e, p

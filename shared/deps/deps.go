@@ -29,6 +29,21 @@ type Deps struct {
 	// template's environment locally).
 	Getenv func(string) string
 	Now    func() time.Time
+	// CheckSecretRead, when set (local runs), is asked before a key is
+	// read locally that the deployed function reads from Secrets Manager:
+	// the secret is named by the deployed value of variable nameVar
+	// followed by suffix (MERCHANT_SECRET_PREFIX + merchant). Its error is
+	// what Secrets Manager answers the deployed function (its role may not
+	// read that secret). nil in AWS, where Secrets Manager itself answers.
+	CheckSecretRead func(ctx context.Context, nameVar, suffix string) error
+}
+
+// SecretRead runs CheckSecretRead, when set.
+func (d Deps) SecretRead(ctx context.Context, nameVar, suffix string) error {
+	if d.CheckSecretRead == nil {
+		return nil
+	}
+	return d.CheckSecretRead(ctx, nameVar, suffix)
 }
 
 // Environment variables read by FromEnv (besides the store's).

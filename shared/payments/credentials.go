@@ -45,7 +45,7 @@ const (
 func CredentialsFromEnv(ctx context.Context, d deps.Deps) (CredentialSource, error) {
 	prefix := d.String(EnvMerchantSecretPrefix, "")
 	if prefix == "" {
-		return envCredentials{getenv: d.Getenv}, nil
+		return envCredentials{getenv: d.Getenv, d: d}, nil
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -60,12 +60,22 @@ func SecretsManagerCredentials(client SecretsAPI, prefix string, now func() time
 	return &secretCredentials{client: client, prefix: prefix, now: now, cache: map[string]cachedCredentials{}}
 }
 
-type envCredentials struct{ getenv func(string) string }
+// envCredentials stand in locally for the merchants' secrets: a read is
+// checked as the deployed read of the merchant's secret would be
+// (deps.Deps.CheckSecretRead).
+type envCredentials struct {
+	getenv func(string) string
+	d      deps.Deps
+}
 
-func (e envCredentials) Credentials(_ context.Context, _ string, t psp.Type, test bool) (psp.Credentials, error) {
-	switch t {
-	case psp.Sandbox:
+func (e envCredentials) Credentials(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Credentials, error) {
+	if t == psp.Sandbox {
 		return psp.Credentials{}, nil
+	}
+	if err := e.d.SecretRead(ctx, EnvMerchantSecretPrefix, merchant); err != nil {
+		return psp.Credentials{}, fmt.Errorf("payments: credentials of merchant %s: %w", merchant, err)
+	}
+	switch t {
 	case psp.Stripe:
 		sk, pk := EnvStripeLiveSecretKey, EnvStripeLivePublishableKey
 		if test {
@@ -187,6 +197,9 @@ func (s *secretCredentials) WebhookSigningSecret(ctx context.Context, merchant s
 }
 
 // WebhookSigningSecret is PAYMENTS_WEBHOOK_SECRET: locally every merchant's.
-func (e envCredentials) WebhookSigningSecret(context.Context, string) (string, error) {
+func (e envCredentials) WebhookSigningSecret(ctx context.Context, merchant string) (string, error) {
+	if err := e.d.SecretRead(ctx, EnvMerchantSecretPrefix, merchant); err != nil {
+		return "", fmt.Errorf("payments: signing secret of merchant %s: %w", merchant, err)
+	}
 	return e.getenv(EnvWebhookSigningSecret), nil
 }

@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
 )
 
 // Backend is a DynamoDB emulator a test runs against.
@@ -113,6 +116,7 @@ func NewStack(t testing.TB, b Backend, o StackOptions) *localenv.Stack {
 	if o.Transport != nil {
 		cfg.HTTPClient = o.Transport
 	}
+	cfg.Guard = Guard(t, cfg.TablePrefix)
 	s, err := localenv.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start local stack on %s: %v", b.Name, err)
@@ -135,3 +139,44 @@ func CheckReads(t testing.TB, stack *localenv.Stack) {
 		t.Errorf("%s, which template.yaml does not set for it and localenv.Settings does not document", r)
 	}
 }
+
+// Guard holds the functions of a stack whose tables are named prefix +
+// logical id to their IAM roles, read from the template as SAM expands it,
+// and fails the test naming every call a role denied (localenv.Config.Guard;
+// NewStack sets it). It is on whenever samtranslator is available (required
+// under CI=true); nil (no guard) otherwise. Benchmarks run unguarded: they
+// measure the handlers.
+func Guard(t testing.TB, prefix string) *iampolicy.Guard {
+	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		return nil
+	}
+	samOnce.Do(func() { samErr = samtranslate.Available() })
+	if err := samErr; err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("IAM roles: %v (required when CI=true)", err)
+		}
+		guardOff.Do(func() { t.Logf("IAM roles NOT enforced: %v", err) })
+		return nil
+	}
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := iampolicy.NewStackGuard(context.Background(), path, iampolicy.Locals{TableName: func(id string) string { return prefix + id }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, d := range g.Denials() {
+			t.Errorf("IAM: %s", d)
+		}
+	})
+	return g
+}
+
+var (
+	guardOff sync.Once
+	samOnce  sync.Once
+	samErr   error
+)

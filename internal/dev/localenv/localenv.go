@@ -29,6 +29,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/apigw"
 	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
+	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
@@ -79,6 +80,11 @@ type Config struct {
 	// the start), saved every SaveEvery and by Close. "" keeps it in memory.
 	DataDir   string
 	SaveEvery time.Duration // 0: DefaultSaveEvery
+	// Guard, when set, holds every function Deps builds to its IAM role
+	// (internal/dev/iampolicy): the function gets a DynamoDB client of its
+	// own and a key source that are checked call by call, and a denied
+	// call fails as in AWS. Its table ARNs must name TablePrefix's tables.
+	Guard *iampolicy.Guard
 }
 
 // DefaultSaveEvery is how often a DataDir is saved: a kill -9 loses at most
@@ -281,13 +287,21 @@ func (s *Stack) Deps(id string) (deps.Deps, error) {
 	if err != nil {
 		return deps.Deps{}, fmt.Errorf("function %s: %w", id, err)
 	}
-	return deps.Deps{
+	d := deps.Deps{
 		Store:   store.Store{DB: s.DB, Tables: tables},
 		Secrets: s.Keys,
 		Logger:  s.Logger,
 		Getenv:  getenv,
 		Now:     s.cfg.Now,
-	}, nil
+	}
+	if g := s.cfg.Guard; g != nil {
+		// Its own client, over the stack's HTTP client (call counting and
+		// faults still see every call), so each call is the function's.
+		d.Store.DB = dynamodb.New(s.DB.Options(), func(o *dynamodb.Options) { o.HTTPClient = g.HTTPClient(id, o.HTTPClient) })
+		d.Secrets = g.Secrets(id, s.Keys)
+		d.CheckSecretRead = g.SecretRead(id)
+	}
+	return d, nil
 }
 
 // Handler builds function id's handler from constructors.

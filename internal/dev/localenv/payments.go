@@ -34,6 +34,9 @@ func (s *Stack) seedPayments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Seeding is an operator's work (cmd/payments), not the function's:
+	// the stack's own client, outside any role.
+	d.Store.DB, d.Secrets, d.CheckSecretRead = s.DB, s.Keys, nil
 	svc, err := payments.New(d, psp.NewRegistry(), nil)
 	if err != nil {
 		return err

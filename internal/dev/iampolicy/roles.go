@@ -1,0 +1,536 @@
+package iampolicy
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
+)
+
+// The fixed account, region and stack of local runs: every ARN a local
+// stack's functions are checked against is formed from them.
+const (
+	LocalAccount   = "123456789012"
+	LocalRegion    = "us-east-1"
+	LocalPartition = "aws"
+	LocalStack     = "tollgate-dev" // samconfig.toml's stack_name
+	// physicalSuffix stands for the random part CloudFormation appends to
+	// generated names (roles, queues, functions).
+	physicalSuffix = "LOCAL1234567"
+	// SecretSuffix stands for the six random characters (after a dash)
+	// Secrets Manager appends to a secret's name in its ARN.
+	SecretSuffix = "-Lc4lAb"
+	// streamLabel stands for a table stream's creation time in its ARN.
+	streamLabel = "2026-01-01T00:00:00.000"
+)
+
+// Locals says how the template's resources are named locally.
+type Locals struct {
+	// TableName gives a table's local name from its logical id (the
+	// stack's TablePrefix + id), so table ARNs name the tables the local
+	// stack really uses.
+	TableName func(logicalID string) string
+	// Params are parameter values; absent ones take their defaults.
+	Params map[string]string
+}
+
+// Role is a Lambda function's execution role as deployed.
+type Role struct {
+	Function string // the function's logical id
+	Name     string // the role's physical name
+	ARN      string
+	// Caller is the ARN the function's calls are made as (the assumed
+	// role's session), as AWS names it in an AccessDenied message.
+	Caller   string
+	Policies []Policy
+	// Env is the function's environment as deployed, intrinsics resolved.
+	Env map[string]string
+}
+
+// Roles reads the role of every AWS::Lambda::Function of an expanded
+// template: the role its Role names, with its inline policies and managed
+// policies, every intrinsic resolved to the concrete ARNs of l.
+func Roles(t *samtranslate.Template, l Locals) (map[string]*Role, error) {
+	r, err := newResolver(t, l)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Role{}
+	for _, id := range t.OfType("AWS::Lambda::Function") {
+		role, err := r.role(id)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		out[id] = role
+	}
+	return out, nil
+}
+
+type resolver struct {
+	t          *samtranslate.Template
+	l          Locals
+	params     map[string]string
+	conditions map[string]any
+	props      map[string]map[string]any // resource properties, decoded
+}
+
+func newResolver(t *samtranslate.Template, l Locals) (*resolver, error) {
+	r := &resolver{t: t, l: l, params: map[string]string{}, props: map[string]map[string]any{}}
+	if r.l.TableName == nil {
+		r.l.TableName = func(id string) string { return id }
+	}
+	for name, p := range t.Parameters {
+		if v, ok := l.Params[name]; ok {
+			r.params[name] = v
+		} else if p.Default != nil {
+			r.params[name] = fmt.Sprint(p.Default)
+		}
+	}
+	var raw struct {
+		Conditions map[string]any `json:"Conditions"`
+	}
+	if len(t.Raw) > 0 {
+		if err := json.Unmarshal(t.Raw, &raw); err != nil {
+			return nil, fmt.Errorf("expanded template: %w", err)
+		}
+	}
+	r.conditions = raw.Conditions
+	for id, res := range t.Resources {
+		var p map[string]any
+		if len(res.Properties) > 0 {
+			if err := json.Unmarshal(res.Properties, &p); err != nil {
+				return nil, fmt.Errorf("resource %s: %w", id, err)
+			}
+		}
+		r.props[id] = p
+	}
+	return r, nil
+}
+
+func (r *resolver) role(fnID string) (*Role, error) {
+	fn := r.props[fnID]
+	ref, ok := fn["Role"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("role %v is not a Fn::GetAtt of the template's role", fn["Role"])
+	}
+	ga, _ := ref["Fn::GetAtt"].([]any)
+	if len(ga) != 2 {
+		return nil, fmt.Errorf("role %v is not a Fn::GetAtt of the template's role", ref)
+	}
+	roleID, _ := ga[0].(string)
+	if r.t.Resources[roleID].Type != "AWS::IAM::Role" {
+		return nil, fmt.Errorf("role %s is not an AWS::IAM::Role of the template", roleID)
+	}
+	name := r.physical(roleID)
+	role := &Role{
+		Function: fnID,
+		Name:     name,
+		ARN:      fmt.Sprintf("arn:%s:iam::%s:role/%s", LocalPartition, LocalAccount, name),
+		Caller:   fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", LocalPartition, LocalAccount, name, r.physical(fnID)),
+		Env:      map[string]string{},
+	}
+	props := r.props[roleID]
+	inline, _ := props["Policies"].([]any)
+	for i, p := range inline {
+		pm, _ := p.(map[string]any)
+		doc, err := r.resolve(pm["PolicyDocument"])
+		if err != nil {
+			return nil, fmt.Errorf("role %s policy %d: %w", roleID, i, err)
+		}
+		sts, err := ParseStatements(doc)
+		if err != nil {
+			return nil, fmt.Errorf("role %s policy %v: %w", roleID, pm["PolicyName"], err)
+		}
+		role.Policies = append(role.Policies, Policy{Name: fmt.Sprint(pm["PolicyName"]), Statements: sts})
+	}
+	managed, _ := props["ManagedPolicyArns"].([]any)
+	for _, m := range managed {
+		v, err := r.resolve(m)
+		if err != nil {
+			return nil, fmt.Errorf("role %s managed policy: %w", roleID, err)
+		}
+		arn, _ := v.(string)
+		sts, ok := managedPolicies[arn]
+		if !ok {
+			return nil, fmt.Errorf("role %s: managed policy %v is unknown to this evaluator (add its document to managedPolicies)", roleID, v)
+		}
+		role.Policies = append(role.Policies, Policy{Name: arn, Statements: sts})
+	}
+	if env, ok := fn["Environment"].(map[string]any); ok {
+		vars, _ := env["Variables"].(map[string]any)
+		for k, v := range vars {
+			rv, err := r.resolve(v)
+			if err != nil {
+				return nil, fmt.Errorf("environment %s: %w", k, err)
+			}
+			role.Env[k] = fmt.Sprint(rv)
+		}
+	}
+	return role, nil
+}
+
+// managedPolicies are the documents of the AWS managed policies SAM
+// attaches (AWS publishes them; IAM console, "AWS managed").
+var managedPolicies = map[string][]Statement{
+	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": {{
+		Effect:   "Allow",
+		Action:   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: []string{"*"},
+	}},
+}
+
+// physical is the name CloudFormation generates for a resource without a
+// name of its own: stack-logicalId-suffix, at most 64 characters.
+func (r *resolver) physical(id string) string {
+	n := LocalStack + "-" + id
+	if len(n) > 64-len(physicalSuffix)-1 {
+		n = n[:64-len(physicalSuffix)-1]
+	}
+	return n + "-" + physicalSuffix
+}
+
+// resolve replaces the intrinsics of v (Ref, Fn::GetAtt, Fn::Sub, Fn::If,
+// Fn::Join and the condition functions) with their local values.
+func (r *resolver) resolve(v any) (any, error) {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, e := range v {
+			rv, err := r.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			if rv == noValue {
+				continue
+			}
+			out = append(out, rv)
+		}
+		return out, nil
+	case map[string]any:
+		if len(v) == 1 {
+			for k, arg := range v {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") || k == "Condition" {
+					return r.intrinsic(k, arg)
+				}
+			}
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			rv, err := r.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			if rv != noValue {
+				out[k] = rv
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// noValue is AWS::NoValue: the property or element is left out.
+var noValue = &struct{}{}
+
+func (r *resolver) intrinsic(fn string, arg any) (any, error) {
+	switch fn {
+	case "Ref":
+		name, _ := arg.(string)
+		return r.ref(name)
+	case "Fn::GetAtt":
+		var id, attr string
+		switch a := arg.(type) {
+		case []any:
+			if len(a) == 2 {
+				id, _ = a[0].(string)
+				attr, _ = a[1].(string)
+			}
+		case string:
+			id, attr, _ = strings.Cut(a, ".")
+		}
+		return r.getAtt(id, attr)
+	case "Fn::Sub":
+		return r.sub(arg)
+	case "Fn::Join":
+		a, _ := arg.([]any)
+		if len(a) != 2 {
+			return nil, fmt.Errorf("Fn::Join %v: want [delimiter, list]", arg)
+		}
+		list, err := r.resolve(a[1])
+		if err != nil {
+			return nil, err
+		}
+		l, _ := list.([]any)
+		parts := make([]string, 0, len(l))
+		for _, e := range l {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return strings.Join(parts, fmt.Sprint(a[0])), nil
+	case "Fn::If":
+		a, _ := arg.([]any)
+		if len(a) != 3 {
+			return nil, fmt.Errorf("Fn::If %v: want [condition, then, else]", arg)
+		}
+		name, _ := a[0].(string)
+		ok, err := r.condition(name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return r.resolve(a[1])
+		}
+		return r.resolve(a[2])
+	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition":
+		return r.conditionFunc(fn, arg)
+	}
+	return nil, fmt.Errorf("intrinsic %s is not supported locally", fn)
+}
+
+func (r *resolver) condition(name string) (bool, error) {
+	c, ok := r.conditions[name]
+	if !ok {
+		return false, fmt.Errorf("condition %s is not in the template", name)
+	}
+	v, err := r.resolve(c)
+	if err != nil {
+		return false, fmt.Errorf("condition %s: %w", name, err)
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("condition %s is %v, not a boolean", name, v)
+	}
+	return b, nil
+}
+
+func (r *resolver) conditionFunc(fn string, arg any) (any, error) {
+	if fn == "Condition" {
+		name, _ := arg.(string)
+		return r.condition(name)
+	}
+	v, err := r.resolve(arg)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := v.([]any)
+	switch fn {
+	case "Fn::Equals":
+		if len(a) != 2 {
+			return nil, fmt.Errorf("Fn::Equals %v: want two values", arg)
+		}
+		return fmt.Sprint(a[0]) == fmt.Sprint(a[1]), nil
+	case "Fn::Not":
+		if len(a) != 1 {
+			return nil, fmt.Errorf("Fn::Not %v: want one condition", arg)
+		}
+		b, ok := a[0].(bool)
+		return !b, boolErr(ok, arg)
+	}
+	all := fn == "Fn::And"
+	for _, e := range a {
+		b, ok := e.(bool)
+		if !ok {
+			return nil, boolErr(false, arg)
+		}
+		if b != all {
+			return b, nil
+		}
+	}
+	return all, nil
+}
+
+func boolErr(ok bool, arg any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%v is not a condition", arg)
+}
+
+func (r *resolver) ref(name string) (any, error) {
+	switch name {
+	case "AWS::Region":
+		return LocalRegion, nil
+	case "AWS::AccountId":
+		return LocalAccount, nil
+	case "AWS::Partition":
+		return LocalPartition, nil
+	case "AWS::StackName":
+		return LocalStack, nil
+	case "AWS::URLSuffix":
+		return "amazonaws.com", nil
+	case "AWS::NoValue":
+		return noValue, nil
+	}
+	if v, ok := r.params[name]; ok {
+		return v, nil
+	}
+	res, ok := r.t.Resources[name]
+	if !ok {
+		return nil, fmt.Errorf("intrinsic Ref %s: no such parameter or resource", name)
+	}
+	switch res.Type {
+	case "AWS::DynamoDB::Table":
+		return r.l.TableName(name), nil
+	case "AWS::SecretsManager::Secret":
+		// Ref gives the secret's ARN.
+		return r.secretARN(name)
+	case "AWS::SQS::Queue":
+		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", LocalRegion, LocalAccount, r.physical(name)), nil
+	case "AWS::IAM::Role", "AWS::Lambda::Function":
+		return r.physical(name), nil
+	}
+	return nil, fmt.Errorf("intrinsic Ref %s: resources of type %s are not resolved locally", name, res.Type)
+}
+
+// secretARN is a secret's ARN: its name and Secrets Manager's suffix.
+func (r *resolver) secretARN(id string) (string, error) {
+	name := any(r.physical(id))
+	if n, ok := r.props[id]["Name"]; ok {
+		var err error
+		if name, err = r.resolve(n); err != nil {
+			return "", fmt.Errorf("secret %s name: %w", id, err)
+		}
+	}
+	return SecretARN(fmt.Sprint(name)), nil
+}
+
+// SecretARN is the ARN of the local stack's secret called name.
+func SecretARN(name string) string {
+	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s%s", LocalPartition, LocalRegion, LocalAccount, name, SecretSuffix)
+}
+
+func (r *resolver) getAtt(id, attr string) (any, error) {
+	res, ok := r.t.Resources[id]
+	if !ok {
+		return nil, fmt.Errorf("Fn::GetAtt %s.%s: no such resource", id, attr)
+	}
+	switch res.Type + "." + attr {
+	case "AWS::DynamoDB::Table.Arn":
+		return TableARN(r.l.TableName(id)), nil
+	case "AWS::DynamoDB::Table.StreamArn":
+		return TableARN(r.l.TableName(id)) + "/stream/" + streamLabel, nil
+	case "AWS::SQS::Queue.Arn":
+		return fmt.Sprintf("arn:%s:sqs:%s:%s:%s", LocalPartition, LocalRegion, LocalAccount, r.physical(id)), nil
+	case "AWS::IAM::Role.Arn":
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", LocalPartition, LocalAccount, r.physical(id)), nil
+	case "AWS::Lambda::Function.Arn":
+		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", LocalPartition, LocalRegion, LocalAccount, r.physical(id)), nil
+	}
+	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not resolved locally", id, attr, res.Type)
+}
+
+// TableARN is the ARN of the local stack's table called name.
+func TableARN(name string) string {
+	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", LocalPartition, LocalRegion, LocalAccount, name)
+}
+
+func (r *resolver) sub(arg any) (any, error) {
+	var text string
+	vars := map[string]any{}
+	switch a := arg.(type) {
+	case string:
+		text = a
+	case []any:
+		if len(a) != 2 {
+			return nil, fmt.Errorf("Fn::Sub %v: want [text, variables]", arg)
+		}
+		text, _ = a[0].(string)
+		m, _ := a[1].(map[string]any)
+		for k, v := range m {
+			rv, err := r.resolve(v)
+			if err != nil {
+				return nil, err
+			}
+			vars[k] = rv
+		}
+	default:
+		return nil, fmt.Errorf("Fn::Sub %v: not text", arg)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, "${")
+		if i < 0 {
+			b.WriteString(text)
+			return b.String(), nil
+		}
+		b.WriteString(text[:i])
+		j := strings.IndexByte(text[i:], '}')
+		if j < 0 {
+			return nil, fmt.Errorf("Fn::Sub %q: unclosed ${", text)
+		}
+		name := text[i+2 : i+j]
+		text = text[i+j+1:]
+		if lit, ok := strings.CutPrefix(name, "!"); ok {
+			b.WriteString("${" + lit + "}") // ${!x} is the literal ${x}
+			continue
+		}
+		var v any
+		var err error
+		if vv, ok := vars[name]; ok {
+			v = vv
+		} else if id, attr, dotted := strings.Cut(name, "."); dotted && !strings.HasPrefix(name, "AWS::") {
+			v, err = r.getAtt(id, attr)
+		} else {
+			v, err = r.ref(name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Fn::Sub %s: %w", name, err)
+		}
+		b.WriteString(fmt.Sprint(v))
+	}
+}
+
+// Permission is one grant of a role, described.
+type Permission struct {
+	Function string
+	Grant    Grant
+	Sid      string
+	Action   string // the Action pattern, or "NotAction [...]"
+	Resource string // the Resource pattern, or "NotResource [...]"
+}
+
+func (p Permission) String() string {
+	sid := p.Sid
+	if sid != "" {
+		sid = " (" + sid + ")"
+	}
+	return fmt.Sprintf("%s: %s on %s%s", p.Function, p.Action, p.Resource, sid)
+}
+
+// Permissions lists every Allow grant of the roles, by function.
+func Permissions(roles map[string]*Role) []Permission {
+	var out []Permission
+	for fn, role := range roles {
+		for pi, p := range role.Policies {
+			for si, s := range p.Statements {
+				if s.Effect != "Allow" {
+					continue
+				}
+				acts, res := s.Action, s.Resource
+				actIdx, resIdx := indexes(len(acts)), indexes(len(res))
+				if s.NotAction != nil {
+					acts, actIdx = []string{"NotAction " + strings.Join(s.NotAction, ",")}, []int{-1}
+				}
+				if s.NotResource != nil {
+					res, resIdx = []string{"NotResource " + strings.Join(s.NotResource, ",")}, []int{-1}
+				}
+				for ai, a := range acts {
+					for ri, rr := range res {
+						out = append(out, Permission{Function: fn, Grant: Grant{pi, si, actIdx[ai], resIdx[ri]}, Sid: s.Sid, Action: a, Resource: rr})
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
