@@ -54,6 +54,7 @@ const (
 // Removed is a resource left out of the stack moto creates.
 type Removed struct {
 	ID, Type, Reason string
+	Properties       map[string]any
 }
 
 // Prepared is the template moto is given for one stack.
@@ -102,7 +103,8 @@ func Prepare(raw []byte, stack string) (*Prepared, error) {
 			unknown = append(unknown, id+" ("+typ+")")
 		case !kind.Moto:
 			removed[id] = typ
-			p.Removed = append(p.Removed, Removed{ID: id, Type: typ, Reason: kind.Unsupported})
+			props, _ := r.(map[string]any)["Properties"].(map[string]any)
+			p.Removed = append(p.Removed, Removed{ID: id, Type: typ, Reason: kind.Unsupported, Properties: props})
 		}
 	}
 	if len(unknown) > 0 {

@@ -228,6 +228,9 @@ func rehearse(t *testing.T, ctx context.Context, c clients, d deployrehearsal.De
 		a.check(id, typ)
 	}
 	a.outputs(d.StackName)
+	for _, r := range p.Removed {
+		a.standIn(r)
+	}
 	var summary []string
 	for _, typ := range sortedKeys(counts) {
 		summary = append(summary, fmt.Sprintf("%d %s", counts[typ], typ))
@@ -401,28 +404,92 @@ func (a *checker) attr(id, attr string) (string, error) {
 // parameter as a JSON number, which the SDK refuses to decode.
 func (a *checker) function(name string) map[string]any {
 	a.t.Helper()
-	req, err := http.NewRequestWithContext(a.ctx, http.MethodGet, a.c.endpoint+"/2015-03-31/functions/"+url.PathEscape(name), nil)
+	var out struct{ Configuration map[string]any }
+	if err := a.call(http.MethodGet, "lambda", "/2015-03-31/functions/"+url.PathEscape(name), nil, "", &out); err != nil || out.Configuration == nil {
+		a.t.Fatalf("get-function %s: %v", name, err)
+	}
+	return out.Configuration
+}
+
+// call sends a request signed for service to moto and decodes its JSON
+// answer into out.
+func (a *checker) call(method, service, path string, body any, target string, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(a.ctx, method, a.c.endpoint+path, bytes.NewReader(payload))
 	if err != nil {
-		a.t.Fatal(err)
+		return err
+	}
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	}
 	creds, err := a.c.creds.Retrieve(a.ctx)
 	if err != nil {
-		a.t.Fatal(err)
+		return err
 	}
-	empty := sha256.Sum256(nil)
-	if err := v4.NewSigner().SignHTTP(a.ctx, creds, req, hex.EncodeToString(empty[:]), "lambda", deployrehearsal.Region, time.Now()); err != nil {
-		a.t.Fatal(err)
+	sum := sha256.Sum256(payload)
+	if err := v4.NewSigner().SignHTTP(a.ctx, creds, req, hex.EncodeToString(sum[:]), service, deployrehearsal.Region, time.Now()); err != nil {
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		a.t.Fatal(err)
+		return err
 	}
 	defer resp.Body.Close()
-	var out struct{ Configuration map[string]any }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Configuration == nil {
-		a.t.Fatalf("get-function %s: %s %v", name, resp.Status, err)
+	var raw bytes.Buffer
+	if _, err := raw.ReadFrom(resp.Body); err != nil {
+		return err
 	}
-	return out.Configuration
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, strings.TrimSpace(raw.String()))
+	}
+	return json.Unmarshal(raw.Bytes(), out)
+}
+
+// standIn creates a resource moto's CloudFormation cannot through moto's
+// own API, with the properties the template gives it: a name two stacks
+// share fails here (ConflictException, ResourceExistsException) as the
+// second stack's create-stack would in AWS.
+func (a *checker) standIn(r deployrehearsal.Removed) {
+	if r.Type != "AWS::Scheduler::Schedule" && r.Type != "AWS::SecretsManager::Secret" {
+		return // the HTTP API and its stage: nothing named account-wide
+	}
+	v, err := a.Eval(r.Properties)
+	if err != nil {
+		a.t.Fatalf("%s: %v", r.ID, err)
+	}
+	p := v.(map[string]any)
+	name, _ := p["Name"].(string)
+	var out map[string]any
+	switch r.Type {
+	case "AWS::Scheduler::Schedule":
+		body := map[string]any{}
+		for k, v := range p {
+			if k != "Name" {
+				body[k] = v
+			}
+		}
+		err = a.call(http.MethodPost, "scheduler", "/schedules/"+url.PathEscape(name), body, "", &out)
+		if err == nil {
+			var got map[string]any
+			if err = a.call(http.MethodGet, "scheduler", "/schedules/"+url.PathEscape(name), nil, "", &got); err == nil {
+				a.contains(r.ID, "schedule", got, p)
+			}
+		}
+	case "AWS::SecretsManager::Secret":
+		err = a.call(http.MethodPost, "secretsmanager", "/", map[string]any{"Name": name, "Description": p["Description"], "Tags": p["Tags"]}, "secretsmanager.CreateSecret", &out)
+	}
+	if err != nil {
+		a.t.Errorf("%s (%s) %q could not be created in the account the other stacks share: %v", r.ID, r.Type, name, err)
+		return
+	}
+	a.t.Logf("stand-in %s (%s) %q created through moto's API (not by CloudFormation)", r.ID, r.Type, name)
 }
 
 // props is the resource's properties resolved for this stack.
