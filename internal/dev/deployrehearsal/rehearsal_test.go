@@ -116,11 +116,11 @@ func TestRehearsal(t *testing.T) {
 		t.Fatalf("the Makefile's build targets %v are not the template's functions %v", ids, fns)
 	}
 	step := time.Now()
-	zips, err := deployrehearsal.Build(ctx, root, t.TempDir(), fns)
+	zips, err := deployrehearsal.Build(ctx, root, t.TempDir(), targets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("built %d bootstraps (linux/arm64, the Makefile's flags) in %s", len(zips), since(step))
+	t.Logf("built %d bootstraps (linux/arm64, the Makefile's build-<Function> commands) in %s", len(zips), since(step))
 	for id, z := range zips {
 		checkArm64(t, id, z)
 	}
