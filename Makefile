@@ -151,6 +151,12 @@ test: fmt-check vet staticcheck lint-template lint-openapi
 	else echo "chromium not installed: SKIPPING the browser tests (apt-get install -y chromium to run them)"; fi
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
+# The deploy rehearsal alone (make test runs it too): the template created
+# as the samconfig.toml stacks in moto_server (README "Deploy rehearsal").
+.PHONY: rehearse
+rehearse:
+	$(GO) test -count=1 -run '^TestRehearsal$$' -v ./internal/dev/deployrehearsal
+
 # staticcheck, pinned, installed by `make tools` into .build/tools (a path
 # per version, so a bump reinstalls) rather than taken from PATH.
 STATICCHECK_VERSION := v0.8.2
