@@ -38,6 +38,20 @@ func load(t *testing.T, params map[string]string) (*samtranslate.Template, strin
 	return tmpl, filepath.Dir(path)
 }
 
+// deployments reads the samconfig.toml next to the template.
+func deployments(t *testing.T, root string) []deployrehearsal.Deployment {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, err := deployrehearsal.Deployments(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deps
+}
+
 // Two stacks of the template share an account (tollgate-dev and
 // tollgate-prod): every resource the expanded template names explicitly
 // (Types' NameProperty: schedules, secrets, tables, queues, functions,
@@ -56,14 +70,7 @@ func TestNamesCarryStackName(t *testing.T) {
 	}
 	// An IAM resource with a name of its own needs CAPABILITY_NAMED_IAM,
 	// which samconfig.toml does not grant.
-	src, err := os.ReadFile(filepath.Join(root, "samconfig.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps, err := deployrehearsal.Deployments(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	deps := deployments(t, root)
 	for _, id := range tmpl.OfType("AWS::IAM::Role") {
 		if strings.Contains(string(tmpl.Resources[id].Properties), `"RoleName"`) {
 			for _, d := range deps {

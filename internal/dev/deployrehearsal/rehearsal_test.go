@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -81,14 +82,7 @@ func TestRehearsal(t *testing.T) {
 	began := time.Now()
 	ctx := context.Background()
 	_, root := load(t, nil)
-	src, err := os.ReadFile(filepath.Join(root, "samconfig.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployments, err := deployrehearsal.Deployments(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	deployments := deployments(t, root)
 	if len(deployments) < 2 {
 		t.Fatalf("samconfig.toml has %d deployments, the rehearsal wants two stacks in one account", len(deployments))
 	}
@@ -803,14 +797,7 @@ func logicalOf(physical map[string]string, name string) string {
 	return ""
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
 
