@@ -142,6 +142,9 @@ endif
 # Every package under the race detector: the tests of the catalog cache,
 # secrets, store, httpx and functions run goroutines, and the other packages
 # add little time (-race needs cgo, hence gcc).
+# The deploy rehearsal (internal/dev/deployrehearsal) builds all 32 arm64
+# bootstraps first: minutes on a cold build cache, hence -timeout 30m (go
+# test's default, 10m per package, is too close).
 # The browser tests (internal/dev/browser) drive Debian's chromium headless;
 # without it they are skipped (and fail under CI=true).
 test: fmt-check vet staticcheck lint-template lint-openapi
@@ -149,7 +152,13 @@ test: fmt-check vet staticcheck lint-template lint-openapi
 		echo "chromium found: the browser tests run (screenshots in .build/artifacts/browser)"; \
 	elif [ "$$CI" = true ]; then echo "chromium is required when CI=true (apt-get install -y chromium)"; exit 1; \
 	else echo "chromium not installed: SKIPPING the browser tests (apt-get install -y chromium to run them)"; fi
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...
+
+# The deploy rehearsal alone (make test runs it too): the template created
+# as the samconfig.toml stacks in moto_server (README "Deploy rehearsal").
+.PHONY: rehearse
+rehearse:
+	$(GO) test -count=1 -run '^TestRehearsal$$' -v ./internal/dev/deployrehearsal
 
 # staticcheck, pinned, installed by `make tools` into .build/tools (a path
 # per version, so a bump reinstalls) rather than taken from PATH.
