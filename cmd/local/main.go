@@ -20,7 +20,10 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
+	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
@@ -68,17 +71,21 @@ func startCPUProfile(path string) (func(), error) {
 
 // printSummary tells a person where to click (the log lines above are for
 // machines).
-func printSummary(w io.Writer, base string, routes int) {
+func printSummary(w io.Writer, base string, routes int, roles bool) {
+	role := "under its IAM role"
+	if !roles {
+		role = "WITHOUT its IAM role (samtranslator missing)"
+	}
 	fmt.Fprintf(w, `
 Tollgate is running on %[1]s (%[2]d routes; each request takes API Gateway's path:
-route selection, payload 2.0 event, the function's Lambda entry).
+route selection, payload 2.0 event, the function's Lambda entry, %[3]s).
   Marketplace (hosted checkout):  %[1]s/market/
   Add to cart:                    %[1]s/s/my-store/cart/?add=WIN-11-PRO&currency=GBP
   API contract:                   %[1]s/openapi.yaml
   Stash authorization (curl):     see README "Try it" (development keys listed above)
 Ctrl-C stops it.
 
-`, base, routes)
+`, base, routes, role)
 }
 
 func run() error {
@@ -128,7 +135,25 @@ func run() error {
 	slog.SetDefault(logger) // as lambdarun does in Lambda
 	// One long-lived process: the SANDBOX settles pending charges by itself.
 	payments.SettleSandboxAfter(sandboxSettleAfter)
+	if *templatePath == "" {
+		p, err := samtemplate.Find()
+		if err != nil {
+			return err
+		}
+		*templatePath = p
+	}
+	// Each function runs under its own IAM role, as SAM expands the
+	// template: a call the role does not allow fails as in AWS.
+	guard, err := iampolicy.NewStackGuard(ctx, *templatePath, iampolicy.Locals{TableName: func(id string) string { return id }})
+	if err != nil {
+		if !errors.Is(err, samtranslate.ErrUnavailable) {
+			return fmt.Errorf("IAM roles: %w", err)
+		}
+		logger.Warn("functions run WITHOUT their IAM roles (every call allowed)", "reason", err.Error())
+		guard = nil
+	}
 	stack, err := localenv.Start(ctx, localenv.Config{
+		Guard:        guard,
 		TemplatePath: *templatePath,
 		Endpoint:     os.Getenv(store.EnvEndpoint),
 		Logger:       logger,
@@ -188,7 +213,7 @@ func run() error {
 	}
 	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "contract", "http://"+ln.Addr().String()+"/openapi.yaml", "dynamodb", dynamo)
 
-	printSummary(os.Stderr, "http://"+ln.Addr().String(), len(stack.Routes()))
+	printSummary(os.Stderr, "http://"+ln.Addr().String(), len(stack.Routes()), guard != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
