@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -69,34 +70,23 @@ func Roles(t *samtranslate.Template, l Locals) (map[string]*Role, error) {
 }
 
 type resolver struct {
-	t          *samtranslate.Template
-	l          Locals
-	params     map[string]string
-	conditions map[string]any
-	props      map[string]map[string]any // resource properties, decoded
+	t     *samtranslate.Template
+	l     Locals
+	props map[string]map[string]any // resource properties, decoded
+	ev    *samtranslate.Evaluator
 }
 
 func newResolver(t *samtranslate.Template, l Locals) (*resolver, error) {
-	r := &resolver{t: t, l: l, params: map[string]string{}, props: map[string]map[string]any{}}
+	r := &resolver{t: t, l: l, props: map[string]map[string]any{}}
 	if r.l.TableName == nil {
 		r.l.TableName = func(id string) string { return id }
 	}
-	for name, p := range t.Parameters {
-		if v, ok := l.Params[name]; ok {
-			r.params[name] = v
-		} else if p.Default != nil {
-			r.params[name] = fmt.Sprint(p.Default)
-		}
+	ev, err := t.Evaluator(l.Params, samtranslate.Pseudo(LocalRegion, LocalAccount, LocalPartition, LocalStack))
+	if err != nil {
+		return nil, err
 	}
-	var raw struct {
-		Conditions map[string]any `json:"Conditions"`
-	}
-	if len(t.Raw) > 0 {
-		if err := json.Unmarshal(t.Raw, &raw); err != nil {
-			return nil, fmt.Errorf("expanded template: %w", err)
-		}
-	}
-	r.conditions = raw.Conditions
+	ev.Ref, ev.GetAtt = r.ref, r.getAtt
+	r.ev = ev
 	for id, res := range t.Resources {
 		var p map[string]any
 		if len(res.Properties) > 0 {
@@ -115,11 +105,10 @@ func (r *resolver) role(fnID string) (*Role, error) {
 	if !ok {
 		return nil, fmt.Errorf("role %v is not a Fn::GetAtt of the template's role", fn["Role"])
 	}
-	ga, _ := ref["Fn::GetAtt"].([]any)
-	if len(ga) != 2 {
+	roleID, _, ok := samtranslate.GetAttArgs(ref["Fn::GetAtt"])
+	if !ok {
 		return nil, fmt.Errorf("role %v is not a Fn::GetAtt of the template's role", ref)
 	}
-	roleID, _ := ga[0].(string)
 	if r.t.Resources[roleID].Type != "AWS::IAM::Role" {
 		return nil, fmt.Errorf("role %s is not an AWS::IAM::Role of the template", roleID)
 	}
@@ -135,7 +124,7 @@ func (r *resolver) role(fnID string) (*Role, error) {
 	inline, _ := props["Policies"].([]any)
 	for i, p := range inline {
 		pm, _ := p.(map[string]any)
-		doc, err := r.resolve(pm["PolicyDocument"])
+		doc, err := r.ev.Eval(pm["PolicyDocument"])
 		if err != nil {
 			return nil, fmt.Errorf("role %s policy %d: %w", roleID, i, err)
 		}
@@ -147,7 +136,7 @@ func (r *resolver) role(fnID string) (*Role, error) {
 	}
 	managed, _ := props["ManagedPolicyArns"].([]any)
 	for _, m := range managed {
-		v, err := r.resolve(m)
+		v, err := r.ev.Eval(m)
 		if err != nil {
 			return nil, fmt.Errorf("role %s managed policy: %w", roleID, err)
 		}
@@ -161,11 +150,13 @@ func (r *resolver) role(fnID string) (*Role, error) {
 	if env, ok := fn["Environment"].(map[string]any); ok {
 		vars, _ := env["Variables"].(map[string]any)
 		for k, v := range vars {
-			rv, err := r.resolve(v)
+			rv, err := r.ev.Eval(v)
+			if err == nil {
+				role.Env[k], err = samtranslate.String(rv)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("environment %s: %w", k, err)
 			}
-			role.Env[k] = fmt.Sprint(rv)
 		}
 	}
 	return role, nil
@@ -191,183 +182,11 @@ func (r *resolver) physical(id string) string {
 	return n + "-" + physicalSuffix
 }
 
-// resolve replaces the intrinsics of v (Ref, Fn::GetAtt, Fn::Sub, Fn::If,
-// Fn::Join and the condition functions) with their local values.
-func (r *resolver) resolve(v any) (any, error) {
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, 0, len(v))
-		for _, e := range v {
-			rv, err := r.resolve(e)
-			if err != nil {
-				return nil, err
-			}
-			if rv == noValue {
-				continue
-			}
-			out = append(out, rv)
-		}
-		return out, nil
-	case map[string]any:
-		if len(v) == 1 {
-			for k, arg := range v {
-				if k == "Ref" || strings.HasPrefix(k, "Fn::") || k == "Condition" {
-					return r.intrinsic(k, arg)
-				}
-			}
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			rv, err := r.resolve(e)
-			if err != nil {
-				return nil, err
-			}
-			if rv != noValue {
-				out[k] = rv
-			}
-		}
-		return out, nil
-	}
-	return v, nil
-}
-
-// noValue is AWS::NoValue: the property or element is left out.
-var noValue = &struct{}{}
-
-func (r *resolver) intrinsic(fn string, arg any) (any, error) {
-	switch fn {
-	case "Ref":
-		name, _ := arg.(string)
-		return r.ref(name)
-	case "Fn::GetAtt":
-		var id, attr string
-		switch a := arg.(type) {
-		case []any:
-			if len(a) == 2 {
-				id, _ = a[0].(string)
-				attr, _ = a[1].(string)
-			}
-		case string:
-			id, attr, _ = strings.Cut(a, ".")
-		}
-		return r.getAtt(id, attr)
-	case "Fn::Sub":
-		return r.sub(arg)
-	case "Fn::Join":
-		a, _ := arg.([]any)
-		if len(a) != 2 {
-			return nil, fmt.Errorf("Fn::Join %v: want [delimiter, list]", arg)
-		}
-		list, err := r.resolve(a[1])
-		if err != nil {
-			return nil, err
-		}
-		l, _ := list.([]any)
-		parts := make([]string, 0, len(l))
-		for _, e := range l {
-			parts = append(parts, fmt.Sprint(e))
-		}
-		return strings.Join(parts, fmt.Sprint(a[0])), nil
-	case "Fn::If":
-		a, _ := arg.([]any)
-		if len(a) != 3 {
-			return nil, fmt.Errorf("Fn::If %v: want [condition, then, else]", arg)
-		}
-		name, _ := a[0].(string)
-		ok, err := r.condition(name)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return r.resolve(a[1])
-		}
-		return r.resolve(a[2])
-	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition":
-		return r.conditionFunc(fn, arg)
-	}
-	return nil, fmt.Errorf("intrinsic %s is not supported locally", fn)
-}
-
-func (r *resolver) condition(name string) (bool, error) {
-	c, ok := r.conditions[name]
-	if !ok {
-		return false, fmt.Errorf("condition %s is not in the template", name)
-	}
-	v, err := r.resolve(c)
-	if err != nil {
-		return false, fmt.Errorf("condition %s: %w", name, err)
-	}
-	b, ok := v.(bool)
-	if !ok {
-		return false, fmt.Errorf("condition %s is %v, not a boolean", name, v)
-	}
-	return b, nil
-}
-
-func (r *resolver) conditionFunc(fn string, arg any) (any, error) {
-	if fn == "Condition" {
-		name, _ := arg.(string)
-		return r.condition(name)
-	}
-	v, err := r.resolve(arg)
-	if err != nil {
-		return nil, err
-	}
-	a, _ := v.([]any)
-	switch fn {
-	case "Fn::Equals":
-		if len(a) != 2 {
-			return nil, fmt.Errorf("Fn::Equals %v: want two values", arg)
-		}
-		return fmt.Sprint(a[0]) == fmt.Sprint(a[1]), nil
-	case "Fn::Not":
-		if len(a) != 1 {
-			return nil, fmt.Errorf("Fn::Not %v: want one condition", arg)
-		}
-		b, ok := a[0].(bool)
-		return !b, boolErr(ok, arg)
-	}
-	all := fn == "Fn::And"
-	for _, e := range a {
-		b, ok := e.(bool)
-		if !ok {
-			return nil, boolErr(false, arg)
-		}
-		if b != all {
-			return b, nil
-		}
-	}
-	return all, nil
-}
-
-func boolErr(ok bool, arg any) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf("%v is not a condition", arg)
-}
-
+// ref is a resource's Ref for the local stack.
 func (r *resolver) ref(name string) (any, error) {
-	switch name {
-	case "AWS::Region":
-		return LocalRegion, nil
-	case "AWS::AccountId":
-		return LocalAccount, nil
-	case "AWS::Partition":
-		return LocalPartition, nil
-	case "AWS::StackName":
-		return LocalStack, nil
-	case "AWS::URLSuffix":
-		return "amazonaws.com", nil
-	case "AWS::NoValue":
-		return noValue, nil
-	}
-	if v, ok := r.params[name]; ok {
-		return v, nil
-	}
 	res, ok := r.t.Resources[name]
 	if !ok {
-		return nil, fmt.Errorf("intrinsic Ref %s: no such parameter or resource", name)
+		return nil, errors.New("no such parameter or resource")
 	}
 	switch res.Type {
 	case "AWS::DynamoDB::Table":
@@ -380,7 +199,7 @@ func (r *resolver) ref(name string) (any, error) {
 	case "AWS::IAM::Role", "AWS::Lambda::Function":
 		return r.physical(name), nil
 	}
-	return nil, fmt.Errorf("intrinsic Ref %s: resources of type %s are not resolved locally", name, res.Type)
+	return nil, fmt.Errorf("resources of type %s are not resolved locally", res.Type)
 }
 
 // secretARN is a secret's ARN: its name and Secrets Manager's suffix.
@@ -388,7 +207,7 @@ func (r *resolver) secretARN(id string) (string, error) {
 	name := any(r.physical(id))
 	if n, ok := r.props[id]["Name"]; ok {
 		var err error
-		if name, err = r.resolve(n); err != nil {
+		if name, err = r.ev.Eval(n); err != nil {
 			return "", fmt.Errorf("secret %s name: %w", id, err)
 		}
 	}
@@ -400,10 +219,11 @@ func SecretARN(name string) string {
 	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s%s", LocalPartition, LocalRegion, LocalAccount, name, SecretSuffix)
 }
 
+// getAtt is a resource attribute for the local stack.
 func (r *resolver) getAtt(id, attr string) (any, error) {
 	res, ok := r.t.Resources[id]
 	if !ok {
-		return nil, fmt.Errorf("Fn::GetAtt %s.%s: no such resource", id, attr)
+		return nil, errors.New("no such resource")
 	}
 	switch res.Type + "." + attr {
 	case "AWS::DynamoDB::Table.Arn":
@@ -417,68 +237,12 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 	case "AWS::Lambda::Function.Arn":
 		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", LocalPartition, LocalRegion, LocalAccount, r.physical(id)), nil
 	}
-	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not resolved locally", id, attr, res.Type)
+	return nil, fmt.Errorf("attribute %s of a %s is not resolved locally", attr, res.Type)
 }
 
 // TableARN is the ARN of the local stack's table called name.
 func TableARN(name string) string {
 	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", LocalPartition, LocalRegion, LocalAccount, name)
-}
-
-func (r *resolver) sub(arg any) (any, error) {
-	var text string
-	vars := map[string]any{}
-	switch a := arg.(type) {
-	case string:
-		text = a
-	case []any:
-		if len(a) != 2 {
-			return nil, fmt.Errorf("Fn::Sub %v: want [text, variables]", arg)
-		}
-		text, _ = a[0].(string)
-		m, _ := a[1].(map[string]any)
-		for k, v := range m {
-			rv, err := r.resolve(v)
-			if err != nil {
-				return nil, err
-			}
-			vars[k] = rv
-		}
-	default:
-		return nil, fmt.Errorf("Fn::Sub %v: not text", arg)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(text, "${")
-		if i < 0 {
-			b.WriteString(text)
-			return b.String(), nil
-		}
-		b.WriteString(text[:i])
-		j := strings.IndexByte(text[i:], '}')
-		if j < 0 {
-			return nil, fmt.Errorf("Fn::Sub %q: unclosed ${", text)
-		}
-		name := text[i+2 : i+j]
-		text = text[i+j+1:]
-		if lit, ok := strings.CutPrefix(name, "!"); ok {
-			b.WriteString("${" + lit + "}") // ${!x} is the literal ${x}
-			continue
-		}
-		var v any
-		var err error
-		if vv, ok := vars[name]; ok {
-			v = vv
-		} else if id, attr, dotted := strings.Cut(name, "."); dotted && !strings.HasPrefix(name, "AWS::") {
-			v, err = r.getAtt(id, attr)
-		} else {
-			v, err = r.ref(name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Sub %s: %w", name, err)
-		}
-		b.WriteString(fmt.Sprint(v))
-	}
 }
 
 // Permission is one grant of a role, described.
