@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
 )
 
 // Kind is what the rehearsal knows of one resource type.
@@ -191,7 +193,7 @@ func (r *replacer) walk(where string, v any) any {
 			if id, ok := v["Ref"].(string); ok && r.removed[id] != "" {
 				return r.placeholder(where, id, "")
 			}
-			if id, attr := getAtt(v["Fn::GetAtt"]); r.removed[id] != "" {
+			if id, attr, _ := samtranslate.GetAttArgs(v["Fn::GetAtt"]); r.removed[id] != "" {
 				return r.placeholder(where, id, attr)
 			}
 			if sub, ok := v["Fn::Sub"]; ok {
@@ -209,7 +211,7 @@ func (r *replacer) walk(where string, v any) any {
 // sub replaces the ${id} and ${id.attr} of removed resources in a Fn::Sub
 // (string, or [string, variables]).
 func (r *replacer) sub(where string, sub any) any {
-	s, vars := subParts(sub)
+	s, vars, _ := samtranslate.SubArgs(sub)
 	s = subVar.ReplaceAllStringFunc(s, func(m string) string {
 		name := m[2 : len(m)-1]
 		if _, local := vars[name]; local {
@@ -225,29 +227,6 @@ func (r *replacer) sub(where string, sub any) any {
 		return []any{s, r.walk(where, vars)}
 	}
 	return s
-}
-
-func subParts(sub any) (string, map[string]any) {
-	if list, ok := sub.([]any); ok && len(list) == 2 {
-		s, _ := list[0].(string)
-		vars, _ := list[1].(map[string]any)
-		return s, vars
-	}
-	s, _ := sub.(string)
-	return s, nil
-}
-
-func getAtt(v any) (id, attr string) {
-	switch v := v.(type) {
-	case []any:
-		if len(v) == 2 {
-			id, _ = v[0].(string)
-			attr, _ = v[1].(string)
-		}
-	case string:
-		id, attr, _ = strings.Cut(v, ".")
-	}
-	return id, attr
 }
 
 // UnnamedByStack lists the resources whose account-wide name (Types'
@@ -290,7 +269,7 @@ func carriesStackName(v any) bool {
 		return false
 	}
 	if sub, ok := m["Fn::Sub"]; ok {
-		s, _ := subParts(sub)
+		s, _, _ := samtranslate.SubArgs(sub)
 		return strings.Contains(s, "${AWS::StackName}")
 	}
 	if join, ok := m["Fn::Join"].([]any); ok && len(join) == 2 {
