@@ -142,7 +142,7 @@ func (e *Evaluator) intrinsic(fn string, arg any) (any, error) {
 	case "Ref":
 		name, ok := arg.(string)
 		if !ok {
-			return nil, fmt.Errorf("Ref %v: not a name", arg)
+			return nil, fmt.Errorf("a Ref to %v: not a name", arg)
 		}
 		return e.ref(name)
 	case "Fn::GetAtt":
@@ -193,14 +193,14 @@ func (e *Evaluator) ref(name string) (any, error) {
 		if v, ok := e.Pseudo[name]; ok {
 			return v, nil
 		}
-		return nil, fmt.Errorf("Ref %s: pseudo parameter not supported", name)
+		return nil, fmt.Errorf("a Ref to %s: pseudo parameter not supported", name)
 	}
 	if e.Ref == nil {
-		return nil, fmt.Errorf("Ref %s: no such parameter", name)
+		return nil, fmt.Errorf("a Ref to %s: no such parameter", name)
 	}
 	v, err := e.Ref(name)
 	if err != nil {
-		return nil, fmt.Errorf("Ref %s: %w", name, err)
+		return nil, fmt.Errorf("a Ref to %s: %w", name, err)
 	}
 	return v, nil
 }
