@@ -82,20 +82,20 @@ func DynamoDBRequests(op string, body []byte, hashKey KeySchema) ([]Request, err
 type dynamoInput struct {
 	TableName                 string
 	IndexName                 string
-	Key                       map[string]map[string]any
-	Item                      map[string]map[string]any
+	Key                       attributes
+	Item                      attributes
 	ProjectionExpression      string
 	AttributesToGet           []string
 	UpdateExpression          string
 	KeyConditionExpression    string
 	ExpressionAttributeNames  map[string]string
-	ExpressionAttributeValues map[string]map[string]any
+	ExpressionAttributeValues attributes
 	Select                    string
 	ReturnValues              string
 
 	RequestItems  map[string]json.RawMessage
 	TransactItems []map[string]dynamoInput
-	keys          []map[string]map[string]any // a batch's keys or items
+	keys          []attributes // a batch's keys or items
 }
 
 func tableResource(table string) string {
@@ -110,7 +110,7 @@ func batchItem(op, table string, raw json.RawMessage) (dynamoInput, error) {
 	it := dynamoInput{TableName: table}
 	if op == "BatchGetItem" {
 		var g struct {
-			Keys                     []map[string]map[string]any
+			Keys                     []attributes
 			ProjectionExpression     string
 			AttributesToGet          []string
 			ExpressionAttributeNames map[string]string
@@ -122,8 +122,8 @@ func batchItem(op, table string, raw json.RawMessage) (dynamoInput, error) {
 		return it, nil
 	}
 	var w []struct {
-		PutRequest    *struct{ Item map[string]map[string]any }
-		DeleteRequest *struct{ Key map[string]map[string]any }
+		PutRequest    *struct{ Item attributes }
+		DeleteRequest *struct{ Key attributes }
 	}
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return it, fmt.Errorf("dynamodb %s %s: %w", op, table, err)
@@ -149,7 +149,7 @@ func (it dynamoInput) context(action, hashKey string) map[string][]string {
 	ctx := map[string][]string{}
 	attrs := map[string]bool{}
 	leading := map[string]bool{}
-	items := append([]map[string]map[string]any{it.Key, it.Item}, it.keys...)
+	items := append([]attributes{it.Key, it.Item}, it.keys...)
 	for _, m := range items {
 		for name, v := range m {
 			attrs[name] = true
@@ -202,14 +202,22 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// attributes are attribute values by name, each left as the request's
+// JSON: authorization needs the names, and the value of the partition key
+// alone (decoding every nested value cost the guard most of its time).
+type attributes map[string]json.RawMessage
+
 // scalar is the string form of a key attribute value ({"S": "x"} -> x).
-func scalar(v map[string]any) string {
-	for _, t := range []string{"S", "N", "B"} {
-		if s, ok := v[t].(string); ok {
-			return s
+func scalar(raw json.RawMessage) string {
+	var v struct{ S, N, B *string }
+	if err := json.Unmarshal(raw, &v); err == nil {
+		for _, s := range []*string{v.S, v.N, v.B} {
+			if s != nil {
+				return *s
+			}
 		}
 	}
-	return fmt.Sprint(v)
+	return string(raw)
 }
 
 var pathHead = regexp.MustCompile(`^\s*([#A-Za-z0-9_:-]+)`)
