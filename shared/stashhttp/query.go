@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/decode"
@@ -105,10 +106,19 @@ func Signatures(d deps.Deps) (auth.StashSignatures, error) {
 	sig.Now = d.Now
 	if sig.AllowLegacy && d.Logger != nil {
 		// Said at every start so a studio that never chose the legacy
-		// scheme sees that it is on (it is the default on POSTs).
-		d.Logger.Warn("legacy Stash signatures are accepted: they carry no timestamp, so a captured one can be replayed",
-			"setting", auth.EnvLegacySignatures, "on_posts", true,
-			"lookups_setting", auth.EnvLegacySignaturesForLookups, "on_lookups", sig.AllowLegacyLookups)
+		// scheme sees that it is on (it is the default on POSTs); once per
+		// process: a deployed function is its own process, while make run
+		// starts every Stash function in one.
+		legacyWarning.Do(func() { warnLegacy(d.Logger, sig) })
 	}
 	return sig, nil
+}
+
+// legacyWarning makes Signatures warn of legacy signatures once per process.
+var legacyWarning sync.Once
+
+func warnLegacy(log *slog.Logger, sig auth.StashSignatures) {
+	log.Warn("legacy Stash signatures are accepted: they carry no timestamp, so a captured one can be replayed",
+		"setting", auth.EnvLegacySignatures, "on_posts", true,
+		"lookups_setting", auth.EnvLegacySignaturesForLookups, "on_lookups", sig.AllowLegacyLookups)
 }

@@ -150,6 +150,7 @@ func TestHandleQueryLegacySignatures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			stashhttp.ResetLegacyWarning() // each case is a process of its own
 			var logs bytes.Buffer
 			d := deps.Deps{
 				Secrets: secrets.Static{secrets.StashEgressKey: key},
@@ -174,6 +175,28 @@ func TestHandleQueryLegacySignatures(t *testing.T) {
 				t.Fatalf("legacy-signed GET answered %d %s, want %d", rec.Code, rec.Body, tt.status)
 			}
 		})
+	}
+}
+
+// The legacy warning applies to every Stash function of a process: make
+// run, which builds them all in one, says it once (a deployed function,
+// its own process, still says it at its start).
+func TestSignaturesWarnLegacyOncePerProcess(t *testing.T) {
+	stashhttp.ResetLegacyWarning()
+	var logs bytes.Buffer
+	d := deps.Deps{
+		Secrets: secrets.Static{secrets.StashEgressKey: key},
+		Getenv:  func(string) string { return "" },
+		Now:     func() time.Time { return now },
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+	}
+	for range 3 { // three functions
+		if _, err := stashhttp.Signatures(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "legacy Stash signatures are accepted"); n != 1 {
+		t.Errorf("warned %d times, want once:\n%s", n, logs.String())
 	}
 }
 
