@@ -55,11 +55,17 @@ const (
 
 // NewLogger returns the JSON logger every function and tool uses.
 func NewLogger(w io.Writer, level string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: LogLevel(level)}))
+}
+
+// LogLevel is the level LOG_LEVEL names (debug, info, warn, error; any
+// case), INFO when it names none.
+func LogLevel(level string) slog.Level {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		l = slog.LevelInfo
+		return slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return l
 }
 
 // FromEnv builds Deps the way a deployed function does: tables and endpoint

@@ -1,6 +1,7 @@
 package deps
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +53,15 @@ func TestSettings(t *testing.T) {
 				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for in, want := range map[string]slog.Level{
+		"": slog.LevelInfo, "debug": slog.LevelDebug, "WARN": slog.LevelWarn, "error": slog.LevelError, "loud": slog.LevelInfo,
+	} {
+		if got := LogLevel(in); got != want {
+			t.Errorf("LogLevel(%q) = %v, want %v", in, got, want)
+		}
 	}
 }
