@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,7 +28,6 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/catalog"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
@@ -36,7 +36,10 @@ import (
 const sandboxSettleAfter = 3 * time.Second
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, isTerminal(os.Stdout), nil)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tollgate local:", err)
 		os.Exit(1)
 	}
@@ -69,40 +72,35 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
-// printSummary tells a person where to click (the log lines above are for
-// machines).
-func printSummary(w io.Writer, base string, routes int, roles bool) {
-	role := "under its IAM role"
-	if !roles {
-		role = "WITHOUT its IAM role (samtranslator missing)"
+// run serves until ctx is done. Its log goes to stdout: JSON lines, or for
+// a person (LOG_FORMAT; by default when terminal, stdout is one) a summary
+// at start and a line per record. ready, when set, is called with the
+// API's URL once it listens (tests).
+func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, ready func(base string)) error {
+	text, err := textLog(os.Getenv(envLogFormat), terminal)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, `
-Tollgate is running on %[1]s (%[2]d routes; each request takes API Gateway's path:
-route selection, payload 2.0 event, the function's Lambda entry, %[3]s).
-  Marketplace (hosted checkout):  %[1]s/market/
-  Add to cart:                    %[1]s/s/my-store/cart/?add=WIN-11-PRO&currency=GBP
-  API contract:                   %[1]s/openapi.yaml
-  Stash authorization (curl):     see README "Try it" (development keys listed above)
-Ctrl-C stops it.
-
-`, base, routes, role)
-}
-
-func run() error {
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "3000"
 	}
-	addr := flag.String("addr", "127.0.0.1:"+port, "listen address (PORT sets the port)")
-	templatePath := flag.String("template", "", "SAM template (default: template.yaml above the working directory)")
-	catalogFile := flag.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
-	storesFile := flag.String("stores", os.Getenv("STORES_FILE"), "stores file imported at start (STORES_FILE; default: the sample stores)")
-	every := flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
-	dispatchEvery := flag.Duration("dispatch-every", 5*time.Second, "run the webhook dispatcher (DispatchFunction) at this interval (0: as -schedule-every)")
-	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
-	saveEvery := flag.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
-	flag.Parse()
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:"+port, "listen address (PORT sets the port)")
+	templatePath := fs.String("template", "", "SAM template (default: template.yaml above the working directory)")
+	catalogFile := fs.String("catalog", os.Getenv("CATALOG_FILE"), "catalog file imported at start (CATALOG_FILE; default: the sample catalog)")
+	storesFile := fs.String("stores", os.Getenv("STORES_FILE"), "stores file imported at start (STORES_FILE; default: the sample stores)")
+	every := fs.Duration("schedule-every", 0, "run scheduled functions at this interval instead of their template rate")
+	dispatchEvery := fs.Duration("dispatch-every", 5*time.Second, "run the webhook dispatcher (DispatchFunction) at this interval (0: as -schedule-every)")
+	dataDir := fs.String("data-dir", os.Getenv("DATA_DIR"), "keep the embedded DynamoDB in this directory across restarts (DATA_DIR; default: in memory)")
+	saveEvery := fs.Duration("save-every", envDuration("DATA_SAVE_INTERVAL", localenv.DefaultSaveEvery), "how often the data directory is saved (DATA_SAVE_INTERVAL)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file, from the end of the start-up (DATA_DIR loaded) to the shutdown (make load reads it)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
 
 	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
 	if *catalogFile != "" {
@@ -122,16 +120,21 @@ func run() error {
 		storesData, storesSource = data, *storesFile
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	// The collector's pace: GOGC, when set, decides; otherwise the heap may
 	// grow by a fixed headroom between collections (localenv.PaceGC).
 	if os.Getenv("GOGC") == "" {
 		localenv.PaceGC(ctx, localenv.GCHeadroom)
 	}
 
-	logger := deps.NewLogger(os.Stdout, os.Getenv(deps.EnvLogLevel))
+	level := &slog.LevelVar{}
+	configured := deps.LogLevel(os.Getenv(deps.EnvLogLevel))
+	level.Set(configured)
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	if text {
+		// The summary is the start-up's news; only its warnings come first.
+		logger = slog.New(newTextHandler(stdout, level))
+		level.Set(max(configured, slog.LevelWarn))
+	}
 	slog.SetDefault(logger) // as lambdarun does in Lambda
 	// One long-lived process: the SANDBOX settles pending charges by itself.
 	payments.SettleSandboxAfter(sandboxSettleAfter)
@@ -182,8 +185,6 @@ func run() error {
 	if err := stack.RunSchedules(ctx, functions.Jobs, *every); err != nil {
 		return err
 	}
-	logger.Info("catalog loaded", "source", catalogSource)
-	logger.Info("stores loaded", "source", storesSource)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -197,23 +198,24 @@ func run() error {
 	case stack.DataFile != "":
 		dynamo = fmt.Sprintf("embedded (minidyn, in process; also on %s), kept in %s (saved every %v and at shutdown)", stack.Endpoint, stack.DataFile, *saveEvery)
 	}
-	for _, n := range secrets.Names {
-		source := "environment"
-		switch {
-		case os.Getenv(n.EnvVar()) != "":
-		case localenv.DevKeys[n] != "":
-			source = "development default (see README)"
-		default:
-			source = "unset (see README)"
-		}
-		logger.Info("key", "name", n.EnvVar(), "source", source)
+	start := startup{
+		Base: "http://" + ln.Addr().String(), Routes: stack.Routes(), Roles: guard != nil, DynamoDB: dynamo,
+		Catalog: catalogSource, Stores: storesSource, Keys: keySources(os.Getenv),
+		MerchantSecret:      cmp.Or(os.Getenv(localenv.EnvPaymentsSecretKey), localenv.DevPaymentsSecretKey),
+		MerchantPublishable: cmp.Or(os.Getenv(localenv.EnvPaymentsPublishableKey), localenv.DevPaymentsPublishableKey),
 	}
-	for _, r := range stack.Routes() {
-		logger.Info("route", "route", r)
+	if f, err := stores.ParseFile(storesData); err == nil && len(f.Stores) > 0 {
+		start.DemoStore = f.Stores[0]
 	}
-	logger.Info("tollgate listening", "url", "http://"+ln.Addr().String(), "contract", "http://"+ln.Addr().String()+"/openapi.yaml", "dynamodb", dynamo)
-
-	printSummary(os.Stderr, "http://"+ln.Addr().String(), len(stack.Routes()), guard != nil)
+	if text {
+		start.print(stdout)
+		level.Set(configured)
+	} else {
+		start.logJSON(logger)
+	}
+	if ready != nil {
+		ready(start.Base)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
