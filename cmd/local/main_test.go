@@ -1,57 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 	"github.com/tollgate-dev/tollgate/shared/stores"
 )
-
-func TestTextLog(t *testing.T) {
-	tests := []struct {
-		format   string
-		terminal bool
-		text     bool
-		err      bool
-	}{
-		{"", true, true, false},
-		{"", false, false, false},
-		{"json", true, false, false},
-		{"text", false, true, false},
-		{"yaml", true, false, true},
-	}
-	for _, tt := range tests {
-		text, err := textLog(tt.format, tt.terminal)
-		if text != tt.text || (err != nil) != tt.err {
-			t.Errorf("textLog(%q, terminal %v) = %v, %v; want %v, error %v", tt.format, tt.terminal, text, err, tt.text, tt.err)
-		}
-	}
-}
-
-// syncBuffer is stdout shared by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // TestStartUp starts make run's server, asks it one request and stops it:
 // a person (a terminal, or LOG_FORMAT=text) reads the summary, which names
@@ -83,7 +43,7 @@ func TestStartUp(t *testing.T) {
 			t.Setenv(envLogFormat, tt.format)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			var out syncBuffer
+			var out logtest.Buffer
 			var base string
 			err := run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, tt.terminal, func(b string) {
 				base = b
@@ -177,5 +137,24 @@ func TestSummary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTextLog(t *testing.T) {
+	for _, tt := range []struct {
+		format   string
+		terminal bool
+		want     string // text, json or error
+	}{
+		{"", true, "text"}, {"", false, "json"}, {"json", true, "json"}, {"text", false, "text"}, {"yaml", true, "error"},
+	} {
+		text, err := textLog(tt.format, tt.terminal)
+		got := map[bool]string{true: "text", false: "json"}[text]
+		if err != nil {
+			got = "error"
+		}
+		if got != tt.want {
+			t.Errorf("LOG_FORMAT=%q, terminal %v: %s, want %s", tt.format, tt.terminal, got, tt.want)
+		}
 	}
 }
