@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -54,7 +53,7 @@ var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPaddi
 // orderID is the checkout order of a cart and buyer: the same cart and
 // buyer again is the same order (StartPayment is idempotent).
 func orderID(slug string, q Quote, b Buyer, round int) string {
-	sum := sha256.Sum256([]byte(store.Tuple("checkout", slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision, fmt.Sprint(round))))
+	sum := store.FingerprintSum("checkout", slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision, fmt.Sprint(round))
 	return "ORD-" + crockford.EncodeToString(sum[:8])[:12]
 }
 

@@ -57,17 +57,12 @@ func (r Recipients) Resolve(ctx context.Context, recipient string) (Target, erro
 	return Target{}, fmt.Errorf("%w: unknown kind of recipient %q", ErrNoTarget, recipient)
 }
 
-// SecretsAPI is the part of the Secrets Manager client StoreSecrets uses.
-type SecretsAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
 // StoreSecrets reads a store's webhook secret. A deployed store's
 // webhookSecretRef names a Secrets Manager secret under prefix whose string
 // is the secret (the dispatcher may read nothing else). A "local:"
 // reference (a plaintext secret of a stores file under make run) is read
 // from local, the local runner's key source.
-func StoreSecrets(client SecretsAPI, prefix string, local secrets.Source) func(ctx context.Context, ref string) (string, error) {
+func StoreSecrets(client secrets.SecretsManagerAPI, prefix string, local secrets.Source) func(ctx context.Context, ref string) (string, error) {
 	return func(ctx context.Context, ref string) (string, error) {
 		if strings.HasPrefix(ref, "local:") {
 			if local != nil {

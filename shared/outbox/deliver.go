@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/retry"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -214,16 +215,13 @@ type Policy struct {
 // Backoff doubling per attempt, capped at MaxBackoff, the second half
 // jittered so failed receivers are not hit in lockstep.
 func (p Policy) Next(attempts int64) time.Duration {
-	d := p.Backoff
-	for i := int64(1); i < attempts && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxBackoff)
 	j := rand.Float64
 	if p.Jitter != nil {
 		j = p.Jitter
 	}
-	return d/2 + time.Duration(j()*float64(d/2))
+	return retry.Exponential(p.Backoff, p.MaxBackoff, int(attempts), func(half time.Duration) time.Duration {
+		return time.Duration(j() * float64(half))
+	})
 }
 
 // DefaultPolicy is 30 s doubling to 1 h, for 3 days.

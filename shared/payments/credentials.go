@@ -16,6 +16,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
 // Settings naming where merchants' PSP credentials live.
@@ -56,7 +57,7 @@ func CredentialsFromEnv(ctx context.Context, d deps.Deps) (CredentialSource, err
 
 // SecretsManagerCredentials reads merchant m's credentials from the secret
 // <prefix><m> through client, caching each merchant's for five minutes.
-func SecretsManagerCredentials(client SecretsAPI, prefix string, now func() time.Time) CredentialSource {
+func SecretsManagerCredentials(client secrets.SecretsManagerAPI, prefix string, now func() time.Time) CredentialSource {
 	return &secretCredentials{client: client, prefix: prefix, now: now, cache: map[string]cachedCredentials{}}
 }
 
@@ -89,13 +90,8 @@ func (e envCredentials) Credentials(ctx context.Context, merchant string, t psp.
 	return psp.Credentials{}, psp.ErrNotConfigured
 }
 
-// SecretsAPI is the part of the Secrets Manager client used here.
-type SecretsAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
 type secretCredentials struct {
-	client SecretsAPI
+	client secrets.SecretsManagerAPI
 	prefix string
 	now    func() time.Time
 	mu     sync.Mutex

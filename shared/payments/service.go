@@ -3,9 +3,7 @@ package payments
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,8 +98,7 @@ func (s *Service) adapter(ctx context.Context, merchant string, t psp.Type, test
 // pspKey derives the idempotency key sent to the PSP from the parts that
 // name one money movement: the same movement, the same key, in every retry.
 func pspKey(parts ...string) string {
-	sum := sha256.Sum256([]byte(store.Tuple(parts...)))
-	return "tg_" + hex.EncodeToString(sum[:])
+	return "tg_" + store.Fingerprint(parts...)
 }
 
 // item reads one item with a strongly consistent read (nil when absent).

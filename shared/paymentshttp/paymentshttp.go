@@ -7,8 +7,6 @@ package paymentshttp
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -211,8 +209,7 @@ func fingerprint(method, path string, test bool, body []byte) string {
 	if test {
 		mode = "test"
 	}
-	sum := sha256.Sum256([]byte(store.Tuple(method, path, mode, compact.String())))
-	return hex.EncodeToString(sum[:])
+	return store.Fingerprint(method, path, mode, compact.String())
 }
 
 // WriteError answers err in the API's shape.

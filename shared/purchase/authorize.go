@@ -107,5 +107,5 @@ func authorizationFingerprint(req Authorization) string {
 	for _, it := range req.Items {
 		parts = append(parts, it.ProductID, strconv.FormatInt(it.Quantity, 10))
 	}
-	return digest(parts...)
+	return store.Fingerprint(parts...)
 }

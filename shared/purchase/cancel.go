@@ -35,7 +35,7 @@ func (s *Service) cancel(ctx context.Context, req stashapi.CancelRequest) (stash
 	}
 	lines, _, _ := resolve(cat, req.Items)
 	key := itemsKey(lines)
-	fp := digest(req.PlayerID, key)
+	fp := store.Fingerprint(req.PlayerID, key)
 	err = s.release(ctx, req.TransactionID, req.PlayerID, lines, ReasonRequest, fp,
 		expression.And(stateIs(StateRegistered), playerIs(req.PlayerID), itemsKeyIs(key)))
 	var failed *store.ConditionFailedError

@@ -82,7 +82,7 @@ func (s *Service) planConfirm(ctx context.Context, req stashapi.ConfirmRequest) 
 	for _, b := range players.Normalize(bonus) {
 		fpParts = append(fpParts, b.ProductID, strconv.FormatInt(b.Quantity, 10))
 	}
-	plan.fp = digest(fpParts...)
+	plan.fp = store.Fingerprint(fpParts...)
 	plan.response, err = json.Marshal(stashapi.ConfirmResponse{Results: results})
 	return plan, err
 }

@@ -19,8 +19,6 @@ package purchase
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -137,13 +135,6 @@ func itemsKey(lines []Line) string {
 		parts = append(parts, l.ProductID, strconv.FormatInt(l.Quantity, 10))
 	}
 	return store.Tuple(parts...)
-}
-
-// digest is the fingerprint of what a request asked: a hash of its parts
-// as one store.Tuple.
-func digest(parts ...string) string {
-	sum := sha256.Sum256([]byte(store.Tuple(parts...)))
-	return hex.EncodeToString(sum[:])
 }
 
 // record is a purchase record as read back.

@@ -37,7 +37,7 @@ func registerFingerprint(req stashapi.RegisterRequest) string {
 	for _, l := range req.Registrations {
 		parts = append(parts, l.ProductID, l.GUID, strconv.FormatInt(l.Cents, 10), strconv.FormatInt(l.Quantity, 10))
 	}
-	return digest(parts...)
+	return store.Fingerprint(parts...)
 }
 
 // registration is a register request checked against the catalog: the

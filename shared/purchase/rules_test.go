@@ -88,28 +88,6 @@ func TestItemsKeyCanonical(t *testing.T) {
 	}
 }
 
-func TestDigest(t *testing.T) {
-	if got := digest("a", "b"); got != digest("a", "b") || len(got) != 64 || strings.Trim(got, "0123456789abcdef") != "" {
-		t.Fatalf("digest = %q, want the same 64 hex digits every time", got)
-	}
-	tests := []struct {
-		name string
-		a, b []string
-	}{
-		{"boundaries matter", []string{"ab", "c"}, []string{"a", "bc"}},
-		{"an empty part counts", []string{"a", ""}, []string{"a"}},
-		{"order matters", []string{"a", "b"}, []string{"b", "a"}},
-		{"no parts is not one empty part", nil, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if digest(tt.a...) == digest(tt.b...) {
-				t.Errorf("digest(%q) == digest(%q)", tt.a, tt.b)
-			}
-		})
-	}
-}
-
 func registerRequest() stashapi.RegisterRequest {
 	return stashapi.RegisterRequest{
 		Purchase: stashapi.Purchase{PlayerID: "alice", TransactionID: "tx-1", Currency: "USD", DecimalPlaces: 2},

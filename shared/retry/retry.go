@@ -42,13 +42,21 @@ func On(errs ...error) func(error) bool {
 // drawn uniformly from its upper half so that racing callers spread out.
 func Jittered(base, ceiling time.Duration) func(attempt int) time.Duration {
 	return func(attempt int) time.Duration {
-		d := base
-		for i := 1; i < attempt && d < ceiling; i++ {
-			d *= 2
-		}
-		d = min(d, ceiling)
-		return d/2 + rand.N(d/2+1)
+		return Exponential(base, ceiling, attempt, func(half time.Duration) time.Duration { return rand.N(half + 1) })
 	}
+}
+
+// Exponential is the one back-off formula of Tollgate: the wait after
+// failed attempt n (1-based) is base doubling per further attempt, capped
+// at ceiling, of which the lower half is always waited and the upper half
+// is jittered: d/2 + jitter(d/2), jitter answering a duration in [0, half].
+func Exponential(base, ceiling time.Duration, attempt int, jitter func(half time.Duration) time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d/2 + jitter(d/2)
 }
 
 // Do runs op until it succeeds, fails in a way p.Retryable refuses, or has

@@ -80,3 +80,19 @@ func TestJitteredStaysWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// Exponential's schedule with the jitter pinned at either end of the upper
+// half: the same numbers for Jittered and the outbox's policy.
+func TestExponentialSchedule(t *testing.T) {
+	none := func(time.Duration) time.Duration { return 0 }
+	full := func(half time.Duration) time.Duration { return half }
+	for attempt, want := range map[int]time.Duration{0: 30 * time.Second, 1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute,
+		7: 32 * time.Minute, 8: time.Hour, 50: time.Hour} {
+		if got := Exponential(30*time.Second, time.Hour, attempt, none); got != want/2 {
+			t.Errorf("attempt %d, no jitter: %s, want %s", attempt, got, want/2)
+		}
+		if got := Exponential(30*time.Second, time.Hour, attempt, full); got != want {
+			t.Errorf("attempt %d, full jitter: %s, want %s", attempt, got, want)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
-// SecretsManagerAPI is the part of the Secrets Manager client the source uses.
+// SecretsManagerAPI is the part of the Secrets Manager client Tollgate uses:
+// this source, merchants' PSP credentials (shared/payments) and stores'
+// webhook secrets (shared/delivery) read through it.
 type SecretsManagerAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -25,6 +27,19 @@ func Tuple(parts ...string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// FingerprintSum is the one fingerprint of Tollgate: the SHA-256 of parts
+// as one Tuple. Stored fingerprints and the ids derived from it must match
+// across releases, so its output never changes (TestFingerprint).
+func FingerprintSum(parts ...string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(Tuple(parts...)))
+}
+
+// Fingerprint is FingerprintSum in lower-case hex (64 characters).
+func Fingerprint(parts ...string) string {
+	sum := FingerprintSum(parts...)
+	return hex.EncodeToString(sum[:])
 }
 
 // errNotTuple is SplitTuple's refusal of a string Tuple did not write.

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/hex"
 	"slices"
+	"strings"
 	"testing"
 	"testing/quick"
 )
@@ -98,4 +100,50 @@ func splitZero(s string) []string {
 		}
 	}
 	return append(parts, s[start:])
+}
+
+// Fingerprints are stored (idempotency records, order ids): known answers
+// of sha256(Tuple(parts)) that no change may move.
+func TestFingerprint(t *testing.T) {
+	tests := []struct {
+		parts []string
+		want  string
+	}{
+		{nil, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{[]string{""}, "ba768b331fd86cec803be04e56ab2b3d4c0e98ef4ee4fcd4e72ad7cce61a1d1f"},
+		{[]string{"order", "demo-store", "ext-1"}, "d5c598a36871bcb958e920896f7aecef3195caecddd4c68e70d98e4a82e5045e"},
+		{[]string{"a:b", "1:c", "é€"}, "f0da71ce4d946f08a7caa9646ec3bccaebc2c61443392f901ad6fdf06e24df40"},
+		{[]string{"GET", "/v1/payments", "test", `{"a":1}`}, "120f66b00fdae341d23b83fce069dfd580ef443e85c4e57093be40069dd3c3bf"},
+	}
+	for _, tt := range tests {
+		if got := Fingerprint(tt.parts...); got != tt.want {
+			t.Errorf("Fingerprint(%q) = %s, want %s", tt.parts, got, tt.want)
+		}
+		sum := FingerprintSum(tt.parts...)
+		if got := hex.EncodeToString(sum[:]); got != tt.want {
+			t.Errorf("FingerprintSum(%q) = %s, want %s", tt.parts, got, tt.want)
+		}
+	}
+}
+
+func TestFingerprintDistinguishes(t *testing.T) {
+	if got := Fingerprint("a", "b"); got != Fingerprint("a", "b") || len(got) != 64 || strings.Trim(got, "0123456789abcdef") != "" {
+		t.Fatalf("Fingerprint = %q, want the same 64 hex digits every time", got)
+	}
+	tests := []struct {
+		name string
+		a, b []string
+	}{
+		{"boundaries matter", []string{"ab", "c"}, []string{"a", "bc"}},
+		{"an empty part counts", []string{"a", ""}, []string{"a"}},
+		{"order matters", []string{"a", "b"}, []string{"b", "a"}},
+		{"no parts is not one empty part", nil, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if Fingerprint(tt.a...) == Fingerprint(tt.b...) {
+				t.Errorf("Fingerprint(%q) == Fingerprint(%q)", tt.a, tt.b)
+			}
+		})
+	}
 }

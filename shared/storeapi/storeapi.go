@@ -5,15 +5,12 @@
 package storeapi
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
@@ -193,8 +190,7 @@ func NewCacheable(v any) (Cacheable, error) {
 	if err != nil {
 		return Cacheable{}, err
 	}
-	sum := sha256.Sum256(body)
-	return Cacheable{Body: body, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}, nil
+	return Cacheable{Body: body, ETag: httpx.ETag(body)}, nil
 }
 
 // Write answers c with Cache-Control and ETag: 304 with no body when
@@ -203,12 +199,9 @@ func (c Cacheable) Write(w http.ResponseWriter, r *http.Request, maxAge time.Dur
 	h := w.Header()
 	h.Set("ETag", c.ETag)
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
-	for _, tag := range strings.Split(r.Header.Get("If-None-Match"), ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == c.ETag || tag == "*" {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
+	if httpx.NoneMatch(r.Header.Get("If-None-Match"), c.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

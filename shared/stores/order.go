@@ -1,8 +1,6 @@
 package stores
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -117,8 +115,7 @@ func (r FulfilRequest) fingerprint() string {
 	for _, l := range r.Items {
 		parts = append(parts, l.SKU, strconv.FormatInt(l.Quantity, 10))
 	}
-	sum := sha256.Sum256([]byte(store.Tuple(parts...)))
-	return hex.EncodeToString(sum[:])
+	return store.Fingerprint(parts...)
 }
 
 // differences names the fields in which r differs from the stored order.

@@ -23,7 +23,6 @@
 package stores
 
 import (
-	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -156,7 +155,7 @@ var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPaddi
 // and 12 characters (60 bits of a SHA-256), the same for every retry of
 // the same fulfilment, so a retry finds the order it may have written.
 func OrderID(slug, externalReference string) string {
-	sum := sha256.Sum256([]byte(store.Tuple("order", slug, externalReference)))
+	sum := store.FingerprintSum("order", slug, externalReference)
 	return "ORD-" + crockford.EncodeToString(sum[:8])[:12]
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/lambdarun"
 	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/payments"
+	"github.com/tollgate-dev/tollgate/shared/secrets"
 )
 
 // Settings.
@@ -91,7 +92,7 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {
 		return nil, 0, err
 	}
 	prefix := d.String(EnvStoreSecretPrefix, "")
-	var sm delivery.SecretsAPI
+	var sm secrets.SecretsManagerAPI
 	if prefix != "" {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {

@@ -4,10 +4,7 @@
 package handler
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
-	"strings"
 
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
@@ -40,7 +37,7 @@ func New(deps.Deps) (http.Handler, error) {
 		h := w.Header()
 		h.Set("ETag", doc.etag)
 		h.Set("Cache-Control", "public, max-age=300")
-		if matches(r.Header.Get("If-None-Match"), doc.etag) {
+		if httpx.NoneMatch(r.Header.Get("If-None-Match"), doc.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -53,17 +50,5 @@ func New(deps.Deps) (http.Handler, error) {
 }
 
 func newDocument(body []byte, contentType string) document {
-	sum := sha256.Sum256(body)
-	return document{body: body, contentType: contentType, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
-}
-
-// matches reports whether an If-None-Match list names etag (weak or strong).
-func matches(ifNoneMatch, etag string) bool {
-	for _, tag := range strings.Split(ifNoneMatch, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == etag || tag == "*" {
-			return true
-		}
-	}
-	return false
+	return document{body: body, contentType: contentType, etag: httpx.ETag(body)}
 }
