@@ -89,14 +89,20 @@ const (
 	MetaSession = "tollgate_session"
 )
 
-// Limits.
+// Limits. MaxLines and MaxQuantity are the cart's limits wherever a cart
+// is made (a session's cart, the pages' cookie cart and add links) and
+// quoted: the one home of the rule.
 const (
-	MaxQuantity    = 100
-	MaxLines       = 50
+	MaxQuantity    = 100 // the most units of one SKU a cart line holds
+	MaxLines       = 50  // the most different SKUs a cart holds (a cookie is at most 4 KB)
 	MinSessionTTL  = 30 * time.Minute
 	MaxSessionTTL  = 24 * time.Hour
 	purposeSession = "checkout-session-token"
 )
+
+// ValidQuantity reports whether q units of one SKU may stand in a cart
+// line: 1 to MaxQuantity.
+func ValidQuantity(q int64) bool { return q >= 1 && q <= MaxQuantity }
 
 // Service is the checkout.
 type Service struct {

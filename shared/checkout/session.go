@@ -161,7 +161,7 @@ func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, strin
 		if !stores.ValidSKU(l.SKU) {
 			return nil, time.Time{}, "", decode.Errorf("cart key %q is not a SKU (letters, digits, '.', '_' and '-', 1-64 characters)", decode.Truncate(l.SKU, 64))
 		}
-		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+		if !ValidQuantity(l.Quantity) {
 			return nil, time.Time{}, "", decode.Errorf("quantity of %q must be an integer from 1 to %d, got %d", l.SKU, MaxQuantity, l.Quantity)
 		}
 	}
