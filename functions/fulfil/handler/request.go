@@ -35,8 +35,8 @@ var fields = []string{"customer_email", "items", "external_reference", "currency
 // such as a@b.example). Unknown fields are refused. Refusals are
 // *decode.Error naming the field.
 func DecodeFulfil(slug string, body []byte) (stores.FulfilRequest, error) {
-	if !stores.ValidSlug(slug) {
-		return stores.FulfilRequest{}, decode.Errorf("path parameter %q must be a store slug (lower-case letters, digits and hyphens), got %q", "store_slug", decode.Truncate(slug, maxQuoted))
+	if err := stores.CheckSlugParam(slug); err != nil {
+		return stores.FulfilRequest{}, err
 	}
 	var m map[string]json.RawMessage
 	if err := decode.Unmarshal(body, &m); err != nil {
