@@ -85,10 +85,11 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	case q.NeedsSubdivision:
 		return Payment{}, refusal.New(ErrNeedsSubdivision, "the billing state or province is required for %s", strings.ToUpper(b.Country))
 	}
-	pspType, creds, err := s.pspFor(ctx)
+	chosen, creds, err := s.pspFor(ctx)
 	if err != nil {
 		return Payment{}, err
 	}
+	pspType := chosen.Type()
 	id, rec, err := s.orderFor(ctx, c, q, b)
 	if err != nil {
 		return Payment{}, err
@@ -115,12 +116,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if q.sessionID != "" {
 		intent.Metadata[MetaSession] = q.sessionID
 	}
-	var res psp.IntentResult
-	if pspType == psp.Stripe {
-		res, err = s.stripe.CreateIntent(ctx, creds, intent)
-	} else {
-		res, err = s.sandbox.CreateIntent(ctx, creds, intent)
-	}
+	res, err := chosen.CreateIntent(ctx, creds, intent)
 	if err != nil {
 		return Payment{}, fmt.Errorf("checkout: order %s: %w", id, err)
 	}
