@@ -89,28 +89,44 @@ const (
 	MetaSession = "tollgate_session"
 )
 
-// Limits.
+// Limits. MaxLines and MaxQuantity are the cart's limits wherever a cart
+// is made (a session's cart, the pages' cookie cart and add links) and
+// quoted: the one home of the rule.
 const (
-	MaxQuantity    = 100
-	MaxLines       = 50
+	MaxQuantity    = 100 // the most units of one SKU a cart line holds
+	MaxLines       = 50  // the most different SKUs a cart holds (a cookie is at most 4 KB)
 	MinSessionTTL  = 30 * time.Minute
 	MaxSessionTTL  = 24 * time.Hour
 	purposeSession = "checkout-session-token"
 )
 
+// ValidQuantity reports whether q units of one SKU may stand in a cart
+// line: 1 to MaxQuantity.
+func ValidQuantity(q int64) bool { return q >= 1 && q <= MaxQuantity }
+
 // Service is the checkout.
 type Service struct {
-	st      store.Store
-	keys    secrets.Source
-	signer  signing.Signer
-	now     func() time.Time
-	base    string // PUBLIC_BASE_URL, no trailing slash; "": the request's origin
-	rate    ratelimit.Policy
-	ful     *stores.Fulfiller
-	stripe  *stripe.Adapter
-	sandbox sandbox.Intents
-	// sandboxOK: the sandbox PSP may take payments (never in prod).
+	st     store.Store
+	keys   secrets.Source
+	signer signing.Signer
+	now    func() time.Time
+	base   string // PUBLIC_BASE_URL, no trailing slash; "": the request's origin
+	rate   ratelimit.Policy
+	ful    *stores.Fulfiller
+	// psps are the PSPs a checkout pays and refunds with (Stripe and the
+	// checkout sandbox), chosen by psp.Select.
+	psps map[psp.Type]intentPSP
+	// sandboxOK: the sandbox PSP may take payments (never in prod): the
+	// test mode psp.Select is asked in, which refuses the sandbox without it.
 	sandboxOK bool
+}
+
+// intentPSP is a PSP the checkout pays with: it creates client-confirmed
+// intents and refunds a duplicate payment.
+type intentPSP interface {
+	Type() psp.Type
+	psp.IntentCreator
+	refunder
 }
 
 // Open builds the checkout from d: its settings and the platform's Stripe
@@ -140,9 +156,12 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 		now = time.Now
 	}
 	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK,
-		rate:   rate,
-		ful:    stores.NewFulfiller(d.Store, now, stores.Options{}),
-		stripe: stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout})}, nil
+		rate: rate,
+		ful:  stores.NewFulfiller(d.Store, now, stores.Options{}),
+		psps: map[psp.Type]intentPSP{
+			psp.Stripe:  stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout}),
+			psp.Sandbox: sandbox.Intents{},
+		}}, nil
 }
 
 // secret reads one of the platform's Stripe keys (current first; during a
@@ -155,27 +174,30 @@ func (s *Service) secret(ctx context.Context, n secrets.Name) ([]string, error) 
 }
 
 // pspFor says which PSP takes payments now: Stripe when the platform's
-// secret key is configured, else the sandbox.
-func (s *Service) pspFor(ctx context.Context) (psp.Type, psp.Credentials, error) {
+// secret key is configured, else the sandbox (psp.Select refuses it when
+// the sandbox is off).
+func (s *Service) pspFor(ctx context.Context) (intentPSP, psp.Credentials, error) {
 	sk, err := s.secret(ctx, secrets.StripeSecretKey)
 	if err != nil {
-		return "", psp.Credentials{}, err
+		return nil, psp.Credentials{}, err
 	}
 	if len(sk) == 0 {
-		if !s.sandboxOK {
-			return "", psp.Credentials{}, fmt.Errorf("%w: no stripeSecretKey, and the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
+		a, err := psp.Select(s.psps, psp.Sandbox, s.sandboxOK)
+		if err != nil {
+			return nil, psp.Credentials{}, fmt.Errorf("%w: no stripeSecretKey, and the sandbox is off (%s=false)", ErrNoPSP, EnvSandbox)
 		}
-		return psp.Sandbox, psp.Credentials{}, nil
+		return a, psp.Credentials{}, nil
 	}
 	pk, err := s.secret(ctx, secrets.StripePublishableKey)
 	if err != nil {
-		return "", psp.Credentials{}, err
+		return nil, psp.Credentials{}, err
 	}
 	c := psp.Credentials{SecretKey: sk[0]}
 	if len(pk) > 0 {
 		c.PublishableKey = pk[0]
 	}
-	return psp.Stripe, c, nil
+	a, err := psp.Select(s.psps, psp.Stripe, s.sandboxOK)
+	return a, c, err
 }
 
 func sessionKey(id string) store.Key { return store.PKSK(store.Tuple("session", id), "session") }

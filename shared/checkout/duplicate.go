@@ -64,18 +64,18 @@ func (s *Service) refundDuplicate(ctx context.Context, n psp.Notification, o sto
 	}
 
 	var (
-		r     refunder = s.sandbox
+		r     refunder = s.psps[psp.Sandbox]
 		creds psp.Credentials
 	)
 	if n.PSP == psp.Stripe {
-		t, c, err := s.pspFor(ctx)
+		a, c, err := s.pspFor(ctx)
 		if err != nil {
 			return "", err
 		}
-		if t != psp.Stripe {
+		if a.Type() != psp.Stripe {
 			return "", fmt.Errorf("%w: a Stripe payment of order %s must be refunded, and no Stripe key is configured", ErrNoPSP, o.ID)
 		}
-		r, creds = s.stripe, c
+		r, creds = a, c
 	}
 	res, err := r.Refund(ctx, creds, n.PSPTransactionID, key, n.Amount, "checkout already paid by order "+paidBy)
 	if err != nil {

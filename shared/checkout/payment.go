@@ -5,7 +5,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +16,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/refusal"
 	"github.com/tollgate-dev/tollgate/shared/store"
 	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/validate"
 )
 
 // Payment is what the pay page needs.
@@ -77,17 +77,18 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 		return Payment{}, refusal.New(ErrInvalid, "the cart cannot be paid: %s", strings.Join(texts, "; "))
 	case len(q.Lines) == 0 || q.TotalMinor <= 0:
 		return Payment{}, refusal.New(ErrInvalid, "the cart is empty")
-	case !validEmail(b.Email):
+	case validate.Email(b.Email) != nil:
 		return Payment{}, refusal.New(ErrInvalid, "an email address such as buyer@example.com is required")
 	case b.Country == "":
 		return Payment{}, refusal.New(ErrInvalid, "the billing country is required")
 	case q.NeedsSubdivision:
 		return Payment{}, refusal.New(ErrNeedsSubdivision, "the billing state or province is required for %s", strings.ToUpper(b.Country))
 	}
-	pspType, creds, err := s.pspFor(ctx)
+	chosen, creds, err := s.pspFor(ctx)
 	if err != nil {
 		return Payment{}, err
 	}
+	pspType := chosen.Type()
 	id, rec, err := s.orderFor(ctx, c, q, b)
 	if err != nil {
 		return Payment{}, err
@@ -114,12 +115,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if q.sessionID != "" {
 		intent.Metadata[MetaSession] = q.sessionID
 	}
-	var res psp.IntentResult
-	if pspType == psp.Stripe {
-		res, err = s.stripe.CreateIntent(ctx, creds, intent)
-	} else {
-		res, err = s.sandbox.CreateIntent(ctx, creds, intent)
-	}
+	res, err := chosen.CreateIntent(ctx, creds, intent)
 	if err != nil {
 		return Payment{}, fmt.Errorf("checkout: order %s: %w", id, err)
 	}
@@ -150,11 +146,6 @@ func (s *Service) orderFor(ctx context.Context, c CartRef, q Quote, b Buyer) (st
 		}
 	}
 	return "", nil, refusal.New(ErrInvalid, "this cart was bought too many times by this buyer; change it")
-}
-
-func validEmail(e string) bool {
-	a, err := mail.ParseAddress(e)
-	return err == nil && a.Address == e && len(e) <= 254
 }
 
 // payment reads the payment record of an order (nil: none).

@@ -117,7 +117,7 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		case !ok || !p.Active:
 			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s is not a product of this store", l.SKU)})
 			continue
-		case l.Quantity < 1 || l.Quantity > MaxQuantity:
+		case !ValidQuantity(l.Quantity):
 			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s: the quantity must be from 1 to %d", l.SKU, MaxQuantity)})
 			continue
 		}

@@ -143,8 +143,8 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 
 // validateSession checks r's values; the lines come back sorted by SKU.
 func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, string, error) {
-	if !stores.ValidSlug(r.Store) {
-		return nil, time.Time{}, "", decode.Errorf("path parameter %q must be a store slug, got %q", "store_slug", decode.Truncate(r.Store, 64))
+	if err := stores.CheckSlugParam(r.Store); err != nil {
+		return nil, time.Time{}, "", err
 	}
 	if len(r.Cart) == 0 {
 		return nil, time.Time{}, "", decode.Errorf("field %q must name at least one SKU", "cart")
@@ -161,7 +161,7 @@ func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, strin
 		if !stores.ValidSKU(l.SKU) {
 			return nil, time.Time{}, "", decode.Errorf("cart key %q is not a SKU (letters, digits, '.', '_' and '-', 1-64 characters)", decode.Truncate(l.SKU, 64))
 		}
-		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+		if !ValidQuantity(l.Quantity) {
 			return nil, time.Time{}, "", decode.Errorf("quantity of %q must be an integer from 1 to %d, got %d", l.SKU, MaxQuantity, l.Quantity)
 		}
 	}

@@ -112,14 +112,14 @@ func (p *Pages) addToCart(r *http.Request, store string, q url.Values) (cookieCa
 			i++
 		}
 		if i == len(cc.Lines) {
-			if len(cc.Lines) == MaxLines {
-				return cookieCart{}, badInput(fmt.Sprintf("a cart holds at most %d different products", MaxLines))
+			if len(cc.Lines) == checkout.MaxLines {
+				return cookieCart{}, badInput(fmt.Sprintf("a cart holds at most %d different products", checkout.MaxLines))
 			}
 			cc.Lines = append(cc.Lines, checkout.Line{SKU: l.SKU})
 		}
 		cc.Lines[i].Quantity += l.Quantity
-		if cc.Lines[i].Quantity > MaxQuantity {
-			return cookieCart{}, badInput(fmt.Sprintf("a cart holds at most %d of %s", MaxQuantity, l.SKU))
+		if cc.Lines[i].Quantity > checkout.MaxQuantity {
+			return cookieCart{}, badInput(fmt.Sprintf("a cart holds at most %d of %s", checkout.MaxQuantity, l.SKU))
 		}
 	}
 	return cc, nil
@@ -161,8 +161,8 @@ func ParseAdd(q url.Values) (lines []checkout.Line, currency, source string, err
 			order = append(order, sku)
 		}
 		counts[sku] += qty
-		if counts[sku] > MaxQuantity {
-			return badInput(fmt.Sprintf("at most %d of %s per order", MaxQuantity, sku))
+		if counts[sku] > checkout.MaxQuantity {
+			return badInput(fmt.Sprintf("at most %d of %s per order", checkout.MaxQuantity, sku))
 		}
 		return nil
 	}
@@ -173,14 +173,14 @@ func ParseAdd(q url.Values) (lines []checkout.Line, currency, source string, err
 	}
 	if q.Has("items") {
 		parts := strings.Split(items, ",")
-		if len(parts) > MaxLines {
-			return nil, "", "", badInput(fmt.Sprintf("the items list names more than %d products", MaxLines))
+		if len(parts) > checkout.MaxLines {
+			return nil, "", "", badInput(fmt.Sprintf("the items list names more than %d products", checkout.MaxLines))
 		}
 		for _, part := range parts {
 			sku, n, ok := strings.Cut(part, ":")
 			qty, err := strconv.ParseInt(n, 10, 64)
-			if !ok || err != nil || qty < 1 || qty > MaxQuantity {
-				return nil, "", "", badInput(fmt.Sprintf("the items list must read SKU:QUANTITY,SKU:QUANTITY with quantities 1 to %d; %q is not", MaxQuantity, clip(part)))
+			if !ok || err != nil || !checkout.ValidQuantity(qty) {
+				return nil, "", "", badInput(fmt.Sprintf("the items list must read SKU:QUANTITY,SKU:QUANTITY with quantities 1 to %d; %q is not", checkout.MaxQuantity, clip(part)))
 			}
 			if err := put(sku, qty); err != nil {
 				return nil, "", "", err
@@ -357,15 +357,15 @@ func (p *Pages) editCart(w http.ResponseWriter, r *http.Request, store string, f
 // quantity field qty.<SKU> (0 takes the line out) and one line's remove
 // button (remove=<SKU>). Fields of SKUs not in lines are ignored: an edit
 // never adds. A quantity that is not one whole number from 0 to
-// MaxQuantity is a badRequest.
+// checkout.MaxQuantity is a badRequest.
 func EditLines(lines []checkout.Line, f url.Values) ([]checkout.Line, error) {
 	remove := f.Get("remove")
 	kept := make([]checkout.Line, 0, len(lines))
 	for _, l := range lines {
 		if v, given := f["qty."+l.SKU]; given {
 			n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 64)
-			if len(v) != 1 || err != nil || n < 0 || n > MaxQuantity {
-				return nil, badInput(fmt.Sprintf("the quantity of %s must be a whole number from 0 to %d", l.SKU, MaxQuantity))
+			if len(v) != 1 || err != nil || n < 0 || n > checkout.MaxQuantity {
+				return nil, badInput(fmt.Sprintf("the quantity of %s must be a whole number from 0 to %d", l.SKU, checkout.MaxQuantity))
 			}
 			l.Quantity = n
 		}

@@ -34,7 +34,7 @@ func FuzzParseAdd(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, l := range lines {
-			if !stores.ValidSKU(l.SKU) || l.Quantity < 1 || l.Quantity > MaxQuantity || seen[l.SKU] {
+			if !stores.ValidSKU(l.SKU) || l.Quantity < 1 || l.Quantity > checkout.MaxQuantity || seen[l.SKU] {
 				t.Fatalf("line %+v of %q", l, raw)
 			}
 			seen[l.SKU] = true
@@ -56,12 +56,12 @@ func FuzzCartCookie(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/s/my-store/cart/", nil)
 		r.Header.Set("Cookie", cartCookie+"="+value)
 		cc := p.readCart(context.Background(), r, "my-store")
-		if len(cc.Lines) > MaxLines {
+		if len(cc.Lines) > checkout.MaxLines {
 			t.Fatalf("%d lines", len(cc.Lines))
 		}
 		seen := map[string]bool{}
 		for _, l := range cc.Lines {
-			if !stores.ValidSKU(l.SKU) || l.Quantity < 1 || l.Quantity > MaxQuantity || seen[l.SKU] {
+			if !stores.ValidSKU(l.SKU) || l.Quantity < 1 || l.Quantity > checkout.MaxQuantity || seen[l.SKU] {
 				t.Fatalf("line %+v", l)
 			}
 			seen[l.SKU] = true
@@ -94,7 +94,7 @@ func FuzzEditLines(f *testing.F) {
 			for next < len(cart) && cart[next].SKU != l.SKU {
 				next++
 			}
-			if next == len(cart) || l.Quantity < 1 || l.Quantity > MaxQuantity {
+			if next == len(cart) || l.Quantity < 1 || l.Quantity > checkout.MaxQuantity {
 				t.Fatalf("kept %+v of %q", lines, raw)
 			}
 			next++

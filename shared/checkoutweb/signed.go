@@ -24,17 +24,13 @@ const (
 	purposeStrip = "checkoutweb-stripe-cookie"
 )
 
-// Cookie names and limits.
+// Cookie names and lifetime. A cookie cart's limits are the cart's:
+// checkout.MaxLines and checkout.MaxQuantity.
 const (
 	csrfCookie   = "tollgate_csrf"
 	cartCookie   = "tollgate_cart"
 	stripeCookie = "tollgate_pay"
-	// MaxLines is how many different SKUs a cookie cart holds (a cookie is
-	// at most 4 KB).
-	MaxLines = 50
-	// MaxQuantity is the most of one SKU a cart line holds.
-	MaxQuantity = 100
-	cartMaxAge  = 7 * 24 * time.Hour
+	cartMaxAge   = 7 * 24 * time.Hour
 )
 
 func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge time.Duration) {
@@ -108,14 +104,14 @@ func (p *Pages) readCart(ctx context.Context, r *http.Request, store string) coo
 		return cookieCart{}
 	}
 	var cc cookieCart
-	if err := json.Unmarshal(raw, &cc); err != nil || len(cc.Wire) > MaxLines {
+	if err := json.Unmarshal(raw, &cc); err != nil || len(cc.Wire) > checkout.MaxLines {
 		return cookieCart{}
 	}
 	seen := map[string]bool{}
 	for _, l := range cc.Wire {
 		sku, _ := l[0].(string)
 		q, _ := l[1].(float64)
-		if !stores.ValidSKU(sku) || q < 1 || q > MaxQuantity || q != float64(int64(q)) || seen[sku] {
+		if !stores.ValidSKU(sku) || q != float64(int64(q)) || !checkout.ValidQuantity(int64(q)) || seen[sku] {
 			return cookieCart{}
 		}
 		seen[sku] = true

@@ -29,14 +29,24 @@ func NewRegistry(adapters ...Adapter) *Registry {
 // Get returns the adapter for t in the given mode; ErrNotConfigured (wrapped,
 // naming t) when there is none, and for a test-only adapter in live mode.
 func (r *Registry) Get(t Type, testMode bool) (Adapter, error) {
-	a, ok := r.adapters[t]
+	return Select(r.adapters, t, testMode)
+}
+
+// Select is the one choice of a PSP by Type: the adapter of Type t in
+// adapters, for the given mode; ErrNotConfigured (wrapped, naming t) when
+// there is none, and for a TestModeOnly adapter outside test mode. The
+// payments' Registry selects its Adapters with it, the checkout its intent
+// PSPs (Stripe, the checkout sandbox).
+func Select[A any](adapters map[Type]A, t Type, testMode bool) (A, error) {
+	a, ok := adapters[t]
 	if ok && !testMode {
-		if tm, isTM := a.(TestModeOnly); isTM && tm.TestModeOnly() {
+		if tm, isTM := any(a).(TestModeOnly); isTM && tm.TestModeOnly() {
 			ok = false
 		}
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: %s (test mode %t)", ErrNotConfigured, t, testMode)
+		var none A
+		return none, fmt.Errorf("%w: %s (test mode %t)", ErrNotConfigured, t, testMode)
 	}
 	return a, nil
 }

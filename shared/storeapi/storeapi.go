@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/auth"
 	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/failure"
 	"github.com/tollgate-dev/tollgate/shared/geo"
 	"github.com/tollgate-dev/tollgate/shared/httpx"
@@ -206,4 +208,29 @@ func (c Cacheable) Write(w http.ResponseWriter, r *http.Request, maxAge time.Dur
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(c.Body)
+}
+
+// Settings of the public endpoints (geo subdivisions, tax rates): no key,
+// limited per client IP (LimitByIP), answered from embedded data.
+const (
+	EnvPublicRateLimit = "PUBLIC_RATE_LIMIT" // requests per window (ratelimit.EnvWindow) per client IP (default 300)
+	// PublicMaxAge is how long clients and caches may keep a public answer.
+	PublicMaxAge = 24 * time.Hour
+)
+
+// PublicPolicy is the per-IP limit of the public endpoint name.
+func PublicPolicy(d deps.Deps, name string) (ratelimit.Policy, error) {
+	return ratelimit.Configured(d, name, EnvPublicRateLimit, 300)
+}
+
+// OneParam reads query parameter name given at most once ("" when absent).
+func OneParam(q url.Values, name string) (string, error) {
+	v := q[name]
+	if len(v) > 1 {
+		return "", decode.Errorf("query parameter %q is given %d times", name, len(v))
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	return v[0], nil
 }

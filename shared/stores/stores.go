@@ -29,6 +29,7 @@ import (
 	"regexp"
 
 	"github.com/tollgate-dev/tollgate/shared/apikey"
+	"github.com/tollgate-dev/tollgate/shared/decode"
 	"github.com/tollgate-dev/tollgate/shared/store"
 )
 
@@ -119,6 +120,16 @@ var (
 // ValidSlug reports whether s is a store slug: lower-case letters, digits
 // and hyphens, 1-63 characters, not starting with a hyphen.
 func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+
+// CheckSlugParam is the one refusal of a path parameter store_slug that is
+// not a store slug (ValidSlug): a *decode.Error, answered as a 400 by every
+// endpoint under /stores/{store_slug}/; nil for a valid slug.
+func CheckSlugParam(slug string) error {
+	if ValidSlug(slug) {
+		return nil
+	}
+	return decode.Errorf("path parameter %q must be a store slug (lower-case letters, digits and hyphens), got %q", "store_slug", decode.Truncate(slug, 64))
+}
 
 // ValidSKU reports whether s is a SKU: letters, digits, '.', '_' and '-',
 // 1-64 characters, starting with a letter or digit.

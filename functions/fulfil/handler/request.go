@@ -3,7 +3,6 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
-	"net/mail"
 	"slices"
 	"sort"
 	"strings"
@@ -15,12 +14,11 @@ import (
 
 // Limits of a fulfilment request.
 const (
-	BodyLimit      = 16 << 10 // bytes
-	MaxLines       = 20
-	MaxUnits       = 50 // keys per order, all lines together
-	MaxEmailLength = 254
-	MaxTotalMinor  = 1<<53 - 1
-	maxQuoted      = 64
+	BodyLimit     = 16 << 10 // bytes
+	MaxLines      = 20
+	MaxUnits      = 50 // keys per order, all lines together
+	MaxTotalMinor = 1<<53 - 1
+	maxQuoted     = 64
 )
 
 var fields = []string{"customer_email", "items", "external_reference", "currency", "total_minor"}
@@ -37,8 +35,8 @@ var fields = []string{"customer_email", "items", "external_reference", "currency
 // such as a@b.example). Unknown fields are refused. Refusals are
 // *decode.Error naming the field.
 func DecodeFulfil(slug string, body []byte) (stores.FulfilRequest, error) {
-	if !stores.ValidSlug(slug) {
-		return stores.FulfilRequest{}, decode.Errorf("path parameter %q must be a store slug (lower-case letters, digits and hyphens), got %q", "store_slug", decode.Truncate(slug, maxQuoted))
+	if err := stores.CheckSlugParam(slug); err != nil {
+		return stores.FulfilRequest{}, err
 	}
 	var m map[string]json.RawMessage
 	if err := decode.Unmarshal(body, &m); err != nil {
@@ -72,9 +70,8 @@ func DecodeFulfil(slug string, body []byte) (stores.FulfilRequest, error) {
 		return stores.FulfilRequest{}, err
 	}
 	if r.CustomerEmail != "" {
-		a, err := mail.ParseAddress(r.CustomerEmail)
-		if err != nil || a.Address != r.CustomerEmail || len(r.CustomerEmail) > MaxEmailLength {
-			return stores.FulfilRequest{}, decode.Errorf("field %q must be an email address such as buyer@example.com (at most %d bytes)", "customer_email", MaxEmailLength)
+		if err := validate.Email(r.CustomerEmail); err != nil {
+			return stores.FulfilRequest{}, decode.Errorf("field %q %v", "customer_email", err)
 		}
 	}
 	cur, err := stringField(m, "currency", true)

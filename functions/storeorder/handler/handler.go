@@ -60,11 +60,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slug, id := r.PathValue("store_slug"), r.PathValue("order_id")
-	switch {
-	case !stores.ValidSlug(slug):
-		storeapi.WriteFailure(w, r, h.log, "order read", decode.Errorf("path parameter %q must be a store slug, got %q", "store_slug", decode.Truncate(slug, 64)))
+	if err := stores.CheckSlugParam(slug); err != nil {
+		storeapi.WriteFailure(w, r, h.log, "order read", err)
 		return
-	case !stores.ValidOrderID(id):
+	}
+	if !stores.ValidOrderID(id) {
 		storeapi.WriteFailure(w, r, h.log, "order read", decode.Errorf("path parameter %q must be an order id such as ORD-0123456789AB, got %q", "order_id", decode.Truncate(id, 64)))
 		return
 	}

@@ -7,7 +7,6 @@ package handler
 import (
 	"net/http"
 
-	geohandler "github.com/tollgate-dev/tollgate/functions/geo/handler"
 	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/geo"
 	"github.com/tollgate-dev/tollgate/shared/ratelimit"
@@ -17,19 +16,19 @@ import (
 
 // New builds the handler.
 func New(d deps.Deps) (http.Handler, error) {
-	p, err := geohandler.Policy(d, "tax")
+	p, err := storeapi.PublicPolicy(d, "tax")
 	if err != nil {
 		return nil, err
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		country, err := geohandler.OneParam(q, "country")
+		country, err := storeapi.OneParam(q, "country")
 		if err == nil {
 			country, err = geo.Country("country", country)
 		}
 		var sub string
 		if err == nil {
-			sub, err = geohandler.OneParam(q, "subdivision")
+			sub, err = storeapi.OneParam(q, "subdivision")
 		}
 		var rates tax.Rates
 		if err == nil {
@@ -44,7 +43,7 @@ func New(d deps.Deps) (http.Handler, error) {
 			storeapi.WriteFailure(w, r, d.Logger, "tax rates", err)
 			return
 		}
-		c.Write(w, r, geohandler.MaxAge)
+		c.Write(w, r, storeapi.PublicMaxAge)
 	})
 	return storeapi.LimitByIP(ratelimit.Limiter{DB: d.Store.DB, Table: d.Store.Tables.RateLimit}, p, d.Now, d.Logger, h), nil
 }

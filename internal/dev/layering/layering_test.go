@@ -60,26 +60,45 @@ var rules = []struct {
 }
 
 func TestImportRules(t *testing.T) {
-	root := filepath.Join("..", "..", "..")
 	for _, r := range rules {
-		files, err := filepath.Glob(filepath.Join(root, r.dir, "*.go"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("%s: no Go files (%v)", r.dir, err)
+		eachImport(t, filepath.Join(r.dir, "*.go"), func(file, path string) {
+			if forbidden(path, r.dir, r.forbid) {
+				t.Errorf("%s imports %s: %s", file, path, r.why)
+			}
+		})
+	}
+}
+
+// TestHandlersImportSharedOnly: a function's handler imports shared code,
+// never another function (what two functions share lives under shared/).
+func TestHandlersImportSharedOnly(t *testing.T) {
+	eachImport(t, filepath.Join("functions", "*", "handler", "*.go"), func(file, path string) {
+		if strings.HasPrefix(path, module+"functions") {
+			t.Errorf("%s imports %s: a function's handler imports only shared code", file, path)
 		}
-		for _, name := range files {
-			if strings.HasSuffix(name, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				if forbidden(path, r.dir, r.forbid) {
-					t.Errorf("%s imports %s: %s", strings.TrimPrefix(name, root+string(os.PathSeparator)), path, r.why)
-				}
-			}
+	})
+}
+
+// eachImport calls f with every import path of the non-test Go files
+// matching pattern (relative to the module's root) and the file's path.
+func eachImport(t *testing.T, pattern string, f func(file, path string)) {
+	t.Helper()
+	root := filepath.Join("..", "..", "..")
+	files, err := filepath.Glob(filepath.Join(root, pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: no Go files (%v)", filepath.Dir(pattern), err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			f(strings.TrimPrefix(name, root+string(os.PathSeparator)), path)
 		}
 	}
 }

@@ -25,6 +25,13 @@ type Intents struct{}
 
 var _ psp.IntentCreator = Intents{}
 
+// Type is psp.Sandbox.
+func (Intents) Type() psp.Type { return psp.Sandbox }
+
+// TestModeOnly: the checkout sandbox never takes live payments (psp.Select
+// refuses it outside test mode).
+func (Intents) TestModeOnly() bool { return true }
+
 // CreateIntent names the intent of in.
 func (Intents) CreateIntent(_ context.Context, _ psp.Credentials, in psp.Intent) (psp.IntentResult, error) {
 	if in.IdempotencyKey == "" || in.Amount <= 0 || !currency(in.Currency) {
