@@ -7,6 +7,7 @@
 package localenv
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -365,12 +367,26 @@ func (s *Stack) Gateway(constructors map[string]lambdarun.Constructor, ids ...st
 // LambdaInvoke builds function id and returns its invocation as the Lambda
 // runtime makes it: the JSON event through aws-lambda-go's handler of the
 // function's real entry (lambdarun.HTTPEntry), the JSON answer back.
+//
+// An execution environment serves one invocation at a time — aws-lambda-go's
+// handler hands back its answer in a buffer it reuses for the next one — and
+// Lambda meets concurrent requests with more environments. So each
+// invocation here takes an environment of its own from a pool (the built
+// handler is shared, as the tests always did) and the answer is copied out
+// before the environment serves again.
 func (s *Stack) LambdaInvoke(id string, constructors map[string]lambdarun.Constructor) (apigw.Invoke, error) {
 	h, err := s.Handler(id, constructors)
 	if err != nil {
 		return nil, err
 	}
-	return lambda.NewHandler(lambdarun.HTTPEntry(id, s.Logger, h)).Invoke, nil
+	entry := lambdarun.HTTPEntry(id, s.Logger, h)
+	environments := sync.Pool{New: func() any { return lambda.NewHandler(entry) }}
+	return func(ctx context.Context, payload []byte) ([]byte, error) {
+		env := environments.Get().(lambda.Handler)
+		defer environments.Put(env)
+		answer, err := env.Invoke(ctx, payload)
+		return bytes.Clone(answer), err
+	}, nil
 }
 
 // Routes lists "METHOD /path → Function" lines for the runner's banner.
