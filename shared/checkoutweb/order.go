@@ -3,6 +3,8 @@ package checkoutweb
 import (
 	"net/http"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/checkout"
 )
 
 // refreshEvery is how often the order page reloads until the keys exist.
@@ -69,7 +71,7 @@ func (p *Pages) Order() http.Handler {
 		}
 		if page.Fulfilled {
 			// Bought: the add-to-cart cart of this store is done with.
-			http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "", Path: cartPath(store), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+			http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "", Path: cartPath(store), MaxAge: -1, HttpOnly: true, Secure: checkout.Secure(r), SameSite: http.SameSiteLaxMode})
 		}
 		p.render(w, r, http.StatusOK, "order", v, policy{})
 	})

@@ -36,7 +36,7 @@ const (
 func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: int(maxAge.Seconds()),
-		HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: checkout.Secure(r), SameSite: http.SameSiteLaxMode,
 	})
 }
 

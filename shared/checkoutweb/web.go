@@ -209,10 +209,6 @@ var (
 	errCSRF     = errors.New("checkoutweb: CSRF token missing or invalid")
 )
 
-// secure reports whether cookies must be Secure: always but on a loopback
-// address over plain HTTP (make run).
-func secure(r *http.Request) bool { return checkout.Secure(r) }
-
 // Open builds the pages over the checkout service of d.
 func Open(d deps.Deps) (*Pages, error) {
 	svc, err := checkout.Open(context.Background(), d)

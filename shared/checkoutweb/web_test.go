@@ -213,7 +213,7 @@ func TestSecureCookies(t *testing.T) {
 		if strings.HasPrefix(target, "https") {
 			r.TLS = &tls.ConnectionState{}
 		}
-		if got := secure(r); got != want {
+		if got := checkout.Secure(r); got != want {
 			t.Errorf("%s: secure = %v, want %v", target, got, want)
 		}
 	}

@@ -46,7 +46,7 @@ const (
 func CredentialsFromEnv(ctx context.Context, d deps.Deps) (CredentialSource, error) {
 	prefix := d.String(EnvMerchantSecretPrefix, "")
 	if prefix == "" {
-		return envCredentials{getenv: d.Getenv, d: d}, nil
+		return envCredentials{d: d}, nil
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -64,10 +64,7 @@ func SecretsManagerCredentials(client secrets.SecretsManagerAPI, prefix string, 
 // envCredentials stand in locally for the merchants' secrets: a read is
 // checked as the deployed read of the merchant's secret would be
 // (deps.Deps.CheckSecretRead).
-type envCredentials struct {
-	getenv func(string) string
-	d      deps.Deps
-}
+type envCredentials struct{ d deps.Deps }
 
 func (e envCredentials) Credentials(ctx context.Context, merchant string, t psp.Type, test bool) (psp.Credentials, error) {
 	if t == psp.Sandbox {
@@ -82,7 +79,7 @@ func (e envCredentials) Credentials(ctx context.Context, merchant string, t psp.
 		if test {
 			sk, pk = EnvStripeTestSecretKey, EnvStripeTestPublishableKey
 		}
-		c := psp.Credentials{SecretKey: e.getenv(sk), PublishableKey: e.getenv(pk), WebhookSecret: e.getenv(EnvStripeWebhookSecret)}
+		c := psp.Credentials{SecretKey: e.d.Getenv(sk), PublishableKey: e.d.Getenv(pk), WebhookSecret: e.d.Getenv(EnvStripeWebhookSecret)}
 		if c.SecretKey != "" {
 			return c, nil
 		}
@@ -197,5 +194,5 @@ func (e envCredentials) WebhookSigningSecret(ctx context.Context, merchant strin
 	if err := e.d.SecretRead(ctx, EnvMerchantSecretPrefix, merchant); err != nil {
 		return "", fmt.Errorf("payments: signing secret of merchant %s: %w", merchant, err)
 	}
-	return e.getenv(EnvWebhookSigningSecret), nil
+	return e.d.Getenv(EnvWebhookSigningSecret), nil
 }

@@ -199,3 +199,33 @@ func TestGatewayAnswers(t *testing.T) {
 		}
 	}
 }
+
+// With EnforceTimeouts an invocation ends at its function's Lambda timeout
+// (a function error: API Gateway's 500); without, it runs to its end.
+func TestEnforceTimeouts(t *testing.T) {
+	slow := func(ctx context.Context, _ []byte) ([]byte, error) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+			return []byte(`{"statusCode": 200, "body": "done"}`), nil
+		}
+	}
+	for _, enforce := range []bool{true, false} {
+		g, err := apigw.New([]apigw.Route{{"GET", "/market/{slash+}", "Market"}},
+			map[string]apigw.Function{"Market": {Invoke: slow, Timeout: 20 * time.Millisecond}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.EnforceTimeouts = enforce
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest("GET", "/market/", nil))
+		want, body := 200, "done"
+		if enforce {
+			want, body = 500, `{"message":"Internal Server Error"}`
+		}
+		if w.Code != want || w.Body.String() != body {
+			t.Errorf("enforce %v: %d %s, want %d %s", enforce, w.Code, w.Body, want, body)
+		}
+	}
+}
