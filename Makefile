@@ -196,10 +196,10 @@ vet:
 REDOCLY_VERSION := 2.77.0
 lint-openapi:
 	@if command -v npx >/dev/null 2>&1; then \
-		echo "redocly lint shared/openapi/openapi.yaml"; \
-		REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --config shared/openapi/redocly.yaml shared/openapi/openapi.yaml || exit 1; \
+		echo "redocly lint shared/platform/openapi/openapi.yaml"; \
+		REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --config shared/platform/openapi/redocly.yaml shared/platform/openapi/openapi.yaml || exit 1; \
 	elif [ -n "$$CI" ]; then echo "npx (Node.js) is required to lint the contract in CI"; exit 1; \
-	else echo "npx not installed: shared/openapi/openapi.yaml linted by the Go tests only"; fi
+	else echo "npx not installed: shared/platform/openapi/openapi.yaml linted by the Go tests only"; fi
 
 lint-template:
 	@if command -v cfn-lint >/dev/null 2>&1; then \
@@ -250,11 +250,11 @@ load:
 	done
 
 # Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
-FUZZ_TARGETS := ./shared/store:FuzzTuple ./shared/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
-	./shared/stashapi:FuzzDecodeRegister ./shared/stashapi:FuzzDecodeConfirm ./shared/stashapi:FuzzDecodeCancel \
-	./shared/stashapi:FuzzDecodeWebhook ./shared/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/paymentsapi:FuzzDecode ./shared/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
-	./shared/checkoutweb:FuzzParseAdd ./shared/checkoutweb:FuzzCartCookie \
+FUZZ_TARGETS := ./shared/platform/dynamo:FuzzTuple ./shared/platform/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
+	./shared/stash/stashapi:FuzzDecodeRegister ./shared/stash/stashapi:FuzzDecodeConfirm ./shared/stash/stashapi:FuzzDecodeCancel \
+	./shared/stash/stashapi:FuzzDecodeWebhook ./shared/platform/auth:FuzzStashSignatureHeader \
+	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/payments/paymentsapi:FuzzDecode ./shared/platform/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
+	./shared/storefront/checkoutweb:FuzzParseAdd ./shared/storefront/checkoutweb:FuzzCartCookie \
 	./functions/checkoutsession/handler:FuzzDecodeSession
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
-	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 )
 
 // TestCheckoutPagesRoundTrips asserts how many DynamoDB calls each step of

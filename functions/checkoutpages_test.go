@@ -21,7 +21,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // hostileStores is the sample stores file plus a store whose product name

@@ -12,7 +12,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/checkout"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
 const sessionURL = "/api/v1/stores/my-store/checkout/session/"
@@ -218,7 +218,7 @@ func TestStripeReceiverWithoutCheckoutSecret(t *testing.T) {
 
 // With PUBLIC_BASE_URL unset (the template's default), a session's
 // checkout_url is on the host the request came to: in AWS API Gateway's
-// requestContext.domainName, which shared/lambdarun puts in r.Host.
+// requestContext.domainName, which shared/platform/lambdarun puts in r.Host.
 func TestCheckoutURLOnTheRequestsHost(t *testing.T) {
 	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, nil, 0)
 	const domain = "abc123.execute-api.eu-west-1.amazonaws.com"

@@ -17,11 +17,11 @@ import (
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 )
 
 // Template ids of the purchase that stored records copy: every copy has
-// ids of the same length, so keys built with store.Tuple stay well formed.
+// ids of the same length, so keys built with dynamo.Tuple stay well formed.
 const (
 	tplPlayer = "player-000000"
 	tplTx     = "txn-000000"

@@ -37,7 +37,7 @@ import (
 	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
 	taxrates "github.com/tollgate-dev/tollgate/functions/taxrates/handler"
 	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 // Constructors maps logical id to handler constructor (functions with routes).

@@ -23,9 +23,9 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // TestMain runs the suite and then, after a whole run, fails on every

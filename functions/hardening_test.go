@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
 )
 
 // TestConfirmCannotForgeTheItemsKey: a confirm naming one product whose id
@@ -114,10 +114,10 @@ func TestSaleNeedsItsReservation(t *testing.T) {
 		f := newFlow(t, b, 0)
 		f.register("tx-gone", "vic", "bundle", 999, 2)
 		if _, err := f.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-			TableName: aws.String(f.stack.TableName("CatalogTable")), Key: store.PK("bundle"),
+			TableName: aws.String(f.stack.TableName("CatalogTable")), Key: dynamo.PK("bundle"),
 			UpdateExpression:          aws.String("SET #r = :z"),
 			ExpressionAttributeNames:  map[string]string{"#r": catalog.AttrReserved},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":z": store.N(0)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":z": dynamo.N(0)},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestRefundNeverTurnsAnUnreadableHoldingIntoDebt(t *testing.T) {
 		setQuantity := func(player string, v types.AttributeValue) {
 			t.Helper()
 			if _, err := f.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-				TableName: aws.String(f.stack.TableName("PlayersTable")), Key: store.PKSK(player, "item#gem_pack"),
+				TableName: aws.String(f.stack.TableName("PlayersTable")), Key: dynamo.PKSK(player, "item#gem_pack"),
 				UpdateExpression:          aws.String("SET #q = :v"),
 				ExpressionAttributeNames:  map[string]string{"#q": "quantity"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{":v": v},
@@ -158,7 +158,7 @@ func TestRefundNeverTurnsAnUnreadableHoldingIntoDebt(t *testing.T) {
 			}
 		}
 		// All spent: the refund is a debt.
-		setQuantity("spender", store.N(0))
+		setQuantity("spender", dynamo.N(0))
 		if code, body := f.webhook(refunded("ord-spender", "re-1")); code != http.StatusOK || !strings.Contains(body, "refund:revoked") {
 			t.Fatalf("refund of spent units: %d %s", code, body)
 		}
@@ -166,7 +166,7 @@ func TestRefundNeverTurnsAnUnreadableHoldingIntoDebt(t *testing.T) {
 			t.Fatalf("debts of spender: %v, want gem_pack 2", debts)
 		}
 		// An unreadable row: refused and retried, never a debt.
-		setQuantity("broken", store.S("two"))
+		setQuantity("broken", dynamo.S("two"))
 		if code, body := f.webhook(refunded("ord-broken", "re-1")); code != http.StatusServiceUnavailable {
 			t.Fatalf("refund over an unreadable row: %d %s, want 503 (Stash retries)", code, body)
 		}

@@ -37,7 +37,7 @@ var unexercised = []struct {
 	// (guarded too) deliver store events; the dispatcher here notifies a
 	// merchant only.
 	{"DispatchFunction", "dynamodb:Query", "table/StoresTable", "stores.ReadListing: a store recipient's webhook URL (functions/dispatch/handler tests)"},
-	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "delivery.StoreSecrets: a store's webhook secret (functions/dispatch/handler tests)"},
+	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "stores.WebhookSecrets: a store's webhook secret (functions/dispatch/handler tests)"},
 	// An untested path of the dispatcher: an event deferred behind one the
 	// ordered index shows pending.
 	{"DispatchFunction", "dynamodb:GetItem", "table/OutboxTable", "Box.firstPending confirms, consistently, an earlier event the ordered index shows pending"},

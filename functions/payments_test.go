@@ -14,7 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
 )
 
 // paymentsClient calls the payments API through the local router, held to

@@ -15,10 +15,10 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
 )
 
 const (

@@ -13,8 +13,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 )
 
 // accessLines are the access-log lines ("msg":"request") among lines.
@@ -53,7 +53,7 @@ type roundTrip struct {
 // TestDynamoDBRoundTrips asserts, per endpoint, how many DynamoDB calls a
 // request makes on the happy path and on a replay, as the access log line
 // reports them ("dynamodbCalls", counted by the SDK middleware of
-// store.NewClient) and as the wire sees them (ddbtest.Transport): both must
+// dynamo.NewClient) and as the wire sees them (ddbtest.Transport): both must
 // agree with the promise. It runs every function's real handler through the
 // local router on embedded minidyn, and on moto_server when it is installed,
 // and logs the table (`make bench` prints it).

@@ -16,12 +16,12 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
-	"github.com/tollgate-dev/tollgate/shared/checkout"
-	"github.com/tollgate-dev/tollgate/shared/delivery"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/psp/adapters"
-	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/adapters"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
 // fromEnv builds function id's dependencies as its Lambda entry does
@@ -39,7 +39,7 @@ func fromEnv(ctx context.Context, s *localenv.Stack, id string) (map[string]bool
 		switch k {
 		case deps.EnvSecretID:
 			return "arn:aws:secretsmanager:us-east-1:123456789012:secret:tollgate/dev/keys"
-		case store.EnvEndpoint:
+		case dynamo.EnvEndpoint:
 			return s.Endpoint
 		}
 		return v
@@ -179,7 +179,7 @@ func TestParametersTheCodeAccepts(t *testing.T) {
 }
 
 // The DynamoDB client's worst retry backoff in one call: the SDK's
-// standard retryer (store.NewClient keeps it), up to 2^i s (at most
+// standard retryer (dynamo.NewClient keeps it), up to 2^i s (at most
 // MaxBackoff) after attempt i.
 func dynamoDBBackoff() time.Duration {
 	var total time.Duration

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
 
 const webhookSecret = "flow-webhook-secret"

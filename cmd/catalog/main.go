@@ -1,5 +1,5 @@
 // Command catalog validates a catalog file and imports it into the catalog
-// table (format and rules: package shared/catalog).
+// table (format and rules: package shared/stash/catalog).
 //
 //	go run ./cmd/catalog [flags] FILE
 //
@@ -29,8 +29,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 )
 
 func main() { cli.Main(run) }
@@ -38,7 +38,7 @@ func main() { cli.Main(run) }
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := cli.TableFlags(fs, getenv, "catalog", store.EnvCatalogTable)
+	target := cli.TableFlags(fs, getenv, "catalog", dynamo.EnvCatalogTable)
 	table := target.Name
 	dryRun := fs.Bool("dry-run", false, "print the changes the import would make; write nothing")
 	validate := fs.Bool("validate", false, "only parse and validate FILE; no DynamoDB")
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 0
 	}
 	if *table == "" {
-		fmt.Fprintf(stderr, "catalog: --table is required (or set %s)\n", store.EnvCatalogTable)
+		fmt.Fprintf(stderr, "catalog: --table is required (or set %s)\n", dynamo.EnvCatalogTable)
 		return 2
 	}
 

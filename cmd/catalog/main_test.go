@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

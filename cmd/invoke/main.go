@@ -21,11 +21,11 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/lambdaemu"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 func main() {
@@ -50,7 +50,7 @@ func run(fn, eventPath, binary string) error {
 	}
 	ctx := context.Background()
 	stack, err := localenv.Start(ctx, localenv.Config{
-		Endpoint: os.Getenv(store.EnvEndpoint),
+		Endpoint: os.Getenv(dynamo.EnvEndpoint),
 		Catalog:  catalog.Sample,
 		Stores:   stores.Sample,
 		Logger:   deps.NewLogger(os.Stderr, os.Getenv(deps.EnvLogLevel)),

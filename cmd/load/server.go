@@ -20,8 +20,8 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/motoserver"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // server is `make run`'s server (cmd/local), built and started by this tool
@@ -58,7 +58,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string
 	env := []string{
 		"CATALOG_FILE=" + catalogFile,
 		"LOG_LEVEL=info",
-		store.EnvEndpoint + "=" + endpoint,
+		dynamo.EnvEndpoint + "=" + endpoint,
 		"DATA_DIR=" + dataDir,
 		"DATA_SAVE_INTERVAL=1h", // saved at shutdown only, after the measurement
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // Products of the load catalog (catalog.json) and their USD prices.

@@ -25,11 +25,11 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // sandboxSettleAfter is when the SANDBOX settles a pending charge (tok_pending) in make run.
@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		return err
 	}
 
-	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/catalog/sample/catalog.json)"
+	catalogData, catalogSource := catalog.Sample, "sample catalog (shared/stash/catalog/sample/catalog.json)"
 	if *catalogFile != "" {
 		data, err := os.ReadFile(*catalogFile)
 		if err != nil {
@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		catalogData, catalogSource = data, *catalogFile
 	}
 
-	storesData, storesSource := stores.Sample, "sample stores (shared/stores/sample/stores.json)"
+	storesData, storesSource := stores.Sample, "sample stores (shared/storefront/stores/sample/stores.json)"
 	if *storesFile != "" {
 		data, err := os.ReadFile(*storesFile)
 		if err != nil {
@@ -158,7 +158,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Guard:        guard,
 		TemplatePath: *templatePath,
-		Endpoint:     os.Getenv(store.EnvEndpoint),
+		Endpoint:     os.Getenv(dynamo.EnvEndpoint),
 		Logger:       logger,
 		Catalog:      catalogData,
 		Stores:       storesData,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // TestStartUp starts make run's server, asks it one request and stops it:

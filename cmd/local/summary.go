@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // envLogFormat chooses the log's form: "json" (a JSON line per record, the

@@ -20,15 +20,15 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
-	"github.com/tollgate-dev/tollgate/shared/outbox"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 )
 
 func main() { cli.Main(run) }
 
 const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead (-store S | -merchant M)"
 
-var run = cli.Tool{Name: "outbox", Usage: usage, Table: "outbox", EnvTable: store.EnvOutboxTable,
+var run = cli.Tool{Name: "outbox", Usage: usage, Table: "outbox", EnvTable: dynamo.EnvOutboxTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
 		return command(ctx, outbox.Box{DB: db, Table: table}, time.Now(), args[0], args[1:], stdout, stderr)
 	}}.Run
@@ -47,9 +47,9 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 	recipient := ""
 	switch {
 	case *slug != "":
-		recipient = store.Tuple("store", *slug)
+		recipient = dynamo.Tuple("store", *slug)
 	case *merchant != "":
-		recipient = store.Tuple("merchant", *merchant)
+		recipient = dynamo.Tuple("merchant", *merchant)
 	}
 	switch name {
 	case "list":

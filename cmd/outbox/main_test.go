@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/delivery"
-	"github.com/tollgate-dev/tollgate/shared/outbox"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -34,11 +34,11 @@ func TestListAndReplay(t *testing.T) {
 			ctx := context.Background()
 			at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 			for _, ev := range []struct{ id, slug string }{{"a1", "s1"}, {"a2", "s1"}, {"b1", "s2"}} {
-				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: ev.id, Recipient: store.Tuple("store", ev.slug), Type: "t", Payload: json.RawMessage(`{}`), At: at})
+				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: ev.id, Recipient: dynamo.Tuple("store", ev.slug), Type: "t", Payload: json.RawMessage(`{}`), At: at})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+				if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
 					t.Fatal(err)
 				}
 				if err := box.MarkDead(ctx, ev.id); err != nil {
@@ -109,12 +109,12 @@ func TestDeadPastWindowThenReplayDelivers(t *testing.T) {
 			var ids []string
 			for i, typ := range []string{"created", "fulfilled", "refunded"} {
 				id := "store:s1:order:ORD-1:" + typ
-				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: id, Recipient: store.Tuple("store", "s1"), Type: "order." + typ,
-					Payload: json.RawMessage(`{}`), At: now.Add(time.Duration(i) * time.Hour), OrderingKey: store.Tuple("store", "s1", "order", "ORD-1")})
+				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: id, Recipient: dynamo.Tuple("store", "s1"), Type: "order." + typ,
+					Payload: json.RawMessage(`{}`), At: now.Add(time.Duration(i) * time.Hour), OrderingKey: dynamo.Tuple("store", "s1", "order", "ORD-1")})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+				if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
 					t.Fatal(err)
 				}
 				ids = append(ids, id)

@@ -30,23 +30,23 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 )
 
 func main() { cli.Main(run) }
 
 const usage = "usage: payments [--table NAME] [--endpoint URL] merchant create ID NAME [WEBHOOK_URL] | key create ID secret|publishable | key list ID | key revoke ID KEY_ID"
 
-var run = cli.Tool{Name: "payments", Usage: usage, Table: "payments", EnvTable: store.EnvPaymentsTable, Command: command}.Run
+var run = cli.Tool{Name: "payments", Usage: usage, Table: "payments", EnvTable: dynamo.EnvPaymentsTable, Command: command}.Run
 
 func command(ctx context.Context, db *dynamodb.Client, table string, a []string, stdout, stderr io.Writer) error {
 	if len(a) < 3 {
 		return flag.ErrHelp
 	}
-	d := deps.Deps{Store: store.Store{DB: db, Tables: store.Tables{Payments: table}}, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
+	d := deps.Deps{Store: dynamo.Store{DB: db, Tables: dynamo.Tables{Payments: table}}, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
 		Getenv: func(string) string { return "" }, Now: time.Now}
 	svc, err := payments.New(d, psp.NewRegistry(), nil)
 	if err != nil {

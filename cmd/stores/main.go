@@ -26,15 +26,15 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 func main() { cli.Main(run) }
 
 const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE"
 
-var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: store.EnvStoresTable,
+var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
 		return command(ctx, stores.Admin{DB: db, Table: table, Now: time.Now}, args[0], args[1:], stdout, stderr)
 	}}.Run

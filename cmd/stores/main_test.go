@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -25,7 +25,7 @@ func TestStoresTool(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{})
 			ctx := context.Background()
-			st := store.Store{DB: e.Stack.DB, Tables: e.Tables}
+			st := dynamo.Store{DB: e.Stack.DB, Tables: e.Tables}
 			env := func(k string) string {
 				return map[string]string{"STORES_TABLE": e.Tables.Stores, "DYNAMODB_ENDPOINT": e.Stack.Endpoint}[k]
 			}

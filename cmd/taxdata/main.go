@@ -1,4 +1,4 @@
-// Command taxdata regenerates shared/tax/rates.json from the npm package
+// Command taxdata regenerates shared/storefront/tax/rates.json from the npm package
 // sales-tax (MIT), whose res/sales_tax_rates.json holds each country's
 // current VAT/GST rate and US state and Canadian province rates:
 //
@@ -15,16 +15,16 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tollgate-dev/tollgate/shared/tax"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 func main() {
-	out := flag.String("o", "shared/tax/rates.json", "output file")
+	out := flag.String("o", "shared/storefront/tax/rates.json", "output file")
 	version := flag.String("version", "", "the sales-tax package version read (required)")
 	asOf := flag.String("as-of", "", "the package's release date, YYYY-MM-DD (required)")
 	flag.Parse()
 	if flag.NArg() != 1 || *version == "" || *asOf == "" {
-		fmt.Fprintln(os.Stderr, "usage: taxdata -version X.Y.Z -as-of YYYY-MM-DD [-o shared/tax/rates.json] sales_tax_rates.json")
+		fmt.Fprintln(os.Stderr, "usage: taxdata -version X.Y.Z -as-of YYYY-MM-DD [-o shared/storefront/tax/rates.json] sales_tax_rates.json")
 		os.Exit(2)
 	}
 	if err := run(flag.Arg(0), *out, *version, *asOf); err != nil {

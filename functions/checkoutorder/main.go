@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/tollgate-dev/tollgate/functions/checkoutorder/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 func main() { lambdarun.HTTP("checkoutorder", handler.New) }

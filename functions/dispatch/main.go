@@ -5,7 +5,7 @@ package main
 
 import (
 	"github.com/tollgate-dev/tollgate/functions/dispatch/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 func main() { lambdarun.JobAndStream("dispatch", handler.New, handler.NewStream) }

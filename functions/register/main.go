@@ -4,7 +4,7 @@ package main
 
 import (
 	"github.com/tollgate-dev/tollgate/functions/register/handler"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 func main() { lambdarun.HTTP("register", handler.New) }

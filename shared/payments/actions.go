@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // More transaction attributes.
@@ -73,7 +73,7 @@ func (s *Service) claimSettle(ctx context.Context, merchant, txn string, test bo
 	upd := expression.Set(expression.Name(attrInflight), expression.Value(action)).
 		Set(expression.Name(attrInflightLease), expression.Value(s.now().Add(lease).UnixMilli())).
 		Add(expression.Name(attrTries), expression.Value(1))
-	cond := store.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(merchant))).
+	cond := dynamo.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(merchant))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(test))).
 		And(expression.Name(attrAction).Equal(expression.Value(ActionPreauth))).
 		And(expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusSuccess)))).
@@ -91,8 +91,8 @@ func nothingInflight() expression.ConditionBuilder {
 // update runs one conditional UpdateItem returning the new item, or (nil,
 // the old item) when the condition failed; an emulator that does not
 // return the old item on failure gets it read.
-func (s *Service) update(ctx context.Context, key store.Key, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
-	e := store.Build(expression.NewBuilder().WithUpdate(upd).WithCondition(cond))
+func (s *Service) update(ctx context.Context, key dynamo.Key, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+	e := dynamo.Build(expression.NewBuilder().WithUpdate(upd).WithCondition(cond))
 	out, err := s.st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key, UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
@@ -109,7 +109,7 @@ func (s *Service) update(ctx context.Context, key store.Key, upd expression.Upda
 		old, err := s.item(ctx, key)
 		return nil, old, err
 	}
-	return nil, nil, fmt.Errorf("payments: update %s: %w", store.StringAttr(key[store.AttrPK]), err)
+	return nil, nil, fmt.Errorf("payments: update %s: %w", dynamo.StringAttr(key[dynamo.AttrPK]), err)
 }
 
 // settleRefused explains a refused capture or reversal from the
@@ -117,36 +117,36 @@ func (s *Service) update(ctx context.Context, key store.Key, upd expression.Upda
 // one in flight with an expired lease is to be taken over (true).
 func (s *Service) settleRefused(ctx context.Context, old map[string]types.AttributeValue, merchant, txn string, test bool, action string) (Answer, bool, error) {
 	switch {
-	case len(old) == 0 || store.StringAttr(old[attrMerchant]) != merchant:
+	case len(old) == 0 || dynamo.StringAttr(old[attrMerchant]) != merchant:
 		return Answer{}, false, refusal.New(ErrTransactionMissing, "transaction %s not found", txn)
-	case store.BoolAttr(old[attrTestMode]) != test:
-		return Answer{}, false, refusal.New(ErrTestModeMismatch, "transaction %s was made with PSP-Test-Mode %t", txn, store.BoolAttr(old[attrTestMode]))
-	case store.StringAttr(old[attrInflight]) != "":
-		if store.StringAttr(old[attrInflight]) != action {
-			return Answer{}, false, refusal.New(ErrNotAllowed, "a %s of %s is in progress", store.StringAttr(old[attrInflight]), txn)
+	case dynamo.BoolAttr(old[attrTestMode]) != test:
+		return Answer{}, false, refusal.New(ErrTestModeMismatch, "transaction %s was made with PSP-Test-Mode %t", txn, dynamo.BoolAttr(old[attrTestMode]))
+	case dynamo.StringAttr(old[attrInflight]) != "":
+		if dynamo.StringAttr(old[attrInflight]) != action {
+			return Answer{}, false, refusal.New(ErrNotAllowed, "a %s of %s is in progress", dynamo.StringAttr(old[attrInflight]), txn)
 		}
-		until, _ := store.IntAttr(old[attrInflightLease])
+		until, _ := dynamo.IntAttr(old[attrInflightLease])
 		if until > s.now().UnixMilli() {
 			return Answer{}, false, refusal.New(ErrInProgress, "a %s of %s is with the PSP; retry in a few seconds", action, txn)
 		}
 		return Answer{}, true, nil
-	case store.StringAttr(old[attrAction]) == action && store.StringAttr(old[attrStatus]) == string(psp.StatusSuccess):
+	case dynamo.StringAttr(old[attrAction]) == action && dynamo.StringAttr(old[attrStatus]) == string(psp.StatusSuccess):
 		var ans Answer
-		if err := json.Unmarshal([]byte(store.StringAttr(old[attrLastAnswer])), &ans); err != nil {
+		if err := json.Unmarshal([]byte(dynamo.StringAttr(old[attrLastAnswer])), &ans); err != nil {
 			return Answer{}, false, fmt.Errorf("payments: %s of %s: unreadable stored answer: %w", action, txn, err)
 		}
 		return ans, false, nil
-	case action == ActionCapture && store.StringAttr(old[attrAction]) == ActionAuth:
+	case action == ActionCapture && dynamo.StringAttr(old[attrAction]) == ActionAuth:
 		return Answer{}, false, refusal.New(ErrAlreadyCaptured, "transaction %s is already captured", txn)
 	}
 	return Answer{}, false, refusal.New(ErrNotAllowed, "%s is not allowed: transaction %s is %s %s", action, txn,
-		store.StringAttr(old[attrAction]), publicStatus(store.StringAttr(old[attrStatus])))
+		dynamo.StringAttr(old[attrAction]), publicStatus(dynamo.StringAttr(old[attrStatus])))
 }
 
 // takeOverSettle claims an expired in-flight capture or reversal, keeping
 // its try (so its PSP key) unchanged.
 func (s *Service) takeOverSettle(ctx context.Context, txn string, old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	prev, _ := store.IntAttr(old[attrInflightLease])
+	prev, _ := dynamo.IntAttr(old[attrInflightLease])
 	upd := expression.Set(expression.Name(attrInflightLease), expression.Value(s.now().Add(lease).UnixMilli()))
 	cond := expression.Name(attrInflightLease).Equal(expression.Value(prev))
 	tx, _, err := s.update(ctx, txnKey(txn), upd, cond)
@@ -157,16 +157,16 @@ func (s *Service) takeOverSettle(ctx context.Context, txn string, old map[string
 // the result: success moves the transaction on; a failure frees it (a
 // pre-authorization whose capture failed stays capturable).
 func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[string]types.AttributeValue, action, reason string) (Answer, error) {
-	t := psp.Type(store.StringAttr(tx[attrPSPType]))
-	test := store.BoolAttr(tx[attrTestMode])
+	t := psp.Type(dynamo.StringAttr(tx[attrPSPType]))
+	test := dynamo.BoolAttr(tx[attrTestMode])
 	a, c, err := s.adapter(ctx, merchant, t, test)
 	if err != nil {
 		return Answer{}, err
 	}
-	tries, _ := store.IntAttr(tx[attrTries])
+	tries, _ := dynamo.IntAttr(tx[attrTries])
 	key := pspKey(action, txn, strconv.FormatInt(tries, 10))
-	amount, _ := store.IntAttr(tx[attrAmount])
-	pspID := store.StringAttr(tx[attrPSPID])
+	amount, _ := dynamo.IntAttr(tx[attrAmount])
+	pspID := dynamo.StringAttr(tx[attrPSPID])
 	var res psp.Result
 	if action == ActionCapture {
 		res, err = a.Capture(ctx, c, pspID, key, amount)
@@ -178,31 +178,31 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		s.log.WarnContext(ctx, "PSP call failed; a retry calls again with the same key", "transaction", txn, "action", action, "error", err)
 		return Answer{}, refusal.New(ErrPSP, "the PSP did not answer; retry")
 	}
-	ans := answerOf(txn, amount, store.StringAttr(tx[attrCurrency]), action, res)
+	ans := answerOf(txn, amount, dynamo.StringAttr(tx[attrCurrency]), action, res)
 	body, err := json.Marshal(ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	now := s.now()
-	set := map[string]types.AttributeValue{attrLastAnswer: store.S(string(body)), attrUpdatedAt: store.Time(now), attrInflight: store.S(""), attrInflightLease: store.N(0)}
+	set := map[string]types.AttributeValue{attrLastAnswer: dynamo.S(string(body)), attrUpdatedAt: dynamo.Time(now), attrInflight: dynamo.S(""), attrInflightLease: dynamo.N(0)}
 	if res.Status == psp.StatusSuccess {
-		set[attrAction] = store.S(action)
+		set[attrAction] = dynamo.S(action)
 		if action == ActionCapture {
-			set[attrCaptured], set[attrRefundable] = store.N(amount), store.N(amount)
+			set[attrCaptured], set[attrRefundable] = dynamo.N(amount), dynamo.N(amount)
 		}
 	}
-	upd := store.SetAll(set)
-	ev, err := s.event(merchant, store.StringAttr(tx[attrPaymentMethod]), txn, now, ans)
+	upd := dynamo.SetAll(set)
+	ev, err := s.event(merchant, dynamo.StringAttr(tx[attrPaymentMethod]), txn, now, ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	tries64 := tries
 	err = s.st.Transact(ctx, []types.TransactWriteItem{
-		store.UpdateOp(s.table, txnKey(txn), upd, store.Cond(expression.Name(attrInflight).Equal(expression.Value(action)).
+		dynamo.UpdateOp(s.table, txnKey(txn), upd, dynamo.Cond(expression.Name(attrInflight).Equal(expression.Value(action)).
 			And(expression.Name(attrTries).Equal(expression.Value(tries64))))),
 		s.actionOp(txn, now, ans), ev,
 	})
-	var failed *store.ConditionFailedError
+	var failed *dynamo.ConditionFailedError
 	if errors.As(err, &failed) {
 		// A takeover recorded this try first: its answer is the same PSP outcome.
 		it, err := s.item(ctx, txnKey(txn))
@@ -210,7 +210,7 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 			return Answer{}, err
 		}
 		var stored Answer
-		if json.Unmarshal([]byte(store.StringAttr(it[attrLastAnswer])), &stored) == nil && stored.Action == action {
+		if json.Unmarshal([]byte(dynamo.StringAttr(it[attrLastAnswer])), &stored) == nil && stored.Action == action {
 			return stored, nil
 		}
 		return Answer{}, fmt.Errorf("payments: record %s of %s: lost to another request", action, txn)

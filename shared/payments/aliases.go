@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // Alias states.
@@ -38,10 +38,10 @@ const (
 	attrAnswer        = "answer"
 )
 
-func aliasKey(id string) store.Key { return store.PKSK(store.Tuple("alias", id), mainSK) }
+func aliasKey(id string) dynamo.Key { return dynamo.PKSK(dynamo.Tuple("alias", id), mainSK) }
 
-func idemKey(merchant, scope, key string) store.Key {
-	return store.PKSK(store.Tuple("idem", merchant, scope, key), mainSK)
+func idemKey(merchant, scope, key string) dynamo.Key {
+	return dynamo.PKSK(dynamo.Tuple("idem", merchant, scope, key), mainSK)
 }
 
 // NewAlias asks for an alias.
@@ -75,25 +75,25 @@ func (s *Service) CreateAlias(ctx context.Context, req NewAlias) (AliasCreated, 
 		}
 		return AliasCreated{AliasID: id, PSP: cfg}
 	}
-	fp := store.Tuple("alias", string(req.PSP), strconv.FormatBool(req.TestMode), req.UserAgent)
+	fp := dynamo.Tuple("alias", string(req.PSP), strconv.FormatBool(req.TestMode), req.UserAgent)
 	id, err := newID("al")
 	if err != nil {
 		return AliasCreated{}, err
 	}
 	now := s.now()
-	idem := map[string]types.AttributeValue{attrFingerprint: store.S(fp), attrAnswer: store.S(id), attrCreatedAt: store.Time(now)}
+	idem := map[string]types.AttributeValue{attrFingerprint: dynamo.S(fp), attrAnswer: dynamo.S(id), attrCreatedAt: dynamo.Time(now)}
 	for k, v := range idemKey(req.Merchant, "alias", req.IdempotentKey) {
 		idem[k] = v
 	}
 	alias := map[string]types.AttributeValue{
-		attrMerchant: store.S(req.Merchant), attrPSPType: store.S(string(req.PSP)), attrTestMode: store.Bool(req.TestMode),
-		attrState: store.S(aliasCreated), attrCreatedAt: store.Time(now), attrUpdatedAt: store.Time(now),
+		attrMerchant: dynamo.S(req.Merchant), attrPSPType: dynamo.S(string(req.PSP)), attrTestMode: dynamo.Bool(req.TestMode),
+		attrState: dynamo.S(aliasCreated), attrCreatedAt: dynamo.Time(now), attrUpdatedAt: dynamo.Time(now),
 	}
 	for k, v := range aliasKey(id) {
 		alias[k] = v
 	}
-	err = s.st.Transact(ctx, []types.TransactWriteItem{store.PutNewOp(s.table, idem), store.PutNewOp(s.table, alias)})
-	var failed *store.ConditionFailedError
+	err = s.st.Transact(ctx, []types.TransactWriteItem{dynamo.PutNewOp(s.table, idem), dynamo.PutNewOp(s.table, alias)})
+	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
 		return answer(id), nil
@@ -104,10 +104,10 @@ func (s *Service) CreateAlias(ctx context.Context, req NewAlias) (AliasCreated, 
 				return AliasCreated{}, err
 			}
 		}
-		if store.StringAttr(old[attrFingerprint]) != fp {
+		if dynamo.StringAttr(old[attrFingerprint]) != fp {
 			return AliasCreated{}, refusal.New(ErrIdempotency, "Keys for idempotent requests can only be used with the same parameters they were first used with")
 		}
-		return answer(store.StringAttr(old[attrAnswer])), nil
+		return answer(dynamo.StringAttr(old[attrAnswer])), nil
 	}
 	return AliasCreated{}, fmt.Errorf("payments: create alias: %w", err)
 }
@@ -135,11 +135,11 @@ type AliasState struct {
 // tokenises another payment method). One conditional UpdateItem; a refusal
 // is explained from the item the failed condition returns.
 func (s *Service) ExchangeAlias(ctx context.Context, ex Exchange) (AliasState, error) {
-	upd := store.SetAll(map[string]types.AttributeValue{
-		attrPSPAlias: store.S(ex.PSPAlias), attrPaymentMethod: store.S(ex.PaymentMethod), attrExtra: store.S(string(ex.Extra)),
-		attrState: store.S(aliasExchanged), attrUpdatedAt: store.Time(s.now()),
+	upd := dynamo.SetAll(map[string]types.AttributeValue{
+		attrPSPAlias: dynamo.S(ex.PSPAlias), attrPaymentMethod: dynamo.S(ex.PaymentMethod), attrExtra: dynamo.S(string(ex.Extra)),
+		attrState: dynamo.S(aliasExchanged), attrUpdatedAt: dynamo.Time(s.now()),
 	})
-	cond := store.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(ex.Merchant))).
+	cond := dynamo.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(ex.Merchant))).
 		And(expression.Name(attrState).NotEqual(expression.Value(aliasDeleted))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(ex.TestMode)))
 	updated, old, err := s.update(ctx, aliasKey(ex.AliasID), upd, cond)
@@ -149,20 +149,20 @@ func (s *Service) ExchangeAlias(ctx context.Context, ex Exchange) (AliasState, e
 	case updated == nil:
 		return AliasState{}, aliasRefusal(old, ex.AliasID, ex.Merchant, ex.TestMode)
 	}
-	return AliasState{AliasID: ex.AliasID, PaymentMethod: ex.PaymentMethod, PSPType: store.StringAttr(updated[attrPSPType]), Status: aliasExchanged}, nil
+	return AliasState{AliasID: ex.AliasID, PaymentMethod: ex.PaymentMethod, PSPType: dynamo.StringAttr(updated[attrPSPType]), Status: aliasExchanged}, nil
 }
 
 // aliasRefusal explains why alias item old (nil: absent) cannot be used by
 // merchant in mode test.
 func aliasRefusal(old map[string]types.AttributeValue, id, merchant string, test bool) error {
 	switch {
-	case len(old) == 0 || store.StringAttr(old[attrState]) == aliasDeleted:
+	case len(old) == 0 || dynamo.StringAttr(old[attrState]) == aliasDeleted:
 		return refusal.New(ErrAliasNotFound, "alias %s not found", id)
-	case store.StringAttr(old[attrMerchant]) != merchant:
+	case dynamo.StringAttr(old[attrMerchant]) != merchant:
 		return refusal.New(ErrAliasOtherMerchant, "alias %s belongs to another merchant", id)
-	case store.BoolAttr(old[attrTestMode]) != test:
-		return refusal.New(ErrTestModeMismatch, "alias %s was made with PSP-Test-Mode %t", id, store.BoolAttr(old[attrTestMode]))
-	case store.StringAttr(old[attrState]) != aliasExchanged:
+	case dynamo.BoolAttr(old[attrTestMode]) != test:
+		return refusal.New(ErrTestModeMismatch, "alias %s was made with PSP-Test-Mode %t", id, dynamo.BoolAttr(old[attrTestMode]))
+	case dynamo.StringAttr(old[attrState]) != aliasExchanged:
 		return refusal.New(ErrAliasIncomplete, "alias %s has not been exchanged for a PSP alias", id)
 	}
 	return nil
@@ -171,8 +171,8 @@ func aliasRefusal(old map[string]types.AttributeValue, id, merchant string, test
 // DeleteAlias soft-deletes an alias (it can no longer be charged), then
 // asks the PSP to forget the payment method, best effort.
 func (s *Service) DeleteAlias(ctx context.Context, merchant, id string, test bool) error {
-	upd := store.SetAll(map[string]types.AttributeValue{attrState: store.S(aliasDeleted), attrUpdatedAt: store.Time(s.now())})
-	cond := store.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(merchant))).
+	upd := dynamo.SetAll(map[string]types.AttributeValue{attrState: dynamo.S(aliasDeleted), attrUpdatedAt: dynamo.Time(s.now())})
+	cond := dynamo.Exists().And(expression.Name(attrMerchant).Equal(expression.Value(merchant))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(test))).
 		And(expression.Name(attrState).NotEqual(expression.Value(aliasDeleted)))
 	it, old, err := s.update(ctx, aliasKey(id), upd, cond)
@@ -185,12 +185,12 @@ func (s *Service) DeleteAlias(ctx context.Context, merchant, id string, test boo
 		}
 		return refusal.New(ErrAliasNotFound, "alias %s not found", id)
 	}
-	if store.StringAttr(it[attrPSPAlias]) == "" {
+	if dynamo.StringAttr(it[attrPSPAlias]) == "" {
 		return nil
 	}
-	t := psp.Type(store.StringAttr(it[attrPSPType]))
+	t := psp.Type(dynamo.StringAttr(it[attrPSPType]))
 	if a, c, err := s.adapter(ctx, merchant, t, test); err == nil {
-		if err := a.DeleteAlias(ctx, c, store.StringAttr(it[attrPSPAlias])); err != nil {
+		if err := a.DeleteAlias(ctx, c, dynamo.StringAttr(it[attrPSPAlias])); err != nil {
 			s.log.WarnContext(ctx, "PSP alias not deleted at the PSP; it can no longer be charged here", "alias", id, "psp", t, "error", err)
 		}
 	}
@@ -202,14 +202,14 @@ func (s *Service) DeleteAlias(ctx context.Context, merchant, id string, test boo
 func (s *Service) PutExchangedAlias(ctx context.Context, merchant, id string, t psp.Type, test bool, pspAlias, method string) error {
 	now := s.now()
 	alias := map[string]types.AttributeValue{
-		attrMerchant: store.S(merchant), attrPSPType: store.S(string(t)), attrTestMode: store.Bool(test), attrState: store.S(aliasExchanged),
-		attrPSPAlias: store.S(pspAlias), attrPaymentMethod: store.S(method), attrExtra: store.S("{}"), attrCreatedAt: store.Time(now), attrUpdatedAt: store.Time(now),
+		attrMerchant: dynamo.S(merchant), attrPSPType: dynamo.S(string(t)), attrTestMode: dynamo.Bool(test), attrState: dynamo.S(aliasExchanged),
+		attrPSPAlias: dynamo.S(pspAlias), attrPaymentMethod: dynamo.S(method), attrExtra: dynamo.S("{}"), attrCreatedAt: dynamo.Time(now), attrUpdatedAt: dynamo.Time(now),
 	}
 	for k, v := range aliasKey(id) {
 		alias[k] = v
 	}
-	err := s.st.Transact(ctx, []types.TransactWriteItem{store.PutNewOp(s.table, alias)})
-	var failed *store.ConditionFailedError
+	err := s.st.Transact(ctx, []types.TransactWriteItem{dynamo.PutNewOp(s.table, alias)})
+	var failed *dynamo.ConditionFailedError
 	if err != nil && !errors.As(err, &failed) {
 		return fmt.Errorf("payments: put alias %s: %w", id, err)
 	}

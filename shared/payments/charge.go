@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/outbox"
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // Idempotency record and transaction attributes.
@@ -71,10 +71,10 @@ func (r ChargeRequest) action() string {
 	return ActionPreauth
 }
 
-func txnKey(id string) store.Key { return store.PKSK(store.Tuple("txn", id), mainSK) }
+func txnKey(id string) dynamo.Key { return dynamo.PKSK(dynamo.Tuple("txn", id), mainSK) }
 
-func actionKey(txn string, at time.Time, name string) store.Key {
-	return store.PKSK(store.Tuple("txn", txn), store.Tuple("action", at.UTC().Format("20060102T150405.000000000Z"), name))
+func actionKey(txn string, at time.Time, name string) dynamo.Key {
+	return dynamo.PKSK(dynamo.Tuple("txn", txn), dynamo.Tuple("action", at.UTC().Format("20060102T150405.000000000Z"), name))
 }
 
 // Charge pre-authorizes or authorizes, once per Idempotent-Key:
@@ -103,7 +103,7 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 			return Answer{}, err
 		}
 		rec, alias := found[0], found[1]
-		req.paymentMethod = store.StringAttr(alias[attrPaymentMethod])
+		req.paymentMethod = dynamo.StringAttr(alias[attrPaymentMethod])
 		if rec != nil {
 			ans, done, err := s.recorded(ctx, rec, req.Fingerprint, ik)
 			if done || err != nil {
@@ -116,19 +116,19 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 			if !taken {
 				continue // another request took it over first
 			}
-			a, c, err := s.adapter(ctx, req.Merchant, psp.Type(store.StringAttr(alias[attrPSPType])), req.TestMode)
+			a, c, err := s.adapter(ctx, req.Merchant, psp.Type(dynamo.StringAttr(alias[attrPSPType])), req.TestMode)
 			if err != nil {
 				return Answer{}, err
 			}
-			return s.charge(ctx, req, a, c, store.StringAttr(rec[attrTxn]), store.StringAttr(rec[attrPSPKey]), store.StringAttr(alias[attrPSPAlias]))
+			return s.charge(ctx, req, a, c, dynamo.StringAttr(rec[attrTxn]), dynamo.StringAttr(rec[attrPSPKey]), dynamo.StringAttr(alias[attrPSPAlias]))
 		}
 		if r := aliasRefusal(alias, req.AliasID, req.Merchant, req.TestMode); r != nil {
 			return Answer{}, r
 		}
-		if !req.Capture && store.StringAttr(alias[attrPaymentMethod]) == "SEPA" {
+		if !req.Capture && dynamo.StringAttr(alias[attrPaymentMethod]) == "SEPA" {
 			return Answer{}, refusal.New(ErrSEPAPreauth, "a SEPA alias cannot be pre-authorized; authorize instead")
 		}
-		t := psp.Type(store.StringAttr(alias[attrPSPType]))
+		t := psp.Type(dynamo.StringAttr(alias[attrPSPType]))
 		a, c, err := s.adapter(ctx, req.Merchant, t, req.TestMode)
 		if err != nil {
 			return Answer{}, err
@@ -142,10 +142,10 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 		// across deployments sharing a PSP account.
 		key := pspKey("charge", txn)
 		err = s.st.Transact(ctx, s.intentOps(req, ik, txn, key, t))
-		var failed *store.ConditionFailedError
+		var failed *dynamo.ConditionFailedError
 		switch {
 		case err == nil:
-			return s.charge(ctx, req, a, c, txn, key, store.StringAttr(alias[attrPSPAlias]))
+			return s.charge(ctx, req, a, c, txn, key, dynamo.StringAttr(alias[attrPSPAlias]))
 		case errors.As(err, &failed) && failed.Failed(0):
 			continue // a concurrent duplicate recorded its intent first
 		case errors.As(err, &failed):
@@ -159,24 +159,24 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 	}
 }
 
-func (s *Service) intentOps(req ChargeRequest, ik store.Key, txn, key string, t psp.Type) []types.TransactWriteItem {
+func (s *Service) intentOps(req ChargeRequest, ik dynamo.Key, txn, key string, t psp.Type) []types.TransactWriteItem {
 	now := s.now()
 	idem := map[string]types.AttributeValue{
-		attrFingerprint: store.S(req.Fingerprint), attrIdemState: store.S(idemPending), attrTxn: store.S(txn),
-		attrPSPKey: store.S(key), attrLeaseUntil: store.N(now.Add(lease).UnixMilli()), attrAttempts: store.N(1), attrCreatedAt: store.Time(now),
+		attrFingerprint: dynamo.S(req.Fingerprint), attrIdemState: dynamo.S(idemPending), attrTxn: dynamo.S(txn),
+		attrPSPKey: dynamo.S(key), attrLeaseUntil: dynamo.N(now.Add(lease).UnixMilli()), attrAttempts: dynamo.N(1), attrCreatedAt: dynamo.Time(now),
 	}
 	for k, v := range ik {
 		idem[k] = v
 	}
 	tx := map[string]types.AttributeValue{
-		attrMerchant: store.S(req.Merchant), attrAlias: store.S(req.AliasID), attrPSPType: store.S(string(t)), attrTestMode: store.Bool(req.TestMode),
-		attrAmount: store.N(req.Amount), attrCurrency: store.S(req.Currency), attrAction: store.S(req.action()), attrStatus: store.S(statusStarted),
-		attrCaptured: store.N(0), attrRefunded: store.N(0), attrRefundable: store.N(0), attrCreatedAt: store.Time(now), attrUpdatedAt: store.Time(now),
-		attrPaymentMethod: store.S(req.paymentMethod),
+		attrMerchant: dynamo.S(req.Merchant), attrAlias: dynamo.S(req.AliasID), attrPSPType: dynamo.S(string(t)), attrTestMode: dynamo.Bool(req.TestMode),
+		attrAmount: dynamo.N(req.Amount), attrCurrency: dynamo.S(req.Currency), attrAction: dynamo.S(req.action()), attrStatus: dynamo.S(statusStarted),
+		attrCaptured: dynamo.N(0), attrRefunded: dynamo.N(0), attrRefundable: dynamo.N(0), attrCreatedAt: dynamo.Time(now), attrUpdatedAt: dynamo.Time(now),
+		attrPaymentMethod: dynamo.S(req.paymentMethod),
 	}
 	for name, v := range map[string]string{attrReason: req.Reason, attrPurchaseID: req.PurchaseID, attrCustomerID: req.CustomerID} {
 		if v != "" {
-			tx[name] = store.S(v)
+			tx[name] = dynamo.S(v)
 		}
 	}
 	for k, v := range txnKey(txn) {
@@ -185,7 +185,7 @@ func (s *Service) intentOps(req ChargeRequest, ik store.Key, txn, key string, t 
 	aliasOK := expression.Name(attrMerchant).Equal(expression.Value(req.Merchant)).
 		And(expression.Name(attrState).Equal(expression.Value(aliasExchanged))).
 		And(expression.Name(attrTestMode).Equal(expression.Value(req.TestMode)))
-	return []types.TransactWriteItem{store.PutNewOp(s.table, idem), store.PutNewOp(s.table, tx), store.CheckOp(s.table, aliasKey(req.AliasID), aliasOK)}
+	return []types.TransactWriteItem{dynamo.PutNewOp(s.table, idem), dynamo.PutNewOp(s.table, tx), dynamo.CheckOp(s.table, aliasKey(req.AliasID), aliasOK)}
 }
 
 // charge calls the PSP and records its outcome.
@@ -217,20 +217,20 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 // transaction's state, an action row and the merchant's notification, in
 // one transaction conditional on the record still pending (a takeover that
 // already recorded wins, and its answer is answered).
-func (s *Service) record(ctx context.Context, merchant, method string, ik store.Key, txn string, ans Answer, res psp.Result, captured int64) (Answer, error) {
+func (s *Service) record(ctx context.Context, merchant, method string, ik dynamo.Key, txn string, ans Answer, res psp.Result, captured int64) (Answer, error) {
 	body, err := json.Marshal(ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	now := s.now()
-	idemUpd := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrIdemState: store.S(idemDone), attrAnswer: store.S(string(body))}), attrLeaseUntil)
-	txnSet := map[string]types.AttributeValue{attrStatus: store.S(ans.Status), attrCaptured: store.N(captured), attrRefundable: store.N(captured), attrUpdatedAt: store.Time(now)}
+	idemUpd := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrIdemState: dynamo.S(idemDone), attrAnswer: dynamo.S(string(body))}), attrLeaseUntil)
+	txnSet := map[string]types.AttributeValue{attrStatus: dynamo.S(ans.Status), attrCaptured: dynamo.N(captured), attrRefundable: dynamo.N(captured), attrUpdatedAt: dynamo.Time(now)}
 	if res.PSPTransactionID != "" {
-		txnSet[attrPSPID] = store.S(res.PSPTransactionID)
+		txnSet[attrPSPID] = dynamo.S(res.PSPTransactionID)
 	}
 	ops := []types.TransactWriteItem{
-		store.UpdateOp(s.table, ik, idemUpd, store.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
-		store.UpdateOp(s.table, txnKey(txn), store.SetAll(txnSet), store.Cond(expression.Name(attrStatus).Equal(expression.Value(statusStarted)))),
+		dynamo.UpdateOp(s.table, ik, idemUpd, dynamo.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
+		dynamo.UpdateOp(s.table, txnKey(txn), dynamo.SetAll(txnSet), dynamo.Cond(expression.Name(attrStatus).Equal(expression.Value(statusStarted)))),
 		s.actionOp(txn, now, ans),
 	}
 	if ev, err := s.event(merchant, method, txn, now, ans); err == nil {
@@ -239,7 +239,7 @@ func (s *Service) record(ctx context.Context, merchant, method string, ik store.
 		return Answer{}, err
 	}
 	err = s.st.Transact(ctx, ops)
-	var failed *store.ConditionFailedError
+	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
 		return ans, nil
@@ -248,7 +248,7 @@ func (s *Service) record(ctx context.Context, merchant, method string, ik store.
 		if err != nil {
 			return Answer{}, err
 		}
-		if store.StringAttr(rec[attrIdemState]) == idemDone {
+		if dynamo.StringAttr(rec[attrIdemState]) == idemDone {
 			return decodeAnswer(rec)
 		}
 		return Answer{}, fmt.Errorf("payments: record outcome of %s: conditions failed on %v", txn, failed.Indexes)
@@ -258,10 +258,10 @@ func (s *Service) record(ctx context.Context, merchant, method string, ik store.
 
 func (s *Service) actionOp(txn string, at time.Time, ans Answer) types.TransactWriteItem {
 	row := map[string]types.AttributeValue{
-		attrAction: store.S(ans.Action), attrStatus: store.S(ans.Status), attrAmount: store.N(ans.Amount), attrCreatedAt: store.Time(at),
+		attrAction: dynamo.S(ans.Action), attrStatus: dynamo.S(ans.Status), attrAmount: dynamo.N(ans.Amount), attrCreatedAt: dynamo.Time(at),
 	}
 	if ans.AdditionalInfo != "" {
-		row[attrMessage] = store.S(ans.AdditionalInfo)
+		row[attrMessage] = dynamo.S(ans.AdditionalInfo)
 	}
 	for k, v := range actionKey(txn, at, ans.Action) {
 		row[k] = v
@@ -280,9 +280,9 @@ func (s *Service) event(merchant, method, txn string, at time.Time, ans Answer) 
 		return types.TransactWriteItem{}, err
 	}
 	return outbox.EnqueueOp(s.outbox, outbox.Event{
-		ID: store.Tuple("payments", txn, ans.Action, at.UTC().Format(time.RFC3339Nano)), Recipient: store.Tuple("merchant", merchant),
+		ID: dynamo.Tuple("payments", txn, ans.Action, at.UTC().Format(time.RFC3339Nano)), Recipient: dynamo.Tuple(RecipientKind, merchant),
 		Type: "payment." + ans.Action + "." + ans.Status, Payload: payload, At: at,
-		OrderingKey: store.Tuple("payments", merchant, txn), // a transaction's notifications arrive in order
+		OrderingKey: dynamo.Tuple("payments", merchant, txn), // a transaction's notifications arrive in order
 	})
 }
 
@@ -290,17 +290,17 @@ func (s *Service) event(merchant, method, txn string, at time.Time, ans Answer) 
 // true), a refusal when the fingerprint differs; for a pending record held
 // by a live request it waits for the answer. done false: the record is
 // pending and its lease has expired (take it over).
-func (s *Service) recorded(ctx context.Context, rec map[string]types.AttributeValue, fp string, ik store.Key) (Answer, bool, error) {
-	if store.StringAttr(rec[attrFingerprint]) != fp {
+func (s *Service) recorded(ctx context.Context, rec map[string]types.AttributeValue, fp string, ik dynamo.Key) (Answer, bool, error) {
+	if dynamo.StringAttr(rec[attrFingerprint]) != fp {
 		return Answer{}, true, refusal.New(ErrIdempotency, "Keys for idempotent requests can only be used with the same parameters they were first used with")
 	}
 	deadline := s.now().Add(waitForTwin)
 	for {
-		if store.StringAttr(rec[attrIdemState]) == idemDone {
+		if dynamo.StringAttr(rec[attrIdemState]) == idemDone {
 			ans, err := decodeAnswer(rec)
 			return ans, true, err
 		}
-		until, _ := store.IntAttr(rec[attrLeaseUntil])
+		until, _ := dynamo.IntAttr(rec[attrLeaseUntil])
 		if until <= s.now().UnixMilli() {
 			return Answer{}, false, nil
 		}
@@ -320,18 +320,18 @@ func (s *Service) recorded(ctx context.Context, rec map[string]types.AttributeVa
 }
 
 // takeOver claims an expired lease; false when another request claimed it.
-func (s *Service) takeOver(ctx context.Context, ik store.Key, rec map[string]types.AttributeValue) (bool, error) {
-	old, _ := store.IntAttr(rec[attrLeaseUntil])
+func (s *Service) takeOver(ctx context.Context, ik dynamo.Key, rec map[string]types.AttributeValue) (bool, error) {
+	old, _ := dynamo.IntAttr(rec[attrLeaseUntil])
 	upd := expression.Set(expression.Name(attrLeaseUntil), expression.Value(s.now().Add(lease).UnixMilli())).
 		Add(expression.Name(attrAttempts), expression.Value(1))
 	cond := expression.Name(attrIdemState).Equal(expression.Value(idemPending)).And(expression.Name(attrLeaseUntil).Equal(expression.Value(old)))
-	err := s.st.Transact(ctx, []types.TransactWriteItem{store.UpdateOp(s.table, ik, upd, store.Cond(cond))})
-	var failed *store.ConditionFailedError
+	err := s.st.Transact(ctx, []types.TransactWriteItem{dynamo.UpdateOp(s.table, ik, upd, dynamo.Cond(cond))})
+	var failed *dynamo.ConditionFailedError
 	if errors.As(err, &failed) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("payments: take over %s: %w", store.StringAttr(ik[store.AttrPK]), err)
+		return false, fmt.Errorf("payments: take over %s: %w", dynamo.StringAttr(ik[dynamo.AttrPK]), err)
 	}
 	return true, nil
 }
@@ -339,18 +339,18 @@ func (s *Service) takeOver(ctx context.Context, ik store.Key, rec map[string]typ
 // releaseLease frees a pending intent after a failed PSP call so the
 // merchant's immediate retry takes it over instead of waiting for the
 // lease. Best effort: the lease expires anyway.
-func (s *Service) releaseLease(ctx context.Context, ik store.Key) {
+func (s *Service) releaseLease(ctx context.Context, ik dynamo.Key) {
 	upd := expression.Set(expression.Name(attrLeaseUntil), expression.Value(0))
 	cond := expression.Name(attrIdemState).Equal(expression.Value(idemPending))
-	if err := s.st.Transact(context.WithoutCancel(ctx), []types.TransactWriteItem{store.UpdateOp(s.table, ik, upd, store.Cond(cond))}); err != nil {
+	if err := s.st.Transact(context.WithoutCancel(ctx), []types.TransactWriteItem{dynamo.UpdateOp(s.table, ik, upd, dynamo.Cond(cond))}); err != nil {
 		s.log.InfoContext(ctx, "lease not released; it expires", "error", err)
 	}
 }
 
 func decodeAnswer(rec map[string]types.AttributeValue) (Answer, error) {
 	var ans Answer
-	if err := json.Unmarshal([]byte(store.StringAttr(rec[attrAnswer])), &ans); err != nil {
-		return Answer{}, fmt.Errorf("payments: unreadable answer in %s: %w", store.StringAttr(rec[store.AttrPK]), err)
+	if err := json.Unmarshal([]byte(dynamo.StringAttr(rec[attrAnswer])), &ans); err != nil {
+		return Answer{}, fmt.Errorf("payments: unreadable answer in %s: %w", dynamo.StringAttr(rec[dynamo.AttrPK]), err)
 	}
 	return ans, nil
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // Settings naming where merchants' PSP credentials live.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 )
 
 // A merchant's PSP credentials come from its Secrets Manager secret

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/sandbox"
 )
 
 // faultScenario is one money movement: setup prepares it without faults,

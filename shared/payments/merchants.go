@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/apikey"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // KeyKind says what a merchant key may do: the publishable key is given to
@@ -55,7 +55,7 @@ type Merchant struct {
 
 // Merchants keeps merchants and their keys, and recognises presented keys.
 type Merchants struct {
-	st    store.Store
+	st    dynamo.Store
 	table string
 	now   func() time.Time
 	log   *slog.Logger
@@ -72,8 +72,8 @@ type cachedKey struct {
 	until    time.Time
 }
 
-func merchantKey(id string) store.Key  { return store.PKSK(store.Tuple("merchant", id), mainSK) }
-func keyKey(d apikey.Digest) store.Key { return store.PKSK(store.Tuple("key", string(d)), mainSK) }
+func merchantKey(id string) dynamo.Key  { return dynamo.PKSK(dynamo.Tuple("merchant", id), mainSK) }
+func keyKey(d apikey.Digest) dynamo.Key { return dynamo.PKSK(dynamo.Tuple("key", string(d)), mainSK) }
 
 // CreateMerchant stores a new merchant; an existing id is refused.
 func (m *Merchants) CreateMerchant(ctx context.Context, mc Merchant) error {
@@ -81,16 +81,16 @@ func (m *Merchants) CreateMerchant(ctx context.Context, mc Merchant) error {
 		return fmt.Errorf("payments: a merchant needs an id and a name")
 	}
 	item := map[string]types.AttributeValue{
-		attrName: store.S(mc.Name), attrCreatedAt: store.Time(m.now()),
+		attrName: dynamo.S(mc.Name), attrCreatedAt: dynamo.Time(m.now()),
 	}
 	if mc.WebhookURL != "" {
-		item[attrWebhookURL] = store.S(mc.WebhookURL)
+		item[attrWebhookURL] = dynamo.S(mc.WebhookURL)
 	}
 	for k, v := range merchantKey(mc.ID) {
 		item[k] = v
 	}
-	if err := m.st.Transact(ctx, []types.TransactWriteItem{store.PutNewOp(m.table, item)}); err != nil {
-		var failed *store.ConditionFailedError
+	if err := m.st.Transact(ctx, []types.TransactWriteItem{dynamo.PutNewOp(m.table, item)}); err != nil {
+		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
 			return fmt.Errorf("payments: merchant %s exists", mc.ID)
 		}
@@ -108,8 +108,8 @@ func (m *Merchants) Merchant(ctx context.Context, id string) (Merchant, bool, er
 	if len(out.Item) == 0 {
 		return Merchant{}, false, nil
 	}
-	created, _ := store.TimeAttr(out.Item[attrCreatedAt])
-	return Merchant{ID: id, Name: store.StringAttr(out.Item[attrName]), WebhookURL: store.StringAttr(out.Item[attrWebhookURL]), CreatedAt: created}, true, nil
+	created, _ := dynamo.TimeAttr(out.Item[attrCreatedAt])
+	return Merchant{ID: id, Name: dynamo.StringAttr(out.Item[attrName]), WebhookURL: dynamo.StringAttr(out.Item[attrWebhookURL]), CreatedAt: created}, true, nil
 }
 
 // NewKey makes a key of kind for merchant and stores its digest; the key
@@ -141,22 +141,22 @@ func (m *Merchants) AddKey(ctx context.Context, merchant string, kind KeyKind, k
 		return false, fmt.Errorf("payments: a key has 16 to %d characters", maxKeyLength)
 	}
 	d := apikey.Of(key)
-	item := map[string]types.AttributeValue{attrMerchant: store.S(merchant), attrKind: store.S(string(kind)), attrCreatedAt: store.Time(m.now())}
+	item := map[string]types.AttributeValue{attrMerchant: dynamo.S(merchant), attrKind: dynamo.S(string(kind)), attrCreatedAt: dynamo.Time(m.now())}
 	for k, v := range keyKey(d) {
 		item[k] = v
 	}
 	// The merchant's partition lists its keys by digest, so a key can be
 	// revoked by its public id without the key itself.
-	listed := map[string]types.AttributeValue{attrKind: store.S(string(kind)), attrCreatedAt: store.Time(m.now())}
+	listed := map[string]types.AttributeValue{attrKind: dynamo.S(string(kind)), attrCreatedAt: dynamo.Time(m.now())}
 	for k, v := range merchantKeyListing(merchant, d) {
 		listed[k] = v
 	}
 	err := m.st.Transact(ctx, []types.TransactWriteItem{
-		store.CheckOp(m.table, merchantKey(merchant), store.Exists()),
-		store.PutNewOp(m.table, item),
-		store.PutNewOp(m.table, listed),
+		dynamo.CheckOp(m.table, merchantKey(merchant), dynamo.Exists()),
+		dynamo.PutNewOp(m.table, item),
+		dynamo.PutNewOp(m.table, listed),
 	})
-	var failed *store.ConditionFailedError
+	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
 		return true, nil
@@ -169,7 +169,7 @@ func (m *Merchants) AddKey(ctx context.Context, merchant string, kind KeyKind, k
 				return false, err
 			}
 		}
-		if store.StringAttr(old[attrMerchant]) == merchant && store.StringAttr(old[attrKind]) == string(kind) {
+		if dynamo.StringAttr(old[attrMerchant]) == merchant && dynamo.StringAttr(old[attrKind]) == string(kind) {
 			return false, nil
 		}
 		return false, fmt.Errorf("payments: key %s belongs to another merchant or kind", d.ID())
@@ -177,8 +177,8 @@ func (m *Merchants) AddKey(ctx context.Context, merchant string, kind KeyKind, k
 	return false, fmt.Errorf("payments: add key %s: %w", d.ID(), err)
 }
 
-func merchantKeyListing(merchant string, d apikey.Digest) store.Key {
-	return store.PKSK(store.Tuple("merchant", merchant), store.Tuple("key", string(d)))
+func merchantKeyListing(merchant string, d apikey.Digest) dynamo.Key {
+	return dynamo.PKSK(dynamo.Tuple("merchant", merchant), dynamo.Tuple("key", string(d)))
 }
 
 // KeyInfo is one of a merchant's keys, without the key.
@@ -197,7 +197,7 @@ func (m *Merchants) listing(ctx context.Context, merchant string) ([]apikey.Dige
 	}
 	out := make([]apikey.Digest, 0, len(infos))
 	for _, it := range infos {
-		if parts, err := store.SplitTuple(store.StringAttr(it[store.AttrSK])); err == nil && len(parts) == 2 {
+		if parts, err := dynamo.SplitTuple(dynamo.StringAttr(it[dynamo.AttrSK])); err == nil && len(parts) == 2 {
 			out = append(out, apikey.Digest(parts[1]))
 		}
 	}
@@ -206,9 +206,9 @@ func (m *Merchants) listing(ctx context.Context, merchant string) ([]apikey.Dige
 
 // keyRows reads the key listing of merchant's partition.
 func (m *Merchants) keyRows(ctx context.Context, merchant string) ([]map[string]types.AttributeValue, error) {
-	keyCond := expression.Key(store.AttrPK).Equal(expression.Value(store.Tuple("merchant", merchant))).
-		And(expression.Key(store.AttrSK).BeginsWith(store.Tuple("key")))
-	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
+	keyCond := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.Tuple("merchant", merchant))).
+		And(expression.Key(dynamo.AttrSK).BeginsWith(dynamo.Tuple("key")))
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(keyCond))
 	out, err := m.st.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(m.table), KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -225,12 +225,12 @@ func (m *Merchants) Keys(ctx context.Context, merchant string) ([]KeyInfo, error
 	}
 	var keys []KeyInfo
 	for _, it := range rows {
-		parts, err := store.SplitTuple(store.StringAttr(it[store.AttrSK]))
+		parts, err := dynamo.SplitTuple(dynamo.StringAttr(it[dynamo.AttrSK]))
 		if err != nil || len(parts) != 2 {
 			continue
 		}
-		created, _ := store.TimeAttr(it[attrCreatedAt])
-		keys = append(keys, KeyInfo{ID: apikey.Digest(parts[1]).ID(), Kind: KeyKind(store.StringAttr(it[attrKind])), CreatedAt: created, Revoked: it[attrRevokedAt] != nil})
+		created, _ := dynamo.TimeAttr(it[attrCreatedAt])
+		keys = append(keys, KeyInfo{ID: apikey.Digest(parts[1]).ID(), Kind: KeyKind(dynamo.StringAttr(it[attrKind])), CreatedAt: created, Revoked: it[attrRevokedAt] != nil})
 	}
 	return keys, nil
 }
@@ -255,13 +255,13 @@ func (m *Merchants) RevokeKey(ctx context.Context, merchant, id string) error {
 		return fmt.Errorf("payments: merchant %s has %d keys with id %q", merchant, len(match), id)
 	}
 	d := match[0]
-	upd := expression.Set(expression.Name(attrRevokedAt), expression.Value(store.Timestamp(m.now())))
+	upd := expression.Set(expression.Name(attrRevokedAt), expression.Value(dynamo.Timestamp(m.now())))
 	cond := expression.Name(attrMerchant).Equal(expression.Value(merchant))
 	if err := m.st.Transact(ctx, []types.TransactWriteItem{
-		store.UpdateOp(m.table, keyKey(d), upd, store.Cond(cond)),
-		store.UpdateOp(m.table, merchantKeyListing(merchant, d), upd, nil),
+		dynamo.UpdateOp(m.table, keyKey(d), upd, dynamo.Cond(cond)),
+		dynamo.UpdateOp(m.table, merchantKeyListing(merchant, d), upd, nil),
 	}); err != nil {
-		var failed *store.ConditionFailedError
+		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
 			return fmt.Errorf("payments: merchant %s has no key %s", merchant, d.ID())
 		}
@@ -307,10 +307,10 @@ func (m *Merchants) Authenticate(ctx context.Context, kind KeyKind, presented st
 	if err != nil {
 		return "", err
 	}
-	if len(item) == 0 || store.StringAttr(item[attrKind]) != string(kind) || item[attrRevokedAt] != nil {
+	if len(item) == 0 || dynamo.StringAttr(item[attrKind]) != string(kind) || item[attrRevokedAt] != nil {
 		return "", refusal.New(notFound, "%s not recognised", headerOf(kind))
 	}
-	merchant := store.StringAttr(item[attrMerchant])
+	merchant := dynamo.StringAttr(item[attrMerchant])
 	if m.ttl > 0 {
 		m.mu.Lock()
 		m.cache[d] = cachedKey{merchant: merchant, kind: kind, until: now.Add(m.ttl)}

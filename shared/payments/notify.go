@@ -8,10 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // Actions only notifications record.
@@ -39,8 +39,8 @@ const (
 	MetaMerchant    = "tollgate_merchant"
 )
 
-func notificationKey(n psp.Notification) store.Key {
-	return store.PKSK(store.Tuple("notification", string(n.PSP), n.EventID), mainSK)
+func notificationKey(n psp.Notification) dynamo.Key {
+	return dynamo.PKSK(dynamo.Tuple("notification", string(n.PSP), n.EventID), mainSK)
 }
 
 // ApplyNotification applies a verified PSP notification once per event id,
@@ -59,41 +59,41 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 	if err != nil {
 		return "", err
 	}
-	if len(tx) == 0 || store.StringAttr(tx[attrMerchant]) != n.Metadata[MetaMerchant] {
+	if len(tx) == 0 || dynamo.StringAttr(tx[attrMerchant]) != n.Metadata[MetaMerchant] {
 		s.log.WarnContext(ctx, "PSP notification for a transaction this deployment does not have", "event", n.EventID, "transaction", txn)
 		return NotificationIgnored, nil
 	}
-	status := store.StringAttr(tx[attrStatus])
+	status := dynamo.StringAttr(tx[attrStatus])
 	if status == statusStarted {
 		return "", refusal.New(ErrNotYet, "transaction %s has no recorded answer yet; send the event again later", txn)
 	}
-	amount, _ := store.IntAttr(tx[attrAmount])
-	refunded, _ := store.IntAttr(tx[attrRefunded])
-	action := store.StringAttr(tx[attrAction])
+	amount, _ := dynamo.IntAttr(tx[attrAmount])
+	refunded, _ := dynamo.IntAttr(tx[attrRefunded])
+	action := dynamo.StringAttr(tx[attrAction])
 	now := s.now()
 	var upd expression.UpdateBuilder
 	var cond expression.ConditionBuilder
-	row := Answer{ID: txn, TransactionID: txn, Currency: store.StringAttr(tx[attrCurrency]), AdditionalInfo: n.Message}
+	row := Answer{ID: txn, TransactionID: txn, Currency: dynamo.StringAttr(tx[attrCurrency]), AdditionalInfo: n.Message}
 	switch n.Kind {
 	case psp.NotifySucceeded, psp.NotifyFailed:
 		if status != string(psp.StatusPending) {
 			return NotificationKnown, nil
 		}
 		row.Action, row.Amount, row.Status = action, amount, string(psp.StatusSuccess)
-		set := map[string]types.AttributeValue{attrStatus: store.S(string(psp.StatusSuccess)), attrUpdatedAt: store.Time(now)}
+		set := map[string]types.AttributeValue{attrStatus: dynamo.S(string(psp.StatusSuccess)), attrUpdatedAt: dynamo.Time(now)}
 		if n.Kind == psp.NotifyFailed {
 			row.Status = string(psp.StatusFail)
-			set[attrStatus] = store.S(row.Status)
+			set[attrStatus] = dynamo.S(row.Status)
 		} else if action == ActionAuth {
-			set[attrCaptured], set[attrRefundable] = store.N(amount), store.N(amount)
+			set[attrCaptured], set[attrRefundable] = dynamo.N(amount), dynamo.N(amount)
 		}
-		upd, cond = store.SetAll(set), expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusPending)))
+		upd, cond = dynamo.SetAll(set), expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusPending)))
 	case psp.NotifyCanceled:
 		if action != ActionPreauth || status != string(psp.StatusSuccess) {
 			return NotificationKnown, nil
 		}
 		row.Action, row.Amount, row.Status = ActionReversal, amount, string(psp.StatusSuccess)
-		upd = store.SetAll(map[string]types.AttributeValue{attrAction: store.S(ActionReversal), attrUpdatedAt: store.Time(now)})
+		upd = dynamo.SetAll(map[string]types.AttributeValue{attrAction: dynamo.S(ActionReversal), attrUpdatedAt: dynamo.Time(now)})
 		cond = expression.Name(attrAction).Equal(expression.Value(ActionPreauth)).And(nothingInflight())
 	case psp.NotifyRefunded:
 		if n.Amount <= refunded {
@@ -102,7 +102,7 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 		more := n.Amount - refunded
 		row.Action, row.Amount, row.Status = ActionRefund, more, string(psp.StatusSuccess)
 		upd = expression.Add(expression.Name(attrRefunded), expression.Value(more)).
-			Add(expression.Name(attrRefundable), expression.Value(-more)).Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+			Add(expression.Name(attrRefundable), expression.Value(-more)).Set(expression.Name(attrUpdatedAt), expression.Value(dynamo.Timestamp(now)))
 		cond = expression.Name(attrRefunded).Equal(expression.Value(refunded))
 	case psp.NotifyDisputeOpened, psp.NotifyDisputeClosed:
 		row.Action, row.Amount, row.Status = ActionChargeback, n.Amount, string(psp.StatusSuccess)
@@ -112,25 +112,25 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 			}
 			row.Action = ActionChargebackReversed
 		}
-		upd = expression.Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
-		cond = store.Exists()
+		upd = expression.Set(expression.Name(attrUpdatedAt), expression.Value(dynamo.Timestamp(now)))
+		cond = dynamo.Exists()
 	default:
 		return NotificationIgnored, nil
 	}
-	seen := map[string]types.AttributeValue{attrTxn: store.S(txn), attrKind: store.S(string(n.Kind)), attrCreatedAt: store.Time(now)}
+	seen := map[string]types.AttributeValue{attrTxn: dynamo.S(txn), attrKind: dynamo.S(string(n.Kind)), attrCreatedAt: dynamo.Time(now)}
 	for k, v := range notificationKey(n) {
 		seen[k] = v
 	}
-	ev, err := s.event(store.StringAttr(tx[attrMerchant]), store.StringAttr(tx[attrPaymentMethod]), txn, now, row)
+	ev, err := s.event(dynamo.StringAttr(tx[attrMerchant]), dynamo.StringAttr(tx[attrPaymentMethod]), txn, now, row)
 	if err != nil {
 		return "", err
 	}
 	err = s.st.Transact(ctx, []types.TransactWriteItem{
-		store.PutNewOp(s.table, seen),
-		store.UpdateOp(s.table, txnKey(txn), upd, store.Cond(cond)),
+		dynamo.PutNewOp(s.table, seen),
+		dynamo.UpdateOp(s.table, txnKey(txn), upd, dynamo.Cond(cond)),
 		s.actionOp(txn, now, row), ev,
 	})
-	var failed *store.ConditionFailedError
+	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
 		return NotificationApplied, nil

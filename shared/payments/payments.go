@@ -1,7 +1,7 @@
 // Package payments is Tollgate's payments API (MobiLab's "Stash!" backend,
 // seed 003): merchants and their keys, aliases (tokenised payment methods),
 // pre-authorizations and authorizations, capture, reversal and refunds,
-// through the PSP adapters of shared/psp, each money movement exactly once.
+// through the PSP adapters of shared/platform/psp, each money movement exactly once.
 //
 // It owns the PaymentsTable (pk, sk):
 //
@@ -24,7 +24,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 )
 
 // Reasons of the refusals the payments API answers (errors.Is on a

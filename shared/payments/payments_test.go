@@ -19,13 +19,13 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/sandbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -56,7 +56,7 @@ func newEnvWith(t *testing.T, b ddbtest.Backend, opts sandbox.Options, so ddbtes
 	t.Helper()
 	e := ddbtest.NewEnv(t, b, so)
 	sbx := sandbox.New(opts)
-	d := deps.Deps{Store: store.Store{DB: e.Stack.DB, Tables: e.Tables}, Logger: slog.New(slog.NewJSONHandler(&logtest.Buffer{}, nil)), Now: time.Now,
+	d := deps.Deps{Store: dynamo.Store{DB: e.Stack.DB, Tables: e.Tables}, Logger: slog.New(slog.NewJSONHandler(&logtest.Buffer{}, nil)), Now: time.Now,
 		Getenv: func(string) string { return "" }}
 	svc, err := payments.New(d, psp.NewRegistry(sbx), noCredentials{})
 	if err != nil {
@@ -402,11 +402,11 @@ func TestNotifications(t *testing.T) {
 func pspIDOf(t *testing.T, v *env, txn string) string {
 	t.Helper()
 	it, err := v.e.Stack.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &v.e.Tables.Payments,
-		Key: store.PKSK(store.Tuple("txn", txn), "#"), ConsistentRead: aws.Bool(true)})
+		Key: dynamo.PKSK(dynamo.Tuple("txn", txn), "#"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store.StringAttr(it.Item["pspId"])
+	return dynamo.StringAttr(it.Item["pspId"])
 }
 
 // Every state change writes the merchant's notification, in the original's
@@ -422,7 +422,7 @@ func TestNotificationsToTheMerchant(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyCond := expression.Key("duePk").Equal(expression.Value("due"))
-	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(keyCond))
 	out, err := v.e.Stack.DB.Query(ctx, &dynamodb.QueryInput{TableName: &v.e.Tables.Outbox, IndexName: aws.String(outbox.IndexDue),
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
 	if err != nil {
@@ -434,7 +434,7 @@ func TestNotificationsToTheMerchant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.Recipient != store.Tuple("merchant", "m1") {
+		if ev.Recipient != dynamo.Tuple("merchant", "m1") {
 			t.Fatalf("event for %q", ev.Recipient)
 		}
 		var body struct {

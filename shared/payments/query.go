@@ -8,16 +8,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // Transaction answers a merchant's transaction with its action history,
 // oldest first: one Query of the transaction's partition. Another
 // merchant's transaction is not found, as an unknown one.
 func (s *Service) Transaction(ctx context.Context, merchant, id string) (Transaction, error) {
-	keyCond := expression.Key(store.AttrPK).Equal(expression.Value(store.Tuple("txn", id)))
-	e := store.Build(expression.NewBuilder().WithKeyCondition(keyCond))
+	keyCond := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.Tuple("txn", id)))
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(keyCond))
 	out, err := s.st.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -26,24 +26,24 @@ func (s *Service) Transaction(ctx context.Context, merchant, id string) (Transac
 	var t Transaction
 	found := false
 	for _, it := range out.Items {
-		if store.StringAttr(it[store.AttrSK]) == mainSK {
-			if store.StringAttr(it[attrMerchant]) != merchant {
+		if dynamo.StringAttr(it[dynamo.AttrSK]) == mainSK {
+			if dynamo.StringAttr(it[attrMerchant]) != merchant {
 				break
 			}
 			found = true
-			amount, _ := store.IntAttr(it[attrAmount])
-			t.Captured, _ = store.IntAttr(it[attrCaptured])
-			t.Refunded, _ = store.IntAttr(it[attrRefunded])
-			t.Answer = Answer{ID: id, TransactionID: id, Amount: amount, Currency: store.StringAttr(it[attrCurrency]),
-				Status: publicStatus(store.StringAttr(it[attrStatus])), Action: store.StringAttr(it[attrAction])}
-			t.Reason, t.AliasID = store.StringAttr(it[attrReason]), store.StringAttr(it[attrAlias])
-			t.PurchaseID, t.CustomerID = store.StringAttr(it[attrPurchaseID]), store.StringAttr(it[attrCustomerID])
-			t.TestMode, t.CreatedAt = store.BoolAttr(it[attrTestMode]), store.StringAttr(it[attrCreatedAt])
+			amount, _ := dynamo.IntAttr(it[attrAmount])
+			t.Captured, _ = dynamo.IntAttr(it[attrCaptured])
+			t.Refunded, _ = dynamo.IntAttr(it[attrRefunded])
+			t.Answer = Answer{ID: id, TransactionID: id, Amount: amount, Currency: dynamo.StringAttr(it[attrCurrency]),
+				Status: publicStatus(dynamo.StringAttr(it[attrStatus])), Action: dynamo.StringAttr(it[attrAction])}
+			t.Reason, t.AliasID = dynamo.StringAttr(it[attrReason]), dynamo.StringAttr(it[attrAlias])
+			t.PurchaseID, t.CustomerID = dynamo.StringAttr(it[attrPurchaseID]), dynamo.StringAttr(it[attrCustomerID])
+			t.TestMode, t.CreatedAt = dynamo.BoolAttr(it[attrTestMode]), dynamo.StringAttr(it[attrCreatedAt])
 			continue
 		}
-		amount, _ := store.IntAttr(it[attrAmount])
-		t.History = append(t.History, Action{Action: store.StringAttr(it[attrAction]), Status: store.StringAttr(it[attrStatus]), Amount: amount,
-			AdditionalInfo: store.StringAttr(it[attrMessage]), At: store.StringAttr(it[attrCreatedAt])})
+		amount, _ := dynamo.IntAttr(it[attrAmount])
+		t.History = append(t.History, Action{Action: dynamo.StringAttr(it[attrAction]), Status: dynamo.StringAttr(it[attrStatus]), Amount: amount,
+			AdditionalInfo: dynamo.StringAttr(it[attrMessage]), At: dynamo.StringAttr(it[attrCreatedAt])})
 	}
 	if !found {
 		return Transaction{}, refusal.New(ErrTransactionMissing, "transaction %s not found", id)

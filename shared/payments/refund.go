@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // attrRefundAmount is the amount a pending refund record holds.
@@ -52,7 +52,7 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 				return Answer{}, err
 			}
 			if taken {
-				return s.refund(ctx, req, tx, store.StringAttr(rec[attrPSPKey]))
+				return s.refund(ctx, req, tx, dynamo.StringAttr(rec[attrPSPKey]))
 			}
 			continue
 		}
@@ -61,7 +61,7 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 		}
 		key := pspKey("refund", req.TransactionID, req.Merchant, req.IdempotentKey)
 		err = s.st.Transact(ctx, s.refundIntentOps(req, ik, key))
-		var failed *store.ConditionFailedError
+		var failed *dynamo.ConditionFailedError
 		switch {
 		case err == nil:
 			return s.refund(ctx, req, tx, key)
@@ -84,50 +84,50 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 
 // refundRefusal explains why tx cannot be refunded as req asks (nil: it can).
 func refundRefusal(tx map[string]types.AttributeValue, req RefundRequest) error {
-	refundable, _ := store.IntAttr(tx[attrRefundable])
-	action := store.StringAttr(tx[attrAction])
+	refundable, _ := dynamo.IntAttr(tx[attrRefundable])
+	action := dynamo.StringAttr(tx[attrAction])
 	switch {
-	case len(tx) == 0 || store.StringAttr(tx[attrMerchant]) != req.Merchant:
+	case len(tx) == 0 || dynamo.StringAttr(tx[attrMerchant]) != req.Merchant:
 		return refusal.New(ErrTransactionMissing, "transaction %s not found", req.TransactionID)
-	case store.BoolAttr(tx[attrTestMode]) != req.TestMode:
-		return refusal.New(ErrTestModeMismatch, "transaction %s was made with PSP-Test-Mode %t", req.TransactionID, store.BoolAttr(tx[attrTestMode]))
-	case (action != ActionCapture && action != ActionAuth) || store.StringAttr(tx[attrStatus]) != string(psp.StatusSuccess):
-		return refusal.New(ErrNotAllowed, "only a captured or authorized transaction can be refunded; %s is %s %s", req.TransactionID, action, publicStatus(store.StringAttr(tx[attrStatus])))
-	case store.StringAttr(tx[attrCurrency]) != req.Currency:
-		return refusal.New(ErrNotAllowed, "transaction %s is in %s, not %s", req.TransactionID, store.StringAttr(tx[attrCurrency]), req.Currency)
+	case dynamo.BoolAttr(tx[attrTestMode]) != req.TestMode:
+		return refusal.New(ErrTestModeMismatch, "transaction %s was made with PSP-Test-Mode %t", req.TransactionID, dynamo.BoolAttr(tx[attrTestMode]))
+	case (action != ActionCapture && action != ActionAuth) || dynamo.StringAttr(tx[attrStatus]) != string(psp.StatusSuccess):
+		return refusal.New(ErrNotAllowed, "only a captured or authorized transaction can be refunded; %s is %s %s", req.TransactionID, action, publicStatus(dynamo.StringAttr(tx[attrStatus])))
+	case dynamo.StringAttr(tx[attrCurrency]) != req.Currency:
+		return refusal.New(ErrNotAllowed, "transaction %s is in %s, not %s", req.TransactionID, dynamo.StringAttr(tx[attrCurrency]), req.Currency)
 	case req.Amount > refundable:
 		return refusal.New(ErrRefundExceeds, "refund of %d would exceed the refundable %d of transaction %s", req.Amount, refundable, req.TransactionID)
 	}
 	return nil
 }
 
-func (s *Service) refundIntentOps(req RefundRequest, ik store.Key, key string) []types.TransactWriteItem {
+func (s *Service) refundIntentOps(req RefundRequest, ik dynamo.Key, key string) []types.TransactWriteItem {
 	now := s.now()
 	idem := map[string]types.AttributeValue{
-		attrFingerprint: store.S(req.Fingerprint), attrIdemState: store.S(idemPending), attrTxn: store.S(req.TransactionID),
-		attrPSPKey: store.S(key), attrRefundAmount: store.N(req.Amount), attrLeaseUntil: store.N(now.Add(lease).UnixMilli()),
-		attrAttempts: store.N(1), attrCreatedAt: store.Time(now),
+		attrFingerprint: dynamo.S(req.Fingerprint), attrIdemState: dynamo.S(idemPending), attrTxn: dynamo.S(req.TransactionID),
+		attrPSPKey: dynamo.S(key), attrRefundAmount: dynamo.N(req.Amount), attrLeaseUntil: dynamo.N(now.Add(lease).UnixMilli()),
+		attrAttempts: dynamo.N(1), attrCreatedAt: dynamo.Time(now),
 	}
 	for k, v := range ik {
 		idem[k] = v
 	}
-	take := expression.Add(expression.Name(attrRefundable), expression.Value(-req.Amount)).Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+	take := expression.Add(expression.Name(attrRefundable), expression.Value(-req.Amount)).Set(expression.Name(attrUpdatedAt), expression.Value(dynamo.Timestamp(now)))
 	cond := expression.Name(attrMerchant).Equal(expression.Value(req.Merchant)).
 		And(expression.Name(attrTestMode).Equal(expression.Value(req.TestMode))).
 		And(expression.Name(attrStatus).Equal(expression.Value(string(psp.StatusSuccess)))).
 		And(expression.Name(attrAction).In(expression.Value(ActionCapture), expression.Value(ActionAuth))).
 		And(expression.Name(attrRefundable).GreaterThanEqual(expression.Value(req.Amount)))
-	return []types.TransactWriteItem{store.PutNewOp(s.table, idem), store.UpdateOp(s.table, txnKey(req.TransactionID), take, store.Cond(cond))}
+	return []types.TransactWriteItem{dynamo.PutNewOp(s.table, idem), dynamo.UpdateOp(s.table, txnKey(req.TransactionID), take, dynamo.Cond(cond))}
 }
 
 // refund calls the PSP for a recorded refund intent and records the result.
 func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]types.AttributeValue, key string) (Answer, error) {
-	a, c, err := s.adapter(ctx, req.Merchant, psp.Type(store.StringAttr(tx[attrPSPType])), req.TestMode)
+	a, c, err := s.adapter(ctx, req.Merchant, psp.Type(dynamo.StringAttr(tx[attrPSPType])), req.TestMode)
 	if err != nil {
 		return Answer{}, err
 	}
 	ik := idemKey(req.Merchant, "refund", req.IdempotentKey)
-	res, err := a.Refund(ctx, c, store.StringAttr(tx[attrPSPID]), key, req.Amount, req.Reason)
+	res, err := a.Refund(ctx, c, dynamo.StringAttr(tx[attrPSPID]), key, req.Amount, req.Reason)
 	if err != nil {
 		s.releaseLease(ctx, ik)
 		s.log.WarnContext(ctx, "PSP refund failed; the intent stays recorded and a retry calls again with the same key", "transaction", req.TransactionID, "error", err)
@@ -141,22 +141,22 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 	} else {
 		txUpd = expression.Add(expression.Name(attrRefunded), expression.Value(req.Amount))
 	}
-	txUpd = txUpd.Set(expression.Name(attrUpdatedAt), expression.Value(store.Timestamp(now)))
+	txUpd = txUpd.Set(expression.Name(attrUpdatedAt), expression.Value(dynamo.Timestamp(now)))
 	body, err := jsonAnswer(ans)
 	if err != nil {
 		return Answer{}, err
 	}
-	idemUpd := store.RemoveAll(store.SetAll(map[string]types.AttributeValue{attrIdemState: store.S(idemDone), attrAnswer: store.S(body)}), attrLeaseUntil)
-	ev, err := s.event(req.Merchant, store.StringAttr(tx[attrPaymentMethod]), req.TransactionID, now, ans)
+	idemUpd := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrIdemState: dynamo.S(idemDone), attrAnswer: dynamo.S(body)}), attrLeaseUntil)
+	ev, err := s.event(req.Merchant, dynamo.StringAttr(tx[attrPaymentMethod]), req.TransactionID, now, ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	err = s.st.Transact(ctx, []types.TransactWriteItem{
-		store.UpdateOp(s.table, ik, idemUpd, store.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
-		store.UpdateOp(s.table, txnKey(req.TransactionID), txUpd, nil),
+		dynamo.UpdateOp(s.table, ik, idemUpd, dynamo.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
+		dynamo.UpdateOp(s.table, txnKey(req.TransactionID), txUpd, nil),
 		s.actionOp(req.TransactionID, now, ans), ev,
 	})
-	var failed *store.ConditionFailedError
+	var failed *dynamo.ConditionFailedError
 	if errors.As(err, &failed) {
 		rec, err := s.item(ctx, ik)
 		if err != nil {

@@ -16,13 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tollgate-dev/tollgate/shared/apikey"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/psp"
-	"github.com/tollgate-dev/tollgate/shared/psp/adapters"
-	"github.com/tollgate-dev/tollgate/shared/psp/sandbox"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/adapters"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/sandbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
 
 // Adapters finds the adapter of a PSP-Type in a mode (psp.ErrNotConfigured
@@ -40,7 +40,7 @@ type CredentialSource interface {
 // Service is the payments API's domain.
 type Service struct {
 	Merchants *Merchants
-	st        store.Store
+	st        dynamo.Store
 	table     string
 	outbox    string
 	now       func() time.Time
@@ -64,7 +64,7 @@ const (
 // adapters and the merchants' credentials.
 func New(d deps.Deps, adapters Adapters, creds CredentialSource) (*Service, error) {
 	if d.Store.Tables.Payments == "" {
-		return nil, fmt.Errorf("payments: %s is not set", store.EnvPaymentsTable)
+		return nil, fmt.Errorf("payments: %s is not set", dynamo.EnvPaymentsTable)
 	}
 	ttl, err := d.Duration(EnvKeyCacheTTL, defaultKeyCacheTTL)
 	if err != nil {
@@ -98,21 +98,21 @@ func (s *Service) adapter(ctx context.Context, merchant string, t psp.Type, test
 // pspKey derives the idempotency key sent to the PSP from the parts that
 // name one money movement: the same movement, the same key, in every retry.
 func pspKey(parts ...string) string {
-	return "tg_" + store.Fingerprint(parts...)
+	return "tg_" + dynamo.Fingerprint(parts...)
 }
 
 // item reads one item with a strongly consistent read (nil when absent).
-func (s *Service) item(ctx context.Context, key store.Key) (map[string]types.AttributeValue, error) {
+func (s *Service) item(ctx context.Context, key dynamo.Key) (map[string]types.AttributeValue, error) {
 	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return nil, fmt.Errorf("payments: read %s: %w", store.StringAttr(key[store.AttrPK]), err)
+		return nil, fmt.Errorf("payments: read %s: %w", dynamo.StringAttr(key[dynamo.AttrPK]), err)
 	}
 	return out.Item, nil
 }
 
 // items reads several items in one round trip (strongly consistent),
 // returned in the order of keys (nil for an absent one).
-func (s *Service) items(ctx context.Context, keys ...store.Key) ([]map[string]types.AttributeValue, error) {
+func (s *Service) items(ctx context.Context, keys ...dynamo.Key) ([]map[string]types.AttributeValue, error) {
 	req := make([]map[string]types.AttributeValue, len(keys))
 	copy(req, keys)
 	out, err := s.st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
@@ -134,7 +134,7 @@ func (s *Service) items(ctx context.Context, keys ...store.Key) ([]map[string]ty
 	found := make([]map[string]types.AttributeValue, len(keys))
 	for _, it := range out.Responses[s.table] {
 		for i, k := range keys {
-			if store.StringAttr(it[store.AttrPK]) == store.StringAttr(k[store.AttrPK]) && store.StringAttr(it[store.AttrSK]) == store.StringAttr(k[store.AttrSK]) {
+			if dynamo.StringAttr(it[dynamo.AttrPK]) == dynamo.StringAttr(k[dynamo.AttrPK]) && dynamo.StringAttr(it[dynamo.AttrSK]) == dynamo.StringAttr(k[dynamo.AttrSK]) {
 				found[i] = it
 			}
 		}

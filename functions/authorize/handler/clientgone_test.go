@@ -13,8 +13,8 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // A client that goes away while the store is being called is not a

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/validate"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
 
 // Limits of an authorization request. A purchase beyond them is refused with

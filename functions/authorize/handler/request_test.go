@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/validate"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 )
 
 func TestDecodeRequest(t *testing.T) {

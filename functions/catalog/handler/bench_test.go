@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
 )
 
 // BenchmarkCatalogWarm measures a warm catalog request without a player

@@ -1,8 +1,8 @@
 package handler
 
 import (
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
 )
 
 // catalogResponse encodes a shop listing as GetCatalog's answer: one

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 )
 
 // TestCatalogResponse: the encoding of a listing (which products and
-// allowances it holds is catalog.List's, tested in shared/catalog): one
+// allowances it holds is catalog.List's, tested in shared/stash/catalog): one
 // section, offers priced in the listing's currency, locked products as
 // display-only info items, no header when the title is empty.
 func TestCatalogResponse(t *testing.T) {

@@ -11,11 +11,11 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
-	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashhttp"
 )
 
 // EnvSectionTitle is the header of the catalog's one section (default

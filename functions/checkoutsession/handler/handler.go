@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/checkout"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
+	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
 )
 
 // Handler serves session creation.
@@ -52,7 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		storeapi.WriteFailure(w, r, h.log, "checkout session", err)
 		return
 	}
-	req.APIKey, req.Origin = key, checkout.RequestOrigin(r)
+	req.APIKey, req.Origin = key, httpx.RequestOrigin(r)
 	out, err := h.svc.CreateSession(ctx, req)
 	storeapi.WriteCounted(w, r, h.log, req.Store, out.Rate, out.RateErr, h.now())
 	if err != nil {

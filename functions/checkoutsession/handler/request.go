@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/checkout"
-	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
 // BodyLimit bounds a session request.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/functions/checkoutsession/handler"
-	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 )
 
 // FuzzDecodeSession: any body decodes or is refused with a *decode.Error,

@@ -1,4 +1,4 @@
-// Package handler implements the dispatcher (shared/delivery): fed by the
+// Package handler implements the dispatcher (shared/platform/delivery): fed by the
 // outbox table's stream, it attempts each new event at once; on a
 // schedule, it delivers a bounded batch of due events (retries after
 // their backoff, events deferred behind an earlier one of their order,
@@ -12,12 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/tollgate-dev/tollgate/shared/delivery"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/outbox"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // Settings.
@@ -102,11 +103,14 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {
 	}
 	prod := env == "prod"
 	return &delivery.Dispatcher{
-		Box:      outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
-		Resolver: delivery.Recipients{Store: d.Store, Credentials: creds, StoreSecret: delivery.StoreSecrets(sm, prefix, d.Secrets)},
-		Client:   delivery.Client(prod),
-		Prod:     prod,
-		Now:      d.Now,
-		Logger:   d.Logger,
+		Box: outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
+		Resolver: delivery.Recipients{
+			payments.RecipientKind: payments.MerchantTargets(d.Store, creds),
+			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets)),
+		},
+		Client: delivery.Client(prod),
+		Prod:   prod,
+		Now:    d.Now,
+		Logger: d.Logger,
 	}, batch, nil
 }

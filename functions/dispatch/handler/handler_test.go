@@ -16,10 +16,10 @@ import (
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/delivery"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/outbox"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -45,12 +45,12 @@ func TestDispatchJobDelivers(t *testing.T) {
 			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
 			ctx := context.Background()
-			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-1", Recipient: store.Tuple("store", "s1"), Type: "order.fulfilled",
+			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-1", Recipient: dynamo.Tuple("store", "s1"), Type: "order.fulfilled",
 				Payload: json.RawMessage(`{"event":"order.fulfilled"}`), At: now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+			if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
 				t.Fatal(err)
 			}
 			job, err := e.Stack.Job("DispatchFunction", functions.Jobs)
@@ -92,12 +92,12 @@ func TestDispatchStreamDelivers(t *testing.T) {
 			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
 			ctx := context.Background()
-			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-s", Recipient: store.Tuple("store", "s1"), Type: "order.created",
-				Payload: json.RawMessage(`{"event":"order.created"}`), At: now, OrderingKey: store.Tuple("store", "s1", "order", "O-1")})
+			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-s", Recipient: dynamo.Tuple("store", "s1"), Type: "order.created",
+				Payload: json.RawMessage(`{"event":"order.created"}`), At: now, OrderingKey: dynamo.Tuple("store", "s1", "order", "O-1")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := (store.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
+			if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
 				t.Fatal(err)
 			}
 			batch := fmt.Sprintf(`{"Records": [

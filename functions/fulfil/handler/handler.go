@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/ratelimit"
-	"github.com/tollgate-dev/tollgate/shared/storeapi"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // Settings (environment).

@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/stores"
-	"github.com/tollgate-dev/tollgate/shared/validate"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // Limits of a fulfilment request.

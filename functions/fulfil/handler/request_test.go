@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/functions/fulfil/handler"
-	"github.com/tollgate-dev/tollgate/shared/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 )
 
 // Whatever the body, DecodeFulfil either decodes a request within the

@@ -6,10 +6,10 @@ package handler
 import (
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/geo"
-	"github.com/tollgate-dev/tollgate/shared/ratelimit"
-	"github.com/tollgate-dev/tollgate/shared/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/storefront/geo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
 )
 
 // Answer is a country's subdivisions.

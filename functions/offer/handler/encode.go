@@ -3,8 +3,8 @@ package handler
 import (
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
 )
 
 // offerResponse answers GetOfferDetails for product p: one item, the product

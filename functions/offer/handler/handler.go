@@ -10,10 +10,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
-	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashhttp"
 )
 
 // New builds the handler from its dependencies and loads the catalog.

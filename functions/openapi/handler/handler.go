@@ -1,14 +1,14 @@
 // Package handler serves Tollgate's API contract: GET /openapi.yaml and
-// GET /openapi.json (shared/openapi), public and cacheable, so a merchant or
+// GET /openapi.json (shared/platform/openapi), public and cacheable, so a merchant or
 // studio can generate a client from the deployed stack itself.
 package handler
 
 import (
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/openapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform/openapi"
 )
 
 // document is one rendering of the contract.

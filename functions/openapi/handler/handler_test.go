@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/openapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/openapi"
 )
 
 // The contract is served as written (YAML) and as JSON, cacheable, with an

@@ -7,10 +7,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
-	"github.com/tollgate-dev/tollgate/shared/stashhttp"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashhttp"
 )
 
 // Handler serves GET /api/v1/player.

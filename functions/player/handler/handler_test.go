@@ -13,7 +13,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

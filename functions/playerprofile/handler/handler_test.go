@@ -13,7 +13,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/players"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

@@ -9,9 +9,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/validate"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
 
 // Limits and defaults of a profile.

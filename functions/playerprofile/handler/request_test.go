@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/players"
-	"github.com/tollgate-dev/tollgate/shared/validate"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
+	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
 
 func TestDecodeProfile(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/paymentsapi"
-	"github.com/tollgate-dev/tollgate/shared/paymentshttp"
+	"github.com/tollgate-dev/tollgate/shared/payments/paymentsapi"
+	"github.com/tollgate-dev/tollgate/shared/payments/paymentshttp"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 )
 
 // New builds the handler from its dependencies.

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/decode"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/storeapi"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // Handler serves order reads.

@@ -14,13 +14,13 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/checkout"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/failure"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp/stripe"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/failure"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
 // bodyLimit bounds an event; Stripe's are a few KiB.

@@ -6,9 +6,9 @@ package handler
 import (
 	"context"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/purchase"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/stash/purchase"
 )
 
 // EnvSweepBatch bounds the reservations one run releases (default 200).

@@ -1,17 +1,17 @@
 // Package handler implements GET /api/v1/tax/rates/?country=<ISO2>[&subdivision=<code>]
 // (with or without the trailing slash): public, limited per client IP,
-// answered from the dataset embedded in the binary (shared/tax) and
+// answered from the dataset embedded in the binary (shared/storefront/tax) and
 // cacheable (ETag, 304).
 package handler
 
 import (
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/geo"
-	"github.com/tollgate-dev/tollgate/shared/ratelimit"
-	"github.com/tollgate-dev/tollgate/shared/storeapi"
-	"github.com/tollgate-dev/tollgate/shared/tax"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/storefront/geo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // New builds the handler.

@@ -12,13 +12,13 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/tollgate-dev/tollgate/shared/auth"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/failure"
-	"github.com/tollgate-dev/tollgate/shared/httpx"
-	"github.com/tollgate-dev/tollgate/shared/purchase"
-	"github.com/tollgate-dev/tollgate/shared/refusal"
-	"github.com/tollgate-dev/tollgate/shared/stashapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/auth"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/failure"
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/stash/purchase"
+	"github.com/tollgate-dev/tollgate/shared/stash/stashapi"
 )
 
 // headerRetryCount is Stash's count of earlier attempts of a delivery.

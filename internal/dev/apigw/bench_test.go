@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/apigw"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 // What the API Gateway path adds to a request: route selection, the event

@@ -16,8 +16,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/browser"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
 // embedded DynamoDB with the sample stores.
 type site struct {
 	URL   string
-	Store store.Store
+	Store dynamo.Store
 }
 
 func newSite(t *testing.T) site {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 )
 
 // Run is a tool's body: it returns the exit status.
@@ -41,13 +41,13 @@ type Table struct {
 func TableFlags(fs *flag.FlagSet, getenv func(string) string, what, envTable string) Table {
 	return Table{
 		Name:     fs.String("table", getenv(envTable), what+" table `name` (default $"+envTable+")"),
-		Endpoint: fs.String("endpoint", getenv(store.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+store.EnvEndpoint+"; empty: AWS)"),
+		Endpoint: fs.String("endpoint", getenv(dynamo.EnvEndpoint), "DynamoDB-compatible endpoint `URL` (default $"+dynamo.EnvEndpoint+"; empty: AWS)"),
 	}
 }
 
 // Client is the DynamoDB client of the flags' endpoint.
 func (t Table) Client(ctx context.Context) (*dynamodb.Client, error) {
-	return store.NewClient(ctx, store.ClientOptions{Endpoint: *t.Endpoint})
+	return dynamo.NewClient(ctx, dynamo.ClientOptions{Endpoint: *t.Endpoint})
 }
 
 // Tool is a table tool of subcommands:

@@ -1,5 +1,5 @@
 // Package contract holds Tollgate's handlers to its OpenAPI document
-// (shared/openapi) in tests: Check wraps a handler so every request a test
+// (shared/platform/openapi) in tests: Check wraps a handler so every request a test
 // sends and every answer it receives is validated against the document, and
 // the document itself is loaded and validated once.
 //
@@ -29,7 +29,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/tollgate-dev/tollgate/shared/openapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/openapi"
 )
 
 // Contract is the loaded document and routers over its paths: one as

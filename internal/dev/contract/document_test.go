@@ -14,7 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
-	"github.com/tollgate-dev/tollgate/shared/openapi"
+	"github.com/tollgate-dev/tollgate/shared/platform/openapi"
 )
 
 const root = "../../.."
@@ -188,12 +188,12 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	}
 	for route, id := range deployed {
 		if !documented[route] {
-			t.Errorf("%s (%s) is in template.yaml but not in shared/openapi/openapi.yaml", route, id)
+			t.Errorf("%s (%s) is in template.yaml but not in shared/platform/openapi/openapi.yaml", route, id)
 		}
 	}
 	for route := range documented {
 		if _, ok := deployed[route]; !ok {
-			t.Errorf("%s is in shared/openapi/openapi.yaml but no function of template.yaml serves it", route)
+			t.Errorf("%s is in shared/platform/openapi/openapi.yaml but no function of template.yaml serves it", route)
 		}
 	}
 	if len(deployed) == 0 {

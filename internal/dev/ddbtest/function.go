@@ -7,8 +7,8 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 )
 
 // Env is a test's local Tollgate on one backend: the stack, the Transport
@@ -19,7 +19,7 @@ import (
 type Env struct {
 	Stack     *localenv.Stack
 	Transport *Transport
-	Tables    store.Tables
+	Tables    dynamo.Tables
 }
 
 // NewEnv stands up a stack (NewStack) whose DynamoDB client sends through
@@ -86,7 +86,7 @@ func Router(t testing.TB, stack *localenv.Stack) http.Handler {
 }
 
 // Checked wraps h with contract.Check in tests, so every request a test
-// sends and every answer it gets is held to shared/openapi/openapi.yaml.
+// sends and every answer it gets is held to shared/platform/openapi/openapi.yaml.
 // Benchmarks get h itself: they measure the handler, not the validator.
 func Checked(t testing.TB, h http.Handler) http.Handler {
 	t.Helper()
@@ -97,7 +97,7 @@ func Checked(t testing.TB, h http.Handler) http.Handler {
 }
 
 // tables names the tables the template's functions are given.
-func tables(s *localenv.Stack) store.Tables {
+func tables(s *localenv.Stack) dynamo.Tables {
 	logical := map[string]string{}
 	for _, fn := range s.Template.Functions {
 		for env, table := range fn.TableEnv {
@@ -110,7 +110,7 @@ func tables(s *localenv.Stack) store.Tables {
 		}
 		return ""
 	}
-	return store.Tables{Players: name(store.EnvPlayersTable), Transactions: name(store.EnvTransactionsTable), Catalog: name(store.EnvCatalogTable), Outbox: name(store.EnvOutboxTable),
-		Payments: name(store.EnvPaymentsTable), Stores: name(store.EnvStoresTable), RateLimit: name(store.EnvRateLimitTable),
-		Checkout: name(store.EnvCheckoutTable)}
+	return dynamo.Tables{Players: name(dynamo.EnvPlayersTable), Transactions: name(dynamo.EnvTransactionsTable), Catalog: name(dynamo.EnvCatalogTable), Outbox: name(dynamo.EnvOutboxTable),
+		Payments: name(dynamo.EnvPaymentsTable), Stores: name(dynamo.EnvStoresTable), RateLimit: name(dynamo.EnvRateLimitTable),
+		Checkout: name(dynamo.EnvCheckoutTable)}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // Denial is a call a function's role does not allow.
@@ -211,7 +211,7 @@ func accessDenied(req *http.Request, msg string) *http.Response {
 }
 
 // Variables of a function's deployed environment that name the secrets its
-// code reads (shared/deps, shared/payments, functions/dispatch).
+// code reads (shared/platform/deps, shared/payments, functions/dispatch).
 const (
 	envSecretID        = "SECRET_ID"
 	envStoreSecretPref = "STORE_SECRET_PREFIX"

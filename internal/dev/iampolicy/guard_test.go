@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // store answers every call it gets with an empty success, counting them.

@@ -6,8 +6,8 @@ import (
 	"sort"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
-	"github.com/tollgate-dev/tollgate/shared/store"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // Env returns the environment function id's bootstrap gets here: what the
@@ -31,7 +31,7 @@ func Env(stack *localenv.Stack, id, binary string) ([]string, error) {
 	for _, k := range stack.EnvKeys(id) {
 		vars[k] = getenv(k)
 	}
-	vars[store.EnvEndpoint] = stack.Endpoint
+	vars[dynamo.EnvEndpoint] = stack.Endpoint
 	for _, n := range secrets.Names {
 		vars[n.EnvVar()] = stack.Keys[n]
 	}

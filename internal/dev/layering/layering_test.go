@@ -1,12 +1,27 @@
-// Package layering holds the one test of the architecture's import rules:
-// which packages may import what (see README, "Which package owns what").
+// Package layering holds the one test of the architecture's import rules
+// (docs/architecture.md, "Layers"). shared/ holds three products — stash
+// (Stash's game backend), payments (the payments API), storefront (store
+// platform and checkout) — and platform, the floor they share. Every
+// package under shared/ has a kind in the table below, and the rules are
+// written around groups and kinds:
+//
+//   - no product imports another product; the platform imports no product;
+//   - domain packages import no HTTP (server or Lambda) package, no
+//     template and no handler code;
+//   - wire-format packages import no domain and no HTTP;
+//   - nothing under shared/ imports functions/, cmd/ or internal/;
+//   - a function's handler imports shared code only, and one product at
+//     most (but the few composition roots named below).
 package layering
 
 import (
+	"go/build"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,79 +29,273 @@ import (
 
 const module = "github.com/tollgate-dev/tollgate/"
 
-var (
-	httpPackages   = []string{"net/http", module + "shared/httpx", module + "shared/stashhttp", module + "shared/lambdarun", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}
-	domainPackages = []string{module + "shared/catalog", module + "shared/players", module + "shared/purchase"}
-	tooling        = []string{module + "internal/", module + "cmd/", module + "functions"}
-	// handlerPackages are httpPackages but net/http: a PSP adapter is an
-	// HTTP client of its PSP, never a handler.
-	handlerPackages = []string{module + "shared/httpx", module + "shared/stashhttp", module + "shared/lambdarun", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}
+type kind string
+
+const (
+	// domain: the rules of a product or of the floor, on DynamoDB; returns
+	// typed errors; speaks no HTTP.
+	domain kind = "domain"
+	// wire: a wire format (decoding and shapes of an API's bodies).
+	wire kind = "wire-format"
+	// adapter: HTTP over a domain — handlers, pages, middleware, the
+	// Lambda entry.
+	adapter kind = "HTTP adapter"
+	// client: an HTTP client of an outside service (a PSP, webhook
+	// receivers): net/http allowed, no handler.
+	client kind = "HTTP client"
+	// leaf: the standard library (and the AWS SDK) only, no Tollgate package.
+	leaf kind = "leaf"
 )
 
-// rules: the runtime packages under shared/ and what each must not import
-// (a path forbids itself and everything below it).
-var rules = []struct {
-	dir    string
-	forbid [][]string
-	why    string
-}{
-	{"shared/validate", [][]string{{module}, httpPackages}, "input rules use the standard library only"},
-	{"shared/decode", [][]string{httpPackages, domainPackages, tooling}, "decoding is not HTTP: domain code may use it"},
-	{"shared/failure", [][]string{{module}, httpPackages}, "whose a failure is: standard library only"},
-	{"shared/refusal", [][]string{{module}, httpPackages}, "how the domain says no: standard library only"},
-	{"shared/stashapi", [][]string{httpPackages, domainPackages, tooling}, "the wire format imports no HTTP and no domain package"},
-	{"shared/catalog", [][]string{httpPackages, {module + "shared/auth", module + "shared/stashapi", module + "shared/purchase"}, tooling}, "the domain speaks no HTTP"},
-	{"shared/players", [][]string{httpPackages, {module + "shared/auth", module + "shared/stashapi", module + "shared/catalog", module + "shared/purchase"}, tooling}, "the domain speaks no HTTP"},
-	{"shared/purchase", [][]string{httpPackages, {module + "shared/auth"}, tooling}, "the domain speaks no HTTP"},
-	{"shared/store", [][]string{httpPackages, domainPackages, tooling}, "the store knows no domain"},
-	{"shared/retry", [][]string{{module}, httpPackages}, "the retry loop: standard library only"},
-	{"shared/deps", [][]string{httpPackages, domainPackages, tooling}, "dependencies are built below the domain"},
-	{"shared/openapi", [][]string{{module}, httpPackages}, "the contract is a document: it imports no Tollgate package"},
-	{"shared/apikey", [][]string{{module}, httpPackages}, "making and recognising keys: standard library only"},
-	{"shared/outbox", [][]string{httpPackages, domainPackages, tooling}, "the outbox knows no domain and no HTTP"},
-	{"shared/paymentsapi", [][]string{httpPackages, domainPackages, tooling, {module + "shared/payments"}}, "the payments wire format imports no HTTP and no domain package"},
-	{"shared/payments", [][]string{httpPackages, {module + "shared/paymentshttp", module + "shared/paymentsapi"}, tooling}, "the payments domain speaks no HTTP"},
-	{"shared/psp", [][]string{{module}, httpPackages}, "the PSP interface: standard library only"},
-	{"shared/psp/sandbox", [][]string{httpPackages, domainPackages, tooling}, "the sandbox PSP knows no domain and no HTTP"},
-	{"shared/psp/stripe", [][]string{handlerPackages, domainPackages, tooling}, "the Stripe adapter is an HTTP client (net/http, stripe-go), no handler and no domain"},
-	{"shared/psp/adapters", [][]string{handlerPackages, domainPackages, tooling}, "building the adapters knows no handler and no domain"},
-	{"shared/ratelimit", [][]string{httpPackages, domainPackages, tooling}, "the rate counters know no domain and no HTTP"},
-	{"shared/stores", [][]string{httpPackages, domainPackages, {module + "shared/auth", module + "shared/stashapi"}, tooling}, "the domain speaks no HTTP"},
-	{"shared/geo", [][]string{httpPackages, domainPackages, tooling}, "embedded ISO data: no HTTP"},
-	{"shared/tax", [][]string{httpPackages, domainPackages, tooling}, "embedded tax data: no HTTP"},
-	{"shared/delivery", [][]string{handlerPackages, domainPackages, tooling}, "the dispatcher is an HTTP client of webhook receivers, no handler and no Stash domain"},
-	{"shared/storeapi", [][]string{domainPackages, {module + "shared/purchase"}, tooling}, "the store API's HTTP layer: no Stash domain"},
-	{"shared/checkoutweb", [][]string{domainPackages, {module + "shared/stashapi", module + "shared/store"}, tooling}, "the checkout's pages: HTTP over shared/checkout, no Stash domain, no table layout"},
+// packages: every package under shared/ (relative to shared/) and its kind.
+// A package missing here fails TestEveryPackageHasARule.
+var packages = map[string]kind{
+	// Stash's game backend.
+	"stash/catalog":   domain,
+	"stash/players":   domain,
+	"stash/purchase":  domain,
+	"stash/stashapi":  wire,
+	"stash/stashhttp": adapter,
+	// The payments API.
+	"payments":              domain,
+	"payments/paymentsapi":  wire,
+	"payments/paymentshttp": adapter,
+	// The store platform and checkout.
+	"storefront/stores":      domain,
+	"storefront/checkout":    domain,
+	"storefront/tax":         domain,
+	"storefront/geo":         domain,
+	"storefront/ratelimit":   domain,
+	"storefront/storeapi":    adapter,
+	"storefront/checkoutweb": adapter,
+	// The platform: the floor the products share.
+	"platform/dynamo":       domain,
+	"platform/ddbcalls":     leaf,
+	"platform/retry":        leaf,
+	"platform/secrets":      domain,
+	"platform/deps":         domain,
+	"platform/decode":       wire,
+	"platform/validate":     leaf,
+	"platform/failure":      leaf,
+	"platform/refusal":      leaf,
+	"platform/apikey":       leaf,
+	"platform/openapi":      leaf,
+	"platform/signing":      domain,
+	"platform/outbox":       domain,
+	"platform/delivery":     client,
+	"platform/psp":          leaf,
+	"platform/psp/sandbox":  domain,
+	"platform/psp/stripe":   client,
+	"platform/psp/adapters": domain,
+	"platform/httpx":        adapter,
+	"platform/auth":         adapter,
+	"platform/lambdarun":    adapter,
+}
+
+var products = []string{"stash", "payments", "storefront"}
+
+// compositionRoots: handlers that wire several products together, and why.
+var compositionRoots = map[string]string{
+	"functions/dispatch/handler":      "the one dispatcher delivers the events of the payments API and of the store platform",
+	"functions/stripewebhook/handler": "Stripe sends every event of the account to one endpoint: the payments API's and the checkout's",
+}
+
+// httpServer: what an HTTP adapter may import and nothing else may.
+var httpServer = []string{"github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy", "html/template", "text/template"}
+
+// group is the first element of a package path under shared/.
+func group(rel string) string { g, _, _ := strings.Cut(rel, "/"); return g }
+
+// owner is the package of packages that import path p names ("" when p is
+// not under shared/).
+func owner(p string) (string, bool) {
+	rel, ok := strings.CutPrefix(p, module+"shared/")
+	if !ok {
+		return "", false
+	}
+	return rel, true
+}
+
+func isProduct(g string) bool {
+	for _, p := range products {
+		if p == g {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefix(p string, prefixes []string) bool {
+	for _, x := range prefixes {
+		if p == x || strings.HasPrefix(p, x+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// violation says why package rel (of kind k) must not import p, or "".
+func violation(rel string, k kind, p string) string {
+	if hasPrefix(p, []string{module + "functions", module + "cmd", module + "internal"}) {
+		return "shared code imports no function, tool or test helper"
+	}
+	imported, ours := owner(p)
+	if ours {
+		ik, known := packages[imported]
+		switch {
+		case !known:
+			return "it imports a package with no rule"
+		case group(imported) != group(rel) && isProduct(group(imported)) && isProduct(group(rel)):
+			return "a product never imports another product"
+		case group(rel) == "platform" && isProduct(group(imported)):
+			return "the platform imports no product"
+		case k == leaf:
+			return "a leaf imports no Tollgate package"
+		case (k == domain || k == client) && ik == adapter:
+			return "the domain speaks no HTTP: it imports no handler, page or middleware"
+		case k == wire && (ik == domain || ik == adapter || ik == client):
+			return "a wire format imports no domain and no HTTP"
+		}
+		return ""
+	}
+	switch k {
+	case domain, wire, leaf:
+		if hasPrefix(p, append([]string{"net/http"}, httpServer...)) {
+			return "only HTTP adapters and clients import net/http, templates or the Lambda runtime"
+		}
+	case client:
+		if hasPrefix(p, httpServer) {
+			return "an HTTP client serves nothing: no templates, no Lambda runtime"
+		}
+	}
+	return ""
 }
 
 func TestImportRules(t *testing.T) {
-	for _, r := range rules {
-		eachImport(t, filepath.Join(r.dir, "*.go"), func(file, path string) {
-			if forbidden(path, r.dir, r.forbid) {
-				t.Errorf("%s imports %s: %s", file, path, r.why)
+	for rel, k := range packages {
+		eachImport(t, filepath.Join("shared", rel), func(file, p string) {
+			if why := violation(rel, k, p); why != "" {
+				t.Errorf("%s (%s, %s) imports %s: %s", file, group(rel), k, p, why)
 			}
 		})
 	}
 }
 
-// TestHandlersImportSharedOnly: a function's handler imports shared code,
-// never another function (what two functions share lives under shared/).
-func TestHandlersImportSharedOnly(t *testing.T) {
-	eachImport(t, filepath.Join("functions", "*", "handler", "*.go"), func(file, path string) {
-		if strings.HasPrefix(path, module+"functions") {
-			t.Errorf("%s imports %s: a function's handler imports only shared code", file, path)
+// TestEveryPackageHasARule: a package added under shared/ gets a kind
+// before it gets code.
+func TestEveryPackageHasARule(t *testing.T) {
+	root := filepath.Join("..", "..", "..", "shared")
+	found := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
 		}
+		if d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if pkg, err := build.ImportDir(path, 0); err == nil && len(pkg.GoFiles) > 0 {
+			rel, _ := filepath.Rel(root, path)
+			found[filepath.ToSlash(rel)] = true
+		}
+		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for rel := range found {
+		if _, ok := packages[rel]; !ok {
+			missing = append(missing, rel)
+		}
+		if g := group(rel); g != "platform" && !isProduct(g) {
+			t.Errorf("shared/%s is in no group: shared/ holds %v and platform", rel, products)
+		}
+	}
+	for rel := range packages {
+		if !found[rel] {
+			t.Errorf("the rules name shared/%s, which holds no Go package", rel)
+		}
+	}
+	sort.Strings(missing)
+	for _, rel := range missing {
+		t.Errorf("shared/%s has no kind in layering's packages table", rel)
+	}
 }
 
-// eachImport calls f with every import path of the non-test Go files
-// matching pattern (relative to the module's root) and the file's path.
-func eachImport(t *testing.T, pattern string, f func(file, path string)) {
+// TestHandlersImportSharedOnly: a function's handler imports shared code,
+// never another function (what two functions share lives under shared/),
+// and speaks for one product (or the platform) unless it is a composition
+// root.
+func TestHandlersImportSharedOnly(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "functions", "*", "handler"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no handlers (%v)", err)
+	}
+	for _, dir := range dirs {
+		rel := filepath.ToSlash(strings.TrimPrefix(dir, filepath.Join("..", "..", "..")+string(os.PathSeparator)))
+		seen := map[string]bool{}
+		eachImport(t, rel, func(file, p string) {
+			if strings.HasPrefix(p, module+"functions") {
+				t.Errorf("%s imports %s: a function's handler imports only shared code", file, p)
+			}
+			if imported, ok := owner(p); ok && isProduct(group(imported)) {
+				seen[group(imported)] = true
+			}
+		})
+		if _, root := compositionRoots[rel]; len(seen) > 1 && !root {
+			t.Errorf("%s imports %d products (%v): a function belongs to one product", rel, len(seen), keys(seen))
+		}
+	}
+	for rel := range compositionRoots {
+		if _, err := os.Stat(filepath.Join("..", "..", "..", rel)); err != nil {
+			t.Errorf("composition root %s: %v", rel, err)
+		}
+	}
+}
+
+func TestViolationTable(t *testing.T) {
+	for _, tt := range []struct {
+		rel  string
+		k    kind
+		p    string
+		want bool
+	}{
+		{"stash/purchase", domain, module + "shared/storefront/stores", true},
+		{"stash/purchase", domain, module + "shared/platform/dynamo", false},
+		{"platform/outbox", domain, module + "shared/payments", true},
+		{"storefront/checkout", domain, "net/http", true},
+		{"storefront/checkout", domain, module + "shared/platform/httpx", true},
+		{"storefront/checkoutweb", adapter, "html/template", false},
+		{"platform/delivery", client, "net/http", false},
+		{"platform/delivery", client, "github.com/aws/aws-lambda-go/events", true},
+		{"stash/stashapi", wire, module + "shared/stash/catalog", true},
+		{"platform/validate", leaf, module + "shared/platform/refusal", true},
+		{"payments/paymentshttp", adapter, module + "functions/refund/handler", true},
+		{"payments/paymentshttp", adapter, module + "shared/payments", false},
+	} {
+		if got := violation(tt.rel, tt.k, tt.p) != ""; got != tt.want {
+			t.Errorf("%s (%s) importing %s: violation %v, want %v", tt.rel, tt.k, tt.p, got, tt.want)
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eachImport calls f with every import path of the non-test Go files of
+// dir (relative to the module's root) and the file's path.
+func eachImport(t *testing.T, dir string, f func(file, path string)) {
 	t.Helper()
 	root := filepath.Join("..", "..", "..")
-	files, err := filepath.Glob(filepath.Join(root, pattern))
+	files, err := filepath.Glob(filepath.Join(root, dir, "*.go"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("%s: no Go files (%v)", filepath.Dir(pattern), err)
+		t.Fatalf("%s: no Go files (%v)", dir, err)
 	}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -101,18 +310,4 @@ func eachImport(t *testing.T, pattern string, f func(file, path string)) {
 			f(strings.TrimPrefix(name, root+string(os.PathSeparator)), path)
 		}
 	}
-}
-
-func forbidden(path, dir string, lists [][]string) bool {
-	if strings.HasPrefix(path, module+dir) { // its own subpackages
-		return false
-	}
-	for _, list := range lists {
-		for _, p := range list {
-			if path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p)) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
-	"github.com/tollgate-dev/tollgate/shared/deps"
 	"github.com/tollgate-dev/tollgate/shared/payments"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 )
 
 // Where a stack's function environments come from (Stack.EnvSource).

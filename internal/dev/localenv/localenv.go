@@ -33,13 +33,13 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/iampolicy"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
-	"github.com/tollgate-dev/tollgate/shared/deps"
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
-	"github.com/tollgate-dev/tollgate/shared/retry"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
-	"github.com/tollgate-dev/tollgate/shared/store"
-	"github.com/tollgate-dev/tollgate/shared/stores"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/retry"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // DevKeys are the keys used locally when their environment variables are
@@ -74,7 +74,7 @@ type Config struct {
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
-	// Stores, when set, is a stores file (JSON, shared/stores) imported into
+	// Stores, when set, is a stores file (JSON, shared/storefront/stores) imported into
 	// the stores table at start.
 	Stores []byte
 	// DataDir, when set, keeps the embedded engine's content in a file of
@@ -170,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			httpClient = &http.Client{Transport: s.Minidyn.Transport()}
 		}
 	}
-	s.DB, err = store.NewClient(ctx, store.ClientOptions{Endpoint: s.Endpoint, HTTPClient: httpClient, MaxAttempts: cfg.MaxAttempts})
+	s.DB, err = dynamo.NewClient(ctx, dynamo.ClientOptions{Endpoint: s.Endpoint, HTTPClient: httpClient, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -285,12 +285,12 @@ func (s *Stack) Deps(id string) (deps.Deps, error) {
 	if err != nil {
 		return deps.Deps{}, err
 	}
-	tables, err := store.TablesFromEnv(getenv)
+	tables, err := dynamo.TablesFromEnv(getenv)
 	if err != nil {
 		return deps.Deps{}, fmt.Errorf("function %s: %w", id, err)
 	}
 	d := deps.Deps{
-		Store:   store.Store{DB: s.DB, Tables: tables},
+		Store:   dynamo.Store{DB: s.DB, Tables: tables},
 		Secrets: s.Keys,
 		Logger:  s.Logger,
 		Getenv:  getenv,

@@ -14,7 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/embeddeddb"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
-	"github.com/tollgate-dev/tollgate/shared/catalog"
+	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

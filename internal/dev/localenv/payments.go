@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 )
 
 // The payments API's demo merchant of a local run, and the development

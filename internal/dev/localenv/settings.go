@@ -2,7 +2,7 @@ package localenv
 
 import (
 	"github.com/tollgate-dev/tollgate/shared/payments"
-	"github.com/tollgate-dev/tollgate/shared/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // Setting is a function setting a deployed function may run without: the

@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tollgate-dev/tollgate/shared/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
 // Template is the subset of a SAM template Tollgate's tools use.

@@ -1,0 +1,218 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+)
+
+// Outcomes of a notification.
+const (
+	OutcomeApplied   = "applied"
+	OutcomeDuplicate = "duplicate"     // this event id was applied before
+	OutcomeIgnored   = "ignored"       // a type or an order the checkout does not act on (recorded)
+	OutcomeKnown     = "already-known" // recorded; it changes nothing (e.g. success after a refund)
+	// OutcomeAmountMismatch: a success for another amount than the order's
+	// total (recorded; never fulfilled).
+	OutcomeAmountMismatch = "amount-mismatch"
+)
+
+// ErrNotYet: the notification names an order whose payment is not recorded
+// yet (the PSP's answer raced its webhook): the PSP retries it.
+var ErrNotYet = errors.New("checkout: the payment is not recorded yet")
+
+// ReceiveStripe verifies a Stripe webhook with the platform's webhook
+// secrets (current and, during a roll, previous) and applies it once per
+// event id. A bad or stale signature, or an unreadable event, is
+// ErrBadNotification: nothing is recorded.
+func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature string) (string, error) {
+	whsec, err := s.secret(ctx, secrets.StripeWebhookSecret)
+	if err != nil {
+		return "", err
+	}
+	if len(whsec) == 0 {
+		sk, err := s.secret(ctx, secrets.StripeSecretKey)
+		if err != nil {
+			return "", err
+		}
+		if len(sk) == 0 {
+			// The checkout takes no Stripe payments here: no event can be
+			// its, and there is nothing to verify one with. Acknowledged,
+			// nothing applied or recorded (a payments-only deployment).
+			return OutcomeIgnored, nil
+		}
+		// Payments are taken but their events cannot be verified: a
+		// misconfiguration. Stripe retries (for days) until it is mended.
+		return "", refusal.New(ErrNotConfigured, "the checkout takes Stripe payments but no Stripe webhook secret is configured")
+	}
+	n, err := stripe.ParseWebhook(payload, signature, whsec, s.now())
+	if err != nil {
+		return "", refusal.New(ErrBadNotification, "%v", err)
+	}
+	return s.apply(ctx, n)
+}
+
+// apply applies a verified notification once per (PSP, event id), in any
+// order: each effect commits in one TransactWriteItems with the event's
+// record, so a redelivery is a duplicate and a crash leaves nothing half
+// done. A refund or dispute that comes before the payment's success leaves
+// the order unfulfillable (stores.FulfilPendingOps requires a pending,
+// undisputed order).
+func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error) {
+	if n.EventID == "" {
+		return "", refusal.New(ErrBadNotification, "event without an id")
+	}
+	now := s.now().UTC()
+	slug, id, err := s.route(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	if n.Kind == psp.NotifyIgnored || slug == "" {
+		return s.record(ctx, n, OutcomeIgnored, nil)
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		o, found, err := stores.GetOrder(ctx, s.st, slug, id)
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			return s.record(ctx, n, OutcomeIgnored, nil)
+		}
+		var ops []types.TransactWriteItem
+		sid := n.Metadata[MetaSession]
+		switch n.Kind {
+		case psp.NotifySucceeded:
+			if o.Status != stores.StatusPending || o.Dispute != "" {
+				return s.record(ctx, n, OutcomeKnown, nil)
+			}
+			if n.Amount != o.TotalMinor || n.Currency != o.Currency {
+				// Never fulfil what was not paid in full.
+				return s.record(ctx, n, OutcomeAmountMismatch, nil)
+			}
+			ops, err = stores.FulfilPendingOps(s.st.Tables, o, now)
+			if sid != "" && err == nil {
+				// Last, so the stores ops keep their indexes.
+				ops = append(ops, sessionPaidOp(s.st.Tables.Checkout, sid, o.ID, now))
+			}
+		case psp.NotifyRefunded:
+			if n.Amount <= o.RefundedMinor {
+				return s.record(ctx, n, OutcomeKnown, nil)
+			}
+			ops, err = stores.RefundOps(s.st.Tables, o, n.Amount, now)
+		case psp.NotifyDisputeOpened, psp.NotifyDisputeUpdated, psp.NotifyDisputeClosed:
+			state := n.DisputeStatus
+			if state == "" {
+				state = "open"
+			}
+			if o.Dispute == state {
+				// Another event of a state already announced (funds
+				// withdrawn while it still needs a response): one event per state.
+				return s.record(ctx, n, OutcomeKnown, nil)
+			}
+			ops, err = stores.DisputeOps(s.st.Tables, o, n.ObjectID, state, now)
+		default: // failed or canceled intents: the order stays pending, another try may pay it
+			return s.record(ctx, n, OutcomeKnown, nil)
+		}
+		if err != nil {
+			return "", err
+		}
+		out, err := s.record(ctx, n, OutcomeApplied, ops)
+		var failed *dynamo.ConditionFailedError
+		if errors.As(err, &failed) {
+			if n.Kind == psp.NotifySucceeded && sid != "" && failed.Failed(len(ops)-1) && !failed.Failed(0) {
+				// Another order of the session paid it first: this payment
+				// is the customer's second for one cart.
+				return s.refundDuplicate(ctx, n, o, dynamo.StringAttr(failed.Items[len(ops)-1][attrPaidOrder]))
+			}
+			if n.Kind == psp.NotifySucceeded && anyFailed(failed, stores.ClaimAt, stores.ClaimAt+len(o.Items)) && !failed.Failed(0) {
+				// Keys ran out after the payment: the PSP retries while the
+				// store imports more; the order stays pending.
+				return "", refusal.New(ErrNotYet, "order %s is paid but its store has not enough license keys; retried", o.ID)
+			}
+			continue // the order moved since it was read: read it again
+		}
+		return out, err
+	}
+	return "", refusal.New(ErrNotYet, "order %s kept changing while event %s was applied; retried", id, n.EventID)
+}
+
+func anyFailed(f *dynamo.ConditionFailedError, from, to int) bool {
+	for i := from; i < to; i++ {
+		if f.Failed(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// route finds the store and order a notification is about: its metadata
+// (a PaymentIntent's), else the lookup row of its PaymentIntent (a charge's
+// refund, a dispute).
+func (s *Service) route(ctx context.Context, n psp.Notification) (string, string, error) {
+	if slug, id := n.Metadata[MetaStore], n.Metadata[MetaOrder]; slug != "" && id != "" {
+		return slug, id, nil
+	}
+	if n.PSPTransactionID == "" {
+		return "", "", nil
+	}
+	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.st.Tables.Checkout), Key: piKey(n.PSP, n.PSPTransactionID),
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", "", fmt.Errorf("checkout: find the order of %s: %w", n.PSPTransactionID, err)
+	}
+	return dynamo.StringAttr(out.Item[attrStore]), dynamo.StringAttr(out.Item[attrOrder]), nil
+}
+
+// record writes the event's record (new) with ops, in one transaction.
+// The record is item 0 of the transaction: when it exists already the
+// event was applied before (OutcomeDuplicate). Other cancellations are
+// returned (*dynamo.ConditionFailedError, indexes shifted by one).
+func (s *Service) record(ctx context.Context, n psp.Notification, outcome string, ops []types.TransactWriteItem) (string, error) {
+	rec := map[string]types.AttributeValue{"type": dynamo.S(n.EventType), "kind": dynamo.S(string(n.Kind)), "outcome": dynamo.S(outcome),
+		dynamo.AttrCreatedAt: dynamo.Time(s.now())}
+	if n.PSPTransactionID != "" {
+		rec["pspId"] = dynamo.S(n.PSPTransactionID)
+	}
+	for k, v := range eventKey(n.PSP, n.EventID) {
+		rec[k] = v
+	}
+	tx := append([]types.TransactWriteItem{dynamo.PutNewOp(s.st.Tables.Checkout, rec)}, ops...)
+	err := s.st.Transact(ctx, tx)
+	var failed *dynamo.ConditionFailedError
+	switch {
+	case err == nil:
+		return outcome, nil
+	case errors.As(err, &failed) && failed.Failed(0):
+		return OutcomeDuplicate, nil
+	case errors.As(err, &failed):
+		return "", shift(failed)
+	}
+	return "", fmt.Errorf("checkout: apply %s: %w", n.EventID, err)
+}
+
+// shift drops the record's slot so indexes are the ops' own.
+func shift(f *dynamo.ConditionFailedError) *dynamo.ConditionFailedError {
+	out := &dynamo.ConditionFailedError{Items: map[int]map[string]types.AttributeValue{}}
+	for _, i := range f.Indexes {
+		if i > 0 {
+			out.Indexes = append(out.Indexes, i-1)
+		}
+	}
+	for i, item := range f.Items {
+		if i > 0 {
+			out.Items[i-1] = item
+		}
+	}
+	return out
+}

@@ -1,0 +1,177 @@
+package checkout
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
+	"github.com/tollgate-dev/tollgate/shared/storefront/geo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
+)
+
+// CartRef names a cart: a session's (Token) or, without a token, a cookie
+// cart's lines.
+type CartRef struct {
+	Store    string
+	Token    string // a session's token; or, when empty, a cookie cart:
+	Lines    []Line
+	Currency string
+	Source   string // "marketplace" when the cart came from /market/
+}
+
+// Buyer is who pays.
+type Buyer struct{ Email, Country, Subdivision string } // Country ISO 3166-1 alpha-2; Subdivision ISO 3166-2 suffix
+
+// QuoteLine is one priced line.
+type QuoteLine struct {
+	SKU, Name                      string
+	Quantity, UnitMinor, LineMinor int64
+}
+
+// Problem is a cart line that cannot be sold, and why (shown as Text).
+type Problem struct{ SKU, Text string }
+
+func (p Problem) String() string { return p.Text }
+
+// Quote is a priced cart: what is shown is what is charged.
+type Quote struct {
+	StoreSlug, StoreName, Currency, Locale string
+	Lines                                  []QuoteLine
+	SubtotalMinor, TaxMinor, TotalMinor    int64
+	TaxRate                                float64 // e.g. 0.2 (0 until a country is known)
+	TaxLabel                               string  // e.g. "VAT 20%"
+	NeedsSubdivision                       bool    // the country's tax depends on a subdivision not given yet
+	Problems                               []Problem
+	ExpiresAt                              time.Time // session carts only
+	ReturnURLCancel                        string
+
+	// kept for the payment
+	externalReference, returnURLSuccess, cartKey, source string
+	sessionID, paidOrder                                 string // session carts: the session, and the order that paid it
+	lines                                                []Line
+	listing                                              stores.Listing
+}
+
+// Quote prices cart c for buyer b: its lines at the store's prices in the
+// cart's currency, the tax of the buyer's country (and subdivision where
+// the country's tax depends on one), the total. Lines that cannot be sold
+// (unknown SKU, no price in the currency, a quantity outside 1-100) are
+// Problems, not errors. Errors: ErrNoStore, ErrNoSession, ErrSessionExpired,
+// ErrInvalid (a cart or buyer that cannot be read at all).
+func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) {
+	if !stores.ValidSlug(c.Store) {
+		return Quote{}, refusal.New(ErrNoStore, "no store %q", c.Store)
+	}
+	q := Quote{StoreSlug: c.Store, Locale: "en", source: stores.SourceCheckout}
+	// The store first: an unknown store is "no store" whatever the cart
+	// (an empty cart of an unknown store is not an empty cart page).
+	listing, err := stores.ReadListing(ctx, s.st.DB, s.st.Tables.Stores, c.Store)
+	if err != nil {
+		return Quote{}, err
+	}
+	if !listing.Found {
+		return Quote{}, refusal.New(ErrNoStore, "no store %q", c.Store)
+	}
+	q.StoreName, q.listing = listing.Store.Name, listing
+	lines := c.Lines
+	if c.Token != "" {
+		ss, err := s.session(ctx, c.Store, c.Token)
+		if err != nil {
+			return Quote{}, err
+		}
+		lines, q.Currency, q.Locale, q.ExpiresAt = ss.Lines, ss.Currency, ss.Locale, ss.ExpiresAt
+		q.ReturnURLCancel, q.returnURLSuccess, q.externalReference = ss.ReturnURLCancel, ss.ReturnURLSuccess, ss.ExternalReference
+		q.cartKey = "session:" + ss.ID
+		q.sessionID, q.paidOrder = ss.ID, ss.PaidOrder
+	} else {
+		cur, err := validate.ParseCurrency(c.Currency)
+		if err != nil {
+			return Quote{}, refusal.New(ErrInvalid, "the cart's currency must be an ISO 4217 code such as GBP")
+		}
+		q.Currency = cur
+		if c.Source == stores.SourceMarketplace {
+			q.source = stores.SourceMarketplace
+		}
+		lines = stores.MergeLines(lines)
+		if len(lines) == 0 {
+			return Quote{}, refusal.New(ErrInvalid, "the cart is empty")
+		}
+		if len(lines) > MaxLines {
+			return Quote{}, refusal.New(ErrInvalid, "the cart has %d products; at most %d", len(lines), MaxLines)
+		}
+		parts := []string{"cart", q.Currency, q.source}
+		for _, l := range lines {
+			parts = append(parts, l.SKU, fmt.Sprint(l.Quantity))
+		}
+		q.cartKey = strings.Join(parts, "\x00")
+	}
+	for _, l := range lines {
+		p, ok := listing.Products[l.SKU]
+		switch {
+		case !ok || !p.Active:
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s is not a product of this store", l.SKU)})
+			continue
+		case !ValidQuantity(l.Quantity):
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s: the quantity must be from 1 to %d", l.SKU, MaxQuantity)})
+			continue
+		}
+		unit, ok := p.Prices[q.Currency]
+		if !ok {
+			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s has no price in %s", l.SKU, q.Currency)})
+			continue
+		}
+		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: unit * l.Quantity})
+		q.lines = append(q.lines, l)
+		q.SubtotalMinor += unit * l.Quantity
+	}
+	if err := q.tax(b); err != nil {
+		return Quote{}, err
+	}
+	q.TotalMinor = q.SubtotalMinor + q.TaxMinor
+	return q, nil
+}
+
+// tax adds the buyer's tax: exclusive of the store's prices, rounded half
+// up to the minor unit once on the subtotal.
+func (q *Quote) tax(b Buyer) error {
+	if b.Country == "" {
+		return nil
+	}
+	country, err := geo.Country("country", b.Country)
+	if err != nil {
+		return refusal.New(ErrInvalid, "%v", err)
+	}
+	c, known := tax.Data.Countries[country]
+	sub := strings.ToUpper(b.Subdivision)
+	if known && len(c.Subdivisions) > 0 && sub == "" {
+		q.NeedsSubdivision = true
+	}
+	rates, err := tax.For(country, sub)
+	if err != nil {
+		return refusal.New(ErrInvalid, "%v", err)
+	}
+	var labels []string
+	for _, r := range rates.Rates {
+		if r.Level == "subdivision" && sub == "" {
+			continue
+		}
+		q.TaxRate += r.Rate
+		labels = append(labels, fmt.Sprintf("%s %s%%", strings.ToUpper(strings.ReplaceAll(r.Type, "_", " ")), trimRate(r.Rate*100)))
+	}
+	sort.Strings(labels)
+	q.TaxLabel = strings.Join(labels, " + ")
+	q.TaxMinor = int64(math.Floor(float64(q.SubtotalMinor)*q.TaxRate + 0.5))
+	return nil
+}
+
+func trimRate(pct float64) string {
+	s := fmt.Sprintf("%.3f", pct)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}

@@ -1,0 +1,391 @@
+package stores
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+)
+
+// Admin manages the StoresTable: the import of a stores file, store API
+// keys and license keys (cmd/stores, make run).
+type Admin struct {
+	DB    *dynamodb.Client
+	Table string
+	Now   func() time.Time
+}
+
+func (a Admin) st() dynamo.Store {
+	return dynamo.Store{DB: a.DB, Tables: dynamo.Tables{Stores: a.Table}}
+}
+
+// ImportResult counts what an import wrote; a re-import of the same file
+// counts only "known" rows.
+type ImportResult struct {
+	Stores, Products, Deactivated      int
+	APIKeysAdded, APIKeysKnown         int
+	LicenseKeysAdded, LicenseKeysKnown int
+	// LocalSecrets maps webhookSecretRef -> secret for the stores whose
+	// file gave a plaintext webhookSecret (local runs): the secret itself is
+	// never written to DynamoDB.
+	LocalSecrets map[string]string
+}
+
+func (r ImportResult) String() string {
+	return fmt.Sprintf("stores %d, products %d (deactivated %d), api keys added %d (known %d), license keys added %d (known %d)",
+		r.Stores, r.Products, r.Deactivated, r.APIKeysAdded, r.APIKeysKnown, r.LicenseKeysAdded, r.LicenseKeysKnown)
+}
+
+// LocalSecretRef is the webhookSecretRef of a store whose secret came as
+// plaintext in a stores file.
+func LocalSecretRef(slug string) string { return "local:" + slug }
+
+// Import writes f: stores (name, webhook URL and secret reference),
+// their API keys (digests; a key already there is left as it is, revoked
+// or not), products (name, prices, marketplace; active), license keys
+// (each key once per pool). Products of an imported store missing from the
+// file are deactivated. Importing the same file again writes no new rows.
+func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
+	res := ImportResult{LocalSecrets: map[string]string{}}
+	for _, s := range f.Stores {
+		ref := s.WebhookSecretRef
+		if ref == "" && s.WebhookSecret != "" {
+			ref = LocalSecretRef(s.Slug)
+			res.LocalSecrets[ref] = s.WebhookSecret
+		}
+		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
+			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader)}
+		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), dynamo.SetAll(values), nil); err != nil {
+			return res, fmt.Errorf("store %s: %w", s.Slug, err)
+		}
+		res.Stores++
+		for _, k := range s.APIKeys {
+			added, err := a.addKey(ctx, s.Slug, k)
+			if err != nil {
+				return res, fmt.Errorf("store %s: %w", s.Slug, err)
+			}
+			if added {
+				res.APIKeysAdded++
+			} else {
+				res.APIKeysKnown++
+			}
+		}
+		inFile := map[string]bool{}
+		for _, p := range s.Products {
+			inFile[p.SKU] = true
+			if err := a.putProduct(ctx, s.Slug, p); err != nil {
+				return res, err
+			}
+			res.Products++
+			added, known, err := a.ImportLicenseKeys(ctx, s.Slug, p.SKU, p.LicenseKeys)
+			if err != nil {
+				return res, err
+			}
+			res.LicenseKeysAdded += added
+			res.LicenseKeysKnown += known
+		}
+		l, err := ReadListing(ctx, a.DB, a.Table, s.Slug)
+		if err != nil {
+			return res, err
+		}
+		for sku, p := range l.Products {
+			if !inFile[sku] && p.Active {
+				if err := a.update(ctx, productKey(s.Slug, sku), expression.Set(expression.Name(attrActive), expression.Value(false)), nil); err != nil {
+					return res, fmt.Errorf("deactivate %s/%s: %w", s.Slug, sku, err)
+				}
+				res.Deactivated++
+			}
+		}
+	}
+	return res, nil
+}
+
+func (a Admin) update(ctx context.Context, key dynamo.Key, u expression.UpdateBuilder, cond *expression.ConditionBuilder) error {
+	b := expression.NewBuilder().WithUpdate(u)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	e := dynamo.Build(b)
+	_, err := a.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(a.Table), Key: key, UpdateExpression: e.Update(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	return err
+}
+
+func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error {
+	prices := map[string]types.AttributeValue{}
+	for cur, amount := range p.Prices {
+		prices[cur] = dynamo.N(amount)
+	}
+	u := dynamo.SetAll(map[string]types.AttributeValue{attrName: dynamo.S(p.Name), attrPrices: &types.AttributeValueMemberM{Value: prices},
+		attrMarketplace: dynamo.Bool(p.Marketplace), attrActive: dynamo.Bool(true)})
+	u = marketUpdate(u, slug, p.SKU, p.Marketplace)
+	for _, counter := range []string{attrKeysTotal, attrKeysAvailable, attrKeysClaimed} {
+		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
+	}
+	if err := a.update(ctx, productKey(slug, p.SKU), u, nil); err != nil {
+		return fmt.Errorf("product %s/%s: %w", slug, p.SKU, err)
+	}
+	return nil
+}
+
+// KeyInfo is a store API key as listed (never the key itself).
+type KeyInfo struct {
+	ID        string // Digest.ID(): what the revoke command takes
+	Mode      string
+	CreatedAt time.Time
+	RevokedAt time.Time // zero: active
+}
+
+// CreateKey makes a new API key of store slug (mode "live" or "test") and
+// stores its digest. The key is returned once: it is not kept anywhere.
+func (a Admin) CreateKey(ctx context.Context, slug, mode string) (string, KeyInfo, error) {
+	if mode != ModeLive && mode != ModeTest {
+		return "", KeyInfo{}, fmt.Errorf("key mode %q: want live or test", mode)
+	}
+	key, err := apikey.New("sk_" + mode + "_")
+	if err != nil {
+		return "", KeyInfo{}, err
+	}
+	if _, err := a.addKey(ctx, slug, key); err != nil {
+		return "", KeyInfo{}, err
+	}
+	return key, KeyInfo{ID: apikey.Of(key).ID(), Mode: mode, CreatedAt: a.Now().UTC()}, nil
+}
+
+// addKey stores key's digest for slug (the store must exist). It reports
+// false when the key was stored already for slug; a key of another store
+// is an error.
+func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
+	mode := KeyMode(key)
+	if mode == "" {
+		return false, errors.New("api key: want an sk_live_ or sk_test_ prefixed key")
+	}
+	d := apikey.Of(key)
+	now := dynamo.Time(a.Now())
+	lookup := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(apiKeyPK(d)), dynamo.AttrSK: dynamo.S(skAPIKey),
+		attrStore: dynamo.S(slug), attrKeyID: dynamo.S(d.ID()), attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
+	index := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(storePK(slug)), dynamo.AttrSK: dynamo.S(keyIndexSK(d.ID())),
+		attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
+	err := a.st().Transact(ctx, []types.TransactWriteItem{
+		dynamo.PutNewOp(a.Table, lookup), dynamo.PutNewOp(a.Table, index),
+		dynamo.CheckOp(a.Table, dynamo.PKSK(storePK(slug), skStore), dynamo.Exists()),
+	})
+	var failed *dynamo.ConditionFailedError
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.As(err, &failed):
+		return false, fmt.Errorf("api key %s: %w", d.ID(), err)
+	case failed.Failed(2):
+		return false, fmt.Errorf("api key %s: no store %q", d.ID(), slug)
+	}
+	item, err := a.get(ctx, dynamo.PKSK(apiKeyPK(d), skAPIKey))
+	if err != nil {
+		return false, err
+	}
+	if owner := dynamo.StringAttr(item[attrStore]); owner != slug {
+		return false, fmt.Errorf("api key %s belongs to another store", d.ID())
+	}
+	return false, nil
+}
+
+func (a Admin) get(ctx context.Context, key dynamo.Key) (map[string]types.AttributeValue, error) {
+	out, err := a.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(a.Table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dynamo.StringAttr(key[dynamo.AttrPK]), err)
+	}
+	return out.Item, nil
+}
+
+// Keys lists store slug's API keys, oldest first.
+func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug))).
+		And(expression.Key(dynamo.AttrSK).BeginsWith(dynamo.Tuple("apikey")))))
+	p := dynamodb.NewQueryPaginator(a.DB, &dynamodb.QueryInput{TableName: aws.String(a.Table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	var out []KeyInfo
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list keys of %s: %w", slug, err)
+		}
+		for _, item := range page.Items {
+			k := KeyInfo{ID: apikey.Digest(dynamo.StringAttr(item[attrDigest])).ID(), Mode: dynamo.StringAttr(item[attrMode])}
+			k.CreatedAt, _ = dynamo.TimeAttr(item[dynamo.AttrCreatedAt])
+			k.RevokedAt, _ = dynamo.TimeAttr(item[attrRevokedAt])
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// ErrNoKey is RevokeKey's answer for an id the store has no key with.
+var ErrNoKey = errors.New("stores: no such key")
+
+// RevokeKey revokes store slug's key id (KeyInfo.ID). It takes effect at
+// once: a fulfilment checks the key inside its transaction, an order read
+// reads the key's row; nothing caches keys. Revoking twice keeps the first
+// time.
+func (a Admin) RevokeKey(ctx context.Context, slug, id string) error {
+	index, err := a.get(ctx, dynamo.PKSK(storePK(slug), keyIndexSK(id)))
+	if err != nil {
+		return err
+	}
+	if index == nil {
+		return fmt.Errorf("%w: store %s has no key %s", ErrNoKey, slug, id)
+	}
+	d := apikey.Digest(dynamo.StringAttr(index[attrDigest]))
+	revoked := expression.Set(expression.Name(attrRevokedAt), expression.IfNotExists(expression.Name(attrRevokedAt), expression.Value(dynamo.Timestamp(a.Now()))))
+	ours := dynamo.Exists().And(expression.Name(attrStore).Equal(expression.Value(slug)))
+	return a.st().Transact(ctx, []types.TransactWriteItem{
+		dynamo.UpdateOp(a.Table, dynamo.PKSK(apiKeyPK(d), skAPIKey), revoked, dynamo.Cond(ours)),
+		dynamo.UpdateOp(a.Table, dynamo.PKSK(storePK(slug), keyIndexSK(id)), revoked, dynamo.Cond(dynamo.Exists())),
+	})
+}
+
+// licenseKeyDigest names a license key in the pool's set of known keys.
+func licenseKeyDigest(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
+}
+
+// importChunk is how many keys one transaction adds (two items each, plus
+// the counter: within DynamoDB's 100 items).
+const importChunk = 40
+
+// ImportLicenseKeys adds keys to the pool of slug's product sku (which must
+// exist), numbered after the keys it has, each key once: keys the pool
+// holds already (or repeated in keys) are counted as known. Keys are never
+// logged or returned.
+func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []string) (added, known int, err error) {
+	for _, k := range keys {
+		if why := ValidLicenseKey(k); why != "" {
+			return 0, 0, fmt.Errorf("%s/%s: a license key %s", slug, sku, why)
+		}
+	}
+	have, err := a.poolDigests(ctx, slug, sku)
+	if err != nil {
+		return 0, 0, err
+	}
+	var fresh []string
+	for _, k := range keys {
+		d := licenseKeyDigest(k)
+		if have[d] {
+			known++
+			continue
+		}
+		have[d] = true
+		fresh = append(fresh, k)
+	}
+	for len(fresh) > 0 {
+		n := min(importChunk, len(fresh))
+		if err := a.addLicenseKeys(ctx, slug, sku, fresh[:n]); err != nil {
+			return added, known, err
+		}
+		added += n
+		fresh = fresh[n:]
+	}
+	return added, known, nil
+}
+
+func (a Admin) poolDigests(ctx context.Context, slug, sku string) (map[string]bool, error) {
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(poolDigestPK(slug, sku)))).
+		WithProjection(expression.NamesList(expression.Name(dynamo.AttrSK))))
+	p := dynamodb.NewQueryPaginator(a.DB, &dynamodb.QueryInput{TableName: aws.String(a.Table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	have := map[string]bool{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read pool %s/%s: %w", slug, sku, err)
+		}
+		for _, item := range page.Items {
+			have[dynamo.StringAttr(item[dynamo.AttrSK])] = true
+		}
+	}
+	return have, nil
+}
+
+// addLicenseKeys numbers keys after the pool's last one in one transaction,
+// conditional on the count it read (another import meanwhile: read again).
+func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, keys []string) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		item, err := a.get(ctx, productKey(slug, sku))
+		if err != nil {
+			return err
+		}
+		if item == nil {
+			return fmt.Errorf("%s/%s: no such product", slug, sku)
+		}
+		total, err := dynamo.IntAttr(item[attrKeysTotal])
+		if err != nil {
+			return fmt.Errorf("%s/%s: keysTotal %w", slug, sku, err)
+		}
+		k := int64(len(keys))
+		u := expression.Add(expression.Name(attrKeysTotal), expression.Value(k)).Add(expression.Name(attrKeysAvailable), expression.Value(k))
+		tx := []types.TransactWriteItem{dynamo.UpdateOp(a.Table, productKey(slug, sku), u,
+			dynamo.Cond(expression.Name(attrKeysTotal).Equal(expression.Value(total))))}
+		for i, key := range keys {
+			n := total + int64(i)
+			tx = append(tx,
+				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolPK(slug, sku)), dynamo.AttrSK: dynamo.S(keyNumberSK(n)), attrLicenseKey: dynamo.S(key)}),
+				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolDigestPK(slug, sku)), dynamo.AttrSK: dynamo.S(licenseKeyDigest(key)), attrNumber: dynamo.N(n)}))
+		}
+		err = a.st().Transact(ctx, tx)
+		var failed *dynamo.ConditionFailedError
+		if errors.As(err, &failed) && failed.Failed(0) {
+			continue // another import numbered keys meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("%s/%s: add license keys: %w", slug, sku, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s/%s: %w", slug, sku, errPoolChangedMeanwhile)
+}
+
+// ParseLicenseKeys reads a license-key file: one key per line, or CSV lines
+// "sku,key" (a first line "sku,key" or "sku,license_key" is a header).
+// Blank lines are skipped. With defaultSKU set, plain lines belong to it;
+// keys are returned by SKU in file order.
+func ParseLicenseKeys(data, defaultSKU string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for i, line := range strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		sku, key, isCSV := strings.Cut(line, ",")
+		if isCSV && i == 0 && strings.EqualFold(sku, "sku") {
+			continue
+		}
+		if !isCSV {
+			if defaultSKU == "" {
+				return nil, fmt.Errorf("line %d: no sku (give -sku, or lines \"sku,key\")", i+1)
+			}
+			sku, key = defaultSKU, line
+		}
+		sku, key = strings.TrimSpace(sku), strings.TrimSpace(key)
+		if !ValidSKU(sku) {
+			return nil, fmt.Errorf("line %d: sku %q is not a SKU", i+1, sku)
+		}
+		if why := ValidLicenseKey(key); why != "" {
+			return nil, fmt.Errorf("line %d: the key %s", i+1, why)
+		}
+		out[sku] = append(out[sku], key)
+	}
+	return out, nil
+}

@@ -1,0 +1,113 @@
+package stores_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+)
+
+// A DynamoDB fault (500, throttle, timeout, an answer lost after the
+// write) at every call of a fulfilment: the call fails or answers, the
+// store's retry answers the fault-free order with the same keys, and no key
+// is lost or given twice (the pool's counters add up).
+func TestFulfilFaultSweep(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, stores.Fulfilment, error, stores.Fulfilment, error) {
+				e := newFaultEnv(t, b)
+				e.importPool(t, "shop", "SKU-1", 5, "sk_test_faults_1")
+				f := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
+					RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
+				req := stores.FulfilRequest{Store: "shop", APIKey: "sk_test_faults_1", ExternalReference: "pay-1", Currency: "GBP",
+					TotalMinor: 200, Items: []stores.Line{{SKU: "SKU-1", Quantity: 2}}}
+				e.Transport.Reset()
+				if inject != nil {
+					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
+				}
+				first, ferr := f.Fulfil(context.Background(), req)
+				e.Transport.Inject(nil)
+				// A new container retries, as the store's server would.
+				g := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
+					RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
+				retry, rerr := g.Fulfil(context.Background(), req)
+				return e, first, ferr, retry, rerr
+			}
+			ref, want, err, _, _ := run(t, nil)
+			if err != nil || len(want.Order.Items) != 1 || len(want.Order.Items[0].LicenseKeys) != 2 {
+				t.Fatalf("fault-free run: %+v, %v", want, err)
+			}
+			calls := len(ref.Transport.Calls())
+			if calls == 0 {
+				t.Fatal("no DynamoDB calls counted")
+			}
+			for n := 1; n <= calls; n++ {
+				for _, fault := range ddbtest.AllFaults {
+					t.Run(fmt.Sprintf("call %d %s", n, fault), func(t *testing.T) {
+						e, first, ferr, got, err := run(t, func(call int) ddbtest.Fault {
+							if call == n {
+								return fault
+							}
+							return ddbtest.NoFault
+						})
+						if err != nil {
+							t.Fatalf("retry: %v", err)
+						}
+						keys := strings.Join(got.Order.Items[0].LicenseKeys, ",")
+						if wantKeys := strings.Join(want.Order.Items[0].LicenseKeys, ","); keys != wantKeys || got.Order.ID != want.Order.ID {
+							t.Fatalf("retry answered %s %s, want %s %s", got.Order.ID, keys, want.Order.ID, wantKeys)
+						}
+						if ferr == nil && strings.Join(first.Order.Items[0].LicenseKeys, ",") != keys {
+							t.Fatalf("the faulty call answered keys %v, the retry %s", first.Order.Items[0].LicenseKeys, keys)
+						}
+						l, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+						if err != nil {
+							t.Fatal(err)
+						}
+						if p := l.Products["SKU-1"]; p.KeysClaimed != 2 || p.KeysAvailable != 3 || p.KeysTotal != 5 {
+							t.Fatalf("pool counters %+v, want 2 claimed and 3 left of 5", p)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// Re-importing the same stores file adds nothing twice: keys, products
+// and the license-key pool stay as they were.
+func TestReimportAddsNothing(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			e.importPool(t, "shop", "SKU-1", 4, "sk_test_reimport_1")
+			before, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.importPool(t, "shop", "SKU-1", 4, "sk_test_reimport_1")
+			after, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, a := before.Products["SKU-1"], after.Products["SKU-1"]; b.KeysTotal != 4 || a.KeysTotal != 4 || a.KeysAvailable != 4 {
+				t.Fatalf("pool before %+v, after %+v; want 4 keys once", b, a)
+			}
+		})
+	}
+}
+
+// newFaultEnv is newEnv with the SDK's own retries off, so every injected
+// fault reaches the fulfilment.
+func newFaultEnv(t *testing.T, b ddbtest.Backend) *env {
+	t.Helper()
+	e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{MaxAttempts: 1})
+	st := dynamo.Store{DB: e.Stack.DB, Tables: e.Tables}
+	return &env{Env: e, st: st, admin: stores.Admin{DB: e.Stack.DB, Table: e.Tables.Stores, Now: func() time.Time { return now }}}
+}

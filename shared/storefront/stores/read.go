@@ -1,0 +1,139 @@
+package stores
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+)
+
+// Listing is a store and its products as one Query of the store's
+// partition reads them.
+type Listing struct {
+	Store    Store
+	Found    bool
+	Products map[string]Product
+}
+
+// ReadListing reads store slug and its products (strongly consistent; all
+// pages).
+func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (Listing, error) {
+	l := Listing{Products: map[string]Product{}}
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug)))))
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return Listing{}, fmt.Errorf("read store %s: %w", slug, err)
+		}
+		for _, item := range out.Items {
+			sk := dynamo.StringAttr(item[dynamo.AttrSK])
+			switch {
+			case sk == skStore:
+				l.Found = true
+				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
+					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader])}
+			case strings.HasPrefix(sk, dynamo.Tuple("product")):
+				pr, err := productFromItem(slug, item)
+				if err != nil {
+					return Listing{}, err
+				}
+				l.Products[pr.SKU] = pr
+			}
+		}
+	}
+	return l, nil
+}
+
+func productFromItem(slug string, item map[string]types.AttributeValue) (Product, error) {
+	parts, err := dynamo.SplitTuple(dynamo.StringAttr(item[dynamo.AttrSK]))
+	if err != nil || len(parts) != 2 {
+		return Product{}, fmt.Errorf("store %s: product row %q has a malformed sort key", slug, dynamo.StringAttr(item[dynamo.AttrSK]))
+	}
+	p := Product{Store: slug, SKU: parts[1], Name: dynamo.StringAttr(item[attrName]), Prices: map[string]int64{},
+		Marketplace: dynamo.BoolAttr(item[attrMarketplace]), Active: dynamo.BoolAttr(item[attrActive])}
+	if m, ok := item[attrPrices].(*types.AttributeValueMemberM); ok {
+		for cur, v := range m.Value {
+			n, err := dynamo.IntAttr(v)
+			if err != nil {
+				return Product{}, fmt.Errorf("product %s/%s: price %s %w", slug, p.SKU, cur, err)
+			}
+			p.Prices[cur] = n
+		}
+	}
+	for attr, dst := range map[string]*int64{attrKeysTotal: &p.KeysTotal, attrKeysAvailable: &p.KeysAvailable, attrKeysClaimed: &p.KeysClaimed} {
+		n, err := dynamo.IntAttr(item[attr])
+		if err != nil {
+			return Product{}, fmt.Errorf("product %s/%s: %s %w", slug, p.SKU, attr, err)
+		}
+		*dst = n
+	}
+	return p, nil
+}
+
+// listingCache keeps each store's listing for a few seconds: prices,
+// names and whether a store or SKU exists. Nothing it holds decides
+// anything on its own: the fulfilment's transaction checks the product is
+// active and has the keys, and the key is checked there too.
+type listingCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]cachedListing
+}
+
+type cachedListing struct {
+	l  Listing
+	at time.Time
+}
+
+func (c *listingCache) get(ctx context.Context, db *dynamodb.Client, table, slug string, now time.Time) (Listing, error) {
+	c.mu.Lock()
+	e, ok := c.m[slug]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 {
+		return e.l, nil
+	}
+	l, err := ReadListing(ctx, db, table, slug)
+	if err != nil {
+		return Listing{}, err
+	}
+	c.mu.Lock()
+	c.m[slug] = cachedListing{l: l, at: now}
+	c.mu.Unlock()
+	return l, nil
+}
+
+// advance records that an order claimed keys up to next of sku: the next
+// fulfilment in this container expects its range there.
+func (c *listingCache) advance(slug, sku string, next int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[slug]
+	if !ok {
+		return
+	}
+	p, ok := e.l.Products[sku]
+	if !ok || p.KeysClaimed >= next {
+		return
+	}
+	products := make(map[string]Product, len(e.l.Products))
+	for k, v := range e.l.Products {
+		products[k] = v
+	}
+	p.KeysAvailable -= next - p.KeysClaimed
+	p.KeysClaimed = next
+	products[sku] = p
+	e.l.Products = products
+	c.m[slug] = e
+}
