@@ -9,113 +9,22 @@ FUZZTIME      ?= 20s
 # A static linux/arm64 binary named bootstrap, for the provided.al2023 runtime.
 LAMBDA_ENV    := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags '-s -w -buildid='
-define build_lambda
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
-endef
+# build-<LogicalId>: the function <Name>Function lives in functions/<product>/<name>/
+# (<name> is <Name> lower-cased; template_test keeps template, this rule and
+# functions.go in agreement).
+lower        = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
+function_dir = $(patsubst %/main.go,%,$(filter functions/%/$(call lower,$(1))/main.go,$(wildcard functions/*/*/main.go)))
+FUNCTION_IDS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
 
-.PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean \
-	build-AuthorizeFunction build-InventoryFunction build-RegisterFunction \
-	build-ConfirmFunction build-CancelFunction build-SweeperFunction build-DispatchFunction build-WebhookFunction \
-	build-CatalogFunction build-OfferFunction build-PlayerFunction build-PlayerProfileFunction \
-	build-OpenAPIFunction build-AliasCreateFunction build-AliasExchangeFunction build-AliasDeleteFunction build-PreauthorizationFunction build-PaymentAuthorizationFunction build-CaptureFunction build-ReverseFunction build-RefundFunction build-PaymentTransactionFunction \
-	build-FulfilFunction build-StoreOrderFunction build-GeoSubdivisionsFunction build-TaxRatesFunction build-StripeWebhookFunction \
-	build-CheckoutCartFunction build-CheckoutPayFunction build-CheckoutOrderFunction build-MarketFunction \
-	build-CheckoutSessionFunction
+.PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean
 
-build-AuthorizeFunction:
-	$(call build_lambda,authorize)
-
-build-InventoryFunction:
-	$(call build_lambda,inventory)
-
-build-RegisterFunction:
-	$(call build_lambda,register)
-
-build-ConfirmFunction:
-	$(call build_lambda,confirm)
-
-build-CancelFunction:
-	$(call build_lambda,cancel)
-
-build-SweeperFunction:
-	$(call build_lambda,sweeper)
-
-build-DispatchFunction:
-	$(call build_lambda,dispatch)
-
-build-WebhookFunction:
-	$(call build_lambda,webhook)
-
-build-CatalogFunction:
-	$(call build_lambda,catalog)
-
-build-OfferFunction:
-	$(call build_lambda,offer)
-
-build-PlayerFunction:
-	$(call build_lambda,player)
-
-build-PlayerProfileFunction:
-	$(call build_lambda,playerprofile)
-
-build-OpenAPIFunction:
-	$(call build_lambda,openapi)
-
-build-AliasCreateFunction:
-	$(call build_lambda,aliascreate)
-
-build-AliasExchangeFunction:
-	$(call build_lambda,aliasexchange)
-
-build-AliasDeleteFunction:
-	$(call build_lambda,aliasdelete)
-
-build-PreauthorizationFunction:
-	$(call build_lambda,preauthorization)
-
-build-PaymentAuthorizationFunction:
-	$(call build_lambda,paymentauthorization)
-
-build-CaptureFunction:
-	$(call build_lambda,capture)
-
-build-ReverseFunction:
-	$(call build_lambda,reverse)
-
-build-RefundFunction:
-	$(call build_lambda,refund)
-
-build-PaymentTransactionFunction:
-	$(call build_lambda,paymenttransaction)
-
-build-StripeWebhookFunction:
-	$(call build_lambda,stripewebhook)
-build-CheckoutCartFunction:
-	$(call build_lambda,checkoutcart)
-build-CheckoutPayFunction:
-	$(call build_lambda,checkoutpay)
-build-CheckoutOrderFunction:
-	$(call build_lambda,checkoutorder)
-build-MarketFunction:
-	$(call build_lambda,market)
-build-FulfilFunction:
-	$(call build_lambda,fulfil)
-
-build-CheckoutSessionFunction:
-	$(call build_lambda,checkoutsession)
-
-build-StoreOrderFunction:
-	$(call build_lambda,storeorder)
-
-build-GeoSubdivisionsFunction:
-	$(call build_lambda,geo)
-
-build-TaxRatesFunction:
-	$(call build_lambda,taxrates)
+build-%Function:
+	@test -n "$(call function_dir,$*)" || { echo "no functions/<product>/$(call lower,$*)/main.go for $*Function"; exit 2; }
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./$(call function_dir,$*)
 
 # Every function of the template into .build/<LogicalId>/bootstrap.
 build:
-	@for fn in $$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile); do \
+	@for fn in $(FUNCTION_IDS); do \
 		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR=$(CURDIR)/.build/$$fn || exit 1; \
 		echo "built .build/$$fn/bootstrap"; \
 	done
@@ -133,8 +42,8 @@ invoke:
 ifeq ($(BINARY),)
 	@$(GO) run ./cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 else
-	@id=$$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile | grep -ixE '$(FN)|$(FN)function' | head -n 1); \
-	test -n "$$id" || { echo "no function $(FN) among the build-<Function> targets"; exit 2; }; \
+	@id=$$(echo $(FUNCTION_IDS) | tr ' ' '\n' | grep -ixE '$(FN)|$(FN)function' | head -n 1); \
+	test -n "$$id" || { echo "no function $(FN) in template.yaml"; exit 2; }; \
 	$(MAKE) --no-print-directory build-$$id ARTIFACTS_DIR=$(HOST_BUILD)/$$id LAMBDA_ENV=CGO_ENABLED=0 >/dev/null && \
 	$(GO) run ./cmd/invoke -fn $$id -event '$(EVENT)' -binary $(HOST_BUILD)/$$id/bootstrap
 endif
@@ -227,7 +136,7 @@ bench:
 # minidyn; prints init, first answer, peak RSS and sizes.
 RUNS ?= 5
 coldstart: build
-	@for fn in $$(sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' Makefile); do \
+	@for fn in $(FUNCTION_IDS); do \
 		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR=$(HOST_BUILD)/$$fn LAMBDA_ENV=CGO_ENABLED=0 || exit 1; \
 	done
 	$(GO) run ./cmd/lambdaemu -coldstart -runs $(RUNS) -host-dir $(HOST_BUILD) -arm64-dir $(CURDIR)/.build
@@ -249,17 +158,14 @@ load:
 		$(GO) run ./cmd/load -dynamodb $$db -duration $(LOAD_DURATION) $(LOAD_FLAGS) || exit 1; echo; \
 	done
 
-# Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`).
-FUZZ_TARGETS := ./shared/platform/dynamo:FuzzTuple ./shared/platform/validate:FuzzWholeNumber ./functions/authorize/handler:FuzzDecodeRequest \
-	./shared/stash/stashapi:FuzzDecodeRegister ./shared/stash/stashapi:FuzzDecodeConfirm ./shared/stash/stashapi:FuzzDecodeCancel \
-	./shared/stash/stashapi:FuzzDecodeWebhook ./shared/platform/auth:FuzzStashSignatureHeader \
-	./functions/playerprofile/handler:FuzzDecodeProfile ./shared/payments/paymentsapi:FuzzDecode ./shared/platform/psp/stripe:FuzzParseWebhook ./functions/fulfil/handler:FuzzDecodeFulfil \
-	./shared/storefront/checkoutweb:FuzzParseAdd ./shared/storefront/checkoutweb:FuzzCartCookie \
-	./functions/checkoutsession/handler:FuzzDecodeSession
+# Run each fuzz target for FUZZTIME (the seed corpora also run in `make test`):
+# every Fuzz function of the module, found by go test -list.
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
-		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
 	done
 
 # Re-sign Stash fixtures with the development egress key at the current time

@@ -5,38 +5,38 @@
 package functions
 
 import (
-	aliascreate "github.com/tollgate-dev/tollgate/functions/aliascreate/handler"
-	aliasdelete "github.com/tollgate-dev/tollgate/functions/aliasdelete/handler"
-	aliasexchange "github.com/tollgate-dev/tollgate/functions/aliasexchange/handler"
-	authorize "github.com/tollgate-dev/tollgate/functions/authorize/handler"
-	cancel "github.com/tollgate-dev/tollgate/functions/cancel/handler"
-	capture "github.com/tollgate-dev/tollgate/functions/capture/handler"
-	catalog "github.com/tollgate-dev/tollgate/functions/catalog/handler"
-	checkoutcart "github.com/tollgate-dev/tollgate/functions/checkoutcart/handler"
-	checkoutorder "github.com/tollgate-dev/tollgate/functions/checkoutorder/handler"
-	checkoutpay "github.com/tollgate-dev/tollgate/functions/checkoutpay/handler"
-	checkoutsession "github.com/tollgate-dev/tollgate/functions/checkoutsession/handler"
-	confirm "github.com/tollgate-dev/tollgate/functions/confirm/handler"
-	dispatch "github.com/tollgate-dev/tollgate/functions/dispatch/handler"
-	fulfil "github.com/tollgate-dev/tollgate/functions/fulfil/handler"
-	geo "github.com/tollgate-dev/tollgate/functions/geo/handler"
-	inventory "github.com/tollgate-dev/tollgate/functions/inventory/handler"
-	market "github.com/tollgate-dev/tollgate/functions/market/handler"
-	offer "github.com/tollgate-dev/tollgate/functions/offer/handler"
-	openapi "github.com/tollgate-dev/tollgate/functions/openapi/handler"
-	paymentauthorization "github.com/tollgate-dev/tollgate/functions/paymentauthorization/handler"
-	paymenttransaction "github.com/tollgate-dev/tollgate/functions/paymenttransaction/handler"
-	player "github.com/tollgate-dev/tollgate/functions/player/handler"
-	playerprofile "github.com/tollgate-dev/tollgate/functions/playerprofile/handler"
-	preauthorization "github.com/tollgate-dev/tollgate/functions/preauthorization/handler"
-	refund "github.com/tollgate-dev/tollgate/functions/refund/handler"
-	register "github.com/tollgate-dev/tollgate/functions/register/handler"
-	reverse "github.com/tollgate-dev/tollgate/functions/reverse/handler"
-	storeorder "github.com/tollgate-dev/tollgate/functions/storeorder/handler"
-	stripewebhook "github.com/tollgate-dev/tollgate/functions/stripewebhook/handler"
-	sweeper "github.com/tollgate-dev/tollgate/functions/sweeper/handler"
-	taxrates "github.com/tollgate-dev/tollgate/functions/taxrates/handler"
-	webhook "github.com/tollgate-dev/tollgate/functions/webhook/handler"
+	aliascreate "github.com/tollgate-dev/tollgate/functions/payments/aliascreate/handler"
+	aliasdelete "github.com/tollgate-dev/tollgate/functions/payments/aliasdelete/handler"
+	aliasexchange "github.com/tollgate-dev/tollgate/functions/payments/aliasexchange/handler"
+	capture "github.com/tollgate-dev/tollgate/functions/payments/capture/handler"
+	paymentauthorization "github.com/tollgate-dev/tollgate/functions/payments/paymentauthorization/handler"
+	paymenttransaction "github.com/tollgate-dev/tollgate/functions/payments/paymenttransaction/handler"
+	preauthorization "github.com/tollgate-dev/tollgate/functions/payments/preauthorization/handler"
+	refund "github.com/tollgate-dev/tollgate/functions/payments/refund/handler"
+	reverse "github.com/tollgate-dev/tollgate/functions/payments/reverse/handler"
+	dispatch "github.com/tollgate-dev/tollgate/functions/platform/dispatch/handler"
+	openapi "github.com/tollgate-dev/tollgate/functions/platform/openapi/handler"
+	stripewebhook "github.com/tollgate-dev/tollgate/functions/platform/stripewebhook/handler"
+	authorize "github.com/tollgate-dev/tollgate/functions/stash/authorize/handler"
+	cancel "github.com/tollgate-dev/tollgate/functions/stash/cancel/handler"
+	catalog "github.com/tollgate-dev/tollgate/functions/stash/catalog/handler"
+	confirm "github.com/tollgate-dev/tollgate/functions/stash/confirm/handler"
+	inventory "github.com/tollgate-dev/tollgate/functions/stash/inventory/handler"
+	offer "github.com/tollgate-dev/tollgate/functions/stash/offer/handler"
+	player "github.com/tollgate-dev/tollgate/functions/stash/player/handler"
+	playerprofile "github.com/tollgate-dev/tollgate/functions/stash/playerprofile/handler"
+	register "github.com/tollgate-dev/tollgate/functions/stash/register/handler"
+	stashwebhook "github.com/tollgate-dev/tollgate/functions/stash/stashwebhook/handler"
+	sweeper "github.com/tollgate-dev/tollgate/functions/stash/sweeper/handler"
+	checkoutcart "github.com/tollgate-dev/tollgate/functions/storefront/checkoutcart/handler"
+	checkoutorder "github.com/tollgate-dev/tollgate/functions/storefront/checkoutorder/handler"
+	checkoutpay "github.com/tollgate-dev/tollgate/functions/storefront/checkoutpay/handler"
+	checkoutsession "github.com/tollgate-dev/tollgate/functions/storefront/checkoutsession/handler"
+	fulfill "github.com/tollgate-dev/tollgate/functions/storefront/fulfill/handler"
+	geosubdivisions "github.com/tollgate-dev/tollgate/functions/storefront/geosubdivisions/handler"
+	market "github.com/tollgate-dev/tollgate/functions/storefront/market/handler"
+	storeorder "github.com/tollgate-dev/tollgate/functions/storefront/storeorder/handler"
+	taxrates "github.com/tollgate-dev/tollgate/functions/storefront/taxrates/handler"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
 
@@ -47,7 +47,7 @@ var Constructors = map[string]lambdarun.Constructor{
 	"RegisterFunction":             register.New,
 	"ConfirmFunction":              confirm.New,
 	"CancelFunction":               cancel.New,
-	"WebhookFunction":              webhook.New,
+	"StashWebhookFunction":         stashwebhook.New,
 	"CatalogFunction":              catalog.New,
 	"OfferFunction":                offer.New,
 	"PlayerFunction":               player.New,
@@ -63,10 +63,10 @@ var Constructors = map[string]lambdarun.Constructor{
 	"RefundFunction":               refund.New,
 	"PaymentTransactionFunction":   paymenttransaction.New,
 	"StripeWebhookFunction":        stripewebhook.New,
-	"FulfilFunction":               fulfil.New,
+	"FulfillFunction":              fulfill.New,
 	"CheckoutSessionFunction":      checkoutsession.New,
 	"StoreOrderFunction":           storeorder.New,
-	"GeoSubdivisionsFunction":      geo.New,
+	"GeoSubdivisionsFunction":      geosubdivisions.New,
 	"TaxRatesFunction":             taxrates.New,
 	"CheckoutCartFunction":         checkoutcart.New,
 	"CheckoutPayFunction":          checkoutpay.New,

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/contract"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/deployrehearsal"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
@@ -84,13 +84,9 @@ func loadEnvJSON(t *testing.T) map[string]map[string]string {
 // (a registered handler); nothing exists for a function the template lacks.
 func TestEveryFunctionIsComplete(t *testing.T) {
 	tmpl := loadTemplate(t)
-	makefile, err := os.ReadFile("../Makefile")
+	targets, err := deployrehearsal.Targets(context.Background(), "..", tmpl.FunctionIDs()) // logical id -> folder
 	if err != nil {
 		t.Fatal(err)
-	}
-	targets := map[string]string{} // logical id -> folder
-	for _, m := range regexp.MustCompile(`(?m)^build-(\w+):\s*\n\t\$\(call build_lambda,(\w+)\)`).FindAllSubmatch(makefile, -1) {
-		targets[string(m[1])] = string(m[2])
 	}
 	fixtures := loadFixtures(t)
 	env := loadEnvJSON(t)
@@ -107,12 +103,8 @@ func TestEveryFunctionIsComplete(t *testing.T) {
 			if fn.BuildMethod != "makefile" || fn.CodeURI != "." {
 				t.Errorf("Metadata.BuildMethod = %q, CodeUri = %q; want makefile and .", fn.BuildMethod, fn.CodeURI)
 			}
-			dir, ok := targets[id]
-			if !ok {
-				t.Fatalf("Makefile has no build-%s target calling build_lambda", id)
-			}
-			if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
-				t.Errorf("functions/%s/main.go: %v", dir, err)
+			if dir := targets[id]; filepath.Base(dir) != strings.ToLower(strings.TrimSuffix(id, "Function")) {
+				t.Errorf("make build-%s builds %s; want functions/<product>/%s", id, dir, strings.ToLower(strings.TrimSuffix(id, "Function")))
 			}
 			_, handler := functions.Constructors[id]
 			_, job := functions.Jobs[id]
@@ -147,9 +139,14 @@ func TestEveryFunctionIsComplete(t *testing.T) {
 			t.Errorf("job %s registered but not in template.yaml", id)
 		}
 	}
-	for id := range targets {
-		if _, ok := tmpl.Functions[id]; !ok {
-			t.Errorf("Makefile builds %s, which template.yaml lacks", id)
+	mains, _ := filepath.Glob("*/*/main.go")
+	built := map[string]bool{}
+	for _, dir := range targets {
+		built[dir] = true
+	}
+	for _, m := range mains {
+		if dir := "functions/" + filepath.ToSlash(filepath.Dir(m)); !built[dir] {
+			t.Errorf("%s is the function of no logical id of template.yaml", dir)
 		}
 	}
 	files, _ := filepath.Glob("../events/*.json")

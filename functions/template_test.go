@@ -228,7 +228,7 @@ func TestTimeoutsAboveOutboundCalls(t *testing.T) {
 			}
 		}
 		if _, ok := functions.Jobs[id]; ok && id == "DispatchFunction" {
-			outbound["webhook delivery"] = delivery.Timeout // functions/dispatch builds delivery.Client
+			outbound["webhook delivery"] = delivery.Timeout // functions/platform/dispatch builds delivery.Client
 		}
 		longest := time.Duration(0)
 		for _, d := range outbound {

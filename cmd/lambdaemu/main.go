@@ -333,7 +333,7 @@ func lastLines(s string, n int) string {
 
 // preferredEvents names the fixture measured for functions with several
 // (the grant path of the webhook).
-var preferredEvents = map[string]string{"WebhookFunction": "webhook-purchase-succeeded.json"}
+var preferredEvents = map[string]string{"StashWebhookFunction": "stash-webhook-purchase-succeeded.json"}
 
 // chooseEvents picks an event per function from fixtures.json: the
 // preferred one, else <short name>.json, else the first (by name) that

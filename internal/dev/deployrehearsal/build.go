@@ -8,24 +8,40 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
-var buildTarget = regexp.MustCompile(`(?m)^build-([A-Za-z0-9]+):\s*\n\t\$\(call build_lambda,([A-Za-z0-9_]+)\)`)
-
-// Targets reads the Makefile's build-<LogicalId> targets (what `sam build`
-// runs): logical id -> the package under functions/.
-func Targets(makefile []byte) map[string]string {
+// Targets asks the Makefile which package `make build-<id>` (what `sam
+// build` runs for BuildMethod: makefile) builds for each logical id: id ->
+// the package's folder, for example functions/stash/authorize. An id the
+// Makefile cannot build is an error.
+func Targets(ctx context.Context, root string, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, m := range buildTarget.FindAllSubmatch(makefile, -1) {
-		out[string(m[1])] = string(m[2])
+	for _, id := range ids {
+		dry := exec.CommandContext(ctx, "make", "--no-print-directory", "-s", "-n", "build-"+id, "ARTIFACTS_DIR=/nowhere")
+		dry.Dir = root
+		script, err := dry.Output()
+		if err != nil {
+			return nil, fmt.Errorf("make -n build-%s: %w", id, err)
+		}
+		fields := strings.Fields(string(script))
+		pkg, ok := "", len(fields) > 0
+		if ok {
+			pkg, ok = strings.CutPrefix(fields[len(fields)-1], "./")
+		}
+		if !ok || !strings.HasPrefix(pkg, "functions/") {
+			return nil, fmt.Errorf("make -n build-%s builds no package under functions/: %s", id, script)
+		}
+		if _, err := os.Stat(filepath.Join(root, pkg, "main.go")); err != nil {
+			return nil, fmt.Errorf("build-%s: %w", id, err)
+		}
+		out[id] = pkg
 	}
-	return out
+	return out, nil
 }
 
 // Build builds the bootstrap of each function (logical id -> package
-// under functions/, as Targets gives) with the Makefile's own command for
+// folder, as Targets gives) with the Makefile's own command for
 // build-<id>, read with make -n so the flags are the deployed ones, and
 // returns each bootstrap zipped as Lambda takes it. When the commands differ
 // only in their output and package (the build_lambda macro), one go build
@@ -42,7 +58,7 @@ func Build(ctx context.Context, root, dir string, targets map[string]string) (ma
 			return nil, fmt.Errorf("make -n build-%s: %w", id, err)
 		}
 		scripts[id] = strings.TrimSpace(string(out))
-		prefix, ok := strings.CutSuffix(scripts[id], " -o "+filepath.Join(dir, id, "bootstrap")+" ./functions/"+pkg)
+		prefix, ok := strings.CutSuffix(scripts[id], " -o "+filepath.Join(dir, id, "bootstrap")+" ./"+pkg)
 		if !ok || strings.Contains(prefix, "\n") || common != "" && prefix != common {
 			oneShape = false
 		}
@@ -52,7 +68,7 @@ func Build(ctx context.Context, root, dir string, targets map[string]string) (ma
 		bin := filepath.Join(dir, "bin") + string(filepath.Separator)
 		script := common + " -o " + bin
 		for _, pkg := range targets {
-			script += " ./functions/" + pkg
+			script += " ./" + pkg
 		}
 		if err := run(ctx, root, script); err != nil {
 			return nil, err

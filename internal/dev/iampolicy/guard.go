@@ -211,7 +211,7 @@ func accessDenied(req *http.Request, msg string) *http.Response {
 }
 
 // Variables of a function's deployed environment that name the secrets its
-// code reads (shared/platform/deps, shared/payments, functions/dispatch).
+// code reads (shared/platform/deps, shared/payments, functions/platform/dispatch).
 const (
 	envSecretID        = "SECRET_ID"
 	envStoreSecretPref = "STORE_SECRET_PREFIX"

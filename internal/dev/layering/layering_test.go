@@ -96,8 +96,8 @@ var products = []string{"stash", "payments", "storefront"}
 
 // compositionRoots: handlers that wire several products together, and why.
 var compositionRoots = map[string]string{
-	"functions/dispatch/handler":      "the one dispatcher delivers the events of the payments API and of the store platform",
-	"functions/stripewebhook/handler": "Stripe sends every event of the account to one endpoint: the payments API's and the checkout's",
+	"functions/platform/dispatch/handler":      "the one dispatcher delivers the events of the payments API and of the store platform",
+	"functions/platform/stripewebhook/handler": "Stripe sends every event of the account to one endpoint: the payments API's and the checkout's",
 }
 
 // httpServer: what an HTTP adapter may import and nothing else may.
@@ -227,7 +227,7 @@ func TestEveryPackageHasARule(t *testing.T) {
 // and speaks for one product (or the platform) unless it is a composition
 // root.
 func TestHandlersImportSharedOnly(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "functions", "*", "handler"))
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "functions", "*", "*", "handler"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no handlers (%v)", err)
 	}
@@ -244,6 +244,16 @@ func TestHandlersImportSharedOnly(t *testing.T) {
 		})
 		if _, root := compositionRoots[rel]; len(seen) > 1 && !root {
 			t.Errorf("%s imports %d products (%v): a function belongs to one product", rel, len(seen), keys(seen))
+		}
+		// functions/<product>/<name>/handler speaks for <product>.
+		if g := strings.Split(rel, "/")[1]; isProduct(g) {
+			for p := range seen {
+				if p != g {
+					t.Errorf("%s is a function of %s but imports shared/%s", rel, g, p)
+				}
+			}
+		} else if g != "platform" {
+			t.Errorf("%s: functions/ holds %v and platform", rel, products)
 		}
 	}
 	for rel := range compositionRoots {
@@ -270,7 +280,7 @@ func TestViolationTable(t *testing.T) {
 		{"platform/delivery", client, "github.com/aws/aws-lambda-go/events", true},
 		{"stash/stashapi", wire, module + "shared/stash/catalog", true},
 		{"platform/validate", leaf, module + "shared/platform/refusal", true},
-		{"payments/paymentshttp", adapter, module + "functions/refund/handler", true},
+		{"payments/paymentshttp", adapter, module + "functions/payments/refund/handler", true},
 		{"payments/paymentshttp", adapter, module + "shared/payments", false},
 	} {
 		if got := violation(tt.rel, tt.k, tt.p) != ""; got != tt.want {

@@ -32,7 +32,7 @@ const (
 var secretSettings = map[string]bool{
 	deps.EnvSecretID:                 true,
 	payments.EnvMerchantSecretPrefix: true,
-	"STORE_SECRET_PREFIX":            true, // functions/dispatch/handler.EnvStoreSecretPrefix
+	"STORE_SECRET_PREFIX":            true, // functions/platform/dispatch/handler.EnvStoreSecretPrefix
 }
 
 // functionEnv is one function's environment for a local run.

@@ -57,15 +57,15 @@ func TestEnvIsTheTemplates(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tt.key, got, tt.want)
 		}
 	}
-	getenv, _ = stack.Env("WebhookFunction")
+	getenv, _ = stack.Env("StashWebhookFunction")
 	if got := getenv("WEBHOOK_ENVIRONMENT"); got != "test" {
-		t.Errorf("WebhookFunction WEBHOOK_ENVIRONMENT = %q, want test", got)
+		t.Errorf("StashWebhookFunction WEBHOOK_ENVIRONMENT = %q, want test", got)
 	}
 	prod, err := stack.WithParameters(context.Background(), map[string]string{"Environment": "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	getenv, _ = prod.Env("WebhookFunction")
+	getenv, _ = prod.Env("StashWebhookFunction")
 	if got := getenv("WEBHOOK_ENVIRONMENT"); got != "production" {
 		t.Errorf("prod: WEBHOOK_ENVIRONMENT = %q, want production", got)
 	}
