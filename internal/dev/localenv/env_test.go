@@ -75,23 +75,17 @@ func TestEnvIsTheTemplates(t *testing.T) {
 	}
 }
 
-// Every documented setting is in the README section its entry names.
+// Every documented setting is named, in backquotes, on the page its entry
+// names.
 func TestSettingsDocumented(t *testing.T) {
-	readme := rootFile(t, "README.md")
-	sections := map[string]string{}
-	for _, part := range strings.Split(string(readme), "\n## ")[1:] {
-		title, body, _ := strings.Cut(part, "\n")
-		sections[title] = body
-	}
 	for _, s := range localenv.Settings {
-		found := false
-		for title, body := range sections {
-			if strings.HasPrefix(title, s.Doc) && strings.Contains(body, "`"+s.Name+"`") {
-				found = true
-			}
+		if !strings.HasPrefix(s.Doc, "docs/") || !strings.HasSuffix(s.Doc, ".md") {
+			t.Errorf("%s: documented in %q, want a page docs/*.md", s.Name, s.Doc)
+			continue
 		}
-		if !found || s.Default == "" {
-			t.Errorf("%s: not in README section %q, or no default", s.Name, s.Doc)
+		page := rootFile(t, s.Doc)
+		if !strings.Contains(string(page), "`"+s.Name+"`") || s.Default == "" {
+			t.Errorf("%s: not on %s, or no default", s.Name, s.Doc)
 		}
 	}
 }

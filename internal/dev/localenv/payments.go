@@ -9,7 +9,7 @@ import (
 )
 
 // The payments API's demo merchant of a local run, and the development
-// defaults of its keys (public: the README lists them; never deploy them).
+// defaults of its keys (public: docs/local.md lists them; never deploy them).
 const (
 	DemoMerchant              = "demo"
 	EnvPaymentsSecretKey      = "PAYMENTS_SECRET_KEY"
