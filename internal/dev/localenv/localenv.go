@@ -179,7 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.seedPayments(ctx); err != nil {
+	if err := s.createDemoMerchant(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("payments demo merchant: %w", err)
 	}

@@ -167,7 +167,7 @@ func claimOps(table string, o Order) []types.TransactWriteItem {
 	return tx
 }
 
-// event is the outbox event of o (the seed's webhook payload plus event_id
+// event is the outbox event of o (the documented webhook payload plus event_id
 // and occurred_at, so receivers can de-duplicate). suffix tells apart
 // events of one type (a refund's total, a dispute's state). License keys
 // are never in an event.
