@@ -69,7 +69,7 @@ test: fmt-check vet staticcheck lint-template lint-openapi
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...
 
 # The deploy rehearsal alone (make test runs it too): the template created
-# as the samconfig.toml stacks in moto_server (README "Deploy rehearsal").
+# as the samconfig.toml stacks in moto_server (docs/deploy.md, "Deploy rehearsal").
 .PHONY: rehearse
 rehearse:
 	$(GO) test -count=1 -run '^TestRehearsal$$' -v ./internal/dev/deployrehearsal
