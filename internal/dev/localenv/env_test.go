@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // A function runs with the expanded template's environment: Globals and
@@ -88,6 +89,31 @@ func TestSettingsDocumented(t *testing.T) {
 			t.Errorf("%s: not on %s, or no default", s.Name, s.Doc)
 		}
 	}
+}
+
+// The development keys and their defaults are on docs/local.md, the demo
+// merchant's on docs/payments.md, each variable with its value: what a
+// newcomer copies into a curl command must be what make run uses.
+func TestDevKeysDocumented(t *testing.T) {
+	page := map[string]string{
+		"docs/local.md":    string(rootFile(t, "docs/local.md")),
+		"docs/payments.md": string(rootFile(t, "docs/payments.md")),
+	}
+	check := func(file, variable, value string) {
+		t.Helper()
+		if !strings.Contains(page[file], "`"+variable+"`") {
+			t.Errorf("%s: %s is not named", file, variable)
+		}
+		if value != "" && !strings.Contains(page[file], "`"+value+"`") {
+			t.Errorf("%s: %s's development default %q is not given", file, variable, value)
+		}
+	}
+	for _, n := range secrets.Names {
+		check("docs/local.md", n.EnvVar(), localenv.DevKeys[n])
+	}
+	check("docs/payments.md", localenv.EnvPaymentsSecretKey, localenv.DevPaymentsSecretKey)
+	check("docs/payments.md", localenv.EnvPaymentsPublishableKey, localenv.DevPaymentsPublishableKey)
+	check("docs/payments.md", localenv.EnvPaymentsWebhookURL, "")
 }
 
 // Without samtranslator the environments come from the template's own

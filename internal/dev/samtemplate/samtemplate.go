@@ -332,19 +332,30 @@ func (t *Template) number(own, global yaml.Node, def int, property, unit string)
 	return x, nil
 }
 
-// tableRefRE finds the logical ids a policy's scalar names: T.Arn,
-// ${T.Arn}/index/*, ${T}, or T alone (!Ref).
-var tableRefRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9]*`)
+// subRefRE finds the references of a !Sub string: ${T} or ${T.Attribute}.
+var subRefRE = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9]+)?\}`)
 
-// tablesNamed returns the tables of t that the scalars under n name, sorted.
+// tablesNamed returns the tables of t that the intrinsic functions under n
+// name (!GetAtt T.Arn, !Ref T, ${T...} in a !Sub), sorted.
 func (t *Template) tablesNamed(n *yaml.Node) []string {
 	seen := map[string]bool{}
+	add := func(id string) {
+		if _, ok := t.Tables[id]; ok {
+			seen[id] = true
+		}
+	}
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.ScalarNode && (n.Tag == "!GetAtt" || n.Tag == "!Sub" || n.Tag == "!Ref") {
-			for _, id := range tableRefRE.FindAllString(n.Value, -1) {
-				if _, ok := t.Tables[id]; ok {
-					seen[id] = true
+		if n.Kind == yaml.ScalarNode {
+			switch n.Tag {
+			case "!GetAtt":
+				id, _, _ := strings.Cut(n.Value, ".")
+				add(id)
+			case "!Ref":
+				add(n.Value)
+			case "!Sub":
+				for _, m := range subRefRE.FindAllStringSubmatch(n.Value, -1) {
+					add(m[1])
 				}
 			}
 		}
