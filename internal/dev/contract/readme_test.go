@@ -43,8 +43,8 @@ func TestDocExamples(t *testing.T) {
 				if file == "README.md" {
 					tour += n
 				}
-			case "go", "text":
-				// Code to read (a receiver's verification) and output; not requests.
+			case "go", "text", "":
+				// Code to read (a receiver's verification), output and diagrams; not requests.
 			default:
 				t.Errorf("%s:%d: a block of %q: the contract checks json and sh blocks; name another kind here first", file, b.line, b.lang)
 			}
@@ -101,7 +101,7 @@ func fencedBlocks(doc string) []block {
 	lines := strings.Split(doc, "\n")
 	for i := 0; i < len(lines); i++ {
 		lang, ok := strings.CutPrefix(lines[i], "```")
-		if !ok || lang == "" {
+		if !ok {
 			continue
 		}
 		b := block{lang: lang, line: i + 1}
