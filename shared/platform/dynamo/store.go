@@ -81,6 +81,12 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	return t, nil
 }
 
+// Store runs Tollgate's writes against its tables.
+type Store struct {
+	DB     *dynamodb.Client
+	Tables Tables
+}
+
 // ClientOptions tunes NewClient. The zero value is right for Lambda.
 type ClientOptions struct {
 	// Endpoint, when set, points the client at a DynamoDB-compatible server
