@@ -55,7 +55,9 @@ func (e *EffectFailedError) Error() string {
 }
 
 // ApplyOnce writes rec and effects in one TransactWriteItems, conditional on
-// rec.Key being new. If the key exists, the stored record is returned with
+// rec.Key being new: the exactly-once write of an effect made only of
+// DynamoDB writes whose answer is known before they are written (the
+// package documentation says which writes take another shape, and why). If the key exists, the stored record is returned with
 // Replayed when its fingerprint equals rec's and Conflict otherwise; nothing
 // is written in either case. On DynamoDB it costs one call either way (more
 // only when a TransactionConflict makes Transact send it again): a failed
