@@ -103,7 +103,7 @@ func TestFulfilFlow(t *testing.T) {
 			}
 			// The order, with its keys and the price flag.
 			var id string
-			fmt.Sscanf(first.Body.String(), `{"order_id":%q`, &id)
+			_, _ = fmt.Sscanf(first.Body.String(), `{"order_id":%q`, &id)
 			id = strings.Trim(strings.SplitN(strings.TrimPrefix(first.Body.String(), `{"order_id":"`), `"`, 2)[0], `"`)
 			o := s.do("GET", "/api/v1/stores/my-store/orders/"+id+"/", devKey, "")
 			if o.Code != 200 || !strings.Contains(o.Body.String(), `"price_check":"match"`) || !strings.Contains(o.Body.String(), "AAAAA-BBBBB-CCCCC-DDDD2") {

@@ -100,7 +100,7 @@ func (r *runner) checkPlayer(ctx context.Context, p string, want map[string]int6
 func (r *runner) readInventory(ctx context.Context, p string) (inventoryAnswer, error) {
 	a, err := r.send(ctx, "", http.MethodGet, "/api/v1/players/"+p+"/inventory", nil, gameServer)
 	if err != nil || a.status != http.StatusOK {
-		return inventoryAnswer{}, fmt.Errorf("%d %v %s", a.status, err, a.body)
+		return inventoryAnswer{}, fmt.Errorf("%d %v %s", a.status, err, a.body) //nolint:errorlint // err may be nil (a status other than 200)
 	}
 	var inv inventoryAnswer
 	if err := json.Unmarshal(a.body, &inv); err != nil {

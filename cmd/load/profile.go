@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +48,7 @@ func printProfile(w io.Writer, path string, top int) {
 	if goTool == "" {
 		goTool = "go"
 	}
-	out, err := exec.Command(goTool, "tool", "pprof", "-traces", path).Output()
+	out, err := exec.CommandContext(context.Background(), goTool, "tool", "pprof", "-traces", path).Output()
 	if err != nil {
 		fmt.Fprintf(w, "\ngo tool pprof -traces %s: %v\n", path, err)
 		return

@@ -54,7 +54,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	profile := filepath.Join(dir, "cpu.pprof")
-	cmd := exec.Command(bin, "-addr", addr, "-cpuprofile", profile)
+	cmd := exec.Command(bin, "-addr", addr, "-cpuprofile", profile) //nolint:noctx // a server outliving the call that starts it (CommandContext would kill it when ctx ends); its Stop ends it
 	env := []string{
 		"CATALOG_FILE=" + catalogFile,
 		"LOG_LEVEL=info",
@@ -105,7 +105,11 @@ func (s *server) waitReady(ctx context.Context, limit time.Duration) error {
 			return ctx.Err()
 		default:
 		}
-		resp, err := http.Get(s.URL + "/load-ready-probe")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/load-ready-probe", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			return nil
@@ -219,7 +223,7 @@ func (l *serverLog) waitFor(function string, n int, limit time.Duration) map[str
 }
 
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -254,7 +258,7 @@ func preloadPurchases(ctx context.Context, dataDir string, n int) error {
 		return fmt.Errorf("preload: %w", err)
 	}
 	const player, tx = "preload-p0000000", "preload-t0000000"
-	req := httptest.NewRequest(http.MethodPost, "/purchase/"+player,
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/purchase/"+player,
 		strings.NewReader(`{"transactionId":"`+tx+`","items":[{"id":"load_coins","quantity":1},{"id":"load_gems","quantity":2}]}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("x-api-key", localenv.DevKeys[secrets.StashAPIKey])

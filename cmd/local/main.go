@@ -186,7 +186,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		return err
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return err
 	}

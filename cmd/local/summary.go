@@ -166,5 +166,5 @@ func (s startup) print(w io.Writer) {
 		row("IAM roles", "NOT enforced: every call allowed (samtranslator missing)")
 	}
 	b.WriteString("\nRequests are logged below, a line each (LOG_FORMAT=json: JSON lines). Ctrl-C stops it.\n\n")
-	io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, b.String()) // the banner on the terminal: nothing to do if it fails
 }

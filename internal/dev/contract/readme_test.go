@@ -338,14 +338,14 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 		if ch == '#' && !inWord {
 			break // a comment runs to the end of the line
 		}
-		switch {
-		case ch == ' ' || ch == '\t':
+		switch ch {
+		case ' ', '\t':
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()
 				inWord = false
 			}
-		case ch == '\'':
+		case '\'':
 			end := strings.IndexByte(s[i+1:], '\'')
 			if end < 0 {
 				return nil, fmt.Errorf("unterminated '")
@@ -353,7 +353,7 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 			cur.WriteString(s[i+1 : i+1+end])
 			i += end + 1
 			inWord = true
-		case ch == '"':
+		case '"':
 			j := i + 1
 			for ; j < len(s) && s[j] != '"'; j++ {
 				switch {
@@ -375,7 +375,7 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 			}
 			i = j
 			inWord = true
-		case ch == '$':
+		case '$':
 			k, err := expand(s, i, vars, &cur)
 			if err != nil {
 				return nil, err

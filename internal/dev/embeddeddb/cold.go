@@ -40,7 +40,7 @@ func (s *coldStore) put(k string, enc []byte) {
 	c := len(s.chunks) - 1
 	off := len(s.chunks[c])
 	s.chunks[c] = append(s.chunks[c], enc...)
-	s.at[k] = span{c: uint32(c), off: uint32(off), n: uint32(n)}
+	s.at[k] = span{c: uint32(c), off: uint32(off), n: uint32(n)} //nolint:gosec // G115: an item's encoding (DynamoDB's 400 KB at most) at an offset within its chunk (max(chunkSize, n)); far fewer than 2^32 chunks fit in memory
 	s.live += n
 	if s.garbage > chunkSize && s.garbage > s.live {
 		s.compact()

@@ -50,7 +50,7 @@ func Start(cfg ProcessConfig) (*Process, error) {
 		return nil, err
 	}
 	srv.Timeout = cfg.Timeout
-	cmd := exec.Command(cfg.Binary)
+	cmd := exec.Command(cfg.Binary) //nolint:noctx // the runtime process outlives Start; Stop ends it
 	cmd.Env = append(append([]string(nil), cfg.Env...), "AWS_LAMBDA_RUNTIME_API="+srv.Addr())
 	cmd.Stdout, cmd.Stderr = cfg.Stdout, cfg.Stderr
 	p := &Process{Server: srv, cmd: cmd, exited: make(chan struct{})}

@@ -63,7 +63,7 @@ type Server struct {
 
 // NewServer listens on a free loopback port and serves the Runtime API.
 func NewServer(functionName string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the runtime API: %w", err)
 	}
@@ -213,7 +213,7 @@ func wait(ctx context.Context, done <-chan Result, exited <-chan struct{}, exitE
 			return r, nil
 		default:
 		}
-		return Result{}, fmt.Errorf("the runtime exited before answering: %v", exitErr())
+		return Result{}, fmt.Errorf("the runtime exited before answering: %v", exitErr()) //nolint:errorlint // the exit status may be nil (a clean exit)
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("no answer from the runtime: %w", ctx.Err())
 	}

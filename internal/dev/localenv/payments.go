@@ -15,7 +15,7 @@ const (
 	EnvPaymentsSecretKey      = "PAYMENTS_SECRET_KEY"
 	EnvPaymentsPublishableKey = "PAYMENTS_PUBLISHABLE_KEY"
 	EnvPaymentsWebhookURL     = "PAYMENTS_WEBHOOK_URL"
-	DevPaymentsSecretKey      = "pay_sk_local_development_only_secret_key_0001"
+	DevPaymentsSecretKey      = "pay_sk_local_development_only_secret_key_0001" //nolint:gosec // G101: the local development key, published on purpose
 	DevPaymentsPublishableKey = "pay_pk_local_development_only_publishable_0001"
 	// DemoAlias is the demo merchant's exchanged SANDBOX card (tok_visa, test mode).
 	DemoAlias = "al_demo_visa"

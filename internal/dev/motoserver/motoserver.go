@@ -50,13 +50,13 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, errors.New("python3 (moto's interpreter) not found on PATH")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(python, "-c", serial, "127.0.0.1", fmt.Sprint(port))
+	cmd := exec.Command(python, "-c", serial, "127.0.0.1", fmt.Sprint(port)) //nolint:noctx // a server outliving the call that starts it (CommandContext would kill it when ctx ends); its Stop ends it
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
@@ -64,7 +64,11 @@ func Start(ctx context.Context) (*Server, error) {
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(s.URL + "/moto-api/")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
+		if err != nil {
+			break // not for a URL of this form; stopped below
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			return s, nil

@@ -38,7 +38,7 @@ func Available() error {
 	if err != nil {
 		return fmt.Errorf("%w: no python3 on PATH", ErrUnavailable)
 	}
-	if out, err := exec.Command(python, "-c", "import samtranslator").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(context.Background(), python, "-c", "import samtranslator").CombinedOutput(); err != nil {
 		return fmt.Errorf("%w: %s", ErrUnavailable, bytes.TrimSpace(out))
 	}
 	return nil

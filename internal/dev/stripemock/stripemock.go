@@ -62,7 +62,7 @@ func Binary(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w: go install %s@%s: %v: %s", ErrNotInstalled, Module, Version, err, out)
+		return "", fmt.Errorf("%w: go install %s@%s: %w: %s", ErrNotInstalled, Module, Version, err, out)
 	}
 	if err := os.Rename(filepath.Join(tmp, "stripe-mock"), bin); err != nil {
 		return "", err
@@ -92,7 +92,7 @@ func Start(ctx context.Context) (*Server, error) {
 }
 
 func startOnce(ctx context.Context, bin string, wait time.Duration) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func startOnce(ctx context.Context, bin string, wait time.Duration) (*Server, er
 	ln.Close()
 	// The HTTPS listener (unused) on a port the system chooses: left to
 	// its default, 12112, two stripe-mocks (two test binaries) collide.
-	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", "127.0.0.1:")
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", "127.0.0.1:") //nolint:noctx // a server outliving the call that starts it (CommandContext would kill it when ctx ends); its Stop ends it
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start stripe-mock: %w", err)
 	}
@@ -112,7 +112,7 @@ func startOnce(ctx context.Context, bin string, wait time.Duration) (*Server, er
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("stripe-mock on %s exited before answering: %v", addr, waitErr)
+			return nil, fmt.Errorf("stripe-mock on %s exited before answering: %v", addr, waitErr) //nolint:errorlint // waitErr is nil after a clean exit
 		default:
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v1/balance", nil)

@@ -346,7 +346,7 @@ func TestStashVerifyReasonsAreDistinct(t *testing.T) {
 		}
 		// The reverse order is the point: the match must be one-way.
 		//lint:ignore SA1032 ErrUnauthorized must not match a reason
-		if errors.Is(auth.ErrUnauthorized, a) {
+		if errors.Is(auth.ErrUnauthorized, a) { //nolint:staticcheck // SA1032: the reverse order is the point (see above)
 			t.Errorf("ErrUnauthorized matches %v", a)
 		}
 		for j, b := range signatureReasons {

@@ -49,7 +49,7 @@ func (d Deps) SecretRead(ctx context.Context, nameVar, suffix string) error {
 // Environment variables read by FromEnv (besides the store's).
 const (
 	EnvSecretID       = "SECRET_ID"        // ARN or name of the Secrets Manager secret; unset: keys from env vars
-	EnvSecretCacheTTL = "SECRET_CACHE_TTL" // Go duration, default 5m
+	EnvSecretCacheTTL = "SECRET_CACHE_TTL" //nolint:gosec // G101: a variable's name, not a secret. Go duration, default 5m
 	EnvLogLevel       = "LOG_LEVEL"        // debug, info, warn, error
 )
 

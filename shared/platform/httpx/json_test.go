@@ -99,7 +99,7 @@ func TestReadBodyContentLengthOverLimitNotRead(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", body)
 	r.ContentLength = 100
 	_, err := httpx.ReadBody(r, 10)
-	requestError(t, err, http.StatusRequestEntityTooLarge)
+	_ = requestError(t, err, http.StatusRequestEntityTooLarge)
 	if body.reads != 0 {
 		t.Errorf("body read %d times (%d bytes) although Content-Length was over the limit", body.reads, body.n)
 	}
@@ -110,7 +110,7 @@ func TestReadBodyReadsAtMostLimitPlusOne(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", body)
 	r.ContentLength = -1
 	_, err := httpx.ReadBody(r, 10)
-	requestError(t, err, http.StatusRequestEntityTooLarge)
+	_ = requestError(t, err, http.StatusRequestEntityTooLarge)
 	if body.n > 11 {
 		t.Errorf("read %d bytes of an oversized body, want at most limit+1 = 11", body.n)
 	}

@@ -42,7 +42,7 @@ func On(errs ...error) func(error) bool {
 // drawn uniformly from its upper half so that racing callers spread out.
 func Jittered(base, ceiling time.Duration) func(attempt int) time.Duration {
 	return func(attempt int) time.Duration {
-		return Exponential(base, ceiling, attempt, func(half time.Duration) time.Duration { return rand.N(half + 1) })
+		return Exponential(base, ceiling, attempt, func(half time.Duration) time.Duration { return rand.N(half + 1) }) //nolint:gosec // G404: back-off jitter, not a secret
 	}
 }
 

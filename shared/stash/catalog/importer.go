@@ -238,7 +238,7 @@ func (im importer) apply(ctx context.Context, productID string, have *Product, p
 	})
 	// Every error of an attempt is wrapped above; Do returns ctx's own,
 	// unwrapped, when ctx ends during a back-off.
-	if err != nil && err == ctx.Err() {
+	if err != nil && err == ctx.Err() { //nolint:errorlint // identity on purpose: ctx's own error, not an attempt's wrapping it
 		return nil, fmt.Errorf("import %s: %w", productID, err)
 	}
 	return ch, err

@@ -147,7 +147,7 @@ func TestFind(t *testing.T) {
 				return
 			}
 			var r *refusal.Error
-			if !errors.As(err, &r) || !(errors.Is(err, catalog.ErrNoProduct) || errors.Is(err, catalog.ErrGUIDMismatch)) || !strings.Contains(r.Message, tt.wantError) {
+			if !errors.As(err, &r) || !errors.Is(err, catalog.ErrNoProduct) && !errors.Is(err, catalog.ErrGUIDMismatch) || !strings.Contains(r.Message, tt.wantError) {
 				t.Fatalf("error %v, want a refusal (ErrNoProduct or ErrGUIDMismatch) saying %q", err, tt.wantError)
 			}
 		})

@@ -116,7 +116,7 @@ func fromItem(item map[string]types.AttributeValue) (Product, error) {
 		}
 	}
 	unlimited, hasUnlimited := item[AttrUnlimited].(*types.AttributeValueMemberBOOL)
-	if v, ok := item[AttrStock]; ok && !(hasUnlimited && unlimited.Value) {
+	if v, ok := item[AttrStock]; ok && (!hasUnlimited || !unlimited.Value) {
 		stock, err := dynamo.IntAttr(v)
 		if err != nil {
 			return bad(AttrStock, err)

@@ -147,13 +147,17 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
 		expression.Key(attrSweepPK).Equal(expression.Value(sweepPartition(shard))),
 		expression.Key(attrSweepAt).LessThanEqual(expression.Value(now.UnixMilli())))))
+	pageSize := int32(100) // min(limit, 100), converted within int32's range
+	if limit >= 0 && limit < 100 {
+		pageSize = int32(limit)
+	}
 	p := dynamodb.NewQueryPaginator(s.Store.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Store.Tables.Transactions),
 		IndexName:                 aws.String(SweepIndex),
 		KeyConditionExpression:    e.KeyCondition(),
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
-		Limit:                     aws.Int32(int32(min(limit, 100))),
+		Limit:                     aws.Int32(pageSize),
 	})
 	released := 0
 	for p.HasMorePages() && released < limit {

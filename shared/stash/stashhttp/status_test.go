@@ -48,7 +48,7 @@ func TestRefusalAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason.Error(), func(t *testing.T) {
-			var fail error = fmt.Errorf("step: %w", refusal.New(tt.reason, "refused because %s", tt.reason))
+			fail := fmt.Errorf("step: %w", refusal.New(tt.reason, "refused because %s", tt.reason))
 			if tt.retryLater {
 				fail = tt.reason
 			}

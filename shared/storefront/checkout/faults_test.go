@@ -43,7 +43,7 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 			if err != nil {
 				t.Fatalf("fault-free: %v", err)
 			}
-			ddbtest.Sweep(t, ref.Transport.Calls(), func(t *testing.T, inject func(int, string) ddbtest.Fault) { run(t, inject) })
+			ddbtest.Sweep(t, ref.Transport.Calls(), func(t *testing.T, inject func(int, string) ddbtest.Fault) { _, _ = run(t, inject) })
 		})
 	}
 }

@@ -65,7 +65,7 @@ func (p *Pages) Order() http.Handler {
 		}
 		if page.Fulfilled {
 			// Bought: the add-to-cart cart of this store is done with.
-			http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "", Path: cartPath(store), MaxAge: -1, HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteLaxMode})
+			http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "", Path: cartPath(store), MaxAge: -1, HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: deletes the cart cookie, with the attributes it was set with (signed.go)
 		}
 		p.render(w, r, http.StatusOK, "order", v, policy{})
 	})

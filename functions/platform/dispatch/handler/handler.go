@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -41,7 +42,7 @@ func New(d deps.Deps) (lambdarun.JobFunc, error) {
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		st, err := disp.Run(ctx, int32(batch))
+		st, err := disp.Run(ctx, batch)
 		logStats(ctx, d, st)
 		return err
 	}, nil
@@ -84,10 +85,13 @@ func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
 		"skipped", st.Skipped, "deferred", st.Deferred)
 }
 
-func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {
+func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
 	batch, err := d.PositiveInt(EnvDispatchBatch, 50)
 	if err != nil {
 		return nil, 0, err
+	}
+	if batch < 1 || batch > math.MaxInt32 { // Run takes an int32
+		return nil, 0, fmt.Errorf("%s=%d: want at most %d", EnvDispatchBatch, batch, math.MaxInt32)
 	}
 	env, err := d.OneOf(EnvEnvironment, "dev", "dev", "staging", "prod")
 	if err != nil {
@@ -121,5 +125,5 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {
 		Prod:   prod,
 		Now:    d.Now,
 		Logger: d.Logger,
-	}, batch, nil
+	}, int32(batch), nil
 }

@@ -22,7 +22,7 @@ import (
 // EnvAPIKeyHeader names the header that carries the API key (Stash lets a
 // studio choose it); DefaultAPIKeyHeader is used when it is unset.
 const (
-	EnvAPIKeyHeader     = "STASH_API_KEY_HEADER"
+	EnvAPIKeyHeader     = "STASH_API_KEY_HEADER" //nolint:gosec // G101: an environment variable's name, not a credential
 	DefaultAPIKeyHeader = "x-api-key"
 )
 

@@ -56,12 +56,12 @@ import (
 // The documented test tokens (pspAlias values).
 const (
 	TokenVisa            = "tok_visa"
-	TokenChargeDeclined  = "tok_chargeDeclined"
+	TokenChargeDeclined  = "tok_chargeDeclined" //nolint:gosec // G101: a sandbox card token's name, not a credential
 	TokenPending         = "tok_pending"
-	TokenPendingDeclined = "tok_pendingDeclined"
+	TokenPendingDeclined = "tok_pendingDeclined" //nolint:gosec // G101: a sandbox card token's name, not a credential
 	TokenTimeout         = "tok_timeout"
 	TokenUnavailable     = "tok_unavailable"
-	TokenCaptureDeclined = "tok_captureDeclined"
+	TokenCaptureDeclined = "tok_captureDeclined" //nolint:gosec // G101: a sandbox card token's name, not a credential
 )
 
 // Tokens lists the test tokens, in the documented order.

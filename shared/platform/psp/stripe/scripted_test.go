@@ -63,7 +63,7 @@ func newScripted(t *testing.T, answers ...answer) *scripted {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(a.status)
-		io.WriteString(w, a.body)
+		_, _ = io.WriteString(w, a.body)
 	}))
 	t.Cleanup(func() { close(release); s.Close() })
 	return s

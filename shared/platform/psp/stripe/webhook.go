@@ -62,9 +62,9 @@ func ParseWebhook(payload []byte, header string, secrets []string, now time.Time
 		case errors.Is(err, webhook.ErrNoValidSignature):
 			continue
 		case errors.Is(err, webhook.ErrNotSigned), errors.Is(err, webhook.ErrInvalidHeader):
-			return psp.Notification{}, fmt.Errorf("%w: %v", ErrSignature, err)
+			return psp.Notification{}, fmt.Errorf("%w: %v", ErrSignature, err) //nolint:errorlint // the library's errors stay out of the chain: ErrSignature is the contract
 		default: // signed, but its JSON is unreadable
-			return psp.Notification{}, fmt.Errorf("%w: %v", ErrPayload, err)
+			return psp.Notification{}, fmt.Errorf("%w: %v", ErrPayload, err) //nolint:errorlint // ErrPayload is the contract, the library's error its text
 		}
 	}
 	return psp.Notification{}, ErrSignature
@@ -75,7 +75,7 @@ func ParseWebhook(payload []byte, header string, secrets []string, now time.Time
 func PeekWebhook(payload []byte) (psp.Notification, error) {
 	var e stripeapi.Event
 	if err := json.Unmarshal(payload, &e); err != nil {
-		return psp.Notification{}, fmt.Errorf("%w: %v", ErrPayload, err)
+		return psp.Notification{}, fmt.Errorf("%w: %v", ErrPayload, err) //nolint:errorlint // ErrPayload is the contract, the JSON error its text
 	}
 	return notification(e)
 }
@@ -154,7 +154,7 @@ func notification(e stripeapi.Event) (psp.Notification, error) {
 	}
 	var o object
 	if err := json.Unmarshal(e.Data.Raw, &o); err != nil {
-		return psp.Notification{}, fmt.Errorf("%w: %s data.object: %v", ErrPayload, e.Type, err)
+		return psp.Notification{}, fmt.Errorf("%w: %s data.object: %v", ErrPayload, e.Type, err) //nolint:errorlint // ErrPayload is the contract, the JSON error its text
 	}
 	n.Amount, n.Currency, n.Metadata = o.Amount, strings.ToUpper(o.Currency), o.Metadata
 	switch kind {
