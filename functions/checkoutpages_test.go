@@ -524,3 +524,58 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 		}
 	}
 }
+
+// An add-to-cart order belongs to the browser that placed it. Another
+// browser that posts the same cart with the buyer's email and country (all
+// public) gets an order of its own, never the buyer's pay link nor, once
+// the buyer pays, the buyer's keys, whichever of the two places first.
+// The buyer's own retry (a double submit, the back button) is still its
+// one order.
+func TestCheckoutPagesCartOrderIsTheBrowsers(t *testing.T) {
+	for _, first := range []string{"other browser", "buyer"} {
+		t.Run(first+" first", func(t *testing.T) {
+			site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+			other, buyer := browserClient(t), browserClient(t)
+			place := func(c *http.Client) (payURL string, payPage page) {
+				t.Helper()
+				expectPage(t, fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", nil), http.StatusSeeOther)
+				cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+				return toPayPage(t, c, site, cart, url.Values{"email": {"victim@example.com"}, "country": {"GB"}})
+			}
+			var otherURL, buyerURL string
+			var buyerPay page
+			if first == "buyer" {
+				buyerURL, buyerPay = place(buyer)
+				otherURL, _ = place(other)
+			} else {
+				otherURL, _ = place(other)
+				buyerURL, buyerPay = place(buyer)
+			}
+			if otherURL == buyerURL {
+				t.Errorf("two browsers got one pay link: %s", buyerURL)
+			}
+			// The buyer's retry is the buyer's order.
+			cart := fetch(t, buyer, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+			if again, _ := toPayPage(t, buyer, site, cart, url.Values{"email": {"victim@example.com"}, "country": {"GB"}}); again != buyerURL {
+				t.Errorf("the buyer's retry made another order: %s, then %s", buyerURL, again)
+			}
+			paid := payOn(t, buyer, site, buyerURL, buyerPay, "4242424242424242")
+			expectPage(t, paid, http.StatusSeeOther)
+			order := fetch(t, buyer, http.MethodGet, site.URL+paid.Header.Get("Location"), nil)
+			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`)
+			keys := keyRE.FindAllStringSubmatch(order.Body, -1)
+			if len(keys) != 1 {
+				t.Fatalf("%d keys on the buyer's order page, want 1", len(keys))
+			}
+			// The other browser opens its link: its own pending order.
+			p := fetch(t, other, http.MethodGet, otherURL, nil)
+			if p.Status == http.StatusSeeOther {
+				p = fetch(t, other, http.MethodGet, site.URL+p.Header.Get("Location"), nil)
+			}
+			if strings.Contains(p.Body, keys[0][1]) {
+				t.Fatalf("another browser reads the buyer's key %s (%d): %.600s", keys[0][1], p.Status, p.Body)
+			}
+			expectPage(t, p, http.StatusOK, "4242 4242 4242 4242")
+		})
+	}
+}

@@ -76,8 +76,12 @@ func TestCartCookie(t *testing.T) {
 	want := cookieCart{Currency: "GBP", Source: "marketplace", Lines: []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "B-1", Quantity: 100}}}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:3000/s/my-store/cart/?add=A", nil)
-	if err := p.writeCart(rec, req, "my-store", want); err != nil {
+	want, err := p.writeCart(rec, req, "my-store", want)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(want.Secret) != secretLen {
+		t.Fatalf("a new cart's secret %q: want %d random characters", want.Secret, secretLen)
 	}
 	cookie := rec.Result().Cookies()[0]
 	if cookie.Name != cartCookie || cookie.Path != "/s/my-store/" || !cookie.HttpOnly || cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || cookie.MaxAge <= 0 {
