@@ -502,27 +502,28 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_hook", "metadata": meta}},
 		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": "pi_hook", "status": "needs_response", "metadata": meta}},
 	} {
-		body, err := json.Marshal(map[string]any{"id": fmt.Sprintf("evt_hook_%d", i), "object": "event", "type": ev.typ, "livemode": false,
-			"created": site.now().Unix(), "data": map[string]any{"object": ev.obj}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := http.NewRequest(http.MethodPost, site.URL+"/stripe/webhook/", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: site.now()}).Header)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"applied"`) {
-			t.Fatalf("%s: %d %s", ev.typ, resp.StatusCode, answer)
+		if answer := site.stripeEvent(t, fmt.Sprintf("evt_hook_%d", i), ev.typ, ev.obj); !strings.Contains(answer, `"applied"`) {
+			t.Fatalf("%s: %s", ev.typ, answer)
 		}
 	}
+}
+
+// stripeEvent posts a signed Stripe event of type typ about obj to the
+// receiver and returns its 200 answer.
+func (s *pagesSite) stripeEvent(t *testing.T, id, typ string, obj map[string]any) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "livemode": false,
+		"created": s.now().Unix(), "data": map[string]any{"object": obj}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/stripe/webhook/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: s.now()}).Header)
+	return call(t, req, http.StatusOK)
 }
 
 // An add-to-cart order belongs to the browser that placed it. Another
