@@ -3,6 +3,7 @@ package functions_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform/signing"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
@@ -578,5 +581,35 @@ func TestCheckoutPagesCartOrderIsTheBrowsers(t *testing.T) {
 			}
 			expectPage(t, p, http.StatusOK, "4242 4242 4242 4242")
 		})
+	}
+}
+
+// A cart cookie written before carts had a secret (the same lines in two
+// browsers' cookies) gets a secret of its own in each browser before an
+// order is placed: the two browsers' orders differ, and each browser's
+// retry is its one order.
+func TestCheckoutPagesCartFromBeforeSecrets(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"c":"GBP","l":[["WIN-11-PRO",1]]}`))
+	sig, err := signing.New(localenv.DevKeys).Sign(context.Background(), "checkoutweb-cart-cookie", []byte("my-store\x00"+payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(site.URL + "/s/my-store/")
+	buyer := func() url.Values { return url.Values{"email": {"old@example.com"}, "country": {"GB"}} }
+	var links []string
+	for range 2 {
+		c := browserClient(t)
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "tollgate_cart", Value: payload + "." + sig, Path: "/s/my-store/"}})
+		cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+		expectPage(t, cart, http.StatusOK, `id="subtotal">£29.99<`)
+		first, _ := toPayPage(t, c, site, cart, buyer())
+		if again, _ := toPayPage(t, c, site, cart, buyer()); again != first {
+			t.Fatalf("one browser's retry made another order: %s, then %s", first, again)
+		}
+		links = append(links, first)
+	}
+	if links[0] == links[1] {
+		t.Fatalf("two browsers with the same old cart cookie got one order: %s", links[0])
 	}
 }
