@@ -16,7 +16,7 @@ lower        = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
 function_dir = $(patsubst %/main.go,%,$(filter functions/%/$(call lower,$(1))/main.go,$(wildcard functions/*/*/main.go)))
 FUNCTION_IDS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
 
-.PHONY: run invoke sign test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean
+.PHONY: run invoke sign docs test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean
 
 build-%Function:
 	@test -n "$(call function_dir,$*)" || { echo "no functions/<product>/$(call lower,$*)/main.go for $*Function"; exit 2; }
@@ -31,6 +31,11 @@ build:
 
 run:
 	PORT=$(PORT) $(GO) run ./cmd/local
+
+# The route → function → package → table map of docs/architecture.md, from
+# template.yaml and the functions' imports (a test fails when it is stale).
+docs:
+	$(GO) run ./internal/dev/archmap -w
 
 # make invoke FN=AuthorizeFunction EVENT=events/authorize.json
 # BINARY=1 runs the function's real bootstrap instead, built for this machine
@@ -64,7 +69,7 @@ test: fmt-check vet staticcheck lint-template lint-openapi
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...
 
 # The deploy rehearsal alone (make test runs it too): the template created
-# as the samconfig.toml stacks in moto_server (README "Deploy rehearsal").
+# as the samconfig.toml stacks in moto_server (docs/deploy.md, "Deploy rehearsal").
 .PHONY: rehearse
 rehearse:
 	$(GO) test -count=1 -run '^TestRehearsal$$' -v ./internal/dev/deployrehearsal

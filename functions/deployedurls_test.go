@@ -10,22 +10,22 @@ import (
 // gatewayNotFound is API Gateway's own answer to a URL no route names.
 const gatewayNotFound = `{"message":"Not Found"}`
 
-// Every URL seed 004 and the README give, as clients call them (trailing
+// Every URL the store platform API and the docs give, as clients call them (trailing
 // slash included), reaches its function through API Gateway's route
 // selection — and the same paths without the slash where the API has them;
 // a path below a page is API Gateway's 404, not a page.
 func TestDocumentedURLsReachTheirFunctions(t *testing.T) {
 	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, nil, 0)
 	session := `{"cart":{"WIN-11-PRO":1},"currency":"GBP"}`
-	stripeEvent := `{"id":"evt_seed_url","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}}}`
+	stripeEvent := `{"id":"evt_docs_url","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}}}`
 	for _, c := range []struct {
 		method, url, key, body string
 		status                 int // 0: any answer of the function's own
 	}{
 		{"POST", "/api/v1/stores/my-store/checkout/session/", devKey, session, 201},
 		{"POST", "/api/v1/stores/my-store/checkout/session", devKey, session, 201},
-		{"POST", "/api/v1/stores/my-store/licensing/fulfill/", devKey, fulfilBody("seed-url-1", "OFFICE-2024", 1, 0), 0},
-		{"POST", "/api/v1/stores/my-store/licensing/fulfill", devKey, fulfilBody("seed-url-2", "OFFICE-2024", 1, 0), 0},
+		{"POST", "/api/v1/stores/my-store/licensing/fulfill/", devKey, fulfilBody("docs-url-1", "OFFICE-2024", 1, 0), 0},
+		{"POST", "/api/v1/stores/my-store/licensing/fulfill", devKey, fulfilBody("docs-url-2", "OFFICE-2024", 1, 0), 0},
 		{"GET", "/api/v1/geo/subdivisions/?country=US", "", "", 200},
 		{"GET", "/api/v1/geo/subdivisions?country=US", "", "", 200},
 		{"GET", "/api/v1/tax/rates/?country=GB", "", "", 200},

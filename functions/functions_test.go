@@ -258,10 +258,10 @@ func checkEventIsAPIGateways(t *testing.T, stack *localenv.Stack, event []byte) 
 	}
 }
 
-// The README's walk-through against the local router over real HTTP: the
-// seed's curl grants, the inventory shows the items, the same curl again
+// The README's tour against the local router over real HTTP: Stash's
+// example curl grants, the inventory shows the items, the same curl again
 // answers 200 and the inventory is unchanged.
-func TestSeedCurlOverHTTP(t *testing.T) {
+func TestTourCurlOverHTTP(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{Env: map[string]string{}})

@@ -133,7 +133,7 @@ func TestPaymentsWalkthrough(t *testing.T) {
 			// The key holds a comma: it reaches the handler whole through
 			// API Gateway's event and the Lambda entry (the proxy library
 			// alone would make it two values, refused as a repeated header).
-			code, first := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth,walk-01"), pre)
+			code, first := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-01"), pre)
 			if code != 201 || first["status"] != "SUCCESS" || first["action"] != "PREAUTH" {
 				t.Fatalf("preauth: %d %v", code, first)
 			}
@@ -141,7 +141,7 @@ func TestPaymentsWalkthrough(t *testing.T) {
 				t.Errorf("a first pre-authorization made DynamoDB calls %v, want a read and two writes", calls)
 			}
 			tr.Reset()
-			code, again := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth,walk-01"), pre)
+			code, again := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "preauth-walk-01"), pre)
 			if code != 201 || !reflect.DeepEqual(again, first) {
 				t.Fatalf("replay: %d %v, want %v", code, again, first)
 			}
@@ -208,6 +208,9 @@ func TestPaymentsRefusals(t *testing.T) {
 		{"negative amount", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00008"), strings.Replace(valid, `1000`, `-5`, 1), 400, "2001"},
 		{"fractional amount", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00009"), strings.Replace(valid, `1000`, `10.5`, 1), 400, "2006"},
 		{"amount as text", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00010"), strings.Replace(valid, `1000`, `"ten"`, 1), 400, "2006"},
+		{"amount as a string of digits", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00018"), strings.Replace(valid, `1000`, `"5000"`, 1), 400, "2006"},
+		{"amount given twice", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00019"), strings.Replace(valid, `"amount":1000`, `"amount":1,"amount":5000`, 1), 400, "2004"},
+		{"Idempotent-Key holding a comma", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal,00020"), valid, 400, "2003"},
 		{"no reason", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00011"), strings.Replace(valid, `"reason":"Order 9"`, `"reason":""`, 1), 400, "2001"},
 		{"not JSON", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00012"), `{"aliasId":`, 400, "2004"},
 		{"unknown alias", "PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00013"), strings.Replace(valid, "al_demo_visa", "al_nothing_here", 1), 400, "3005"},
@@ -229,6 +232,53 @@ func TestPaymentsRefusals(t *testing.T) {
 	// Nothing was stored: the demo alias was never charged.
 	if code, body := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "refusal-00001"), valid); code != 201 || body["status"] != "SUCCESS" {
 		t.Fatalf("the first refused key, now valid: %d %v", code, body)
+	}
+}
+
+// A header given twice reaches the function as API Gateway delivers it,
+// joined by a comma, and is refused alike for every header that matters:
+// which of the two the caller meant is unknown. Nothing is charged.
+func TestPaymentsRepeatedHeaders(t *testing.T) {
+	c := newPaymentsClient(t, ddbtest.Backend{Name: "minidyn"})
+	valid := `{"aliasId":"al_demo_visa","paymentData":{"amount":1000,"currency":"EUR","reason":"Order 9"}}`
+	for _, tt := range []struct {
+		header, first, second string
+		path, body            string
+		status                int
+		code                  string
+	}{
+		{"PSP-Test-Mode", "true", "false", "/api/v1/preauthorization", valid, 400, "2003"},
+		{"Idempotent-Key", "repeated-00001", "repeated-00002", "/api/v1/preauthorization", valid, 400, "2003"},
+		{"Secret-Key", localenv.DevPaymentsSecretKey, localenv.DevPaymentsSecretKey, "/api/v1/preauthorization", valid, 401, "1000"},
+		{"PSP-Type", "SANDBOX", "STRIPE", "/api/v1/alias", "", 400, "2003"},
+		{"Publishable-Key", localenv.DevPaymentsPublishableKey, localenv.DevPaymentsPublishableKey, "/api/v1/alias", "", 401, "1000"},
+	} {
+		t.Run(tt.header, func(t *testing.T) {
+			headers := with(secret, "Idempotent-Key", "repeated-00003")
+			method := "PUT"
+			if tt.path == "/api/v1/alias" {
+				headers, method = with(publishable, "PSP-Type", "SANDBOX", "Idempotent-Key", "repeated-00004"), "POST"
+			}
+			req := httptest.NewRequest(method, tt.path, strings.NewReader(tt.body))
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			for k, v := range headers {
+				req.Header.Set(k, v)
+			}
+			req.Header.Set(tt.header, tt.first)
+			req.Header.Add(tt.header, tt.second)
+			rec := httptest.NewRecorder()
+			c.router.ServeHTTP(rec, req)
+			var body map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			if rec.Code != tt.status || body["error_code"] != tt.code {
+				t.Fatalf("%d %v, want %d error_code %s", rec.Code, body, tt.status, tt.code)
+			}
+		})
+	}
+	if code, body := c.do("PUT", "/api/v1/preauthorization", with(secret, "Idempotent-Key", "repeated-00001"), valid); code != 201 || body["status"] != "SUCCESS" {
+		t.Fatalf("a key first given twice, now once: %d %v", code, body)
 	}
 }
 

@@ -121,7 +121,13 @@ func TestFulfilFlow(t *testing.T) {
 				status                int
 				code                  string
 			}{
-				{"unknown store", "/api/v1/stores/no-store/licensing/fulfill/", devKey, fulfilBody("x", "WIN-11-PRO", 1, 1), 404, "store_not_found"},
+				// A key that is not one of the store's is refused before
+				// anything about the store is looked at: whether it exists,
+				// which products it sells.
+				{"unknown store", "/api/v1/stores/no-store/licensing/fulfill/", devKey, fulfilBody("x", "WIN-11-PRO", 1, 1), 401, "unauthorized"},
+				{"unknown store, bogus key", "/api/v1/stores/no-store/licensing/fulfill/", "sk_test_nobody_knows_1", fulfilBody("x", "WIN-11-PRO", 1, 1), 401, "unauthorized"},
+				{"unknown sku, bogus key", fulfilURL, "sk_test_nobody_knows_1", fulfilBody("x", "WIN-12", 1, 1), 401, "unauthorized"},
+				{"unknown sku, other store's key", fulfilURL, otherKey, fulfilBody("x", "WIN-12", 1, 1), 401, "unauthorized"},
 				{"unknown sku", fulfilURL, devKey, fulfilBody("x", "WIN-12", 1, 1), 404, "product_not_found"},
 				{"other store's key", fulfilURL, otherKey, fulfilBody("x", "WIN-11-PRO", 1, 1), 401, "unauthorized"},
 				{"no key", fulfilURL, "", fulfilBody("x", "WIN-11-PRO", 1, 1), 401, "unauthorized"},

@@ -47,8 +47,8 @@ type keySource struct {
 
 const (
 	sourceEnv     = "environment"
-	sourceDefault = "development default (see README)"
-	sourceUnset   = "unset (see README)"
+	sourceDefault = "development default (see docs/local.md)"
+	sourceUnset   = "unset (see docs/local.md)"
 )
 
 // keySources tells where each key comes from: the keys of secrets.Names,
@@ -156,7 +156,7 @@ func (s startup) print(w io.Writer) {
 			label = ""
 		}
 	}
-	row("", "(README \"Local keys and ports\" lists the defaults; Stash calls by curl: README \"Try it\")")
+	row("", "(docs/local.md lists the defaults; a tour by curl: README \"A 60-second tour\")")
 	row("Catalog", "%s", s.Catalog)
 	row("Stores", "%s", s.Stores)
 	row("DynamoDB", "%s", s.DynamoDB)

@@ -14,7 +14,7 @@
 //	--endpoint URL    a DynamoDB-compatible endpoint (default $DYNAMODB_ENDPOINT; empty: AWS)
 //
 // A merchant's PSP credentials are not kept here: put them in the Secrets
-// Manager secret tollgate/<env>/merchants/<ID> (README, "Payments API").
+// Manager secret tollgate/<env>/merchants/<ID> (docs/payments.md).
 // Exit status: 0 done, 1 failed, 2 bad usage.
 package main
 

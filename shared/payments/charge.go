@@ -105,15 +105,11 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 		rec, alias := found[0], found[1]
 		req.paymentMethod = dynamo.StringAttr(alias[attrPaymentMethod])
 		if rec != nil {
-			ans, done, err := s.recorded(ctx, rec, req.Fingerprint, ik)
-			if done || err != nil {
+			ans, done, taken, err := s.resume(ctx, rec, req.Fingerprint, ik)
+			switch {
+			case done:
 				return ans, err
-			}
-			taken, err := s.takeOver(ctx, ik, rec)
-			if err != nil {
-				return Answer{}, err
-			}
-			if !taken {
+			case !taken:
 				continue // another request took it over first
 			}
 			a, c, err := s.adapter(ctx, req.Merchant, psp.Type(dynamo.StringAttr(alias[attrPSPType])), req.TestMode)
@@ -161,13 +157,7 @@ func (s *Service) Charge(ctx context.Context, req ChargeRequest) (Answer, error)
 
 func (s *Service) intentOps(req ChargeRequest, ik dynamo.Key, txn, key string, t psp.Type) []types.TransactWriteItem {
 	now := s.now()
-	idem := map[string]types.AttributeValue{
-		attrFingerprint: dynamo.S(req.Fingerprint), attrIdemState: dynamo.S(idemPending), attrTxn: dynamo.S(txn),
-		attrPSPKey: dynamo.S(key), attrLeaseUntil: dynamo.N(now.Add(lease).UnixMilli()), attrAttempts: dynamo.N(1), attrCreatedAt: dynamo.Time(now),
-	}
-	for k, v := range ik {
-		idem[k] = v
-	}
+	idem := intent(ik, req.Fingerprint, txn, key, now)
 	tx := map[string]types.AttributeValue{
 		attrMerchant: dynamo.S(req.Merchant), attrAlias: dynamo.S(req.AliasID), attrPSPType: dynamo.S(string(t)), attrTestMode: dynamo.Bool(req.TestMode),
 		attrAmount: dynamo.N(req.Amount), attrCurrency: dynamo.S(req.Currency), attrAction: dynamo.S(req.action()), attrStatus: dynamo.S(statusStarted),
@@ -194,9 +184,7 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 		Reason: req.Reason, Capture: req.Capture, Metadata: map[string]string{"tollgate_transaction": txn, "tollgate_merchant": req.Merchant}})
 	ik := idemKey(req.Merchant, "charge", req.IdempotentKey)
 	if err != nil {
-		s.releaseLease(ctx, ik)
-		s.log.WarnContext(ctx, "PSP call failed; the intent stays recorded and a retry calls again with the same key", "transaction", txn, "error", err)
-		return Answer{}, refusal.New(ErrPSP, "the PSP did not answer; retry with the same Idempotent-Key")
+		return Answer{}, s.unanswered(ctx, ik, "call", txn, err)
 	}
 	ans := answerOf(txn, req.Amount, req.Currency, req.action(), res)
 	captured := int64(0)
@@ -218,18 +206,17 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 // one transaction conditional on the record still pending (a takeover that
 // already recorded wins, and its answer is answered).
 func (s *Service) record(ctx context.Context, merchant, method string, ik dynamo.Key, txn string, ans Answer, res psp.Result, captured int64) (Answer, error) {
-	body, err := json.Marshal(ans)
+	body, err := jsonAnswer(ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	now := s.now()
-	idemUpd := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrIdemState: dynamo.S(idemDone), attrAnswer: dynamo.S(string(body))}), attrLeaseUntil)
 	txnSet := map[string]types.AttributeValue{attrStatus: dynamo.S(ans.Status), attrCaptured: dynamo.N(captured), attrRefundable: dynamo.N(captured), attrUpdatedAt: dynamo.Time(now)}
 	if res.PSPTransactionID != "" {
 		txnSet[attrPSPID] = dynamo.S(res.PSPTransactionID)
 	}
 	ops := []types.TransactWriteItem{
-		dynamo.UpdateOp(s.table, ik, idemUpd, dynamo.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
+		s.answerOp(ik, body),
 		dynamo.UpdateOp(s.table, txnKey(txn), dynamo.SetAll(txnSet), dynamo.Cond(expression.Name(attrStatus).Equal(expression.Value(statusStarted)))),
 		s.actionOp(txn, now, ans),
 	}
@@ -317,6 +304,48 @@ func (s *Service) recorded(ctx context.Context, rec map[string]types.AttributeVa
 			return Answer{}, true, err
 		}
 	}
+}
+
+// resume goes on from an existing idempotency record: done, the request is
+// answered from it (its answer, a refusal or an error); taken, it took over
+// the record's expired intent, to call the PSP again with the record's key;
+// neither, another request took the intent over first (read it again).
+func (s *Service) resume(ctx context.Context, rec map[string]types.AttributeValue, fp string, ik dynamo.Key) (ans Answer, done, taken bool, err error) {
+	if ans, done, err = s.recorded(ctx, rec, fp, ik); done || err != nil {
+		return ans, true, false, err
+	}
+	taken, err = s.takeOver(ctx, ik, rec)
+	return Answer{}, err != nil, taken, err
+}
+
+// intent is the idempotency record of a new intent: pending, with the
+// PSP's idempotency key, its transaction and the first attempt's lease.
+func intent(ik dynamo.Key, fp, txn, key string, now time.Time) map[string]types.AttributeValue {
+	idem := map[string]types.AttributeValue{
+		attrFingerprint: dynamo.S(fp), attrIdemState: dynamo.S(idemPending), attrTxn: dynamo.S(txn),
+		attrPSPKey: dynamo.S(key), attrLeaseUntil: dynamo.N(now.Add(lease).UnixMilli()), attrAttempts: dynamo.N(1), attrCreatedAt: dynamo.Time(now),
+	}
+	for k, v := range ik {
+		idem[k] = v
+	}
+	return idem
+}
+
+// answerOp records the answer body on the idempotency record ik,
+// conditional on the record still pending (a takeover that recorded first
+// wins).
+func (s *Service) answerOp(ik dynamo.Key, body string) types.TransactWriteItem {
+	upd := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrIdemState: dynamo.S(idemDone), attrAnswer: dynamo.S(body)}), attrLeaseUntil)
+	return dynamo.UpdateOp(s.table, ik, upd, dynamo.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending))))
+}
+
+// unanswered is the refusal of a request whose PSP call (call: what it
+// asked) got no answer: the intent stays recorded and its lease is freed,
+// so the merchant's retry calls again at once with the same key.
+func (s *Service) unanswered(ctx context.Context, ik dynamo.Key, call, txn string, err error) error {
+	s.releaseLease(ctx, ik)
+	s.log.WarnContext(ctx, "PSP "+call+" failed; the intent stays recorded and a retry calls again with the same key", "transaction", txn, "error", err)
+	return refusal.New(ErrPSP, "the PSP did not answer; retry with the same Idempotent-Key")
 }
 
 // takeOver claims an expired lease; false when another request claimed it.

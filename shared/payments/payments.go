@@ -1,5 +1,5 @@
-// Package payments is Tollgate's payments API (MobiLab's "Stash!" backend,
-// seed 003): merchants and their keys, aliases (tokenised payment methods),
+// Package payments is Tollgate's payments API (the API of MobiLab's
+// "Stash!" backend): merchants and their keys, aliases (tokenised payment methods),
 // pre-authorizations and authorizations, capture, reversal and refunds,
 // through the PSP adapters of shared/platform/psp, each money movement exactly once.
 //

@@ -43,18 +43,14 @@ func (s *Service) Refund(ctx context.Context, req RefundRequest) (Answer, error)
 		}
 		rec, tx := found[0], found[1]
 		if rec != nil {
-			ans, done, err := s.recorded(ctx, rec, req.Fingerprint, ik)
-			if done || err != nil {
+			ans, done, taken, err := s.resume(ctx, rec, req.Fingerprint, ik)
+			switch {
+			case done:
 				return ans, err
-			}
-			taken, err := s.takeOver(ctx, ik, rec)
-			if err != nil {
-				return Answer{}, err
-			}
-			if taken {
+			case taken:
 				return s.refund(ctx, req, tx, dynamo.StringAttr(rec[attrPSPKey]))
 			}
-			continue
+			continue // another request took it over first
 		}
 		if err := refundRefusal(tx, req); err != nil {
 			return Answer{}, err
@@ -103,14 +99,8 @@ func refundRefusal(tx map[string]types.AttributeValue, req RefundRequest) error 
 
 func (s *Service) refundIntentOps(req RefundRequest, ik dynamo.Key, key string) []types.TransactWriteItem {
 	now := s.now()
-	idem := map[string]types.AttributeValue{
-		attrFingerprint: dynamo.S(req.Fingerprint), attrIdemState: dynamo.S(idemPending), attrTxn: dynamo.S(req.TransactionID),
-		attrPSPKey: dynamo.S(key), attrRefundAmount: dynamo.N(req.Amount), attrLeaseUntil: dynamo.N(now.Add(lease).UnixMilli()),
-		attrAttempts: dynamo.N(1), attrCreatedAt: dynamo.Time(now),
-	}
-	for k, v := range ik {
-		idem[k] = v
-	}
+	idem := intent(ik, req.Fingerprint, req.TransactionID, key, now)
+	idem[attrRefundAmount] = dynamo.N(req.Amount)
 	take := expression.Add(expression.Name(attrRefundable), expression.Value(-req.Amount)).Set(expression.Name(attrUpdatedAt), expression.Value(dynamo.Timestamp(now)))
 	cond := expression.Name(attrMerchant).Equal(expression.Value(req.Merchant)).
 		And(expression.Name(attrTestMode).Equal(expression.Value(req.TestMode))).
@@ -129,9 +119,7 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 	ik := idemKey(req.Merchant, "refund", req.IdempotentKey)
 	res, err := a.Refund(ctx, c, dynamo.StringAttr(tx[attrPSPID]), key, req.Amount, req.Reason)
 	if err != nil {
-		s.releaseLease(ctx, ik)
-		s.log.WarnContext(ctx, "PSP refund failed; the intent stays recorded and a retry calls again with the same key", "transaction", req.TransactionID, "error", err)
-		return Answer{}, refusal.New(ErrPSP, "the PSP did not answer; retry with the same Idempotent-Key")
+		return Answer{}, s.unanswered(ctx, ik, "refund", req.TransactionID, err)
 	}
 	ans := answerOf(req.TransactionID, req.Amount, req.Currency, ActionRefund, res)
 	now := s.now()
@@ -146,13 +134,12 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 	if err != nil {
 		return Answer{}, err
 	}
-	idemUpd := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrIdemState: dynamo.S(idemDone), attrAnswer: dynamo.S(body)}), attrLeaseUntil)
 	ev, err := s.event(req.Merchant, dynamo.StringAttr(tx[attrPaymentMethod]), req.TransactionID, now, ans)
 	if err != nil {
 		return Answer{}, err
 	}
 	err = s.st.Transact(ctx, []types.TransactWriteItem{
-		dynamo.UpdateOp(s.table, ik, idemUpd, dynamo.Cond(expression.Name(attrIdemState).Equal(expression.Value(idemPending)))),
+		s.answerOp(ik, body),
 		dynamo.UpdateOp(s.table, txnKey(req.TransactionID), txUpd, nil),
 		s.actionOp(req.TransactionID, now, ans), ev,
 	})

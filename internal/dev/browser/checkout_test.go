@@ -222,7 +222,7 @@ func TestBrowserSessionPurchase(t *testing.T) {
 	}
 }
 
-// The seed's add-to-cart links: the same SKU twice adds quantity, the cart
+// The add-to-cart links: the same SKU twice adds quantity, the cart
 // lives in the browser's cookie; then the purchase.
 func TestBrowserAddToCartLinks(t *testing.T) {
 	s := newSite(t)

@@ -20,7 +20,7 @@ var namedWithoutStack = map[string]string{
 	// account) do not collide; two stacks of one Environment would. Renaming
 	// it replaces the secret on the next deploy: a new generated
 	// stashApiKey and the keys set after deployment gone, so that needs a
-	// migration (README "Setting the keys"), not a template edit.
+	// migration (docs/deploy.md, "Setting the keys"), not a template edit.
 	"KeysSecret": "named by Environment; a rename replaces the deployed secret",
 }
 

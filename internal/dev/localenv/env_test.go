@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
 // A function runs with the expanded template's environment: Globals and
@@ -75,25 +76,44 @@ func TestEnvIsTheTemplates(t *testing.T) {
 	}
 }
 
-// Every documented setting is in the README section its entry names.
+// Every documented setting is named, in backquotes, on the page its entry
+// names.
 func TestSettingsDocumented(t *testing.T) {
-	readme := rootFile(t, "README.md")
-	sections := map[string]string{}
-	for _, part := range strings.Split(string(readme), "\n## ")[1:] {
-		title, body, _ := strings.Cut(part, "\n")
-		sections[title] = body
-	}
 	for _, s := range localenv.Settings {
-		found := false
-		for title, body := range sections {
-			if strings.HasPrefix(title, s.Doc) && strings.Contains(body, "`"+s.Name+"`") {
-				found = true
-			}
+		if !strings.HasPrefix(s.Doc, "docs/") || !strings.HasSuffix(s.Doc, ".md") {
+			t.Errorf("%s: documented in %q, want a page docs/*.md", s.Name, s.Doc)
+			continue
 		}
-		if !found || s.Default == "" {
-			t.Errorf("%s: not in README section %q, or no default", s.Name, s.Doc)
+		page := rootFile(t, s.Doc)
+		if !strings.Contains(string(page), "`"+s.Name+"`") || s.Default == "" {
+			t.Errorf("%s: not on %s, or no default", s.Name, s.Doc)
 		}
 	}
+}
+
+// The development keys and their defaults are on docs/local.md, the demo
+// merchant's on docs/payments.md, each variable with its value: what a
+// newcomer copies into a curl command must be what make run uses.
+func TestDevKeysDocumented(t *testing.T) {
+	page := map[string]string{
+		"docs/local.md":    string(rootFile(t, "docs/local.md")),
+		"docs/payments.md": string(rootFile(t, "docs/payments.md")),
+	}
+	check := func(file, variable, value string) {
+		t.Helper()
+		if !strings.Contains(page[file], "`"+variable+"`") {
+			t.Errorf("%s: %s is not named", file, variable)
+		}
+		if value != "" && !strings.Contains(page[file], "`"+value+"`") {
+			t.Errorf("%s: %s's development default %q is not given", file, variable, value)
+		}
+	}
+	for _, n := range secrets.Names {
+		check("docs/local.md", n.EnvVar(), localenv.DevKeys[n])
+	}
+	check("docs/payments.md", localenv.EnvPaymentsSecretKey, localenv.DevPaymentsSecretKey)
+	check("docs/payments.md", localenv.EnvPaymentsPublishableKey, localenv.DevPaymentsPublishableKey)
+	check("docs/payments.md", localenv.EnvPaymentsWebhookURL, "")
 }
 
 // Without samtranslator the environments come from the template's own

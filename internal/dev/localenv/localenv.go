@@ -43,7 +43,7 @@ import (
 )
 
 // DevKeys are the keys used locally when their environment variables are
-// unset. They are public (the README lists them): never deploy them.
+// unset. They are public (docs/local.md lists them): never deploy them.
 var DevKeys = secrets.Static{
 	secrets.StashAPIKey:        "cad1", // the key of Stash's own curl example
 	secrets.StashEgressKey:     "dGVzdC1lZ3Jlc3Mta2V5LWZvci1sb2NhbC1ydW5zLW9ubHk",
@@ -179,7 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.seedPayments(ctx); err != nil {
+	if err := s.createDemoMerchant(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("payments demo merchant: %w", err)
 	}

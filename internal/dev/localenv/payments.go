@@ -9,7 +9,7 @@ import (
 )
 
 // The payments API's demo merchant of a local run, and the development
-// defaults of its keys (public: the README lists them; never deploy them).
+// defaults of its keys (public: docs/local.md lists them; never deploy them).
 const (
 	DemoMerchant              = "demo"
 	EnvPaymentsSecretKey      = "PAYMENTS_SECRET_KEY"
@@ -24,9 +24,9 @@ const (
 	demoFunction = "PreauthorizationFunction"
 )
 
-// seedPayments creates the demo merchant and its keys (from the
+// createDemoMerchant creates the demo merchant and its keys (from the
 // environment, else the development defaults), unless they exist.
-func (s *Stack) seedPayments(ctx context.Context) error {
+func (s *Stack) createDemoMerchant(ctx context.Context) error {
 	if _, ok := s.Template.Functions[demoFunction]; !ok {
 		return nil // a template without the payments API
 	}
@@ -34,7 +34,7 @@ func (s *Stack) seedPayments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Seeding is an operator's work (cmd/payments), not the function's:
+	// Creating merchants is an operator's work (cmd/payments), not the function's:
 	// the stack's own client, outside any role.
 	d.Store.DB, d.Secrets, d.CheckSecretRead = s.DB, s.Keys, nil
 	svc, err := payments.New(d, psp.NewRegistry(), nil)

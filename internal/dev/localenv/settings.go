@@ -10,7 +10,7 @@ import (
 type Setting struct {
 	Name    string
 	Default string // the value a function uses when the variable is unset
-	Doc     string // the README section documenting it (the start of its "## " title)
+	Doc     string // the page documenting it, relative to the root (docs/local.md)
 }
 
 // Settings is the one list of function settings with documented defaults.
@@ -18,28 +18,28 @@ type Setting struct {
 // nor this list (nor DevVariables) names fails the end-to-end tests
 // (Stack.UndocumentedReads).
 var Settings = []Setting{
-	{"CATALOG_CACHE_TTL", "30s", "Local keys and ports"},
-	{"CATALOG_DEFAULT_CURRENCY", "USD", "Local keys and ports"},
-	{"CATALOG_SECTION_TITLE", "Shop", "Local keys and ports"},
-	{"LOOKUP_TIMEOUT", "1s", "Local keys and ports"},
-	{"GRANT_MODE", "both", "Local keys and ports"},
-	{"WEBHOOK_ENVIRONMENT", "test", "Local keys and ports"},
-	{"WEBHOOK_RECORD_TTL", "720h", "Local keys and ports"},
-	{"SWEEP_BATCH", "200", "Local keys and ports"},
-	{"STASH_API_KEY_HEADER", "x-api-key", "Local keys and ports"},
-	{"RATE_LIMIT_WINDOW", "1m", "Store platform API"},
-	{"KEY_CACHE_TTL", "5s", "Payments API"},
-	{"STRIPE_API_BASE", "https://api.stripe.com", "Payments API"},
-	{"STRIPE_TIMEOUT", "10s", "Payments API"},
-	{"STORE_CACHE_TTL", "5s", "Store platform API"},
-	{"CHECKOUT_RATE_LIMIT", "100", "Checkout"},
-	{"CHECKOUT_PSP_TIMEOUT", "10s", "Checkout"},
-	{"CHECKOUT_SANDBOX", "true", "Checkout"},
-	{"PUBLIC_BASE_URL", "the request's host", "Checkout"},
+	{"CATALOG_CACHE_TTL", "30s", "docs/local.md"},
+	{"CATALOG_DEFAULT_CURRENCY", "USD", "docs/local.md"},
+	{"CATALOG_SECTION_TITLE", "Shop", "docs/local.md"},
+	{"LOOKUP_TIMEOUT", "1s", "docs/local.md"},
+	{"GRANT_MODE", "both", "docs/local.md"},
+	{"WEBHOOK_ENVIRONMENT", "test", "docs/local.md"},
+	{"WEBHOOK_RECORD_TTL", "720h", "docs/local.md"},
+	{"SWEEP_BATCH", "200", "docs/local.md"},
+	{"STASH_API_KEY_HEADER", "x-api-key", "docs/local.md"},
+	{"RATE_LIMIT_WINDOW", "1m", "docs/store-platform.md"},
+	{"KEY_CACHE_TTL", "5s", "docs/payments.md"},
+	{"STRIPE_API_BASE", "https://api.stripe.com", "docs/payments.md"},
+	{"STRIPE_TIMEOUT", "10s", "docs/payments.md"},
+	{"STORE_CACHE_TTL", "5s", "docs/store-platform.md"},
+	{"CHECKOUT_RATE_LIMIT", "100", "docs/checkout.md"},
+	{"CHECKOUT_PSP_TIMEOUT", "10s", "docs/checkout.md"},
+	{"CHECKOUT_SANDBOX", "true", "docs/checkout.md"},
+	{"PUBLIC_BASE_URL", "the request's host", "docs/checkout.md"},
 }
 
 // DevVariables are the development keys a local run reads from the
-// environment (README "Local keys and ports", "Payments API"): the keys'
+// environment (docs/local.md, docs/payments.md): the keys'
 // variables and the payments API's local Stripe credentials. In AWS they
 // are empty; the keys come from Secrets Manager.
 var DevVariables = func() []string {

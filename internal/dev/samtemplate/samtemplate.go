@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type Function struct {
 	Env map[string]string
 	// TableEnv maps the variables that name a table to the table's logical id.
 	TableEnv map[string]string
+	// PolicyTables are the tables (logical ids, sorted) its IAM policies
+	// name: as a resource (!GetAtt T.Arn, !Sub "${T.Arn}/index/*") or by
+	// !Ref.
+	PolicyTables []string
 	// MemorySize is the function's memory in MB: its own MemorySize, else
 	// Globals', else Lambda's default (DefaultMemorySize).
 	MemorySize int
@@ -131,6 +136,7 @@ type rawTemplate struct {
 }
 
 type rawFunction struct {
+	Policies    yaml.Node `yaml:"Policies"`
 	CodeURI     string    `yaml:"CodeUri"`
 	MemorySize  yaml.Node `yaml:"MemorySize"`
 	Timeout     yaml.Node `yaml:"Timeout"`
@@ -215,6 +221,7 @@ func Parse(data []byte) (*Template, error) {
 			return nil, fmt.Errorf("function %s: %w", id, err)
 		}
 		fn.Timeout = time.Duration(secs) * time.Second
+		fn.PolicyTables = t.tablesNamed(&rf.Policies)
 		for _, vars := range []map[string]yaml.Node{raw.Globals.Function.Environment.Variables, rf.Environment.Variables} {
 			for k, n := range vars {
 				delete(fn.Env, k)
@@ -323,6 +330,46 @@ func (t *Template) number(own, global yaml.Node, def int, property, unit string)
 		return 0, fmt.Errorf("%s %q is not a positive number of %s", property, v, unit)
 	}
 	return x, nil
+}
+
+// subRefRE finds the references of a !Sub string: ${T} or ${T.Attribute}.
+var subRefRE = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9]+)?\}`)
+
+// tablesNamed returns the tables of t that the intrinsic functions under n
+// name (!GetAtt T.Arn, !Ref T, ${T...} in a !Sub), sorted.
+func (t *Template) tablesNamed(n *yaml.Node) []string {
+	seen := map[string]bool{}
+	add := func(id string) {
+		if _, ok := t.Tables[id]; ok {
+			seen[id] = true
+		}
+	}
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			switch n.Tag {
+			case "!GetAtt":
+				id, _, _ := strings.Cut(n.Value, ".")
+				add(id)
+			case "!Ref":
+				add(n.Value)
+			case "!Sub":
+				for _, m := range subRefRE.FindAllStringSubmatch(n.Value, -1) {
+					add(m[1])
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // FunctionIDs returns the functions' logical ids, sorted.

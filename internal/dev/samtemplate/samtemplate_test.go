@@ -189,3 +189,40 @@ func TestMemorySize(t *testing.T) {
 		})
 	}
 }
+
+// PolicyTables names the tables a function's policies name, whatever the
+// form (!GetAtt T.Arn, !Sub "${T.Arn}/index/*", !Ref T), and nothing else.
+func TestPolicyTables(t *testing.T) {
+	tpl, err := Parse([]byte(`
+Resources:
+  Orders: {Type: AWS::DynamoDB::Table, Properties: {KeySchema: [{AttributeName: pk, KeyType: HASH}]}}
+  Rates: {Type: AWS::DynamoDB::Table, Properties: {KeySchema: [{AttributeName: pk, KeyType: HASH}]}}
+  Unused: {Type: AWS::DynamoDB::Table, Properties: {KeySchema: [{AttributeName: pk, KeyType: HASH}]}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Environment: {Variables: {UNUSED_TABLE: !Ref Unused}}
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [dynamodb:GetItem]
+              Resource:
+                - !GetAtt Orders.Arn
+                - !Sub "${Orders.Arn}/index/*"
+                - !Sub arn:${AWS::Partition}:secretsmanager:*:*:secret:Unused
+        - DynamoDBReadPolicy: {TableName: !Ref Rates}
+  Bare:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: .}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tpl.Functions["Fn"].PolicyTables; !reflect.DeepEqual(got, []string{"Orders", "Rates"}) {
+		t.Errorf("Fn: PolicyTables %v, want [Orders Rates] (a secret's name that reads like a table is no table)", got)
+	}
+	if got := tpl.Functions["Bare"].PolicyTables; len(got) != 0 {
+		t.Errorf("Bare: PolicyTables %v, want none", got)
+	}
+}

@@ -55,6 +55,9 @@ func unmarshal(body []byte, dst any) error {
 	if !utf8.Valid(body) || !json.Valid(body) {
 		return invalid(CodeUnreadable, "the request body is not readable JSON")
 	}
+	if name, dup := decode.DuplicateKey(body); dup {
+		return invalid(CodeUnreadable, "the request body gives %s more than once", decode.Truncate(name, 64))
+	}
 	if err := decode.Unmarshal(body, dst); err != nil {
 		return invalid(CodeTypeMismatch, "%s", err.Error())
 	}
@@ -77,9 +80,9 @@ type PaymentData struct {
 }
 
 type wirePaymentData struct {
-	Amount   *json.Number `json:"amount"`
-	Currency *string      `json:"currency"`
-	Reason   *string      `json:"reason"`
+	Amount   json.RawMessage `json:"amount"` // a JSON number only, never a string
+	Currency *string         `json:"currency"`
+	Reason   *string         `json:"reason"`
 }
 
 // DecodeCharge decodes {aliasId, paymentData:{amount, currency, reason},
@@ -128,12 +131,12 @@ func DecodeCharge(body []byte) (Charge, error) {
 
 func paymentData(prefix string, w wirePaymentData) (PaymentData, error) {
 	var pd PaymentData
-	if w.Amount == nil {
+	if decode.Null(w.Amount) {
 		return pd, invalid(CodeConstraint, "%samount is required", prefix)
 	}
-	n, err := validate.WholeNumber([]byte(*w.Amount))
+	n, err := validate.WholeNumber(w.Amount)
 	if err != nil {
-		return pd, invalid(CodeTypeMismatch, "%samount must be an integer number of minor units, got %s", prefix, decode.Truncate(string(*w.Amount), 32))
+		return pd, invalid(CodeTypeMismatch, "%samount must be an integer number of minor units, got %s", prefix, decode.Truncate(string(w.Amount), 32))
 	}
 	if n <= 0 || n > MaxAmount {
 		return pd, invalid(CodeConstraint, "%samount must be from 1 to %d minor units, got %d", prefix, int64(MaxAmount), n)

@@ -14,7 +14,7 @@ func TestDecodeCharge(t *testing.T) {
 	}{
 		{"minimal", `{"aliasId":"al_1","paymentData":{"amount":1000,"currency":"eur","reason":"Order 1"}}`, "",
 			Charge{AliasID: "al_1", PaymentData: PaymentData{Amount: 1000, Currency: "EUR", Reason: "Order 1"}}},
-		{"all fields", `{"aliasId":"al_1","paymentData":{"amount":"5","currency":"JPY","reason":"r"},"purchaseId":"p-1","customerId":"c-1","extra":true}`, "",
+		{"all fields", `{"aliasId":"al_1","paymentData":{"amount":5,"currency":"JPY","reason":"r"},"purchaseId":"p-1","customerId":"c-1","extra":true}`, "",
 			Charge{AliasID: "al_1", PaymentData: PaymentData{Amount: 5, Currency: "JPY", Reason: "r"}, PurchaseID: "p-1", CustomerID: "c-1"}},
 		{"no alias", `{"paymentData":{"amount":1,"currency":"EUR","reason":"r"}}`, CodeConstraint, Charge{}},
 		{"no paymentData", `{"aliasId":"a"}`, CodeConstraint, Charge{}},
@@ -26,6 +26,11 @@ func TestDecodeCharge(t *testing.T) {
 		{"blank reason", `{"aliasId":"a","paymentData":{"amount":1,"currency":"EUR","reason":"  "}}`, CodeConstraint, Charge{}},
 		{"alias not a string", `{"aliasId":5,"paymentData":{"amount":1,"currency":"EUR","reason":"r"}}`, CodeTypeMismatch, Charge{}},
 		{"not JSON", `{"aliasId":`, CodeUnreadable, Charge{}},
+		{"amount as a string", `{"aliasId":"a","paymentData":{"amount":"5000","currency":"EUR","reason":"r"}}`, CodeTypeMismatch, Charge{}},
+		{"amount null", `{"aliasId":"a","paymentData":{"amount":null,"currency":"EUR","reason":"r"}}`, CodeConstraint, Charge{}},
+		{"amount twice", `{"aliasId":"a","paymentData":{"amount":1,"amount":5000,"currency":"EUR","reason":"r"}}`, CodeUnreadable, Charge{}},
+		{"amount twice, case folded", `{"aliasId":"a","paymentData":{"amount":1,"Amount":5000,"currency":"EUR","reason":"r"}}`, CodeUnreadable, Charge{}},
+		{"alias twice", `{"aliasId":"a","aliasId":"b","paymentData":{"amount":1,"currency":"EUR","reason":"r"}}`, CodeUnreadable, Charge{}},
 		{"not UTF-8", "{\"aliasId\":\"\xff\"}", CodeUnreadable, Charge{}},
 	}
 	for _, tt := range tests {

@@ -129,7 +129,10 @@ func read(ctx context.Context, svc *payments.Service, r *http.Request, spec Spec
 		}
 	}
 	if spec.PSPType {
-		v := r.Header.Get(HeaderPSPType)
+		v, _, err := httpx.OneToken(r.Header, HeaderPSPType)
+		if err != nil {
+			return req, repeated(err)
+		}
 		if v == "" {
 			return req, &paymentsapi.Invalid{Code: paymentsapi.CodeMissingHeader, Message: "the PSP-Type header is required"}
 		}
@@ -148,13 +151,9 @@ func read(ctx context.Context, svc *payments.Service, r *http.Request, spec Spec
 	if spec.Key == payments.PublishableKey {
 		header = HeaderPublishableKey
 	}
-	keys := r.Header.Values(header)
-	if len(keys) > 1 {
+	presented, _, err := httpx.OneToken(r.Header, header)
+	if err != nil {
 		return req, refusal.New(payments.ErrUnauthorized, "the %s header is given more than once", header)
-	}
-	presented := ""
-	if len(keys) == 1 {
-		presented = keys[0]
 	}
 	if req.Merchant, err = svc.Merchants.Authenticate(ctx, spec.Key, presented); err != nil {
 		return req, err
@@ -172,8 +171,17 @@ func read(ctx context.Context, svc *payments.Service, r *http.Request, spec Spec
 	return req, nil
 }
 
+// repeated answers a header given more than once (httpx.OneToken): 2003.
+func repeated(err error) error {
+	return &paymentsapi.Invalid{Code: paymentsapi.CodeArgument, Message: err.Error()}
+}
+
 func testMode(h http.Header) (bool, error) {
-	switch v := strings.ToLower(strings.TrimSpace(h.Get(HeaderPSPTestMode))); v {
+	v, _, err := httpx.OneToken(h, HeaderPSPTestMode)
+	if err != nil {
+		return false, repeated(err)
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "", "false":
 		return false, nil
 	case "true":
@@ -183,18 +191,18 @@ func testMode(h http.Header) (bool, error) {
 }
 
 func idempotentKey(h http.Header) (string, error) {
-	v := h.Values(HeaderIdempotentKey)
+	v, _, err := httpx.OneToken(h, HeaderIdempotentKey)
 	switch {
-	case len(v) == 0 || v[0] == "":
+	case err != nil:
+		return "", repeated(err)
+	case v == "":
 		return "", &paymentsapi.Invalid{Code: paymentsapi.CodeMissingHeader, Message: "the Idempotent-Key header is required"}
-	case len(v) > 1:
-		return "", &paymentsapi.Invalid{Code: paymentsapi.CodeArgument, Message: "the Idempotent-Key header is given more than once"}
-	case len(v[0]) < payments.MinIdempotentKey || len(v[0]) > payments.MaxIdempotentKey:
+	case len(v) < payments.MinIdempotentKey || len(v) > payments.MaxIdempotentKey:
 		return "", &paymentsapi.Invalid{Code: paymentsapi.CodeArgument, Message: "Idempotent-Key must hold 10 to 40 characters"}
-	case strings.ContainsFunc(v[0], func(r rune) bool { return r < 0x21 || r > 0x7e }):
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x21 || r > 0x7e }):
 		return "", &paymentsapi.Invalid{Code: paymentsapi.CodeArgument, Message: "Idempotent-Key must be printable ASCII without spaces"}
 	}
-	return v[0], nil
+	return v, nil
 }
 
 // fingerprint is what an Idempotent-Key binds: method, path, test mode and

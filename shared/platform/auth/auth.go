@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 )
 
@@ -25,31 +26,15 @@ var ErrUnauthorized = errors.New("unauthorized")
 // Gateway joins them), so none is read. It matches ErrUnauthorized.
 var ErrHeaderRepeated error = &reasonError{"credential header repeated"}
 
-// oneHeader is the one reader of a credential header for every guard (API
-// key, Bearer, Stash signatures): it returns the header's value and whether
-// it is present, or an error matching ErrHeaderRepeated (and so
-// ErrUnauthorized) naming the header and how often it was given, never a
-// value. Names are matched case-insensitively even in a Header built by hand
-// with non-canonical keys.
+// oneHeader reads a credential header for every guard (API key, Bearer,
+// Stash signatures) with httpx.OneHeader: a repeated header is an error
+// matching ErrHeaderRepeated (and so ErrUnauthorized).
 func oneHeader(h http.Header, name string) (string, bool, error) {
-	// Every key is looked at, not only the canonical one: a hand-built
-	// Header may hold "x-api-key" and "X-Api-Key" side by side.
-	n, value := 0, ""
-	for k, v := range h {
-		if len(v) > 0 && strings.EqualFold(k, name) {
-			if n == 0 {
-				value = v[0]
-			}
-			n += len(v)
-		}
+	v, ok, err := httpx.OneHeader(h, name)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrHeaderRepeated, err)
 	}
-	switch n {
-	case 0:
-		return "", false, nil
-	case 1:
-		return value, true, nil
-	}
-	return "", false, fmt.Errorf("%w: %s is given %d times", ErrHeaderRepeated, name, n)
+	return v, ok, nil
 }
 
 // Keys checks presented credentials against a named key of a secrets Source.

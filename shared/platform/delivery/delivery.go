@@ -166,6 +166,10 @@ func (d *Dispatcher) httpClient() *http.Client {
 // counted) behind an earlier pending event of the same ordering key.
 type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred int }
 
+// Idle reports whether the run claimed nothing: no event attempted or
+// deferred (a Skipped event was another dispatcher's or no longer due).
+func (s Stats) Idle() bool { return s.Delivered+s.Failed+s.Dead+s.Deferred == 0 }
+
 // Run delivers up to batch due events, one attempt each (and, after an
 // event with an ordering key completes, the next one of its key). An error
 // is a DynamoDB failure; the events it left are due again after their

@@ -73,7 +73,7 @@ func TestRecipients(t *testing.T) {
 }
 
 // A store's webhookSignatureHeader renames the signature header (an
-// integration written against the seed's header keeps verifying); the
+// integration written against that header keeps verifying); the
 // stores file refuses a name that is no header token or that a delivery
 // sets itself.
 func TestStoreSignatureHeader(t *testing.T) {

@@ -1,7 +1,30 @@
-// Package store is Tollgate's access to DynamoDB: the client, the table names,
-// and the one way an effect is made to happen exactly once: a single
-// TransactWriteItems that writes an idempotency record (conditional on the
-// record being new) together with the effect's own writes.
+// Package dynamo is Tollgate's access to DynamoDB: the client, the table
+// names, the writers of attributes and transaction items, and Transact,
+// which runs one TransactWriteItems and names the conditions that failed.
+//
+// Every exactly-once effect in Tollgate is a TransactWriteItems that writes
+// an idempotency item (conditional on it being new, or on its state)
+// together with the effect's own writes, so a retry that finds the item
+// writes nothing. ApplyOnce is that rule for one shape of it: the item is a
+// Record in the transactions table, new per key, holding the answer; a
+// retry with the same fingerprint is answered that answer, one with
+// another fingerprint is a Conflict. Stash's register and authorize use it.
+// The others build the same rule on Transact because their shape differs:
+//
+//   - Stash's confirm and cancel change the state of the record register
+//     wrote (a conditional update, not a new record); a Stash refund's
+//     record has no answer to replay (a second delivery is a duplicate).
+//   - payments (Charge, Refund) replay and refuse as ApplyOnce does, but
+//     call a PSP between two transactions: a pending record with a lease
+//     before the call, the answer after it. No single transaction can hold
+//     a call outside DynamoDB.
+//   - stores.Fulfil's record is the order itself, in the stores table with
+//     its fingerprint; a replay reads the order's license keys again (they
+//     are never stored in an answer), after the key and rate-limit checks.
+//   - checkout's records live in the checkout table: a notification's is
+//     keyed by the PSP's event id (no fingerprint, nothing to replay: a
+//     redelivery is a duplicate), and placing an order reads back what a
+//     double click placed.
 package dynamo
 
 import (
@@ -79,6 +102,12 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 		return t, fmt.Errorf("table names not configured: %v unset", missing)
 	}
 	return t, nil
+}
+
+// Store runs Tollgate's writes against its tables.
+type Store struct {
+	DB     *dynamodb.Client
+	Tables Tables
 }
 
 // ClientOptions tunes NewClient. The zero value is right for Lambda.

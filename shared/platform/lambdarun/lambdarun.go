@@ -132,12 +132,16 @@ func gatewayAnswer(status int, message string) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// JobEntry adapts job to an EventBridge event, logging one line per run.
+// JobEntry adapts job to an EventBridge event, logging one line per run:
+// at Error when the job failed, else at Debug. A schedule runs a job
+// whether or not there is work, so the job itself logs at Info what it
+// did, when it did something: a run that found nothing to do writes no
+// line at Info.
 func JobEntry(function string, logger *slog.Logger, job JobFunc) JobHandler {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		start := time.Now()
 		err := job(ctx)
-		level := slog.LevelInfo
+		level := slog.LevelDebug
 		if err != nil {
 			level = slog.LevelError
 		}

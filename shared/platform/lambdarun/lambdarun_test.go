@@ -1,11 +1,15 @@
 package lambdarun_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
 )
@@ -66,4 +70,21 @@ func FuzzJobAndStreamEntry(f *testing.F) {
 			})
 		_ = entry(context.Background(), json.RawMessage(raw))
 	})
+}
+
+// A scheduled run's own line is at Debug, at Error when the job failed: a
+// schedule that finds nothing to do writes nothing at Info.
+func TestJobEntryLevel(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{{nil, "DEBUG"}, {errors.New("table gone"), "ERROR"}} {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		err := lambdarun.JobEntry("f", logger, func(context.Context) error { return tc.err })(context.Background(), events.EventBridgeEvent{ID: "x"})
+		var line struct{ Level, Msg string }
+		if jerr := json.Unmarshal(buf.Bytes(), &line); jerr != nil || line.Level != tc.want || line.Msg != "run" || !errors.Is(err, tc.err) {
+			t.Errorf("job error %v: logged %q (%v), returned %v; want one %s line \"run\"", tc.err, buf.String(), jerr, err, tc.want)
+		}
+	}
 }

@@ -262,19 +262,18 @@ var ErrNotFound = errors.New("outbox: no such event")
 func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
 	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK),
 		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy)
-	_, ok, err := b.update(ctx, id, update, dynamo.Exists())
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	return nil
+	return b.updateEvent(ctx, id, update)
 }
 
 // MarkDead gives up on event id: it leaves the due index until replayed.
 func (b Box) MarkDead(ctx context.Context, id string) error {
 	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDead)}), attrDuePK, attrDueAt, attrLease, attrBlockedBy)
+	return b.updateEvent(ctx, id, update)
+}
+
+// updateEvent applies an operator's update to event id, whatever its
+// state; ErrNotFound when there is no such event.
+func (b Box) updateEvent(ctx context.Context, id string, update expression.UpdateBuilder) error {
 	_, ok, err := b.update(ctx, id, update, dynamo.Exists())
 	if err != nil {
 		return err

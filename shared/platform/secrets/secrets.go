@@ -27,7 +27,7 @@ const (
 	StripeWebhookSecret  Name = "stripeWebhookSecret"
 )
 
-// Names lists every key, in the order the README documents them.
+// Names lists every key, in the order docs/local.md documents them.
 var Names = []Name{StashAPIKey, StashEgressKey, StashWebhookSecret, GameServerKey, CheckoutSigningKey,
 	StripeSecretKey, StripePublishableKey, StripeWebhookSecret}
 

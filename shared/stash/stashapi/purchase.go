@@ -237,10 +237,8 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 		v    decode.Int64
 		path string
 	}{{&r.Tax, w.Tax, "tax"}, {&r.Total, w.Total, "total"}, {&r.TimeMillis, pickInt(w.TimeMillis, w.TimeMillisS), "timeMillis"}} {
-		if f.v.Set() {
-			if *f.dst, err = f.v.Value(f.path); err != nil {
-				return ConfirmRequest{}, err
-			}
+		if *f.dst, err = optionalInt(f.v, f.path); err != nil {
+			return ConfirmRequest{}, err
 		}
 	}
 	if r.PaymentMethodType, err = pickEnum(w.PaymentMethodType, w.PaymentMethodTypeS).Name("paymentMethodType", PaymentTypes); err != nil {
@@ -252,11 +250,7 @@ func DecodeConfirm(body []byte) (ConfirmRequest, error) {
 	if r.Source, err = w.Source.Name("source", Sources); err != nil {
 		return ConfirmRequest{}, err
 	}
-	if w.EmailMarketingOptIn != nil {
-		r.EmailMarketingOptIn = *w.EmailMarketingOptIn
-	} else if w.EmailMarketingOptInS != nil {
-		r.EmailMarketingOptIn = *w.EmailMarketingOptInS
-	}
+	r.EmailMarketingOptIn = pickBool(w.EmailMarketingOptIn, w.EmailMarketingOptInS)
 	return r, nil
 }
 

@@ -212,13 +212,6 @@ func webhookItems(in []wireWebhookItem, required bool) ([]WebhookItem, error) {
 	return out, nil
 }
 
-func optionalInt(v decode.Int64, path string) (int64, error) {
-	if !v.Set() {
-		return 0, nil
-	}
-	return v.Value(path)
-}
-
 // amount reads a money field leniently: an integer of minor units as a JSON
 // number or string, else 0. Amounts are recorded, never acted on, so a
 // format Stash changes must not fail a delivery that grants items.
@@ -250,11 +243,7 @@ func DecodePurchaseSucceeded(data json.RawMessage) (PurchaseSucceeded, error) {
 	if e.TimeMillis, err = optionalInt(pickInt(w.TimeMillis, w.TimeMillisS), "timeMillis"); err != nil {
 		return PurchaseSucceeded{}, err
 	}
-	if w.EmailMarketingOptIn != nil {
-		e.EmailMarketingOptIn = *w.EmailMarketingOptIn
-	} else if w.EmailMarketingOptInS != nil {
-		e.EmailMarketingOptIn = *w.EmailMarketingOptInS
-	}
+	e.EmailMarketingOptIn = pickBool(w.EmailMarketingOptIn, w.EmailMarketingOptInS)
 	return e, nil
 }
 

@@ -134,3 +134,22 @@ func pickEnum(a, b Enum) Enum {
 	}
 	return b
 }
+
+// pickBool is a's value when it was sent, else b's, else false.
+func pickBool(a, b *bool) bool {
+	switch {
+	case a != nil:
+		return *a
+	case b != nil:
+		return *b
+	}
+	return false
+}
+
+// optionalInt is v's value at path, 0 when it was not sent.
+func optionalInt(v decode.Int64, path string) (int64, error) {
+	if !v.Set() {
+		return 0, nil
+	}
+	return v.Value(path)
+}

@@ -97,8 +97,10 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 	if err != nil {
 		return out, err
 	}
-	if !listing.Found {
-		return out, refusal.New(ErrNoStore, "no store %q", r.Store)
+	if !listing.Accepts(r.APIKey) {
+		// Before anything about the store is told (that it exists, its
+		// products): a wrong key learns nothing.
+		return out, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
 	}
 	keyOK, paid, err := stores.KeyAndReference(ctx, s.st, r.Store, r.APIKey, r.ExternalReference)
 	if err != nil {

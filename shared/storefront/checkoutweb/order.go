@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
 // refreshEvery is how often the order page reloads until the keys exist.
@@ -33,19 +34,12 @@ func (p *Pages) Order() http.Handler {
 			p.fail(w, r, l, "order", err)
 			return
 		}
-		valid, err := p.checkOrderLink(r.Context(), store, orderID, sig)
-		if err != nil {
+		if err := p.checkOrderLink(r.Context(), store, orderID, sig); err != nil {
 			p.fail(w, r, l, "order", err)
 			return
 		}
-		if !valid {
-			p.fail(w, r, l, "order", errNotFound)
-			return
-		}
-		o, err := p.svc.Order(r.Context(), store, orderID)
-		l = localeFor(r, o.Locale)
-		if err != nil {
-			p.fail(w, r, l, "order", err)
+		o, l, ok := p.order(w, r, "order", store, orderID)
+		if !ok {
 			return
 		}
 		page := orderPage{Order: summarize(o)}
@@ -75,4 +69,17 @@ func (p *Pages) Order() http.Handler {
 		}
 		p.render(w, r, http.StatusOK, "order", v, policy{})
 	})
+}
+
+// order reads an order for page what (order or pay) and the locale to
+// show it in (the request's, else the order's); ok false: the read failed
+// and the failure page was served.
+func (p *Pages) order(w http.ResponseWriter, r *http.Request, what, store, orderID string) (o checkout.OrderView, l Locale, ok bool) {
+	o, err := p.svc.Order(r.Context(), store, orderID)
+	l = localeFor(r, o.Locale)
+	if err != nil {
+		p.fail(w, r, l, what, err)
+		return o, l, false
+	}
+	return o, l, true
 }

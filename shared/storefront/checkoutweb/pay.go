@@ -93,13 +93,8 @@ func (p *Pages) Pay() http.Handler {
 			vals = r.URL.Query()
 		}
 		pspType, sig := vals.Get("psp"), vals.Get("sig")
-		valid, err := p.checkPayLink(r.Context(), store, orderID, pspType, sig)
-		if err != nil {
+		if err := p.checkPayLink(r.Context(), store, orderID, pspType, sig); err != nil {
 			p.fail(w, r, l, "pay", err)
-			return
-		}
-		if !valid {
-			p.fail(w, r, l, "pay", errNotFound)
 			return
 		}
 		page := payPage{PSP: pspType, Sig: sig}
@@ -116,10 +111,8 @@ func (p *Pages) Pay() http.Handler {
 }
 
 func (p *Pages) showPay(w http.ResponseWriter, r *http.Request, status int, store, orderID string, page payPage) {
-	o, err := p.svc.Order(r.Context(), store, orderID)
-	l := localeFor(r, o.Locale)
-	if err != nil {
-		p.fail(w, r, l, "pay", err)
+	o, l, ok := p.order(w, r, "pay", store, orderID)
+	if !ok {
 		return
 	}
 	if o.Status != "pending" {

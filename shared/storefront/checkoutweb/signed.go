@@ -170,8 +170,10 @@ func (p *Pages) payLink(ctx context.Context, store, orderID string, t psp.Type) 
 	return "/s/" + store + "/pay/" + orderID + "/?" + url.Values{"psp": {string(t)}, "sig": {sig}}.Encode(), nil
 }
 
-func (p *Pages) checkPayLink(ctx context.Context, store, orderID, pspType, sig string) (bool, error) {
-	return p.signer.Verify(ctx, purposePay, []byte(store+"\x00"+orderID+"\x00"+pspType), sig)
+// checkPayLink is nil when sig signs the pay page of (store, orderID,
+// pspType).
+func (p *Pages) checkPayLink(ctx context.Context, store, orderID, pspType, sig string) error {
+	return linkError(p.signer.Verify(ctx, purposePay, []byte(store+"\x00"+orderID+"\x00"+pspType), sig))
 }
 
 // OrderLink is the signed address of an order's page (relative to the
@@ -184,8 +186,22 @@ func (p *Pages) OrderLink(ctx context.Context, store, orderID string) (string, e
 	return "/s/" + store + "/orders/" + orderID + "/?" + url.Values{"sig": {sig}}.Encode(), nil
 }
 
-func (p *Pages) checkOrderLink(ctx context.Context, store, orderID, sig string) (bool, error) {
-	return p.signer.Verify(ctx, purposeOrder, []byte(store+"\x00"+orderID), sig)
+// checkOrderLink is nil when sig signs the order page of (store, orderID).
+func (p *Pages) checkOrderLink(ctx context.Context, store, orderID, sig string) error {
+	return linkError(p.signer.Verify(ctx, purposeOrder, []byte(store+"\x00"+orderID), sig))
+}
+
+// linkError is a signed link's check as a page's error: the signer's
+// error, errNotFound for a signature that does not verify (a page nobody
+// was sent a link to does not exist), else nil.
+func linkError(valid bool, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case !valid:
+		return errNotFound
+	}
+	return nil
 }
 
 // stripeSecrets is what the Stripe pay page needs from StartPayment, kept

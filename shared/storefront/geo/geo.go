@@ -21,7 +21,7 @@ var (
 	ErrUnknownSubdivision = errors.New("geo: unknown subdivision")
 )
 
-// Source names the data, for answers and the README.
+// Source names the data, for answers and docs/store-platform.md.
 const Source = "ISO 3166-2 via github.com/biter777/countries v1.7.5 (BSD-2-Clause; data from Debian iso-codes)"
 
 // Country checks an ISO 3166-1 alpha-2 code given in any case and returns

@@ -84,6 +84,21 @@ func ParseFile(data []byte) (File, error) {
 	}
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	// unique checks the id of a store (slug) or product (sku): valid, and
+	// not given twice among seen.
+	unique := func(at, field, id string, valid bool, want string, seen map[string]bool) {
+		if !valid {
+			add("%s.%s %q: want %s", at, field, id, want)
+		} else if seen[id] {
+			add("%s.%s %q is given twice", at, field, id)
+		}
+		seen[id] = true
+	}
+	named := func(at, name string) {
+		if strings.TrimSpace(name) == "" || len(name) > 128 {
+			add("%s.name: required, at most 128 bytes", at)
+		}
+	}
 	if len(f.Stores) == 0 {
 		add("stores: at least one store is required")
 	}
@@ -91,15 +106,8 @@ func ParseFile(data []byte) (File, error) {
 	keys := map[string]string{}
 	for i, s := range f.Stores {
 		at := fmt.Sprintf("stores[%d]", i)
-		if !ValidSlug(s.Slug) {
-			add("%s.slug %q: want lower-case letters, digits and hyphens (1-63)", at, s.Slug)
-		} else if slugs[s.Slug] {
-			add("%s.slug %q is given twice", at, s.Slug)
-		}
-		slugs[s.Slug] = true
-		if strings.TrimSpace(s.Name) == "" || len(s.Name) > 128 {
-			add("%s.name: required, at most 128 bytes", at)
-		}
+		unique(at, "slug", s.Slug, ValidSlug(s.Slug), "lower-case letters, digits and hyphens (1-63)", slugs)
+		named(at, s.Name)
 		if len(s.APIKeys) == 0 {
 			add("%s.apiKeys: at least one key is required", at)
 		}
@@ -124,15 +132,8 @@ func ParseFile(data []byte) (File, error) {
 		skus := map[string]bool{}
 		for j, p := range s.Products {
 			pat := fmt.Sprintf("%s.products[%d]", at, j)
-			if !ValidSKU(p.SKU) {
-				add("%s.sku %q: want letters, digits, '.', '_' or '-' (1-64)", pat, p.SKU)
-			} else if skus[p.SKU] {
-				add("%s.sku %q is given twice", pat, p.SKU)
-			}
-			skus[p.SKU] = true
-			if strings.TrimSpace(p.Name) == "" || len(p.Name) > 128 {
-				add("%s.name: required, at most 128 bytes", pat)
-			}
+			unique(pat, "sku", p.SKU, ValidSKU(p.SKU), "letters, digits, '.', '_' or '-' (1-64)", skus)
+			named(pat, p.Name)
 			if len(p.Prices) == 0 {
 				add("%s.prices: at least one currency is required", pat)
 			}

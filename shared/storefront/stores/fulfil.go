@@ -75,8 +75,15 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 	if err != nil {
 		return Fulfilment{}, err
 	}
-	if !listing.Found {
-		return Fulfilment{}, refusal.New(ErrNoStore, "no store %q", r.Store)
+	if !listing.Accepts(r.APIKey) {
+		// A key made since the listing was cached is not in it: look once
+		// more before refusing. Nothing about the store is told before.
+		if listing, err = f.cache.reload(ctx, f.st.DB, f.st.Tables.Stores, r.Store, now); err != nil {
+			return Fulfilment{}, err
+		}
+		if !listing.Accepts(r.APIKey) {
+			return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
+		}
 	}
 	for _, l := range r.Items {
 		if p, ok := listing.Products[l.SKU]; !ok || !p.Active {
@@ -167,7 +174,7 @@ func claimOps(table string, o Order) []types.TransactWriteItem {
 	return tx
 }
 
-// event is the outbox event of o (the seed's webhook payload plus event_id
+// event is the outbox event of o (the documented webhook payload plus event_id
 // and occurred_at, so receivers can de-duplicate). suffix tells apart
 // events of one type (a refund's total, a dispute's state). License keys
 // are never in an event.

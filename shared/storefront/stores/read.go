@@ -12,21 +12,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 )
 
-// Listing is a store and its products as one Query of the store's
-// partition reads them.
+// Listing is a store, its products and its API keys as one Query of the
+// store's partition reads them.
 type Listing struct {
 	Store    Store
 	Found    bool
 	Products map[string]Product
+	keys     map[apikey.Digest]bool // digests of the store's unrevoked API keys
+}
+
+// Accepts reports whether key is one of the store's unrevoked API keys as
+// the listing was read (a cached listing may be seconds old: writes still
+// check the key row in their transaction). A caller refuses a key the
+// listing does not accept before it looks at anything else of the store,
+// so a wrong key learns nothing about its products (or that it exists).
+func (l Listing) Accepts(key string) bool {
+	return l.Found && key != "" && l.keys[apikey.Of(key)]
 }
 
 // ReadListing reads store slug and its products (strongly consistent; all
 // pages).
 func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (Listing, error) {
-	l := Listing{Products: map[string]Product{}}
+	l := Listing{Products: map[string]Product{}, keys: map[apikey.Digest]bool{}}
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug)))))
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
@@ -44,6 +55,10 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 				l.Found = true
 				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
 					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader])}
+			case strings.HasPrefix(sk, dynamo.Tuple("apikey")):
+				if item[attrRevokedAt] == nil {
+					l.keys[apikey.Digest(dynamo.StringAttr(item[attrDigest]))] = true
+				}
 			case strings.HasPrefix(sk, dynamo.Tuple("product")):
 				pr, err := productFromItem(slug, item)
 				if err != nil {
@@ -104,6 +119,11 @@ func (c *listingCache) get(ctx context.Context, db *dynamodb.Client, table, slug
 	if ok && now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 {
 		return e.l, nil
 	}
+	return c.reload(ctx, db, table, slug, now)
+}
+
+// reload reads store slug's listing afresh and caches it.
+func (c *listingCache) reload(ctx context.Context, db *dynamodb.Client, table, slug string, now time.Time) (Listing, error) {
 	l, err := ReadListing(ctx, db, table, slug)
 	if err != nil {
 		return Listing{}, err

@@ -73,7 +73,6 @@ var (
 	ErrReferenceConflict    = errors.New("stores: external_reference used for a different order")
 	ErrNoOrder              = errors.New("stores: no such order")
 	ErrRateLimited          = errors.New("stores: rate limit exceeded")
-	ErrInvalid              = errors.New("stores: invalid")
 	errPoolChangedMeanwhile = errors.New("stores: pool changed meanwhile")
 )
 

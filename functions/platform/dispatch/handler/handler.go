@@ -8,6 +8,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -68,11 +69,19 @@ func NewStream(d deps.Deps) (lambdarun.StreamFunc, error) {
 	}, nil
 }
 
+// logStats logs what a run or a batch did: at Info when it claimed an
+// event, at Debug when it claimed none (skipped events only), nothing when
+// there was no event at all.
 func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
-	if st != (delivery.Stats{}) {
-		d.Logger.InfoContext(ctx, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
-			"skipped", st.Skipped, "deferred", st.Deferred)
+	if st == (delivery.Stats{}) {
+		return
 	}
+	level := slog.LevelInfo
+	if st.Idle() {
+		level = slog.LevelDebug
+	}
+	d.Logger.Log(ctx, level, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
+		"skipped", st.Skipped, "deferred", st.Deferred)
 }
 
 func dispatcher(d deps.Deps) (*delivery.Dispatcher, int, error) {

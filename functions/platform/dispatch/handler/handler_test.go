@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/logtest"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
@@ -45,14 +47,8 @@ func TestDispatchJobDelivers(t *testing.T) {
 			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
 			ctx := context.Background()
-			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-1", Recipient: dynamo.Tuple("store", "s1"), Type: "order.fulfilled",
+			enqueue(t, e, outbox.Event{ID: "ev-1", Recipient: dynamo.Tuple("store", "s1"), Type: "order.fulfilled",
 				Payload: json.RawMessage(`{"event":"order.fulfilled"}`), At: now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
-				t.Fatal(err)
-			}
 			job, err := e.Stack.Job("DispatchFunction", functions.Jobs)
 			if err != nil {
 				t.Fatal(err)
@@ -92,14 +88,8 @@ func TestDispatchStreamDelivers(t *testing.T) {
 			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now }})
 			ctx := context.Background()
-			op, err := outbox.EnqueueOp(e.Tables.Outbox, outbox.Event{ID: "ev-s", Recipient: dynamo.Tuple("store", "s1"), Type: "order.created",
+			enqueue(t, e, outbox.Event{ID: "ev-s", Recipient: dynamo.Tuple("store", "s1"), Type: "order.created",
 				Payload: json.RawMessage(`{"event":"order.created"}`), At: now, OrderingKey: dynamo.Tuple("store", "s1", "order", "O-1")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := (dynamo.Store{DB: e.Stack.DB}).Transact(ctx, []types.TransactWriteItem{op}); err != nil {
-				t.Fatal(err)
-			}
 			batch := fmt.Sprintf(`{"Records": [
 				{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": %q}}}},
 				{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"pk": {"S": "not-an-event"}}}}]}`, outbox.Key("ev-s"))
@@ -115,5 +105,57 @@ func TestDispatchStreamDelivers(t *testing.T) {
 				t.Fatalf("received %v, want ev-s once", got)
 			}
 		})
+	}
+}
+
+// A scheduled run that delivers says so at Info; one that finds nothing
+// due writes nothing at Info (the local runner's terminal stays quiet).
+func TestDispatchIdleRunQuiet(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			defer srv.Close()
+			file := fmt.Sprintf(`{"stores": [{"slug": "s1", "name": "S1", "apiKeys": ["sk_test_dispatch_1"], "webhookUrl": %q, "webhookSecret": "whsec_job", "products": []}]}`, srv.URL)
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			logs := &logtest.Buffer{}
+			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file), Now: func() time.Time { return now },
+				Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+			ctx := context.Background()
+			enqueue(t, e, outbox.Event{ID: "ev-q", Recipient: dynamo.Tuple("store", "s1"), Type: "order.fulfilled",
+				Payload: json.RawMessage(`{"event":"order.fulfilled"}`), At: now})
+			// Through the Lambda entry, as the schedule invokes it.
+			event := []byte(`{"version": "0", "id": "tick", "detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}`)
+			logs.Take()
+			for run, want := range []string{"dispatch run", ""} {
+				if err := e.Stack.InvokeJob(ctx, "DispatchFunction", functions.Jobs, event); err != nil {
+					t.Fatal(err)
+				}
+				lines := logs.TakeLines(t)
+				if want == "" && len(lines) > 0 || want != "" && !hasMsg(lines, want) {
+					t.Errorf("run %d logged %v at Info, want %q (nothing when idle)", run+1, lines, want)
+				}
+			}
+		})
+	}
+}
+
+func hasMsg(lines []map[string]any, msg string) bool {
+	for _, l := range lines {
+		if l["msg"] == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueue writes ev to the outbox table of e.
+func enqueue(t *testing.T, e *ddbtest.Env, ev outbox.Event) {
+	t.Helper()
+	op, err := outbox.EnqueueOp(e.Tables.Outbox, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (dynamo.Store{DB: e.Stack.DB}).Transact(context.Background(), []types.TransactWriteItem{op}); err != nil {
+		t.Fatal(err)
 	}
 }

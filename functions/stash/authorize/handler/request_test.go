@@ -20,7 +20,7 @@ func TestDecodeRequest(t *testing.T) {
 		want  string // fmt of the items, or the error substring
 		isErr bool
 	}{
-		{"seed example", `{"transactionId":"abc123","items":[{"id":"sword_123","quantity":1},{"id":"shield_1234","quantity":1}]}`, "[{shield_1234 1} {sword_123 1}]", false},
+		{"Stash's example", `{"transactionId":"abc123","items":[{"id":"sword_123","quantity":1},{"id":"shield_1234","quantity":1}]}`, "[{shield_1234 1} {sword_123 1}]", false},
 		{"unknown fields ignored", `{"transactionId":"a","extra":{"x":[1]},"items":[{"id":"b","quantity":2,"price":5}]}`, "[{b 2}]", false},
 		{"duplicates merged", `{"transactionId":"a","items":[{"id":"b","quantity":2},{"id":"b","quantity":3}]}`, "[{b 5}]", false},
 		{"whitespace", " \n{\"transactionId\" : \"a\" , \"items\" : [ {\"id\":\"b\",\"quantity\": 1 } ] }\n", "[{b 1}]", false},

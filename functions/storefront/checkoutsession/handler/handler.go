@@ -33,7 +33,7 @@ func New(d deps.Deps) (http.Handler, error) {
 	return &Handler{svc: svc, log: d.Logger, now: d.Now}, nil
 }
 
-// Answer is the 201 body (the seed's).
+// Answer is the 201 body, as the contract documents it.
 type Answer struct {
 	Token       string `json:"token"`
 	CheckoutURL string `json:"checkout_url"`

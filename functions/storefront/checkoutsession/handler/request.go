@@ -22,7 +22,7 @@ var (
 	metadataFields = []string{"external_reference", "return_url_success", "return_url_cancel"}
 )
 
-// DecodeSession decodes the seed's session body for store slug:
+// DecodeSession decodes a checkout session's body for store slug:
 //
 //	{"cart": {"PRODUCT-SKU-1": 1}, "currency": "GBP", "locale": "en",
 //	 "metadata": {"external_reference": "...", "return_url_success": "https://...", "return_url_cancel": "https://..."},

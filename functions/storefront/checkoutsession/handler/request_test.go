@@ -34,7 +34,7 @@ func TestDecodeSession(t *testing.T) {
 		name, body string
 		ok         bool
 	}{
-		{"seed", `{"cart":{"PRODUCT-SKU-1":1,"PRODUCT-SKU-2":2},"currency":"GBP","locale":"en","metadata":{"external_reference":"your-order-123","return_url_success":"https://your-site.com/success","return_url_cancel":"https://your-site.com/cancel"}}`, true},
+		{"documented example", `{"cart":{"PRODUCT-SKU-1":1,"PRODUCT-SKU-2":2},"currency":"GBP","locale":"en","metadata":{"external_reference":"your-order-123","return_url_success":"https://your-site.com/success","return_url_cancel":"https://your-site.com/cancel"}}`, true},
 		{"quantity as a string", `{"cart":{"A":"3"},"currency":"GBP"}`, true},
 		{"nulls dropped", `{"cart":{"A":1},"currency":"GBP","locale":null,"metadata":null}`, true},
 		{"cart an array", `{"cart":[1],"currency":"GBP"}`, false},

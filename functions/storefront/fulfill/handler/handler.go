@@ -43,7 +43,7 @@ func New(d deps.Deps) (http.Handler, error) {
 	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: &policy}), log: d.Logger, now: d.Now}, nil
 }
 
-// Answer is the 201 body (the seed's).
+// Answer is the 201 body, as the contract documents it.
 type Answer struct {
 	OrderID string       `json:"order_id"`
 	Status  string       `json:"status"`

@@ -23,9 +23,9 @@ const (
 
 var fields = []string{"customer_email", "items", "external_reference", "currency", "total_minor"}
 
-// DecodeFulfil decodes the seed's fulfilment body for store slug:
+// DecodeFulfil decodes a fulfilment's body for store slug:
 //
-//	{"customer_email": "[email protected]", "items": [{"sku": "PRODUCT-SKU", "quantity": 1}],
+//	{"customer_email": "buyer@example.com", "items": [{"sku": "PRODUCT-SKU", "quantity": 1}],
 //	 "external_reference": "your-payment-id", "currency": "GBP", "total_minor": 2999}
 //
 // external_reference (1-128 printable characters), items (1-20 lines of a
