@@ -3,6 +3,7 @@ package functions_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform/signing"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
@@ -502,25 +505,111 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_hook", "metadata": meta}},
 		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": "pi_hook", "status": "needs_response", "metadata": meta}},
 	} {
-		body, err := json.Marshal(map[string]any{"id": fmt.Sprintf("evt_hook_%d", i), "object": "event", "type": ev.typ, "livemode": false,
-			"created": site.now().Unix(), "data": map[string]any{"object": ev.obj}})
-		if err != nil {
-			t.Fatal(err)
+		if answer := site.stripeEvent(t, fmt.Sprintf("evt_hook_%d", i), ev.typ, ev.obj); !strings.Contains(answer, `"applied"`) {
+			t.Fatalf("%s: %s", ev.typ, answer)
 		}
-		req, err := http.NewRequest(http.MethodPost, site.URL+"/stripe/webhook/", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// stripeEvent posts a signed Stripe event of type typ about obj to the
+// receiver and returns its 200 answer.
+func (s *pagesSite) stripeEvent(t *testing.T, id, typ string, obj map[string]any) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "livemode": false,
+		"created": s.now().Unix(), "data": map[string]any{"object": obj}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/stripe/webhook/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: s.now()}).Header)
+	return call(t, req, http.StatusOK)
+}
+
+// An add-to-cart order belongs to the browser that placed it. Another
+// browser that posts the same cart with the buyer's email and country (all
+// public) gets an order of its own, never the buyer's pay link nor, once
+// the buyer pays, the buyer's keys, whichever of the two places first.
+// The buyer's own retry (a double submit, the back button) is still its
+// one order.
+func TestCheckoutPagesCartOrderIsTheBrowsers(t *testing.T) {
+	for _, first := range []string{"other browser", "buyer"} {
+		t.Run(first+" first", func(t *testing.T) {
+			site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+			other, buyer := browserClient(t), browserClient(t)
+			place := func(c *http.Client) (payURL string, payPage page) {
+				t.Helper()
+				expectPage(t, fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", nil), http.StatusSeeOther)
+				cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+				return toPayPage(t, c, site, cart, url.Values{"email": {"victim@example.com"}, "country": {"GB"}})
+			}
+			var otherURL, buyerURL string
+			var buyerPay page
+			if first == "buyer" {
+				buyerURL, buyerPay = place(buyer)
+				otherURL, _ = place(other)
+			} else {
+				otherURL, _ = place(other)
+				buyerURL, buyerPay = place(buyer)
+			}
+			if otherURL == buyerURL {
+				t.Errorf("two browsers got one pay link: %s", buyerURL)
+			}
+			// The buyer's retry is the buyer's order.
+			cart := fetch(t, buyer, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+			if again, _ := toPayPage(t, buyer, site, cart, url.Values{"email": {"victim@example.com"}, "country": {"GB"}}); again != buyerURL {
+				t.Errorf("the buyer's retry made another order: %s, then %s", buyerURL, again)
+			}
+			paid := payOn(t, buyer, site, buyerURL, buyerPay, "4242424242424242")
+			expectPage(t, paid, http.StatusSeeOther)
+			order := fetch(t, buyer, http.MethodGet, site.URL+paid.Header.Get("Location"), nil)
+			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`)
+			keys := keyRE.FindAllStringSubmatch(order.Body, -1)
+			if len(keys) != 1 {
+				t.Fatalf("%d keys on the buyer's order page, want 1", len(keys))
+			}
+			// The other browser opens its link: its own pending order.
+			p := fetch(t, other, http.MethodGet, otherURL, nil)
+			if p.Status == http.StatusSeeOther {
+				p = fetch(t, other, http.MethodGet, site.URL+p.Header.Get("Location"), nil)
+			}
+			if strings.Contains(p.Body, keys[0][1]) {
+				t.Fatalf("another browser reads the buyer's key %s (%d): %.600s", keys[0][1], p.Status, p.Body)
+			}
+			expectPage(t, p, http.StatusOK, "4242 4242 4242 4242")
+		})
+	}
+}
+
+// A cart cookie written before carts had a secret (the same lines in two
+// browsers' cookies) gets a secret of its own in each browser before an
+// order is placed: the two browsers' orders differ, and each browser's
+// retry is its one order.
+func TestCheckoutPagesCartFromBeforeSecrets(t *testing.T) {
+	site := newPagesSite(t, ddbtest.Backend{Name: "minidyn"})
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"c":"GBP","l":[["WIN-11-PRO",1]]}`))
+	sig, err := signing.New(localenv.DevKeys).Sign(context.Background(), "checkoutweb-cart-cookie", []byte("my-store\x00"+payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(site.URL + "/s/my-store/")
+	buyer := func() url.Values { return url.Values{"email": {"old@example.com"}, "country": {"GB"}} }
+	var links []string
+	for range 2 {
+		c := browserClient(t)
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "tollgate_cart", Value: payload + "." + sig, Path: "/s/my-store/"}})
+		cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/", nil)
+		expectPage(t, cart, http.StatusOK, `id="subtotal">£29.99<`)
+		first, _ := toPayPage(t, c, site, cart, buyer())
+		if again, _ := toPayPage(t, c, site, cart, buyer()); again != first {
+			t.Fatalf("one browser's retry made another order: %s, then %s", first, again)
 		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: pagesWebhookSecret, Timestamp: site.now()}).Header)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"applied"`) {
-			t.Fatalf("%s: %d %s", ev.typ, resp.StatusCode, answer)
-		}
+		links = append(links, first)
+	}
+	if links[0] == links[1] {
+		t.Fatalf("two browsers with the same old cart cookie got one order: %s", links[0])
 	}
 }

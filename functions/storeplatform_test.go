@@ -2,9 +2,12 @@ package functions_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -220,5 +223,121 @@ func TestGeoAndTax(t *testing.T) {
 	s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", "") // the 5th geo request of this address
 	if r := s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", ""); r.Code != 429 || r.Header().Get("Retry-After") == "" {
 		t.Fatalf("6th request from one IP: %d %v", r.Code, r.Header())
+	}
+}
+
+// A store reads its checkout orders in every state the checkout can leave
+// one in: 200 in the documented shape (the router holds answers to the
+// contract), saying what the order is — its status, whether it was ever
+// fulfilled (keys only then), what was refunded, a dispute — never a 503
+// for an order whose keys were never claimed. A read is one DynamoDB call
+// (the key's row and the order), three with keys (the products' claims,
+// the keys).
+func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
+	tr := ddbtest.NewTransport()
+	site := newPagesSiteWith(t, ddbtest.Backend{Name: "minidyn"}, tr, nil)
+	var more []string // keys for every paid case
+	for n := range 10 {
+		more = append(more, fmt.Sprintf("STATE-KEYSS-00000-%05d", n))
+	}
+	if _, _, err := (stores.Admin{DB: site.env.Stack.DB, Table: site.env.Tables.Stores, Now: site.now}).ImportLicenseKeys(context.Background(), "my-store", "WIN-11-PRO", more); err != nil {
+		t.Fatal(err)
+	}
+	c := browserClient(t)
+	const total = 3599 // WIN-11-PRO £29.99 and 20% VAT
+	type order struct {
+		id, payURL, session string
+		payPage             page
+	}
+	place := func(t *testing.T, token string, email string) order {
+		t.Helper()
+		cart := fetch(t, c, http.MethodGet, site.URL+"/s/my-store/cart/?token="+url.QueryEscape(token), nil)
+		payURL, payPage := toPayPage(t, c, site, cart, url.Values{"token": {token}, "email": {email}, "country": {"GB"}})
+		id := strings.Split(strings.TrimPrefix(payURL, site.URL+"/s/my-store/pay/"), "/")[0]
+		sid, _, _ := strings.Cut(token, ".")
+		return order{id: id, payURL: payURL, session: sid, payPage: payPage}
+	}
+	pay := func(t *testing.T, o order) {
+		t.Helper()
+		expectPage(t, payOn(t, c, site, o.payURL, o.payPage, "4242424242424242"), http.StatusSeeOther)
+	}
+	event := func(t *testing.T, o order, typ string, obj map[string]any) {
+		t.Helper()
+		obj["metadata"] = map[string]string{"tollgate_store": "my-store", "tollgate_order": o.id, "tollgate_session": o.session}
+		obj["currency"], obj["payment_intent"] = "gbp", "pi_"+o.id
+		if answer := site.stripeEvent(t, "evt_"+typ+"_"+o.id, typ, obj); !strings.Contains(answer, `"applied"`) {
+			t.Fatalf("%s: %s", typ, answer)
+		}
+	}
+	refund := func(amount int) func(*testing.T, order) {
+		return func(t *testing.T, o order) {
+			event(t, o, "charge.refunded", map[string]any{"id": "ch_" + o.id, "object": "charge", "amount_refunded": amount})
+		}
+	}
+	dispute := func(t *testing.T, o order) {
+		event(t, o, "charge.dispute.created", map[string]any{"id": "dp_" + o.id, "object": "dispute", "amount": total, "status": "needs_response"})
+	}
+	type answer struct {
+		Status        string `json:"status"`
+		Fulfilled     bool   `json:"fulfilled"`
+		RefundedMinor int64  `json:"refunded_minor"`
+		DisputeStatus string `json:"dispute_status"`
+		Items         []struct {
+			LicenseKeys []string `json:"license_keys"`
+		} `json:"items"`
+	}
+	for i, tc := range []struct {
+		name  string
+		steps []func(*testing.T, order)
+		want  answer
+		keys  int
+	}{
+		{name: "pending", want: answer{Status: "pending"}},
+		{name: "fulfilled", steps: []func(*testing.T, order){pay}, want: answer{Status: "fulfilled", Fulfilled: true}, keys: 1},
+		{name: "refunded after fulfilment", steps: []func(*testing.T, order){pay, refund(total)},
+			want: answer{Status: "refunded", Fulfilled: true, RefundedMinor: total}, keys: 1},
+		{name: "partially refunded after fulfilment", steps: []func(*testing.T, order){pay, refund(1000)},
+			want: answer{Status: "partially_refunded", Fulfilled: true, RefundedMinor: 1000}, keys: 1},
+		{name: "disputed after fulfilment", steps: []func(*testing.T, order){pay, dispute},
+			want: answer{Status: "fulfilled", Fulfilled: true, DisputeStatus: "needs_response"}, keys: 1},
+		{name: "refunded before its payment succeeded", steps: []func(*testing.T, order){refund(total), pay},
+			want: answer{Status: "refunded", RefundedMinor: total}},
+		{name: "partially refunded before its payment succeeded", steps: []func(*testing.T, order){refund(1000), pay},
+			want: answer{Status: "partially_refunded", RefundedMinor: 1000}},
+		{name: "disputed before its payment succeeded", steps: []func(*testing.T, order){dispute, pay},
+			want: answer{Status: "pending", DisputeStatus: "needs_response"}},
+		{name: "a session's second payment, refunded", want: answer{Status: "refunded", RefundedMinor: total}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token, _ := site.session(t, fmt.Sprintf(`{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "metadata": {"external_reference": "state-%d"}}`, i))
+			o := place(t, token, fmt.Sprintf("state%d@example.com", i))
+			if tc.name == "a session's second payment, refunded" {
+				second := place(t, token, fmt.Sprintf("state%d-second@example.com", i))
+				pay(t, o)
+				o = second
+				tc.steps = []func(*testing.T, order){pay}
+			}
+			for _, step := range tc.steps {
+				step(t, o)
+			}
+			req, _ := http.NewRequest(http.MethodGet, site.URL+"/api/v1/stores/my-store/orders/"+o.id+"/", nil)
+			req.Header.Set("Authorization", "Bearer sk_test_local_only_1")
+			tr.Reset()
+			var got answer
+			if err := json.Unmarshal([]byte(call(t, req, http.StatusOK)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if calls, want := len(tr.Calls()), map[bool]int{false: 1, true: 3}[tc.want.Fulfilled]; calls != want {
+				t.Errorf("the read made %d DynamoDB calls, want %d: %v", calls, want, tr.Calls())
+			}
+			keys := 0
+			for _, it := range got.Items {
+				keys += len(it.LicenseKeys)
+			}
+			got.Items = nil
+			if !reflect.DeepEqual(got, tc.want) || keys != tc.keys {
+				t.Errorf("order %s reads %+v with %d keys, want %+v with %d", o.id, got, keys, tc.want, tc.keys)
+			}
+		})
 	}
 }

@@ -79,6 +79,20 @@ func Start(t testing.TB) context.Context {
 	return ctx
 }
 
+// NewBrowserContext returns a chromedp context on a tab of a new browser
+// context of ctx's Chromium: incognito-like, with its own cookie jar and
+// storage, as another person's browser would have. It closes when the
+// test ends.
+func NewBrowserContext(t testing.TB, ctx context.Context) context.Context {
+	t.Helper()
+	bctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("new browser context: %v", err)
+	}
+	return bctx
+}
+
 // stepTimeout bounds one Do or Run: a guard against a page that never
 // shows what a step waits for, generous because a loaded CI machine runs
 // other test binaries beside the browser.

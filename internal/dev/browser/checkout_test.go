@@ -3,6 +3,7 @@ package browser_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -350,4 +351,49 @@ func TestBrowserKeyboard(t *testing.T) {
 		chromedp.Focus(chromedp.CSS("#country")), chromedp.SetValue(chromedp.CSS("#country"), "GB"),
 		chromedp.Focus(chromedp.CSS("#email")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#card-ok")))
 	browser.Screenshot(t, ctx, "pay")
+}
+
+// An add-to-cart order belongs to the browser that placed it. A second
+// browser (its own cookie jar) that posts the same cart with the buyer's
+// email and country, all public, and keeps where it was sent never reaches
+// the buyer's order page nor the keys the buyer paid for, whichever of the
+// two places its order first.
+func TestBrowserCartOrderIsTheBrowsers(t *testing.T) {
+	s := newSite(t)
+	root := browser.Start(t)
+	for i, first := range []string{"other browser", "buyer"} {
+		t.Run(first+" first", func(t *testing.T) {
+			other, victim := browser.NewBrowserContext(t, root), browser.NewBrowserContext(t, root)
+			email := fmt.Sprintf("victim%d@example.com", i)
+			place := func(ctx context.Context) string {
+				t.Helper()
+				browser.Do(t, ctx, chromedp.Navigate(s.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP"), chromedp.WaitVisible(chromedp.CSS("#lines")))
+				buyer{email: email, country: "GB"}.fill(t, ctx)
+				browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#card-ok")))
+				return browser.Run(t, ctx, chromedp.Location())
+			}
+			var otherURL, victimURL string
+			if first == "buyer" {
+				victimURL = place(victim)
+				otherURL = place(other)
+			} else {
+				otherURL = place(other)
+				victimURL = place(victim)
+			}
+			if otherURL == victimURL {
+				t.Errorf("two browsers were sent to one pay page: %s", victimURL)
+			}
+			payAndWait(t, victim, 1)
+			key := browser.Text(t, victim, ".license-key")
+			browser.Do(t, other, chromedp.Navigate(otherURL), chromedp.WaitVisible(chromedp.CSS("main")))
+			browser.Screenshot(t, other, "other-browser")
+			shown := browser.Run(t, other, chromedp.Evaluate[string](`document.body.innerText`))
+			if strings.Contains(shown, key) {
+				t.Fatalf("the other browser reads the buyer's key %s at %s", key, browser.Run(t, other, chromedp.Location()))
+			}
+			if n := browser.Run(t, other, chromedp.Evaluate[int](`document.querySelectorAll("#card-ok").length`)); n != 1 {
+				t.Errorf("the other browser's link is not its own pending order's pay page: %.300s", shown)
+			}
+		})
+	}
 }

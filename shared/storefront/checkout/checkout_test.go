@@ -508,12 +508,14 @@ func TestStripePaymentAndLookup(t *testing.T) {
 // A cookie cart (an add-to-cart link, or /market/) is an order per
 // purchase: the same cart and buyer again while it is pending is the same
 // order; once paid, the next purchase is a new order. Its source is
-// recorded.
+// recorded. The order is its browser's: the same cart and buyer with
+// another browser's secret is another order, and without a secret none is
+// placed.
 func TestCookieCartOrders(t *testing.T) {
 	e := newEnv(t, ddbtest.Backends(t)[0], ddbtest.StackOptions{})
 	ctx := context.Background()
 	cart := checkout.CartRef{Store: "shop", Lines: []checkout.Line{{SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "WIN-11-PRO", Quantity: 1}, {SKU: "NOPE", Quantity: 1}},
-		Currency: "GBP", Source: stores.SourceMarketplace}
+		Currency: "GBP", Source: stores.SourceMarketplace, Secret: "browser-one-secret-0001"}
 	buyer := checkout.Buyer{Email: "buyer@example.com", Country: "US", Subdivision: "CA"}
 	q, err := e.cart.Quote(ctx, cart, buyer)
 	if err != nil || len(q.Problems) != 1 || len(q.Lines) != 1 || q.Lines[0].Quantity != 2 || q.NeedsSubdivision || q.TaxRate == 0 {
@@ -533,6 +535,17 @@ func TestCookieCartOrders(t *testing.T) {
 	same, err := e.cart.StartPayment(ctx, cart, buyer)
 	if err != nil || same.OrderID != first.OrderID || first.Quote.TotalMinor != q.TotalMinor {
 		t.Fatalf("again while pending: %+v, %v", same, err)
+	}
+	other := cart
+	other.Secret = "browser-two-secret-0002"
+	if o, err := e.cart.StartPayment(ctx, other, buyer); err != nil || o.OrderID == first.OrderID {
+		t.Fatalf("another browser's cart and the same buyer: %+v, %v; want an order of its own", o, err)
+	}
+	for _, secret := range []string{"", "short"} {
+		other.Secret = secret
+		if o, err := e.cart.StartPayment(ctx, other, buyer); err == nil {
+			t.Fatalf("a cookie cart with secret %q placed order %s", secret, o.OrderID)
+		}
 	}
 	if _, err := e.pay.SandboxPay(ctx, "shop", first.OrderID, "4242424242424242"); err != nil {
 		t.Fatal(err)

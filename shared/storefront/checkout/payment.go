@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,13 +47,17 @@ const (
 	payCreated      = "created" // the PSP's intent recorded
 )
 
-var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
-
 // orderID is the checkout order of a cart and buyer: the same cart and
-// buyer again is the same order (StartPayment is idempotent).
+// buyer again is the same order (StartPayment is idempotent). A session's
+// cart key holds the session's secret id; a cookie cart's order id holds
+// its browser's secret (the cart key is public: its lines, currency and
+// source), so neither can be found from the cart and the buyer's details.
 func orderID(slug string, q Quote, b Buyer, round int) string {
-	sum := dynamo.FingerprintSum("checkout", slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision, fmt.Sprint(round))
-	return "ORD-" + crockford.EncodeToString(sum[:8])[:12]
+	parts := []string{slug, q.cartKey, strings.ToLower(b.Email), b.Country, b.Subdivision, fmt.Sprint(round)}
+	if q.holder != "" {
+		parts = append(parts, q.holder)
+	}
+	return stores.OrderIDOf("checkout", parts...)
 }
 
 // StartPayment places the order (pending, order.created) and creates the
@@ -83,6 +86,10 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 		return Payment{}, refusal.New(ErrInvalid, "the billing country is required")
 	case q.NeedsSubdivision:
 		return Payment{}, refusal.New(ErrNeedsSubdivision, "the billing state or province is required for %s", strings.ToUpper(b.Country))
+	}
+	if c.Token == "" && len(q.holder) < MinCartSecret {
+		// Without it the order's id and links would follow from public data.
+		return Payment{}, fmt.Errorf("checkout: a cookie cart's order needs its browser's secret (%d characters at least)", MinCartSecret)
 	}
 	chosen, creds, err := s.pspFor(ctx)
 	if err != nil {

@@ -23,7 +23,16 @@ type CartRef struct {
 	Lines    []Line
 	Currency string
 	Source   string // "marketplace" when the cart came from /market/
+	// Secret is a cookie cart's: a random secret of the browser holding it
+	// (at least MinCartSecret characters), part of its order's id, so the
+	// order and its links are that browser's alone: another browser posting
+	// the same cart and buyer gets an order of its own.
+	Secret string
 }
+
+// MinCartSecret is the shortest CartRef.Secret: 22 characters, 128 random
+// bits in base64url.
+const MinCartSecret = 22
 
 // Buyer is who pays.
 type Buyer struct{ Email, Country, Subdivision string } // Country ISO 3166-1 alpha-2; Subdivision ISO 3166-2 suffix
@@ -53,6 +62,7 @@ type Quote struct {
 
 	// kept for the payment
 	externalReference, returnURLSuccess, cartKey, source string
+	holder                                               string // a cookie cart's CartRef.Secret
 	sessionID, paidOrder                                 string // session carts: the session, and the order that paid it
 	lines                                                []Line
 	listing                                              stores.Listing
@@ -109,7 +119,7 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		for _, l := range lines {
 			parts = append(parts, l.SKU, fmt.Sprint(l.Quantity))
 		}
-		q.cartKey = strings.Join(parts, "\x00")
+		q.cartKey, q.holder = strings.Join(parts, "\x00"), c.Secret
 	}
 	for _, l := range lines {
 		p, ok := listing.Products[l.SKU]

@@ -76,7 +76,7 @@ func (p *Pages) cartGet(w http.ResponseWriter, r *http.Request, store string) {
 			p.fail(w, r, l, "cart", err)
 			return
 		}
-		if err := p.writeCart(w, r, store, cc); err != nil {
+		if _, err := p.writeCart(w, r, store, cc); err != nil {
 			p.fail(w, r, l, "cart", err)
 			return
 		}
@@ -85,6 +85,14 @@ func (p *Pages) cartGet(w http.ResponseWriter, r *http.Request, store string) {
 		return
 	}
 	cc := p.readCart(r.Context(), r, store)
+	if len(cc.Lines) > 0 && cc.Secret == "" {
+		// A cart from before carts had a secret gets one before its form
+		// is shown, so the form's posts (and their retries) share it.
+		if _, err := p.writeCart(w, r, store, cc); err != nil {
+			p.fail(w, r, l, "cart", err)
+			return
+		}
+	}
 	p.showCart(w, r, http.StatusOK, checkout.CartRef{Store: store, Lines: cc.Lines, Currency: cc.Currency, Source: cc.Source}, cartPage{})
 }
 
@@ -269,7 +277,14 @@ func (p *Pages) cartPost(w http.ResponseWriter, r *http.Request, store string) {
 	ref := checkout.CartRef{Store: store, Token: f.Get("token")}
 	if ref.Token == "" {
 		cc := p.readCart(r.Context(), r, store)
-		ref.Lines, ref.Currency, ref.Source = cc.Lines, cc.Currency, cc.Source
+		if len(cc.Lines) > 0 && cc.Secret == "" {
+			var err error
+			if cc, err = p.writeCart(w, r, store, cc); err != nil {
+				p.fail(w, r, l, "cart", err)
+				return
+			}
+		}
+		ref.Lines, ref.Currency, ref.Source, ref.Secret = cc.Lines, cc.Currency, cc.Source, cc.Secret
 	}
 	page := cartPage{Email: strings.TrimSpace(f.Get("email")), Country: strings.ToUpper(strings.TrimSpace(f.Get("country"))), Subdivision: strings.ToUpper(strings.TrimSpace(f.Get("subdivision")))}
 	if key := checkBuyer(&page); key != "" {
@@ -346,7 +361,7 @@ func (p *Pages) editCart(w http.ResponseWriter, r *http.Request, store string, f
 		return
 	}
 	cc.Lines = lines
-	if err := p.writeCart(w, r, store, cc); err != nil {
+	if _, err := p.writeCart(w, r, store, cc); err != nil {
 		p.fail(w, r, localeFor(r, ""), "cart", err)
 		return
 	}

@@ -47,16 +47,25 @@ func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, name, value, p
 // nor make the signature, and SameSite=Lax keeps the cookie off its posts.
 func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request, store string) (string, error) {
 	nonce := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 22 {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == secretLen {
 		nonce = c.Value
 	}
 	if nonce == "" {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		nonce = base64.RawURLEncoding.EncodeToString(b)
+		nonce = newSecret()
 		p.setCookie(w, r, csrfCookie, nonce, "/", 0)
 	}
 	return p.signer.Sign(r.Context(), purposeCSRF, []byte(store+"\x00"+nonce))
+}
+
+// secretLen is the length of newSecret's answers.
+const secretLen = 22
+
+// newSecret is 128 random bits in base64url (secretLen characters): a
+// browser's CSRF nonce, a cookie cart's secret.
+func newSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // checkCSRF verifies a posted form's token against the browser's cookie.
@@ -76,10 +85,16 @@ func (p *Pages) checkCSRF(r *http.Request, store string) error {
 }
 
 // cookieCart is an add-to-cart cart, kept in the browser in a signed
-// cookie scoped to its store's pages.
+// cookie scoped to its store's pages. Its Secret, a random nonce made with
+// the cart, is the browser's alone (the cookie is HttpOnly) and goes into
+// the id of the cart's order (checkout.CartRef.Secret): the order and its
+// signed links cannot be made again by another browser from the cart and
+// the buyer's details. Edits keep it; the same cart posted again by this
+// browser (a double submit, the back button) is the same order.
 type cookieCart struct {
 	Currency string           `json:"c"`
 	Source   string           `json:"s,omitempty"`
+	Secret   string           `json:"k,omitempty"` // "" only in a cookie written before carts had one
 	Lines    []checkout.Line  `json:"-"`
 	Wire     [][2]interface{} `json:"l"`
 }
@@ -105,7 +120,7 @@ func (p *Pages) readCart(ctx context.Context, r *http.Request, store string) coo
 		return cookieCart{}
 	}
 	var cc cookieCart
-	if err := json.Unmarshal(raw, &cc); err != nil || len(cc.Wire) > checkout.MaxLines {
+	if err := json.Unmarshal(raw, &cc); err != nil || len(cc.Wire) > checkout.MaxLines || (cc.Secret != "" && len(cc.Secret) != secretLen) {
 		return cookieCart{}
 	}
 	seen := map[string]bool{}
@@ -122,23 +137,28 @@ func (p *Pages) readCart(ctx context.Context, r *http.Request, store string) coo
 	return cc
 }
 
-// writeCart stores the cart in the browser's cookie for store.
-func (p *Pages) writeCart(w http.ResponseWriter, r *http.Request, store string, cc cookieCart) error {
+// writeCart stores the cart in the browser's cookie for store, with a new
+// secret when it has none; it answers the cart as written.
+func (p *Pages) writeCart(w http.ResponseWriter, r *http.Request, store string, cc cookieCart) (cookieCart, error) {
+	if cc.Secret == "" {
+		cc.Secret = newSecret()
+	}
 	cc.Wire = make([][2]interface{}, len(cc.Lines))
 	for i, l := range cc.Lines {
 		cc.Wire[i] = [2]interface{}{l.SKU, l.Quantity}
 	}
 	raw, err := json.Marshal(cc)
 	if err != nil {
-		return err
+		return cookieCart{}, err
 	}
 	payload := base64.RawURLEncoding.EncodeToString(raw)
 	sig, err := p.signer.Sign(r.Context(), purposeCart, []byte(store+"\x00"+payload))
 	if err != nil {
-		return err
+		return cookieCart{}, err
 	}
 	p.setCookie(w, r, cartCookie, payload+"."+sig, cartPath(store), cartMaxAge)
-	return nil
+	cc.Wire = nil
+	return cc, nil
 }
 
 // payLink is the signed address of an order's pay page.

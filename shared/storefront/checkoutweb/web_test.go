@@ -76,8 +76,12 @@ func TestCartCookie(t *testing.T) {
 	want := cookieCart{Currency: "GBP", Source: "marketplace", Lines: []checkout.Line{{SKU: "A", Quantity: 2}, {SKU: "B-1", Quantity: 100}}}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:3000/s/my-store/cart/?add=A", nil)
-	if err := p.writeCart(rec, req, "my-store", want); err != nil {
+	want, err := p.writeCart(rec, req, "my-store", want)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(want.Secret) != secretLen {
+		t.Fatalf("a new cart's secret %q: want %d random characters", want.Secret, secretLen)
 	}
 	cookie := rec.Result().Cookies()[0]
 	if cookie.Name != cartCookie || cookie.Path != "/s/my-store/" || !cookie.HttpOnly || cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || cookie.MaxAge <= 0 {
@@ -109,11 +113,17 @@ func TestCartCookie(t *testing.T) {
 	}
 	// A validly signed cart with bad lines (written by an older version, or a
 	// bug) is ignored too.
-	for _, raw := range []string{`{"c":"GBP","l":[["A",0]]}`, `{"c":"GBP","l":[["A",101]]}`, `{"c":"GBP","l":[["<b>",1]]}`, `{"c":"GBP","l":[["A",1.5]]}`, `{"c":"GBP","l":[[1,1]]}`, `{"c":"GBP","l":[["A",1],["A",2]]}`} {
+	for _, raw := range []string{`{"c":"GBP","l":[["A",0]]}`, `{"c":"GBP","l":[["A",101]]}`, `{"c":"GBP","l":[["<b>",1]]}`, `{"c":"GBP","l":[["A",1.5]]}`, `{"c":"GBP","l":[[1,1]]}`, `{"c":"GBP","l":[["A",1],["A",2]]}`, `{"c":"GBP","k":"short","l":[["A",1]]}`} {
 		value := signedCart(t, "my-store", raw)
 		if got := forge("my-store", "k1", value); !reflect.DeepEqual(got, empty) {
 			t.Errorf("%s: read %+v, want an empty cart", raw, got)
 		}
+	}
+	// A cart written before carts had a secret is read without one (the
+	// cart page gives it one before its order is placed).
+	legacy := cookieCart{Currency: "GBP", Lines: []checkout.Line{{SKU: "A", Quantity: 1}}}
+	if got := forge("my-store", "k1", signedCart(t, "my-store", `{"c":"GBP","l":[["A",1]]}`)); !reflect.DeepEqual(got, legacy) {
+		t.Errorf("a cart without a secret: read %+v, want %+v", got, legacy)
 	}
 }
 

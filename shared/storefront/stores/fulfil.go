@@ -413,9 +413,12 @@ func batchGet(ctx context.Context, db *dynamodb.Client, req map[string]types.Key
 }
 
 // Order reads order id of store slug for the holder of key: one
-// BatchGetItem (the key's row and the order), then the keys (two more).
-// An unknown, revoked or other store's key is ErrUnauthorized, whether or
-// not the order exists.
+// BatchGetItem (the key's row and the order), then, once the order is
+// fulfilled, its keys (two more). An order never fulfilled (a checkout
+// order pending, or refunded, cancelled or disputed before its payment
+// succeeded) claimed no keys: it is read without any. An unknown, revoked
+// or other store's key is ErrUnauthorized, whether or not the order
+// exists.
 func (f *Fulfiller) Order(ctx context.Context, slug, key, id string) (Order, error) {
 	if KeyMode(key) == "" {
 		return Order{}, refusal.New(ErrUnauthorized, "missing or malformed store API key")
@@ -431,8 +434,8 @@ func (f *Fulfiller) Order(ctx context.Context, slug, key, id string) (Order, err
 		return Order{}, refusal.New(ErrNoOrder, "store %q has no order %s", slug, id)
 	}
 	o, err := orderFromItem(orderRow)
-	if err != nil {
-		return Order{}, err
+	if err != nil || !o.Fulfilled {
+		return o, err
 	}
 	keys, _, err := f.licenseKeys(ctx, o, nil, nil)
 	if err != nil {

@@ -80,7 +80,8 @@ type OrderItem struct {
 	LicenseKeys    []string
 }
 
-// Order is a fulfilled order.
+// Order is an order: a licensing fulfilment's (fulfilled when made) or a
+// checkout's (placed pending; Fulfilled once its payment succeeded).
 type Order struct {
 	ID, Store          string
 	ExternalReference  string

@@ -161,11 +161,21 @@ func productKey(slug, sku string) dynamo.Key { return dynamo.PKSK(storePK(slug),
 // read aloud and typed.
 var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-// OrderID is the id of the order of (store, external reference): "ORD-"
-// and 12 characters (60 bits of a SHA-256), the same for every retry of
-// the same fulfilment, so a retry finds the order it may have written.
+// OrderID is the id of the order of (store, external reference), the
+// same for every retry of the same fulfilment, so a retry finds the order
+// it may have written.
 func OrderID(slug, externalReference string) string {
-	sum := dynamo.FingerprintSum("order", slug, externalReference)
+	return OrderIDOf("order", slug, externalReference)
+}
+
+// OrderIDOf is the one formula of order ids: "ORD-" and 12 characters (60
+// bits of the SHA-256 of kind and parts), the same for the same parts. kind
+// keeps the order ids of different makers apart ("order": the licensing
+// API's, OrderID). An id is reproducible by whoever knows its parts: an
+// order whose id must not be found from public data needs a secret among
+// them.
+func OrderIDOf(kind string, parts ...string) string {
+	sum := dynamo.FingerprintSum(append([]string{kind}, parts...)...)
 	return "ORD-" + crockford.EncodeToString(sum[:8])[:12]
 }
 

@@ -38,6 +38,9 @@ type Answer struct {
 	ExpectedTotalMinor *int64    `json:"expected_total_minor"`
 	PriceCheck         string    `json:"price_check"`
 	Items              []Item    `json:"items"`
+	Fulfilled          bool      `json:"fulfilled"`      // its keys were allocated (never, for a checkout order refunded, cancelled or disputed before its payment succeeded)
+	RefundedMinor      int64     `json:"refunded_minor"` // refunded so far
+	DisputeStatus      string    `json:"dispute_status,omitempty"`
 	CreatedAt          string    `json:"created_at"`
 	UpdatedAt          string    `json:"updated_at"`
 	Payment            *struct{} `json:"payment"`
@@ -75,9 +78,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a := Answer{OrderID: o.ID, Status: o.Status, ExternalReference: o.ExternalReference, CustomerEmail: o.CustomerEmail,
 		Currency: o.Currency, TotalMinor: o.TotalMinor, ExpectedTotalMinor: o.ExpectedTotalMinor, PriceCheck: o.PriceCheck,
+		Fulfilled: o.Fulfilled, RefundedMinor: o.RefundedMinor, DisputeStatus: o.Dispute,
 		CreatedAt: o.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: o.UpdatedAt.UTC().Format(time.RFC3339), Items: make([]Item, len(o.Items))}
 	for i, it := range o.Items {
-		a.Items[i] = Item{SKU: it.SKU, Quantity: it.Quantity, UnitPriceMinor: it.UnitPriceMinor, LicenseKeys: it.LicenseKeys}
+		// [] rather than null: an order not fulfilled has no keys.
+		a.Items[i] = Item{SKU: it.SKU, Quantity: it.Quantity, UnitPriceMinor: it.UnitPriceMinor, LicenseKeys: append([]string{}, it.LicenseKeys...)}
 	}
 	httpx.WriteJSON(w, http.StatusOK, a)
 }
