@@ -55,6 +55,11 @@ func TestCheckoutSessionAPI(t *testing.T) {
 				{"bad locale", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","locale":"not a tag!"}`, 400, "invalid_request", "locale"},
 				{"relative return URL", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","metadata":{"return_url_success":"/ok"}}`, 400, "invalid_request", "return_url_success"},
 				{"ftp return URL", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","metadata":{"return_url_cancel":"ftp://x.example/"}}`, 400, "invalid_request", "return_url_cancel"},
+				// A return URL reaches the pay page's Content-Security-Policy
+				// (its origin) and a redirect: anything outside a URL's
+				// grammar in its host is refused.
+				{"return URL smuggling a CSP directive", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","metadata":{"return_url_success":"https://evil.example;script-src/"}}`, 400, "invalid_request", "return_url_success"},
+				{"return URL with a quote in its host", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","metadata":{"return_url_success":"https://evil.example'/"}}`, 400, "invalid_request", "return_url_success"},
 				{"expires too soon", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","expires_at":"` + soon + `"}`, 400, "invalid_request", "expires_at"},
 				{"expires not a time", sessionURL, devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP","expires_at":"tomorrow"}`, 400, "invalid_request", "expires_at"},
 				{"unknown store", "/api/v1/stores/no-store/checkout/session/", devKey, `{"cart":{"WIN-11-PRO":1},"currency":"GBP"}`, 401, "unauthorized", "no-store"},

@@ -185,10 +185,21 @@ func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, strin
 			return nil, time.Time{}, "", err
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"metadata.return_url_success", r.ReturnURLSuccess}, {"metadata.return_url_cancel", r.ReturnURLCancel}} {
-		if f.v != "" && !absoluteHTTP(f.v) {
-			return nil, time.Time{}, "", decode.Errorf("field %q must be an absolute http or https URL (at most 2048 bytes)", f.name)
+	// Return URLs are kept re-serialized (validate.HTTPURL): what reaches a
+	// redirect or the pay page's Content-Security-Policy is never the text
+	// the client sent.
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"metadata.return_url_success", &r.ReturnURLSuccess}, {"metadata.return_url_cancel", &r.ReturnURLCancel}} {
+		if *f.v == "" {
+			continue
 		}
+		clean, err := validate.HTTPURL(*f.v)
+		if err != nil {
+			return nil, time.Time{}, "", decode.Errorf("field %q %v", f.name, err)
+		}
+		*f.v = clean
 	}
 	expires := now.Add(MaxSessionTTL)
 	if !r.ExpiresAt.IsZero() {
@@ -199,14 +210,6 @@ func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, strin
 		expires = r.ExpiresAt.UTC().Truncate(time.Second)
 	}
 	return lines, expires, locale, nil
-}
-
-func absoluteHTTP(s string) bool {
-	if len(s) > 2048 {
-		return false
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
 // newID is a session id: 256 random bits, unpadded base64url.

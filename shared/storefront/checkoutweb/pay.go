@@ -7,6 +7,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
+	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -139,7 +140,7 @@ func (p *Pages) showPay(w http.ResponseWriter, r *http.Request, status int, stor
 		pol.stripe = true
 	default:
 		page.Sandbox = true
-		if origin := originOf(o.ReturnURLSuccess); origin != "" {
+		if origin := validate.Origin(o.ReturnURLSuccess); origin != "" {
 			// The form's answer redirects there; form-action covers redirects.
 			pol.formTargets = append(pol.formTargets, origin)
 		}
@@ -181,7 +182,8 @@ func (p *Pages) payPost(w http.ResponseWriter, r *http.Request, store, orderID s
 // redirectOrder sends the browser to the merchant's success URL with
 // ?order_id=, or else to the order's own page.
 func (p *Pages) redirectOrder(w http.ResponseWriter, r *http.Request, store, orderID, success string) {
-	if u, err := url.Parse(success); success != "" && err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+	if clean, err := validate.HTTPURL(success); err == nil {
+		u, _ := url.Parse(clean)
 		q := u.Query()
 		q.Set("order_id", orderID)
 		u.RawQuery = q.Encode()
@@ -194,12 +196,4 @@ func (p *Pages) redirectOrder(w http.ResponseWriter, r *http.Request, store, ord
 		return
 	}
 	http.Redirect(w, r, link, http.StatusSeeOther) //nolint:gosec // G710: the order link OrderLink signed, of this site
-}
-
-func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
