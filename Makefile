@@ -16,11 +16,7 @@ lower        = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
 function_dir = $(patsubst %/main.go,%,$(filter functions/%/$(call lower,$(1))/main.go,$(wildcard functions/*/*/main.go)))
 FUNCTION_IDS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
 
-<<<<<<< HEAD
-.PHONY: run invoke sign docs test vet fmt-check staticcheck tools lint-template lint-openapi bench coldstart load fuzz build clean
-=======
-.PHONY: run invoke sign test vet fmt-check staticcheck lint tidy-check tools lint-template lint-openapi bench coldstart load fuzz build clean
->>>>>>> lint
+.PHONY: run invoke sign docs test vet fmt-check staticcheck lint tidy-check tools lint-template lint-openapi bench coldstart load fuzz build clean
 
 build-%Function:
 	@test -n "$(call function_dir,$*)" || { echo "no functions/<product>/$(call lower,$*)/main.go for $*Function"; exit 2; }

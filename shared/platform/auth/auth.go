@@ -32,7 +32,7 @@ var ErrHeaderRepeated error = &reasonError{"credential header repeated"}
 func oneHeader(h http.Header, name string) (string, bool, error) {
 	v, ok, err := httpx.OneHeader(h, name)
 	if err != nil {
-		return "", false, fmt.Errorf("%w: %v", ErrHeaderRepeated, err)
+		return "", false, fmt.Errorf("%w: %w", ErrHeaderRepeated, err)
 	}
 	return v, ok, nil
 }

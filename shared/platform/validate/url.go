@@ -71,11 +71,15 @@ func validHost(hostport string) bool {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			if !isLabelByte(label[i]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// isLabelByte: a letter, digit or hyphen, what a DNS label (LDH) holds.
+func isLabelByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
 }

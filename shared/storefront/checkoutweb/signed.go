@@ -147,7 +147,7 @@ func (p *Pages) writeCart(w http.ResponseWriter, r *http.Request, store string, 
 	for i, l := range cc.Lines {
 		cc.Wire[i] = [2]interface{}{l.SKU, l.Quantity}
 	}
-	raw, err := json.Marshal(cc)
+	raw, err := json.Marshal(cc) //nolint:gosec // G117: the browser's own cart secret goes into its signed HttpOnly cookie on purpose
 	if err != nil {
 		return cookieCart{}, err
 	}
