@@ -71,7 +71,7 @@ func NewStream(d deps.Deps) (lambdarun.StreamFunc, error) {
 func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
 	if st != (delivery.Stats{}) {
 		d.Logger.InfoContext(ctx, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
-			"skipped", st.Skipped, "deferred", st.Deferred)
+			"skipped", st.Skipped, "deferred", st.Deferred, "undeliverable", st.Undeliverable, "interrupted", st.Interrupted)
 	}
 }
 
