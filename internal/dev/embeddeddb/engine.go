@@ -528,9 +528,11 @@ func (t *table) syncIndex(ctx context.Context, p *part, key item) error {
 	}
 	k := t.encodeKey(key)
 	for _, ix := range t.indexList() {
-		if old, ok := ix.in[k]; ok {
-			// Delete first: minidyn's index keeps a stale entry when an
-			// overwrite drops the index keys.
+		// An item that stays in its partition is overwritten (minidyn then
+		// sorts no key list). One that leaves it is deleted first:
+		// minidyn's index keeps a stale entry when an overwrite drops the
+		// index keys.
+		if old, ok := ix.in[k]; ok && old != ix.partKeyOf(out.Item) {
 			ip, err := ix.partitionOf(ctx, old)
 			if err != nil {
 				return err
@@ -563,16 +565,23 @@ func (t *table) indexList() []*table {
 	return out
 }
 
+// partKeyOf is the index's partition of it ("" when it has not every key
+// attribute of the index).
+func (ix *table) partKeyOf(it item) string {
+	for _, a := range ix.gsiKey {
+		if it == nil || it[a] == nil {
+			return ""
+		}
+	}
+	pk, _ := partKey(it[ix.hash])
+	return pk
+}
+
 // put adds it (primary key k) to the index's partition of its hash value
 // when it has every key attribute of the index.
 func (ix *table) put(ctx context.Context, k string, it item) error {
-	for _, a := range ix.gsiKey {
-		if it == nil || it[a] == nil {
-			return nil
-		}
-	}
-	pk, ok := partKey(it[ix.hash])
-	if !ok {
+	pk := ix.partKeyOf(it)
+	if pk == "" {
 		return nil
 	}
 	ip, err := ix.partition(ctx, it, true)
