@@ -401,6 +401,12 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 	if !ok {
 		return t.scratch, nil
 	}
+	return t.partitionOf(ctx, pk, create)
+}
+
+// partitionOf is partition pk (a partKey) of t: hot again if it was cold;
+// a missing one created when create is set, otherwise the scratch one.
+func (t *table) partitionOf(ctx context.Context, pk string, create bool) (*part, error) {
 	if p := t.parts[pk]; p != nil {
 		p.warm()
 		return p, nil
@@ -533,15 +539,14 @@ func (t *table) syncIndex(ctx context.Context, p *part, key item) error {
 		// minidyn's index keeps a stale entry when an overwrite drops the
 		// index keys.
 		if old, ok := ix.in[k]; ok && old != ix.partKeyOf(out.Item) {
-			ip, err := ix.partitionOf(ctx, old)
+			ip, err := ix.partitionOf(ctx, old, false)
 			if err != nil {
 				return err
 			}
 			if _, err := ip.DeleteItem(ctx, &miniserver.DeleteItemInput{TableName: aws.String(t.name), Key: key}); err != nil {
 				return err
 			}
-			ip.dirty = true
-			ix.dirty[ip.key] = ip
+			ix.changed(ip)
 			delete(ix.in, k)
 		}
 		if err := ix.put(ctx, k, out.Item); err != nil {
@@ -584,29 +589,22 @@ func (ix *table) put(ctx context.Context, k string, it item) error {
 	if pk == "" {
 		return nil
 	}
-	ip, err := ix.partition(ctx, it, true)
+	ip, err := ix.partitionOf(ctx, pk, true)
 	if err != nil {
 		return err
 	}
 	if _, err := ip.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(ix.name), Item: it}); err != nil {
 		return err
 	}
-	ip.dirty = true
-	ix.dirty[ip.key] = ip
+	ix.changed(ip)
 	ix.in[k] = pk
 	return nil
 }
 
-// partitionOf is the index's partition pk (hot again if it was cold).
-func (ix *table) partitionOf(ctx context.Context, pk string) (*part, error) {
-	if p := ix.parts[pk]; p != nil {
-		p.warm()
-		return p, nil
-	}
-	if enc, ok := ix.cold.get(pk); ok {
-		return ix.thaw(ctx, pk, enc)
-	}
-	return ix.scratch, nil
+// changed marks an index partition written since its last encoding.
+func (ix *table) changed(p *part) {
+	p.dirty = true
+	ix.dirty[p.key] = p
 }
 
 // removedAttrs lists the top-level attributes an update expression
