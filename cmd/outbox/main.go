@@ -3,6 +3,8 @@
 //	go run ./cmd/outbox [flags] list [-store S | -merchant M] [-status pending|delivered|dead] [-limit N]
 //	go run ./cmd/outbox [flags] replay -id EVENT_ID                 make one event due now (whatever its state)
 //	go run ./cmd/outbox [flags] replay-dead (-store S | -merchant M) make every dead event of a recipient due now
+//	go run ./cmd/outbox [flags] replay-undeliverable (-store S | -merchant M)
+//	                                 make every undeliverable event of a recipient due now (once it has a webhook URL)
 //
 // A replayed event is delivered by the dispatcher's next run, with a fresh
 // retry window. Flags: -table (default $OUTBOX_TABLE), -endpoint (default
@@ -14,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,7 +29,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead (-store S | -merchant M)"
+const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead | replay-undeliverable (-store S | -merchant M)"
 
 var run = cli.Tool{Name: "outbox", Usage: usage, Table: "outbox", EnvTable: dynamo.EnvOutboxTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +41,7 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 	fs.SetOutput(stderr)
 	slug := fs.String("store", "", "the store slug of the recipient")
 	merchant := fs.String("merchant", "", "the merchant id of the recipient")
-	status := fs.String("status", "", "pending, delivered or dead (default: any)")
+	status := fs.String("status", "", "pending, delivered, dead or undeliverable (default: any)")
 	limit := fs.Int("limit", 100, "at most this many events")
 	id := fs.String("id", "", "event id (list shows them)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*slug != "" && *merchant != "") {
@@ -71,21 +74,22 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 		}
 		fmt.Fprintln(stdout, "due now:", *id)
 		return nil
-	case "replay-dead":
+	case "replay-dead", "replay-undeliverable":
 		if recipient == "" {
 			return flag.ErrHelp
 		}
-		dead, err := b.List(ctx, recipient, outbox.StatusDead, 1<<30)
+		state := strings.TrimPrefix(name, "replay-")
+		events, err := b.List(ctx, recipient, state, 1<<30)
 		if err != nil {
 			return err
 		}
-		for _, e := range dead {
+		for _, e := range events {
 			if err := b.Replay(ctx, e.ID, now); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "due now:", e.ID)
 		}
-		fmt.Fprintf(stdout, "%d dead events of %s replayed\n", len(dead), recipient)
+		fmt.Fprintf(stdout, "%d %s events of %s replayed\n", len(events), state, recipient)
 		return nil
 	}
 	return flag.ErrHelp

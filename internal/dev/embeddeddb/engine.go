@@ -15,9 +15,14 @@
 //     the others still run (DynamoDB reports a reason per item) and every
 //     applied item is then restored from the value it had before: an undo
 //     log of the touched items instead of a copy of the tables.
-//   - A global secondary index is read from a minidyn table (with the
-//     table's indexes) that holds only the items having an index's keys
-//     (indexes are sparse), kept in step with every write.
+//   - A global secondary index is partitioned too, by the value of its own
+//     hash key: each partition is a minidyn table (with the table's
+//     indexes) holding only the items having that index's keys with that
+//     value (indexes are sparse), kept in step with every write. A Query of
+//     an index then costs the items of its partition, not every indexed
+//     item of the table (minidyn sorts them all for each index Query, and
+//     sorts its key list again on each new key). Index partitions are hot
+//     or cold as the table's are.
 //   - Scan walks the partitions in key order, paged by LastEvaluatedKey.
 //   - REMOVE of a top-level attribute, which minidyn v0.8.2 ignores, is
 //     applied after minidyn's update.
@@ -104,15 +109,13 @@ func (e *Engine) unlock() {
 }
 
 type table struct {
-	name    string
-	create  miniserver.CreateTableInput
-	hash    string   // hash key attribute
-	key     []string // hash and (if any) range key attributes
-	gsiKeys [][]string
-	gsis    map[string]bool
-	e       *Engine
-	parts   map[string]*part // the hot partitions, by partKey of the hash key value
-	cold    *coldStore       // the others
+	name   string
+	create miniserver.CreateTableInput
+	hash   string   // hash key attribute
+	key    []string // hash and (if any) range key attributes
+	e      *Engine
+	parts  map[string]*part // the hot partitions, by partKey of the hash key value
+	cold   *coldStore       // the others
 	// scratch is an empty partition that is never written: reads of a
 	// partition that does not exist, and requests without a usable hash
 	// key, go there so that minidyn validates and answers them.
@@ -122,11 +125,14 @@ type table struct {
 	// loading and loaded are the partition being loaded and its lines.
 	loading string
 	loaded  []byte
-	// index holds the items that have the keys of at least one global
-	// secondary index (nil without such indexes); indexed is the set of
-	// their primary keys (encodeKey).
-	index   *part
-	indexed map[string]bool
+	// indexes are the global secondary indexes, by name: each a table of
+	// its own (same schema) whose hash is the index's hash key, holding
+	// the items with the index's keys (nil without indexes).
+	indexes map[string]*table
+	// For an index's table: the index's key attributes, and the partition
+	// (partKey) each item is in, by primary key (encodeKey).
+	gsiKey []string
+	in     map[string]string
 }
 
 // part is a hot partition: the items of one hash key value in a minidyn
@@ -259,7 +265,7 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 		return nil, err
 	}
 	t := &table{
-		e: e, name: aws.ToString(in.TableName), create: *in, gsis: map[string]bool{},
+		e: e, name: aws.ToString(in.TableName), create: *in,
 		parts: map[string]*part{}, cold: newColdStore(), dirty: map[string]*part{},
 	}
 	t.key = keyAttrs(in.KeySchema)
@@ -268,14 +274,16 @@ func (e *Engine) createTable(ctx context.Context, in *miniserver.CreateTableInpu
 		return nil, err
 	}
 	for _, g := range in.GlobalSecondaryIndexes {
-		t.gsis[aws.ToString(g.IndexName)] = true
-		t.gsiKeys = append(t.gsiKeys, keyAttrs(g.KeySchema))
-	}
-	if len(t.gsis) > 0 {
-		if t.index, err = t.newPartition(ctx, ""); err != nil {
+		ix := &table{e: e, name: t.name, create: t.create, key: t.key, parts: map[string]*part{}, cold: newColdStore(),
+			dirty: map[string]*part{}, gsiKey: keyAttrs(g.KeySchema), in: map[string]string{}}
+		ix.hash = ix.gsiKey[0]
+		if ix.scratch, err = ix.newPartition(ctx, ""); err != nil {
 			return nil, err
 		}
-		t.indexed = map[string]bool{}
+		if t.indexes == nil {
+			t.indexes = map[string]*table{}
+		}
+		t.indexes[aws.ToString(g.IndexName)] = ix
 	}
 	e.tables[t.name] = t
 	e.version++
@@ -330,9 +338,11 @@ func (e *Engine) DeleteTable(ctx context.Context, in *miniserver.DeleteTableInpu
 	out, err := e.schema.DeleteTable(ctx, in)
 	if err == nil {
 		if t := e.tables[aws.ToString(in.TableName)]; t != nil {
-			for _, p := range t.parts {
-				if p.elem != nil {
-					e.hot.Remove(p.elem)
+			for _, tt := range append([]*table{t}, t.indexList()...) {
+				for _, p := range tt.parts {
+					if p.elem != nil {
+						e.hot.Remove(p.elem)
+					}
 				}
 			}
 		}
@@ -391,6 +401,12 @@ func (t *table) partition(ctx context.Context, key item, create bool) (*part, er
 	if !ok {
 		return t.scratch, nil
 	}
+	return t.partitionOf(ctx, pk, create)
+}
+
+// partitionOf is partition pk (a partKey) of t: hot again if it was cold;
+// a missing one created when create is set, otherwise the scratch one.
+func (t *table) partitionOf(ctx context.Context, pk string, create bool) (*part, error) {
 	if p := t.parts[pk]; p != nil {
 		p.warm()
 		return p, nil
@@ -500,7 +516,7 @@ func (e *Engine) written(ctx context.Context, t *table, p *part, key item) {
 		p.dirty = true
 		t.dirty[p.key] = p
 	}
-	if t.index == nil {
+	if t.indexes == nil {
 		return
 	}
 	// Errors cannot happen here: the key was just written through minidyn,
@@ -509,50 +525,86 @@ func (e *Engine) written(ctx context.Context, t *table, p *part, key item) {
 	_ = t.syncIndex(ctx, p, t.keyOf(key))
 }
 
-// syncIndex copies the item at key into the index table when it has the
-// keys of a global secondary index, and removes it from there otherwise.
+// syncIndex copies the item at key into the partition of each global
+// secondary index whose keys it has, and removes it from the others.
 func (t *table) syncIndex(ctx context.Context, p *part, key item) error {
 	out, err := p.GetItem(ctx, &miniserver.GetItemInput{TableName: aws.String(t.name), Key: key})
 	if err != nil {
 		return err
 	}
 	k := t.encodeKey(key)
-	if t.indexed[k] {
-		// Delete first: minidyn's index keeps a stale entry when an
-		// overwrite drops the index keys.
-		if _, err := t.index.DeleteItem(ctx, &miniserver.DeleteItemInput{TableName: aws.String(t.name), Key: key}); err != nil {
+	for _, ix := range t.indexList() {
+		// An item that stays in its partition is overwritten (minidyn then
+		// sorts no key list). One that leaves it is deleted first:
+		// minidyn's index keeps a stale entry when an overwrite drops the
+		// index keys.
+		if old, ok := ix.in[k]; ok && old != ix.partKeyOf(out.Item) {
+			ip, err := ix.partitionOf(ctx, old, false)
+			if err != nil {
+				return err
+			}
+			if _, err := ip.DeleteItem(ctx, &miniserver.DeleteItemInput{TableName: aws.String(t.name), Key: key}); err != nil {
+				return err
+			}
+			ix.changed(ip)
+			delete(ix.in, k)
+		}
+		if err := ix.put(ctx, k, out.Item); err != nil {
 			return err
 		}
-		delete(t.indexed, k)
 	}
-	if !t.inIndex(out.Item) {
-		return nil
-	}
-	if _, err := t.index.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: out.Item}); err != nil {
-		return err
-	}
-	t.indexed[k] = true
 	return nil
 }
 
-// inIndex reports whether it has every key attribute of some global
-// secondary index.
-func (t *table) inIndex(it item) bool {
-	if len(it) == 0 {
-		return false
+// indexList is t's indexes' tables, in a fixed order.
+func (t *table) indexList() []*table {
+	names := make([]string, 0, len(t.indexes))
+	for n := range t.indexes {
+		names = append(names, n)
 	}
-	for _, ks := range t.gsiKeys {
-		all := true
-		for _, a := range ks {
-			if it[a] == nil {
-				all = false
-			}
-		}
-		if all {
-			return true
+	sort.Strings(names)
+	out := make([]*table, 0, len(names))
+	for _, n := range names {
+		out = append(out, t.indexes[n])
+	}
+	return out
+}
+
+// partKeyOf is the index's partition of it ("" when it has not every key
+// attribute of the index).
+func (ix *table) partKeyOf(it item) string {
+	for _, a := range ix.gsiKey {
+		if it == nil || it[a] == nil {
+			return ""
 		}
 	}
-	return false
+	pk, _ := partKey(it[ix.hash])
+	return pk
+}
+
+// put adds it (primary key k) to the index's partition of its hash value
+// when it has every key attribute of the index.
+func (ix *table) put(ctx context.Context, k string, it item) error {
+	pk := ix.partKeyOf(it)
+	if pk == "" {
+		return nil
+	}
+	ip, err := ix.partitionOf(ctx, pk, true)
+	if err != nil {
+		return err
+	}
+	if _, err := ip.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(ix.name), Item: it}); err != nil {
+		return err
+	}
+	ix.changed(ip)
+	ix.in[k] = pk
+	return nil
+}
+
+// changed marks an index partition written since its last encoding.
+func (ix *table) changed(p *part) {
+	p.dirty = true
+	ix.dirty[p.key] = p
 }
 
 // removedAttrs lists the top-level attributes an update expression
@@ -663,8 +715,8 @@ func (e *Engine) Query(ctx context.Context, in *miniserver.QueryInput) (*miniser
 	if t == nil {
 		return e.schema.Query(ctx, in)
 	}
-	if t.gsis[aws.ToString(in.IndexName)] {
-		return t.index.Query(ctx, in)
+	if ix := t.indexes[aws.ToString(in.IndexName)]; ix != nil {
+		t = ix
 	}
 	v, ok := hashValue(aws.ToString(in.KeyConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, t.hash)
 	if !ok {
@@ -735,8 +787,8 @@ func (e *Engine) Scan(ctx context.Context, in *miniserver.ScanInput) (*miniserve
 	if t == nil {
 		return e.schema.Scan(ctx, in)
 	}
-	if t.gsis[aws.ToString(in.IndexName)] {
-		return t.index.Scan(ctx, in)
+	if ix := t.indexes[aws.ToString(in.IndexName)]; ix != nil {
+		t = ix
 	}
 	// Validate on the empty partition: a table without partitions answers
 	// minidyn's errors too.
@@ -1015,7 +1067,7 @@ func (e *Engine) TransactWriteItems(ctx context.Context, in *miniserver.Transact
 // rewrote the partitions only).
 func (e *Engine) resync(ctx context.Context, undos []undo) {
 	for _, u := range undos {
-		if u.t.index != nil {
+		if u.t.indexes != nil {
 			_ = u.t.syncIndex(ctx, u.p, u.key)
 		}
 	}

@@ -189,13 +189,12 @@ func (t *table) load(ctx context.Context, it item, raw []byte) error {
 		t.loading = pk
 	}
 	t.loaded = append(append(t.loaded, raw...), '\n')
-	if !t.inIndex(it) {
-		return nil
+	k := t.encodeKey(it)
+	for _, ix := range t.indexList() {
+		if err := ix.put(ctx, k, it); err != nil {
+			return fmt.Errorf("put an item of %s: %w", t.name, err)
+		}
 	}
-	if _, err := t.index.PutItem(ctx, &miniserver.PutItemInput{TableName: aws.String(t.name), Item: it}); err != nil {
-		return fmt.Errorf("put an item of %s: %w", t.name, err)
-	}
-	t.indexed[t.encodeKey(it)] = true
 	return nil
 }
 

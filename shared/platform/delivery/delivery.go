@@ -1,9 +1,18 @@
 // Package delivery is the product's one outbound webhook dispatcher: it
 // takes due events from the outbox (shared/platform/outbox), resolves each
 // recipient to a URL and a signing secret, POSTs the event's payload signed
-// with HMAC-SHA256, and records the outcome: delivered on a 2xx, retried
-// with backoff otherwise, dead past the retry window. Delivery is at least
-// once: a receiver de-duplicates by the event id header.
+// with HMAC-SHA256, and records the outcome: delivered on a 2xx,
+// undeliverable when the recipient has no target (no URL or secret: no wait
+// cures that; replayed once it has one), retried with backoff otherwise,
+// dead past the retry window. Delivery is at least once: a receiver
+// de-duplicates by the event id header.
+//
+// Each delivery is signed twice with the recipient's secret: the
+// X-Tollgate-Signature header (or a store's own header name), "sha256=" +
+// hex HMAC of the body alone, kept for existing integrations; and the
+// Standard Webhooks headers webhook-id, webhook-timestamp and
+// webhook-signature, whose HMAC covers id, timestamp and body, so a receiver
+// can refuse a replay (StandardSignature, SigningKey; docs/webhooks.md).
 package delivery
 
 import (
@@ -37,8 +46,9 @@ const (
 
 	// Timeout bounds one attempt.
 	Timeout = 10 * time.Second
-	// answerBytes is how much of a receiver's answer an attempt's log keeps.
-	answerBytes = 200
+	// releaseTimeout bounds recording an outcome, or giving a claim back,
+	// once the run's context has ended.
+	releaseTimeout = 3 * time.Second
 )
 
 // Target is where a recipient's events go.
@@ -46,11 +56,16 @@ type Target struct {
 	URL    string
 	Secret string
 	Header string // the signature header (per store); "" is DefaultSignatureHeader
+	// Previous are secrets still accepted during a secret roll: the
+	// webhook-signature header carries a signature by each (after
+	// Secret's), so a receiver holding any of them verifies the delivery.
+	Previous []string
 }
 
 // ErrNoTarget is the reason a recipient cannot be sent to (no URL, no
-// secret, unknown recipient): the attempt fails and is retried, so fixing
-// the configuration within the window delivers the event.
+// secret, unknown recipient): the event is recorded undeliverable at once,
+// not retried (outbox.StatusUndeliverable); once the recipient has a
+// target, cmd/outbox replays it.
 var ErrNoTarget = errors.New("delivery: recipient has no webhook target")
 
 // Resolver finds the target of a recipient (an outbox Recipient tuple).
@@ -164,11 +179,15 @@ func (d *Dispatcher) httpClient() *http.Client {
 
 // Stats counts one run's outcomes. Deferred: held back (attempt not
 // counted) behind an earlier pending event of the same ordering key.
-type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred int }
+// Undeliverable: its recipient had no target. Interrupted: a shutdown
+// (the context's end) came during its attempt; it is due again at once.
+type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred, Undeliverable, Interrupted int }
 
 // Idle reports whether the run claimed nothing: no event attempted or
 // deferred (a Skipped event was another dispatcher's or no longer due).
-func (s Stats) Idle() bool { return s.Delivered+s.Failed+s.Dead+s.Deferred == 0 }
+func (s Stats) Idle() bool {
+	return s.Delivered+s.Failed+s.Dead+s.Deferred+s.Undeliverable+s.Interrupted == 0
+}
 
 // Run delivers up to batch due events, one attempt each (and, after an
 // event with an ordering key completes, the next one of its key). An error
@@ -199,6 +218,9 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ids []string, st *Stats) er
 	for _, id := range ids {
 		var done []string // the events of this chain whose outcome is recorded
 		for id != "" && len(done) < 100 {
+			if ctx.Err() != nil {
+				return errors.Join(errs...) // shutting down: the rest stay due
+			}
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < Timeout+5*time.Second {
 				return errors.Join(errs...) // no time for another attempt: the rest stay due
 			}
@@ -261,9 +283,39 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 		r.t, r.err = d.Resolver.Resolve(ctx, c.Recipient)
 		targets[c.Recipient] = r
 	}
-	status, answer, latency, sendErr := d.send(ctx, c.Stored, r)
+	status, latency, sendErr := d.send(ctx, c.Stored, r)
 	log := d.logger().With("event_id", c.ID, "event_type", c.Type, "recipient", c.Recipient, "attempt", c.Attempts+1,
-		"status", status, "latency_ms", latency.Milliseconds(), "answer", answer)
+		"status", status, "latency_ms", latency.Milliseconds())
+	if ctx.Err() != nil && (sendErr != nil || status == 0) {
+		// A shutdown interrupted the attempt: no outcome to record. The
+		// claim is given back (due now, no attempt counted) with a context
+		// that outlives the cancelled one; failing that, the event is due
+		// again when its lease ends.
+		st.Interrupted++
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if _, err := d.Box.Release(rctx, c, d.now()); err != nil {
+			log.InfoContext(ctx, "webhook attempt interrupted by shutdown; due again when its lease ends", "cause", ctx.Err().Error())
+			return "", nil
+		}
+		log.InfoContext(ctx, "webhook attempt interrupted by shutdown; due again now", "cause", ctx.Err().Error())
+		return "", nil
+	}
+	// The outcome is recorded even if a shutdown begins now: the receiver
+	// has answered.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if errors.Is(sendErr, ErrNoTarget) {
+		ok, err := d.Box.Undeliverable(ctx, c, d.now(), sendErr.Error())
+		if err != nil {
+			log.ErrorContext(ctx, "webhook undeliverable, outcome not recorded", "reason", sendErr.Error(), "error", err)
+			return "", err
+		}
+		st.Undeliverable++
+		log.WarnContext(ctx, "webhook undeliverable: the recipient has no webhook target (replay it with cmd/outbox once it has)",
+			"reason", sendErr.Error(), "recorded", ok)
+		return d.next(ctx, c)
+	}
 	if sendErr == nil {
 		ok, err := d.Box.Delivered(ctx, c, d.now())
 		if err != nil {
@@ -305,49 +357,52 @@ func (d *Dispatcher) next(ctx context.Context, c outbox.Claim) (string, error) {
 
 // send POSTs ev to its recipient: the HTTP status (0 if none), the first
 // bytes of the answer, the latency, and nil only for a 2xx.
-func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (int, string, time.Duration, error) {
+func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (int, time.Duration, error) {
 	t, err := r.t, r.err
 	if err != nil {
-		return 0, "", 0, err
+		return 0, 0, err
 	}
 	if t.URL == "" || t.Secret == "" {
-		return 0, "", 0, fmt.Errorf("%w: %s", ErrNoTarget, ev.Recipient)
+		return 0, 0, fmt.Errorf("%w: %s", ErrNoTarget, ev.Recipient)
 	}
 	if err := CheckURL(t.URL, d.Prod); err != nil {
-		return 0, "", 0, err
+		return 0, 0, err
 	}
 	header := t.Header
 	if header == "" {
 		header = DefaultSignatureHeader
 	}
 	if why := ValidSignatureHeader(header); why != "" {
-		return 0, "", 0, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
+		return 0, 0, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(ev.Payload))
 	if err != nil {
-		return 0, "", 0, fmt.Errorf("delivery: request: %w", err)
+		return 0, 0, fmt.Errorf("delivery: request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Tollgate-Webhooks/1")
 	req.Header.Set(header, Sign(t.Secret, ev.Payload))
 	req.Header.Set(HeaderEventID, ev.ID)
 	req.Header.Set(HeaderEventType, ev.Type)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(d.now().Unix(), 10))
+	at := d.now()
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(HeaderWebhookID, ev.ID)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(HeaderWebhookSignature, StandardSignature(append([]string{t.Secret}, t.Previous...), ev.ID, at, ev.Payload))
 	start := time.Now()
 	resp, err := d.httpClient().Do(req)
 	latency := time.Since(start)
 	if err != nil {
-		return 0, "", latency, fmt.Errorf("delivery: POST: %w", err)
+		return 0, latency, fmt.Errorf("delivery: POST: %w", err)
 	}
 	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, answerBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // let the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, string(head), latency, fmt.Errorf("delivery: answered %d", resp.StatusCode)
+		return resp.StatusCode, latency, fmt.Errorf("delivery: answered %d", resp.StatusCode)
 	}
-	return resp.StatusCode, string(head), latency, nil
+	return resp.StatusCode, latency, nil
 }
 
 func (d *Dispatcher) now() time.Time {

@@ -8,7 +8,8 @@ import (
 // reservedHeaders are the headers a delivery sets itself (lower-cased): a
 // signature header cannot replace one.
 var reservedHeaders = map[string]bool{"content-type": true, "content-length": true, "host": true, "user-agent": true,
-	"transfer-encoding": true, "connection": true, "x-tollgate-event-id": true, "x-tollgate-event-type": true, "x-tollgate-timestamp": true}
+	"transfer-encoding": true, "connection": true, "x-tollgate-event-id": true, "x-tollgate-event-type": true, "x-tollgate-timestamp": true,
+	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true}
 
 // ValidSignatureHeader reports why h cannot name a webhook signature header
 // ("" when it can): an HTTP header token (RFC 9110 tchar) of at most 64

@@ -65,8 +65,12 @@ func TestRecipients(t *testing.T) {
 			}
 			disp := &delivery.Dispatcher{Box: outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}, Resolver: r, Now: c.Now}
 			st, err := disp.Run(ctx, 10)
-			if err != nil || st.Delivered != 2 || st.Failed != 1 || recv.count("ev-0") != 1 || recv.count("ev-1") != 1 {
+			if err != nil || st.Delivered != 2 || st.Undeliverable != 1 || recv.count("ev-0") != 1 || recv.count("ev-1") != 1 {
 				t.Fatalf("run: %+v %v, received %v", st, err, recv.got)
+			}
+			// s2 has no webhook URL: recorded undeliverable, not retried.
+			if s, _, err := disp.Box.Get(ctx, "ev-2"); err != nil || s.Status != outbox.StatusUndeliverable {
+				t.Fatalf("ev-2: %+v %v", s, err)
 			}
 		})
 	}

@@ -25,6 +25,10 @@ import (
 const (
 	StatusDelivered = "delivered"
 	StatusDead      = "dead"
+	// StatusUndeliverable is an event whose recipient had no webhook target
+	// (no URL or no secret set) when it was due: not retried, since no
+	// wait cures it; replayed (Replay) once the recipient has a URL.
+	StatusUndeliverable = "undeliverable"
 
 	attrLease       = "lease"       // the claim's token while an attempt runs
 	attrDeliveredAt = "deliveredAt" // when a 2xx was received
@@ -252,6 +256,25 @@ func (b Box) Failed(ctx context.Context, c Claim, now time.Time, reason string, 
 		return "", fmt.Errorf("outbox: event %s: lease lost before its failure was recorded", c.ID)
 	}
 	return status, nil
+}
+
+// Undeliverable records that c's recipient has no webhook target: the
+// event leaves the due index, counting the attempt, until replayed. ok
+// false: the lease was lost.
+func (b Box) Undeliverable(ctx context.Context, c Claim, now time.Time, reason string) (bool, error) {
+	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusUndeliverable),
+		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500))}), attrDuePK, attrDueAt, attrLease)
+	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
+	return ok, err
+}
+
+// Release gives c back without counting an attempt, due again at now:
+// the attempt was interrupted (a shutdown) before it had an outcome. ok
+// false: the lease was lost.
+func (b Box) Release(ctx context.Context, c Claim, now time.Time) (bool, error) {
+	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrDueAt: dynamo.N(now.UnixMilli())}), attrLease)
+	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
+	return ok, err
 }
 
 // ErrNotFound is the reason of a replay of an unknown event.

@@ -82,7 +82,7 @@ func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
 		level = slog.LevelDebug
 	}
 	d.Logger.Log(ctx, level, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
-		"skipped", st.Skipped, "deferred", st.Deferred)
+		"skipped", st.Skipped, "deferred", st.Deferred, "undeliverable", st.Undeliverable, "interrupted", st.Interrupted)
 }
 
 func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
