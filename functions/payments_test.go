@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
 )
 
@@ -298,7 +302,14 @@ func TestStripeWebhookSettles(t *testing.T) {
 		t.Fatalf("authorization: %d %v", code, pre)
 	}
 	txn := pre["id"].(string)
-	event := fmt.Sprintf(`{"id":"evt_settle_1","object":"event","type":"payment_intent.succeeded","livemode":false,"created":%d,"data":{"object":{"id":"pi_1","object":"payment_intent","amount":700,"currency":"eur","status":"succeeded","metadata":{"tollgate_transaction":%q,"tollgate_merchant":"demo"}}}}`, time.Now().Unix(), txn)
+	// The event names the charge by the PSP id the transaction recorded.
+	item, err := e.Stack.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(e.Tables.Payments),
+		Key: dynamo.PKSK(dynamo.Tuple("txn", txn), "#"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi := dynamo.StringAttr(item.Item["pspId"])
+	event := fmt.Sprintf(`{"id":"evt_settle_1","object":"event","type":"payment_intent.succeeded","livemode":false,"created":%d,"data":{"object":{"id":%q,"object":"payment_intent","amount":700,"currency":"eur","status":"succeeded","metadata":{"tollgate_transaction":%q,"tollgate_merchant":"demo"}}}}`, time.Now().Unix(), pi, txn)
 	post := func(sig string) (int, map[string]any) {
 		return c.do("POST", "/stripe/webhook/", map[string]string{"Stripe-Signature": sig}, event)
 	}
@@ -315,5 +326,27 @@ func TestStripeWebhookSettles(t *testing.T) {
 	}
 	if _, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, ""); tx["status"] != "SUCCESS" || tx["capturedAmount"] != 700.0 {
 		t.Fatalf("after the event: %v", tx)
+	}
+	// A signed refund event that does not match the charge it names is
+	// recorded and changes nothing: more refunded than captured, another
+	// PaymentIntent, another currency.
+	refund := func(id, pi, currency string, refunded int64) string {
+		return fmt.Sprintf(`{"id":%q,"object":"event","type":"charge.refunded","livemode":false,"created":%d,"data":{"object":{"id":"ch_1","object":"charge","amount":700,"amount_refunded":%d,"currency":%q,"payment_intent":%q,"metadata":{"tollgate_transaction":%q,"tollgate_merchant":"demo"}}}}`,
+			id, time.Now().Unix(), refunded, currency, pi, txn)
+	}
+	for _, tc := range []struct{ name, event, want string }{
+		{"more than captured", refund("evt_refund_over", pi, "eur", 5000), "mismatched"},
+		{"another PaymentIntent", refund("evt_refund_pi", "pi_someone_else", "eur", 100), "mismatched"},
+		{"another currency", refund("evt_refund_cur", pi, "gbp", 100), "mismatched"},
+		{"the same again", refund("evt_refund_over", pi, "eur", 5000), "duplicate"},
+		{"a matching refund", refund("evt_refund_ok", pi, "eur", 300), "applied"},
+	} {
+		code, body := c.do("POST", "/stripe/webhook/", map[string]string{"Stripe-Signature": stripe.SignWebhook([]byte(tc.event), whsec, time.Now())}, tc.event)
+		if code != 200 || body["status"] != tc.want {
+			t.Fatalf("%s: %d %v, want %s", tc.name, code, body, tc.want)
+		}
+	}
+	if _, tx := c.do("GET", "/api/v1/transactions/"+txn, secret, ""); tx["refundedAmount"] != 300.0 {
+		t.Fatalf("after the refund events: %v (only the matching 300 is refunded)", tx)
 	}
 }

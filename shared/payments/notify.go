@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -26,6 +27,10 @@ const (
 	NotificationDuplicate = "duplicate"
 	NotificationIgnored   = "ignored"
 	NotificationKnown     = "already-known" // it tells nothing the transaction does not say
+	// NotificationMismatch: the event does not match the charge it names
+	// (another PaymentIntent or currency, a refund above the capture):
+	// recorded with the reason, nothing else changes.
+	NotificationMismatch = "mismatched"
 )
 
 // ErrNotYet is the reason of a notification that arrived before the
@@ -69,8 +74,13 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 	}
 	amount, _ := dynamo.IntAttr(tx[attrAmount])
 	refunded, _ := dynamo.IntAttr(tx[attrRefunded])
+	captured, _ := dynamo.IntAttr(tx[attrCaptured])
 	action := dynamo.StringAttr(tx[attrAction])
 	now := s.now()
+	if why := psp.Mismatch(n, psp.Recorded{PSPTransactionID: dynamo.StringAttr(tx[attrPSPID]), Currency: dynamo.StringAttr(tx[attrCurrency]), Captured: captured}); why != "" {
+		s.log.WarnContext(ctx, "PSP notification does not match its transaction; recorded, not applied", "event", n.EventID, "transaction", txn, "reason", why)
+		return s.recordMismatch(ctx, n, txn, why, now)
+	}
 	var upd expression.UpdateBuilder
 	var cond expression.ConditionBuilder
 	row := Answer{ID: txn, TransactionID: txn, Currency: dynamo.StringAttr(tx[attrCurrency]), AdditionalInfo: n.Message}
@@ -141,6 +151,25 @@ func (s *Service) ApplyNotification(ctx context.Context, n psp.Notification) (st
 		return "", refusal.New(ErrNotYet, "transaction %s changed while the event was applied; send it again", txn)
 	}
 	return "", fmt.Errorf("payments: apply %s: %w", n.EventID, err)
+}
+
+// recordMismatch records that event n was received and did not match
+// transaction txn (why), once per event id: nothing else is written.
+func (s *Service) recordMismatch(ctx context.Context, n psp.Notification, txn, why string, now time.Time) (string, error) {
+	seen := map[string]types.AttributeValue{attrTxn: dynamo.S(txn), attrKind: dynamo.S(string(n.Kind)), attrCreatedAt: dynamo.Time(now),
+		attrMessage: dynamo.S(NotificationMismatch + ": " + why)}
+	for k, v := range notificationKey(n) {
+		seen[k] = v
+	}
+	err := s.st.Transact(ctx, []types.TransactWriteItem{dynamo.PutNewOp(s.table, seen)})
+	var failed *dynamo.ConditionFailedError
+	switch {
+	case err == nil:
+		return NotificationMismatch, nil
+	case errors.As(err, &failed):
+		return NotificationDuplicate, nil
+	}
+	return "", fmt.Errorf("payments: record mismatched %s: %w", n.EventID, err)
 }
 
 // ErrBadNotification is the reason of a webhook that is not a verified PSP

@@ -1,6 +1,9 @@
 package psp
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // NotificationKind is what a PSP notification (Stripe: a webhook event; the
 // sandbox: a settlement) tells the payments domain, PSP-neutral.
@@ -58,4 +61,30 @@ type Notification struct {
 	Metadata map[string]string
 	TestMode bool // the PSP's test mode (Stripe: livemode false)
 	Created  time.Time
+}
+
+// Recorded is what the side that took a payment recorded of it, to check a
+// notification against: the PSP's id of the charge (Stripe: the
+// PaymentIntent id; "" when none is recorded yet), its currency and how
+// much of it was captured (what refunds and chargebacks can reach).
+type Recorded struct {
+	PSPTransactionID string
+	Currency         string
+	Captured         int64
+}
+
+// Mismatch says why notification n cannot be about charge c ("" when it
+// can): another PSP id, another currency, or a refunded total or
+// chargeback above what was captured. A notification that does not match
+// changes nothing; it is recorded as such.
+func Mismatch(n Notification, c Recorded) string {
+	switch {
+	case c.PSPTransactionID != "" && n.PSPTransactionID != "" && n.PSPTransactionID != c.PSPTransactionID:
+		return "it names " + n.PSPTransactionID + ", the charge is " + c.PSPTransactionID
+	case c.Currency != "" && n.Currency != "" && n.Currency != c.Currency:
+		return "it is in " + n.Currency + ", the charge in " + c.Currency
+	case (n.Kind == NotifyRefunded || n.Kind == NotifyDisputeOpened) && n.Amount > c.Captured:
+		return "its amount " + strconv.FormatInt(n.Amount, 10) + " exceeds the " + strconv.FormatInt(c.Captured, 10) + " captured"
+	}
+	return ""
 }

@@ -120,6 +120,15 @@ func reason(err error) error {
 }
 
 // pending starts a sandbox payment of one WIN-11-PRO from a session.
+// intentOf is the PaymentIntent a refund or dispute of p's order names: the
+// one its payment recorded (a refund or dispute naming another is refused).
+func intentOf(p checkout.Payment) string {
+	if p.PSPID != "" {
+		return p.PSPID
+	}
+	return "pi_test_" + p.OrderID
+}
+
 func (e *env) pending(t *testing.T, ref string) checkout.Payment {
 	t.Helper()
 	ctx := context.Background()
@@ -317,10 +326,10 @@ func TestRefundOrDisputeBeforeSuccessNeverFulfils(t *testing.T) {
 					p := e.pending(t, "")
 					meta := map[string]string{checkout.MetaStore: "shop", checkout.MetaOrder: p.OrderID}
 					obj := map[string]any{"id": "ch_1", "object": "charge", "amount": p.Quote.TotalMinor, "amount_refunded": p.Quote.TotalMinor,
-						"currency": "gbp", "payment_intent": "pi_test_" + p.OrderID, "metadata": meta}
+						"currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}
 					if first != "charge.refunded" {
 						obj = map[string]any{"id": "dp_1", "object": "dispute", "amount": p.Quote.TotalMinor, "currency": "gbp",
-							"payment_intent": "pi_test_" + p.OrderID, "reason": "fraudulent", "status": "needs_response", "metadata": meta}
+							"payment_intent": intentOf(p), "reason": "fraudulent", "status": "needs_response", "metadata": meta}
 					}
 					body, sig := signed(t, "evt_first", first, obj, whsec, now)
 					if out, err := e.hooks.ReceiveStripe(context.Background(), body, sig); err != nil || out != checkout.OutcomeApplied {
@@ -363,12 +372,17 @@ func TestRefundDisputeAndUnknownAfterFulfilment(t *testing.T) {
 				want    string
 				status  string
 			}{
-				{"evt_r1", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_x", "metadata": meta}, checkout.OutcomeApplied, stores.StatusPartiallyRefunded},
-				{"evt_r1", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_x", "metadata": meta}, checkout.OutcomeDuplicate, stores.StatusPartiallyRefunded},
-				{"evt_r2", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": p.Quote.TotalMinor, "currency": "gbp", "payment_intent": "pi_x", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
-				{"evt_d1", "charge.dispute.updated", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "under_review", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
-				{"evt_d2", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "under_review", "metadata": meta}, checkout.OutcomeKnown, stores.StatusRefunded},
-				{"evt_d3", "charge.dispute.closed", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": "pi_x", "status": "won", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
+				// Signed, but not about this order's payment: recorded, nothing changes.
+				{"evt_over", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 99999, "currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeMismatch, stores.StatusFulfilled},
+				{"evt_other_pi", "charge.refunded", map[string]any{"id": "ch_9", "object": "charge", "amount_refunded": 100, "currency": "gbp", "payment_intent": "pi_someone_else", "metadata": meta}, checkout.OutcomeMismatch, stores.StatusFulfilled},
+				{"evt_eur", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 100, "currency": "eur", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeMismatch, stores.StatusFulfilled},
+				{"evt_over", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 99999, "currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeDuplicate, stores.StatusFulfilled},
+				{"evt_r1", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeApplied, stores.StatusPartiallyRefunded},
+				{"evt_r1", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeDuplicate, stores.StatusPartiallyRefunded},
+				{"evt_r2", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount_refunded": p.Quote.TotalMinor, "currency": "gbp", "payment_intent": intentOf(p), "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
+				{"evt_d1", "charge.dispute.updated", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": intentOf(p), "status": "under_review", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
+				{"evt_d2", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": intentOf(p), "status": "under_review", "metadata": meta}, checkout.OutcomeKnown, stores.StatusRefunded},
+				{"evt_d3", "charge.dispute.closed", map[string]any{"id": "dp_1", "object": "dispute", "amount": 100, "currency": "gbp", "payment_intent": intentOf(p), "status": "won", "metadata": meta}, checkout.OutcomeApplied, stores.StatusRefunded},
 				{"evt_u1", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, checkout.OutcomeIgnored, stores.StatusRefunded},
 				{"evt_u1", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, checkout.OutcomeDuplicate, stores.StatusRefunded},
 			}

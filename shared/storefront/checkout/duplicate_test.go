@@ -298,7 +298,7 @@ func TestStripeDuplicateRefund(t *testing.T) {
 				ctx := context.Background()
 				refunded := func(id string) (string, error) {
 					body, sig := signed(t, id, "charge.refunded", map[string]any{"id": "ch_" + second.OrderID, "object": "charge",
-						"amount_refunded": second.Quote.TotalMinor, "currency": "gbp", "payment_intent": "pi_test_" + second.OrderID,
+						"amount_refunded": second.Quote.TotalMinor, "currency": "gbp", "payment_intent": intentOf(second),
 						"metadata": map[string]string{checkout.MetaStore: "shop", checkout.MetaOrder: second.OrderID}}, whsec, now)
 					return e.hooks.ReceiveStripe(ctx, body, sig)
 				}

@@ -26,6 +26,10 @@ const (
 	// OutcomeAmountMismatch: a success for another amount than the order's
 	// total (recorded; never fulfilled).
 	OutcomeAmountMismatch = "amount-mismatch"
+	// OutcomeMismatch: a refund or dispute that does not match the order's
+	// payment (another PaymentIntent or currency, more than was paid):
+	// recorded, nothing changes.
+	OutcomeMismatch = "mismatched"
 )
 
 // ErrNotYet: the notification names an order whose payment is not recorded
@@ -88,6 +92,17 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 		}
 		if !found {
 			return s.record(ctx, n, OutcomeIgnored, nil)
+		}
+		if n.Kind == psp.NotifyRefunded || n.Kind == psp.NotifyDisputeOpened || n.Kind == psp.NotifyDisputeUpdated || n.Kind == psp.NotifyDisputeClosed {
+			pay, err := s.payment(ctx, slug, id)
+			if err != nil {
+				return "", err
+			}
+			// The order's one PaymentIntent charged its total in its currency.
+			paid := psp.Recorded{PSPTransactionID: dynamo.StringAttr(pay[attrPSPID]), Currency: o.Currency, Captured: o.TotalMinor}
+			if why := psp.Mismatch(n, paid); why != "" {
+				return s.recordWhy(ctx, n, OutcomeMismatch, why, nil)
+			}
 		}
 		var ops []types.TransactWriteItem
 		sid := n.Metadata[MetaSession]
@@ -179,8 +194,16 @@ func (s *Service) route(ctx context.Context, n psp.Notification) (string, string
 // event was applied before (OutcomeDuplicate). Other cancellations are
 // returned (*dynamo.ConditionFailedError, indexes shifted by one).
 func (s *Service) record(ctx context.Context, n psp.Notification, outcome string, ops []types.TransactWriteItem) (string, error) {
+	return s.recordWhy(ctx, n, outcome, "", ops)
+}
+
+// recordWhy is record with the reason of the outcome kept in the record.
+func (s *Service) recordWhy(ctx context.Context, n psp.Notification, outcome, why string, ops []types.TransactWriteItem) (string, error) {
 	rec := map[string]types.AttributeValue{"type": dynamo.S(n.EventType), "kind": dynamo.S(string(n.Kind)), "outcome": dynamo.S(outcome),
 		dynamo.AttrCreatedAt: dynamo.Time(s.now())}
+	if why != "" {
+		rec["reason"] = dynamo.S(why)
+	}
 	if n.PSPTransactionID != "" {
 		rec["pspId"] = dynamo.S(n.PSPTransactionID)
 	}
