@@ -76,7 +76,7 @@ func Install(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--silent")
 	cmd.Dir = tmp
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm install standardwebhooks@%s: %v: %s", Version, err, out)
+		return "", fmt.Errorf("npm install standardwebhooks@%s: %w: %s", Version, err, out)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if _, serr := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); serr == nil {
