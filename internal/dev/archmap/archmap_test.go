@@ -1,14 +1,13 @@
 package main
 
 import (
-	"go/build"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/internal/dev/layering"
 	"github.com/tollgate-dev/tollgate/internal/dev/samtemplate"
 )
 
@@ -105,22 +104,13 @@ func TestOwnershipTableListsEveryPackage(t *testing.T) {
 	for _, m := range ownerRowRE.FindAllStringSubmatch(string(doc), -1) {
 		rows[m[1]]++
 	}
-	found := map[string]bool{}
-	err = filepath.WalkDir(filepath.Join(root, "shared"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		if d.Name() == "testdata" {
-			return filepath.SkipDir
-		}
-		if pkg, err := build.ImportDir(path, 0); err == nil && len(pkg.GoFiles) > 0 {
-			rel, _ := filepath.Rel(root, path)
-			found[filepath.ToSlash(rel)] = true
-		}
-		return nil
-	})
+	packages, err := layering.SharedPackages(root)
 	if err != nil {
 		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for p := range packages {
+		found["shared/"+p] = true
 	}
 	if len(found) < 30 {
 		t.Fatalf("found %d packages under shared/: the walk is wrong", len(found))

@@ -15,10 +15,8 @@
 package layering
 
 import (
-	"go/build"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -184,21 +182,7 @@ func TestImportRules(t *testing.T) {
 // TestEveryPackageHasARule: a package added under shared/ gets a kind
 // before it gets code.
 func TestEveryPackageHasARule(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "shared")
-	found := map[string]bool{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		if d.Name() == "testdata" {
-			return filepath.SkipDir
-		}
-		if pkg, err := build.ImportDir(path, 0); err == nil && len(pkg.GoFiles) > 0 {
-			rel, _ := filepath.Rel(root, path)
-			found[filepath.ToSlash(rel)] = true
-		}
-		return nil
-	})
+	found, err := SharedPackages(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
