@@ -188,7 +188,7 @@ func TestFulfilRevokedKeyAndRateLimit(t *testing.T) {
 }
 
 func TestGeoAndTax(t *testing.T) {
-	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, map[string]string{"PUBLIC_RATE_LIMIT": "5"}, 0)
+	s := newStoreEnv(t, ddbtest.Backend{Name: "minidyn"}, map[string]string{"PUBLIC_RATE_LIMIT": "9"}, 0)
 	tr := s.env.Transport
 	tr.Reset()
 	r := s.do("GET", "/api/v1/geo/subdivisions/?country=us", "", "")
@@ -220,9 +220,13 @@ func TestGeoAndTax(t *testing.T) {
 		t.Fatalf("malformed country: %d %s", r.Code, r.Body)
 	}
 	s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", "")
-	s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", "") // the 5th geo request of this address
-	if r := s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", ""); r.Code != 429 || r.Header().Get("Retry-After") == "" {
-		t.Fatalf("6th request from one IP: %d %v", r.Code, r.Header())
+	s.do("GET", "/api/v1/geo/subdivisions/?country=FR", "", "") // the 9th geo or tax request of this address
+	// One budget per client IP for geo and tax together (PublicRateLimit):
+	// the 10th request is refused on either endpoint.
+	for _, path := range []string{"/api/v1/tax/rates/?country=GB", "/api/v1/geo/subdivisions/?country=FR"} {
+		if r := s.do("GET", path, "", ""); r.Code != 429 || r.Header().Get("Retry-After") == "" {
+			t.Fatalf("%s, past the budget of one IP: %d %v", path, r.Code, r.Header())
+		}
 	}
 }
 

@@ -218,9 +218,10 @@ const (
 	PublicMaxAge = 24 * time.Hour
 )
 
-// PublicPolicy is the per-IP limit of the public endpoint name.
-func PublicPolicy(d deps.Deps, name string) (ratelimit.Policy, error) {
-	return ratelimit.Configured(d, name, EnvPublicRateLimit, 300)
+// PublicPolicy is the per-IP limit of the public endpoints (geo and tax):
+// one budget per client IP, shared by both (one counter, named "public").
+func PublicPolicy(d deps.Deps) (ratelimit.Policy, error) {
+	return ratelimit.Configured(d, "public", EnvPublicRateLimit, 300)
 }
 
 // OneParam reads query parameter name given at most once ("" when absent).

@@ -20,7 +20,7 @@ type Answer struct {
 
 // New builds the handler.
 func New(d deps.Deps) (http.Handler, error) {
-	p, err := storeapi.PublicPolicy(d, "geo")
+	p, err := storeapi.PublicPolicy(d)
 	if err != nil {
 		return nil, err
 	}

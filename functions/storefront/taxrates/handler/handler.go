@@ -16,7 +16,7 @@ import (
 
 // New builds the handler.
 func New(d deps.Deps) (http.Handler, error) {
-	p, err := storeapi.PublicPolicy(d, "tax")
+	p, err := storeapi.PublicPolicy(d)
 	if err != nil {
 		return nil, err
 	}
