@@ -19,10 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -502,8 +505,8 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 		obj map[string]any
 	}{
 		{"payment_intent.succeeded", map[string]any{"id": "pi_hook", "object": "payment_intent", "amount": 3599, "amount_received": 3599, "currency": "gbp", "status": "succeeded", "metadata": meta}},
-		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": "pi_hook", "metadata": meta}},
-		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": "pi_hook", "status": "needs_response", "metadata": meta}},
+		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": site.paymentIntent(t, orderID), "metadata": meta}},
+		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": site.paymentIntent(t, orderID), "status": "needs_response", "metadata": meta}},
 	} {
 		if answer := site.stripeEvent(t, fmt.Sprintf("evt_hook_%d", i), ev.typ, ev.obj); !strings.Contains(answer, `"applied"`) {
 			t.Fatalf("%s: %s", ev.typ, answer)
@@ -513,6 +516,22 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 
 // stripeEvent posts a signed Stripe event of type typ about obj to the
 // receiver and returns its 200 answer.
+// paymentIntent is the PSP id the payment of order id recorded (what a
+// refund or dispute of it must name; another is recorded as mismatched), or
+// a made-up one when none is recorded.
+func (s *pagesSite) paymentIntent(t *testing.T, id string) string {
+	t.Helper()
+	out, err := s.env.Stack.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(s.env.Tables.Checkout),
+		Key: dynamo.PKSK(dynamo.Tuple("payment", "my-store", id), "payment"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pi := dynamo.StringAttr(out.Item["pspId"]); pi != "" {
+		return pi
+	}
+	return "pi_" + id
+}
+
 func (s *pagesSite) stripeEvent(t *testing.T, id, typ string, obj map[string]any) string {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "livemode": false,

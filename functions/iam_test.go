@@ -41,7 +41,6 @@ var unexercised = []struct {
 	// An untested path of the dispatcher: an event deferred behind one the
 	// ordered index shows pending.
 	{"DispatchFunction", "dynamodb:GetItem", "table/OutboxTable", "Box.firstPending confirms, consistently, an earlier event the ordered index shows pending"},
-	{"StripeWebhookFunction", "dynamodb:GetItem", "table/CheckoutTable", "checkout.Service.route: a charge or dispute event whose metadata names no order (Stripe copies none from the PaymentIntent) is routed by the PaymentIntent's lookup row; the tests' events name theirs"},
 	// Merchants' credentials are read for a STRIPE alias or payment only
 	// (payments.Service.adapter); the payments tests here pay with the
 	// SANDBOX, which needs none (functions/stripeflow runs alias creation

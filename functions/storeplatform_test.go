@@ -268,7 +268,7 @@ func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
 	event := func(t *testing.T, o order, typ string, obj map[string]any) {
 		t.Helper()
 		obj["metadata"] = map[string]string{"tollgate_store": "my-store", "tollgate_order": o.id, "tollgate_session": o.session}
-		obj["currency"], obj["payment_intent"] = "gbp", "pi_"+o.id
+		obj["currency"], obj["payment_intent"] = "gbp", site.paymentIntent(t, o.id)
 		if answer := site.stripeEvent(t, "evt_"+typ+"_"+o.id, typ, obj); !strings.Contains(answer, `"applied"`) {
 			t.Fatalf("%s: %s", typ, answer)
 		}
