@@ -78,12 +78,23 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 		return "", refusal.New(ErrBadNotification, "event without an id")
 	}
 	now := s.now().UTC()
-	slug, id, err := s.route(ctx, n)
+	slug, id, byIntent, err := s.route(ctx, n)
 	if err != nil {
 		return "", err
 	}
 	if n.Kind == psp.NotifyIgnored || slug == "" {
 		return s.record(ctx, n, OutcomeIgnored, nil)
+	}
+	money := n.Kind == psp.NotifyRefunded || n.Kind == psp.NotifyDisputeOpened || n.Kind == psp.NotifyDisputeUpdated || n.Kind == psp.NotifyDisputeClosed
+	intent := n.PSPTransactionID // found by its PaymentIntent: the order's own
+	if money && !byIntent {
+		// Routed by metadata: the PaymentIntent it names must be the one the
+		// order's payment recorded (its one intent).
+		pay, err := s.payment(ctx, slug, id)
+		if err != nil {
+			return "", err
+		}
+		intent = dynamo.StringAttr(pay[attrPSPID])
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		o, found, err := stores.GetOrder(ctx, s.st, slug, id)
@@ -93,13 +104,9 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 		if !found {
 			return s.record(ctx, n, OutcomeIgnored, nil)
 		}
-		if n.Kind == psp.NotifyRefunded || n.Kind == psp.NotifyDisputeOpened || n.Kind == psp.NotifyDisputeUpdated || n.Kind == psp.NotifyDisputeClosed {
-			pay, err := s.payment(ctx, slug, id)
-			if err != nil {
-				return "", err
-			}
+		if money {
 			// The order's one PaymentIntent charged its total in its currency.
-			paid := psp.Recorded{PSPTransactionID: dynamo.StringAttr(pay[attrPSPID]), Currency: o.Currency, Captured: o.TotalMinor}
+			paid := psp.Recorded{PSPTransactionID: intent, Currency: o.Currency, Captured: o.TotalMinor}
 			if why := psp.Mismatch(n, paid); why != "" {
 				return s.recordWhy(ctx, n, OutcomeMismatch, why, nil)
 			}
@@ -173,20 +180,21 @@ func anyFailed(f *dynamo.ConditionFailedError, from, to int) bool {
 
 // route finds the store and order a notification is about: its metadata
 // (a PaymentIntent's), else the lookup row of its PaymentIntent (a charge's
-// refund, a dispute).
-func (s *Service) route(ctx context.Context, n psp.Notification) (string, string, error) {
+// refund, a dispute: Stripe copies no metadata to them). byIntent: found
+// by the lookup row, so the PaymentIntent is the order's by construction.
+func (s *Service) route(ctx context.Context, n psp.Notification) (slug, id string, byIntent bool, err error) {
 	if slug, id := n.Metadata[MetaStore], n.Metadata[MetaOrder]; slug != "" && id != "" {
-		return slug, id, nil
+		return slug, id, false, nil
 	}
 	if n.PSPTransactionID == "" {
-		return "", "", nil
+		return "", "", false, nil
 	}
 	out, err := s.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.st.Tables.Checkout), Key: piKey(n.PSP, n.PSPTransactionID),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return "", "", fmt.Errorf("checkout: find the order of %s: %w", n.PSPTransactionID, err)
+		return "", "", false, fmt.Errorf("checkout: find the order of %s: %w", n.PSPTransactionID, err)
 	}
-	return dynamo.StringAttr(out.Item[attrStore]), dynamo.StringAttr(out.Item[attrOrder]), nil
+	return dynamo.StringAttr(out.Item[attrStore]), dynamo.StringAttr(out.Item[attrOrder]), true, nil
 }
 
 // record writes the event's record (new) with ops, in one transaction.
