@@ -122,6 +122,39 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// Submit clicks the button at css, which submits a form, and waits until
+// the new document has loaded: a query started while the old document is
+// being replaced can wait on the old one for ever. A click that starts no
+// navigation within clickWait (seen on a loaded machine: the synthetic
+// click lands while the page is still being laid out) is logged with the
+// page's state and the button is pressed once more from the keyboard.
+func Submit(t testing.TB, ctx context.Context, css string) {
+	t.Helper()
+	if err := submitWith(ctx, clickWait, chromedp.Click(chromedp.CSS(css))); err == nil {
+		return
+	}
+	state, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageStateJS))
+	t.Logf("no navigation %s after clicking %s; page state %q; pressing Enter on it", clickWait, css, state)
+	if err := submitWith(ctx, stepTimeout, chromedp.Focus(chromedp.CSS(css)), chromedp.KeyEvent("\r")); err != nil {
+		t.Fatalf("browser: submit %s: %v", css, err)
+	}
+}
+
+func submitWith(ctx context.Context, timeout time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := chromedp.RunResponse(tctx, steps...)
+	return err
+}
+
+// clickWait bounds how long Submit waits for a click's navigation.
+const clickWait = 20 * time.Second
+
+// pageStateJS describes why a form may not have been submitted: the
+// location, the invalid fields and the focused element.
+const pageStateJS = `[location.href, "focus=" + (document.activeElement ? document.activeElement.id : ""),
+  ...[...document.querySelectorAll(":invalid")].map(e => "invalid " + e.id)]`
+
 // Run runs one action returning a value, failing the test on error.
 func Run[T any](t testing.TB, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()

@@ -103,16 +103,18 @@ func (b buyer) fill(t *testing.T, ctx context.Context) {
 		browser.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("country").dispatchEvent(new Event("change"))`))
 	}
 	if b.subdivision == "" {
-		browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#continue")))
+		browser.Submit(t, ctx, "#continue")
 		return
 	}
 	if !b.script {
 		// Without the script the first submit brings the list back.
-		browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#message")))
+		browser.Submit(t, ctx, "#continue")
+		browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#message")))
 	}
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#subdivision")))
 	browser.Screenshot(t, ctx, "subdivision")
-	browser.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#subdivision"), b.subdivision), chromedp.Click(chromedp.CSS("#continue")))
+	browser.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#subdivision"), b.subdivision))
+	browser.Submit(t, ctx, "#continue")
 }
 
 // payAndWait pays on the sandbox's pay page with the succeeding test card
@@ -123,7 +125,9 @@ func payAndWait(t *testing.T, ctx context.Context, keys int) (total string) {
 	browser.Screenshot(t, ctx, "pay")
 	checkContrast(t, ctx, "pay page")
 	total = browser.Text(t, ctx, "#total")
-	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#card-ok")), chromedp.Click(chromedp.CSS("#pay")), chromedp.WaitVisible(chromedp.CSS(".license-key")))
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#card-ok")))
+	browser.Submit(t, ctx, "#pay")
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".license-key")))
 	browser.Screenshot(t, ctx, "order")
 	checkContrast(t, ctx, "order page")
 	n := len(browser.Run(t, ctx, chromedp.Nodes(chromedp.CSSAll(".license-key"))))
