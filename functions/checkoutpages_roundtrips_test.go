@@ -55,9 +55,9 @@ func TestCheckoutPagesRoundTrips(t *testing.T) {
 				hidden.Set(m[1], m[2])
 			}
 			u, _ := url.Parse(payURL)
-			p = step("pay (sandbox card)", http.MethodPost, site.URL+u.Path, hidden, 303, 3,
-				"payment record, order, TransactWriteItems fulfilment (order, claims, order.fulfilled, session paid)")
-			step("order page (fulfilled)", http.MethodGet, site.URL+p.Header.Get("Location"), nil, 200, 4, "payment record, order, BatchGetItem of the products' claims, BatchGetItem of the claimed keys")
+			p = step("pay (sandbox card)", http.MethodPost, site.URL+u.Path, hidden, 303, 5,
+				"payment record, order, store listing and its pools' shards (once per container), TransactWriteItems fulfilment (order and its claims, shard cursors, order.fulfilled, session paid)")
+			step("order page (fulfilled)", http.MethodGet, site.URL+p.Header.Get("Location"), nil, 200, 3, "payment record, order (with its claims), BatchGetItem of the claimed keys")
 			step("/market/", http.MethodGet, site.URL+"/market/", nil, 200, 2, "Query of the sparse market index, BatchGetItem of the stores' names")
 			step("add-to-cart link", http.MethodGet, site.URL+"/s/my-store/cart/?add=WIN-11-PRO&currency=GBP", nil, 303, 0, "the cookie only")
 			cookieCart := step("cart (cookie)", http.MethodGet, site.URL+"/s/my-store/cart/", nil, 200, 1, "store listing")

@@ -331,7 +331,7 @@ func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
 			if err := json.Unmarshal([]byte(call(t, req, http.StatusOK)), &got); err != nil {
 				t.Fatal(err)
 			}
-			if calls, want := len(tr.Calls()), map[bool]int{false: 1, true: 3}[tc.want.Fulfilled]; calls != want {
+			if calls, want := len(tr.Calls()), map[bool]int{false: 1, true: 2}[tc.want.Fulfilled]; calls != want {
 				t.Errorf("the read made %d DynamoDB calls, want %d: %v", calls, want, tr.Calls())
 			}
 			keys := 0

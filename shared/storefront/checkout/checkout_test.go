@@ -159,13 +159,13 @@ func (e *env) events(t *testing.T, typ string) []outbox.Stored {
 	return out
 }
 
-func (e *env) pool(t *testing.T) stores.Product {
+func (e *env) pool(t *testing.T) stores.Pool {
 	t.Helper()
-	l, err := stores.ReadListing(context.Background(), e.st.DB, e.st.Tables.Stores, "shop")
+	p, err := stores.ReadPool(context.Background(), e.st.DB, e.st.Tables.Stores, "shop", "WIN-11-PRO")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.Products["WIN-11-PRO"]
+	return p
 }
 
 // signed is a Stripe event signed as Stripe does (stripe-go's
@@ -234,8 +234,9 @@ func TestSandboxCheckout(t *testing.T) {
 			if _, err := e.pay.SandboxPay(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, "4242 4242 4242 4242"); err != nil {
 				t.Fatal(err)
 			}
-			if got := cc.Total(); got != 3 {
-				t.Errorf("sandbox payment made %d DynamoDB calls, want 3 (payment, order, fulfilment transaction)", got)
+			if got := cc.Total(); got != 5 {
+				// The listing and the shards are read once per container.
+				t.Errorf("sandbox payment made %d DynamoDB calls, want 5 (payment, order, the store's listing, its pool's shards, fulfilment transaction)", got)
 			}
 			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
@@ -257,7 +258,7 @@ func TestSandboxCheckout(t *testing.T) {
 				payload["occurred_at"] != now.Format(time.RFC3339) || payload["external_reference"] != "order-1" {
 				t.Fatalf("order.created events %+v", created)
 			}
-			if p := e.pool(t); p.KeysClaimed != 2 || p.KeysAvailable != 8 {
+			if p := e.pool(t); p.Claimed != 2 || p.Available != 8 {
 				t.Fatalf("pool %+v", p)
 			}
 			// The reference is paid: another session for it is refused.
@@ -308,7 +309,7 @@ func TestConcurrentSucceededFulfilsOnce(t *testing.T) {
 			if n := len(e.events(t, "order.fulfilled")); n != 1 {
 				t.Fatalf("%d order.fulfilled events", n)
 			}
-			if p := e.pool(t); p.KeysClaimed != 2 || p.KeysAvailable != 8 {
+			if p := e.pool(t); p.Claimed != 2 || p.Available != 8 {
 				t.Fatalf("pool %+v", p)
 			}
 		})
@@ -343,7 +344,7 @@ func TestRefundOrDisputeBeforeSuccessNeverFulfils(t *testing.T) {
 					if err != nil || v.Status == stores.StatusFulfilled || len(e.events(t, "order.fulfilled")) != 0 {
 						t.Fatalf("order %+v, %v", v, err)
 					}
-					if p := e.pool(t); p.KeysClaimed != 0 {
+					if p := e.pool(t); p.Claimed != 0 {
 						t.Fatalf("pool %+v", p)
 					}
 				})

@@ -83,7 +83,7 @@ func (e *env) expectOneSale(t *testing.T, paid, dup checkout.Payment) {
 			t.Fatalf("%d %s events of %s, want %d", n, c.typ, c.id, c.want)
 		}
 	}
-	if p := e.pool(t); p.KeysClaimed != 1 || p.KeysAvailable != 9 {
+	if p := e.pool(t); p.Claimed != 1 || p.Available != 9 {
 		t.Fatalf("pool %+v, want one key claimed", p)
 	}
 }

@@ -34,7 +34,7 @@ func TestFulfilmentFaultSweep(t *testing.T) {
 				if n := len(e.events(t, "order.fulfilled")); n != 1 {
 					t.Fatalf("%d order.fulfilled events", n)
 				}
-				if p := e.pool(t); p.KeysClaimed != 2 || p.KeysAvailable != 8 {
+				if p := e.pool(t); p.Claimed != 2 || p.Available != 8 {
 					t.Fatalf("pool %+v", p)
 				}
 				return e, ferr

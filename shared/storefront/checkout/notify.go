@@ -96,7 +96,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 		}
 		intent = dynamo.StringAttr(pay[attrPSPID])
 	}
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < applyAttempts; attempt++ {
 		o, found, err := stores.GetOrder(ctx, s.st, slug, id)
 		if err != nil {
 			return "", err
@@ -112,6 +112,7 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			}
 		}
 		var ops []types.TransactWriteItem
+		var keys *stores.Reservation // the keys a payment's success claims
 		sid := n.Metadata[MetaSession]
 		switch n.Kind {
 		case psp.NotifySucceeded:
@@ -122,7 +123,16 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 				// Never fulfil what was not paid in full.
 				return s.record(ctx, n, OutcomeAmountMismatch, nil)
 			}
-			ops, err = stores.FulfilPendingOps(s.st.Tables, o, now)
+			keys, err = s.ful.Reserve(ctx, o)
+			if errors.Is(err, stores.ErrInsufficientKeys) || errors.Is(err, stores.ErrUnknownSKU) {
+				// Keys ran out after the payment: the PSP retries while the
+				// store imports more; the order stays pending.
+				return "", refusal.New(ErrNotYet, "order %s is paid but its store cannot supply its license keys (%v); retried", o.ID, err)
+			}
+			if err != nil {
+				return "", err
+			}
+			ops, err = stores.FulfilPendingOps(s.st.Tables, o, keys, now)
 			if sid != "" && err == nil {
 				// Last, so the stores ops keep their indexes.
 				ops = append(ops, sessionPaidOp(s.st.Tables.Checkout, sid, o.ID, now))
@@ -147,9 +157,17 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			return s.record(ctx, n, OutcomeKnown, nil)
 		}
 		if err != nil {
+			keys.Done(err, 0)
 			return "", err
 		}
 		out, err := s.record(ctx, n, OutcomeApplied, ops)
+		if keys != nil {
+			committed := err
+			if err == nil && out != OutcomeApplied {
+				committed = errNotApplied // a duplicate: nothing was claimed
+			}
+			keys.Done(committed, stores.ClaimAt)
+		}
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
 			if n.Kind == psp.NotifySucceeded && sid != "" && failed.Failed(len(ops)-1) && !failed.Failed(0) {
@@ -157,26 +175,21 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 				// is the customer's second for one cart.
 				return s.refundDuplicate(ctx, n, o, dynamo.StringAttr(failed.Items[len(ops)-1][attrPaidOrder]))
 			}
-			if n.Kind == psp.NotifySucceeded && anyFailed(failed, stores.ClaimAt, stores.ClaimAt+len(o.Items)) && !failed.Failed(0) {
-				// Keys ran out after the payment: the PSP retries while the
-				// store imports more; the order stays pending.
-				return "", refusal.New(ErrNotYet, "order %s is paid but its store has not enough license keys; retried", o.ID)
-			}
-			continue // the order moved since it was read: read it again
+			// The order moved since it was read, or a shard of its pool did
+			// (its claims are planned again from what DynamoDB returned).
+			continue
 		}
 		return out, err
 	}
 	return "", refusal.New(ErrNotYet, "order %s kept changing while event %s was applied; retried", id, n.EventID)
 }
 
-func anyFailed(f *dynamo.ConditionFailedError, from, to int) bool {
-	for i := from; i < to; i++ {
-		if f.Failed(i) {
-			return true
-		}
-	}
-	return false
-}
+// applyAttempts bounds how often an event is applied again because its
+// order, or a shard of the pool its keys come from, moved meanwhile.
+const applyAttempts = 20
+
+// errNotApplied tells a reservation its transaction wrote nothing.
+var errNotApplied = errors.New("checkout: the event's transaction was not applied")
 
 // route finds the store and order a notification is about: its metadata
 // (a PaymentIntent's), else the lookup row of its PaymentIntent (a charge's

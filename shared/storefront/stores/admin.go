@@ -105,6 +105,9 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 				if err := a.update(ctx, productKey(s.Slug, sku), expression.Set(expression.Name(attrActive), expression.Value(false)), nil); err != nil {
 					return res, fmt.Errorf("deactivate %s/%s: %w", s.Slug, sku, err)
 				}
+				if err := a.setShardsActive(ctx, s.Slug, sku, false); err != nil {
+					return res, fmt.Errorf("deactivate %s/%s: %w", s.Slug, sku, err)
+				}
 				res.Deactivated++
 			}
 		}
@@ -129,13 +132,42 @@ func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error
 		prices[cur] = dynamo.N(amount)
 	}
 	u := dynamo.SetAll(map[string]types.AttributeValue{attrName: dynamo.S(p.Name), attrPrices: &types.AttributeValueMemberM{Value: prices},
-		attrMarketplace: dynamo.Bool(p.Marketplace), attrActive: dynamo.Bool(true)})
+		attrMarketplace: dynamo.Bool(p.Marketplace), attrActive: dynamo.Bool(true), attrShardsSetting: dynamo.N(int64(p.PoolShards))})
 	u = marketUpdate(u, slug, p.SKU, p.Marketplace)
-	for _, counter := range []string{attrKeysTotal, attrKeysAvailable, attrKeysClaimed} {
+	for _, counter := range []string{attrKeysTotal, attrPoolShards} {
 		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
 	}
-	if err := a.update(ctx, productKey(slug, p.SKU), u, nil); err != nil {
+	e := dynamo.Build(expression.NewBuilder().WithUpdate(u))
+	out, err := a.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(a.Table), Key: productKey(slug, p.SKU), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
 		return fmt.Errorf("product %s/%s: %w", slug, p.SKU, err)
+	}
+	if len(out.Attributes) > 0 && !dynamo.BoolAttr(out.Attributes[attrActive]) {
+		// Sold again: its shards take claims again.
+		return a.setShardsActive(ctx, slug, p.SKU, true)
+	}
+	return nil
+}
+
+// setShardsActive sets whether the shards of slug's product sku take
+// claims (a product's activity is checked on its shards, so claiming
+// touches no product row).
+func (a Admin) setShardsActive(ctx context.Context, slug, sku string, active bool) error {
+	item, err := a.get(ctx, productKey(slug, sku))
+	if err != nil || item == nil {
+		return err
+	}
+	p, err := productFromItem(slug, item)
+	if err != nil {
+		return err
+	}
+	for _, id := range shardIDs(p) {
+		err := a.update(ctx, shardKey(slug, sku, id), expression.Set(expression.Name(attrActive), expression.Value(active)), dynamo.Cond(dynamo.Exists()))
+		var ccf *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &ccf) {
+			return fmt.Errorf("%s/%s shard %s: %w", slug, sku, shardName(id), err)
+		}
 	}
 	return nil
 }
@@ -263,18 +295,22 @@ func licenseKeyDigest(k string) string {
 }
 
 // importChunk is how many keys one transaction adds (two items each, plus
-// the counter: within DynamoDB's 100 items).
+// the shard and the product row: within DynamoDB's 100 items).
 const importChunk = 40
 
 // ImportLicenseKeys adds keys to the pool of slug's product sku (which must
-// exist), numbered after the keys it has, each key once: keys the pool
-// holds already (or repeated in keys) are counted as known. Keys are never
-// logged or returned.
+// exist), each key once: keys the pool holds already (or repeated in keys)
+// are counted as known. New keys are spread over the pool's shards, the
+// emptiest first, and the pool gets more shards as it grows (ShardsFor).
+// Keys are never logged or returned.
 func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []string) (added, known int, err error) {
 	for _, k := range keys {
 		if why := ValidLicenseKey(k); why != "" {
 			return 0, 0, fmt.Errorf("%s/%s: a license key %s", slug, sku, why)
 		}
+	}
+	if _, err := MigratePool(ctx, a.st(), slug, sku); err != nil {
+		return 0, 0, err
 	}
 	have, err := a.poolDigests(ctx, slug, sku)
 	if err != nil {
@@ -290,15 +326,106 @@ func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []s
 		have[d] = true
 		fresh = append(fresh, k)
 	}
-	for len(fresh) > 0 {
-		n := min(importChunk, len(fresh))
-		if err := a.addLicenseKeys(ctx, slug, sku, fresh[:n]); err != nil {
-			return added, known, err
+	if len(fresh) == 0 {
+		return 0, known, nil
+	}
+	p, shards, err := a.growShards(ctx, slug, sku, int64(len(fresh)))
+	if err != nil {
+		return 0, known, err
+	}
+	counts := spread(p, shards, int64(len(fresh)))
+	for id := range p.PoolShards {
+		part := fresh[:counts[id]]
+		fresh = fresh[counts[id]:]
+		for len(part) > 0 {
+			n := min(importChunk, len(part))
+			if err := a.addLicenseKeys(ctx, slug, sku, id, part[:n]); err != nil {
+				return added, known, err
+			}
+			added += n
+			part = part[n:]
 		}
-		added += n
-		fresh = fresh[n:]
 	}
 	return added, known, nil
+}
+
+// growShards gives the pool of slug's product sku the shards it needs
+// once it holds more keys (new, empty shards), and returns the product and
+// its shards as they are.
+func (a Admin) growShards(ctx context.Context, slug, sku string, more int64) (Product, map[int]shardState, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		item, err := a.get(ctx, productKey(slug, sku))
+		if err != nil {
+			return Product{}, nil, err
+		}
+		if item == nil {
+			return Product{}, nil, fmt.Errorf("%s/%s: no such product", slug, sku)
+		}
+		p, err := productFromItem(slug, item)
+		if err != nil {
+			return Product{}, nil, err
+		}
+		setting, _ := dynamo.IntAttr(item[attrShardsSetting])
+		want := ShardsFor(p.KeysTotal+more, int(setting))
+		if want <= p.PoolShards {
+			shards, err := readShards(ctx, a.DB, a.Table, slug, []Product{p})
+			if err != nil {
+				return Product{}, nil, err
+			}
+			return p, shards[sku], nil
+		}
+		cond := expression.Name(attrPoolShards).Equal(expression.Value(p.PoolShards))
+		tx := []types.TransactWriteItem{dynamo.UpdateOp(a.Table, productKey(slug, sku),
+			expression.Set(expression.Name(attrPoolShards), expression.Value(want)), dynamo.Cond(cond))}
+		for id := p.PoolShards; id < want; id++ {
+			tx = append(tx, dynamo.PutNewOp(a.Table, withKey(shardKey(slug, sku, id), map[string]types.AttributeValue{
+				attrNext: dynamo.N(0), attrEnd: dynamo.N(0), attrActive: dynamo.Bool(p.Active)})))
+		}
+		err = a.st().Transact(ctx, tx)
+		var failed *dynamo.ConditionFailedError
+		if errors.As(err, &failed) {
+			continue // another import grew it meanwhile
+		}
+		if err != nil {
+			return Product{}, nil, fmt.Errorf("%s/%s: add pool shards: %w", slug, sku, err)
+		}
+	}
+	return Product{}, nil, fmt.Errorf("%s/%s: %w", slug, sku, errPoolChangedMeanwhile)
+}
+
+// spread says how many of n new keys each numbered shard of p takes: the
+// shards with the fewest keys left are filled first, up to the same level,
+// so the shards end up as even as the keys allow.
+func spread(p Product, shards map[int]shardState, n int64) map[int]int64 {
+	ids := make([]int, p.PoolShards)
+	for i := range ids {
+		ids[i] = i
+	}
+	left := func(id int) int64 { return max(0, shards[id].end-shards[id].next) }
+	sort.Slice(ids, func(i, j int) bool { return left(ids[i]) < left(ids[j]) })
+	out := map[int]int64{}
+	if len(ids) == 0 {
+		return out
+	}
+	// Raise the k emptiest shards to the level of the next one while the
+	// keys last.
+	k, level, used := 1, left(ids[0]), int64(0)
+	for ; k < len(ids); k++ {
+		cost := (left(ids[k]) - level) * int64(k)
+		if used+cost > n {
+			break
+		}
+		used += cost
+		level = left(ids[k])
+	}
+	each, extra := (n-used)/int64(k), (n-used)%int64(k)
+	for i, id := range ids[:k] {
+		out[id] = level - left(id) + each
+		if int64(i) < extra {
+			out[id]++
+		}
+	}
+	return out
 }
 
 func (a Admin) poolDigests(ctx context.Context, slug, sku string) (map[string]bool, error) {
@@ -319,30 +446,34 @@ func (a Admin) poolDigests(ctx context.Context, slug, sku string) (map[string]bo
 	return have, nil
 }
 
-// addLicenseKeys numbers keys after the pool's last one in one transaction,
-// conditional on the count it read (another import meanwhile: read again).
-func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, keys []string) error {
+// addLicenseKeys numbers keys after shard id's last one in one
+// transaction, conditional on the count it read (another import
+// meanwhile: read again), and adds them to the product's total.
+func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, keys []string) error {
 	for attempt := 0; attempt < 5; attempt++ {
-		item, err := a.get(ctx, productKey(slug, sku))
+		item, err := a.get(ctx, shardKey(slug, sku, id))
 		if err != nil {
 			return err
 		}
 		if item == nil {
-			return fmt.Errorf("%s/%s: no such product", slug, sku)
+			return fmt.Errorf("%s/%s: no shard %s", slug, sku, shardName(id))
 		}
-		total, err := dynamo.IntAttr(item[attrKeysTotal])
+		end, err := dynamo.IntAttr(item[attrEnd])
 		if err != nil {
-			return fmt.Errorf("%s/%s: keysTotal %w", slug, sku, err)
+			return fmt.Errorf("%s/%s shard %s: end %w", slug, sku, shardName(id), err)
 		}
 		k := int64(len(keys))
-		u := expression.Add(expression.Name(attrKeysTotal), expression.Value(k)).Add(expression.Name(attrKeysAvailable), expression.Value(k))
-		tx := []types.TransactWriteItem{dynamo.UpdateOp(a.Table, productKey(slug, sku), u,
-			dynamo.Cond(expression.Name(attrKeysTotal).Equal(expression.Value(total))))}
+		tx := []types.TransactWriteItem{
+			dynamo.UpdateOp(a.Table, shardKey(slug, sku, id), expression.Set(expression.Name(attrEnd), expression.Value(end+k)),
+				dynamo.Cond(expression.Name(attrEnd).Equal(expression.Value(end)))),
+			dynamo.UpdateOp(a.Table, productKey(slug, sku), expression.Add(expression.Name(attrKeysTotal), expression.Value(k)), dynamo.Cond(dynamo.Exists())),
+		}
 		for i, key := range keys {
-			n := total + int64(i)
+			n := end + int64(i)
 			tx = append(tx,
-				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolPK(slug, sku)), dynamo.AttrSK: dynamo.S(keyNumberSK(n)), attrLicenseKey: dynamo.S(key)}),
-				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolDigestPK(slug, sku)), dynamo.AttrSK: dynamo.S(licenseKeyDigest(key)), attrNumber: dynamo.N(n)}))
+				dynamo.PutNewOp(a.Table, withKey(keyRowKey(slug, sku, id, n), map[string]types.AttributeValue{attrLicenseKey: dynamo.S(key)})),
+				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolDigestPK(slug, sku)), dynamo.AttrSK: dynamo.S(licenseKeyDigest(key)),
+					attrNumber: dynamo.N(n), attrShard: dynamo.S(shardName(id))}))
 		}
 		err = a.st().Transact(ctx, tx)
 		var failed *dynamo.ConditionFailedError

@@ -66,11 +66,11 @@ func TestFulfilFaultSweep(t *testing.T) {
 						if ferr == nil && strings.Join(first.Order.Items[0].LicenseKeys, ",") != keys {
 							t.Fatalf("the faulty call answered keys %v, the retry %s", first.Order.Items[0].LicenseKeys, keys)
 						}
-						l, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+						p, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
 						if err != nil {
 							t.Fatal(err)
 						}
-						if p := l.Products["SKU-1"]; p.KeysClaimed != 2 || p.KeysAvailable != 3 || p.KeysTotal != 5 {
+						if p.Claimed != 2 || p.Available != 3 || p.Total != 5 {
 							t.Fatalf("pool counters %+v, want 2 claimed and 3 left of 5", p)
 						}
 					})
@@ -87,16 +87,16 @@ func TestReimportAddsNothing(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
 			e.importPool(t, "shop", "SKU-1", 4, "sk_test_reimport_1")
-			before, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+			before, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.importPool(t, "shop", "SKU-1", 4, "sk_test_reimport_1")
-			after, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+			after, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b, a := before.Products["SKU-1"], after.Products["SKU-1"]; b.KeysTotal != 4 || a.KeysTotal != 4 || a.KeysAvailable != 4 {
+			if b, a := before, after; b.Total != 4 || a.Total != 4 || a.Available != 4 {
 				t.Fatalf("pool before %+v, after %+v; want 4 keys once", b, a)
 			}
 		})

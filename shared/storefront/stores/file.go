@@ -51,6 +51,9 @@ type FileProduct struct {
 	Prices      map[string]int64 `json:"prices"`
 	Marketplace bool             `json:"marketplace,omitempty"`
 	LicenseKeys []string         `json:"licenseKeys,omitempty"`
+	// PoolShards sets how many shards the license-key pool spreads over
+	// (1-64); 0 or absent: one per KeysPerShard keys (ShardsFor).
+	PoolShards int `json:"poolShards,omitempty"`
 }
 
 // MaxLicenseKeyLength bounds a license key (bytes).
@@ -144,6 +147,9 @@ func ParseFile(data []byte) (File, error) {
 				if amount < 0 || amount > 1<<53-1 {
 					add("%s.prices.%s: want minor units from 0 to 2^53-1", pat, cur)
 				}
+			}
+			if p.PoolShards < 0 || p.PoolShards > MaxPoolShards {
+				add("%s.poolShards: want 1 to %d (or leave it out: one shard per %d keys)", pat, MaxPoolShards, KeysPerShard)
 			}
 			for k, key := range p.LicenseKeys {
 				if why := ValidLicenseKey(key); why != "" {

@@ -35,6 +35,7 @@ type Fulfiller struct {
 	now   func() time.Time
 	cache *listingCache
 	rate  *ratelimit.Policy
+	pools *pools
 }
 
 // NewFulfiller returns a Fulfiller over st.
@@ -42,7 +43,7 @@ func NewFulfiller(st dynamo.Store, now func() time.Time, o Options) *Fulfiller {
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = 5 * time.Second
 	}
-	return &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit}
+	return &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit, pools: newPools(st)}
 }
 
 // Fulfilment is the outcome of Fulfil.
@@ -57,13 +58,15 @@ type Fulfilment struct {
 
 // Fulfil allocates the license keys of r exactly once per (store,
 // external reference), all or nothing. On the happy path it makes two
-// DynamoDB calls: the TransactWriteItems that writes the order, checks the
-// key, counts the request, claims each pool's range and enqueues the
-// order.created and order.fulfilled events; and one BatchGetItem reading
-// the ranges' starts, the keys this container expects there and the rate
-// counter. When another container claimed keys meanwhile, the expected
-// keys are not the order's and a second BatchGetItem reads the right ones.
-// A cold container first reads the store's listing (one Query).
+// DynamoDB calls: the TransactWriteItems that writes the order (with the
+// ranges it claims), checks the key, counts the request, claims each
+// line's range from a shard of its pool and enqueues the order.created and
+// order.fulfilled events; and one BatchGetItem reading the keys and the
+// rate counter. A cold container first reads the store's listing (one
+// Query) and the shards of the SKUs it sells (one BatchGetItem). A claim
+// whose shard another container moved meanwhile fails its condition; the
+// shard comes back with the cancellation and the order is planned again
+// (one more transaction).
 func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, error) {
 	if KeyMode(r.APIKey) == "" {
 		return Fulfilment{}, refusal.New(ErrUnauthorized, "missing or malformed store API key")
@@ -95,27 +98,42 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 		Status: StatusFulfilled, CustomerEmail: r.CustomerEmail, Currency: r.Currency, TotalMinor: r.TotalMinor,
 		ExpectedTotalMinor: expected, PriceCheck: check, Items: items, Source: SourceAPI, CreatedAt: now, UpdatedAt: now, fingerprint: r.fingerprint()}
 
-	tx, lineAt, err := f.fulfilItems(order, digest, now)
-	if err != nil {
-		return Fulfilment{}, err
-	}
-	err = f.st.Transact(ctx, tx)
-	var failed *dynamo.ConditionFailedError
-	if errors.As(err, &failed) {
-		return f.refused(ctx, r, order, digest, now, failed, lineAt)
-	}
-	if err != nil {
-		return Fulfilment{}, fmt.Errorf("fulfil %s for %s: %w", order.ID, r.Store, err)
-	}
-	predicted := map[string]int64{}
-	for _, l := range r.Items {
-		predicted[l.SKU] = listing.Products[l.SKU].KeysClaimed
+	for attempt := 0; ; attempt++ {
+		if attempt == maxClaimAttempts {
+			return Fulfilment{}, fmt.Errorf("fulfil %s for %s: %w", order.ID, r.Store, errPoolChangedMeanwhile)
+		}
+		res, short, err := f.pools.reserve(ctx, r.Store, order.Items, listing.Products)
+		if err != nil {
+			return Fulfilment{}, fmt.Errorf("fulfil %s for %s: %w", order.ID, r.Store, err)
+		}
+		if len(short) > 0 {
+			return f.refusedShort(ctx, r, order, digest, now, short)
+		}
+		order.claims, order.hasClaims = res.Claims, true
+		tx, lineAt, err := f.fulfilItems(order, res, digest, now)
+		if err != nil {
+			res.Done(err, 0)
+			return Fulfilment{}, err
+		}
+		err = f.st.Transact(ctx, tx)
+		stale := res.Done(err, lineAt)
+		var failed *dynamo.ConditionFailedError
+		if errors.As(err, &failed) {
+			if stale && !failed.Failed(0) && !failed.Failed(1) && !(f.rate != nil && failed.Failed(2)) {
+				continue // a shard moved: plan again with what DynamoDB returned
+			}
+			return f.refused(ctx, r, order, digest, now, failed)
+		}
+		if err != nil {
+			return Fulfilment{}, fmt.Errorf("fulfil %s for %s: %w", order.ID, r.Store, err)
+		}
+		break
 	}
 	var rateKey dynamo.Key
 	if f.rate != nil {
 		rateKey = f.rate.Key(string(digest), now)
 	}
-	keys, rateItem, err := f.licenseKeys(ctx, order, predicted, rateKey)
+	keys, rateItem, err := f.licenseKeys(ctx, order, rateKey)
 	if err != nil {
 		return Fulfilment{}, fmt.Errorf("fulfil %s for %s: written; reading its keys: %w", order.ID, r.Store, err)
 	}
@@ -128,10 +146,14 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 	return out, nil
 }
 
+// maxClaimAttempts bounds how often one fulfilment plans its claims again
+// after shards moved under it (each attempt learns the shards it missed).
+const maxClaimAttempts = 20
+
 // fulfilItems builds the transaction: the order (new), the key's check,
-// the rate counter, one claim per line, the events. lineAt is the index of
-// the first claim.
-func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([]types.TransactWriteItem, int, error) {
+// the rate counter, the reservation's claims, the events. lineAt is the
+// index of the first claim.
+func (f *Fulfiller) fulfilItems(o Order, res *Reservation, digest apikey.Digest, now time.Time) ([]types.TransactWriteItem, int, error) {
 	t := f.st.Tables
 	keyOK := dynamo.Exists().And(expression.Name(attrStore).Equal(expression.Value(o.Store))).
 		And(expression.AttributeNotExists(expression.Name(attrRevokedAt)))
@@ -143,7 +165,7 @@ func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([
 		tx = append(tx, f.rate.CountOp(t.RateLimit, string(digest), now))
 	}
 	lineAt := len(tx)
-	tx = append(tx, claimOps(t.Stores, o)...)
+	tx = append(tx, res.ops(t.Stores)...)
 	for _, typ := range []string{"order.created", "order.fulfilled"} {
 		op, err := outbox.EnqueueOp(t.Outbox, event(o, typ, "", o.CreatedAt))
 		if err != nil {
@@ -154,24 +176,38 @@ func (f *Fulfiller) fulfilItems(o Order, digest apikey.Digest, now time.Time) ([
 	return tx, lineAt, nil
 }
 
-// claimOps claims each line's range of keys for order o: the one
-// allocation of licensing fulfil and of checkout fulfilment.
-func claimOps(table string, o Order) []types.TransactWriteItem {
-	var tx []types.TransactWriteItem
-	for _, it := range o.Items {
-		claimed := expression.Name(attrKeysClaimed)
-		// claim:<orderId> = keysClaimed reads the value before this update:
-		// the range's start. It comes first because minidyn applies SET
-		// actions one after the other (DynamoDB reads every operand from
-		// the item as it was).
-		update := expression.Set(expression.Name(claimAttr(o.ID)), claimed).
-			Set(claimed, claimed.Plus(expression.Value(it.Quantity))).
-			Set(expression.Name(attrKeysAvailable), expression.Name(attrKeysAvailable).Minus(expression.Value(it.Quantity)))
-		cond := dynamo.Exists().And(expression.Name(attrActive).Equal(expression.Value(true))).
-			And(expression.Name(attrKeysAvailable).GreaterThanEqual(expression.Value(it.Quantity)))
-		tx = append(tx, dynamo.UpdateOp(table, productKey(o.Store, it.SKU), update, dynamo.Cond(cond)))
+// Reserve plans the claims of the keys of order o (as stored) from its
+// store's pools and holds this container's locks of their shards until
+// the transaction carrying them ends (Reservation.Done). A line the pools
+// cannot serve, as read afresh, is refused: ErrInsufficientKeys naming the
+// SKU and what is left, or ErrUnknownSKU for a product no longer sold.
+func (f *Fulfiller) Reserve(ctx context.Context, o Order) (*Reservation, error) {
+	listing, err := f.cache.get(ctx, f.st.DB, f.st.Tables.Stores, o.Store, f.now())
+	if err != nil {
+		return nil, err
 	}
-	return tx
+	for _, it := range o.Items {
+		if _, ok := listing.Products[it.SKU]; !ok {
+			return nil, refusal.New(ErrUnknownSKU, "store %q has no product %q", o.Store, it.SKU)
+		}
+	}
+	res, short, err := f.pools.reserve(ctx, o.Store, o.Items, listing.Products)
+	if err != nil {
+		return nil, fmt.Errorf("claim keys of %s: %w", o.ID, err)
+	}
+	if len(short) > 0 {
+		return nil, shortRefusal(o.Store, short)
+	}
+	return res, nil
+}
+
+func shortRefusal(store string, short []shortage) error {
+	for _, s := range short {
+		if s.Inactive {
+			return refusal.New(ErrUnknownSKU, "store %q has no product %q", store, s.SKU)
+		}
+	}
+	return refusal.New(ErrInsufficientKeys, "not enough license keys (%s); nothing was allocated", shortageText(short))
 }
 
 // event is the outbox event of o (the documented webhook payload plus event_id
@@ -209,7 +245,7 @@ func event(o Order, typ, suffix string, at time.Time) outbox.Event {
 }
 
 // refused explains a cancelled fulfilment: nothing was written.
-func (f *Fulfiller) refused(ctx context.Context, r FulfilRequest, o Order, digest apikey.Digest, now time.Time, failed *dynamo.ConditionFailedError, lineAt int) (Fulfilment, error) {
+func (f *Fulfiller) refused(ctx context.Context, r FulfilRequest, o Order, digest apikey.Digest, now time.Time, failed *dynamo.ConditionFailedError) (Fulfilment, error) {
 	if failed.Failed(1) {
 		return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
 	}
@@ -218,66 +254,89 @@ func (f *Fulfiller) refused(ctx context.Context, r FulfilRequest, o Order, diges
 		return Fulfilment{Rate: &res}, refusal.New(ErrRateLimited, "more than %d fulfilments in %s with this key; retry after %s",
 			f.rate.Limit, f.rate.Window, res.Reset.Format(time.RFC3339))
 	}
-	// Every other outcome counts against the key's limit.
-	out := Fulfilment{}
-	if f.rate != nil {
-		res, err := ratelimit.Limiter{DB: f.st.DB, Table: f.st.Tables.RateLimit}.Hit(ctx, *f.rate, string(digest), now)
-		if err != nil {
-			out.RateErr = err
-		} else {
-			out.Rate = &res
-			if !res.Allowed {
-				return out, refusal.New(ErrRateLimited, "more than %d fulfilments in %s with this key; retry after %s",
-					f.rate.Limit, f.rate.Window, res.Reset.Format(time.RFC3339))
-			}
+	out, err := f.countRefusal(ctx, digest, now)
+	if err != nil || !failed.Failed(0) {
+		if err == nil {
+			err = fmt.Errorf("fulfil %s: transaction cancelled: %w", o.ID, failed)
 		}
+		return out, err
 	}
-	if failed.Failed(0) {
-		// The order exists. The key is read again before the order is
-		// shown: an emulator (minidyn) reports only the first failed
-		// condition, so the key's check may not have run.
-		keyRow, item, err := f.keyAndOrder(ctx, digest, o.Store, o.ID)
-		if err != nil {
-			return out, err
-		}
-		if !keyValid(keyRow, o.Store, r.APIKey) {
-			return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
-		}
-		if failed.Items[0] != nil {
-			item = failed.Items[0]
-		}
-		stored, err := orderFromItem(item)
-		if err != nil {
-			return out, err
-		}
-		if stored.fingerprint != o.fingerprint || stored.ExternalReference != r.ExternalReference {
-			return out, refusal.New(ErrReferenceConflict, "external_reference %q was already used for order %s with different %s; nothing was allocated",
-				r.ExternalReference, stored.ID, strings.Join(r.differences(stored), ", "))
-		}
-		keys, _, err := f.licenseKeys(ctx, stored, nil, nil)
-		if err != nil {
-			return out, fmt.Errorf("replay of %s: %w", stored.ID, err)
-		}
-		fill(&stored, keys)
-		out.Order, out.Replayed = stored, true
+	// The order exists. The key is read again before the order is shown:
+	// an emulator (minidyn) reports only the first failed condition, so the
+	// key's check may not have run.
+	return f.replay(ctx, r, o, digest, out, failed.Items[0])
+}
+
+// refusedShort answers a fulfilment whose pools cannot serve it: a retry
+// of an order made before is answered as that order; anything else is
+// refused naming the SKUs and what is left. It counts against the key.
+func (f *Fulfiller) refusedShort(ctx context.Context, r FulfilRequest, o Order, digest apikey.Digest, now time.Time, short []shortage) (Fulfilment, error) {
+	out, err := f.countRefusal(ctx, digest, now)
+	if err != nil {
+		return out, err
+	}
+	keyRow, item, err := f.keyAndOrder(ctx, digest, o.Store, o.ID)
+	if err != nil {
+		return out, err
+	}
+	if !keyValid(keyRow, o.Store, r.APIKey) {
+		return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
+	}
+	if item != nil {
+		return f.replay(ctx, r, o, digest, out, item)
+	}
+	return out, shortRefusal(r.Store, short)
+}
+
+// countRefusal counts a refused fulfilment against the key's limit (every
+// outcome but the key's and the limit's own refusals counts).
+func (f *Fulfiller) countRefusal(ctx context.Context, digest apikey.Digest, now time.Time) (Fulfilment, error) {
+	out := Fulfilment{}
+	if f.rate == nil {
 		return out, nil
 	}
-	var short []string
-	for i, it := range o.Items {
-		if !failed.Failed(lineAt + i) {
-			continue
-		}
-		item := failed.Items[lineAt+i]
-		if len(item) == 0 || !dynamo.BoolAttr(item[attrActive]) {
-			return out, refusal.New(ErrUnknownSKU, "store %q has no product %q", r.Store, it.SKU)
-		}
-		left, _ := dynamo.IntAttr(item[attrKeysAvailable])
-		short = append(short, fmt.Sprintf("%s: %d requested, %d left", it.SKU, it.Quantity, left))
+	res, err := ratelimit.Limiter{DB: f.st.DB, Table: f.st.Tables.RateLimit}.Hit(ctx, *f.rate, string(digest), now)
+	if err != nil {
+		out.RateErr = err
+		return out, nil
 	}
-	if len(short) > 0 {
-		return out, refusal.New(ErrInsufficientKeys, "not enough license keys (%s); nothing was allocated", strings.Join(short, "; "))
+	out.Rate = &res
+	if !res.Allowed {
+		return out, refusal.New(ErrRateLimited, "more than %d fulfilments in %s with this key; retry after %s",
+			f.rate.Limit, f.rate.Window, res.Reset.Format(time.RFC3339))
 	}
-	return out, fmt.Errorf("fulfil %s: transaction cancelled: %w", o.ID, failed)
+	return out, nil
+}
+
+// replay answers a fulfilment whose order exists (item, as the
+// cancellation returned it, or nil: read it): the same order with its
+// keys, or a conflict when the reference was used for another order.
+func (f *Fulfiller) replay(ctx context.Context, r FulfilRequest, o Order, digest apikey.Digest, out Fulfilment, item map[string]types.AttributeValue) (Fulfilment, error) {
+	keyRow, read, err := f.keyAndOrder(ctx, digest, o.Store, o.ID)
+	if err != nil {
+		return out, err
+	}
+	if !keyValid(keyRow, o.Store, r.APIKey) {
+		return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
+	}
+	if item == nil {
+		item = read
+	}
+	stored, err := orderFromItem(item)
+	if err != nil {
+		return out, err
+	}
+	if stored.fingerprint != o.fingerprint || stored.ExternalReference != r.ExternalReference {
+		return out, refusal.New(ErrReferenceConflict, "external_reference %q was already used for order %s with different %s; nothing was allocated",
+			r.ExternalReference, stored.ID, strings.Join(r.differences(stored), ", "))
+	}
+	keys, _, err := f.licenseKeys(ctx, stored, nil)
+	if err != nil {
+		return out, fmt.Errorf("replay of %s: %w", stored.ID, err)
+	}
+	fill(&stored, keys)
+	out.Order, out.Replayed = stored, true
+	return out, nil
 }
 
 func fill(o *Order, keys map[string][]string) {
@@ -312,83 +371,97 @@ func keyValid(keyRow map[string]types.AttributeValue, slug, key string) bool {
 		apikey.Digest(dynamo.StringAttr(keyRow[attrDigest])).Matches(key)
 }
 
-// licenseKeys reads the keys order o owns: the start of each line's range
-// (claims.<orderId> on the product row) and the keys there. predicted
-// gives where this container expects each range to start (nil: unknown);
-// keys read from a right prediction save a second call. rateKey, when set,
-// is read in the same call (the rate counter's item is returned).
-func (f *Fulfiller) licenseKeys(ctx context.Context, o Order, predicted map[string]int64, rateKey dynamo.Key) (map[string][]string, map[string]types.AttributeValue, error) {
+// licenseKeys reads the keys order o owns, from the ranges its row records
+// (an order fulfilled before pools had shards: from the claim its product
+// rows record, one more call). rateKey, when set, is read in the same call
+// (the rate counter's item is returned).
+func (f *Fulfiller) licenseKeys(ctx context.Context, o Order, rateKey dynamo.Key) (map[string][]string, map[string]types.AttributeValue, error) {
 	table := f.st.Tables.Stores
-	var keys []dynamo.Key
-	for _, it := range o.Items {
-		keys = append(keys, productKey(o.Store, it.SKU))
-		if start, ok := predicted[it.SKU]; ok {
-			for n := start; n < start+it.Quantity; n++ {
-				keys = append(keys, dynamo.PKSK(poolPK(o.Store, it.SKU), keyNumberSK(n)))
-			}
+	claims := o.claims
+	if !o.hasClaims {
+		var err error
+		if claims, err = f.legacyClaims(ctx, o); err != nil {
+			return nil, nil, err
 		}
 	}
-	proj := expression.NamesList(expression.Name(dynamo.AttrPK), expression.Name(dynamo.AttrSK),
-		expression.Name(claimAttr(o.ID)), expression.Name(attrLicenseKey))
-	e := dynamo.Build(expression.NewBuilder().WithProjection(proj))
-	req := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true),
-		ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names()}}
-	if rateKey != nil {
-		req[f.st.Tables.RateLimit] = types.KeysAndAttributes{Keys: []dynamo.Key{rateKey}, ConsistentRead: aws.Bool(true)}
-	}
-	got, err := batchGet(ctx, f.st.DB, req)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rateItem map[string]types.AttributeValue
-	if rateKey != nil && len(got[f.st.Tables.RateLimit]) > 0 {
-		rateItem = got[f.st.Tables.RateLimit][0]
+	var keys []dynamo.Key
+	for _, c := range claims {
+		for n := c.Start; n < c.Start+c.Count; n++ {
+			keys = append(keys, keyRowKey(o.Store, c.SKU, c.Shard, n))
+		}
 	}
 	rows := map[string]map[string]types.AttributeValue{} // pk+sk -> item
-	for _, item := range got[table] {
-		rows[dynamo.Tuple(dynamo.StringAttr(item[dynamo.AttrPK]), dynamo.StringAttr(item[dynamo.AttrSK]))] = item
-	}
-	out := map[string][]string{}
-	var missing []dynamo.Key
-	starts := map[string]int64{}
-	for _, it := range o.Items {
-		prod := rows[dynamo.Tuple(storePK(o.Store), productSK(it.SKU))]
-		if prod[claimAttr(o.ID)] == nil {
-			return nil, nil, fmt.Errorf("order %s: product %s records no claim of it", o.ID, it.SKU)
+	var rateItem map[string]types.AttributeValue
+	for first := true; first || len(keys) > 0; first = false {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{}
+		if n > 0 {
+			req[table] = types.KeysAndAttributes{Keys: keys[:n], ConsistentRead: aws.Bool(true)}
 		}
-		start, err := dynamo.IntAttr(prod[claimAttr(o.ID)])
-		if err != nil {
-			return nil, nil, fmt.Errorf("order %s: claim on %s: %w", o.ID, it.SKU, err)
+		if first && rateKey != nil {
+			req[f.st.Tables.RateLimit] = types.KeysAndAttributes{Keys: []dynamo.Key{rateKey}, ConsistentRead: aws.Bool(true)}
 		}
-		starts[it.SKU] = start
-		f.cache.advance(o.Store, it.SKU, start+it.Quantity)
-		if p, ok := predicted[it.SKU]; ok && p == start {
-			continue
+		keys = keys[n:]
+		if len(req) == 0 {
+			break
 		}
-		for n := start; n < start+it.Quantity; n++ {
-			missing = append(missing, dynamo.PKSK(poolPK(o.Store, it.SKU), keyNumberSK(n)))
-		}
-	}
-	if len(missing) > 0 {
-		more, err := batchGet(ctx, f.st.DB, map[string]types.KeysAndAttributes{table: {Keys: missing, ConsistentRead: aws.Bool(true)}})
+		got, err := batchGet(ctx, f.st.DB, req)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, item := range more[table] {
+		if len(got[f.st.Tables.RateLimit]) > 0 {
+			rateItem = got[f.st.Tables.RateLimit][0]
+		}
+		for _, item := range got[table] {
 			rows[dynamo.Tuple(dynamo.StringAttr(item[dynamo.AttrPK]), dynamo.StringAttr(item[dynamo.AttrSK]))] = item
 		}
 	}
-	for _, it := range o.Items {
-		for n := starts[it.SKU]; n < starts[it.SKU]+it.Quantity; n++ {
-			row := rows[dynamo.Tuple(poolPK(o.Store, it.SKU), keyNumberSK(n))]
-			k := dynamo.StringAttr(row[attrLicenseKey])
-			if k == "" {
-				return nil, nil, fmt.Errorf("order %s: key %d of %s is missing from its pool", o.ID, n, it.SKU)
+	out := map[string][]string{}
+	for _, c := range claims {
+		for n := c.Start; n < c.Start+c.Count; n++ {
+			k := keyRowKey(o.Store, c.SKU, c.Shard, n)
+			row := rows[dynamo.Tuple(dynamo.StringAttr(k[dynamo.AttrPK]), dynamo.StringAttr(k[dynamo.AttrSK]))]
+			key := dynamo.StringAttr(row[attrLicenseKey])
+			if key == "" {
+				return nil, nil, fmt.Errorf("order %s: key %d of shard %s of %s is missing from its pool", o.ID, n, shardName(c.Shard), c.SKU)
 			}
-			out[it.SKU] = append(out[it.SKU], k)
+			out[c.SKU] = append(out[c.SKU], key)
 		}
 	}
 	return out, rateItem, nil
+}
+
+// legacyClaims reads where the ranges of an order fulfilled before pools
+// had shards start: claim:<orderId> on its product rows.
+func (f *Fulfiller) legacyClaims(ctx context.Context, o Order) ([]Claim, error) {
+	var keys []dynamo.Key
+	for _, it := range o.Items {
+		keys = append(keys, productKey(o.Store, it.SKU))
+	}
+	proj := expression.NamesList(expression.Name(dynamo.AttrPK), expression.Name(dynamo.AttrSK), expression.Name(claimAttr(o.ID)))
+	e := dynamo.Build(expression.NewBuilder().WithProjection(proj))
+	got, err := batchGet(ctx, f.st.DB, map[string]types.KeysAndAttributes{f.st.Tables.Stores: {Keys: keys, ConsistentRead: aws.Bool(true),
+		ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names()}})
+	if err != nil {
+		return nil, err
+	}
+	bySK := map[string]map[string]types.AttributeValue{}
+	for _, item := range got[f.st.Tables.Stores] {
+		bySK[dynamo.StringAttr(item[dynamo.AttrSK])] = item
+	}
+	claims := make([]Claim, 0, len(o.Items))
+	for _, it := range o.Items {
+		v := bySK[productSK(it.SKU)][claimAttr(o.ID)]
+		if v == nil {
+			return nil, fmt.Errorf("order %s: product %s records no claim of it", o.ID, it.SKU)
+		}
+		start, err := dynamo.IntAttr(v)
+		if err != nil {
+			return nil, fmt.Errorf("order %s: claim on %s: %w", o.ID, it.SKU, err)
+		}
+		claims = append(claims, Claim{SKU: it.SKU, Shard: legacyShard, Start: start, Count: it.Quantity})
+	}
+	return claims, nil
 }
 
 // batchGet reads every key of req, following UnprocessedKeys (each retry is
@@ -437,7 +510,7 @@ func (f *Fulfiller) Order(ctx context.Context, slug, key, id string) (Order, err
 	if err != nil || !o.Fulfilled {
 		return o, err
 	}
-	keys, _, err := f.licenseKeys(ctx, o, nil, nil)
+	keys, _, err := f.licenseKeys(ctx, o, nil)
 	if err != nil {
 		return Order{}, err
 	}

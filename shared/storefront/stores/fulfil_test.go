@@ -116,11 +116,11 @@ func TestConcurrentFulfilments(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(all, ",") {
 				t.Fatal("the keys given are not the pool's keys")
 			}
-			l, err := stores.ReadListing(context.Background(), e.Stack.DB, e.Tables.Stores, "shop")
+			p, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := l.Products["SKU-1"]; p.KeysAvailable != 0 || p.KeysClaimed != 100 || p.KeysTotal != 100 {
+			if p.Available != 0 || p.Claimed != 100 || p.Total != 100 {
 				t.Fatalf("pool counters %+v", p)
 			}
 		})

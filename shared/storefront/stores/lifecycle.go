@@ -58,20 +58,21 @@ func PlacePendingOps(t dynamo.Tables, o Order) ([]types.TransactWriteItem, error
 	return []types.TransactWriteItem{dynamo.PutNewOp(t.Stores, o.item()), ev}, nil
 }
 
-// FulfilPendingOps fulfils pending order o (as stored): the order moves
-// pending -> fulfilled only if it is still pending and undisputed (a
-// refund, cancellation or dispute that came first wins), each line claims
-// its keys with the same allocation as licensing fulfil, the
+// FulfilPendingOps fulfils pending order o (as stored) with the keys res
+// reserved (Fulfiller.Reserve): the order moves pending -> fulfilled only
+// if it is still pending and undisputed (a refund, cancellation or dispute
+// that came first wins) and records the ranges it claims, each claim moves
+// its shard's cursor with the same allocation as licensing fulfil, the
 // order.fulfilled event is enqueued and, when the order has an external
 // reference, the reference is recorded as paid. Item 0 is the order's
-// condition; lines' claims are at ClaimAt.
-func FulfilPendingOps(t dynamo.Tables, o Order, now time.Time) ([]types.TransactWriteItem, error) {
+// condition; the claims are at ClaimAt (res.Done takes that index).
+func FulfilPendingOps(t dynamo.Tables, o Order, res *Reservation, now time.Time) ([]types.TransactWriteItem, error) {
 	upd := dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusFulfilled), attrUpdatedAt: dynamo.Time(now),
-		attrFulfilledAt: dynamo.Time(now)})
+		attrFulfilledAt: dynamo.Time(now), attrClaims: claimsAttr(res.Claims)})
 	cond := expression.Name(attrStatus).Equal(expression.Value(StatusPending)).
 		And(expression.AttributeNotExists(expression.Name(attrDispute)))
 	tx := []types.TransactWriteItem{dynamo.UpdateOp(t.Stores, OrderKey(o.Store, o.ID), upd, dynamo.Cond(cond))}
-	tx = append(tx, claimOps(t.Stores, o)...)
+	tx = append(tx, res.ops(t.Stores)...)
 	o.Status = StatusFulfilled
 	ev, err := outbox.EnqueueOp(t.Outbox, event(o, "order.fulfilled", "", now))
 	if err != nil {
@@ -85,7 +86,7 @@ func FulfilPendingOps(t dynamo.Tables, o Order, now time.Time) ([]types.Transact
 	return tx, nil
 }
 
-// ClaimAt is the index of the first line's claim in FulfilPendingOps.
+// ClaimAt is the index of the first claim in FulfilPendingOps.
 const ClaimAt = 1
 
 // RefundOps records that o's refunded total is now refundedTotal (the
@@ -144,7 +145,7 @@ func (f *Fulfiller) ReadOrder(ctx context.Context, slug, id string) (Order, bool
 		return Order{}, found, err
 	}
 	if o.Fulfilled {
-		keys, _, err := f.licenseKeys(ctx, o, nil, nil)
+		keys, _, err := f.licenseKeys(ctx, o, nil)
 		if err != nil {
 			return Order{}, false, err
 		}

@@ -100,6 +100,11 @@ type Order struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	fingerprint        string
+	// claims are the ranges of keys the order owns; hasClaims false: none
+	// recorded on the order (not fulfilled, or fulfilled before pools had
+	// shards: its product rows record them).
+	claims    []Claim
+	hasClaims bool
 }
 
 // SetFingerprint sets the idempotency fingerprint of an order placed by
@@ -179,6 +184,9 @@ func (o Order) item() map[string]types.AttributeValue {
 	if o.ExpectedTotalMinor != nil {
 		item["expectedTotalMinor"] = dynamo.N(*o.ExpectedTotalMinor)
 	}
+	if o.hasClaims {
+		item[attrClaims] = claimsAttr(o.claims)
+	}
 	return item
 }
 
@@ -216,6 +224,9 @@ func orderFromItem(item map[string]types.AttributeValue) (Order, error) {
 		return Order{}, fmt.Errorf("order %s: %w", o.ID, err)
 	}
 	if o.UpdatedAt, err = dynamo.TimeAttr(item[attrUpdatedAt]); err != nil {
+		return Order{}, fmt.Errorf("order %s: %w", o.ID, err)
+	}
+	if o.claims, o.hasClaims, err = claimsFromAttr(item[attrClaims]); err != nil {
 		return Order{}, fmt.Errorf("order %s: %w", o.ID, err)
 	}
 	var lines []storedLine

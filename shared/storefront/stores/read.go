@@ -87,13 +87,19 @@ func productFromItem(slug string, item map[string]types.AttributeValue) (Product
 			p.Prices[cur] = n
 		}
 	}
-	for attr, dst := range map[string]*int64{attrKeysTotal: &p.KeysTotal, attrKeysAvailable: &p.KeysAvailable, attrKeysClaimed: &p.KeysClaimed} {
-		n, err := dynamo.IntAttr(item[attr])
-		if err != nil {
-			return Product{}, fmt.Errorf("product %s/%s: %s %w", slug, p.SKU, attr, err)
-		}
-		*dst = n
+
+	if p.KeysTotal, err = dynamo.IntAttr(item[attrKeysTotal]); err != nil {
+		return Product{}, fmt.Errorf("product %s/%s: %s %w", slug, p.SKU, attrKeysTotal, err)
 	}
+	if v, ok := item[attrPoolShards]; ok {
+		n, err := dynamo.IntAttr(v)
+		if err != nil || n < 0 || n > MaxPoolShards {
+			return Product{}, fmt.Errorf("product %s/%s: %s %q", slug, p.SKU, attrPoolShards, dynamo.StringAttr(v))
+		}
+		p.PoolShards = int(n)
+	}
+	p.poolLegacy = item[attrPoolLegacy] != nil
+	p.legacyUnmigrated = !p.poolLegacy && item[attrKeysClaimed] != nil
 	return p, nil
 }
 
@@ -132,28 +138,4 @@ func (c *listingCache) reload(ctx context.Context, db *dynamodb.Client, table, s
 	c.m[slug] = cachedListing{l: l, at: now}
 	c.mu.Unlock()
 	return l, nil
-}
-
-// advance records that an order claimed keys up to next of sku: the next
-// fulfilment in this container expects its range there.
-func (c *listingCache) advance(slug, sku string, next int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[slug]
-	if !ok {
-		return
-	}
-	p, ok := e.l.Products[sku]
-	if !ok || p.KeysClaimed >= next {
-		return
-	}
-	products := make(map[string]Product, len(e.l.Products))
-	for k, v := range e.l.Products {
-		products[k] = v
-	}
-	p.KeysAvailable -= next - p.KeysClaimed
-	p.KeysClaimed = next
-	products[sku] = p
-	e.l.Products = products
-	c.m[slug] = e
 }

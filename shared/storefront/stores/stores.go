@@ -10,16 +10,20 @@
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
-//	                                       keysTotal, keysAvailable, keysClaimed, "claim:<orderId>": first key number
-//	("pool", slug, sku), "%012d" number    licenseKey: key number n of the pool
-//	("pooldigest", slug, sku), sha256 hex  number: the pool already holds this key (re-imports add nothing)
-//	("order", slug, orderId), "order"      the order and its idempotency fingerprint
+//	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
+//	("pooldigest", slug, sku), sha256 hex  number, shard: the pool already holds this key (re-imports add nothing)
+//	("order", slug, orderId), "order"      the order, its idempotency fingerprint and its claims
 //
-// A fulfilment claims keys [keysClaimed, keysClaimed+q) of a pool with one
-// conditional counter update, inside the transaction that writes the
-// order: the update records the range's start under the order's id
-// ("claim:<orderId>" = keysClaimed, the value before the update), so the
-// keys an order owns are found again from the product row.
+// License keys live in the pool's shards (pool.go): a fulfilment claims a
+// range of a shard with one conditional cursor update inside the
+// transaction that writes the order, and the order row records the range.
+//
+// Pools imported before shards kept their counters on the product row
+// (keysAvailable, keysClaimed, "claim:<orderId>": an order's first key
+// number) and their keys in ("pool", slug, sku), "%012d" n. MigratePool
+// turns what is left of such a pool into its legacy shard; the claims of
+// orders fulfilled before stay on the product row, where order reads find
+// them.
 package stores
 
 import (
@@ -99,9 +103,12 @@ type Product struct {
 	Prices           map[string]int64 // ISO 4217 code -> minor units
 	Marketplace      bool
 	Active           bool
-	KeysTotal        int64 // keys ever imported (numbered 0..KeysTotal-1)
-	KeysAvailable    int64 // not yet claimed
-	KeysClaimed      int64 // claimed by orders (the next range starts here)
+	KeysTotal        int64 // keys ever imported (ReadPool counts what is left)
+	PoolShards       int   // the pool's numbered shards (pool.go)
+	// poolLegacy: the pool has the shard of keys imported before shards;
+	// legacyUnmigrated: it still counts claims on the product row
+	// (MigratePool moves it).
+	poolLegacy, legacyUnmigrated bool
 }
 
 // Key modes: the prefix of a store API key says which.
