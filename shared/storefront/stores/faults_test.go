@@ -14,69 +14,87 @@ import (
 )
 
 // A DynamoDB fault (500, throttle, timeout, an answer lost after the
-// write) at every call of a fulfilment: the call fails or answers, the
-// store's retry answers the fault-free order with the same keys, and no key
-// is lost or given twice (the pool's counters add up).
+// write) at every call of a fulfilment, from one shard or spanning
+// several: the call fails or answers, the store's retry answers the same
+// order with the same keys the faulty call answered, and no key is lost or
+// given twice (the pool's counters add up).
 func TestFulfilFaultSweep(t *testing.T) {
+	pools := []struct {
+		name         string
+		keys, shards int
+		quantity     int64
+	}{
+		{name: "one shard", keys: 5, quantity: 2},
+		// Shards of 2, 2, 2: three keys come from two shards.
+		{name: "spanning shards", keys: 6, shards: 3, quantity: 3},
+	}
 	for _, b := range ddbtest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, stores.Fulfilment, error, stores.Fulfilment, error) {
-				e := newFaultEnv(t, b)
-				e.importPool(t, "shop", "SKU-1", 5, "sk_test_faults_1")
-				f := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
-					RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
-				req := stores.FulfilRequest{Store: "shop", APIKey: "sk_test_faults_1", ExternalReference: "pay-1", Currency: "GBP",
-					TotalMinor: 200, Items: []stores.Line{{SKU: "SKU-1", Quantity: 2}}}
-				e.Transport.Reset()
-				if inject != nil {
-					e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
+		for _, pool := range pools {
+			t.Run(b.Name+" "+pool.name, func(t *testing.T) {
+				run := func(t *testing.T, inject func(call int) ddbtest.Fault) (*env, stores.Fulfilment, error, stores.Fulfilment, error) {
+					e := newFaultEnv(t, b)
+					e.importSharded(t, "shop", "SKU-1", pool.keys, pool.shards, "sk_test_faults_1")
+					f := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
+						RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
+					req := stores.FulfilRequest{Store: "shop", APIKey: "sk_test_faults_1", ExternalReference: "pay-1", Currency: "GBP",
+						TotalMinor: 100 * pool.quantity, Items: []stores.Line{{SKU: "SKU-1", Quantity: pool.quantity}}}
+					e.Transport.Reset()
+					if inject != nil {
+						e.Transport.Inject(func(call int, _ string) ddbtest.Fault { return inject(call) })
+					}
+					first, ferr := f.Fulfil(context.Background(), req)
+					e.Transport.Inject(nil)
+					// A new container retries, as the store's server would.
+					g := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
+						RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
+					retry, rerr := g.Fulfil(context.Background(), req)
+					return e, first, ferr, retry, rerr
 				}
-				first, ferr := f.Fulfil(context.Background(), req)
-				e.Transport.Inject(nil)
-				// A new container retries, as the store's server would.
-				g := stores.NewFulfiller(e.st, func() time.Time { return now }, stores.Options{
-					RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 1000, Window: time.Minute}})
-				retry, rerr := g.Fulfil(context.Background(), req)
-				return e, first, ferr, retry, rerr
-			}
-			ref, want, err, _, _ := run(t, nil)
-			if err != nil || len(want.Order.Items) != 1 || len(want.Order.Items[0].LicenseKeys) != 2 {
-				t.Fatalf("fault-free run: %+v, %v", want, err)
-			}
-			calls := len(ref.Transport.Calls())
-			if calls == 0 {
-				t.Fatal("no DynamoDB calls counted")
-			}
-			for n := 1; n <= calls; n++ {
-				for _, fault := range ddbtest.AllFaults {
-					t.Run(fmt.Sprintf("call %d %s", n, fault), func(t *testing.T) {
-						e, first, ferr, got, err := run(t, func(call int) ddbtest.Fault {
-							if call == n {
-								return fault
+				ref, want, err, _, _ := run(t, nil)
+				if err != nil || len(want.Order.Items) != 1 || int64(len(want.Order.Items[0].LicenseKeys)) != pool.quantity {
+					t.Fatalf("fault-free run: %+v, %v", want, err)
+				}
+				calls := len(ref.Transport.Calls())
+				if calls == 0 {
+					t.Fatal("no DynamoDB calls counted")
+				}
+				for n := 1; n <= calls; n++ {
+					for _, fault := range ddbtest.AllFaults {
+						t.Run(fmt.Sprintf("call %d %s", n, fault), func(t *testing.T) {
+							e, first, ferr, got, err := run(t, func(call int) ddbtest.Fault {
+								if call == n {
+									return fault
+								}
+								return ddbtest.NoFault
+							})
+							if err != nil {
+								t.Fatalf("retry: %v", err)
 							}
-							return ddbtest.NoFault
+							// Which shards a claim takes is chosen at random: the
+							// order and its number of keys are the fault-free run's.
+							keys := strings.Join(got.Order.Items[0].LicenseKeys, ",")
+							distinct := map[string]bool{}
+							for _, k := range got.Order.Items[0].LicenseKeys {
+								distinct[k] = true
+							}
+							if got.Order.ID != want.Order.ID || int64(len(distinct)) != pool.quantity {
+								t.Fatalf("retry answered %s %s, want %s with %d keys", got.Order.ID, keys, want.Order.ID, pool.quantity)
+							}
+							if ferr == nil && strings.Join(first.Order.Items[0].LicenseKeys, ",") != keys {
+								t.Fatalf("the faulty call answered keys %v, the retry %s", first.Order.Items[0].LicenseKeys, keys)
+							}
+							p, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
+							if err != nil {
+								t.Fatal(err)
+							}
+							if total := int64(pool.keys); p.Claimed != pool.quantity || p.Available != total-pool.quantity || p.Total != total {
+								t.Fatalf("pool counters %+v, want %d claimed and %d left of %d", p, pool.quantity, total-pool.quantity, total)
+							}
 						})
-						if err != nil {
-							t.Fatalf("retry: %v", err)
-						}
-						keys := strings.Join(got.Order.Items[0].LicenseKeys, ",")
-						if wantKeys := strings.Join(want.Order.Items[0].LicenseKeys, ","); keys != wantKeys || got.Order.ID != want.Order.ID {
-							t.Fatalf("retry answered %s %s, want %s %s", got.Order.ID, keys, want.Order.ID, wantKeys)
-						}
-						if ferr == nil && strings.Join(first.Order.Items[0].LicenseKeys, ",") != keys {
-							t.Fatalf("the faulty call answered keys %v, the retry %s", first.Order.Items[0].LicenseKeys, keys)
-						}
-						p, err := stores.ReadPool(context.Background(), e.Stack.DB, e.Tables.Stores, "shop", "SKU-1")
-						if err != nil {
-							t.Fatal(err)
-						}
-						if p.Claimed != 2 || p.Available != 3 || p.Total != 5 {
-							t.Fatalf("pool counters %+v, want 2 claimed and 3 left of 5", p)
-						}
-					})
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

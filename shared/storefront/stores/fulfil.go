@@ -43,7 +43,12 @@ func NewFulfiller(st dynamo.Store, now func() time.Time, o Options) *Fulfiller {
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = 5 * time.Second
 	}
-	return &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit, pools: newPools(st)}
+	f := &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit}
+	f.pools = newPools(st, func(ctx context.Context, slug string) (map[string]Product, error) {
+		l, err := f.cache.reload(ctx, st.DB, st.Tables.Stores, slug, f.now())
+		return l.Products, err
+	})
+	return f
 }
 
 // Fulfilment is the outcome of Fulfil.

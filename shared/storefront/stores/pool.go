@@ -294,8 +294,11 @@ func MigratePool(ctx context.Context, st dynamo.Store, slug, sku string) (bool, 
 // locks that queue its own concurrent claims of one shard.
 type pools struct {
 	st dynamo.Store
-	mu sync.Mutex
-	m  map[string]*poolView // dynamo.Tuple(slug, sku)
+	// products reads a store's products afresh (a shortage is checked
+	// against shards an import may have added since the listing was read).
+	products func(ctx context.Context, slug string) (map[string]Product, error)
+	mu       sync.Mutex
+	m        map[string]*poolView // dynamo.Tuple(slug, sku)
 }
 
 type poolView struct {
@@ -309,7 +312,9 @@ type shardSlot struct {
 	lock  chan struct{}
 }
 
-func newPools(st dynamo.Store) *pools { return &pools{st: st, m: map[string]*poolView{}} }
+func newPools(st dynamo.Store, products func(ctx context.Context, slug string) (map[string]Product, error)) *pools {
+	return &pools{st: st, products: products, m: map[string]*poolView{}}
+}
 
 // shortage is a line the pool cannot serve, with what is left (read
 // afresh, so exact when it was read).
@@ -463,7 +468,17 @@ func (p *pools) reserve(ctx context.Context, slug string, lines []OrderItem, pro
 				return nil, short, nil
 			}
 			// The cache may be behind (another container's claims, an
-			// import): read the shards before refusing.
+			// import's new shards): read the products and the shards
+			// before refusing.
+			latest, err := p.products(ctx, slug)
+			if err != nil {
+				return nil, nil, err
+			}
+			for i := range prods {
+				if pr, ok := latest[prods[i].SKU]; ok {
+					prods[i] = pr
+				}
+			}
 			if err := p.load(ctx, slug, prods, true); err != nil {
 				return nil, nil, err
 			}
