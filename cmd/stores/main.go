@@ -7,6 +7,9 @@
 //	go run ./cmd/stores [flags] import-keys -store S [-sku SKU] FILE
 //	                                                              license keys, one per line (with -sku) or "sku,key" CSV;
 //	                                                              keys already in a pool are skipped
+//	go run ./cmd/stores [flags] migrate-pools -store S            move pools imported before shards to the sharded
+//	                                                              layout (idempotent, resumable; fulfilments and
+//	                                                              imports also do it on their first use of a pool)
 //
 // Flags: -table (default $STORES_TABLE), -endpoint (default
 // $DYNAMODB_ENDPOINT; empty: AWS). License keys and API keys are never
@@ -32,7 +35,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S"
 
 var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
@@ -114,6 +117,16 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 			}
 			fmt.Fprintf(stdout, "%s %s created %s %s\n", k.ID, k.Mode, k.CreatedAt.UTC().Format(time.RFC3339), state)
 		}
+		return nil
+	case "migrate-pools":
+		moved, err := a.MigratePools(ctx, *slug)
+		if err != nil {
+			return err
+		}
+		for _, m := range moved {
+			fmt.Fprintf(stdout, "%s/%s: migrated\n", *slug, m)
+		}
+		fmt.Fprintf(stdout, "%s: %d pools migrated\n", *slug, len(moved))
 		return nil
 	case "revoke-key":
 		if *id == "" {

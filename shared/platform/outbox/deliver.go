@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,24 +57,32 @@ type Claim struct {
 	token string
 }
 
-// Due lists up to limit pending events due at or before now, oldest first.
-// The index is eventually consistent: Claim decides.
+// Due lists up to limit pending events due at or before now, oldest first:
+// the oldest of each of the index's DueShards partitions (one Query each),
+// merged. The index is eventually consistent: Claim decides.
 func (b Box) Due(ctx context.Context, now time.Time, limit int32) ([]Stored, error) {
-	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(attrDuePK).Equal(expression.Value(duePK)).And(expression.Key(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())))))
-	out, err := b.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(b.Table), IndexName: aws.String(IndexDue),
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		Limit: aws.Int32(limit)})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: list due events: %w", err)
-	}
-	events := make([]Stored, 0, len(out.Items))
-	for _, item := range out.Items {
-		s, err := FromItem(item)
+	var events []Stored
+	for shard := range DueShards {
+		e := dynamo.Build(expression.NewBuilder().WithKeyCondition(
+			expression.Key(attrDuePK).Equal(expression.Value(dynamo.Tuple("due", fmt.Sprint(shard)))).
+				And(expression.Key(attrDueAt).LessThanEqual(expression.Value(now.UnixMilli())))))
+		out, err := b.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(b.Table), IndexName: aws.String(IndexDue),
+			KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			Limit: aws.Int32(limit)})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("outbox: list due events: %w", err)
 		}
-		events = append(events, s)
+		for _, item := range out.Items {
+			s, err := FromItem(item)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, s)
+		}
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].DueAt.Before(events[j].DueAt) })
+	if len(events) > int(limit) {
+		events = events[:limit]
 	}
 	return events, nil
 }
@@ -283,7 +292,7 @@ var ErrNotFound = errors.New("outbox: no such event")
 // Replay makes event id due now, whatever its state (dead, delivered or
 // pending), with a fresh retry window.
 func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
-	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK),
+	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK(id)),
 		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy)
 	return b.updateEvent(ctx, id, update)
 }

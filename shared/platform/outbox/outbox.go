@@ -6,8 +6,11 @@
 // delivery sends it afterwards, signed, at least once.
 //
 // Item layout: pk = dynamo.Tuple("event", ID); recipient, type, payload
-// (JSON), createdAt; status "pending" and, while pending, duePk = "due" and
-// dueAt (unix milliseconds) for the sparse index "due" the delivery reads.
+// (JSON), createdAt; status "pending" and, while pending, duePk =
+// dynamo.Tuple("due", shard) and dueAt (unix milliseconds) for the sparse
+// index "due" the delivery reads. The shard (DueShards of them, from the
+// event's id) spreads the index's writes: one partition key would take
+// every event of the stack and top out near 1,000 writes a second.
 // An event with an ordering key also holds orderingKey and orderSeq
 // (createdAt in nanoseconds, 19 digits, "#", id) for the index
 // "ordered": the events of one key, oldest first, so the delivery holds an
@@ -47,8 +50,16 @@ const (
 	IndexOrdered = "ordered"
 	// StatusPending is an event not yet delivered.
 	StatusPending = "pending"
-	duePK         = "due"
+	// DueShards is how many partitions the due index spreads over; Due
+	// reads them all.
+	DueShards = 32
 )
+
+// duePK is the due index's partition key of event id.
+func duePK(id string) string {
+	sum := dynamo.FingerprintSum(id)
+	return dynamo.Tuple("due", fmt.Sprint(int(sum[0])%DueShards))
+}
 
 // Event is one notification owed to a recipient.
 type Event struct {
@@ -104,7 +115,7 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 		attrCreatedAt: dynamo.Time(e.At),
 		attrStatus:    dynamo.S(StatusPending),
 		attrAttempts:  dynamo.N(0),
-		attrDuePK:     dynamo.S(duePK),
+		attrDuePK:     dynamo.S(duePK(e.ID)),
 		attrDueAt:     dynamo.N(e.At.UnixMilli()),
 	}
 	if e.OrderingKey != "" {

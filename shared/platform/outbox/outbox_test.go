@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestEnqueueOnce(t *testing.T) {
 				!got.At.Equal(at) || got.Status != outbox.StatusPending || got.Attempts != 0 {
 				t.Errorf("stored %+v, want %+v pending", got, ev)
 			}
-			keyCond, err := expression.NewBuilder().WithKeyCondition(expression.Key("duePk").Equal(expression.Value("due"))).Build()
+			keyCond, err := expression.NewBuilder().WithKeyCondition(expression.Key("duePk").Equal(expression.Value(dynamo.Tuple("due", fmt.Sprint(int(dynamo.FingerprintSum(ev.ID)[0])%outbox.DueShards))))).Build()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -302,7 +303,8 @@ const importChunk = 40
 // exist), each key once: keys the pool holds already (or repeated in keys)
 // are counted as known. New keys are spread over the pool's shards, the
 // emptiest first, and the pool gets more shards as it grows (ShardsFor).
-// Keys are never logged or returned.
+// Its cost grows with len(keys), not with the pool. Keys are never logged
+// or returned.
 func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []string) (added, known int, err error) {
 	for _, k := range keys {
 		if why := ValidLicenseKey(k); why != "" {
@@ -312,20 +314,23 @@ func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []s
 	if _, err := MigratePool(ctx, a.st(), slug, sku); err != nil {
 		return 0, 0, err
 	}
-	have, err := a.poolDigests(ctx, slug, sku)
-	if err != nil {
-		return 0, 0, err
-	}
+	seen := map[string]bool{}
 	var fresh []string
 	for _, k := range keys {
 		d := licenseKeyDigest(k)
-		if have[d] {
+		if seen[d] {
 			known++
 			continue
 		}
-		have[d] = true
+		seen[d] = true
 		fresh = append(fresh, k)
 	}
+	held, err := a.heldKeys(ctx, slug, sku, fresh)
+	if err != nil {
+		return 0, 0, err
+	}
+	fresh = slices.DeleteFunc(fresh, func(k string) bool { return held[licenseKeyDigest(k)] })
+	known += len(held)
 	if len(fresh) == 0 {
 		return 0, known, nil
 	}
@@ -339,14 +344,75 @@ func (a Admin) ImportLicenseKeys(ctx context.Context, slug, sku string, keys []s
 		fresh = fresh[counts[id]:]
 		for len(part) > 0 {
 			n := min(importChunk, len(part))
-			if err := a.addLicenseKeys(ctx, slug, sku, id, part[:n]); err != nil {
+			in, already, err := a.addLicenseKeys(ctx, slug, sku, id, part[:n])
+			added, known = added+in, known+already
+			if err != nil {
 				return added, known, err
 			}
-			added += n
 			part = part[n:]
 		}
 	}
 	return added, known, nil
+}
+
+// heldKeys reads which of keys the pool of slug's product sku holds
+// already, by digest (BatchGetItem, 100 digests a call; a pool imported
+// before shards is also looked up where it kept its digests).
+func (a Admin) heldKeys(ctx context.Context, slug, sku string, keys []string) (map[string]bool, error) {
+	item, err := a.get(ctx, productKey(slug, sku))
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, fmt.Errorf("%s/%s: no such product", slug, sku)
+	}
+	legacy := item[attrPoolLegacy] != nil
+	var look []dynamo.Key
+	for _, k := range keys {
+		d := licenseKeyDigest(k)
+		look = append(look, digestKey(slug, sku, d))
+		if legacy {
+			look = append(look, dynamo.PKSK(poolDigestPK(slug, sku), d))
+		}
+	}
+	got, err := batchGetKeys(ctx, a.DB, a.Table, look)
+	if err != nil {
+		return nil, fmt.Errorf("read pool %s/%s: %w", slug, sku, err)
+	}
+	held := map[string]bool{}
+	for _, it := range got {
+		held[dynamo.StringAttr(it[dynamo.AttrSK])] = true
+	}
+	return held, nil
+}
+
+// MigratePools migrates every pool of store slug imported before shards
+// (MigratePool) and returns the SKUs it moved. Running it again, or after
+// an interruption, moves only what is left.
+func (a Admin) MigratePools(ctx context.Context, slug string) ([]string, error) {
+	l, err := ReadListing(ctx, a.DB, a.Table, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !l.Found {
+		return nil, fmt.Errorf("%w: %s", ErrNoStore, slug)
+	}
+	skus := make([]string, 0, len(l.Products))
+	for sku := range l.Products {
+		skus = append(skus, sku)
+	}
+	sort.Strings(skus)
+	var moved []string
+	for _, sku := range skus {
+		ok, err := MigratePool(ctx, a.st(), slug, sku)
+		if err != nil {
+			return moved, err
+		}
+		if ok {
+			moved = append(moved, sku)
+		}
+	}
+	return moved, nil
 }
 
 // growShards gives the pool of slug's product sku the shards it needs
@@ -428,39 +494,25 @@ func spread(p Product, shards map[int]shardState, n int64) map[int]int64 {
 	return out
 }
 
-func (a Admin) poolDigests(ctx context.Context, slug, sku string) (map[string]bool, error) {
-	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(poolDigestPK(slug, sku)))).
-		WithProjection(expression.NamesList(expression.Name(dynamo.AttrSK))))
-	p := dynamodb.NewQueryPaginator(a.DB, &dynamodb.QueryInput{TableName: aws.String(a.Table), ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	have := map[string]bool{}
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read pool %s/%s: %w", slug, sku, err)
-		}
-		for _, item := range page.Items {
-			have[dynamo.StringAttr(item[dynamo.AttrSK])] = true
-		}
-	}
-	return have, nil
-}
-
 // addLicenseKeys numbers keys after shard id's last one in one
 // transaction, conditional on the count it read (another import
-// meanwhile: read again), and adds them to the product's total.
-func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, keys []string) error {
-	for attempt := 0; attempt < 5; attempt++ {
+// meanwhile: read again), and adds them to the product's total. A key
+// another import added meanwhile is counted as known and left out.
+func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, keys []string) (added, known int, err error) {
+	for attempt := 0; attempt < 5+len(keys); attempt++ {
+		if len(keys) == 0 {
+			return 0, known, nil
+		}
 		item, err := a.get(ctx, shardKey(slug, sku, id))
 		if err != nil {
-			return err
+			return 0, known, err
 		}
 		if item == nil {
-			return fmt.Errorf("%s/%s: no shard %s", slug, sku, shardName(id))
+			return 0, known, fmt.Errorf("%s/%s: no shard %s", slug, sku, shardName(id))
 		}
 		end, err := dynamo.IntAttr(item[attrEnd])
 		if err != nil {
-			return fmt.Errorf("%s/%s shard %s: end %w", slug, sku, shardName(id), err)
+			return 0, known, fmt.Errorf("%s/%s shard %s: end %w", slug, sku, shardName(id), err)
 		}
 		k := int64(len(keys))
 		tx := []types.TransactWriteItem{
@@ -472,20 +524,29 @@ func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, key
 			n := end + int64(i)
 			tx = append(tx,
 				dynamo.PutNewOp(a.Table, withKey(keyRowKey(slug, sku, id, n), map[string]types.AttributeValue{attrLicenseKey: dynamo.S(key)})),
-				dynamo.PutNewOp(a.Table, map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(poolDigestPK(slug, sku)), dynamo.AttrSK: dynamo.S(licenseKeyDigest(key)),
-					attrNumber: dynamo.N(n), attrShard: dynamo.S(shardName(id))}))
+				dynamo.PutNewOp(a.Table, withKey(digestKey(slug, sku, licenseKeyDigest(key)), map[string]types.AttributeValue{
+					attrNumber: dynamo.N(n), attrShard: dynamo.S(shardName(id))})))
 		}
 		err = a.st().Transact(ctx, tx)
 		var failed *dynamo.ConditionFailedError
-		if errors.As(err, &failed) && failed.Failed(0) {
-			continue // another import numbered keys meanwhile
+		if errors.As(err, &failed) {
+			// The shard moved, or another import added one of the keys.
+			keys = slices.DeleteFunc(slices.Clone(keys), func(key string) bool {
+				i := slices.Index(keys, key)
+				if failed.Failed(3 + 2*i) {
+					known++
+					return true
+				}
+				return false
+			})
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("%s/%s: add license keys: %w", slug, sku, err)
+			return 0, known, fmt.Errorf("%s/%s: add license keys: %w", slug, sku, err)
 		}
-		return nil
+		return len(keys), known, nil
 	}
-	return fmt.Errorf("%s/%s: %w", slug, sku, errPoolChangedMeanwhile)
+	return 0, known, fmt.Errorf("%s/%s: %w", slug, sku, errPoolChangedMeanwhile)
 }
 
 // ParseLicenseKeys reads a license-key file: one key per line, or CSV lines

@@ -7,7 +7,9 @@ package stores
 // Rows (pk, sk) this file adds to the layout in stores.go:
 //
 //	("poolshard", slug, sku, i), "shard"   next, end, active: shard i numbers its keys 0..end-1; [next, end) are unclaimed
-//	("poolkeys", slug, sku, i), "%012d" n  licenseKey: key n of shard i
+//	("poolkeys", slug, sku, i, n/100),     licenseKey: key n of shard i
+//	  "%012d" n
+//	("pooldigest", slug, sku, d), d        number, shard: the pool holds the key of digest d
 //	("poolshard", slug, sku, "legacy")     the shard of a pool imported before shards existed: its keys stay
 //	                                       where they were, ("pool", slug, sku), numbered as they were
 //	product row                            + poolShards (numbered shards that exist), poolShardsSetting (the
@@ -29,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,12 +87,26 @@ func shardKey(slug, sku string, shard int) dynamo.Key {
 	return dynamo.PKSK(dynamo.Tuple("poolshard", slug, sku, shardName(shard)), skShard)
 }
 
-// keyRowKey is the primary key of key n of a shard.
+// keyRowKey is the primary key of key n of a shard: blocks of
+// keysPerBlock keys share a partition key, so no partition holds more than
+// a block however large the pool (an engine that copies a partition per
+// transaction, as the embedded one does, stays fast; DynamoDB does not
+// mind either way).
 func keyRowKey(slug, sku string, shard int, n int64) dynamo.Key {
 	if shard == legacyShard {
 		return dynamo.PKSK(poolPK(slug, sku), keyNumberSK(n))
 	}
-	return dynamo.PKSK(dynamo.Tuple("poolkeys", slug, sku, shardName(shard)), keyNumberSK(n))
+	return dynamo.PKSK(dynamo.Tuple("poolkeys", slug, sku, shardName(shard), strconv.FormatInt(n/keysPerBlock, 10)), keyNumberSK(n))
+}
+
+const keysPerBlock = 100
+
+// digestKey is the primary key of the row saying the pool holds the key
+// whose digest is d (licenseKeyDigest): a partition of its own, as
+// imports look keys up one by one. Pools imported before shards keep
+// theirs under ("pooldigest", slug, sku), d.
+func digestKey(slug, sku, d string) dynamo.Key {
+	return dynamo.PKSK(dynamo.Tuple("pooldigest", slug, sku, d), d)
 }
 
 // Claim is a range of keys an order owns: keys [Start, Start+Count) of
@@ -305,6 +322,12 @@ type poolView struct {
 	shards map[int]*shardSlot
 	known  int  // numbered shards loaded
 	legacy bool // the legacy shard loaded
+	// home is the shard this container claimed from last: its cursor is
+	// exact unless another container claimed there since, so claims stay
+	// on it until it fails them or runs dry (containers spread over the
+	// shards instead of racing for random ones).
+	home    int
+	hasHome bool
 }
 
 type shardSlot struct {
@@ -367,6 +390,9 @@ func (r *Reservation) Done(err error, at int) (stale bool) {
 				continue
 			}
 			stale = true
+			if v := r.p.m[dynamo.Tuple(r.slug, c.SKU)]; v != nil && v.home == c.Shard {
+				v.hasHome = false // another container claims there: move
+			}
 			if s := r.p.slot(r.slug, c.SKU, c.Shard); s != nil {
 				if st, err := shardFromItem(failed.Items[at+i]); err == nil {
 					s.state = st
@@ -519,6 +545,9 @@ func (p *pools) plan(slug string, lines []OrderItem) ([]Claim, []shortage) {
 		}
 		sort.Ints(ids)
 		rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		if v.hasHome {
+			ids = append([]int{v.home}, slices.DeleteFunc(ids, func(id int) bool { return id == v.home })...)
+		}
 		best := -1
 		for _, id := range ids {
 			s := v.shards[id]
@@ -535,6 +564,7 @@ func (p *pools) plan(slug string, lines []OrderItem) ([]Claim, []shortage) {
 		}
 		if best >= 0 {
 			claims = append(claims, Claim{SKU: l.SKU, Shard: best, Start: v.shards[best].state.next, Count: l.Quantity})
+			v.home, v.hasHome = best, true
 			continue
 		}
 		// No one shard has enough: the fullest ones together.

@@ -11,7 +11,6 @@
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
-//	("pooldigest", slug, sku), sha256 hex  number, shard: the pool already holds this key (re-imports add nothing)
 //	("order", slug, orderId), "order"      the order, its idempotency fingerprint and its claims
 //
 // License keys live in the pool's shards (pool.go): a fulfilment claims a
