@@ -25,6 +25,14 @@ var unexercised = []struct {
 	{"*", "logs:CreateLogGroup", "*", "AWSLambdaBasicExecutionRole (SAM's default): Lambda's runtime writes the function's logs with it, not our code"},
 	{"*", "logs:CreateLogStream", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
 	{"*", "logs:PutLogEvents", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
+	// SAM attaches AWSXrayWriteOnlyAccess to every role because Tracing is
+	// set (the Tracing parameter): with Active, Lambda's X-Ray integration
+	// sends the invocation's segments with it; no code of ours calls X-Ray.
+	{"*", "xray:PutTraceSegments", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda sends the function's trace segments"},
+	{"*", "xray:PutTelemetryRecords", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingRules", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingTargets", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingStatisticSummaries", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
 	// The dispatcher's stream mapping (DispatchStream) reads the outbox's
 	// stream and sends failed batches' descriptions with the function's
 	// role: Lambda's poller, not our code.
