@@ -234,6 +234,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	// What production would chart: the EMF figures of this run, summed.
-	return tally.WriteSummary(stdout)
+	// What production would chart: the EMF figures of this run, summed
+	// (a gauge: its number of samples).
+	if text {
+		return tally.WriteSummary(stdout)
+	}
+	logger.Info("metrics summary", "figures", tally.Figures())
+	return nil
 }

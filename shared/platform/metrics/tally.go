@@ -91,3 +91,23 @@ func (t *Tally) WriteSummary(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Figures is the tally as one map: "Name {Dim=value,…}" to a count's
+// total or a gauge's number of samples.
+func (t *Tally) Figures() map[string]float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]float64, len(t.rows))
+	for k, r := range t.rows {
+		name := strings.TrimSpace(k)
+		if r.dims != "" {
+			name = r.name + " {" + r.dims + "}"
+		}
+		if r.gauge {
+			out[name] = float64(r.samples)
+		} else {
+			out[name] = r.total
+		}
+	}
+	return out
+}
