@@ -25,8 +25,9 @@ import (
 
 // TestOperationsMetricsEndToEnd drives the stack as production would see
 // it — a checkout purchase paid with the sandbox card, a licensing
-// fulfilment, a Stripe event signed with the wrong secret, and the store's
-// webhook receiver failing until its events are dead — and reads the
+// fulfilment, a Stripe event signed with the wrong secret, the store's
+// webhook receiver failing until its events are dead, a Stash purchase
+// granted and another swept after its expiry — and reads the
 // stack's log: every line is JSON with the request's requestId and
 // traceId, every metric line is valid EMF (internal/dev/emfcheck), and the
 // figures the alarms and the dashboard read are there, stack-wide.
@@ -81,6 +82,19 @@ func TestOperationsMetricsEndToEnd(t *testing.T) {
 		t.Fatalf("no event dead after %d attempts", attempts.Load())
 	}
 
+	// Stash: a purchase registered and confirmed (granted), another left
+	// to expire and released by the sweeper's scheduled run.
+	f := newFlowLogged(t, ddbtest.Backend{Name: "minidyn"}, 0, slog.New(slog.NewJSONHandler(logs, nil)))
+	f.register("ops-tx-1", "kim", "bundle", 999, 1)
+	if code, body := f.confirm("ops-tx-1", "kim", "", "bundle", 999, 1); code != http.StatusOK {
+		t.Fatalf("confirm: %d %s", code, body)
+	}
+	f.register("ops-tx-2", "lee", "bundle", 999, 2)
+	f.clock.Advance(45 * time.Minute) // the reservation expired 15 minutes ago
+	if err := f.stack.InvokeJob(ctx, "SweeperFunction", functions.Jobs, []byte(`{"id": "ops-sweep-1", "source": "aws.scheduler"}`)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The log: valid EMF wherever there are metrics, ids on every request line.
 	totals, samples := map[string]float64{}, map[string]int{}
 	lines := strings.Split(strings.TrimSpace(logs.Take()), "\n")
@@ -119,6 +133,7 @@ func TestOperationsMetricsEndToEnd(t *testing.T) {
 		"StoreFulfilments": 2, "KeysAllocated": 3, // 2 keys by the checkout, 1 by the API
 		"StripeSignatureFailures": 1,
 		"WebhookRetried":          1, "WebhookDead": 1,
+		"StashGrants": 1, "ReservationsReleased": 1,
 	} {
 		if totals[name] < least {
 			t.Errorf("%s: %v in the log, want at least %v (all: %v)", name, totals[name], least, totals)
@@ -126,6 +141,9 @@ func TestOperationsMetricsEndToEnd(t *testing.T) {
 	}
 	if samples["WebhookLatency"] < 2 {
 		t.Errorf("WebhookLatency: %d samples", samples["WebhookLatency"])
+	}
+	if age := totals["ExpiredReservationAge"]; age < 14*60 || age > 16*60 {
+		t.Errorf("ExpiredReservationAge %v s, want the 15 minutes the reservation waited past its expiry", age)
 	}
 	t.Logf("%d lines, %d with EMF; stack-wide totals %v", len(lines), emf, totals)
 }
