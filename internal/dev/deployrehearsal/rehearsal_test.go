@@ -48,7 +48,7 @@ import (
 // template only. A property on neither list fails the rehearsal.
 var (
 	asserted = map[string][]string{
-		"AWS::DynamoDB::Table":            {"AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes", "KeySchema", "StreamSpecification", "Tags"},
+		"AWS::DynamoDB::Table":            {"AttributeDefinitions", "BillingMode", "DeletionProtectionEnabled", "GlobalSecondaryIndexes", "KeySchema", "StreamSpecification", "Tags"},
 		"AWS::IAM::Role":                  {"AssumeRolePolicyDocument", "Policies", "Tags"},
 		"AWS::Lambda::Function":           {"Code", "Description", "Environment", "Handler", "MemorySize", "Role", "Runtime", "Timeout"},
 		"AWS::Lambda::Permission":         {"Action", "FunctionName", "Principal", "SourceArn"},
@@ -618,6 +618,7 @@ func (a *checker) check(id, typ string) {
 		}
 		d := out.Table
 		a.same(id, "KeySchema", d.KeySchema, p["KeySchema"])
+		a.same(id, "DeletionProtectionEnabled", aws.ToBool(d.DeletionProtectionEnabled), p["DeletionProtectionEnabled"] == true)
 		a.same(id, "AttributeDefinitions", sortedBy(d.AttributeDefinitions, "AttributeName"), sortedBy(p["AttributeDefinitions"], "AttributeName"))
 		if want, ok := p["GlobalSecondaryIndexes"]; ok || len(d.GlobalSecondaryIndexes) > 0 {
 			a.contains(id, "GlobalSecondaryIndexes", sortedBy(d.GlobalSecondaryIndexes, "IndexName"), sortedBy(want, "IndexName"))
