@@ -67,6 +67,7 @@ var (
 		"AWS::Lambda::Function": {
 			"Architectures": "moto's function from CloudFormation is x86_64 (the zip's bootstrap is checked to be arm64 instead)",
 			"LoggingConfig": "not read by moto's function from CloudFormation",
+			"TracingConfig": "not read by moto's function from CloudFormation",
 			"Tags":          "not read by moto's function from CloudFormation",
 		},
 		"AWS::IAM::Role": {
@@ -772,7 +773,10 @@ func (a *checker) check(id, typ string) {
 	case "AWS::SNS::Topic":
 		body, err := a.query("sns", url.Values{"Action": {"GetTopicAttributes"}, "TopicArn": {name}})
 		var got struct {
-			Entries []struct{ Key, Value string } `xml:"GetTopicAttributesResult>Attributes>entry"`
+			Entries []struct {
+				Key   string `xml:"key"`
+				Value string `xml:"value"`
+			} `xml:"GetTopicAttributesResult>Attributes>entry"`
 		}
 		if err == nil {
 			err = xml.Unmarshal(body, &got)
