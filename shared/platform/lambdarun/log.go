@@ -148,5 +148,6 @@ func idsOf(ctx context.Context) (requestID, traceID string) {
 // WithTrace returns ctx carrying trace as the invocation's trace header,
 // where aws-lambda-go puts it (the local API Gateway does as Lambda does).
 func WithTrace(ctx context.Context, trace string) context.Context {
-	return context.WithValue(ctx, traceKey, trace) //nolint:staticcheck,revive // SA1029: aws-lambda-go's own key, a plain string
+	//lint:ignore SA1029 aws-lambda-go's own key is this plain string
+	return context.WithValue(ctx, traceKey, trace) //nolint:staticcheck,revive // SA1029: as above
 }
