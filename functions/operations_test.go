@@ -159,6 +159,11 @@ func TestOperations(t *testing.T) {
 	// The dashboard's body is JSON once CloudFormation has substituted it.
 	for _, id := range tmpl.OfType("AWS::CloudWatch::Dashboard") {
 		sub, _ := doc.Resources[id].Properties["DashboardBody"].(ref)["Fn::Sub"].(string)
+		for _, m := range regexp.MustCompile(`\["Tollgate/\$\{AWS::StackName\}","([^"]+)"`).FindAllStringSubmatch(sub, -1) {
+			if !figures[m[1]] {
+				t.Errorf("%s: the dashboard charts %q, no figure of shared/platform/metrics", id, m[1])
+			}
+		}
 		body := regexp.MustCompile(`\$\{[^}]+\}`).ReplaceAllString(sub, "x")
 		var v struct{ Widgets []any }
 		if err := json.Unmarshal([]byte(body), &v); err != nil || len(v.Widgets) < 5 {
