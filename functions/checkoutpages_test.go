@@ -62,6 +62,12 @@ func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 // and the log written to logger (nil: none).
 func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger) *pagesSite {
 	t.Helper()
+	return newPagesSiteOf(t, b, tr, logger, hostileStores)
+}
+
+// newPagesSiteOf is newPagesSiteWith on the stores of file.
+func newPagesSiteOf(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger, file []byte) *pagesSite {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +77,7 @@ func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, lo
 	clock.Store(time.Now().UnixNano())
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
 		Env:       map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret},
-		Stores:    hostileStores,
+		Stores:    file,
 		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
 		Transport: tr,
 		Logger:    logger,

@@ -25,6 +25,14 @@ var unexercised = []struct {
 	{"*", "logs:CreateLogGroup", "*", "AWSLambdaBasicExecutionRole (SAM's default): Lambda's runtime writes the function's logs with it, not our code"},
 	{"*", "logs:CreateLogStream", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
 	{"*", "logs:PutLogEvents", "*", "AWSLambdaBasicExecutionRole: Lambda's runtime writes the function's logs"},
+	// SAM attaches AWSXrayWriteOnlyAccess to every role because Tracing is
+	// set (the Tracing parameter): with Active, Lambda's X-Ray integration
+	// sends the invocation's segments with it; no code of ours calls X-Ray.
+	{"*", "xray:PutTraceSegments", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda sends the function's trace segments"},
+	{"*", "xray:PutTelemetryRecords", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingRules", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingTargets", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
+	{"*", "xray:GetSamplingStatisticSummaries", "*", "AWSXrayWriteOnlyAccess (Tracing): Lambda's X-Ray integration"},
 	// The dispatcher's stream mapping (DispatchStream) reads the outbox's
 	// stream and sends failed batches' descriptions with the function's
 	// role: Lambda's poller, not our code.
@@ -33,14 +41,6 @@ var unexercised = []struct {
 	{"DispatchFunction", "dynamodb:GetShardIterator", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
 	{"DispatchFunction", "dynamodb:ListStreams", "OutboxTable/stream/", "the DispatchStream mapping's poller reads the stream with the role"},
 	{"DispatchFunction", "sqs:SendMessage", "DispatchDeadLetterQueue", "the DispatchStream mapping's on-failure destination sends with the role"},
-	// Store recipients: functions/platform/dispatch/handler's end-to-end tests
-	// (guarded too) deliver store events; the dispatcher here notifies a
-	// merchant only.
-	{"DispatchFunction", "dynamodb:Query", "table/StoresTable", "stores.ReadListing: a store recipient's webhook URL (functions/platform/dispatch/handler tests)"},
-	{"DispatchFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "stores.WebhookSecrets: a store's webhook secret (functions/platform/dispatch/handler tests)"},
-	// An untested path of the dispatcher: an event deferred behind one the
-	// ordered index shows pending.
-	{"DispatchFunction", "dynamodb:GetItem", "table/OutboxTable", "Box.firstPending confirms, consistently, an earlier event the ordered index shows pending"},
 	// Merchants' credentials are read for a STRIPE alias or payment only
 	// (payments.Service.adapter); the payments tests here pay with the
 	// SANDBOX, which needs none (functions/stripeflow runs alias creation

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,6 +56,12 @@ type flow struct {
 
 func newFlow(t *testing.T, b ddbtest.Backend, maxAttempts int) *flow {
 	t.Helper()
+	return newFlowLogged(t, b, maxAttempts, nil)
+}
+
+// newFlowLogged is newFlow writing its log to logger (nil: none).
+func newFlowLogged(t *testing.T, b ddbtest.Backend, maxAttempts int, logger *slog.Logger) *flow {
+	t.Helper()
 	c := newClock()
 	tr := ddbtest.NewTransport()
 	stack := ddbtest.NewStack(t, b, ddbtest.StackOptions{
@@ -62,7 +69,7 @@ func newFlow(t *testing.T, b ddbtest.Backend, maxAttempts int) *flow {
 			"STASH_EGRESS_KEY": egressKey, "GAME_SERVER_KEY": flowGame, "STASH_API_KEY": "k",
 			"CATALOG_CACHE_TTL": "1h", "RESERVATION_TTL": "30m",
 		},
-		Transport: tr, MaxAttempts: maxAttempts, Now: c.Now, Catalog: []byte(flowCatalog),
+		Transport: tr, MaxAttempts: maxAttempts, Now: c.Now, Catalog: []byte(flowCatalog), Logger: logger,
 	})
 	router := ddbtest.Router(t, stack)
 	return &flow{t: t, stack: stack, router: router, tr: tr, clock: c}

@@ -22,7 +22,9 @@ type textHandler struct {
 func newTextHandler(w io.Writer, level slog.Leveler) *textHandler {
 	buf := &bytes.Buffer{}
 	attrs := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+		// _aws: a metric line's EMF metadata, for CloudWatch; its figures
+		// stay on the line (LOG_FORMAT=json writes the lines as deployed).
+		if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey || a.Key == "_aws") {
 			return slog.Attr{}
 		}
 		return a

@@ -28,6 +28,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -155,6 +156,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		logger.Warn("functions run WITHOUT their IAM roles (every call allowed)", "reason", err.Error())
 		guard = nil
 	}
+	// Every request's metrics, summed for the summary printed on the way out.
+	tally := &metrics.Tally{}
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Guard:        guard,
 		TemplatePath: *templatePath,
@@ -164,6 +167,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		Stores:       storesData,
 		DataDir:      *dataDir,
 		SaveEvery:    *saveEvery,
+		Metrics:      tally,
 	})
 	if err != nil {
 		return err
@@ -230,5 +234,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// What production would chart: the EMF figures of this run, summed
+	// (a gauge: its number of samples).
+	if text {
+		return tally.WriteSummary(stdout)
+	}
+	logger.Info("metrics summary", "figures", tally.Figures())
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
@@ -219,6 +220,7 @@ func (s *Service) callSettle(ctx context.Context, merchant, txn string, tx map[s
 		s.freeSettle(ctx, txn, action)
 		return Answer{}, fmt.Errorf("payments: record %s of %s: %w", action, txn, err)
 	}
+	metrics.Payments.Add(ctx, 1, string(t), action, string(res.Status))
 	return ans, nil
 }
 

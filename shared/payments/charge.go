@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
@@ -192,6 +193,9 @@ func (s *Service) charge(ctx context.Context, req ChargeRequest, a psp.Adapter, 
 		captured = req.Amount
 	}
 	out, err := s.record(ctx, req.Merchant, req.paymentMethod, ik, txn, ans, res, captured)
+	if err == nil {
+		metrics.Payments.Add(ctx, 1, string(a.Type()), req.action(), string(res.Status))
+	}
 	var ref *refusal.Error
 	if err != nil && !errors.As(err, &ref) {
 		// The PSP acted but its outcome is not recorded: let the retry take

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
@@ -198,6 +199,9 @@ func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature s
 	}
 	n, err := stripe.ParseWebhook(payload, signature, []string{creds.WebhookSecret}, s.now())
 	if err != nil {
+		if errors.Is(err, stripe.ErrSignature) {
+			metrics.StripeSignatureFailures.Add(ctx, 1)
+		}
 		return "", refusal.New(ErrBadNotification, "%v", err)
 	}
 	return s.ApplyNotification(ctx, n)

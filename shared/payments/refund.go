@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
@@ -155,5 +156,6 @@ func (s *Service) refund(ctx context.Context, req RefundRequest, tx map[string]t
 		s.releaseLease(ctx, ik)
 		return Answer{}, fmt.Errorf("payments: record refund of %s: %w", req.TransactionID, err)
 	}
+	metrics.Payments.Add(ctx, 1, string(a.Type()), ActionRefund, string(res.Status))
 	return ans, nil
 }

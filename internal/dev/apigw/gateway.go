@@ -171,6 +171,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AwsRequestID:       ev.RequestContext.RequestID,
 		InvokedFunctionArn: "arn:aws:lambda:" + Region + ":" + AccountID + ":function:" + route.Function,
 	})
+	// The trace header, where aws-lambda-go's runtime loop puts it (and
+	// lambdarun's log handler reads it).
+	//lint:ignore SA1029 aws-lambda-go's own key is this plain string
+	ctx = context.WithValue(ctx, "x-amzn-trace-id", ev.Headers["x-amzn-trace-id"]) //nolint:staticcheck,revive // SA1029: as above
 	answer, err := g.invoke[route.Function](ctx, payload)
 	if took := time.Since(start); took > timeout && !g.EnforceTimeouts {
 		g.logger.Warn("function ran past its Lambda timeout (not enforced locally)", "function", route.Function, "route", route.Key(), "timeout", timeout, "took", took)

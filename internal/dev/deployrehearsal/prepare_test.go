@@ -10,8 +10,8 @@ import (
 
 // A resource of a type the rehearsal does not classify fails it.
 func TestPrepareRefusesUnknownType(t *testing.T) {
-	_, err := deployrehearsal.Prepare([]byte(`{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}`), "s")
-	if err == nil || !strings.Contains(err.Error(), "Topic (AWS::SNS::Topic)") {
+	_, err := deployrehearsal.Prepare([]byte(`{"Resources": {"Bus": {"Type": "AWS::Events::EventBus"}}}`), "s")
+	if err == nil || !strings.Contains(err.Error(), "Bus (AWS::Events::EventBus)") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -38,6 +38,13 @@ var Types = map[string]Kind{
 	"AWS::Lambda::Permission":         {Moto: true},
 	"AWS::Lambda::EventSourceMapping": {Moto: true},
 	"AWS::SQS::Queue":                 {Moto: true, NameProperty: "QueueName"},
+	"AWS::Logs::LogGroup":             {Moto: true, NameProperty: "LogGroupName"},
+	"AWS::SNS::Topic":                 {Moto: true, NameProperty: "TopicName"},
+	"AWS::CloudWatch::Dashboard":      {Moto: true, NameProperty: "DashboardName"},
+	// Alarms: created through moto's CloudWatch API instead (a stand-in).
+	"AWS::CloudWatch::Alarm":     {Unsupported: "moto 5.2.1's CloudFormation has no CloudWatch::Alarm model (its CloudWatch API has alarms)", NameProperty: "AlarmName"},
+	"AWS::SNS::Subscription":     {Unsupported: "moto 5.2.1's CloudFormation has no SNS::Subscription model"},
+	"AWS::Logs::QueryDefinition": {Unsupported: "moto 5.2.1's CloudFormation has no Logs::QueryDefinition model (nor its Logs API)", NameProperty: "Name"},
 	// Name is a label (HTTP API names need not be unique).
 	"AWS::ApiGatewayV2::Api": {Unsupported: "moto 5.2.1's CloudFormation has no ApiGatewayV2 (HTTP API) model"},
 	// StageName is unique within its API only.

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"maps"
@@ -47,12 +48,15 @@ import (
 // template only. A property on neither list fails the rehearsal.
 var (
 	asserted = map[string][]string{
-		"AWS::DynamoDB::Table":            {"AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes", "KeySchema", "StreamSpecification", "Tags"},
+		"AWS::DynamoDB::Table":            {"AttributeDefinitions", "BillingMode", "DeletionProtectionEnabled", "GlobalSecondaryIndexes", "KeySchema", "StreamSpecification", "Tags"},
 		"AWS::IAM::Role":                  {"AssumeRolePolicyDocument", "Policies", "Tags"},
 		"AWS::Lambda::Function":           {"Code", "Description", "Environment", "Handler", "MemorySize", "Role", "Runtime", "Timeout"},
 		"AWS::Lambda::Permission":         {"Action", "FunctionName", "Principal", "SourceArn"},
 		"AWS::Lambda::EventSourceMapping": {"BatchSize", "BisectBatchOnFunctionError", "DestinationConfig", "EventSourceArn", "FilterCriteria", "FunctionName", "MaximumBatchingWindowInSeconds", "MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "StartingPosition"},
 		"AWS::SQS::Queue":                 {"MessageRetentionPeriod", "SqsManagedSseEnabled", "Tags"},
+		"AWS::Logs::LogGroup":             {"LogGroupName", "RetentionInDays", "Tags"},
+		"AWS::SNS::Topic":                 {"DisplayName"},
+		"AWS::CloudWatch::Dashboard":      {"DashboardName", "DashboardBody"},
 	}
 	droppedByMoto = map[string]map[string]string{
 		"AWS::DynamoDB::Table": {
@@ -63,10 +67,14 @@ var (
 		"AWS::Lambda::Function": {
 			"Architectures": "moto's function from CloudFormation is x86_64 (the zip's bootstrap is checked to be arm64 instead)",
 			"LoggingConfig": "not read by moto's function from CloudFormation",
+			"TracingConfig": "not read by moto's function from CloudFormation",
 			"Tags":          "not read by moto's function from CloudFormation",
 		},
 		"AWS::IAM::Role": {
 			"ManagedPolicyArns": "not read by moto's role from CloudFormation",
+		},
+		"AWS::SNS::Topic": {
+			"Tags": "moto's topic from CloudFormation takes its properties, not its tags",
 		},
 	}
 )
@@ -201,7 +209,10 @@ func rehearse(t *testing.T, ctx context.Context, c clients, d deployrehearsal.De
 		t.Fatalf("created %v\nwant    %v", got, want)
 	}
 
-	a := &checker{t: t, ctx: ctx, c: c, resources: resources, outputsTmpl: asMap(p.Template["Outputs"]), zips: zips, attrs: map[string]string{}}
+	a := &checker{t: t, ctx: ctx, c: c, resources: resources, outputsTmpl: asMap(p.Template["Outputs"]), zips: zips, attrs: map[string]string{}, removed: map[string]string{}}
+	for _, r := range p.Removed {
+		a.removed[r.ID] = r.Type
+	}
 	a.Resolver = &deployrehearsal.Resolver{
 		Stack:      d.StackName,
 		Params:     deployrehearsal.ParamValues(p.Template["Parameters"].(map[string]any), d.Parameters),
@@ -220,6 +231,16 @@ func rehearse(t *testing.T, ctx context.Context, c clients, d deployrehearsal.De
 	for _, r := range p.Removed {
 		a.standIn(r)
 	}
+	alarms := 0
+	for _, r := range p.Removed {
+		if r.Type == "AWS::CloudWatch::Alarm" {
+			alarms++
+		}
+	}
+	if a.alarms != alarms || alarms < 70 {
+		t.Errorf("%d of the template's %d alarms created through moto's CloudWatch API", a.alarms, alarms)
+	}
+	t.Logf("%d alarms created through moto's CloudWatch API with the template's properties (not by CloudFormation)", a.alarms)
 	var summary []string
 	for _, typ := range sortedKeys(counts) {
 		summary = append(summary, fmt.Sprintf("%d %s", counts[typ], typ))
@@ -227,6 +248,9 @@ func rehearse(t *testing.T, ctx context.Context, c clients, d deployrehearsal.De
 	t.Logf("%s created and compared with the template (%s): %s", d.StackName, since(step), strings.Join(summary, ", "))
 	if counts["AWS::DynamoDB::Table"] != 8 || counts["AWS::Lambda::Function"] < 32 || counts["AWS::Lambda::EventSourceMapping"] != 1 || counts["AWS::SQS::Queue"] != 1 {
 		t.Errorf("want 8 tables, 32+ functions, the outbox stream's mapping and its queue: %v", counts)
+	}
+	if counts["AWS::Logs::LogGroup"] != counts["AWS::Lambda::Function"]+1 || counts["AWS::SNS::Topic"] != 1 || counts["AWS::CloudWatch::Dashboard"] != 1 {
+		t.Errorf("want a log group per function and the API's, the alarm topic and the dashboard: %v", counts)
 	}
 }
 
@@ -338,6 +362,8 @@ type checker struct {
 	outputsTmpl map[string]any
 	zips        map[string][]byte
 	attrs       map[string]string
+	alarms      int               // alarms created through moto's CloudWatch API
+	removed     map[string]string // type of each resource moto did not create
 }
 
 func (a *checker) typeOf(id string) string {
@@ -372,6 +398,10 @@ func (a *checker) attr(id, attr string) (string, error) {
 		v = aws.ToString(out.Role.Arn)
 	case typ == "AWS::Lambda::Function" && attr == "Arn":
 		v, _ = a.function(name)["FunctionArn"].(string)
+	case typ == "AWS::SQS::Queue" && attr == "QueueName":
+		v = name[strings.LastIndex(name, "/")+1:] // the physical id is the queue's URL
+	case typ == "AWS::Logs::LogGroup" && attr == "Arn":
+		v = "arn:aws:logs:" + deployrehearsal.Region + ":" + deployrehearsal.Account + ":log-group:" + name
 	case typ == "AWS::SQS::Queue" && attr == "Arn":
 		out, err := a.c.sqs.GetQueueAttributes(a.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(name), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 		if err != nil {
@@ -446,10 +476,12 @@ func (a *checker) call(method, service, path string, body any, target string, ou
 // share fails here (ConflictException, ResourceExistsException) as the
 // second stack's create-stack would in AWS.
 func (a *checker) standIn(r deployrehearsal.Removed) {
-	if r.Type != "AWS::Scheduler::Schedule" && r.Type != "AWS::SecretsManager::Secret" {
-		return // the HTTP API and its stage: nothing named account-wide
+	switch r.Type {
+	case "AWS::Scheduler::Schedule", "AWS::SecretsManager::Secret", "AWS::CloudWatch::Alarm":
+	default:
+		return // the HTTP API and its stage, the alarm e-mail, saved log queries: nothing moto's API can stand in for
 	}
-	v, err := a.Eval(r.Properties)
+	v, err := a.Eval(a.placeholders(r.Properties))
 	if err != nil {
 		a.t.Fatalf("%s: %v", r.ID, err)
 	}
@@ -457,6 +489,10 @@ func (a *checker) standIn(r deployrehearsal.Removed) {
 	name, _ := p["Name"].(string)
 	var out map[string]any
 	switch r.Type {
+	case "AWS::CloudWatch::Alarm":
+		name, _ = p["AlarmName"].(string)
+		a.alarm(r.ID, name, p)
+		return
 	case "AWS::Scheduler::Schedule":
 		body := map[string]any{}
 		for k, v := range p {
@@ -481,6 +517,115 @@ func (a *checker) standIn(r deployrehearsal.Removed) {
 	a.t.Logf("stand-in %s (%s) %q created through moto's API (not by CloudFormation)", r.ID, r.Type, name)
 }
 
+// alarm creates an alarm the template declares through moto's CloudWatch
+// API (PutMetricAlarm with the template's properties) and reads it back:
+// its name, description and actions (the stack's alarm topic).
+func (a *checker) alarm(id, name string, p map[string]any) {
+	a.t.Helper()
+	form := url.Values{"Action": {"PutMetricAlarm"}, "Version": {"2010-08-01"}}
+	for k, v := range p {
+		queryFlatten(form, k, v)
+	}
+	if _, err := a.query("monitoring", form); err != nil {
+		a.t.Errorf("%s (AWS::CloudWatch::Alarm) %q: put-metric-alarm: %v", id, name, err)
+		return
+	}
+	body, err := a.query("monitoring", url.Values{"Action": {"DescribeAlarms"}, "Version": {"2010-08-01"}, "AlarmNames.member.1": {name}})
+	var got struct {
+		Alarms []struct {
+			AlarmName, AlarmDescription string
+			AlarmActions                []string `xml:"AlarmActions>member"`
+			Metrics                     []string `xml:"Metrics>member>Id"`
+		} `xml:"DescribeAlarmsResult>MetricAlarms>member"`
+	}
+	if err == nil {
+		err = xml.Unmarshal(body, &got)
+	}
+	if err != nil || len(got.Alarms) != 1 {
+		a.t.Errorf("%s: describe-alarms %q: %v (%d alarms)", id, name, err, len(got.Alarms))
+		return
+	}
+	al := got.Alarms[0]
+	a.same(id, "alarm", map[string]any{"AlarmName": al.AlarmName, "AlarmDescription": al.AlarmDescription, "AlarmActions": al.AlarmActions},
+		map[string]any{"AlarmName": p["AlarmName"], "AlarmDescription": p["AlarmDescription"], "AlarmActions": p["AlarmActions"]})
+	a.alarms++
+}
+
+// placeholders is v with every Ref to a resource moto did not create
+// replaced by the name Prepare gives such references (an alarm on the
+// HTTP API's metrics names the API).
+func (a *checker) placeholders(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 && a.removed[ref] != "" {
+			return deployrehearsal.Placeholder(a.Stack, ref, a.removed[ref], "")
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = a.placeholders(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = a.placeholders(e)
+		}
+		return out
+	}
+	return v
+}
+
+// queryFlatten adds v under key to form as the AWS query protocol
+// spells it (lists as key.member.N, structures as key.Field).
+func queryFlatten(form url.Values, key string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			queryFlatten(form, key+"."+k, e)
+		}
+	case []any:
+		for i, e := range x {
+			queryFlatten(form, key+".member."+strconv.Itoa(i+1), e)
+		}
+	case float64:
+		form.Set(key, strconv.FormatFloat(x, 'f', -1, 64))
+	default:
+		form.Set(key, fmt.Sprint(x))
+	}
+}
+
+// query sends an AWS query-protocol request (SNS, CloudWatch) signed for
+// service to moto and returns its XML answer.
+func (a *checker) query(service string, form url.Values) ([]byte, error) {
+	payload := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(a.ctx, http.MethodPost, a.c.endpoint+"/", bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	creds, err := a.c.creds.Retrieve(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(payload)
+	if err := v4.NewSigner().SignHTTP(a.ctx, creds, req, hex.EncodeToString(sum[:]), service, deployrehearsal.Region, time.Now()); err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var raw bytes.Buffer
+	if _, err := raw.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %s %s", service, form.Get("Action"), resp.Status, strings.TrimSpace(raw.String()))
+	}
+	return raw.Bytes(), nil
+}
+
 // props is the resource's properties resolved for this stack.
 func (a *checker) props(id string) map[string]any {
 	r := a.resources[id].(map[string]any)
@@ -502,6 +647,7 @@ func (a *checker) check(id, typ string) {
 		}
 		d := out.Table
 		a.same(id, "KeySchema", d.KeySchema, p["KeySchema"])
+		a.same(id, "DeletionProtectionEnabled", aws.ToBool(d.DeletionProtectionEnabled), p["DeletionProtectionEnabled"] == true)
 		a.same(id, "AttributeDefinitions", sortedBy(d.AttributeDefinitions, "AttributeName"), sortedBy(p["AttributeDefinitions"], "AttributeName"))
 		if want, ok := p["GlobalSecondaryIndexes"]; ok || len(d.GlobalSecondaryIndexes) > 0 {
 			a.contains(id, "GlobalSecondaryIndexes", sortedBy(d.GlobalSecondaryIndexes, "IndexName"), sortedBy(want, "IndexName"))
@@ -635,6 +781,65 @@ func (a *checker) check(id, typ string) {
 		}
 		a.same(id, "Tags", tags.Tags, tagMap(p["Tags"]))
 		t.Logf("queue %s: %s", id, name)
+	case "AWS::Logs::LogGroup":
+		var out struct {
+			LogGroups []struct {
+				LogGroupName    string
+				RetentionInDays any
+			}
+		}
+		if err := a.call(http.MethodPost, "logs", "/", map[string]any{"logGroupNamePrefix": name}, "Logs_20140328.DescribeLogGroups", &out); err != nil || len(out.LogGroups) != 1 {
+			t.Fatalf("%s: describe-log-groups %s: %v (%d groups)", id, name, err, len(out.LogGroups))
+		}
+		// The retention as text: a Number parameter resolves to a string here.
+		a.same(id, "log group", map[string]any{"LogGroupName": out.LogGroups[0].LogGroupName, "RetentionInDays": fmt.Sprint(out.LogGroups[0].RetentionInDays)},
+			map[string]any{"LogGroupName": p["LogGroupName"], "RetentionInDays": fmt.Sprint(p["RetentionInDays"])})
+		var tags struct{ Tags map[string]string }
+		if err := a.call(http.MethodPost, "logs", "/", map[string]any{"logGroupName": name}, "Logs_20140328.ListTagsLogGroup", &tags); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		a.same(id, "Tags", tags.Tags, tagMap(p["Tags"]))
+	case "AWS::SNS::Topic":
+		body, err := a.query("sns", url.Values{"Action": {"GetTopicAttributes"}, "TopicArn": {name}})
+		var got struct {
+			Entries []struct {
+				Key   string `xml:"key"`
+				Value string `xml:"value"`
+			} `xml:"GetTopicAttributesResult>Attributes>entry"`
+		}
+		if err == nil {
+			err = xml.Unmarshal(body, &got)
+		}
+		if err != nil {
+			t.Fatalf("%s: get-topic-attributes %s: %v", id, name, err)
+		}
+		attrs := map[string]string{}
+		for _, e := range got.Entries {
+			attrs[e.Key] = e.Value
+		}
+		a.same(id, "DisplayName", attrs["DisplayName"], p["DisplayName"])
+		t.Logf("topic %s: %s", id, name)
+	case "AWS::CloudWatch::Dashboard":
+		body, err := a.query("monitoring", url.Values{"Action": {"GetDashboard"}, "Version": {"2010-08-01"}, "DashboardName": {name}})
+		var got struct {
+			Name string `xml:"GetDashboardResult>DashboardName"`
+			Body string `xml:"GetDashboardResult>DashboardBody"`
+		}
+		if err == nil {
+			err = xml.Unmarshal(body, &got)
+		}
+		if err != nil {
+			t.Fatalf("%s: get-dashboard %s: %v", id, name, err)
+		}
+		var gotBody, wantBody any
+		if err := json.Unmarshal([]byte(got.Body), &gotBody); err != nil {
+			t.Fatalf("%s: the dashboard's body is not JSON: %v", id, err)
+		}
+		if err := json.Unmarshal([]byte(fmt.Sprint(p["DashboardBody"])), &wantBody); err != nil {
+			t.Fatalf("%s: the template's dashboard body is not JSON once resolved: %v", id, err)
+		}
+		a.same(id, "dashboard", map[string]any{"DashboardName": got.Name, "DashboardBody": gotBody}, map[string]any{"DashboardName": p["DashboardName"], "DashboardBody": wantBody})
+		t.Logf("dashboard %s: %s (%d bytes)", id, name, len(got.Body))
 	default:
 		t.Errorf("%s: no check for %s", id, typ)
 	}

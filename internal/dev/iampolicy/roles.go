@@ -170,6 +170,14 @@ var managedPolicies = map[string][]Statement{
 		Action:   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
 		Resource: []string{"*"},
 	}},
+	// SAM attaches it when Tracing is set (the Tracing parameter): Lambda's
+	// X-Ray daemon sends the function's segments with it.
+	"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": {{
+		Effect: "Allow",
+		Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+			"xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"},
+		Resource: []string{"*"},
+	}},
 }
 
 // physical is the name CloudFormation generates for a resource without a

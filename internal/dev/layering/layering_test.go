@@ -88,6 +88,7 @@ var packages = map[string]kind{
 	"platform/httpx":        adapter,
 	"platform/auth":         adapter,
 	"platform/lambdarun":    adapter,
+	"platform/metrics":      leaf,
 }
 
 var products = []string{"stash", "payments", "storefront"}

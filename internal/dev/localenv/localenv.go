@@ -36,6 +36,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/retry"
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
@@ -70,7 +71,10 @@ type Config struct {
 	HTTPClient  aws.HTTPClient
 	MaxAttempts int          // the DynamoDB client's retry attempts (0: SDK default)
 	Logger      *slog.Logger // nil: JSON to stderr
-	Now         func() time.Time
+	// Metrics, when set, sums the metrics every request and run emits
+	// (make run's summary on its way out).
+	Metrics *metrics.Tally
+	Now     func() time.Time
 	// Catalog, when set, is a catalog file (JSON) imported into the catalog
 	// table at start.
 	Catalog []byte
@@ -149,6 +153,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := s.loadEnv(ctx); err != nil {
 		return nil, err
 	}
+	// As lambdarun does in Lambda: request and trace ids on every line,
+	// the metrics of a request as EMF in its line.
+	s.Logger = slog.New(lambdarun.LogHandler(cfg.Logger.Handler(), s.metricsNamespace(), cfg.Metrics))
+	s.cfg.Logger = s.Logger
 	httpClient := cfg.HTTPClient
 	if s.Endpoint == "" {
 		s.Minidyn = embeddeddb.New()
@@ -728,4 +736,15 @@ func replaceValue(v *miniserver.AttributeValue, r *strings.Replacer) *miniserver
 		}
 	}
 	return &c
+}
+
+// metricsNamespace is the namespace the template gives the functions'
+// metrics (one per stack), as resolved locally.
+func (s *Stack) metricsNamespace() string {
+	for _, fe := range s.env {
+		if ns := fe.vars[lambdarun.EnvMetricsNamespace]; ns != "" {
+			return ns
+		}
+	}
+	return lambdarun.DefaultNamespace
 }

@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 )
 
@@ -284,6 +285,9 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 		targets[c.Recipient] = r
 	}
 	status, latency, sendErr := d.send(ctx, c.Stored, r)
+	if latency > 0 {
+		metrics.WebhookLatency.Add(ctx, float64(latency.Microseconds())/1000)
+	}
 	log := d.logger().With("event_id", c.ID, "event_type", c.Type, "recipient", c.Recipient, "attempt", c.Attempts+1,
 		"status", status, "latency_ms", latency.Milliseconds())
 	if ctx.Err() != nil && (sendErr != nil || status == 0) {
@@ -312,6 +316,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 			return "", err
 		}
 		st.Undeliverable++
+		metrics.WebhookUndeliverable.Add(ctx, 1)
 		log.WarnContext(ctx, "webhook undeliverable: the recipient has no webhook target (replay it with cmd/outbox once it has)",
 			"reason", sendErr.Error(), "recorded", ok)
 		return d.next(ctx, c)
@@ -325,6 +330,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 		}
 		log.InfoContext(ctx, "webhook delivered", "recorded", ok)
 		st.Delivered++
+		metrics.WebhookDelivered.Add(ctx, 1)
 		return d.next(ctx, c)
 	}
 	policy := d.Policy
@@ -338,10 +344,12 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 	}
 	if state == outbox.StatusDead {
 		st.Dead++
+		metrics.WebhookDead.Add(ctx, 1)
 		log.ErrorContext(ctx, "webhook dead after its retry window", "reason", sendErr.Error())
 		return d.next(ctx, c)
 	}
 	st.Failed++
+	metrics.WebhookRetried.Add(ctx, 1)
 	log.WarnContext(ctx, "webhook attempt failed", "reason", sendErr.Error())
 	return "", nil
 }

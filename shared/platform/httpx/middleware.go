@@ -8,6 +8,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/ddbcalls"
 	"github.com/tollgate-dev/tollgate/shared/platform/failure"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 )
 
 type statusRecorder struct {
@@ -43,14 +44,19 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // dynamodbCalls is the number of DynamoDB round trips the request made (every
 // attempt, retries included): h runs with a ddbcalls.Counter in its request
 // context, which the DynamoDB client built by dynamo.NewClient adds to.
+//
+// The line also carries the request's metrics (a metrics.Set in its
+// context, which domain code adds figures to), rendered as CloudWatch
+// Embedded Metric Format by lambdarun.LogHandler.
 func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		calls := &ddbcalls.Counter{}
-		r = r.WithContext(ddbcalls.WithCounter(r.Context(), calls))
+		figures := metrics.NewSet()
+		r = r.WithContext(metrics.With(ddbcalls.WithCounter(r.Context(), calls), figures))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			attrs := make([]slog.Attr, 0, 10)
+			attrs := make([]slog.Attr, 0, 11)
 			p := recover()
 			if p != nil {
 				attrs = append(attrs, slog.String("panic", fmt.Sprint(p)))
@@ -76,6 +82,7 @@ func Observe(logger *slog.Logger, function string, h http.Handler) http.Handler 
 				slog.Int("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int("dynamodbCalls", calls.Total()),
+				metrics.Attr(figures),
 			)
 			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		}()

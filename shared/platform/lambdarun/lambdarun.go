@@ -23,6 +23,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 )
 
 // HTTPHandler is the signature of an HTTP API Lambda entry.
@@ -140,12 +141,16 @@ func gatewayAnswer(status int, message string) events.APIGatewayV2HTTPResponse {
 func JobEntry(function string, logger *slog.Logger, job JobFunc) JobHandler {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		start := time.Now()
-		err := job(ctx)
+		figures := metrics.NewSet()
+		err := job(metrics.With(ctx, figures))
 		level := slog.LevelDebug
-		if err != nil {
+		switch {
+		case err != nil:
 			level = slog.LevelError
+		case !figures.Empty():
+			level = slog.LevelInfo // the line carries the run's metrics
 		}
-		logger.Log(ctx, level, "run", "function", function, "event", ev.ID, "duration", time.Since(start), "error", err)
+		logger.Log(ctx, level, "run", "function", function, "event", ev.ID, "duration", time.Since(start), "error", err, metrics.Attr(figures))
 		return err
 	}
 }
@@ -164,12 +169,14 @@ func StreamEntry(function string, logger *slog.Logger, stream StreamFunc) func(c
 				keys = append(keys, pk.String())
 			}
 		}
-		err := stream(ctx, keys)
+		figures := metrics.NewSet()
+		err := stream(metrics.With(ctx, figures), keys)
 		level := slog.LevelInfo
 		if err != nil {
 			level = slog.LevelError
 		}
-		logger.Log(ctx, level, "batch", "function", function, "records", len(ev.Records), "new", len(keys), "duration", time.Since(start), "error", err)
+		logger.Log(ctx, level, "batch", "function", function, "records", len(ev.Records), "new", len(keys), "duration", time.Since(start), "error", err,
+			metrics.Attr(figures))
 		return err
 	}
 }
@@ -213,7 +220,11 @@ func HTTP(function string, newHandler Constructor) {
 		d.Logger.Error("handler setup failed", "function", function, "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(HTTPEntry(function, d.Logger, h))
+	entry := HTTPEntry(function, d.Logger, h)
+	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		serving(ctx)
+		return entry(ctx, ev)
+	})
 }
 
 // Job is the main of a scheduled function.
@@ -224,7 +235,11 @@ func Job(function string, newJob JobConstructor) {
 		d.Logger.Error("job setup failed", "function", function, "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(JobEntry(function, d.Logger, job))
+	entry := JobEntry(function, d.Logger, job)
+	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) error {
+		serving(ctx)
+		return entry(ctx, ev)
+	})
 }
 
 // JobAndStream is the main of a function run on a schedule and fed by a
@@ -235,7 +250,11 @@ func JobAndStream(function string, newJob JobConstructor, newStream StreamConstr
 	if err == nil {
 		var stream StreamFunc
 		if stream, err = newStream(d); err == nil {
-			lambda.Start(JobAndStreamEntry(function, d.Logger, job, stream))
+			entry := JobAndStreamEntry(function, d.Logger, job, stream)
+			lambda.Start(func(ctx context.Context, raw json.RawMessage) error {
+				serving(ctx)
+				return entry(ctx, raw)
+			})
 			return
 		}
 	}
@@ -249,6 +268,9 @@ func setup(function string) deps.Deps {
 		deps.NewLogger(os.Stderr, "").Error("function setup failed", "function", function, "error", err)
 		os.Exit(1)
 	}
+	// Every line carries the invocation's request and trace ids, and the
+	// per-request line its metrics as EMF (LogHandler).
+	d.Logger = slog.New(LogHandler(d.Logger.Handler(), os.Getenv(EnvMetricsNamespace), nil))
 	// Code that logs without a logger of its own (slog's default) writes
 	// the same JSON lines as the rest.
 	slog.SetDefault(d.Logger)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/retry"
 	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
 	"github.com/tollgate-dev/tollgate/shared/stash/players"
@@ -133,9 +134,22 @@ func (w *Sweeper) Sweep(ctx context.Context, limit int) (int, error) {
 	}
 	now := s.Now()
 	released := 0
+	var oldest time.Duration // how late the most overdue expired reservation found is
+	defer func() {
+		// Emitted whether or not the sweep succeeded: an age that keeps
+		// growing says expired reservations are not being released
+		// (the ExpiredReservationsNotSwept alarm).
+		if oldest > 0 {
+			metrics.ExpiredReservationAge.Add(ctx, oldest.Seconds())
+		}
+		if released > 0 {
+			metrics.ReservationsReleased.Add(ctx, float64(released))
+		}
+	}()
 	for shard := 0; shard < sweepShards && released < limit; shard++ {
-		n, err := s.sweepShard(ctx, shard, now, limit-released)
+		n, late, err := s.sweepShard(ctx, shard, now, limit-released)
 		released += n
+		oldest = max(oldest, late)
 		if err != nil {
 			return released, err
 		}
@@ -143,7 +157,9 @@ func (w *Sweeper) Sweep(ctx context.Context, limit int) (int, error) {
 	return released, nil
 }
 
-func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limit int) (int, error) {
+// sweepShard releases up to limit expired reservations of shard; late is
+// how long past its expiry the most overdue one it found was.
+func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limit int) (released int, late time.Duration, err error) {
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
 		expression.Key(attrSweepPK).Equal(expression.Value(sweepPartition(shard))),
 		expression.Key(attrSweepAt).LessThanEqual(expression.Value(now.UnixMilli())))))
@@ -159,11 +175,10 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 		ExpressionAttributeValues: e.Values(),
 		Limit:                     aws.Int32(pageSize),
 	})
-	released := 0
 	for p.HasMorePages() && released < limit {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return released, fmt.Errorf("query expired reservations: %w", err)
+			return released, late, fmt.Errorf("query expired reservations: %w", err)
 		}
 		for _, item := range page.Items {
 			if released >= limit {
@@ -177,6 +192,7 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 			if rec.State != StateRegistered {
 				continue // the index lags (or, on minidyn, keeps removed attributes)
 			}
+			late = max(late, now.Sub(rec.ReservedUntil))
 			txID := strings.TrimPrefix(dynamo.StringAttr(item[dynamo.AttrPK]), purchasePrefix)
 			err = s.release(ctx, txID, rec.PlayerID, rec.Items, ReasonExpired, "",
 				expression.And(stateIs(StateRegistered), expression.Name(attrSweepAt).Equal(expression.Value(rec.ReservedUntil.UnixMilli()))))
@@ -195,9 +211,9 @@ func (s *Service) sweepShard(ctx context.Context, shard int, now time.Time, limi
 				s.Log.ErrorContext(ctx, "reserved stock missing; reservation not released; needs reconciliation",
 					"transactionId", txID, "playerId", rec.PlayerID, "failedItems", failed.Indexes)
 			default:
-				return released, fmt.Errorf("release %s: %w", txID, err)
+				return released, late, fmt.Errorf("release %s: %w", txID, err)
 			}
 		}
 	}
-	return released, nil
+	return released, late, nil
 }

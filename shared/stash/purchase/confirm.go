@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/retry"
 	"github.com/tollgate-dev/tollgate/shared/stash/catalog"
@@ -36,6 +37,9 @@ func (s *Service) Confirm(ctx context.Context, req stashapi.ConfirmRequest, via 
 		resp, granted, err := s.confirm(ctx, req, via)
 		return result{resp, granted}, err
 	})
+	if err == nil && r.granted {
+		metrics.StashGrants.Add(ctx, 1, via)
+	}
 	return r.resp, r.granted, err
 }
 

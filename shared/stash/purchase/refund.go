@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/retry"
 	"github.com/tollgate-dev/tollgate/shared/stash/players"
 )
@@ -90,6 +91,10 @@ func (s *Service) refund(ctx context.Context, r Refund) (RefundResult, error) {
 	case err == nil:
 		s.Log.InfoContext(ctx, "refund applied", "orderId", r.OrderID, "refund", r.Key, "outcome", res.Outcome,
 			"playerId", player, "revoked", res.Revoked, "debts", res.Debts)
+		metrics.StashRefunds.Add(ctx, 1, res.Outcome)
+		if debt := unitsOf(res.Debts); debt > 0 {
+			metrics.StashDebts.Add(ctx, float64(debt))
+		}
 		return res, nil
 	case errors.As(err, &failed) && failed.Failed(0):
 		return RefundResult{Outcome: RefundDuplicate, PlayerID: player}, nil
@@ -201,4 +206,13 @@ func toRevoke(rec record, listed []players.Item) []players.Item {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].ProductID < out[b].ProductID })
 	return out
+}
+
+// unitsOf is the number of units items hold.
+func unitsOf(items []players.Item) int64 {
+	var n int64
+	for _, it := range items {
+		n += it.Quantity
+	}
+	return n
 }

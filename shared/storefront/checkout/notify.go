@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp/stripe"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
@@ -62,6 +64,9 @@ func (s *Service) ReceiveStripe(ctx context.Context, payload []byte, signature s
 	}
 	n, err := stripe.ParseWebhook(payload, signature, whsec, s.now())
 	if err != nil {
+		if errors.Is(err, stripe.ErrSignature) {
+			metrics.StripeSignatureFailures.Add(ctx, 1)
+		}
 		return "", refusal.New(ErrBadNotification, "%v", err)
 	}
 	return s.apply(ctx, n)
@@ -167,6 +172,11 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 				committed = errNotApplied // a duplicate: nothing was claimed
 			}
 			keys.Done(committed, stores.ClaimAt)
+		}
+		if err == nil && out == OutcomeApplied && n.Kind == psp.NotifySucceeded {
+			metrics.CheckoutConversions.Add(ctx, 1, slug)
+			metrics.StoreFulfilments.Add(ctx, 1, slug, cmp.Or(o.Source, stores.SourceCheckout))
+			metrics.KeysAllocated.Add(ctx, float64(stores.Units(o.Items)), slug)
 		}
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {

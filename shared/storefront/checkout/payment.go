@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp/sandbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
@@ -129,6 +130,7 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	if err := s.recordIntent(ctx, c.Store, id, pspType, res); err != nil {
 		return Payment{}, err
 	}
+	metrics.CheckoutPayments.Add(ctx, 1, c.Store, string(pspType))
 	pay.ClientSecret, pay.PSPID = res.ClientSecret, res.PSPID
 	return pay, nil
 }

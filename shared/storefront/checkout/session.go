@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
 	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
@@ -137,6 +138,7 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 	if err != nil {
 		return out, fmt.Errorf("checkout: store session of %s: %w", r.Store, err)
 	}
+	metrics.CheckoutSessions.Add(ctx, 1, r.Store)
 	out.Token = id + "." + sig
 	out.CheckoutURL = cart + "?token=" + url.QueryEscape(out.Token)
 	out.ExpiresAt = expires

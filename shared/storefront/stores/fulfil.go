@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
@@ -143,6 +144,8 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 		return Fulfilment{}, fmt.Errorf("fulfil %s for %s: written; reading its keys: %w", order.ID, r.Store, err)
 	}
 	fill(&order, keys)
+	metrics.StoreFulfilments.Add(ctx, 1, order.Store, SourceAPI)
+	metrics.KeysAllocated.Add(ctx, float64(Units(order.Items)), order.Store)
 	out := Fulfilment{Order: order}
 	if f.rate != nil {
 		res := f.rate.FromItem(rateItem, now, false)

@@ -262,3 +262,12 @@ func priceCheck(products map[string]Product, r FulfilRequest) ([]OrderItem, *int
 	}
 	return items, &expected, PriceMatch
 }
+
+// Units is the number of units (license keys) items hold.
+func Units(items []OrderItem) int64 {
+	var n int64
+	for _, it := range items {
+		n += it.Quantity
+	}
+	return n
+}
