@@ -6,14 +6,16 @@
 //
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
-//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader
+//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
+//	                                       pricesIncludeTax (absent: by currency)
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, keysAvailable, keysClaimed, "claim:<orderId>": first key number
 //	("pool", slug, sku), "%012d" number    licenseKey: key number n of the pool
 //	("pooldigest", slug, sku), sha256 hex  number: the pool already holds this key (re-imports add nothing)
-//	("order", slug, orderId), "order"      the order and its idempotency fingerprint
+//	("order", slug, orderId), "order"      the order and its idempotency fingerprint; a checkout order's tax
+//	                                       (subtotal, tax, included, rate, label: OrderTax)
 //
 // A fulfilment claims keys [keysClaimed, keysClaimed+q) of a pool with one
 // conditional counter update, inside the transaction that writes the
@@ -39,6 +41,8 @@ const (
 	attrWebhookURL       = "webhookUrl"
 	attrWebhookSecretRef = "webhookSecretRef"
 	attrWebhookSigHeader = "webhookSignatureHeader"
+	attrPricesIncludeTax = "pricesIncludeTax"
+	attrTax              = "tax" // an order's OrderTax (JSON)
 	attrDigest           = "digest"
 	attrStore            = "store"
 	attrKeyID            = "id"
@@ -91,6 +95,20 @@ type Store struct {
 	// WebhookSignatureHeader names the signature header of the store's
 	// webhooks ("" is the default, X-Tollgate-Signature).
 	WebhookSignatureHeader string
+	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
+	PricesIncludeTax *bool
+}
+
+// TaxIncluded says whether the store's prices in currency include the
+// buyer's tax: the store's pricesIncludeTax when set; else included for
+// GBP and EUR (UK and EU consumer prices must show the VAT-inclusive
+// price) and excluded for every other currency (tax added at checkout, as
+// US sales tax is).
+func (s Store) TaxIncluded(currency string) bool {
+	if s.PricesIncludeTax != nil {
+		return *s.PricesIncludeTax
+	}
+	return currency == "GBP" || currency == "EUR"
 }
 
 // Product is a store's product and its license-key pool counters.
