@@ -3,7 +3,7 @@ package tax
 import (
 	"errors"
 	"fmt"
-	"math/big"
+	"math/bits"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/money"
 )
@@ -29,21 +29,21 @@ var ErrTooLarge = errors.New("tax: the total is above the largest amount")
 //	excluded: tax = round(subtotal × rate),           total = subtotal + tax
 //	included: tax = round(subtotal × rate / (1+rate)), total = subtotal
 //
-// All in integers: rate is n/10^k, so each is one integer division.
+// All in integers: rate is n/10^k, so each is one 128-bit integer
+// division (no float, no allocation).
 func Compute(subtotalMinor int64, rate Decimal, included bool) (Amounts, error) {
 	if subtotalMinor < 0 || subtotalMinor > money.MaxMinor {
 		return Amounts{}, ErrTooLarge
 	}
-	if rate.Rat().Sign() < 0 {
-		return Amounts{}, fmt.Errorf("tax: a negative rate %s", rate)
+	num, den, err := rate.fraction()
+	if err != nil || num < 0 {
+		return Amounts{}, fmt.Errorf("tax: rate %q cannot be charged", string(rate))
 	}
 	a := Amounts{SubtotalMinor: subtotalMinor, Included: included}
-	r := rate.Rat()
-	num, den := new(big.Int).Mul(big.NewInt(subtotalMinor), r.Num()), new(big.Int).Set(r.Denom())
 	if included {
-		den.Add(den, r.Num()) // sub × (n/d) / (1 + n/d) = sub × n / (d + n)
+		den += uint64(num) // sub × (n/d) / (1 + n/d) = sub × n / (d + n)
 	}
-	a.TaxMinor = halfUp(num, den).Int64()
+	a.TaxMinor = halfUp(uint64(subtotalMinor), uint64(num), den)
 	a.TotalMinor = subtotalMinor
 	if !included {
 		a.TotalMinor += a.TaxMinor
@@ -54,9 +54,15 @@ func Compute(subtotalMinor int64, rate Decimal, included bool) (Amounts, error) 
 	return a, nil
 }
 
-// halfUp is num/den (both >= 0, den > 0) rounded half up: floor((2·num + den) / (2·den)).
-func halfUp(num, den *big.Int) *big.Int {
-	n := new(big.Int).Lsh(num, 1)
-	n.Add(n, den)
-	return n.Quo(n, new(big.Int).Lsh(den, 1))
+// halfUp is sub × num / den rounded half up, exactly, in 128 bits:
+// floor((2·sub·num + den) / (2·den)). sub < 2^53, num <= den < 2^61: the
+// quotient is at most sub, so it fits 64 bits (bits.Div64's condition).
+func halfUp(sub, num, den uint64) int64 {
+	hi, lo := bits.Mul64(sub, num)
+	hi, lo = hi<<1|lo>>63, lo<<1
+	var carry uint64
+	lo, carry = bits.Add64(lo, den, 0)
+	hi += carry
+	q, _ := bits.Div64(hi, lo, den<<1)
+	return int64(q)
 }

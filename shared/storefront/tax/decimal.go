@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -19,7 +20,7 @@ type Decimal string
 // makes Spain's 21% their 7% IGIC).
 func ParseDecimal(s string) (Decimal, error) {
 	whole, frac, hasPoint := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	if whole == "" || !digits(whole) || !digits(frac) || (hasPoint && frac == "") || len(s) > 20 {
+	if whole == "" || !digits(whole) || !digits(frac) || (hasPoint && frac == "") || len(frac) > maxScale || len(whole) > 1 {
 		return "", fmt.Errorf("tax: rate %q is not a plain decimal such as 0.175", s)
 	}
 	d := Decimal(s)
@@ -27,6 +28,35 @@ func ParseDecimal(s string) (Decimal, error) {
 		return "", fmt.Errorf("tax: rate %q is beyond 1 (100%%)", s)
 	}
 	return d, nil
+}
+
+// maxScale is the most fraction digits of a rate: 10^maxScale and twice
+// it fit a uint64 (Compute's arithmetic).
+const maxScale = 15
+
+// fraction is the rate as num / den, den = 10^(fraction digits).
+func (d Decimal) fraction() (num int64, den uint64, err error) {
+	s := string(d)
+	if s == "" {
+		return 0, 1, nil
+	}
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if len(frac) > maxScale || len(whole) > 1 {
+		return 0, 0, fmt.Errorf("tax: rate %q has too many digits", s)
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("tax: rate %q: %w", s, err)
+	}
+	den = 1
+	for range len(frac) {
+		den *= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, den, nil
 }
 
 func digits(s string) bool {
