@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/stripemock"
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
@@ -226,4 +228,58 @@ func TestDifferentialTotals(t *testing.T) {
 		t.Fatalf("%d order.created events, %d orders, for %d carts", seen, len(orders), carts)
 	}
 	t.Logf("%d carts (%d in each mode): quote, order, PaymentIntent amount and order.created agree with exact half-up rounding", carts, carts/2)
+}
+
+// A currency the PSP cannot charge in the ISO 4217 minor units the order
+// is kept in is refused when the session is created (400, naming the
+// currency and why); the sandbox takes any ISO 4217 currency, KWD's three
+// decimals included.
+func TestSessionCurrencyThePSPTakes(t *testing.T) {
+	stripemock.Require(t, mockURL)
+	ctx := context.Background()
+	prices := map[string]int64{"KWD": 12345, "ISK": 5000, "JPY": 1500, "MGA": 100000}
+	importShop := func(e *env) {
+		admin := stores.Admin{DB: e.Stack.DB, Table: e.Tables.Stores, Now: func() time.Time { return now }}
+		f := stores.File{Stores: []stores.FileStore{{Slug: "kw", Name: "Kuwait", APIKeys: []string{"sk_test_kuwait_store_1"},
+			Products: []stores.FileProduct{{SKU: "APP", Name: "App", Prices: prices}}}}}
+		if _, err := admin.Import(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session := func(e *env, cur string) error {
+		_, err := e.sessions.CreateSession(ctx, checkout.SessionRequest{Store: "kw", APIKey: "sk_test_kuwait_store_1", Cart: map[string]int64{"APP": 1}, Currency: cur})
+		return err
+	}
+	b := ddbtest.Backends(t)[0]
+	withStripe := newEnv(t, b, ddbtest.StackOptions{Env: map[string]string{"CHECKOUT_STRIPE_SECRET_KEY": "sk_test_platform",
+		"CHECKOUT_STRIPE_PUBLISHABLE_KEY": "pk_test_platform", "STRIPE_API_BASE": mockURL}})
+	importShop(withStripe)
+	for cur, want := range map[string]string{
+		"KWD": "multiples of 10 minor units", "ISK": "whole krónur", "MGA": "zero-decimal",
+	} {
+		err := session(withStripe, cur)
+		var de *decode.Error
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), cur) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Stripe session in %s: %v; want a 400 saying %q", cur, err, want)
+		}
+	}
+	if err := session(withStripe, "JPY"); err != nil {
+		t.Errorf("Stripe session in JPY: %v", err)
+	}
+	sandbox := newEnv(t, b, ddbtest.StackOptions{})
+	importShop(sandbox)
+	if err := session(sandbox, "KWD"); err != nil {
+		t.Errorf("sandbox session in KWD: %v", err)
+	}
+	// A cookie cart in a currency Stripe cannot take places no order.
+	_, err := withStripe.cart.StartPayment(ctx, checkout.CartRef{Store: "kw", Lines: []checkout.Line{{SKU: "APP", Quantity: 1}}, Currency: "KWD",
+		Secret: "a-browser-secret-of-22-chars"}, checkout.Buyer{Email: "buyer@example.com", Country: "KW"})
+	if !errors.Is(reason(err), checkout.ErrInvalid) || !strings.Contains(err.Error(), "KWD") {
+		t.Errorf("cookie cart in KWD with Stripe: %v", err)
+	}
+	// Currencies ISO 4217 does not define are refused as before.
+	var de *decode.Error
+	if err := session(sandbox, "XXX"); !errors.As(err, &de) {
+		t.Errorf("session in XXX: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package tax
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -254,4 +255,32 @@ func TestDecimal(t *testing.T) {
 	if got := Decimal("0.21").Add("-0.14"); got != "0.07" {
 		t.Errorf("0.21 - 0.14 = %s", got)
 	}
+}
+
+// FuzzParseDecimal: a rate that parses is within [-1, 1], round-trips
+// through JSON with its own digits, and a non-negative one computes
+// exactly (the big.Rat oracle) on a subtotal.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"0.2", "0.175", "1", "0", "0.000000000000001", "1e-2", "-0.21", "0.1234567890123456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDecimal(s)
+		if err != nil {
+			return
+		}
+		if new(big.Rat).Abs(d.Rat()).Cmp(big.NewRat(1, 1)) > 0 {
+			t.Fatalf("%q parsed beyond 1", s)
+		}
+		js, _ := json.Marshal(d)
+		var back Decimal
+		if err := json.Unmarshal(js, &back); err != nil || back != d {
+			t.Fatalf("JSON round trip of %q: %s, %v", s, back, err)
+		}
+		if d.Rat().Sign() >= 0 {
+			for _, included := range []bool{false, true} {
+				check(t, 9_999_999, d, taxPart(d, included), included)
+			}
+		}
+	})
 }
