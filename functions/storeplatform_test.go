@@ -248,7 +248,7 @@ func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := browserClient(t)
-	const total = 3599 // WIN-11-PRO £29.99 and 20% VAT
+	const total = 2999 // WIN-11-PRO £29.99, VAT included (GBP)
 	type order struct {
 		id, payURL, session string
 		payPage             page
