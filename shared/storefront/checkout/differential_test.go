@@ -24,6 +24,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/stripemock"
 	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
@@ -281,5 +282,28 @@ func TestSessionCurrencyThePSPTakes(t *testing.T) {
 	var de *decode.Error
 	if err := session(sandbox, "XXX"); !errors.As(err, &de) {
 		t.Errorf("session in XXX: %v", err)
+	}
+}
+
+// A cart whose total would pass the largest amount (2^53-1 minor units)
+// is refused (400), never wrapped around.
+func TestQuoteAboveTheLargestAmount(t *testing.T) {
+	e := newEnv(t, ddbtest.Backends(t)[0], ddbtest.StackOptions{})
+	ctx := context.Background()
+	admin := stores.Admin{DB: e.Stack.DB, Table: e.Tables.Stores, Now: func() time.Time { return now }}
+	f := stores.File{Stores: []stores.FileStore{{Slug: "big", Name: "Big", APIKeys: []string{"sk_test_big_store_1"},
+		Products: []stores.FileProduct{{SKU: "A", Name: "A", Prices: map[string]int64{"USD": money.MaxMinor}}, {SKU: "B", Name: "B", Prices: map[string]int64{"USD": money.MaxMinor}}}}}}
+	if _, err := admin.Import(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, lines := range [][]checkout.Line{{{SKU: "A", Quantity: 100}, {SKU: "B", Quantity: 100}}, {{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1}}} {
+		_, err := e.cart.Quote(ctx, checkout.CartRef{Store: "big", Lines: lines, Currency: "USD"}, checkout.Buyer{})
+		if !errors.Is(reason(err), checkout.ErrInvalid) || !strings.Contains(err.Error(), "largest amount") {
+			t.Errorf("%+v: %v", lines, err)
+		}
+	}
+	q, err := e.cart.Quote(ctx, checkout.CartRef{Store: "big", Lines: []checkout.Line{{SKU: "A", Quantity: 1}}, Currency: "USD"}, checkout.Buyer{Country: "US", Subdivision: "OR"})
+	if err != nil || q.TotalMinor != money.MaxMinor {
+		t.Errorf("one line at the largest amount, no tax: %+v, %v", q.Amounts(), err)
 	}
 }

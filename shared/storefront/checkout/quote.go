@@ -137,11 +137,12 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s has no price in %s", l.SKU, q.Currency)})
 			continue
 		}
-		// Prices are at most money.MaxMinor and quantities 100, lines 50:
-		// the sum fits an int64; tax.Compute refuses one above MaxMinor.
-		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: unit * l.Quantity})
+		// A price is at most money.MaxMinor and a quantity 100: a line fits
+		// an int64; the sum is kept at most MaxMinor + 1 (too large).
+		line := unit * l.Quantity
+		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: line})
 		q.lines = append(q.lines, l)
-		q.SubtotalMinor += unit * l.Quantity
+		q.SubtotalMinor = min(q.SubtotalMinor+min(line, money.MaxMinor+1), money.MaxMinor+1)
 	}
 	q.TaxIncluded = listing.Store.TaxIncluded(q.Currency)
 	if err := q.tax(b); err != nil {
