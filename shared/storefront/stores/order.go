@@ -100,10 +100,10 @@ type Order struct {
 	Fulfilled          bool   // its keys are allocated
 	// Tax is a checkout order's tax as quoted and charged (nil: an order
 	// of the licensing API, whose store charged elsewhere).
-	Tax       *OrderTax
-	CreatedAt time.Time
-	UpdatedAt          time.Time
-	fingerprint        string
+	Tax         *OrderTax
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	fingerprint string
 }
 
 // OrderTax is how a checkout order's total was made (tax.Compute): kept
