@@ -66,11 +66,10 @@ func Parts(minor int64, code string) (sign, whole, frac string, err error) {
 	if err != nil {
 		return "", "", "", err
 	}
-	u := uint64(minor)
+	digits := strconv.FormatInt(minor, 10)
 	if minor < 0 {
-		sign, u = "-", uint64(-(minor+1))+1 // no overflow at MinInt64
+		sign, digits = "-", digits[1:]
 	}
-	digits := strconv.FormatUint(u, 10)
 	if len(digits) <= exp {
 		digits = strings.Repeat("0", exp-len(digits)+1) + digits
 	}

@@ -64,5 +64,5 @@ func halfUp(sub, num, den uint64) int64 {
 	lo, carry = bits.Add64(lo, den, 0)
 	hi += carry
 	q, _ := bits.Div64(hi, lo, den<<1)
-	return int64(q)
+	return int64(q) //nolint:gosec // G115: q <= sub < 2^53
 }
