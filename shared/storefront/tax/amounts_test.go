@@ -284,3 +284,24 @@ func FuzzParseDecimal(f *testing.F) {
 		}
 	})
 }
+
+// The embedded data decodes into exact decimals and encodes back to the
+// same bytes (cmd/taxdata writes it with json.MarshalIndent): no rate
+// passes through a float on the way.
+func TestDataKeepsItsDigits(t *testing.T) {
+	js, err := json.MarshalIndent(Data, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(append(js, '\n')) != string(ratesJSON) {
+		t.Error("rates.json re-encoded differs from the embedded file")
+	}
+	r, err := For("CA", "QC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := json.Marshal(r.Rates)
+	if want := `[{"level":"country","type":"gst","rate":0.05},{"level":"subdivision","subdivision":"QC","type":"qst","rate":0.09975}]`; string(answer) != want {
+		t.Errorf("the API's rates %s, want %s", answer, want)
+	}
+}
