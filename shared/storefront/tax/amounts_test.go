@@ -44,12 +44,10 @@ func effectiveRates(t testing.TB) []Decimal {
 	return out
 }
 
-// exact is the oracle: the tax as a big.Rat (sub × rate, or the part of
-// sub that is tax, sub × rate / (1 + rate)), rounded half up with big.Rat
-// alone: floor(x + 1/2). frac is rate or rate / (1 + rate).
-func exact(sub int64, frac *big.Rat) int64 { return new(oracle).exact(sub, frac) }
-
-// oracle holds exact's big.Rat scratch values, reused (one per goroutine).
+// oracle is the reference: the tax as a big.Rat (sub × rate, or the part
+// of sub that is tax, sub × rate / (1 + rate)), rounded half up with
+// big.Rat alone: floor(x + 1/2). Its scratch values are reused (one
+// oracle per goroutine).
 type oracle struct {
 	sub, x big.Rat
 	q      big.Int
@@ -57,6 +55,7 @@ type oracle struct {
 
 var half = big.NewRat(1, 2)
 
+// exact is sub × frac rounded half up; frac is rate or rate / (1 + rate).
 func (o *oracle) exact(sub int64, frac *big.Rat) int64 {
 	o.sub.SetInt64(sub)
 	o.x.Mul(&o.sub, frac)
