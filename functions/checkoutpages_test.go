@@ -232,7 +232,8 @@ func TestCheckoutPagesPurchase(t *testing.T) {
 				t.Fatalf("checkout_url %q, want %q", checkoutURL, want)
 			}
 			cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
-			expectPage(t, cart, http.StatusOK, `<html lang="en">`, "My Store", "Windows 11 Pro", "£29.99", `id="subtotal">£59.98<`, `id="total">£59.98<`)
+			expectPage(t, cart, http.StatusOK, `<html lang="en">`, "My Store", "Windows 11 Pro", "£29.99", `id="subtotal">£59.98<`, `id="total">£59.98<`,
+				"Prices include tax; its amount is shown once you give your billing country.")
 
 			// A form without its CSRF token, or with another browser's, is refused.
 			p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/", url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}, "csrf": {""}})
@@ -246,9 +247,10 @@ func TestCheckoutPagesPurchase(t *testing.T) {
 			expectPage(t, p, http.StatusBadRequest, "Please give a valid email address.")
 
 			link, payPage := pay(t, c, site, cart, url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}}, "4242424242424242")
-			expectPage(t, payPage, http.StatusOK, `<span class="name">Windows 11 Pro</span>`, `id="subtotal">£59.98<`, `id="tax">£12.00<`, `id="total">£71.98<`)
+			expectPage(t, payPage, http.StatusOK, `<span class="name">Windows 11 Pro</span>`, `id="subtotal">£59.98<`, `id="total">£59.98<`,
+				`<tr class="included"><th scope="row" colspan="3">includes VAT 20%</th><td class="num" id="tax">£10.00<`) // GBP prices include VAT
 			order := fetch(t, c, http.MethodGet, site.URL+link, nil)
-			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`, `id="total">£71.98<`, "buyer@example.com", `<h3>Windows 11 Pro <span class="sku">WIN-11-PRO</span></h3>`)
+			expectPage(t, order, http.StatusOK, `data-status="fulfilled"`, `id="total">£59.98<`, `id="tax">£10.00<`, "buyer@example.com", `<h3>Windows 11 Pro <span class="sku">WIN-11-PRO</span></h3>`)
 			if keys := keyRE.FindAllStringSubmatch(order.Body, -1); len(keys) != 2 {
 				t.Fatalf("%d keys on the order page, want 2", len(keys))
 			}
@@ -510,7 +512,7 @@ func TestCheckoutPagesStripeEvents(t *testing.T) {
 		typ string
 		obj map[string]any
 	}{
-		{"payment_intent.succeeded", map[string]any{"id": "pi_hook", "object": "payment_intent", "amount": 3599, "amount_received": 3599, "currency": "gbp", "status": "succeeded", "metadata": meta}},
+		{"payment_intent.succeeded", map[string]any{"id": "pi_hook", "object": "payment_intent", "amount": 2999, "amount_received": 2999, "currency": "gbp", "status": "succeeded", "metadata": meta}},
 		{"charge.refunded", map[string]any{"id": "ch_hook", "object": "charge", "amount_refunded": 1000, "currency": "gbp", "payment_intent": site.paymentIntent(t, orderID), "metadata": meta}},
 		{"charge.dispute.created", map[string]any{"id": "dp_hook", "object": "dispute", "amount": 2599, "currency": "gbp", "payment_intent": site.paymentIntent(t, orderID), "status": "needs_response", "metadata": meta}},
 	} {

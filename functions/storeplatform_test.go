@@ -248,7 +248,7 @@ func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := browserClient(t)
-	const total = 3599 // WIN-11-PRO £29.99 and 20% VAT
+	const total = 2999 // WIN-11-PRO £29.99, VAT included (GBP)
 	type order struct {
 		id, payURL, session string
 		payPage             page
@@ -328,8 +328,13 @@ func TestStoreOrderReadEveryCheckoutState(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer sk_test_local_only_1")
 			tr.Reset()
 			var got answer
-			if err := json.Unmarshal([]byte(call(t, req, http.StatusOK)), &got); err != nil {
+			body := call(t, req, http.StatusOK)
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatal(err)
+			}
+			// GBP prices include VAT: £29.99 holds 2999/6 = 499.83 → £5.00.
+			if want := `"tax":{"subtotal_minor":2999,"tax_minor":500,"included":true,"rate":0.2,"label":"VAT 20%"}`; !strings.Contains(body, want) {
+				t.Errorf("order %s: %s lacks %s", o.id, body, want)
 			}
 			if calls, want := len(tr.Calls()), map[bool]int{false: 1, true: 2}[tc.want.Fulfilled]; calls != want {
 				t.Errorf("the read made %d DynamoDB calls, want %d: %v", calls, want, tr.Calls())

@@ -36,7 +36,7 @@ func main() {
 type source struct {
 	Type     string              `json:"type"`
 	Currency string              `json:"currency"`
-	Rate     float64             `json:"rate"`
+	Rate     tax.Decimal         `json:"rate"` // the source's digits, never a float
 	States   map[string]tax.Rate `json:"states"`
 }
 

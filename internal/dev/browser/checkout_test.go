@@ -189,14 +189,22 @@ func TestBrowserSessionPurchase(t *testing.T) {
 		session                           string
 		buyer                             buyer
 		lang, unit, subtotal, total, keys string
+		tax, includes                     string // the order's tax, and the "includes" line of a VAT-inclusive price
 		nkeys                             int
 	}{
+		// GBP prices include VAT (the store's default): the total is the
+		// prices' sum, the VAT 5998/6 = 999.67 of it.
 		{name: "GB VAT in English", session: `{"cart": {"WIN-11-PRO": 2}, "currency": "GBP", "locale": "en", "metadata": {"external_reference": "browser-1"}}`,
-			buyer: buyer{email: "buyer@example.com", country: "GB"}, lang: "en", unit: "£29.99", subtotal: "£59.98", total: "£71.98", nkeys: 2},
+			buyer: buyer{email: "buyer@example.com", country: "GB"}, lang: "en", unit: "£29.99", subtotal: "£59.98", total: "£59.98",
+			tax: "£10.00", includes: "includes VAT 20%", nkeys: 2},
+		// USD prices exclude tax: California's 8.25% of 34.99 is 2.886675 → 2.89.
 		{name: "US state without JavaScript", session: `{"cart": {"WIN-11-PRO": 1}, "currency": "USD", "locale": "en"}`,
-			buyer: buyer{email: "us@example.com", country: "US", subdivision: "CA"}, lang: "en", unit: "$34.99", subtotal: "$34.99", nkeys: 1},
+			buyer: buyer{email: "us@example.com", country: "US", subdivision: "CA"}, lang: "en", unit: "$34.99", subtotal: "$34.99", total: "$37.88",
+			tax: "$2.89", nkeys: 1},
+		// New York's 4% of 34.99 is 1.3996 → 1.40.
 		{name: "US state with JavaScript in German", session: `{"cart": {"WIN-11-PRO": 1}, "currency": "USD", "locale": "de"}`,
-			buyer: buyer{email: "de@example.com", country: "US", subdivision: "NY", script: true}, lang: "de", unit: "34,99\u00a0$", subtotal: "34,99\u00a0$", nkeys: 1},
+			buyer: buyer{email: "de@example.com", country: "US", subdivision: "NY", script: true}, lang: "de", unit: "34,99\u00a0$", subtotal: "34,99\u00a0$",
+			total: "36,39\u00a0$", tax: "1,40\u00a0$", nkeys: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -216,6 +224,10 @@ func TestBrowserSessionPurchase(t *testing.T) {
 			total := payAndWait(t, ctx, c.nkeys)
 			if c.total != "" && total != c.total {
 				t.Errorf("total %q, want %q", total, c.total)
+			}
+			wantText(t, ctx, "#tax", c.tax) // the order page's, as recorded with the order
+			if c.includes != "" {
+				wantText(t, ctx, "tr.included th", c.includes)
 			}
 			for _, k := range browser.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".license-key")].map(e => e.textContent)`)) {
 				if !keyShape.MatchString(k) {
@@ -261,9 +273,11 @@ func TestBrowserAddToCartLinks(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-sku="OFFICE-2024"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
 	wantText(t, ctx, "#subtotal", "£59.98")
 	buyer{email: "links@example.com", country: "FR"}.fill(t, ctx)
-	if total := payAndWait(t, ctx, 2); total != "£71.98" { // 59.98 + 20% French VAT (11.996 → 12.00)
+	if total := payAndWait(t, ctx, 2); total != "£59.98" { // GBP prices include VAT: France's 20% is 59.98/6 = 9.9967 → 10.00 of it
 		t.Errorf("total %q", total)
 	}
+	wantText(t, ctx, "tr.included th", "includes VAT 20%")
+	wantText(t, ctx, "#tax", "£10.00")
 	// A malformed link is a page that says why.
 	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/s/my-store/cart/?items=WIN-11-PRO:0&currency=GBP"), chromedp.WaitVisible(chromedp.CSS("#detail")))
 	browser.Screenshot(t, ctx, "malformed")

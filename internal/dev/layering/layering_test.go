@@ -74,6 +74,7 @@ var packages = map[string]kind{
 	"platform/deps":         domain,
 	"platform/decode":       wire,
 	"platform/validate":     leaf,
+	"platform/money":        leaf,
 	"platform/failure":      leaf,
 	"platform/refusal":      leaf,
 	"platform/apikey":       leaf,

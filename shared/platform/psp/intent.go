@@ -26,3 +26,11 @@ type IntentResult struct {
 type IntentCreator interface {
 	CreateIntent(ctx context.Context, c Credentials, in Intent) (IntentResult, error)
 }
+
+// CurrencyTaker is a PSP that says whether it charges in a currency: nil,
+// or why not (a sentence naming the PSP and the currency), asked when a
+// checkout session is created so a currency the PSP cannot take is refused
+// before a buyer sees a cart.
+type CurrencyTaker interface {
+	TakesCurrency(code string) error
+}

@@ -126,6 +126,7 @@ type Service struct {
 type intentPSP interface {
 	Type() psp.Type
 	psp.IntentCreator
+	psp.CurrencyTaker
 	refunder
 }
 

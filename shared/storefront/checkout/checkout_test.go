@@ -24,6 +24,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // mockURL is stripe-mock's address ("" when it is unavailable outside CI).
@@ -212,7 +213,7 @@ func TestSandboxCheckout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q.SubtotalMinor != 5998 || q.TaxMinor != 1200 || q.TotalMinor != 7198 || q.TaxLabel != "VAT 20%" || q.Locale != "en-GB" || q.StoreName != "The Shop" {
+			if q.SubtotalMinor != 5998 || q.TaxMinor != 1000 || q.TotalMinor != 5998 || !q.TaxIncluded || q.TaxRate != "0.2" || q.TaxLabel != "VAT 20%" || q.Locale != "en-GB" || q.StoreName != "The Shop" {
 				t.Fatalf("quote %+v", q)
 			}
 			buyer := checkout.Buyer{Email: "buyer@example.com", Country: "GB"}
@@ -221,7 +222,7 @@ func TestSandboxCheckout(t *testing.T) {
 				t.Fatal(err)
 			}
 			again, err := e.cart.StartPayment(ctx, cart, buyer)
-			if err != nil || again.OrderID != p.OrderID || p.PSP != psp.Sandbox || p.Quote.TotalMinor != 7198 {
+			if err != nil || again.OrderID != p.OrderID || p.PSP != psp.Sandbox || p.Quote.TotalMinor != 5998 {
 				t.Fatalf("payments %+v / %+v, %v", p, again, err)
 			}
 			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4000000000000002"); !errors.Is(reason(err), checkout.ErrDeclined) {
@@ -246,7 +247,7 @@ func TestSandboxCheckout(t *testing.T) {
 				t.Fatal(err)
 			}
 			if v.Status != stores.StatusFulfilled || len(v.Items) != 1 || strings.Join(v.Items[0].LicenseKeys, ",") != "WIN-KEY-0001,WIN-KEY-0002" ||
-				v.ExternalReference != "order-1" || v.Locale != "en-GB" || v.TotalMinor != 7198 {
+				v.ExternalReference != "order-1" || v.Locale != "en-GB" || v.TotalMinor != 5998 || v.Amounts != (tax.Amounts{SubtotalMinor: 5998, TaxMinor: 1000, TotalMinor: 5998, Included: true}) || v.TaxLabel != "VAT 20%" {
 				t.Fatalf("order %+v", v)
 			}
 			if n := len(e.events(t, "order.fulfilled")); n != 1 {
@@ -448,7 +449,7 @@ func TestStripeSignatures(t *testing.T) {
 		}},
 		{"tampered", func() ([]byte, string) {
 			b, s := signed(t, "evt_sig_5", "payment_intent.succeeded", obj, whsec, now)
-			return []byte(strings.Replace(string(b), `"amount":7198`, `"amount":1`, 1)), s
+			return []byte(strings.Replace(string(b), `"amount":5998`, `"amount":1`, 1)), s
 		}},
 	}
 	for _, c := range bad {
@@ -533,7 +534,7 @@ func TestCookieCartOrders(t *testing.T) {
 		Currency: "GBP", Source: stores.SourceMarketplace, Secret: "browser-one-secret-0001"}
 	buyer := checkout.Buyer{Email: "buyer@example.com", Country: "US", Subdivision: "CA"}
 	q, err := e.cart.Quote(ctx, cart, buyer)
-	if err != nil || len(q.Problems) != 1 || len(q.Lines) != 1 || q.Lines[0].Quantity != 2 || q.NeedsSubdivision || q.TaxRate == 0 {
+	if err != nil || len(q.Problems) != 1 || len(q.Lines) != 1 || q.Lines[0].Quantity != 2 || q.NeedsSubdivision || q.TaxRate.IsZero() {
 		t.Fatalf("quote %+v, %v", q, err)
 	}
 	if _, err := e.cart.StartPayment(ctx, cart, buyer); !errors.Is(reason(err), checkout.ErrInvalid) {

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // Payment is what the pay page needs.
@@ -95,6 +96,9 @@ func (s *Service) StartPayment(ctx context.Context, c CartRef, b Buyer) (Payment
 	chosen, creds, err := s.pspFor(ctx)
 	if err != nil {
 		return Payment{}, err
+	}
+	if why := chosen.TakesCurrency(q.Currency); why != nil {
+		return Payment{}, refusal.New(ErrInvalid, "this cart cannot be paid in %s: %v", q.Currency, why)
 	}
 	pspType := chosen.Type()
 	id, rec, err := s.orderFor(ctx, c, q, b)
@@ -177,7 +181,8 @@ func (s *Service) place(ctx context.Context, slug, id string, q Quote, b Buyer, 
 	expected := q.SubtotalMinor
 	o := stores.Order{ID: id, Store: slug, ExternalReference: q.externalReference, CustomerEmail: b.Email, Currency: q.Currency,
 		TotalMinor: q.TotalMinor, ExpectedTotalMinor: &expected, PriceCheck: stores.PriceMatch, Source: q.source,
-		Items: stores.PricedLines(q.listing, q.Currency, q.lines), CreatedAt: now, UpdatedAt: now}
+		Items: stores.PricedLines(q.listing, q.Currency, q.lines), CreatedAt: now, UpdatedAt: now,
+		Tax: &stores.OrderTax{SubtotalMinor: q.SubtotalMinor, TaxMinor: q.TaxMinor, Included: q.TaxIncluded, Rate: q.TaxRate, Label: q.TaxLabel}}
 	o.SetFingerprint(q.cartKey)
 	ops, err := stores.PlacePendingOps(s.st.Tables, o)
 	if err != nil {
@@ -287,9 +292,14 @@ func (s *Service) SandboxPay(ctx context.Context, slug, orderID, card string) (r
 type OrderView struct {
 	OrderID, Store, StoreName, Status, Currency, Locale, CustomerEmail, ExternalReference string
 	TotalMinor                                                                            int64
-	Items                                                                                 []stores.OrderItem // LicenseKeys filled once fulfilled
-	ProductNames                                                                          map[string]string  // sku -> name when bought
-	ReturnURLSuccess                                                                      string
+	// Amounts: subtotal, tax and total as charged (stores.Order.Amounts);
+	// TaxLabel names the tax ("VAT 20%").
+	Amounts          tax.Amounts
+	AmountsKnown     bool // false: an order placed before orders kept their tax (the total alone is known)
+	TaxLabel         string
+	Items            []stores.OrderItem // LicenseKeys filled once fulfilled
+	ProductNames     map[string]string  // sku -> name when bought
+	ReturnURLSuccess string
 	// DuplicateOf: this order paid a session another order had paid first;
 	// its payment was refunded (names that order).
 	DuplicateOf string
@@ -326,7 +336,13 @@ func (s *Service) Order(ctx context.Context, slug, id string) (OrderView, error)
 			names[sku] = dynamo.StringAttr(v)
 		}
 	}
+	amounts, known := o.Amounts()
+	label := ""
+	if o.Tax != nil {
+		label = o.Tax.Label
+	}
 	return OrderView{OrderID: o.ID, Store: slug, StoreName: dynamo.StringAttr(rec[attrStoreName]), Status: o.Status, Currency: o.Currency,
+		Amounts: amounts, AmountsKnown: known, TaxLabel: label,
 		Locale: dynamo.StringAttr(rec[attrLocale]), CustomerEmail: o.CustomerEmail, ExternalReference: o.ExternalReference,
 		TotalMinor: o.TotalMinor, Items: o.Items, ProductNames: names, ReturnURLSuccess: dynamo.StringAttr(rec[attrReturnURL]),
 		DuplicateOf: dynamo.StringAttr(rec[attrDuplicateOf])}, nil

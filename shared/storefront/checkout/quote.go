@@ -3,11 +3,11 @@ package checkout
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 	"github.com/tollgate-dev/tollgate/shared/storefront/geo"
@@ -52,10 +52,11 @@ func (p Problem) String() string { return p.Text }
 type Quote struct {
 	StoreSlug, StoreName, Currency, Locale string
 	Lines                                  []QuoteLine
-	SubtotalMinor, TaxMinor, TotalMinor    int64
-	TaxRate                                float64 // e.g. 0.2 (0 until a country is known)
-	TaxLabel                               string  // e.g. "VAT 20%"
-	NeedsSubdivision                       bool    // the country's tax depends on a subdivision not given yet
+	SubtotalMinor, TaxMinor, TotalMinor    int64       // tax.Compute's, for the buyer's country ("" : no tax yet)
+	TaxIncluded                            bool        // the store's prices include the tax (stores.Store.TaxIncluded)
+	TaxRate                                tax.Decimal // exact, e.g. "0.2" ("" until a country is known)
+	TaxLabel                               string      // e.g. "VAT 20%"
+	NeedsSubdivision                       bool        // the country's tax depends on a subdivision not given yet
 	Problems                               []Problem
 	ExpiresAt                              time.Time // session carts only
 	ReturnURLCancel                        string
@@ -101,7 +102,7 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 		q.sessionID, q.paidOrder = ss.ID, ss.PaidOrder
 	} else {
 		cur, err := validate.ParseCurrency(c.Currency)
-		if err != nil {
+		if err != nil || !money.Known(cur) {
 			return Quote{}, refusal.New(ErrInvalid, "the cart's currency must be an ISO 4217 code such as GBP")
 		}
 		q.Currency = cur
@@ -136,19 +137,33 @@ func (s *Service) Quote(ctx context.Context, c CartRef, b Buyer) (Quote, error) 
 			q.Problems = append(q.Problems, Problem{l.SKU, fmt.Sprintf("%s has no price in %s", l.SKU, q.Currency)})
 			continue
 		}
-		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: unit * l.Quantity})
+		// A price is at most money.MaxMinor and a quantity 100: a line fits
+		// an int64; the sum is kept at most MaxMinor + 1 (too large).
+		line := unit * l.Quantity
+		q.Lines = append(q.Lines, QuoteLine{SKU: l.SKU, Name: p.Name, Quantity: l.Quantity, UnitMinor: unit, LineMinor: line})
 		q.lines = append(q.lines, l)
-		q.SubtotalMinor += unit * l.Quantity
+		q.SubtotalMinor = min(q.SubtotalMinor+min(line, money.MaxMinor+1), money.MaxMinor+1)
 	}
+	q.TaxIncluded = listing.Store.TaxIncluded(q.Currency)
 	if err := q.tax(b); err != nil {
 		return Quote{}, err
 	}
-	q.TotalMinor = q.SubtotalMinor + q.TaxMinor
+	a, err := tax.Compute(q.SubtotalMinor, q.TaxRate, q.TaxIncluded)
+	if err != nil {
+		return Quote{}, refusal.New(ErrInvalid, "the cart's total is above the largest amount (%d minor units)", int64(money.MaxMinor))
+	}
+	q.TaxMinor, q.TotalMinor = a.TaxMinor, a.TotalMinor
 	return q, nil
 }
 
-// tax adds the buyer's tax: exclusive of the store's prices, rounded half
-// up to the minor unit once on the subtotal.
+// Amounts are the quote's subtotal, tax and total (tax.Compute's).
+func (q Quote) Amounts() tax.Amounts {
+	return tax.Amounts{SubtotalMinor: q.SubtotalMinor, TaxMinor: q.TaxMinor, TotalMinor: q.TotalMinor, Included: q.TaxIncluded}
+}
+
+// tax finds the buyer's rate (the country's plus, where the country's
+// tax depends on one, the subdivision's) and its label; Quote computes the
+// tax with it (tax.Compute: once per order, half up).
 func (q *Quote) tax(b Buyer) error {
 	if b.Country == "" {
 		return nil
@@ -171,17 +186,13 @@ func (q *Quote) tax(b Buyer) error {
 		if r.Level == "subdivision" && sub == "" {
 			continue
 		}
-		q.TaxRate += r.Rate
-		labels = append(labels, fmt.Sprintf("%s %s%%", strings.ToUpper(strings.ReplaceAll(r.Type, "_", " ")), trimRate(r.Rate*100)))
+		q.TaxRate = q.TaxRate.Add(r.Rate)
+		labels = append(labels, fmt.Sprintf("%s %s%%", strings.ToUpper(strings.ReplaceAll(r.Type, "_", " ")), r.Rate.Percent()))
 	}
 	sort.Strings(labels)
 	q.TaxLabel = strings.Join(labels, " + ")
-	q.TaxMinor = int64(math.Floor(float64(q.SubtotalMinor)*q.TaxRate + 0.5))
+	if q.TaxRate.Rat().Sign() < 0 {
+		return fmt.Errorf("checkout: the tax rate of %s-%s adds up to %s", country, sub, q.TaxRate) // the data's error, not the buyer's
+	}
 	return nil
-}
-
-func trimRate(pct float64) string {
-	s := fmt.Sprintf("%.3f", pct)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/metrics"
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
@@ -122,6 +124,15 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 			return out, decode.Errorf("product %q has no price in %s", l.SKU, r.Currency)
 		}
 	}
+	if chosen, _, err := s.pspFor(ctx); err == nil {
+		// A currency the PSP cannot charge is refused now, not at the pay
+		// step. (No PSP at all is the pay step's 503, as before.)
+		if why := chosen.TakesCurrency(r.Currency); why != nil {
+			return out, decode.Errorf("field %q: %v", "currency", why)
+		}
+	} else if !errors.Is(err, ErrNoPSP) {
+		return out, err
+	}
 	id, err := newID()
 	if err != nil {
 		return out, err
@@ -170,7 +181,7 @@ func validateSession(r *SessionRequest, now time.Time) ([]Line, time.Time, strin
 		}
 	}
 	cur, err := validate.ParseCurrency(r.Currency)
-	if err != nil {
+	if err != nil || !money.Known(cur) {
 		return nil, time.Time{}, "", decode.Errorf("field %q must be an ISO 4217 currency code such as GBP", "currency")
 	}
 	r.Currency = cur

@@ -1,9 +1,9 @@
 package checkoutweb
 
 import (
-	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/biter777/countries"
@@ -13,6 +13,9 @@ import (
 	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
 	"golang.org/x/text/number"
+
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // supported are the languages the pages are written in; the first is the
@@ -65,29 +68,52 @@ func (l Locale) T(key string) string {
 }
 
 // Money formats an amount in minor units of an ISO 4217 currency for the
-// locale: "£29.99" in English, "29,99 £" in German.
+// locale: "£29.99" in English, "29,99 £" in German, "¥1,500", "KWD 1.250".
+// The digits come from the integer and the currency's ISO 4217 exponent
+// (money.Parts), never from a float.
 func (l Locale) Money(minor int64, code string) string {
-	unit, err := currency.ParseISO(code)
+	sign, whole, frac, err := money.Parts(minor, code)
 	if err != nil {
 		return l.Number(minor) + "\u00a0" + code
 	}
-	scale, _ := currency.Standard.Rounding(unit)
-	amount := float64(minor) / math.Pow10(scale)
-	digits := l.printer.Sprint(number.Decimal(amount, number.Scale(scale)))
-	// x/text formats "£ 29.99"; CLDR places German symbols after the number.
-	symbol := strings.TrimSpace(strings.Replace(l.printer.Sprint(currency.NarrowSymbol(unit.Amount(amount))), digits, "", 1))
-	if l.Lang == "de" {
+	w, _ := strconv.ParseInt(whole, 10, 64) // at most 19 digits of an int64
+	digits := sign + l.Number(w)
+	if frac != "" {
+		digits += l.decimalSeparator() + frac
+	}
+	symbol := code
+	if unit, err := currency.ParseISO(code); err == nil {
+		symbol = l.printer.Sprint(currency.NarrowSymbol(unit))
+	}
+	switch {
+	case l.Lang == "de":
+		// CLDR places German symbols after the number.
 		return digits + "\u00a0" + symbol
+	case symbol == code:
+		return symbol + "\u00a0" + digits // a code, not a sign: "KWD 1.250"
 	}
 	return symbol + digits
+}
+
+// decimalSeparator is the locale's: "," in German, "." in English.
+func (l Locale) decimalSeparator() string {
+	if l.Lang == "de" {
+		return ","
+	}
+	return "."
 }
 
 // Number formats a whole number for the locale (1,234 / 1.234).
 func (l Locale) Number(n int64) string { return l.printer.Sprint(number.Decimal(n)) }
 
-// Percent formats a rate (0.2) as a percentage for the locale.
-func (l Locale) Percent(rate float64) string {
-	return l.printer.Sprint(number.Percent(rate, number.MaxFractionDigits(3)))
+// Percent formats an exact rate (0.175) as a percentage for the locale
+// ("17.5 %" in German, "17.5%" in English), from its decimal digits.
+func (l Locale) Percent(rate tax.Decimal) string {
+	p := rate.Percent()
+	if l.Lang == "de" {
+		return strings.Replace(p, ".", ",", 1) + "\u00a0%"
+	}
+	return p + "%"
 }
 
 // Country is one choice of the billing country list.
@@ -127,6 +153,8 @@ var words = map[string]map[string]string{
 		"subtotal":                  "Subtotal",
 		"tax":                       "Tax",
 		"tax_later":                 "Tax is added once you give your billing country.",
+		"tax_included_later":        "Prices include tax; its amount is shown once you give your billing country.",
+		"includes":                  "includes",
 		"total":                     "Total",
 		"empty":                     "Your cart is empty.",
 		"email":                     "Email address",
@@ -195,6 +223,8 @@ var words = map[string]map[string]string{
 		"subtotal":                  "Zwischensumme",
 		"tax":                       "Steuer",
 		"tax_later":                 "Die Steuer wird nach Angabe Ihres Rechnungslandes berechnet.",
+		"tax_included_later":        "Die Preise enthalten die Steuer; ihr Betrag erscheint nach Angabe Ihres Rechnungslandes.",
+		"includes":                  "enthält",
 		"total":                     "Gesamt",
 		"empty":                     "Ihr Warenkorb ist leer.",
 		"email":                     "E-Mail-Adresse",

@@ -16,6 +16,13 @@ func TestMoney(t *testing.T) {
 		{"de", "GBP", 2999, "29,99\u00a0£"},
 		{"en-GB,en;q=0.9", "EUR", 1999, "€19.99"},
 		{"fr", "GBP", 5, "£0.05"}, // an unsupported language falls back to English
+		// ISO 4217 exponents: JPY 0, KWD 3; large amounts stay exact.
+		{"en", "JPY", 0, "¥0"},
+		{"de", "JPY", 1234567, "1.234.567\u00a0¥"},
+		{"en", "KWD", 1250, "KWD\u00a01.250"},
+		{"de", "KWD", 5, "0,005\u00a0KWD"},
+		{"en", "GBP", 1<<53 - 1, "£90,071,992,547,409.91"},
+		{"en", "GBP", -2999, "£-29.99"},
 	}
 	for _, c := range cases {
 		if got := newLocale(c.lang).Money(c.minor, c.cur); got != c.want {

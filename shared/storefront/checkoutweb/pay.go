@@ -36,10 +36,7 @@ type payPage struct {
 // summary is an order as the pay and order pages show it.
 type summary struct {
 	checkout.OrderView
-	Lines         []summaryLine
-	SubtotalMinor int64
-	TaxMinor      int64
-	Known         bool // every line has its unit price, so subtotal and tax can be shown
+	Lines []summaryLine
 }
 
 type summaryLine struct {
@@ -48,8 +45,10 @@ type summaryLine struct {
 	LineMinor int64
 }
 
+// summarize lists the order's lines; subtotal, tax and total are the
+// order's own (OrderView.Amounts: as quoted and charged, never recomputed).
 func summarize(o checkout.OrderView) summary {
-	s := summary{OrderView: o, Known: true}
+	s := summary{OrderView: o}
 	for _, it := range o.Items {
 		line := summaryLine{OrderItem: it, Name: o.ProductNames[it.SKU]}
 		if line.Name == "" {
@@ -57,13 +56,9 @@ func summarize(o checkout.OrderView) summary {
 		}
 		if it.UnitPriceMinor != nil {
 			line.LineMinor = *it.UnitPriceMinor * it.Quantity
-			s.SubtotalMinor += line.LineMinor
-		} else {
-			s.Known = false
 		}
 		s.Lines = append(s.Lines, line)
 	}
-	s.TaxMinor = o.TotalMinor - s.SubtotalMinor
 	return s
 }
 

@@ -68,7 +68,13 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 		}
 		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
 			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader)}
-		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), dynamo.SetAll(values), nil); err != nil {
+		u := dynamo.SetAll(values)
+		if s.PricesIncludeTax != nil {
+			u = u.Set(expression.Name(attrPricesIncludeTax), expression.Value(*s.PricesIncludeTax))
+		} else {
+			u = u.Remove(expression.Name(attrPricesIncludeTax))
+		}
+		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), u, nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}
 		res.Stores++

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/platform/validate"
 )
 
@@ -26,7 +27,8 @@ var Sample []byte
 // webhookUrl, webhookSecret, marketplace and licenseKeys are optional;
 // webhookSecretRef (optional) names where a deployed store's secret lives;
 // webhookSignatureHeader (optional) renames the signature header, e.g. to
-// the X-AnonymousPay-Signature an integration already verifies.
+// the X-AnonymousPay-Signature an integration already verifies;
+// pricesIncludeTax (optional) says whether prices include tax.
 type File struct {
 	Stores []FileStore `json:"stores"`
 }
@@ -40,8 +42,11 @@ type FileStore struct {
 	WebhookSecret    string   `json:"webhookSecret,omitempty"`
 	WebhookSecretRef string   `json:"webhookSecretRef,omitempty"`
 	// WebhookSignatureHeader names the signature header ("": X-Tollgate-Signature).
-	WebhookSignatureHeader string        `json:"webhookSignatureHeader,omitempty"`
-	Products               []FileProduct `json:"products"`
+	WebhookSignatureHeader string `json:"webhookSignatureHeader,omitempty"`
+	// PricesIncludeTax says whether the store's prices include the buyer's
+	// tax (absent: Store.TaxIncluded's default by currency).
+	PricesIncludeTax *bool         `json:"pricesIncludeTax,omitempty"`
+	Products         []FileProduct `json:"products"`
 }
 
 // FileProduct is one product of a FileStore.
@@ -141,8 +146,8 @@ func ParseFile(data []byte) (File, error) {
 				add("%s.prices: at least one currency is required", pat)
 			}
 			for cur, amount := range p.Prices {
-				if validate.Currency(cur) != nil {
-					add("%s.prices: %q is not an ISO 4217 code (3 upper-case letters)", pat, cur)
+				if validate.Currency(cur) != nil || !money.Known(cur) {
+					add("%s.prices: %q is not an ISO 4217 currency with a minor unit (3 upper-case letters, such as GBP)", pat, cur)
 				}
 				if amount < 0 || amount > 1<<53-1 {
 					add("%s.prices.%s: want minor units from 0 to 2^53-1", pat, cur)

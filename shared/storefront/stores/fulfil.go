@@ -239,6 +239,10 @@ func event(o Order, typ, suffix string, at time.Time) outbox.Event {
 	if o.CustomerEmail != "" {
 		payload["customer_email"] = o.CustomerEmail
 	}
+	if o.Tax != nil {
+		// A checkout order's total as the buyer saw it (tax.Compute).
+		payload["subtotal_minor"], payload["tax_minor"], payload["tax_included"] = o.Tax.SubtotalMinor, o.Tax.TaxMinor, o.Tax.Included
+	}
 	if typ == "order.refunded" {
 		payload["refunded_minor"] = o.RefundedMinor
 	}

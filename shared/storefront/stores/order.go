@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // Line is one SKU of a fulfilment and how many keys it needs.
@@ -97,14 +98,38 @@ type Order struct {
 	KeysRevoked        bool   // refunded: the order's keys are no longer valid
 	Dispute            string // the PSP's dispute status ("" none)
 	Fulfilled          bool   // its keys are allocated
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	fingerprint        string
+	// Tax is a checkout order's tax as quoted and charged (nil: an order
+	// of the licensing API, whose store charged elsewhere).
+	Tax         *OrderTax
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	fingerprint string
 	// claims are the ranges of keys the order owns; hasClaims false: none
 	// recorded on the order (not fulfilled, or fulfilled before pools had
 	// shards: its product rows record them).
 	claims    []Claim
 	hasClaims bool
+}
+
+// OrderTax is how a checkout order's total was made (tax.Compute): kept
+// with the order so a page, an event or a receipt reads it, never
+// computes it again.
+type OrderTax struct {
+	SubtotalMinor int64       `json:"subtotalMinor"`
+	TaxMinor      int64       `json:"taxMinor"`
+	Included      bool        `json:"included"` // the prices include the tax (total = subtotal)
+	Rate          tax.Decimal `json:"rate"`     // the buyer's rate, exact (0.2)
+	Label         string      `json:"label"`    // e.g. "VAT 20%"
+}
+
+// Amounts are the order's subtotal, tax and total, as charged: for a
+// checkout order what its Tax recorded; for another order (known false)
+// the total alone, as subtotal, without tax.
+func (o Order) Amounts() (a tax.Amounts, known bool) {
+	if o.Tax == nil {
+		return tax.Amounts{SubtotalMinor: o.TotalMinor, TotalMinor: o.TotalMinor}, false
+	}
+	return tax.Amounts{SubtotalMinor: o.Tax.SubtotalMinor, TaxMinor: o.Tax.TaxMinor, TotalMinor: o.TotalMinor, Included: o.Tax.Included}, true
 }
 
 // SetFingerprint sets the idempotency fingerprint of an order placed by
@@ -187,6 +212,10 @@ func (o Order) item() map[string]types.AttributeValue {
 	if o.hasClaims {
 		item[attrClaims] = claimsAttr(o.claims)
 	}
+	if o.Tax != nil {
+		js, _ := json.Marshal(o.Tax) // plain struct: cannot fail
+		item[attrTax] = dynamo.S(string(js))
+	}
 	return item
 }
 
@@ -228,6 +257,12 @@ func orderFromItem(item map[string]types.AttributeValue) (Order, error) {
 	}
 	if o.claims, o.hasClaims, err = claimsFromAttr(item[attrClaims]); err != nil {
 		return Order{}, fmt.Errorf("order %s: %w", o.ID, err)
+	}
+	if v := dynamo.StringAttr(item[attrTax]); v != "" {
+		o.Tax = &OrderTax{}
+		if err := json.Unmarshal([]byte(v), o.Tax); err != nil {
+			return Order{}, fmt.Errorf("order %s: tax: %w", o.ID, err)
+		}
 	}
 	var lines []storedLine
 	if err := json.Unmarshal([]byte(dynamo.StringAttr(item["lines"])), &lines); err != nil {

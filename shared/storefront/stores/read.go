@@ -55,6 +55,9 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 				l.Found = true
 				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
 					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader])}
+				if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
+					l.Store.PricesIncludeTax = &v.Value
+				}
 			case strings.HasPrefix(sk, dynamo.Tuple("apikey")):
 				if item[attrRevokedAt] == nil {
 					l.keys[apikey.Digest(dynamo.StringAttr(item[attrDigest]))] = true

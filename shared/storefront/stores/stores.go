@@ -6,12 +6,14 @@
 //
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
-//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader
+//	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
+//	                                       pricesIncludeTax (absent: by currency)
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
-//	("order", slug, orderId), "order"      the order, its idempotency fingerprint and its claims
+//	("order", slug, orderId), "order"      the order, its idempotency fingerprint, its claims and a checkout
+//	                                       order's tax (subtotal, tax, included, rate, label: OrderTax)
 //
 // License keys live in the pool's shards (pool.go): a fulfilment claims a
 // range of a shard with one conditional cursor update inside the
@@ -42,6 +44,8 @@ const (
 	attrWebhookURL       = "webhookUrl"
 	attrWebhookSecretRef = "webhookSecretRef"
 	attrWebhookSigHeader = "webhookSignatureHeader"
+	attrPricesIncludeTax = "pricesIncludeTax"
+	attrTax              = "tax" // an order's OrderTax (JSON)
 	attrDigest           = "digest"
 	attrStore            = "store"
 	attrKeyID            = "id"
@@ -94,6 +98,20 @@ type Store struct {
 	// WebhookSignatureHeader names the signature header of the store's
 	// webhooks ("" is the default, X-Tollgate-Signature).
 	WebhookSignatureHeader string
+	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
+	PricesIncludeTax *bool
+}
+
+// TaxIncluded says whether the store's prices in currency include the
+// buyer's tax: the store's pricesIncludeTax when set; else included for
+// GBP and EUR (UK and EU consumer prices must show the VAT-inclusive
+// price) and excluded for every other currency (tax added at checkout, as
+// US sales tax is).
+func (s Store) TaxIncluded(currency string) bool {
+	if s.PricesIncludeTax != nil {
+		return *s.PricesIncludeTax
+	}
+	return currency == "GBP" || currency == "EUR"
 }
 
 // Product is a store's product and its license-key pool counters.

@@ -31,16 +31,16 @@ type Dataset struct {
 // subdivisions' rates, where they have their own.
 type Country struct {
 	Type         string          `json:"type"`
-	Rate         float64         `json:"rate"`
+	Rate         Decimal         `json:"rate"`
 	Currency     string          `json:"currency"`
 	Subdivisions map[string]Rate `json:"subdivisions,omitempty"`
 }
 
 // Rate is one rate: type (vat, gst, hst, pst, qst, sales_tax) and the rate
-// as a fraction (0.2 is 20%).
+// as an exact decimal fraction (0.2 is 20%).
 type Rate struct {
 	Type string  `json:"type"`
-	Rate float64 `json:"rate"`
+	Rate Decimal `json:"rate"`
 }
 
 // Data is the embedded dataset.
@@ -58,7 +58,7 @@ type Line struct {
 	Level       string  `json:"level"` // "country" or "subdivision"
 	Subdivision string  `json:"subdivision,omitempty"`
 	Type        string  `json:"type"`
-	Rate        float64 `json:"rate"`
+	Rate        Decimal `json:"rate"`
 }
 
 // Rates is the answer for a country.
@@ -97,7 +97,7 @@ func For(country, subdivision string) (Rates, error) {
 		return out, nil
 	}
 	out.Currency = c.Currency
-	if c.Type != "none" && c.Rate > 0 {
+	if c.Type != "none" && c.Rate.Rat().Sign() > 0 {
 		out.Rates = append(out.Rates, Line{Level: "country", Type: c.Type, Rate: c.Rate})
 	}
 	codes := make([]string, 0, len(c.Subdivisions))

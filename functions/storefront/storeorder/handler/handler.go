@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
 	"github.com/tollgate-dev/tollgate/shared/storefront/storeapi"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 // Handler serves order reads.
@@ -44,6 +45,16 @@ type Answer struct {
 	CreatedAt          string    `json:"created_at"`
 	UpdatedAt          string    `json:"updated_at"`
 	Payment            *struct{} `json:"payment"`
+	Tax                *Tax      `json:"tax,omitempty"` // a checkout order's; absent for the licensing API's
+}
+
+// Tax is how a checkout order's total was made, as recorded with it.
+type Tax struct {
+	SubtotalMinor int64       `json:"subtotal_minor"`
+	TaxMinor      int64       `json:"tax_minor"`
+	Included      bool        `json:"included"`
+	Rate          tax.Decimal `json:"rate"`
+	Label         string      `json:"label"`
 }
 
 // Item is an order line.
@@ -80,6 +91,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Currency: o.Currency, TotalMinor: o.TotalMinor, ExpectedTotalMinor: o.ExpectedTotalMinor, PriceCheck: o.PriceCheck,
 		Fulfilled: o.Fulfilled, RefundedMinor: o.RefundedMinor, DisputeStatus: o.Dispute,
 		CreatedAt: o.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: o.UpdatedAt.UTC().Format(time.RFC3339), Items: make([]Item, len(o.Items))}
+	if o.Tax != nil {
+		a.Tax = &Tax{SubtotalMinor: o.Tax.SubtotalMinor, TaxMinor: o.Tax.TaxMinor, Included: o.Tax.Included, Rate: o.Tax.Rate, Label: o.Tax.Label}
+	}
 	for i, it := range o.Items {
 		// [] rather than null: an order not fulfilled has no keys.
 		a.Items[i] = Item{SKU: it.SKU, Quantity: it.Quantity, UnitPriceMinor: it.UnitPriceMinor, LicenseKeys: append([]string{}, it.LicenseKeys...)}

@@ -3,9 +3,11 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 )
 
@@ -59,4 +61,15 @@ func (Intents) Refund(_ context.Context, _ psp.Credentials, pspID, idempotencyKe
 		return psp.Result{}, &psp.Error{PSP: psp.Sandbox, Op: "refund", Err: errors.New("a sandbox intent, an idempotency key and a positive amount are required")}
 	}
 	return psp.Result{Status: psp.StatusSuccess, PSPTransactionID: "re_sandbox_" + digest(idempotencyKey)}, nil
+}
+
+var _ psp.CurrencyTaker = Intents{}
+
+// TakesCurrency: the sandbox charges any ISO 4217 currency with a minor
+// unit (money.Exponent), in its minor units.
+func (Intents) TakesCurrency(code string) error {
+	if _, err := money.Exponent(code); err != nil {
+		return fmt.Errorf("the sandbox takes ISO 4217 currencies with a minor unit, not %q", code)
+	}
+	return nil
 }

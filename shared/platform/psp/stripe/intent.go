@@ -21,6 +21,10 @@ func (a *Adapter) CreateIntent(ctx context.Context, c psp.Credentials, in psp.In
 	if err != nil {
 		return psp.IntentResult{}, err
 	}
+	if err := a.TakesCurrency(in.Currency); err != nil {
+		// The checkout asks first; never charge another amount than shown.
+		return psp.IntentResult{}, &psp.Error{PSP: psp.Stripe, Op: op, Err: err}
+	}
 	params := &stripeapi.PaymentIntentCreateParams{
 		Amount:   stripeapi.Int64(in.Amount),
 		Currency: stripeapi.String(strings.ToLower(in.Currency)),

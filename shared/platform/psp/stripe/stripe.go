@@ -111,6 +111,10 @@ func (a *Adapter) Charge(ctx context.Context, c psp.Credentials, ch psp.Charge) 
 	if err != nil {
 		return psp.Result{}, err
 	}
+	if err := a.TakesCurrency(ch.Currency); err != nil {
+		// Amounts are ISO 4217 minor units; never charge another amount.
+		return psp.Result{}, &psp.Error{PSP: psp.Stripe, Op: op, Err: err}
+	}
 	method := stripeapi.PaymentIntentCaptureMethodManual
 	if ch.Capture {
 		method = stripeapi.PaymentIntentCaptureMethodAutomatic
