@@ -66,7 +66,7 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 			res.LocalSecrets[ref] = s.WebhookSecret
 		}
 		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
-			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader)}
+			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader), attrSupportEmail: dynamo.S(s.SupportEmail), attrEmailBuyers: dynamo.Bool(s.EmailBuyers)}
 		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), dynamo.SetAll(values), nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}

@@ -99,6 +99,13 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 	if err != nil {
 		return Fulfilment{}, err
 	}
+	if listing.Store.EmailBuyers { // the store's setting: its own system may mail its buyers
+		mail, err := EmailOps(f.st.Tables.Outbox, order, EmailReceipt, "", now)
+		if err != nil {
+			return Fulfilment{}, err
+		}
+		tx = append(tx, mail...) // last: the items refused reads by index keep theirs
+	}
 	err = f.st.Transact(ctx, tx)
 	var failed *dynamo.ConditionFailedError
 	if errors.As(err, &failed) {

@@ -62,7 +62,7 @@ func PlacePendingOps(t dynamo.Tables, o Order) ([]types.TransactWriteItem, error
 // pending -> fulfilled only if it is still pending and undisputed (a
 // refund, cancellation or dispute that came first wins), each line claims
 // its keys with the same allocation as licensing fulfil, the
-// order.fulfilled event is enqueued and, when the order has an external
+// order.fulfilled event and the buyer's receipt are enqueued and, when the order has an external
 // reference, the reference is recorded as paid. Item 0 is the order's
 // condition; lines' claims are at ClaimAt.
 func FulfilPendingOps(t dynamo.Tables, o Order, now time.Time) ([]types.TransactWriteItem, error) {
@@ -78,6 +78,11 @@ func FulfilPendingOps(t dynamo.Tables, o Order, now time.Time) ([]types.Transact
 		return nil, err
 	}
 	tx = append(tx, ev)
+	mail, err := EmailOps(t.Outbox, o, EmailReceipt, "", now) // the buyer's receipt
+	if err != nil {
+		return nil, err
+	}
+	tx = append(tx, mail...)
 	if o.ExternalReference != "" {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(t.Stores),
 			Item: withKey(paidRefKey(o.Store, o.ExternalReference), map[string]types.AttributeValue{attrOrder: dynamo.S(o.ID)})}})
@@ -92,7 +97,7 @@ const ClaimAt = 1
 // PSP's running total; a smaller or equal one than recorded changes
 // nothing, so the caller checks first and the condition guards a race):
 // the order becomes refunded (or partially_refunded), its keys are marked
-// revoked, and order.refunded is enqueued. A pending order refunded before
+// revoked, and order.refunded and the buyer's notice are enqueued. A pending order refunded before
 // its payment's success is never fulfilled afterwards.
 func RefundOps(t dynamo.Tables, o Order, refundedTotal int64, now time.Time) ([]types.TransactWriteItem, error) {
 	status := StatusRefunded
@@ -109,7 +114,11 @@ func RefundOps(t dynamo.Tables, o Order, refundedTotal int64, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{dynamo.UpdateOp(t.Stores, OrderKey(o.Store, o.ID), upd, dynamo.Cond(cond)), ev}, nil
+	mail, err := EmailOps(t.Outbox, o, EmailRefund, fmt.Sprint(refundedTotal), now) // the buyer's notice
+	if err != nil {
+		return nil, err
+	}
+	return append([]types.TransactWriteItem{dynamo.UpdateOp(t.Stores, OrderKey(o.Store, o.ID), upd, dynamo.Cond(cond)), ev}, mail...), nil
 }
 
 // DisputeOps records dispute disputeID of o in state (the PSP's dispute
