@@ -33,7 +33,7 @@ import (
 // hostileStores is the sample stores file plus a store whose product name
 // and store name try to inject markup.
 var hostileStores = []byte(`{"stores": [
-  {"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"],
+  {"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"], "supportEmail": "support@my-store.example",
    "products": [
      {"sku": "WIN-11-PRO", "name": "Windows 11 Pro", "prices": {"GBP": 2999, "USD": 3499}, "marketplace": true,
       "licenseKeys": ["AAAAA-BBBBB-CCCCC-DDDD1", "AAAAA-BBBBB-CCCCC-DDDD2", "AAAAA-BBBBB-CCCCC-DDDD3", "AAAAA-BBBBB-CCCCC-DDDD4"]},
@@ -62,6 +62,13 @@ func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 // and the log written to logger (nil: none).
 func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger) *pagesSite {
 	t.Helper()
+	return newPagesSiteEnv(t, b, tr, logger, nil)
+}
+
+// newPagesSiteEnv is newPagesSiteWith with more environment (base: the
+// site's URL).
+func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger, more func(base string) map[string]string) *pagesSite {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +76,14 @@ func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, lo
 	base := "http://" + ln.Addr().String()
 	clock := &atomic.Int64{}
 	clock.Store(time.Now().UnixNano())
+	vars := map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret}
+	if more != nil {
+		for k, v := range more(base) {
+			vars[k] = v
+		}
+	}
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
-		Env:       map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret},
+		Env:       vars,
 		Stores:    hostileStores,
 		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
 		Transport: tr,

@@ -1,0 +1,176 @@
+package functions_test
+
+import (
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/functions"
+	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+)
+
+// emlFiles lists the .eml files of dir.
+func emlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// parsedMail is an .eml file read with net/mail and mime/multipart.
+type parsedMail struct {
+	Header      mail.Header
+	Text, HTML  string
+	Parts       []string // the parts' media types, in order
+	ContentType string
+}
+
+func readEML(t *testing.T, path string) parsedMail {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatalf("%s is not an RFC 5322 message: %v", path, err)
+	}
+	typ, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := parsedMail{Header: m.Header, ContentType: typ}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Header.Get("Content-Transfer-Encoding"); got != "quoted-printable" {
+			t.Fatalf("part encoded %q, want quoted-printable", got)
+		}
+		b, err := io.ReadAll(quotedprintable.NewReader(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		out.Parts = append(out.Parts, pt)
+		switch pt {
+		case "text/plain":
+			out.Text = string(b)
+		case "text/html":
+			out.HTML = string(b)
+		}
+	}
+	return out
+}
+
+var mailLinkRE = regexp.MustCompile(`https?://\S+/orders/\S+`)
+
+// A purchase on the hosted cart sends the buyer one receipt: the
+// dispatcher, run twice, keeps one .eml file (RFC 5322, multipart/
+// alternative) holding the keys, the totals charged and a signed order
+// link that opens the order through the router; make run's mailbox lists
+// it and shows it readable.
+func TestCheckoutReceiptEmail(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			site := newPagesSiteEnv(t, b, nil, nil, func(base string) map[string]string {
+				return map[string]string{"MAIL_DIR": dir, "ORDER_LINK_BASE_URL": base}
+			})
+			c := browserClient(t)
+			token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 2}, "currency": "GBP", "locale": "en", "metadata": {"external_reference": "ref-mail-1"}}`)
+			cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+			expectPage(t, cart, http.StatusOK, "sent to this address")
+			link, _ := pay(t, c, site, cart, url.Values{"token": {token}, "email": {"buyer@example.com"}, "country": {"GB"}}, "4242424242424242")
+			order := fetch(t, c, http.MethodGet, site.URL+link, nil)
+			keys := keyRE.FindAllStringSubmatch(order.Body, -1)
+			if len(keys) != 2 {
+				t.Fatalf("%d keys on the order page, want 2", len(keys))
+			}
+			job, err := site.env.Stack.Job("DispatchFunction", functions.Jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second run finds the email sent
+				if err := job(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			files := emlFiles(t, dir)
+			if len(files) != 1 {
+				t.Fatalf("%d emails kept, want 1 receipt: %v", len(files), files)
+			}
+			m := readEML(t, files[0])
+			if m.ContentType != "multipart/alternative" || strings.Join(m.Parts, ",") != "text/plain,text/html" {
+				t.Fatalf("content %s with parts %v, want multipart/alternative of text/plain and text/html", m.ContentType, m.Parts)
+			}
+			orderID := regexp.MustCompile(`ORD-[0-9A-Z]{12}`).FindString(link)
+			to, err := m.Header.AddressList("To")
+			if err != nil || len(to) != 1 || to[0].Address != "buyer@example.com" {
+				t.Fatalf("To %v (%v), want buyer@example.com", to, err)
+			}
+			from, err := m.Header.AddressList("From")
+			if err != nil || len(from) != 1 || from[0].Name != "My Store" || from[0].Address != "receipts@tollgate.localhost" {
+				t.Fatalf("From %v (%v)", from, err)
+			}
+			if rt, err := m.Header.AddressList("Reply-To"); err != nil || len(rt) != 1 || rt[0].Address != "support@my-store.example" {
+				t.Fatalf("Reply-To %v (%v), want the store's support address", rt, err)
+			}
+			subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+			if subject != "My Store: receipt for order "+orderID {
+				t.Fatalf("Subject %q", subject)
+			}
+			if _, err := m.Header.Date(); err != nil || !strings.HasPrefix(m.Header.Get("Message-Id"), "<email.store.my-store.order."+orderID+".email.receipt@") {
+				t.Fatalf("Date (%v) or Message-Id %q", err, m.Header.Get("Message-Id"))
+			}
+			for _, part := range []string{m.Text, m.HTML} {
+				for _, want := range []string{keys[0][1], keys[1][1], orderID, "Windows 11 Pro", "£59.98", "£12.00", "£71.98", "support@my-store.example"} {
+					if !strings.Contains(part, want) {
+						t.Errorf("a part lacks %q:\n%s", want, part)
+					}
+				}
+			}
+			// The order link works, fetched through the router.
+			got := mailLinkRE.FindString(m.Text)
+			if !strings.HasPrefix(got, site.URL+"/s/my-store/orders/"+orderID+"/?sig=") {
+				t.Fatalf("order link %q", got)
+			}
+			linked := fetch(t, browserClient(t), http.MethodGet, got, nil)
+			expectPage(t, linked, http.StatusOK, `data-status="fulfilled"`, keys[0][1], keys[1][1])
+
+			// make run's mailbox lists it and shows it.
+			box := localenv.MailHandler(dir, nil)
+			list := httptest.NewRecorder()
+			box.ServeHTTP(list, httptest.NewRequest(http.MethodGet, "/dev/mail/", nil))
+			name := filepath.Base(files[0])
+			if list.Code != http.StatusOK || !strings.Contains(list.Body.String(), `href="/dev/mail/`+name+`"`) {
+				t.Fatalf("mailbox list %d:\n%s", list.Code, list.Body)
+			}
+			one := httptest.NewRecorder()
+			box.ServeHTTP(one, httptest.NewRequest(http.MethodGet, "/dev/mail/"+name, nil))
+			if one.Code != http.StatusOK || !strings.Contains(one.Body.String(), keys[0][1]) || !strings.Contains(one.Body.String(), `<a href="`+strings.ReplaceAll(got, "&", "&amp;")) {
+				t.Fatalf("mailbox message %d:\n%s", one.Code, one.Body)
+			}
+		})
+	}
+}
