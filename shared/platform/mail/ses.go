@@ -63,11 +63,11 @@ func Classify(err error) error {
 	switch {
 	case errors.As(err, &rejected), errors.As(err, &bad), errors.As(err, &suspended), errors.As(err, &paused),
 		errors.As(err, &notFrom), errors.As(err, &notFound):
-		return fmt.Errorf("%w: %v", ErrRefused, err)
+		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "suppress") {
-		return fmt.Errorf("%w: %v", ErrRefused, err)
+		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return fmt.Errorf("mail: SES SendEmail: %w", err)
 }
