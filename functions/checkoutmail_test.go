@@ -2,6 +2,8 @@ package functions_test
 
 import (
 	"context"
+	"fmt"
+	"time"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -94,7 +96,7 @@ func TestCheckoutReceiptEmail(t *testing.T) {
 	for _, b := range ddbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			site := newPagesSiteEnv(t, b, nil, nil, func(base string) map[string]string {
+			site := newPagesSiteEnv(t, b, ddbtest.StackOptions{}, func(base string) map[string]string {
 				return map[string]string{"MAIL_DIR": dir, "ORDER_LINK_BASE_URL": base}
 			})
 			c := browserClient(t)
@@ -173,4 +175,80 @@ func TestCheckoutReceiptEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A DynamoDB fault (500, throttle, timeout, an answer lost after the
+// write) at every call of the dispatcher's run that sends a receipt, the
+// SDK's own retries off: the run fails or not, later runs (past the lease
+// and the backoff) finish the work, and the buyer has exactly one receipt
+// (none lost, none sent twice). Each case buys its own order on one site.
+func TestCheckoutReceiptFaultSweep(t *testing.T) {
+	b := ddbtest.Backends(t)[0] // the embedded engine: a case is a purchase and three runs
+	dir := t.TempDir()
+	tr := ddbtest.NewTransport()
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%q", fmt.Sprintf("SWEEP-%05d", i))
+	}
+	storesFile := []byte(`{"stores": [{"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"],
+	  "products": [{"sku": "WIN-11-PRO", "name": "Windows 11 Pro", "prices": {"GBP": 2999}, "licenseKeys": [` + strings.Join(keys, ",") + `]}]}]}`)
+	site := newPagesSiteEnv(t, b, ddbtest.StackOptions{Transport: tr, MaxAttempts: 1, Stores: storesFile}, func(base string) map[string]string {
+		return map[string]string{"MAIL_DIR": dir, "ORDER_LINK_BASE_URL": base}
+	})
+	job, err := site.env.Stack.Job("DispatchFunction", functions.Jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyers := 0
+	// buy makes an order and answers its id; the dispatcher has sent the
+	// events of every earlier order.
+	buy := func(t *testing.T) string {
+		t.Helper()
+		buyers++
+		c := browserClient(t)
+		token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "en"}`)
+		cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+		link, _ := pay(t, c, site, cart, url.Values{"token": {token}, "email": {fmt.Sprintf("buyer%d@example.com", buyers)}, "country": {"GB"}}, "4242424242424242")
+		return regexp.MustCompile(`ORD-[0-9A-Z]{12}`).FindString(link)
+	}
+	receipts := func(orderID string) int {
+		n := 0
+		for _, f := range emlFiles(t, dir) {
+			if strings.Contains(filepath.Base(f), orderID) {
+				n++
+			}
+		}
+		return n
+	}
+	// run runs the dispatcher with inject, then twice without faults,
+	// each time past any lease and backoff.
+	run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) {
+		tr.Reset()
+		tr.Inject(inject)
+		_ = job(context.Background()) // a fault may fail the run
+		tr.Inject(nil)
+		for range 2 {
+			site.clock.Add(int64(2 * time.Hour))
+			if err := job(context.Background()); err != nil {
+				t.Fatalf("a fault-free run: %v", err)
+			}
+		}
+	}
+	ref := buy(t)
+	tr.Reset()
+	if err := job(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	calls := tr.Calls()
+	if receipts(ref) != 1 {
+		t.Fatalf("the fault-free run kept %d receipts of %s, want 1", receipts(ref), ref)
+	}
+	t.Logf("the dispatcher's run makes %d DynamoDB calls: %v", len(calls), calls)
+	ddbtest.Sweep(t, calls, func(t *testing.T, inject func(call int, op string) ddbtest.Fault) {
+		id := buy(t)
+		run(t, inject)
+		if n := receipts(id); n != 1 {
+			t.Fatalf("%d receipts of %s, want exactly 1", n, id)
+		}
+	})
 }

@@ -62,12 +62,12 @@ func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 // and the log written to logger (nil: none).
 func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger) *pagesSite {
 	t.Helper()
-	return newPagesSiteEnv(t, b, tr, logger, nil)
+	return newPagesSiteEnv(t, b, ddbtest.StackOptions{Transport: tr, Logger: logger}, nil)
 }
 
-// newPagesSiteEnv is newPagesSiteWith with more environment (base: the
-// site's URL).
-func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger, more func(base string) map[string]string) *pagesSite {
+// newPagesSiteEnv is newPagesSiteWith with the options o (its Transport,
+// Logger and MaxAttempts) and more environment (base: the site's URL).
+func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions, more func(base string) map[string]string) *pagesSite {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,11 +83,12 @@ func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, log
 		}
 	}
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
-		Env:       vars,
-		Stores:    hostileStores,
-		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
-		Transport: tr,
-		Logger:    logger,
+		Env:         vars,
+		Stores:      storesOr(o.Stores),
+		Now:         func() time.Time { return time.Unix(0, clock.Load()) },
+		Transport:   o.Transport,
+		Logger:      o.Logger,
+		MaxAttempts: o.MaxAttempts,
 	})
 	srv := httptest.NewUnstartedServer(env.Router(t))
 	srv.Listener.Close()
@@ -95,6 +96,14 @@ func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, log
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &pagesSite{URL: base, clock: clock, env: env}
+}
+
+// storesOr is f, or hostileStores when f is nil.
+func storesOr(f []byte) []byte {
+	if f == nil {
+		return hostileStores
+	}
+	return f
 }
 
 // browserClient keeps cookies and does not follow redirects, so tests see
