@@ -22,14 +22,16 @@ func price(n int64) *int64 { return &n }
 func receiptOrder() checkout.OrderView {
 	return checkout.OrderView{OrderID: "ORD-ABCDEFGHJKMN", Store: "evil-store", StoreName: "Evil <script>alert('store')</script>",
 		Status: stores.StatusFulfilled, Currency: "GBP", Locale: "en", CustomerEmail: "buyer@example.com", TotalMinor: 7198,
-		Items: []stores.OrderItem{{SKU: "EVIL-1", Quantity: 2, UnitPriceMinor: price(2999), LicenseKeys: []string{"KEY-<1>", "KEY-&2"}}},
+		Items:        []stores.OrderItem{{SKU: "EVIL-1", Quantity: 2, UnitPriceMinor: price(2999), LicenseKeys: []string{"KEY-<1>", "KEY-&2"}}},
 		ProductNames: map[string]string{"EVIL-1": `<img src=x onerror=alert(1)>"'&`}, Source: stores.SourceCheckout,
 		SupportEmail: "help@evil.example", Fulfilled: true}
 }
 
 type receiptsFunc func(ctx context.Context, slug, id string) (checkout.OrderView, error)
 
-func (f receiptsFunc) Receipt(ctx context.Context, slug, id string) (checkout.OrderView, error) { return f(ctx, slug, id) }
+func (f receiptsFunc) Receipt(ctx context.Context, slug, id string) (checkout.OrderView, error) {
+	return f(ctx, slug, id)
+}
 
 func testMailer(o checkout.OrderView, err error) *Mailer {
 	return &Mailer{Orders: receiptsFunc(func(context.Context, string, string) (checkout.OrderView, error) { return o, err }),
