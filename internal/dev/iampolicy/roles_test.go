@@ -35,7 +35,7 @@ func TestRolesOfTheTemplate(t *testing.T) {
 		// The buyers' emails carry the order link signed with checkoutSigningKey.
 		{"DispatchFunction", "secretsmanager:GetSecretValue", keys, iampolicy.Allowed},
 		{"DispatchFunction", "secretsmanager:GetSecretValue", iampolicy.SecretARN("tollgate/prod/keys"), iampolicy.ImplicitDeny},
-		{"DispatchFunction", "ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com", iampolicy.ImplicitDeny}, // no MailFrom: no SES
+		{"DispatchFunction", "ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com", iampolicy.ImplicitDeny}, // no MailFrom: no identity
 		{"DispatchFunction", "dynamodb:GetRecords", iampolicy.TableARN("t1-OutboxTable") + "/stream/2026-01-01T00:00:00.000", iampolicy.Allowed},
 		{"OpenAPIFunction", "logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:x", iampolicy.Allowed},
 	}
