@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"bytes"
+	"errors"
 	"html/template"
 	"io"
 	"log/slog"
@@ -50,7 +51,7 @@ func ParseMessage(raw []byte) (Message, error) {
 	r := multipart.NewReader(m.Body, params["boundary"])
 	for {
 		p, err := r.NextRawPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -145,7 +146,7 @@ func MailHandler(dir string, log *slog.Logger) http.Handler {
 		}
 		if r.URL.Query().Get("raw") != "" {
 			w.Header().Set("Content-Type", "message/rfc822")
-			_, _ = w.Write(raw)
+			_, _ = w.Write(raw) //nolint:gosec // G705: served as message/rfc822 with a CSP of default-src 'none': the file make run wrote, a download
 			return
 		}
 		m, err := ParseMessage(raw)

@@ -55,11 +55,11 @@ var ErrInvalid = errors.New("mail: invalid message")
 func Build(m Message) ([]byte, error) {
 	from, err := mail.ParseAddress(m.From)
 	if err != nil {
-		return nil, fmt.Errorf("%w: From %q: %v", ErrInvalid, m.From, err)
+		return nil, fmt.Errorf("%w: From %q: %w", ErrInvalid, m.From, err)
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
-		return nil, fmt.Errorf("%w: To: %v", ErrInvalid, err) // the address is the buyer's: not repeated
+		return nil, fmt.Errorf("%w: To: %w", ErrInvalid, err) // the address is the buyer's: not repeated
 	}
 	var b bytes.Buffer
 	header := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
@@ -68,7 +68,7 @@ func Build(m Message) ([]byte, error) {
 	if m.ReplyTo != "" {
 		rt, err := mail.ParseAddress(m.ReplyTo)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalid, m.ReplyTo, err)
+			return nil, fmt.Errorf("%w: Reply-To %q: %w", ErrInvalid, m.ReplyTo, err)
 		}
 		header("Reply-To", rt.String())
 	}

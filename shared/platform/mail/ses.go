@@ -32,7 +32,7 @@ type SES struct {
 func (s SES) Send(ctx context.Context, m Message) (string, error) {
 	raw, err := Build(m)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrRefused, err)
+		return "", fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	in := &sesv2.SendEmailInput{Content: &types.EmailContent{Raw: &types.RawMessage{Data: raw}}}
 	if s.ConfigurationSet != "" {

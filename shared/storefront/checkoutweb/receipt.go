@@ -70,7 +70,7 @@ type emailView struct {
 func (m *Mailer) Prepare(ctx context.Context, ev outbox.Stored) (func(ctx context.Context) (string, error), error) {
 	e, err := stores.ParseEmail(ev)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", delivery.ErrRefused, err)
+		return nil, fmt.Errorf("%w: %w", delivery.ErrRefused, err)
 	}
 	if m.From == "" || m.Sender == nil {
 		return nil, fmt.Errorf("%w: no sender address (MailFrom) is configured", delivery.ErrNoTarget)
