@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
@@ -79,5 +81,46 @@ func TestSupportEmailIsChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "supportEmail") {
 			t.Errorf("supportEmail %q: %v", bad, err)
 		}
+	}
+}
+
+// The checkout's fulfilment and refund transactions carry the buyer's
+// email (an order without an address: none), as their last outbox item
+// before the paid reference, so the indexes the checkout reads stay.
+func TestLifecycleOpsEnqueueEmails(t *testing.T) {
+	tables := dynamo.Tables{Stores: "S", Outbox: "O"}
+	o := stores.Order{ID: "ORD-ABCDEFGHJKMN", Store: "shop", Status: stores.StatusPending, CustomerEmail: "b@example.com", Currency: "GBP",
+		TotalMinor: 100, Items: []stores.OrderItem{{SKU: "A", Quantity: 1}}, CreatedAt: now, UpdatedAt: now}
+	emailIDs := func(ops []types.TransactWriteItem) []string {
+		var ids []string
+		for _, op := range ops {
+			if op.Put != nil && *op.Put.TableName == "O" {
+				if id, ok := outbox.IDOfKey(dynamo.StringAttr(op.Put.Item[dynamo.AttrPK])); ok && strings.HasPrefix(id, "email:") {
+					ids = append(ids, id)
+				}
+			}
+		}
+		return ids
+	}
+	ful, err := stores.FulfilPendingOps(tables, o, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := emailIDs(ful); len(got) != 1 || got[0] != "email:store:shop:order:ORD-ABCDEFGHJKMN:email.receipt" {
+		t.Fatalf("fulfilment's emails %v", got)
+	}
+	if ful[stores.ClaimAt].Update == nil {
+		t.Fatal("the first line's claim moved")
+	}
+	ref, err := stores.RefundOps(tables, o, 60, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := emailIDs(ref); len(got) != 1 || got[0] != "email:store:shop:order:ORD-ABCDEFGHJKMN:email.refund:60" {
+		t.Fatalf("refund's emails %v", got)
+	}
+	o.CustomerEmail = ""
+	if ful, _ := stores.FulfilPendingOps(tables, o, now); len(emailIDs(ful)) != 0 {
+		t.Fatal("an order without an address enqueued an email")
 	}
 }
