@@ -14,13 +14,21 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
 	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // emlFiles lists the .eml files of dir.
@@ -251,4 +259,76 @@ func TestCheckoutReceiptFaultSweep(t *testing.T) {
 			t.Fatalf("%d receipts of %s, want exactly 1", n, id)
 		}
 	})
+}
+
+// The same receipt in AWS's shape, on the moto backend: the dispatcher
+// sends it with the real sesv2 client to moto_server's SES v2 (the sender
+// an identity verified there), once; the event records SES's MessageId;
+// another run sends nothing.
+func TestCheckoutReceiptThroughSES(t *testing.T) {
+	motoURL, ok := ddbtest.Moto(t)
+	if !ok {
+		t.Skip("moto_server is not installed")
+	}
+	ctx := context.Background()
+	domain := fmt.Sprintf("shop%d.example", time.Now().UnixNano())
+	client := sesv2.New(sesv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	if _, err := client.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
+		t.Fatal(err)
+	}
+	// The dispatcher's SDK configuration, as Lambda's environment gives it.
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", motoURL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	site := newPagesSiteEnv(t, ddbtest.Backend{Name: "moto", Endpoint: motoURL}, ddbtest.StackOptions{}, func(base string) map[string]string {
+		return map[string]string{"MAIL_FROM": "receipts@" + domain, "ORDER_LINK_BASE_URL": base}
+	})
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "en"}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	pay(t, c, site, cart, url.Values{"token": {token}, "email": {"ses-buyer@example.com"}, "country": {"GB"}}, "4242424242424242")
+	job, err := site.env.Stack.Job("DispatchFunction", functions.Jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sesSent(t, motoURL)
+	for range 2 {
+		if err := job(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sesSent(t, motoURL); got != before+1 {
+		t.Fatalf("moto's SES sent %d messages, want 1", got-before)
+	}
+	box := outbox.Box{DB: site.env.Stack.DB, Table: site.env.Tables.Outbox}
+	events, err := box.List(ctx, dynamo.Tuple(stores.EmailKind, "my-store"), "", 10)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("email events %+v (%v)", events, err)
+	}
+	if ev := events[0]; ev.Status != outbox.StatusDelivered || ev.SentRef == "" || !ev.SendingAt.IsZero() || ev.Attempts != 1 {
+		t.Fatalf("the receipt's event %+v: want delivered once with SES's MessageId", ev)
+	}
+}
+
+// sesSent is how many messages moto's SES has sent (SES v1's
+// GetSendQuota: moto's sesv2 has no count).
+func sesSent(t *testing.T, motoURL string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, motoURL+"/", strings.NewReader("Action=GetSendQuota&Version=2010-12-01"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`<SentLast24Hours>([0-9.]+)</SentLast24Hours>`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("GetSendQuota answered %d: %s", resp.StatusCode, b)
+	}
+	n, _ := strconv.ParseFloat(string(m[1]), 64)
+	return int(n)
 }
