@@ -332,3 +332,62 @@ func sesSent(t *testing.T, motoURL string) int {
 	n, _ := strconv.ParseFloat(string(m[1]), 64)
 	return int(n)
 }
+
+// A refunded order's buyer gets the notice after the receipt: Stripe's
+// payment success and then its refund, the dispatcher run once, two
+// emails; the notice says the keys are revoked and shows none.
+func TestCheckoutRefundNoticeEmail(t *testing.T) {
+	dir := t.TempDir()
+	site := newPagesSiteEnv(t, ddbtest.Backend{Name: "minidyn"}, ddbtest.StackOptions{}, func(base string) map[string]string {
+		return map[string]string{"MAIL_DIR": dir, "ORDER_LINK_BASE_URL": base}
+	})
+	c := browserClient(t)
+	token, checkoutURL := site.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "de"}`)
+	cart := fetch(t, c, http.MethodGet, checkoutURL, nil)
+	p := fetch(t, c, http.MethodPost, site.URL+"/s/my-store/cart/",
+		url.Values{"token": {token}, "email": {"refund@example.com"}, "country": {"GB"}, "csrf": {csrfOf(t, cart)}})
+	expectPage(t, p, http.StatusSeeOther)
+	orderID := strings.Split(strings.TrimPrefix(p.Header.Get("Location"), "/s/my-store/pay/"), "/")[0]
+	sessionID, _, _ := strings.Cut(token, ".")
+	meta := map[string]string{"tollgate_store": "my-store", "tollgate_order": orderID, "tollgate_session": sessionID}
+	for i, ev := range []struct {
+		typ string
+		obj map[string]any
+	}{
+		{"payment_intent.succeeded", map[string]any{"id": "pi_mail", "object": "payment_intent", "amount": 3599, "amount_received": 3599, "currency": "gbp", "status": "succeeded", "metadata": meta}},
+		{"charge.refunded", map[string]any{"id": "ch_mail", "object": "charge", "amount_refunded": 3599, "currency": "gbp", "payment_intent": site.paymentIntent(t, orderID), "metadata": meta}},
+	} {
+		if answer := site.stripeEvent(t, fmt.Sprintf("evt_mail_%d", i), ev.typ, ev.obj); !strings.Contains(answer, `"applied"`) {
+			t.Fatalf("%s: %s", ev.typ, answer)
+		}
+	}
+	job, err := site.env.Stack.Job("DispatchFunction", functions.Jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files := emlFiles(t, dir)
+	if len(files) != 2 {
+		t.Fatalf("%d emails, want the receipt and the notice: %v", len(files), files)
+	}
+	subjects := map[string]parsedMail{}
+	for _, f := range files {
+		m := readEML(t, f)
+		s, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		subjects[s] = m
+	}
+	notice, ok := subjects["My Store: Erstattung der Bestellung "+orderID]
+	if !ok {
+		t.Fatalf("no refund notice among %v", subjects)
+	}
+	if _, ok := subjects["My Store: Beleg zur Bestellung "+orderID]; !ok {
+		t.Fatalf("no receipt among %v", subjects)
+	}
+	for _, part := range []string{notice.Text, notice.HTML} {
+		if !strings.Contains(part, "widerrufen") || !strings.Contains(part, "35,99\u00a0£") || keyRE.MatchString(part) || strings.Contains(part, "AAAAA-") {
+			t.Errorf("the notice should say the keys are revoked, show the refund and no key:\n%s", part)
+		}
+	}
+}
