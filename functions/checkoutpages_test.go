@@ -33,7 +33,7 @@ import (
 // hostileStores is the sample stores file plus a store whose product name
 // and store name try to inject markup.
 var hostileStores = []byte(`{"stores": [
-  {"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"],
+  {"slug": "my-store", "name": "My Store", "apiKeys": ["sk_test_local_only_1"], "supportEmail": "support@my-store.example",
    "products": [
      {"sku": "WIN-11-PRO", "name": "Windows 11 Pro", "prices": {"GBP": 2999, "USD": 3499}, "marketplace": true,
       "licenseKeys": ["AAAAA-BBBBB-CCCCC-DDDD1", "AAAAA-BBBBB-CCCCC-DDDD2", "AAAAA-BBBBB-CCCCC-DDDD3", "AAAAA-BBBBB-CCCCC-DDDD4"]},
@@ -62,11 +62,18 @@ func newPagesSite(t *testing.T, b ddbtest.Backend) *pagesSite {
 // and the log written to logger (nil: none).
 func newPagesSiteWith(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger) *pagesSite {
 	t.Helper()
-	return newPagesSiteOf(t, b, tr, logger, hostileStores)
+	return newPagesSiteEnv(t, b, ddbtest.StackOptions{Transport: tr, Logger: logger}, nil)
 }
 
 // newPagesSiteOf is newPagesSiteWith on the stores of file.
 func newPagesSiteOf(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logger *slog.Logger, file []byte) *pagesSite {
+	t.Helper()
+	return newPagesSiteEnv(t, b, ddbtest.StackOptions{Transport: tr, Logger: logger, Stores: file}, nil)
+}
+
+// newPagesSiteEnv is newPagesSiteWith with the options o (its Transport,
+// Logger, MaxAttempts and Stores) and more environment (base: the site's URL).
+func newPagesSiteEnv(t *testing.T, b ddbtest.Backend, o ddbtest.StackOptions, more func(base string) map[string]string) *pagesSite {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,12 +82,19 @@ func newPagesSiteOf(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logg
 	base := "http://" + ln.Addr().String()
 	clock := &atomic.Int64{}
 	clock.Store(time.Now().UnixNano())
+	vars := map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret}
+	if more != nil {
+		for k, v := range more(base) {
+			vars[k] = v
+		}
+	}
 	env := ddbtest.NewEnv(t, b, ddbtest.StackOptions{
-		Env:       map[string]string{"PUBLIC_BASE_URL": base, "CHECKOUT_STRIPE_WEBHOOK_SECRET": pagesWebhookSecret},
-		Stores:    file,
-		Now:       func() time.Time { return time.Unix(0, clock.Load()) },
-		Transport: tr,
-		Logger:    logger,
+		Env:         vars,
+		Stores:      storesOr(o.Stores),
+		Now:         func() time.Time { return time.Unix(0, clock.Load()) },
+		Transport:   o.Transport,
+		Logger:      o.Logger,
+		MaxAttempts: o.MaxAttempts,
 	})
 	srv := httptest.NewUnstartedServer(env.Router(t))
 	srv.Listener.Close()
@@ -88,6 +102,14 @@ func newPagesSiteOf(t *testing.T, b ddbtest.Backend, tr *ddbtest.Transport, logg
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &pagesSite{URL: base, clock: clock, env: env}
+}
+
+// storesOr is f, or hostileStores when f is nil.
+func storesOr(f []byte) []byte {
+	if f == nil {
+		return hostileStores
+	}
+	return f
 }
 
 // browserClient keeps cookies and does not follow redirects, so tests see

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -71,6 +72,23 @@ func startCPUProfile(path string) (func(), error) {
 			fmt.Fprintln(os.Stderr, "tollgate local: cpu profile:", err)
 		}
 	}, nil
+}
+
+// mailDirectory is where the emails are kept: MAIL_DIR, else
+// $DATA_DIR/mail, else a new temporary directory (printed at start).
+func mailDirectory(dataDir string, logger *slog.Logger) (string, error) {
+	if d := os.Getenv(localenv.EnvMailDir); d != "" {
+		return d, nil
+	}
+	if dataDir != "" {
+		return filepath.Join(dataDir, "mail"), nil
+	}
+	d, err := os.MkdirTemp("", "tollgate-mail-")
+	if err != nil {
+		return "", fmt.Errorf("mail directory: %w", err)
+	}
+	logger.Warn("emails are kept in a temporary directory (set MAIL_DIR or DATA_DIR to keep them)", "mail_dir", d)
+	return d, nil
 }
 
 // run serves until ctx is done. Its log goes to stdout: JSON lines, or for
@@ -158,6 +176,21 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 	}
 	// Every request's metrics, summed for the summary printed on the way out.
 	tally := &metrics.Tally{}
+	// The API listens before the stack starts: the emails' order links
+	// need its address.
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+	mailDir, err := mailDirectory(*dataDir, logger)
+	if err != nil {
+		return err
+	}
+	// The dispatcher reads both (documented settings the process may set).
+	os.Setenv(localenv.EnvMailDir, mailDir)                                          //nolint:errcheck // a valid name: cannot fail
+	os.Setenv("ORDER_LINK_BASE_URL", cmp.Or(os.Getenv("ORDER_LINK_BASE_URL"), base)) //nolint:errcheck // as above
 	stack, err := localenv.Start(ctx, localenv.Config{
 		Guard:        guard,
 		TemplatePath: *templatePath,
@@ -190,11 +223,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		return err
 	}
 
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := localenv.NewServer(router, localenv.DefaultServerTimeouts)
+	// make run's mailbox beside the API (never in the template).
+	mux := http.NewServeMux()
+	mux.Handle("/dev/mail/", localenv.MailHandler(mailDir, logger))
+	mux.Handle("/", router)
+	srv := localenv.NewServer(mux, localenv.DefaultServerTimeouts)
 	dynamo := "embedded (minidyn, in process; also on " + stack.Endpoint + "), in memory"
 	switch {
 	case stack.Minidyn == nil:
@@ -203,7 +236,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 		dynamo = fmt.Sprintf("embedded (minidyn, in process; also on %s), kept in %s (saved every %v and at shutdown)", stack.Endpoint, stack.DataFile, *saveEvery)
 	}
 	start := startup{
-		Base: "http://" + ln.Addr().String(), Routes: stack.Routes(), Roles: guard != nil, DynamoDB: dynamo,
+		Base: base, MailDir: mailDir, Routes: stack.Routes(), Roles: guard != nil, DynamoDB: dynamo,
 		Catalog: catalogSource, Stores: storesSource, Keys: keySources(os.Getenv),
 		MerchantSecret:      cmp.Or(os.Getenv(localenv.EnvPaymentsSecretKey), localenv.DevPaymentsSecretKey),
 		MerchantPublishable: cmp.Or(os.Getenv(localenv.EnvPaymentsPublishableKey), localenv.DevPaymentsPublishableKey),

@@ -82,6 +82,7 @@ type startup struct {
 	DynamoDB string
 	Catalog  string // where the catalog comes from
 	Stores   string // where the stores come from
+	MailDir  string // where the emails are kept (served at /dev/mail/)
 	Keys     []keySource
 	// DemoStore is the first store of the stores file.
 	DemoStore stores.FileStore
@@ -100,6 +101,7 @@ func (s startup) logJSON(logger *slog.Logger) {
 	for _, r := range s.Routes {
 		logger.Info("route", "route", r)
 	}
+	logger.Info("mail kept", "mail_dir", s.MailDir, "mailbox", s.Base+"/dev/mail/")
 	logger.Info("tollgate listening", "url", s.Base, "contract", s.Base+"/openapi.yaml", "dynamodb", s.DynamoDB)
 }
 
@@ -132,6 +134,9 @@ func (s startup) print(w io.Writer) {
 	}
 	row("Marketplace", "%s/market/", s.Base)
 	row("API contract", "%s/openapi.yaml", s.Base)
+	if s.MailDir != "" {
+		row("Mail", "%s/dev/mail/ (the buyers' emails, kept as .eml files in %s)", s.Base, s.MailDir)
+	}
 	b.WriteString("\n")
 	if st := s.DemoStore; st.Slug != "" {
 		key := "no API key"

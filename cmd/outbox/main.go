@@ -1,13 +1,15 @@
 // Command outbox lists and replays the webhook events of the OutboxTable:
 //
-//	go run ./cmd/outbox [flags] list [-store S | -merchant M] [-status pending|delivered|dead] [-limit N]
+//	go run ./cmd/outbox [flags] list [-store S | -emails S | -merchant M] [-status pending|delivered|dead] [-limit N]
 //	go run ./cmd/outbox [flags] replay -id EVENT_ID                 make one event due now (whatever its state)
-//	go run ./cmd/outbox [flags] replay-dead (-store S | -merchant M) make every dead event of a recipient due now
+//	go run ./cmd/outbox [flags] replay-dead (-store S | -emails S | -merchant M) make every dead event of a recipient due now
 //	go run ./cmd/outbox [flags] replay-undeliverable (-store S | -merchant M)
 //	                                 make every undeliverable event of a recipient due now (once it has a webhook URL)
 //
-// A replayed event is delivered by the dispatcher's next run, with a fresh
-// retry window. Flags: -table (default $OUTBOX_TABLE), -endpoint (default
+// -store S names store S's webhook events, -emails S the emails to its
+// buyers (receipts, refund notices; docs/email.md). A replayed event is
+// delivered by the dispatcher's next run, with a fresh retry window (a
+// replayed email is sent again, even if it was sent before). Flags: -table (default $OUTBOX_TABLE), -endpoint (default
 // $DYNAMODB_ENDPOINT; empty: AWS).
 package main
 
@@ -29,7 +31,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead | replay-undeliverable (-store S | -merchant M)"
+const usage = "usage: outbox [-table NAME] [-endpoint URL] list [-store S | -emails S | -merchant M] [-status STATUS] [-limit N] | replay -id EVENT_ID | replay-dead | replay-undeliverable (-store S | -emails S | -merchant M)"
 
 var run = cli.Tool{Name: "outbox", Usage: usage, Table: "outbox", EnvTable: dynamo.EnvOutboxTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
@@ -41,10 +43,11 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 	fs.SetOutput(stderr)
 	slug := fs.String("store", "", "the store slug of the recipient")
 	merchant := fs.String("merchant", "", "the merchant id of the recipient")
+	emails := fs.String("emails", "", "the store slug whose buyers' emails are listed or replayed")
 	status := fs.String("status", "", "pending, delivered, dead or undeliverable (default: any)")
 	limit := fs.Int("limit", 100, "at most this many events")
 	id := fs.String("id", "", "event id (list shows them)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*slug != "" && *merchant != "") {
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || count(*slug, *merchant, *emails) > 1 {
 		return flag.ErrHelp
 	}
 	recipient := ""
@@ -53,6 +56,8 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 		recipient = dynamo.Tuple("store", *slug)
 	case *merchant != "":
 		recipient = dynamo.Tuple("merchant", *merchant)
+	case *emails != "":
+		recipient = dynamo.Tuple("email", *emails) // stores.EmailKind
 	}
 	switch name {
 	case "list":
@@ -93,4 +98,15 @@ func command(ctx context.Context, b outbox.Box, now time.Time, name string, args
 		return nil
 	}
 	return flag.ErrHelp
+}
+
+// count is how many of vs are set.
+func count(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -33,8 +33,8 @@ func TestListAndReplay(t *testing.T) {
 			box := outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}
 			ctx := context.Background()
 			at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-			for _, ev := range []struct{ id, slug string }{{"a1", "s1"}, {"a2", "s1"}, {"b1", "s2"}} {
-				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: ev.id, Recipient: dynamo.Tuple("store", ev.slug), Type: "t", Payload: json.RawMessage(`{}`), At: at})
+			for _, ev := range []struct{ id, slug, kind string }{{"a1", "s1", "store"}, {"a2", "s1", "store"}, {"b1", "s2", "store"}, {"m1", "s1", "email"}} {
+				op, err := outbox.EnqueueOp(box.Table, outbox.Event{ID: ev.id, Recipient: dynamo.Tuple(ev.kind, ev.slug), Type: "t", Payload: json.RawMessage(`{}`), At: at})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -55,12 +55,18 @@ func TestListAndReplay(t *testing.T) {
 			if out := cmd("list", "-store", "s1", "-status", "dead"); strings.Count(out, "\n") != 2 || !strings.Contains(out, "a1\t") {
 				t.Fatalf("list: %q", out)
 			}
+			if out := cmd("list", "-emails", "s1"); !strings.HasPrefix(out, "m1\t") || strings.Count(out, "\n") != 1 {
+				t.Fatalf("list -emails: %q", out)
+			}
+			if out := cmd("replay-dead", "-emails", "s1"); !strings.Contains(out, "1 dead events") {
+				t.Fatalf("replay-dead -emails: %q", out)
+			}
 			cmd("replay", "-id", "a1")
 			if out := cmd("replay-dead", "-store", "s1"); !strings.Contains(out, "1 dead events") {
 				t.Fatalf("replay-dead: %q", out)
 			}
 			due, err := box.Due(ctx, at.Add(time.Hour), 10)
-			if err != nil || len(due) != 2 {
+			if err != nil || len(due) != 3 {
 				t.Fatalf("due after replay: %+v %v", due, err)
 			}
 			if out := cmd("list", "-status", "dead"); !strings.HasPrefix(out, "b1\t") || strings.Count(out, "\n") != 1 {

@@ -206,6 +206,10 @@ func (r *resolver) ref(name string) (any, error) {
 		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", LocalRegion, LocalAccount, r.physical(name)), nil
 	case "AWS::IAM::Role", "AWS::Lambda::Function":
 		return r.physical(name), nil
+	case "AWS::ApiGatewayV2::Api":
+		// Ref gives the API's id (the dispatcher's order links name its
+		// domain; the local run overrides the variable with its own URL).
+		return "localapi", nil
 	}
 	return nil, fmt.Errorf("resources of type %s are not resolved locally", res.Type)
 }

@@ -82,6 +82,7 @@ var packages = map[string]kind{
 	"platform/signing":      domain,
 	"platform/outbox":       domain,
 	"platform/delivery":     client,
+	"platform/mail":         leaf,
 	"platform/psp":          leaf,
 	"platform/psp/sandbox":  domain,
 	"platform/psp/stripe":   client,

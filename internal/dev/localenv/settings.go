@@ -36,6 +36,7 @@ var Settings = []Setting{
 	{"CHECKOUT_PSP_TIMEOUT", "10s", "docs/checkout.md"},
 	{"CHECKOUT_SANDBOX", "true", "docs/checkout.md"},
 	{"PUBLIC_BASE_URL", "the request's host", "docs/checkout.md"},
+	{"MAIL_DIR", "unset: emails go through SES (make run sets it)", "docs/email.md"},
 }
 
 // DevVariables are the development keys a local run reads from the

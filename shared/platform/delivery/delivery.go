@@ -161,6 +161,10 @@ type Dispatcher struct {
 	Lease    time.Duration // zero: outbox.DefaultLease
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Couriers deliver the events of the recipient kinds they name by
+	// other means than a signed POST (the store platform's "email"
+	// events through SES): see Courier.
+	Couriers map[string]Courier
 
 	clientOnce sync.Once
 	client     *http.Client
@@ -182,7 +186,9 @@ func (d *Dispatcher) httpClient() *http.Client {
 // counted) behind an earlier pending event of the same ordering key.
 // Undeliverable: its recipient had no target. Interrupted: a shutdown
 // (the context's end) came during its attempt; it is due again at once.
-type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred, Undeliverable, Interrupted int }
+// Resent: a courier's event whose earlier attempt began sending and
+// recorded no outcome, sent again (the at-least-once window, Courier).
+type Stats struct{ Delivered, Failed, Dead, Skipped, Deferred, Undeliverable, Interrupted, Resent int }
 
 // Idle reports whether the run claimed nothing: no event attempted or
 // deferred (a Skipped event was another dispatcher's or no longer due).
@@ -279,6 +285,9 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 		d.logger().InfoContext(ctx, "webhook deferred", "event_id", c.ID, "ordering_key", c.OrderingKey, "waits_for", blocker.ID)
 		return "", nil
 	}
+	if courier, ok := d.courier(c.Recipient); ok {
+		return d.carry(ctx, c, courier, st)
+	}
 	r, ok := targets[c.Recipient]
 	if !ok {
 		r.t, r.err = d.Resolver.Resolve(ctx, c.Recipient)
@@ -333,11 +342,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id string, after []string, st 
 		metrics.WebhookDelivered.Add(ctx, 1)
 		return d.next(ctx, c)
 	}
-	policy := d.Policy
-	if policy.Backoff == 0 {
-		policy = outbox.DefaultPolicy
-	}
-	state, err := d.Box.Failed(ctx, c, d.now(), sendErr.Error(), policy)
+	state, err := d.Box.Failed(ctx, c, d.now(), sendErr.Error(), d.policy())
 	if err != nil {
 		log.ErrorContext(ctx, "webhook attempt failed, outcome not recorded", "reason", sendErr.Error(), "error", err)
 		return "", err
@@ -411,6 +416,13 @@ func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (in
 		return resp.StatusCode, latency, fmt.Errorf("delivery: answered %d", resp.StatusCode)
 	}
 	return resp.StatusCode, latency, nil
+}
+
+func (d *Dispatcher) policy() outbox.Policy {
+	if d.Policy.Backoff == 0 {
+		return outbox.DefaultPolicy
+	}
+	return d.Policy
 }
 
 func (d *Dispatcher) now() time.Time {

@@ -35,6 +35,12 @@ const (
 	attrDeliveredAt = "deliveredAt" // when a 2xx was received
 	attrLastError   = "lastError"   // the last failed attempt's reason
 	attrWindowFrom  = "windowFrom"  // a replay restarts the retry window
+	// attrSendingAt: an attempt through a service without idempotency
+	// keys (an email) is about to call it; removed with its outcome. Found
+	// on a claimed event, the earlier attempt's outcome is unknown.
+	attrSendingAt = "sendingAt"
+	attrSentRef   = "sentRef" // the service's id of what it sent (SES MessageId)
+	attrDeadAt    = "deadAt"  // when a refusal made the event dead at once
 )
 
 // Retry policy defaults.
@@ -211,8 +217,39 @@ func (b Box) Defer(ctx context.Context, c Claim, blocker Stored, now time.Time) 
 // Delivered records that c's recipient answered 2xx: the event leaves the
 // due index. ok false: the lease was lost (another attempt took over).
 func (b Box) Delivered(ctx context.Context, c Claim, now time.Time) (bool, error) {
-	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDelivered), attrDeliveredAt: dynamo.Time(now)}),
-		attrDuePK, attrDueAt, attrLease, attrLastError)
+	return b.Sent(ctx, c, now, "")
+}
+
+// Sent is Delivered with the service's id of what it sent (ref, "" none),
+// ending an attempt Sending began.
+func (b Box) Sent(ctx context.Context, c Claim, now time.Time, ref string) (bool, error) {
+	set := map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDelivered), attrDeliveredAt: dynamo.Time(now)}
+	if ref != "" {
+		set[attrSentRef] = dynamo.S(ref)
+	}
+	update := dynamo.RemoveAll(dynamo.SetAll(set), attrDuePK, attrDueAt, attrLease, attrLastError, attrSendingAt)
+	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
+	return ok, err
+}
+
+// Sending records, before the call, that c's attempt is about to call a
+// service that has no idempotency key (SES SendEmail): counted as an
+// attempt, so a claim that finds it (Claim.SendingAt) knows an earlier
+// attempt may have sent without its outcome being recorded. ok false: the
+// lease was lost (nothing may be sent).
+func (b Box) Sending(ctx context.Context, c Claim, now time.Time) (bool, error) {
+	update := dynamo.SetAll(map[string]types.AttributeValue{attrSendingAt: dynamo.Time(now), attrAttempts: dynamo.N(c.Attempts + 1)})
+	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
+	return ok, err
+}
+
+// Dead records that c's attempt was refused in a way no retry changes (a
+// mail service's refusal of the address): dead at once with the reason,
+// until replayed. ok false: the lease was lost.
+func (b Box) Dead(ctx context.Context, c Claim, now time.Time, reason string) (bool, error) {
+	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDead),
+		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500)), attrDeadAt: dynamo.Time(now)}),
+		attrDuePK, attrDueAt, attrLease, attrSendingAt)
 	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
 	return ok, err
 }
@@ -252,10 +289,10 @@ func (b Box) Failed(ctx context.Context, c Claim, now time.Time, reason string, 
 	if next.After(c.windowStart().Add(p.Window)) {
 		status = StatusDead
 		values[attrStatus] = dynamo.S(StatusDead)
-		update = dynamo.RemoveAll(dynamo.SetAll(values), attrDuePK, attrDueAt, attrLease)
+		update = dynamo.RemoveAll(dynamo.SetAll(values), attrDuePK, attrDueAt, attrLease, attrSendingAt)
 	} else {
 		values[attrDueAt] = dynamo.N(next.UnixMilli())
-		update = dynamo.RemoveAll(dynamo.SetAll(values), attrLease)
+		update = dynamo.RemoveAll(dynamo.SetAll(values), attrLease, attrSendingAt)
 	}
 	ok, err := func() (bool, error) { _, ok, err := b.update(ctx, c.ID, update, b.held(c)); return ok, err }()
 	if err != nil {
@@ -293,7 +330,7 @@ var ErrNotFound = errors.New("outbox: no such event")
 // pending), with a fresh retry window.
 func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
 	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK(id)),
-		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy)
+		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy, attrSendingAt)
 	return b.updateEvent(ctx, id, update)
 }
 

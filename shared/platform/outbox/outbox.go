@@ -140,7 +140,11 @@ type Stored struct {
 	WindowFrom time.Time // the last replay, zero if none
 	DueAt      time.Time // when a pending event is next due (zero otherwise)
 	BlockedBy  string    // the earlier event of its ordering key a pending event waits for
-	orderSeq   string    // its place among its ordering key's events, as stored
+	// SendingAt is when an attempt through a service without idempotency
+	// keys began and recorded no outcome (zero: none): it may have sent.
+	SendingAt time.Time
+	SentRef   string // the service's id of what was sent (SES MessageId), once delivered
+	orderSeq  string // its place among its ordering key's events, as stored
 }
 
 // FromItem reads an outbox item.
@@ -169,6 +173,12 @@ func FromItem(item map[string]types.AttributeValue) (Stored, error) {
 			return Stored{}, fmt.Errorf("outbox: event %s: dueAt: %w", parts[1], err)
 		}
 		s.DueAt = time.UnixMilli(ms).UTC()
+	}
+	s.SentRef = dynamo.StringAttr(item[attrSentRef])
+	if item[attrSendingAt] != nil {
+		if s.SendingAt, err = dynamo.TimeAttr(item[attrSendingAt]); err != nil {
+			return Stored{}, fmt.Errorf("outbox: event %s: sendingAt: %w", parts[1], err)
+		}
 	}
 	if item[attrWindowFrom] != nil {
 		if s.WindowFrom, err = dynamo.TimeAttr(item[attrWindowFrom]); err != nil {

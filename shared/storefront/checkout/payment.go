@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -303,6 +304,12 @@ type OrderView struct {
 	// DuplicateOf: this order paid a session another order had paid first;
 	// its payment was refunded (names that order).
 	DuplicateOf string
+	// What the buyer's emails also show (Receipt).
+	Source, SupportEmail string
+	CreatedAt            time.Time
+	Fulfilled            bool  // its keys were allocated
+	KeysRevoked          bool  // refunded: its keys are no longer valid
+	RefundedMinor        int64 // refunded so far
 }
 
 // Order reads a checkout order and, once fulfilled, its keys (ErrNoOrder).

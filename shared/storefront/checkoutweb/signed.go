@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
+	"github.com/tollgate-dev/tollgate/shared/platform/signing"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -179,7 +180,13 @@ func (p *Pages) checkPayLink(ctx context.Context, store, orderID, pspType, sig s
 // OrderLink is the signed address of an order's page (relative to the
 // checkout's base URL).
 func (p *Pages) OrderLink(ctx context.Context, store, orderID string) (string, error) {
-	sig, err := p.signer.Sign(ctx, purposeOrder, []byte(store+"\x00"+orderID))
+	return orderLink(ctx, p.signer, store, orderID)
+}
+
+// orderLink is the order page's signed address under signer (the pages'
+// and the emails').
+func orderLink(ctx context.Context, signer signing.Signer, store, orderID string) (string, error) {
+	sig, err := signer.Sign(ctx, purposeOrder, []byte(store+"\x00"+orderID))
 	if err != nil {
 		return "", err
 	}

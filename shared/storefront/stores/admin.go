@@ -67,7 +67,7 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 			res.LocalSecrets[ref] = s.WebhookSecret
 		}
 		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
-			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader)}
+			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader), attrSupportEmail: dynamo.S(s.SupportEmail), attrEmailBuyers: dynamo.Bool(s.EmailBuyers)}
 		u := dynamo.SetAll(values)
 		if s.PricesIncludeTax != nil {
 			u = u.Set(expression.Name(attrPricesIncludeTax), expression.Value(*s.PricesIncludeTax))

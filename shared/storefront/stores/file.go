@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"strings"
 	"unicode"
@@ -21,8 +22,12 @@ var Sample []byte
 
 // File is a stores file (STORES_FILE):
 //
-//	{"stores": [{"slug", "name", "apiKeys": [...], "webhookUrl", "webhookSecret",
+//	{"stores": [{"slug", "name", "apiKeys": [...], "webhookUrl", "webhookSecret", "supportEmail", "emailBuyers",
 //	             "products": [{"sku", "name", "prices": {"GBP": 2999}, "marketplace", "licenseKeys": [...]}]}]}
+//
+// supportEmail (optional) is the store's address for buyers, named in
+// their emails and their Reply-To; emailBuyers (default false) emails the
+// receipt of licensing-fulfil orders too (docs/email.md).
 //
 // webhookUrl, webhookSecret, marketplace and licenseKeys are optional;
 // webhookSecretRef (optional) names where a deployed store's secret lives;
@@ -43,6 +48,8 @@ type FileStore struct {
 	WebhookSecretRef string   `json:"webhookSecretRef,omitempty"`
 	// WebhookSignatureHeader names the signature header ("": X-Tollgate-Signature).
 	WebhookSignatureHeader string `json:"webhookSignatureHeader,omitempty"`
+	SupportEmail           string `json:"supportEmail,omitempty"`
+	EmailBuyers            bool   `json:"emailBuyers,omitempty"`
 	// PricesIncludeTax says whether the store's prices include the buyer's
 	// tax (absent: Store.TaxIncluded's default by currency).
 	PricesIncludeTax *bool         `json:"pricesIncludeTax,omitempty"`
@@ -135,6 +142,11 @@ func ParseFile(data []byte) (File, error) {
 		if s.WebhookSignatureHeader != "" {
 			if why := delivery.ValidSignatureHeader(s.WebhookSignatureHeader); why != "" {
 				add("%s.webhookSignatureHeader %q: %s", at, s.WebhookSignatureHeader, why)
+			}
+		}
+		if s.SupportEmail != "" {
+			if a, err := mail.ParseAddress(s.SupportEmail); err != nil || a.Name != "" || a.Address != s.SupportEmail {
+				add("%s.supportEmail %q: want one plain email address (name@example.com)", at, s.SupportEmail)
 			}
 		}
 		skus := map[string]bool{}

@@ -117,6 +117,11 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 		}
 		order.claims, order.hasClaims = res.Claims, true
 		tx, lineAt, err := f.fulfilItems(order, res, digest, now)
+		if err == nil && listing.Store.EmailBuyers { // the store's setting: its own system may mail its buyers
+			var mail []types.TransactWriteItem
+			mail, err = EmailOps(f.st.Tables.Outbox, order, EmailReceipt, "", now)
+			tx = append(tx, mail...) // last: the items refused reads by index keep theirs
+		}
 		if err != nil {
 			res.Done(err, 0)
 			return Fulfilment{}, err

@@ -63,7 +63,7 @@ func PlacePendingOps(t dynamo.Tables, o Order) ([]types.TransactWriteItem, error
 // if it is still pending and undisputed (a refund, cancellation or dispute
 // that came first wins) and records the ranges it claims, each claim moves
 // its shard's cursor with the same allocation as licensing fulfil, the
-// order.fulfilled event is enqueued and, when the order has an external
+// order.fulfilled event and the buyer's receipt are enqueued and, when the order has an external
 // reference, the reference is recorded as paid. Item 0 is the order's
 // condition; the claims are at ClaimAt (res.Done takes that index).
 func FulfilPendingOps(t dynamo.Tables, o Order, res *Reservation, now time.Time) ([]types.TransactWriteItem, error) {
@@ -79,6 +79,11 @@ func FulfilPendingOps(t dynamo.Tables, o Order, res *Reservation, now time.Time)
 		return nil, err
 	}
 	tx = append(tx, ev)
+	mail, err := EmailOps(t.Outbox, o, EmailReceipt, "", now) // the buyer's receipt
+	if err != nil {
+		return nil, err
+	}
+	tx = append(tx, mail...)
 	if o.ExternalReference != "" {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(t.Stores),
 			Item: withKey(paidRefKey(o.Store, o.ExternalReference), map[string]types.AttributeValue{attrOrder: dynamo.S(o.ID)})}})
@@ -93,7 +98,7 @@ const ClaimAt = 1
 // PSP's running total; a smaller or equal one than recorded changes
 // nothing, so the caller checks first and the condition guards a race):
 // the order becomes refunded (or partially_refunded), its keys are marked
-// revoked, and order.refunded is enqueued. A pending order refunded before
+// revoked, and order.refunded and the buyer's notice are enqueued. A pending order refunded before
 // its payment's success is never fulfilled afterwards.
 func RefundOps(t dynamo.Tables, o Order, refundedTotal int64, now time.Time) ([]types.TransactWriteItem, error) {
 	status := StatusRefunded
@@ -110,7 +115,11 @@ func RefundOps(t dynamo.Tables, o Order, refundedTotal int64, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{dynamo.UpdateOp(t.Stores, OrderKey(o.Store, o.ID), upd, dynamo.Cond(cond)), ev}, nil
+	mail, err := EmailOps(t.Outbox, o, EmailRefund, fmt.Sprint(refundedTotal), now) // the buyer's notice
+	if err != nil {
+		return nil, err
+	}
+	return append([]types.TransactWriteItem{dynamo.UpdateOp(t.Stores, OrderKey(o.Store, o.ID), upd, dynamo.Cond(cond)), ev}, mail...), nil
 }
 
 // DisputeOps records dispute disputeID of o in state (the PSP's dispute

@@ -54,7 +54,8 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 			case sk == skStore:
 				l.Found = true
 				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
-					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader])}
+					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader]),
+					SupportEmail: dynamo.StringAttr(item[attrSupportEmail]), EmailBuyers: dynamo.BoolAttr(item[attrEmailBuyers])}
 				if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
 					l.Store.PricesIncludeTax = &v.Value
 				}

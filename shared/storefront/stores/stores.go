@@ -7,7 +7,7 @@
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
 //	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
-//	                                       pricesIncludeTax (absent: by currency)
+//	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
@@ -46,6 +46,8 @@ const (
 	attrWebhookSigHeader = "webhookSignatureHeader"
 	attrPricesIncludeTax = "pricesIncludeTax"
 	attrTax              = "tax" // an order's OrderTax (JSON)
+	attrSupportEmail     = "supportEmail"
+	attrEmailBuyers      = "emailBuyers"
 	attrDigest           = "digest"
 	attrStore            = "store"
 	attrKeyID            = "id"
@@ -98,6 +100,13 @@ type Store struct {
 	// WebhookSignatureHeader names the signature header of the store's
 	// webhooks ("" is the default, X-Tollgate-Signature).
 	WebhookSignatureHeader string
+	// SupportEmail is where buyers reach the store ("" none): the
+	// Reply-To of its emails and the address they name.
+	SupportEmail string
+	// EmailBuyers: the buyers of licensing-fulfil orders are emailed their
+	// receipt too (default off: the store's own system may mail them).
+	// Checkout buyers always are.
+	EmailBuyers bool
 	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
 	PricesIncludeTax *bool
 }

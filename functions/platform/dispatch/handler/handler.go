@@ -10,16 +10,24 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	netmail "net/mail"
+	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
+	"github.com/tollgate-dev/tollgate/shared/platform/mail"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
+	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
+	"github.com/tollgate-dev/tollgate/shared/storefront/checkoutweb"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
@@ -33,6 +41,21 @@ const (
 	// EnvStoreSecretPrefix: deployed stores' webhookSecretRef must name a
 	// Secrets Manager secret under it; unset (locally): none is read.
 	EnvStoreSecretPrefix = "STORE_SECRET_PREFIX"
+	// EnvMailFrom is the buyers' emails' sender, an SES-verified identity
+	// (the MailFrom parameter); unset: emails are undeliverable until it
+	// is set (then replayed with cmd/outbox).
+	EnvMailFrom = "MAIL_FROM"
+	// EnvMailConfigurationSet names the SES configuration set of every
+	// send ("" none).
+	EnvMailConfigurationSet = "MAIL_CONFIGURATION_SET"
+	// EnvMailDir, set only by make run, keeps every email as an .eml file
+	// there instead of sending it through SES.
+	EnvMailDir = "MAIL_DIR"
+	// EnvOrderLinkBase is the absolute origin of the order links in the
+	// emails (PublicBaseURL, else the API's own domain).
+	EnvOrderLinkBase = "ORDER_LINK_BASE_URL"
+	// localMailFrom is make run's sender when MAIL_FROM is unset.
+	localMailFrom = "receipts@tollgate.localhost"
 )
 
 // New builds the scheduled job from its dependencies.
@@ -82,7 +105,7 @@ func logStats(ctx context.Context, d deps.Deps, st delivery.Stats) {
 		level = slog.LevelDebug
 	}
 	d.Logger.Log(ctx, level, "dispatch run", "delivered", st.Delivered, "failed", st.Failed, "dead", st.Dead,
-		"skipped", st.Skipped, "deferred", st.Deferred, "undeliverable", st.Undeliverable, "interrupted", st.Interrupted)
+		"skipped", st.Skipped, "deferred", st.Deferred, "undeliverable", st.Undeliverable, "interrupted", st.Interrupted, "resent", st.Resent)
 }
 
 func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
@@ -115,15 +138,56 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
 		sm = secretsmanager.NewFromConfig(cfg)
 	}
 	prod := env == "prod"
+	mailer, err := buyerMail(ctx, d)
+	if err != nil {
+		return nil, 0, err
+	}
 	return &delivery.Dispatcher{
 		Box: outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
 		Resolver: delivery.Recipients{
 			payments.RecipientKind: payments.MerchantTargets(d.Store, creds),
 			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets)),
 		},
-		Client: delivery.Client(prod),
-		Prod:   prod,
-		Now:    d.Now,
-		Logger: d.Logger,
+		Couriers: map[string]delivery.Courier{stores.EmailKind: mailer},
+		Client:   delivery.Client(prod),
+		Prod:     prod,
+		Now:      d.Now,
+		Logger:   d.Logger,
 	}, int32(batch), nil
+}
+
+// buyerMail is the courier of the buyers' emails: rendered by the
+// checkout's pages package (its locales and money formats), sent through
+// SES, or kept as files under make run (MAIL_DIR).
+func buyerMail(ctx context.Context, d deps.Deps) (*checkoutweb.Mailer, error) {
+	svc, err := checkout.Open(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	m := &checkoutweb.Mailer{Orders: svc, Signer: signing.New(d.Secrets), From: d.String(EnvMailFrom, ""),
+		BaseURL: strings.TrimSuffix(d.String(EnvOrderLinkBase, ""), "/")}
+	if u, err := url.Parse(m.BaseURL); m.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return nil, fmt.Errorf("%s must be empty or an absolute http(s) URL, got %q", EnvOrderLinkBase, m.BaseURL)
+	}
+	if m.From != "" {
+		if _, err := netmail.ParseAddress(m.From); err != nil {
+			return nil, fmt.Errorf("%s %q is not an address: %w", EnvMailFrom, m.From, err)
+		}
+	}
+	if dir := d.String(EnvMailDir, ""); dir != "" {
+		if m.From == "" {
+			m.From = localMailFrom
+		}
+		m.Sender = mail.Dir{Path: dir, Logger: d.Logger, Now: d.Now}
+		return m, nil
+	}
+	if m.From == "" {
+		return m, nil // no sender: each email is undeliverable, replayable once MailFrom is set
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: AWS config: %w", err)
+	}
+	m.Sender = mail.SES{Client: sesv2.NewFromConfig(cfg), ConfigurationSet: d.String(EnvMailConfigurationSet, "")}
+	return m, nil
 }
