@@ -145,8 +145,15 @@ lint-template:
 # measures authorizations and inventory reads with 0 to 100k records stored.
 BENCH       ?= .
 BENCH_COUNT ?= 1
+# The license-key pool at launch-day scale (internal/dev/poolscale):
+# POOL_KEYS keys of one SKU, POOL_ORDERS orders from 4 containers, on the
+# embedded engine, then a smaller run on moto_server.
+POOL_KEYS   ?= 1000000
+POOL_ORDERS ?= 200000
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) ./...
+	$(GO) run ./internal/dev/poolscale -keys $(POOL_KEYS) -orders $(POOL_ORDERS)
+	$(GO) run ./internal/dev/poolscale -dynamodb moto -keys 20000 -orders 5000
 	@out=$$($(GO) test -count=1 -run '^TestDynamoDBRoundTrips$$' -v ./functions) || { echo "$$out"; exit 1; }; \
 	echo "$$out" | sed -n '/DynamoDB round trips per request/,/^ *promised:/p' | sed 's/^        //'
 	@out=$$($(GO) test -count=1 -run '^TestCheckoutPagesRoundTrips$$/^minidyn$$' -v ./functions) || { echo "$$out"; exit 1; }; \

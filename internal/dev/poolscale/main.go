@@ -36,6 +36,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/ddbcalls"
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
@@ -183,12 +184,12 @@ func run(ctx context.Context, w io.Writer, nKeys, nOrders, nContainers int, back
 		return fmt.Errorf("pool %+v after %d orders (%d distinct keys given)", pool, nOrders, len(given))
 	}
 	fmt.Fprintf(w, "\nevery order got its own key; the pool counts %d claimed and %d left\n", pool.Claimed, pool.Available)
-	return printSizes(ctx, w, stack.DB, table)
+	return printSizes(ctx, w, stack.DB, table, stack.TableName("OutboxTable"))
 }
 
 // printSizes prints the sizes (DynamoDB's item size: attribute names and
 // values) of the items one fulfilment writes or reads.
-func printSizes(ctx context.Context, w io.Writer, db *dynamodb.Client, table string) error {
+func printSizes(ctx context.Context, w io.Writer, db *dynamodb.Client, table, outboxTable string) error {
 	read := func(pk, sk string) (map[string]types.AttributeValue, error) {
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: dynamo.PKSK(pk, sk), ConsistentRead: aws.Bool(true)})
 		if err != nil {
@@ -215,7 +216,13 @@ func printSizes(ctx context.Context, w io.Writer, db *dynamodb.Client, table str
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "item sizes (bytes): order row %d, shard %d, key row %d, product row %d (not written by a fulfilment)\n",
-		dynamo.ItemSize(order), dynamo.ItemSize(shard), dynamo.ItemSize(key), dynamo.ItemSize(product))
+	id := stores.OrderID(slug, "order-0000001")
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(outboxTable),
+		Key: dynamo.PK(outbox.Key("store:" + slug + ":order:" + id + ":fulfilled")), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "item sizes (bytes): order row %d, shard %d, key row %d, outbox event %d, product row %d (not written by a fulfilment)\n",
+		dynamo.ItemSize(order), dynamo.ItemSize(shard), dynamo.ItemSize(key), dynamo.ItemSize(out.Item), dynamo.ItemSize(product))
 	return nil
 }

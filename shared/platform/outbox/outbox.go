@@ -52,7 +52,7 @@ const (
 	StatusPending = "pending"
 	// DueShards is how many partitions the due index spreads over; Due
 	// reads them all.
-	DueShards = 32
+	DueShards = 64
 )
 
 // duePK is the due index's partition key of event id.

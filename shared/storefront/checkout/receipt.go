@@ -32,6 +32,11 @@ func (s *Service) Receipt(ctx context.Context, slug, id string) (OrderView, erro
 		CustomerEmail: o.CustomerEmail, ExternalReference: o.ExternalReference, TotalMinor: o.TotalMinor, Items: o.Items,
 		ProductNames: map[string]string{}, Source: o.Source, SupportEmail: l.Store.SupportEmail, CreatedAt: o.CreatedAt,
 		Fulfilled: o.Fulfilled, KeysRevoked: o.KeysRevoked, RefundedMinor: o.RefundedMinor}
+	// The amounts as the order recorded them when charged (never recomputed).
+	v.Amounts, v.AmountsKnown = o.Amounts()
+	if o.Tax != nil {
+		v.TaxLabel = o.Tax.Label
+	}
 	for sku, p := range l.Products {
 		v.ProductNames[sku] = p.Name
 	}
