@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
@@ -421,19 +420,12 @@ func TestNotificationsToTheMerchant(t *testing.T) {
 	if _, err := v.svc.Capture(ctx, "m1", pre.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	keyCond := expression.Key("duePk").Equal(expression.Value("due"))
-	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(keyCond))
-	out, err := v.e.Stack.DB.Query(ctx, &dynamodb.QueryInput{TableName: &v.e.Tables.Outbox, IndexName: aws.String(outbox.IndexDue),
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	due, err := outbox.Box{DB: v.e.Stack.DB, Table: v.e.Tables.Outbox}.Due(ctx, time.Now().Add(time.Hour), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var actions []string
-	for _, it := range out.Items {
-		ev, err := outbox.FromItem(it)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range due {
 		if ev.Recipient != dynamo.Tuple("merchant", "m1") {
 			t.Fatalf("event for %q", ev.Recipient)
 		}
