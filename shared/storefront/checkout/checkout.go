@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -119,6 +120,9 @@ type Service struct {
 	// sandboxOK: the sandbox PSP may take payments (never in prod): the
 	// test mode psp.Select is asked in, which refuses the sandbox without it.
 	sandboxOK bool
+	// log takes what goes wrong beside a request's answer (a low pool not
+	// announced).
+	log *slog.Logger
 }
 
 // intentPSP is a PSP the checkout pays with: it creates client-confirmed
@@ -156,7 +160,7 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK,
+	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK, log: d.Logger,
 		rate: rate,
 		ful:  stores.NewFulfiller(d.Store, now, stores.Options{}),
 		psps: map[psp.Type]intentPSP{

@@ -177,6 +177,9 @@ func (s *Service) apply(ctx context.Context, n psp.Notification) (string, error)
 			metrics.CheckoutConversions.Add(ctx, 1, slug)
 			metrics.StoreFulfilments.Add(ctx, 1, slug, cmp.Or(o.Source, stores.SourceCheckout))
 			metrics.KeysAllocated.Add(ctx, float64(stores.Units(o.Items)), slug)
+			if err := s.ful.Claimed(ctx, slug, o.Items); err != nil && s.log != nil {
+				s.log.WarnContext(ctx, "low stock not announced; the next fulfilment tries again", "store", slug, "error", err)
+			}
 		}
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {

@@ -74,6 +74,11 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 		} else {
 			u = u.Remove(expression.Name(attrPricesIncludeTax))
 		}
+		if s.LowStockThreshold != nil {
+			u = u.Set(expression.Name(attrLowStock), expression.Value(*s.LowStockThreshold))
+		} else {
+			u = u.Remove(expression.Name(attrLowStock))
+		}
 		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), u, nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}

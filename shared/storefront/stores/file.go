@@ -52,8 +52,11 @@ type FileStore struct {
 	EmailBuyers            bool   `json:"emailBuyers,omitempty"`
 	// PricesIncludeTax says whether the store's prices include the buyer's
 	// tax (absent: Store.TaxIncluded's default by currency).
-	PricesIncludeTax *bool         `json:"pricesIncludeTax,omitempty"`
-	Products         []FileProduct `json:"products"`
+	PricesIncludeTax *bool `json:"pricesIncludeTax,omitempty"`
+	// LowStockThreshold: a pool with this many keys left or fewer is low
+	// (the product.low_stock webhook, once per crossing; absent: 10, 0: never).
+	LowStockThreshold *int64        `json:"lowStockThreshold,omitempty"`
+	Products          []FileProduct `json:"products"`
 }
 
 // FileProduct is one product of a FileStore.
@@ -148,6 +151,9 @@ func ParseFile(data []byte) (File, error) {
 			if a, err := mail.ParseAddress(s.SupportEmail); err != nil || a.Name != "" || a.Address != s.SupportEmail {
 				add("%s.supportEmail %q: want one plain email address (name@example.com)", at, s.SupportEmail)
 			}
+		}
+		if s.LowStockThreshold != nil && (*s.LowStockThreshold < 0 || *s.LowStockThreshold > 1_000_000) {
+			add("%s.lowStockThreshold: want 0 to 1000000 keys (0: never low)", at)
 		}
 		skus := map[string]bool{}
 		for j, p := range s.Products {

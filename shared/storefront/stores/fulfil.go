@@ -60,6 +60,9 @@ type Fulfilment struct {
 	// RateErr is why the request could not be counted (it was served:
 	// the limit fails open).
 	RateErr error
+	// LowStockErr is why a low pool could not be announced (the order was
+	// made: the handler logs it; the next fulfilment tries again).
+	LowStockErr error
 }
 
 // Fulfil allocates the license keys of r exactly once per (store,
@@ -151,7 +154,7 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 	fill(&order, keys)
 	metrics.StoreFulfilments.Add(ctx, 1, order.Store, SourceAPI)
 	metrics.KeysAllocated.Add(ctx, float64(Units(order.Items)), order.Store)
-	out := Fulfilment{Order: order}
+	out := Fulfilment{Order: order, LowStockErr: f.Claimed(ctx, order.Store, order.Items)}
 	if f.rate != nil {
 		res := f.rate.FromItem(rateItem, now, false)
 		out.Rate = &res

@@ -316,6 +316,9 @@ type pools struct {
 	products func(ctx context.Context, slug string) (map[string]Product, error)
 	mu       sync.Mutex
 	m        map[string]*poolView // dynamo.Tuple(slug, sku)
+	// announced: the low-stock crossings this container enqueued or found
+	// enqueued, by dynamo.Tuple(slug, sku, pool size).
+	announced map[string]bool
 }
 
 type poolView struct {
@@ -336,7 +339,7 @@ type shardSlot struct {
 }
 
 func newPools(st dynamo.Store, products func(ctx context.Context, slug string) (map[string]Product, error)) *pools {
-	return &pools{st: st, products: products, m: map[string]*poolView{}}
+	return &pools{st: st, products: products, m: map[string]*poolView{}, announced: map[string]bool{}}
 }
 
 // shortage is a line the pool cannot serve, with what is left (read

@@ -59,6 +59,9 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 				if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
 					l.Store.PricesIncludeTax = &v.Value
 				}
+				if n, err := dynamo.IntAttr(item[attrLowStock]); err == nil {
+					l.Store.lowStockThreshold = &n
+				}
 			case strings.HasPrefix(sk, dynamo.Tuple("apikey")):
 				if item[attrRevokedAt] == nil {
 					l.keys[apikey.Digest(dynamo.StringAttr(item[attrDigest]))] = true

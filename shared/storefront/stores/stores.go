@@ -47,6 +47,7 @@ const (
 	attrPricesIncludeTax = "pricesIncludeTax"
 	attrTax              = "tax" // an order's OrderTax (JSON)
 	attrSupportEmail     = "supportEmail"
+	attrLowStock         = "lowStockThreshold"
 	attrEmailBuyers      = "emailBuyers"
 	attrDigest           = "digest"
 	attrStore            = "store"
@@ -109,6 +110,9 @@ type Store struct {
 	EmailBuyers bool
 	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
 	PricesIncludeTax *bool
+	// lowStockThreshold: the store's setting (nil: not set;
+	// LowStockThreshold).
+	lowStockThreshold *int64
 }
 
 // TaxIncluded says whether the store's prices in currency include the

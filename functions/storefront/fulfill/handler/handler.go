@@ -75,6 +75,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		storeapi.WriteFailure(w, r, h.log, "fulfilment", err)
 		return
 	}
+	if out.LowStockErr != nil {
+		h.log.WarnContext(ctx, "low stock not announced; the next fulfilment tries again", "store", req.Store, "error", out.LowStockErr)
+	}
 	a := Answer{OrderID: out.Order.ID, Status: out.Order.Status, Items: make([]AnswerItem, len(out.Order.Items))}
 	for i, it := range out.Order.Items {
 		a.Items[i] = AnswerItem{SKU: it.SKU, LicenseKeys: it.LicenseKeys}
