@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -43,7 +44,7 @@ import (
 const (
 	slug   = "launch"
 	sku    = "GAME-1"
-	apiKey = "sk_test_poolscale_0001"
+	apiKey = "sk_test_poolscale_0001" //nolint:gosec // a test-mode key of the run's own throwaway store
 )
 
 func main() {
@@ -153,7 +154,7 @@ func run(ctx context.Context, w io.Writer, nKeys, nOrders, nContainers int, back
 				if err == nil && len(got.Order.Items[0].LicenseKeys) == 1 && !given[got.Order.Items[0].LicenseKeys[0]] {
 					given[got.Order.Items[0].LicenseKeys[0]] = true
 				} else if firstErr == nil {
-					firstErr = fmt.Errorf("order %d: %v (keys %v)", i, err, got.Order.Items)
+					firstErr = fmt.Errorf("order %d (keys %v): %w", i, got.Order.Items, cmp.Or(err, errors.New("no key of its own")))
 				}
 				cur.orders++
 				cur.calls += int64(cc.Total())

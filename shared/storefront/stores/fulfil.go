@@ -133,7 +133,8 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 		stale := res.Done(err, lineAt)
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
-			if stale && !failed.Failed(0) && !failed.Failed(1) && !(f.rate != nil && failed.Failed(2)) {
+			refused := failed.Failed(0) || failed.Failed(1) || (f.rate != nil && failed.Failed(2))
+			if stale && !refused {
 				continue // a shard moved: plan again with what DynamoDB returned
 			}
 			return f.refused(ctx, r, order, digest, now, failed)

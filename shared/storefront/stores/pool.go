@@ -547,7 +547,8 @@ func (p *pools) plan(slug string, lines []OrderItem) ([]Claim, []shortage) {
 			continue
 		}
 		sort.Ints(ids)
-		rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] }) //nolint:gosec // spreads claims over shards; nothing to guess
+
 		if v.hasHome {
 			ids = append([]int{v.home}, slices.DeleteFunc(ids, func(id int) bool { return id == v.home })...)
 		}
