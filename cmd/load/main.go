@@ -66,6 +66,9 @@ type config struct {
 	scale       float64
 	serverLog   string
 	clients     int
+	// fulfilClients > 0: the licensing fulfilment load (runFulfil) of a
+	// pool of fulfilKeys keys.
+	fulfilClients, fulfilKeys int
 	preload     int
 	top         int
 	keepProfile string
@@ -109,6 +112,9 @@ func run() error {
 		return err
 	}
 	defer stopBackend()
+	if cfg.fulfilClients > 0 {
+		return runFulfil(ctx, cfg, endpoint, backend)
+	}
 	srv, stopServer, err := startLoadServer(ctx, endpoint, cfg.serverLog, cfg.preload)
 	if err != nil {
 		return err
@@ -167,6 +173,8 @@ func parseFlags() (config, error) {
 	flag.IntVar(&cfg.preload, "preload", 0, "purchases stored before the server starts (embedded DynamoDB only, through DATA_DIR): each by its own player, as an authorization of 2 items writes them")
 	flag.IntVar(&cfg.top, "top", 15, "functions listed in the server's CPU profile summary")
 	flag.StringVar(&cfg.keepProfile, "cpuprofile", "", "also keep the server's CPU profile in this file (for go tool pprof)")
+	flag.IntVar(&cfg.fulfilClients, "fulfil-clients", 0, "N > 0: N clients each fulfilling one license key of one SKU back to back (the store platform's pool under load)")
+	flag.IntVar(&cfg.fulfilKeys, "fulfil-keys", 20000, "the keys of the SKU -fulfil-clients sells")
 	flag.IntVar(&cfg.clients, "clients", 0, "0: the mixed open-loop load; N > 0: N clients each sending authorizations (2 items, a new transactionId each) back to back, the saturation measurement")
 	flag.Float64Var(&cfg.scale, "scale", 0, "multiplies every rate (default 1 on minidyn; 0.15 on moto, which answers one call at a time and copies every table a transaction touches)")
 	flag.Parse()

@@ -38,6 +38,11 @@ type server struct {
 // startServer builds cmd/local into dir and starts it with the load catalog
 // and the development keys, against endpoint (embedded minidyn when empty).
 func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string, keepLog io.Writer) (*server, error) {
+	return startServerEnv(ctx, dir, catalogFile, endpoint, dataDir, keepLog, nil)
+}
+
+// startServerEnv is startServer with more environment (NAME=value).
+func startServerEnv(ctx context.Context, dir, catalogFile, endpoint, dataDir string, keepLog io.Writer, more []string) (*server, error) {
 	bin := filepath.Join(dir, "tollgate-local")
 	goTool := os.Getenv("GO")
 	if goTool == "" {
@@ -72,7 +77,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
+	cmd.Env = append(env, more...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -87,7 +92,7 @@ func startServer(ctx context.Context, dir, catalogFile, endpoint, dataDir string
 		_ = cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+	if err := s.waitReady(ctx, 5*time.Minute); err != nil { // a stores file of many keys is imported at start
 		s.stop()
 		return nil, err
 	}
