@@ -1,6 +1,7 @@
 package functions_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,7 +22,13 @@ func TestCheckoutPagesRoundTrips(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			logs := &logtest.Buffer{}
 			tr := ddbtest.NewTransport()
-			site := newPagesSiteWith(t, b, tr, deps.NewLogger(logs, "info"))
+			// The store's pool of four keys is under the low-stock threshold
+			// from the first sale: the crossing's announcement (a fresh read
+			// of the shards and the event, once per pool size) is left out
+			// of the per-request table.
+			quiet := bytes.Replace(hostileStores, []byte(`"supportEmail": "support@my-store.example",`),
+				[]byte(`"supportEmail": "support@my-store.example", "lowStockThreshold": 0,`), 1)
+			site := newPagesSiteOf(t, b, tr, deps.NewLogger(logs, "info"), quiet)
 			c := browserClient(t)
 			var table strings.Builder
 			step := func(name, method, target string, form url.Values, status, want int, why string) page {
