@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
+	"github.com/tollgate-dev/tollgate/shared/storefront/tax"
 )
 
 func price(n int64) *int64 { return &n }
@@ -24,7 +25,9 @@ func receiptOrder() checkout.OrderView {
 		Status: stores.StatusFulfilled, Currency: "GBP", Locale: "en", CustomerEmail: "buyer@example.com", TotalMinor: 7198,
 		Items:        []stores.OrderItem{{SKU: "EVIL-1", Quantity: 2, UnitPriceMinor: price(2999), LicenseKeys: []string{"KEY-<1>", "KEY-&2"}}},
 		ProductNames: map[string]string{"EVIL-1": `<img src=x onerror=alert(1)>"'&`}, Source: stores.SourceCheckout,
-		SupportEmail: "help@evil.example", Fulfilled: true}
+		SupportEmail: "help@evil.example", Fulfilled: true,
+		// Tax added to the prices, as recorded when charged.
+		Amounts: tax.Amounts{SubtotalMinor: 5998, TaxMinor: 1200, TotalMinor: 7198}, AmountsKnown: true}
 }
 
 type receiptsFunc func(ctx context.Context, slug, id string) (checkout.OrderView, error)

@@ -53,7 +53,7 @@ func (f *Fulfiller) Claimed(ctx context.Context, slug string, items []OrderItem)
 			continue
 		}
 		metrics.LicenseKeysLeft.Add(ctx, float64(left), slug, it.SKU)
-		if left > threshold || !f.pools.announce(slug, it.SKU, p.KeysTotal, false) {
+		if threshold <= 0 || left > threshold || !f.pools.announce(slug, it.SKU, p.KeysTotal, false) {
 			continue
 		}
 		p.SKU = it.SKU

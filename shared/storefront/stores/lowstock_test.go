@@ -22,7 +22,7 @@ func TestLowStockAnnouncedOncePerCrossing(t *testing.T) {
 	e := newEnv(t, ddbtest.Backends(t)[0])
 	ctx := context.Background()
 	const key = "sk_test_lowstock_1"
-	e.importSharded(t, "shop", "SKU-1", 15, 2, key)
+	e.importShardedLow(t, "shop", "SKU-1", 15, 2, key, nil)
 	box := outbox.Box{DB: e.Stack.DB, Table: e.Tables.Outbox}
 	id := "store:shop:product:SKU-1:low_stock:15"
 	one := e.fulfiller()

@@ -25,11 +25,19 @@ import (
 // over shards shards (0: by the pool's size).
 func (e *env) importSharded(t *testing.T, slug, sku string, n, shards int, apiKey string) []string {
 	t.Helper()
+	never := int64(0) // these pools are small: no low-stock announcements in the counts
+	return e.importShardedLow(t, slug, sku, n, shards, apiKey, &never)
+}
+
+// importShardedLow is importSharded with the store's low-stock threshold
+// (nil: the default).
+func (e *env) importShardedLow(t *testing.T, slug, sku string, n, shards int, apiKey string, lowStock *int64) []string {
+	t.Helper()
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s-KEY-%05d", sku, i+1)
 	}
-	f := stores.File{Stores: []stores.FileStore{{Slug: slug, Name: "Store " + slug, APIKeys: []string{apiKey},
+	f := stores.File{Stores: []stores.FileStore{{Slug: slug, Name: "Store " + slug, APIKeys: []string{apiKey}, LowStockThreshold: lowStock,
 		Products: []stores.FileProduct{{SKU: sku, Name: sku, Prices: map[string]int64{"GBP": 100}, LicenseKeys: keys, PoolShards: shards}}}}}
 	if _, err := e.admin.Import(context.Background(), f); err != nil {
 		t.Fatal(err)
