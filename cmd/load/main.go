@@ -69,9 +69,9 @@ type config struct {
 	// fulfilClients > 0: the licensing fulfilment load (runFulfil) of a
 	// pool of fulfilKeys keys.
 	fulfilClients, fulfilKeys int
-	preload     int
-	top         int
-	keepProfile string
+	preload                   int
+	top                       int
+	keepProfile               string
 }
 
 // endpoints in table order, with the function serving each.
