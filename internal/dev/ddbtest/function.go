@@ -112,5 +112,5 @@ func tables(s *localenv.Stack) dynamo.Tables {
 	}
 	return dynamo.Tables{Players: name(dynamo.EnvPlayersTable), Transactions: name(dynamo.EnvTransactionsTable), Catalog: name(dynamo.EnvCatalogTable), Outbox: name(dynamo.EnvOutboxTable),
 		Payments: name(dynamo.EnvPaymentsTable), Stores: name(dynamo.EnvStoresTable), RateLimit: name(dynamo.EnvRateLimitTable),
-		Checkout: name(dynamo.EnvCheckoutTable)}
+		Checkout: name(dynamo.EnvCheckoutTable), Portal: name(dynamo.EnvPortalTable)}
 }

@@ -66,6 +66,7 @@ type Tables struct {
 	Stores       string // stores, store API keys, products, license-key pools, orders (STORES_TABLE; shared/storefront/stores)
 	RateLimit    string // request counters per key or client and window (RATE_LIMIT_TABLE; shared/storefront/ratelimit)
 	Checkout     string // checkout sessions, intents, Stripe event records (CHECKOUT_TABLE; shared/storefront/checkout)
+	Portal       string // partner-portal members, sessions, passkeys, invitations, audit (PORTAL_TABLE; shared/storefront/portal)
 }
 
 // Environment variables naming the tables.
@@ -78,6 +79,7 @@ const (
 	EnvStoresTable       = "STORES_TABLE"
 	EnvRateLimitTable    = "RATE_LIMIT_TABLE"
 	EnvCheckoutTable     = "CHECKOUT_TABLE"
+	EnvPortalTable       = "PORTAL_TABLE"
 	EnvEndpoint          = "DYNAMODB_ENDPOINT"
 )
 
@@ -90,7 +92,7 @@ func TablesFromEnv(getenv func(string) string) (Tables, error) {
 	}
 	t := Tables{Players: getenv(EnvPlayersTable), Transactions: getenv(EnvTransactionsTable), Catalog: getenv(EnvCatalogTable), Outbox: getenv(EnvOutboxTable),
 		Payments: getenv(EnvPaymentsTable), Stores: getenv(EnvStoresTable), RateLimit: getenv(EnvRateLimitTable),
-		Checkout: getenv(EnvCheckoutTable)}
+		Checkout: getenv(EnvCheckoutTable), Portal: getenv(EnvPortalTable)}
 	var missing []string
 	if t.Players == "" {
 		missing = append(missing, EnvPlayersTable)
