@@ -2,8 +2,8 @@ package portalweb
 
 import (
 	"errors"
-	"net/http"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
