@@ -152,8 +152,8 @@ func (m *member) follow(link string) page {
 // signIn signs the browser in with an email link.
 func (m *member) signIn(email string) {
 	m.t.Helper()
-	m.get("/portal/signin")
-	if p := m.post("/portal/signin", url.Values{"email": {email}}); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="sent"`) {
+	m.get("/portal/signin/")
+	if p := m.post("/portal/signin/", url.Values{"email": {email}}); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="sent"`) {
 		m.t.Fatalf("sign-in request: %d\n%s", p.Status, p.Body)
 	}
 	p := m.follow(m.site.link(m.t, email, "/portal/signin/link"))
@@ -180,16 +180,16 @@ func TestPortalSignInByEmailLink(t *testing.T) {
 			if p := owner.get("/portal/"); p.Status != 200 || !strings.Contains(p.Body, `href="/portal/stores/my-store/overview/"`) {
 				t.Fatalf("stores page: %d\n%s", p.Status, p.Body)
 			}
-			if p := owner.post("/portal/signout", nil); p.Status != http.StatusSeeOther {
+			if p := owner.post("/portal/signout/", nil); p.Status != http.StatusSeeOther {
 				t.Fatalf("sign out: %d", p.Status)
 			}
-			if p := owner.get("/portal/"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/portal/signin") {
+			if p := owner.get("/portal/"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/portal/signin/") {
 				t.Fatalf("after sign-out: %d %s", p.Status, p.Header.Get("Location"))
 			}
 
 			// A link works once, in the browser that asked for it.
-			owner.get("/portal/signin")
-			owner.post("/portal/signin", url.Values{"email": {"owner@my-store.test"}})
+			owner.get("/portal/signin/")
+			owner.post("/portal/signin/", url.Values{"email": {"owner@my-store.test"}})
 			link := s.link(t, "owner@my-store.test", "/portal/signin/link")
 			thief := s.browser(t)
 			if p := thief.follow(link); p.Status != http.StatusGone {
@@ -204,8 +204,8 @@ func TestPortalSignInByEmailLink(t *testing.T) {
 
 			// An address without an account gets the same page and no email.
 			stranger := s.browser(t)
-			stranger.get("/portal/signin")
-			p := stranger.post("/portal/signin", url.Values{"email": {"nobody@example.com"}})
+			stranger.get("/portal/signin/")
+			p := stranger.post("/portal/signin/", url.Values{"email": {"nobody@example.com"}})
 			if p.Status != http.StatusOK || !strings.Contains(p.Body, `id="sent"`) {
 				t.Errorf("unknown address: %d", p.Status)
 			}
@@ -220,7 +220,7 @@ func TestPortalSignInByEmailLink(t *testing.T) {
 			if p := forged.get("/portal/"); p.Status != http.StatusSeeOther {
 				t.Errorf("forged session: %d, want a redirect to sign-in", p.Status)
 			}
-			if p := owner.post("/portal/signout", url.Values{"csrf": {"tampered"}}); p.Status != http.StatusForbidden {
+			if p := owner.post("/portal/signout/", url.Values{"csrf": {"tampered"}}); p.Status != http.StatusForbidden {
 				t.Errorf("tampered CSRF token: %d, want 403", p.Status)
 			}
 		})

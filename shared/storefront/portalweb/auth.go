@@ -16,20 +16,17 @@ import (
 func (p *Pages) Auth() (http.Handler, error) {
 	return p.family([]route{
 		{Method: "GET", Pattern: "/portal/{$}", Handle: p.storesPage},
-		{Method: "GET", Pattern: "/portal/signin", Public: true, Handle: p.signinPage},
-		{Method: "POST", Pattern: "/portal/signin", Public: true, Handle: p.requestLink},
-		{Method: "GET", Pattern: "/portal/signin/link", Public: true, Handle: p.linkPage},
-		{Method: "POST", Pattern: "/portal/signin/link", Public: true, Handle: p.redeemLink},
-		{Method: "POST", Pattern: "/portal/signout", Public: true, Handle: p.signOut},
-		{Method: "GET", Pattern: "/portal/invite", Public: true, Handle: p.invitePage},
-		{Method: "POST", Pattern: "/portal/invite", Public: true, Handle: p.acceptInvite},
-		{Method: "POST", Pattern: "/portal/passkeys/login/begin", Public: true, Handle: p.passkeyLoginBegin},
-		{Method: "POST", Pattern: "/portal/passkeys/login/finish", Public: true, Handle: p.passkeyLoginFinish},
-		{Method: "GET", Pattern: "/portal/account", Handle: p.accountPage},
-		{Method: "POST", Pattern: "/portal/passkeys/register/begin", Handle: p.passkeyRegisterBegin},
-		{Method: "POST", Pattern: "/portal/passkeys/register/finish", Handle: p.passkeyRegisterFinish},
-		{Method: "POST", Pattern: "/portal/passkeys/rename", Handle: p.passkeyRename},
-		{Method: "POST", Pattern: "/portal/passkeys/remove", Handle: p.passkeyRemove},
+		{Method: "GET", Pattern: "/portal/signin/{$}", Public: true, Handle: p.signinPage},
+		{Method: "POST", Pattern: "/portal/signin/{$}", Public: true, Handle: p.requestLink},
+		{Method: "GET", Pattern: "/portal/signin/link/{$}", Public: true, Handle: p.linkPage},
+		{Method: "POST", Pattern: "/portal/signin/link/{$}", Public: true, Handle: p.redeemLink},
+		{Method: "POST", Pattern: "/portal/signout/{$}", Public: true, Handle: p.signOut},
+		{Method: "GET", Pattern: "/portal/invite/{$}", Public: true, Handle: p.invitePage},
+		{Method: "POST", Pattern: "/portal/invite/{$}", Public: true, Handle: p.acceptInvite},
+		{Method: "POST", Pattern: "/portal/passkeys/login/{$}", Public: true, Handle: p.passkeyLogin},
+		{Method: "GET", Pattern: "/portal/account/{$}", Handle: p.accountPage},
+		{Method: "POST", Pattern: "/portal/account/{$}", Handle: p.accountPost},
+		{Method: "POST", Pattern: "/portal/passkeys/register/{$}", Handle: p.passkeyRegister},
 	}), nil
 }
 
@@ -105,7 +102,7 @@ func (p *Pages) linkPage(w http.ResponseWriter, r *http.Request, q *Req) {
 		p.fail(w, r, view{}, "signin link", portal.ErrLinkInvalid)
 		return
 	}
-	p.render(w, r, http.StatusOK, "confirm", view{Title: "Sign in", Page: linkPage{Token: token, Next: nextOf(r), Action: "/portal/signin/link", Button: "Sign in", Text: "Press the button to finish signing in."}})
+	p.render(w, r, http.StatusOK, "confirm", view{Title: "Sign in", Page: linkPage{Token: token, Next: nextOf(r), Action: "/portal/signin/link/", Button: "Sign in", Text: "Press the button to finish signing in."}})
 }
 
 func (p *Pages) redeemLink(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -140,7 +137,7 @@ func (p *Pages) signOut(w http.ResponseWriter, r *http.Request, q *Req) {
 		}
 	}
 	p.clearSession(w, r)
-	seeOther(w, r, "/portal/signin")
+	seeOther(w, r, "/portal/signin/")
 }
 
 func (p *Pages) invitePage(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -149,7 +146,7 @@ func (p *Pages) invitePage(w http.ResponseWriter, r *http.Request, q *Req) {
 		p.fail(w, r, view{}, "invitation", portal.ErrInvite)
 		return
 	}
-	p.render(w, r, http.StatusOK, "confirm", view{Title: "Accept the invitation", Page: linkPage{Token: token, Action: "/portal/invite", Button: "Accept and sign in", Text: "You were invited to a store on the partner portal. Accepting signs you in."}})
+	p.render(w, r, http.StatusOK, "confirm", view{Title: "Accept the invitation", Page: linkPage{Token: token, Action: "/portal/invite/", Button: "Accept and sign in", Text: "You were invited to a store on the partner portal. Accepting signs you in."}})
 }
 
 func (p *Pages) acceptInvite(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -200,6 +197,43 @@ func (p *Pages) jsonFail(w http.ResponseWriter, what string, err error) {
 		p.log.Info("passkey ceremony refused", "step", what, "error", err)
 	}
 	p.writeJSON(w, status, map[string]string{"message": msg})
+}
+
+// passkeyLogin is the sign-in ceremony: step=begin gives the options,
+// step=finish checks the browser's answer and starts the session.
+func (p *Pages) passkeyLogin(w http.ResponseWriter, r *http.Request, q *Req) {
+	switch r.PostForm.Get("step") {
+	case "begin":
+		p.passkeyLoginBegin(w, r, q)
+	case "finish":
+		p.passkeyLoginFinish(w, r, q)
+	default:
+		p.writeJSON(w, http.StatusBadRequest, map[string]string{"message": "step must be begin or finish"})
+	}
+}
+
+// passkeyRegister is the ceremony that adds a passkey, in the same two steps.
+func (p *Pages) passkeyRegister(w http.ResponseWriter, r *http.Request, q *Req) {
+	switch r.PostForm.Get("step") {
+	case "begin":
+		p.passkeyRegisterBegin(w, r, q)
+	case "finish":
+		p.passkeyRegisterFinish(w, r, q)
+	default:
+		p.writeJSON(w, http.StatusBadRequest, map[string]string{"message": "step must be begin or finish"})
+	}
+}
+
+// accountPost renames or removes one of the member's passkeys.
+func (p *Pages) accountPost(w http.ResponseWriter, r *http.Request, q *Req) {
+	switch r.PostForm.Get("action") {
+	case "rename":
+		p.passkeyRename(w, r, q)
+	case "remove":
+		p.passkeyRemove(w, r, q)
+	default:
+		p.fail(w, r, q.View("", "account", nil), "account", badInput("Choose rename or remove."))
+	}
 }
 
 func (p *Pages) passkeyLoginBegin(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -311,7 +345,7 @@ func (p *Pages) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request, q 
 		return
 	}
 	webpage.SetCookie(w, r, ceremonyCookie, "", "/portal/", -1)
-	p.writeJSON(w, http.StatusOK, map[string]string{"next": "/portal/account?done=passkey-added"})
+	p.writeJSON(w, http.StatusOK, map[string]string{"next": "/portal/account/?done=passkey-added"})
 }
 
 func (p *Pages) passkeyRename(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -324,7 +358,7 @@ func (p *Pages) passkeyRename(w http.ResponseWriter, r *http.Request, q *Req) {
 		p.fail(w, r, q.View("", "account", nil), "passkey rename", err)
 		return
 	}
-	seeOther(w, r, "/portal/account?done=passkey-renamed")
+	seeOther(w, r, "/portal/account/?done=passkey-renamed")
 }
 
 func (p *Pages) passkeyRemove(w http.ResponseWriter, r *http.Request, q *Req) {
@@ -332,5 +366,5 @@ func (p *Pages) passkeyRemove(w http.ResponseWriter, r *http.Request, q *Req) {
 		p.fail(w, r, q.View("", "account", nil), "passkey remove", err)
 		return
 	}
-	seeOther(w, r, "/portal/account?done=passkey-removed")
+	seeOther(w, r, "/portal/account/?done=passkey-removed")
 }

@@ -11,10 +11,17 @@
 //
 // Each family is one Lambda function behind its own routes (template.yaml):
 //
-//	PortalAuthFunction    /portal/{slash+}                                  (*Pages).Auth
-//	PortalStoreFunction   /portal/stores/{store_slug}/{page+}               (*Pages).Store
-//	PortalOrdersFunction  /portal/stores/{store_slug}/orders|webhooks|overview/{slash+}  (*Pages).Orders
-//	PortalTeamFunction    /portal/stores/{store_slug}/team|audit/{slash+}   (*Pages).Team
+//	PortalAuthFunction    /portal/, /portal/signin/, /portal/signin/link/, /portal/signout/,
+//	                      /portal/invite/, /portal/account/, /portal/passkeys/{register,login}/   (*Pages).Auth
+//	PortalStoreFunction   /portal/stores/{store_slug}/{,settings/,products/,products/{sku}/,apikeys/,licenses/}  (*Pages).Store
+//	PortalOrdersFunction  /portal/stores/{store_slug}/{overview/,orders/,orders/{order_id}/,webhooks/}         (*Pages).Orders
+//	PortalTeamFunction    /portal/stores/{store_slug}/{team/,audit/}                                          (*Pages).Team
+//
+// Every page is a path ending in "/", one API Gateway route each
+// (template.yaml: Path .../{slash+}, as the checkout's pages) and one
+// operation of shared/platform/openapi/openapi.yaml per method: a page
+// needs both, or TestRoutesMatchTemplate fails. One path takes several
+// actions as a form field (action=create|revoke) rather than more routes.
 //
 // # Adding a page to a family
 //
@@ -26,7 +33,7 @@
 //  2. Add a route to the family's route list (auth.go, store.go,
 //     orders.go, team.go): route{Method, Pattern, Roles, Handle}. Patterns
 //     are net/http ServeMux patterns under the family's path, e.g.
-//     "/portal/stores/{store}/team/{$}". Roles lists who may open it;
+//     "/portal/stores/{store}/team/{$}" (the same path as the route's). Roles lists who may open it;
 //     another member of the store gets the 403 page, anyone else (not a
 //     member, not signed in to this store) the 404 page, so a URL never
 //     reveals what exists. A page without a session redirects to sign-in.

@@ -244,7 +244,7 @@ func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		next = r.URL.RequestURI()
 	}
-	target := "/portal/signin"
+	target := "/portal/signin/"
 	if next != "" {
 		target += "?next=" + url.QueryEscape(next)
 	}
