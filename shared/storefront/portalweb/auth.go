@@ -23,10 +23,10 @@ func (p *Pages) Auth() (http.Handler, error) {
 		{Method: "POST", Pattern: "/portal/signout/{$}", Public: true, Handle: p.signOut},
 		{Method: "GET", Pattern: "/portal/invite/{$}", Public: true, Handle: p.invitePage},
 		{Method: "POST", Pattern: "/portal/invite/{$}", Public: true, Handle: p.acceptInvite},
-		{Method: "POST", Pattern: "/portal/passkeys/login/{$}", Public: true, Handle: p.passkeyLogin},
+		{Method: "POST", Pattern: "/portal/passkeys/login/{$}", Public: true, JSON: true, Handle: p.passkeyLogin},
 		{Method: "GET", Pattern: "/portal/account/{$}", Handle: p.accountPage},
 		{Method: "POST", Pattern: "/portal/account/{$}", Handle: p.accountPost},
-		{Method: "POST", Pattern: "/portal/passkeys/register/{$}", Handle: p.passkeyRegister},
+		{Method: "POST", Pattern: "/portal/passkeys/register/{$}", JSON: true, Handle: p.passkeyRegister},
 	}), nil
 }
 
@@ -180,14 +180,25 @@ func (p *Pages) writeJSON(w http.ResponseWriter, status int, v any) {
 	httpx.WriteJSON(w, status, v)
 }
 
-// jsonFail answers a ceremony's fetch: the status and a message the page
-// shows; the same mapping as fail.
+// jsonFail answers a ceremony's fetch with the API's error shape
+// ({"error": …}) in the member's words; the same mapping as fail.
 func (p *Pages) jsonFail(w http.ResponseWriter, what string, err error) {
 	status, msg := http.StatusServiceUnavailable, "The passkey could not be checked. Try again."
 	var shown Shower
+	var bad *badRequest
 	switch {
-	case errors.Is(err, portal.ErrPasskey), errors.Is(err, portal.ErrCeremony), errors.Is(err, portal.ErrNoSession), errors.Is(err, portal.ErrNoPasskey):
+	case errors.Is(err, portal.ErrPasskey), errors.Is(err, portal.ErrCeremony), errors.Is(err, portal.ErrNoPasskey):
 		status, msg = http.StatusUnauthorized, "That passkey is not one of this portal's, or the ceremony expired. Try again or sign in by email."
+	case errors.Is(err, portal.ErrNoSession):
+		status, msg = http.StatusUnauthorized, "Your session has ended. Sign in again."
+	case errors.Is(err, webpage.ErrCSRF):
+		status, msg = http.StatusForbidden, "This page has expired. Reload it and try again."
+	case errors.Is(err, portal.ErrName):
+		status, msg = http.StatusBadRequest, "A passkey's name is 1 to 64 characters."
+	case errors.As(err, &bad):
+		status, msg = http.StatusBadRequest, bad.msg
+	case errors.Is(err, errTooLarge):
+		status, msg = http.StatusBadRequest, "The passkey's answer is too large."
 	case errors.As(err, &shown):
 		status, msg = shown.PortalStatus()
 	}
@@ -196,7 +207,8 @@ func (p *Pages) jsonFail(w http.ResponseWriter, what string, err error) {
 	} else {
 		p.log.Info("passkey ceremony refused", "step", what, "error", err)
 	}
-	p.writeJSON(w, status, map[string]string{"message": msg})
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteError(w, status, msg)
 }
 
 // passkeyLogin is the sign-in ceremony: step=begin gives the options,
@@ -208,7 +220,7 @@ func (p *Pages) passkeyLogin(w http.ResponseWriter, r *http.Request, q *Req) {
 	case "finish":
 		p.passkeyLoginFinish(w, r, q)
 	default:
-		p.writeJSON(w, http.StatusBadRequest, map[string]string{"message": "step must be begin or finish"})
+		p.jsonFail(w, "step", badInput("step must be begin or finish"))
 	}
 }
 
@@ -220,7 +232,7 @@ func (p *Pages) passkeyRegister(w http.ResponseWriter, r *http.Request, q *Req) 
 	case "finish":
 		p.passkeyRegisterFinish(w, r, q)
 	default:
-		p.writeJSON(w, http.StatusBadRequest, map[string]string{"message": "step must be begin or finish"})
+		p.jsonFail(w, "step", badInput("step must be begin or finish"))
 	}
 }
 
@@ -332,7 +344,7 @@ func (p *Pages) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request, q 
 	}
 	name, err := passkeyName(r.PostForm.Get("name"))
 	if err != nil {
-		p.writeJSON(w, http.StatusBadRequest, map[string]string{"message": err.Error()})
+		p.jsonFail(w, "register finish", err)
 		return
 	}
 	cred := r.PostForm.Get("credential")

@@ -122,6 +122,7 @@ type route struct {
 	Pattern string        // a ServeMux pattern, {store} names the store
 	Roles   []portal.Role // who may; nil: any signed-in member (pages outside a store)
 	Public  bool          // no session needed (sign-in pages)
+	JSON    bool          // answered to a script (the passkey ceremony): refusals as JSON errors too
 	Handle  func(w http.ResponseWriter, r *http.Request, q *Req)
 }
 
@@ -148,17 +149,25 @@ func (p *Pages) family(routes []route) http.Handler {
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	q := &Req{}
 	if rt.Method == http.MethodPost {
-		if err := p.readForm(w, r, maxForm); err != nil {
-			p.fail(w, r, view{}, rt.Pattern, err)
+		err := p.readForm(w, r, maxForm)
+		if err == nil {
+			err = p.csrf().Check(r, csrfScope)
+		}
+		if err != nil && rt.JSON {
+			p.jsonFail(w, rt.Pattern, err)
 			return
 		}
-		if err := p.csrf().Check(r, csrfScope); err != nil {
+		if err != nil {
 			p.fail(w, r, view{}, rt.Pattern, err)
 			return
 		}
 	}
 	if !rt.Public {
 		m, err := p.member(r)
+		if err != nil && rt.JSON {
+			p.jsonFail(w, rt.Pattern, err)
+			return
+		}
 		if errors.Is(err, portal.ErrNoSession) {
 			p.toSignIn(w, r)
 			return
