@@ -27,10 +27,13 @@ func (s *Service) get(ctx context.Context, key dynamo.Key) (item, error) {
 }
 
 // queryAll reads every row of partition pk whose sort key begins with
-// prefix, strongly consistent, in sort-key order.
+// prefix ("": every row), strongly consistent, in sort-key order.
 func (s *Service) queryAll(ctx context.Context, pk, prefix string) ([]item, error) {
-	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(dynamo.AttrPK).Equal(expression.Value(pk)).And(expression.Key(dynamo.AttrSK).BeginsWith(prefix))))
+	cond := expression.Key(dynamo.AttrPK).Equal(expression.Value(pk))
+	if prefix != "" { // DynamoDB refuses an empty begins_with
+		cond = cond.And(expression.Key(dynamo.AttrSK).BeginsWith(prefix))
+	}
+	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(cond))
 	p := dynamodb.NewQueryPaginator(s.st.DB, &dynamodb.QueryInput{
 		TableName: aws.String(s.table()), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
