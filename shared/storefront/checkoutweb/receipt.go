@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -46,7 +47,7 @@ var receiptHTML string
 //go:embed email/receipt.txt
 var receiptText string
 
-var receiptEmail = mail.MustTemplate("receipt", receiptText, receiptHTML)
+var receiptEmail = webpage.MustEmail("receipt", receiptText, receiptHTML)
 
 // emailView is the data of both parts of an email.
 type emailView struct {

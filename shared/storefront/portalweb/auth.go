@@ -373,7 +373,12 @@ func (p *Pages) passkeyRename(w http.ResponseWriter, r *http.Request, q *Req) {
 	seeOther(w, r, "/portal/account/?done=passkey-renamed")
 }
 
+// passkeyRemove takes a passkey off the account: a change to how the
+// member signs in, so it asks for a recent sign-in.
 func (p *Pages) passkeyRemove(w http.ResponseWriter, r *http.Request, q *Req) {
+	if !p.recent(w, r, q) {
+		return
+	}
 	if err := p.Accounts.RemovePasskey(r.Context(), q.Member.Email, r.PostForm.Get("id")); err != nil {
 		p.fail(w, r, q.View("", "account", nil), "passkey remove", err)
 		return

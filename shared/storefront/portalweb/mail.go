@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/portal"
 )
 
 // The portal's emails: a sign-in link and an invitation, each a plain-text
-// and an HTML part (mail.Template; html/template escapes every value). They
+// and an HTML part (webpage.EmailTemplate; html/template escapes every value). They
 // hold a one-time link: nothing logs their bodies.
 
 //go:embed email/signin.txt
@@ -29,8 +30,8 @@ var inviteText string
 var inviteHTML string
 
 var (
-	signinEmail = mail.MustTemplate("signin", signinText, signinHTML)
-	inviteEmail = mail.MustTemplate("invite", inviteText, inviteHTML)
+	signinEmail = webpage.MustEmail("signin", signinText, signinHTML)
+	inviteEmail = webpage.MustEmail("invite", inviteText, inviteHTML)
 )
 
 // LocalMailFrom is the portal's sender under make run when MAIL_FROM is
@@ -100,7 +101,7 @@ func (m Mailer) Invitation(ctx context.Context, to, storeName, storeSlug string,
 	return m.send(ctx, to, v, inviteEmail)
 }
 
-func (m Mailer) send(ctx context.Context, to string, v mailView, t mail.Template) error {
+func (m Mailer) send(ctx context.Context, to string, v mailView, t webpage.EmailTemplate) error {
 	if m.Sender == nil || m.From == "" {
 		return ErrNoSender
 	}

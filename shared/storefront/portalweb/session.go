@@ -197,7 +197,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, rt route) {
 func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if err := r.ParseMultipartForm(limit); err != nil {
+		if err := r.ParseMultipartForm(limit); err != nil { //nolint:gosec // G120: the body is bounded by MaxBytesReader above
 			return formError(err)
 		}
 		return nil
@@ -260,11 +260,9 @@ func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// recentWindow: creating a live key, rotating a webhook secret, refunding
-// and changing the team ask for a sign-in this recent.
-const recentWindow = 10 * time.Minute
-
-// recent reports whether the member signed in within recentWindow; when
+// recent reports whether the member signed in within the last 10 minutes
+// (portal.RecentSignIn): creating a live key, rotating a webhook secret,
+// refunding, changing the team and removing a passkey ask for it. When
 // not, it answers with the page that asks them to sign in again (and come
 // back to the page they were on) and returns false.
 func (p *Pages) recent(w http.ResponseWriter, r *http.Request, q *Req) bool {
@@ -292,7 +290,7 @@ func localPath(next string) bool {
 // seeOther answers a successful POST: the browser loads target with GET,
 // so a reload does not post again.
 func seeOther(w http.ResponseWriter, r *http.Request, target string) {
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther) //nolint:gosec // G710: targets are the portal's own paths; a member's "next" only after localPath
 }
 
 func requestOrigin(r *http.Request) string { return httpx.RequestOrigin(r) }

@@ -1,7 +1,6 @@
 package portalweb
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -207,7 +206,6 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, v view, what string
 		status, detail = http.StatusBadRequest, "That page link is not valid any more; start from the first page."
 	case errors.Is(err, portal.ErrNoNonce):
 		status, detail = http.StatusBadRequest, "Your browser did not keep the portal's cookie. Allow cookies for this site and try again."
-		status = http.StatusNotFound
 	case errors.Is(err, errForbidden):
 		status = http.StatusForbidden
 	case errors.Is(err, webpage.ErrCSRF):
@@ -230,9 +228,10 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, v view, what string
 	p.showError(w, r, v, status, detail)
 }
 
-// Open builds the pages over the accounts of d.
-func Open(d deps.Deps) (*Pages, error) {
-	acct, err := openAccounts(d)
+// Open builds the pages over the accounts of d; mails: the function
+// sends the portal's emails (Auth, Team).
+func Open(d deps.Deps, mails bool) (*Pages, error) {
+	acct, err := openAccounts(d, mails)
 	if err != nil {
 		return nil, err
 	}
@@ -251,8 +250,17 @@ const EnvOrigin = "PORTAL_ORIGIN"
 // Handler is the constructor of one family's function: the pages are
 // opened from d once, at init, and family picks the routes it serves.
 func Handler(family func(*Pages) (http.Handler, error)) func(deps.Deps) (http.Handler, error) {
+	return handler(family, false)
+}
+
+// MailingHandler is Handler for a family that sends the portal's emails.
+func MailingHandler(family func(*Pages) (http.Handler, error)) func(deps.Deps) (http.Handler, error) {
+	return handler(family, true)
+}
+
+func handler(family func(*Pages) (http.Handler, error), mails bool) func(deps.Deps) (http.Handler, error) {
 	return func(d deps.Deps) (http.Handler, error) {
-		p, err := Open(d)
+		p, err := Open(d, mails)
 		if err != nil {
 			return nil, err
 		}
@@ -267,6 +275,3 @@ func (p *Pages) baseURL(r *http.Request) string {
 	}
 	return requestOrigin(r)
 }
-
-// ctx is a short alias used by handlers.
-type ctx = context.Context

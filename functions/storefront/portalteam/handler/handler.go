@@ -4,4 +4,4 @@ package handler
 import "github.com/tollgate-dev/tollgate/shared/storefront/portalweb"
 
 // New builds the handler.
-var New = portalweb.Handler((*portalweb.Pages).Team)
+var New = portalweb.MailingHandler((*portalweb.Pages).Team)
