@@ -1,28 +1,23 @@
 package mail
 
 import (
-	htmltemplate "html/template"
+	"io"
 	"strings"
-	texttemplate "text/template"
 )
+
+// Executor is a parsed template: *text/template.Template and
+// *html/template.Template are (this package, a leaf, imports neither).
+type Executor interface {
+	Execute(w io.Writer, data any) error
+}
 
 // Template is an email's two parts, run on the same data: a text/template
 // for the plain-text part and an html/template (which escapes every value)
 // for the HTML part. The packages that send email (checkoutweb's receipts,
-// portalweb's sign-in links and invitations) keep their templates in
-// files and build a Template from them.
+// portalweb's sign-in links and invitations) parse their template files
+// into one.
 type Template struct {
-	Text *texttemplate.Template
-	HTML *htmltemplate.Template
-}
-
-// MustTemplate parses the two parts of email name; a template that does not
-// parse is a programming error, and panics (as template.Must).
-func MustTemplate(name, text, html string) Template {
-	return Template{
-		Text: texttemplate.Must(texttemplate.New(name + ".txt").Parse(text)),
-		HTML: htmltemplate.Must(htmltemplate.New(name + ".html").Parse(html)),
-	}
+	Text, HTML Executor
 }
 
 // Render runs both parts on data.

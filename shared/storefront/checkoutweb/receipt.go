@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
@@ -46,7 +48,10 @@ var receiptHTML string
 //go:embed email/receipt.txt
 var receiptText string
 
-var receiptEmail = mail.MustTemplate("receipt", receiptText, receiptHTML)
+var receiptEmail = mail.Template{
+	Text: texttemplate.Must(texttemplate.New("receipt.txt").Parse(receiptText)),
+	HTML: htmltemplate.Must(htmltemplate.New("receipt.html").Parse(receiptHTML)),
+}
 
 // emailView is the data of both parts of an email.
 type emailView struct {

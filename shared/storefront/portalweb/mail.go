@@ -5,7 +5,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	"log/slog"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
@@ -29,9 +31,16 @@ var inviteText string
 var inviteHTML string
 
 var (
-	signinEmail = mail.MustTemplate("signin", signinText, signinHTML)
-	inviteEmail = mail.MustTemplate("invite", inviteText, inviteHTML)
+	signinEmail = emailTemplate("signin", signinText, signinHTML)
+	inviteEmail = emailTemplate("invite", inviteText, inviteHTML)
 )
+
+// emailTemplate parses an email's two parts (a template that does not
+// parse is a programming error: it panics).
+func emailTemplate(name, text, html string) mail.Template {
+	return mail.Template{Text: texttemplate.Must(texttemplate.New(name + ".txt").Parse(text)),
+		HTML: htmltemplate.Must(htmltemplate.New(name + ".html").Parse(html))}
+}
 
 // LocalMailFrom is the portal's sender under make run when MAIL_FROM is
 // unset.
