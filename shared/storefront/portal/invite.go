@@ -120,10 +120,11 @@ func (s *Service) AcceptInvite(ctx context.Context, token, ip string) (string, S
 			ops = append(ops, AuditOp(s.table(), slug, invitee, ActionJoin, string(r), now),
 				AuditOp(s.table(), slug, invitee, ActionSignIn, MethodInvite, now))
 		}
+		sessionAt := len(ops)
 		err = s.transactChunks(ctx, append(ops, signIn...))
 		var failed *dynamo.ConditionFailedError
 		switch {
-		case err == nil:
+		case err == nil || committed(err, sessionAt):
 			return sessToken, sess, nil
 		case !errors.As(err, &failed):
 			return "", Session{}, fmt.Errorf("portal: accept an invitation: %w", err)

@@ -62,6 +62,15 @@ func (s *Service) sessionOps(email, method string, now time.Time) (string, Sessi
 	return token, sess, ops
 }
 
+// committed reports whether a sign-in transaction that failed its
+// conditions had in fact been written: the SDK sent it again after a lost
+// answer, and the new session at index i (random, so never there before)
+// exists. The sign-in then succeeded, as the first answer would have said.
+func committed(err error, i int) bool {
+	var failed *dynamo.ConditionFailedError
+	return errors.As(err, &failed) && failed.Failed(i)
+}
+
 // signInOps are sessionOps and an audit row of the sign-in in every store
 // email belongs to.
 func (s *Service) signInOps(ctx context.Context, email, method, ip string, now time.Time) (string, Session, []types.TransactWriteItem, error) {

@@ -101,7 +101,7 @@ func (s *Service) RedeemLink(ctx context.Context, token, browserNonce, ip string
 		return "", Session{}, err
 	}
 	consume := dynamo.DeleteOp(s.table(), key, dynamo.Cond(dynamo.Exists().And(expression.Name(attrBrowser).Equal(expression.Value(browser)))))
-	if err := s.transactChunks(ctx, append([]types.TransactWriteItem{consume}, ops...)); err != nil {
+	if err := s.transactChunks(ctx, append([]types.TransactWriteItem{consume}, ops...)); err != nil && !committed(err, 1) {
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) && failed.Failed(0) {
 			return "", Session{}, ErrLinkInvalid
