@@ -40,7 +40,9 @@ func TestSignInFaults(t *testing.T) {
 			signIn func(token string) (string, portal.Session, error)
 			again  error
 		}{
-			{"redeem", link, func(tok string) (string, portal.Session, error) { return e.svc.RedeemLink(ctx, tok, "nonce", "192.0.2.1") }, portal.ErrLinkInvalid},
+			{"redeem", link, func(tok string) (string, portal.Session, error) {
+				return e.svc.RedeemLink(ctx, tok, "nonce", "192.0.2.1")
+			}, portal.ErrLinkInvalid},
 			{"accept", invite, func(tok string) (string, portal.Session, error) { return e.svc.AcceptInvite(ctx, tok, "192.0.2.1") }, portal.ErrInvite},
 		} {
 			t.Run(c.name, func(t *testing.T) {
