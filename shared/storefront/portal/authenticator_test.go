@@ -83,7 +83,7 @@ func (a *authenticator) create(t *testing.T, options []byte) []byte {
 	}
 	auth := a.authData(0x01 | 0x04 | 0x40)   // user present, verified, attested credential data
 	auth = append(auth, make([]byte, 16)...) // AAGUID
-	auth = binary.BigEndian.AppendUint16(auth, uint16(len(a.credID)))
+	auth = binary.BigEndian.AppendUint16(auth, uint16(len(a.credID))) //nolint:gosec // G115: 16 bytes
 	auth = append(auth, a.credID...)
 	auth = append(auth, cose...)
 	att, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": auth})
