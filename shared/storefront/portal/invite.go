@@ -61,7 +61,9 @@ func (s *Service) Invite(ctx context.Context, a Actor, slug, email string, r Rol
 	if old := dynamo.StringAttr(prev[attrDigest]); old != "" {
 		ops = append(ops, dynamo.DeleteOp(s.table(), dynamo.PKSK(invitePK(old), skInvite), nil))
 	}
-	if err := s.st.Transact(ctx, ops); err != nil {
+	// The new invitation's row (random, never there before) failing its
+	// condition means a lost answer's retry: it was written.
+	if err := s.st.Transact(ctx, ops); err != nil && !committed(err, 0) {
 		return fmt.Errorf("portal: store an invitation to %s: %w", slug, err)
 	}
 	name := l.Store.Name

@@ -62,10 +62,11 @@ func (s *Service) sessionOps(email, method string, now time.Time) (string, Sessi
 	return token, sess, ops
 }
 
-// committed reports whether a sign-in transaction that failed its
-// conditions had in fact been written: the SDK sent it again after a lost
-// answer, and the new session at index i (random, so never there before)
-// exists. The sign-in then succeeded, as the first answer would have said.
+// committed reports whether a transaction that failed its conditions had
+// in fact been written: the SDK sent it again after a lost answer, and its
+// new row at index i (a session, link or invitation: keyed by a random
+// token, so never there before) exists. The write then succeeded, as the
+// first answer would have said.
 func committed(err error, i int) bool {
 	var failed *dynamo.ConditionFailedError
 	return errors.As(err, &failed) && failed.Failed(i)

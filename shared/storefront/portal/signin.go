@@ -49,7 +49,7 @@ func (s *Service) RequestLink(ctx context.Context, email, browserNonce, ip, base
 		dynamo.AttrPK: dynamo.S(linkPK(digest(skLink, token))), dynamo.AttrSK: dynamo.S(skLink),
 		attrEmail: dynamo.S(email), attrBrowser: dynamo.S(digest("browser", browserNonce)),
 		dynamo.AttrCreatedAt: dynamo.Time(now), dynamo.AttrExpiresAt: dynamo.N(epoch(expires)),
-	})}); err != nil {
+	})}); err != nil && !committed(err, 0) { // 0 failed: written, its answer lost
 		return fmt.Errorf("portal: store a sign-in link: %w", err)
 	}
 	// A failed send is logged, not answered: the answer would tell the
