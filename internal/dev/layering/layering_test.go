@@ -90,6 +90,7 @@ var packages = map[string]kind{
 	"platform/psp/stripe":   client,
 	"platform/psp/adapters": domain,
 	"platform/httpx":        adapter,
+	"platform/webpage":      adapter,
 	"platform/auth":         adapter,
 	"platform/lambdarun":    adapter,
 	"platform/metrics":      leaf,

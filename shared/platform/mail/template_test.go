@@ -2,27 +2,10 @@ package mail_test
 
 import (
 	"fmt"
-	htmltemplate "html/template"
 	"testing"
-	texttemplate "text/template"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
 )
-
-// Both parts run on the same data; the HTML part escapes it, the text part
-// keeps it as it is.
-func TestTemplateRender(t *testing.T) {
-	tpl := mail.Template{Text: texttemplate.Must(texttemplate.New("t").Parse("Hi {{.}}")),
-		HTML: htmltemplate.Must(htmltemplate.New("h").Parse("<p>Hi {{.}}</p>"))}
-	text, html, err := tpl.Render(`<b>&"`)
-	if err != nil || text != `Hi <b>&"` || html != `<p>Hi &lt;b&gt;&amp;&#34;</p>` {
-		t.Fatalf("Render: %q %q %v", text, html, err)
-	}
-	bad := mail.Template{Text: texttemplate.Must(texttemplate.New("t").Parse("{{.Missing}}")), HTML: tpl.HTML}
-	if _, _, err := bad.Render(1); err == nil {
-		t.Fatal("a failing part renders")
-	}
-}
 
 func TestWithName(t *testing.T) {
 	for _, c := range []struct{ name, addr, want string }{

@@ -5,14 +5,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -48,10 +47,7 @@ var receiptHTML string
 //go:embed email/receipt.txt
 var receiptText string
 
-var receiptEmail = mail.Template{
-	Text: texttemplate.Must(texttemplate.New("receipt.txt").Parse(receiptText)),
-	HTML: htmltemplate.Must(htmltemplate.New("receipt.html").Parse(receiptHTML)),
-}
+var receiptEmail = webpage.MustEmail("receipt", receiptText, receiptHTML)
 
 // emailView is the data of both parts of an email.
 type emailView struct {

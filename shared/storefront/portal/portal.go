@@ -60,8 +60,8 @@ const (
 // token follows). The pages under them must not act on GET alone (mail
 // scanners open links): they show a button that POSTs the token.
 const (
-	SignInLinkPath = "/portal/signin/link/"
-	InvitePath     = "/portal/invite/"
+	SignInLinkPath = "/portal/signin/link/?token="
+	InvitePath     = "/portal/invite/?token="
 )
 
 // Attribute names.

@@ -5,17 +5,16 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/portal"
 )
 
 // The portal's emails: a sign-in link and an invitation, each a plain-text
-// and an HTML part (mail.Template; html/template escapes every value). They
+// and an HTML part (webpage.EmailTemplate; html/template escapes every value). They
 // hold a one-time link: nothing logs their bodies.
 
 //go:embed email/signin.txt
@@ -31,16 +30,9 @@ var inviteText string
 var inviteHTML string
 
 var (
-	signinEmail = emailTemplate("signin", signinText, signinHTML)
-	inviteEmail = emailTemplate("invite", inviteText, inviteHTML)
+	signinEmail = webpage.MustEmail("signin", signinText, signinHTML)
+	inviteEmail = webpage.MustEmail("invite", inviteText, inviteHTML)
 )
-
-// emailTemplate parses an email's two parts (a template that does not
-// parse is a programming error: it panics).
-func emailTemplate(name, text, html string) mail.Template {
-	return mail.Template{Text: texttemplate.Must(texttemplate.New(name + ".txt").Parse(text)),
-		HTML: htmltemplate.Must(htmltemplate.New(name + ".html").Parse(html))}
-}
 
 // LocalMailFrom is the portal's sender under make run when MAIL_FROM is
 // unset.
@@ -109,7 +101,7 @@ func (m Mailer) Invitation(ctx context.Context, to, storeName, storeSlug string,
 	return m.send(ctx, to, v, inviteEmail)
 }
 
-func (m Mailer) send(ctx context.Context, to string, v mailView, t mail.Template) error {
+func (m Mailer) send(ctx context.Context, to string, v mailView, t webpage.EmailTemplate) error {
 	if m.Sender == nil || m.From == "" {
 		return ErrNoSender
 	}
