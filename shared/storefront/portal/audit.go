@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -24,6 +25,21 @@ import (
 // AuditMonths is how many months back Audit reads (the rows stay in the
 // table after).
 const AuditMonths = 24
+
+// maxDetail bounds an entry's detail (bytes): the log's rows stay small
+// whatever a caller passes.
+const maxDetail = 512
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
 
 const (
 	auditMonthLayout = "2006-01"
@@ -47,6 +63,7 @@ func auditPK(slug, month string) string { return dynamo.Tuple("audit", slug, mon
 // secret, an API key, a license key or an email body.
 func AuditOp(portalTable, slug string, a Actor, action, detail string, at time.Time) types.TransactWriteItem {
 	at = at.UTC()
+	detail = truncate(detail, maxDetail)
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix) // never fails (crypto/rand)
 	return dynamo.PutNewOp(portalTable, item{

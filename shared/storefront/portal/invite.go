@@ -61,7 +61,9 @@ func (s *Service) Invite(ctx context.Context, a Actor, slug, email string, r Rol
 	if old := dynamo.StringAttr(prev[attrDigest]); old != "" {
 		ops = append(ops, dynamo.DeleteOp(s.table(), dynamo.PKSK(invitePK(old), skInvite), nil))
 	}
-	if err := s.st.Transact(ctx, ops); err != nil {
+	// The new invitation's row (random, never there before) failing its
+	// condition means a lost answer's retry: it was written.
+	if err := s.st.Transact(ctx, ops); err != nil && !committed(err, 0) {
 		return fmt.Errorf("portal: store an invitation to %s: %w", slug, err)
 	}
 	name := l.Store.Name
@@ -120,10 +122,11 @@ func (s *Service) AcceptInvite(ctx context.Context, token, ip string) (string, S
 			ops = append(ops, AuditOp(s.table(), slug, invitee, ActionJoin, string(r), now),
 				AuditOp(s.table(), slug, invitee, ActionSignIn, MethodInvite, now))
 		}
+		sessionAt := len(ops)
 		err = s.transactChunks(ctx, append(ops, signIn...))
 		var failed *dynamo.ConditionFailedError
 		switch {
-		case err == nil:
+		case err == nil || committed(err, sessionAt):
 			return sessToken, sess, nil
 		case !errors.As(err, &failed):
 			return "", Session{}, fmt.Errorf("portal: accept an invitation: %w", err)

@@ -317,6 +317,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, rp RP, ceremonyID stri
 		expression.Set(expression.Name(attrCred), expression.Value(dynamo.B(raw))).Set(expression.Name(attrLastUsed), expression.Value(dynamo.Time(now))),
 		dynamo.Cond(dynamo.Exists()))
 	err = s.transactChunks(ctx, append([]types.TransactWriteItem{use}, ops...))
+	if committed(err, 1) {
+		err = nil
+	}
 	var failed *dynamo.ConditionFailedError
 	if errors.As(err, &failed) && failed.Failed(0) {
 		return "", Session{}, fmt.Errorf("%w: the passkey was removed", ErrPasskey)

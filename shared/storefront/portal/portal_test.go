@@ -283,8 +283,16 @@ func TestRequestLinkUnknownAndLimited(t *testing.T) {
 		if err := e.svc.RequestLink(ctx, "known@example.com", "n", "203.0.113.5", base); err != nil {
 			t.Fatalf("next window: %v", err)
 		}
-		if err := e.svc.RequestLink(ctx, "not an address", "n", "203.0.113.5", base); !errors.Is(err, portal.ErrEmail) {
+		if err := e.svc.RequestLink(ctx, "not an address", "n", "203.0.113.6", base); !errors.Is(err, portal.ErrEmail) {
 			t.Fatalf("bad address: %v", err)
+		}
+		if err := e.svc.RequestLink(ctx, "known@example.com", "", "203.0.113.6", base); !errors.Is(err, portal.ErrNoNonce) {
+			t.Fatalf("no browser nonce: %v", err)
+		}
+		// A send that fails is not told either: the answer would say the address is a member's.
+		e.mail.fail = errors.New("mail service down")
+		if err := e.svc.RequestLink(ctx, "known@example.com", "n", "203.0.113.6", base); err != nil {
+			t.Fatalf("failed send: %v", err)
 		}
 	})
 }

@@ -62,6 +62,16 @@ func (s *Service) sessionOps(email, method string, now time.Time) (string, Sessi
 	return token, sess, ops
 }
 
+// committed reports whether a transaction that failed its conditions had
+// in fact been written: the SDK sent it again after a lost answer, and its
+// new row at index i (a session, link or invitation: keyed by a random
+// token, so never there before) exists. The write then succeeded, as the
+// first answer would have said.
+func committed(err error, i int) bool {
+	var failed *dynamo.ConditionFailedError
+	return errors.As(err, &failed) && failed.Failed(i)
+}
+
 // signInOps are sessionOps and an audit row of the sign-in in every store
 // email belongs to.
 func (s *Service) signInOps(ctx context.Context, email, method, ip string, now time.Time) (string, Session, []types.TransactWriteItem, error) {

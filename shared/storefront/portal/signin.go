@@ -49,7 +49,7 @@ func (s *Service) RequestLink(ctx context.Context, email, browserNonce, ip, base
 		dynamo.AttrPK: dynamo.S(linkPK(digest(skLink, token))), dynamo.AttrSK: dynamo.S(skLink),
 		attrEmail: dynamo.S(email), attrBrowser: dynamo.S(digest("browser", browserNonce)),
 		dynamo.AttrCreatedAt: dynamo.Time(now), dynamo.AttrExpiresAt: dynamo.N(epoch(expires)),
-	})}); err != nil {
+	})}); err != nil && !committed(err, 0) { // 0 failed: written, its answer lost
 		return fmt.Errorf("portal: store a sign-in link: %w", err)
 	}
 	// A failed send is logged, not answered: the answer would tell the
@@ -101,7 +101,7 @@ func (s *Service) RedeemLink(ctx context.Context, token, browserNonce, ip string
 		return "", Session{}, err
 	}
 	consume := dynamo.DeleteOp(s.table(), key, dynamo.Cond(dynamo.Exists().And(expression.Name(attrBrowser).Equal(expression.Value(browser)))))
-	if err := s.transactChunks(ctx, append([]types.TransactWriteItem{consume}, ops...)); err != nil {
+	if err := s.transactChunks(ctx, append([]types.TransactWriteItem{consume}, ops...)); err != nil && !committed(err, 1) {
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) && failed.Failed(0) {
 			return "", Session{}, ErrLinkInvalid
