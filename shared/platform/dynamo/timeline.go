@@ -241,3 +241,49 @@ func (tl Timeline) shard(ctx context.Context, db *dynamodb.Client, q TimelineQue
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 }
+
+// DayItems reads every item of owner created on day (its Shards partitions,
+// concurrently, every page), with only the attributes named in attrs
+// (none: all). Reads count every item of the day: for summaries of a day,
+// not for pages.
+func (tl Timeline) DayItems(ctx context.Context, db *dynamodb.Client, owner []string, day string, attrs ...string) ([]map[string]types.AttributeValue, error) {
+	var (
+		mu    sync.Mutex
+		all   []map[string]types.AttributeValue
+		first error
+		wg    sync.WaitGroup
+	)
+	for shard := range tl.Shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := expression.NewBuilder().WithKeyCondition(expression.Key(tl.PKAttr).Equal(expression.Value(tl.PartitionKey(owner, day, shard))))
+			if len(attrs) > 0 {
+				proj := expression.NamesList(expression.Name(attrs[0]))
+				for _, a := range attrs[1:] {
+					proj = proj.AddNames(expression.Name(a))
+				}
+				b = b.WithProjection(proj)
+			}
+			e := Build(b)
+			p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: aws.String(tl.Table), IndexName: aws.String(tl.Index),
+				KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names(),
+				ExpressionAttributeValues: e.Values()})
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				mu.Lock()
+				if err != nil {
+					if first == nil {
+						first = fmt.Errorf("query %s of %s: %w", tl.Index, day, err)
+					}
+					mu.Unlock()
+					return
+				}
+				all = append(all, out.Items...)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return all, first
+}
