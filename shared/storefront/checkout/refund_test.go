@@ -18,6 +18,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/ddbcalls"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
+	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -120,6 +121,10 @@ func TestPortalRefund(t *testing.T) {
 			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
+			d, err := svc.OrderDetail(ctx, "shop", p.OrderID)
+			if err != nil || !d.Refundable || d.PSP != psp.Sandbox || d.PSPPaymentID == "" || len(d.Order.Items[0].LicenseKeys) != 2 || d.ProductNames["WIN-11-PRO"] == "" {
+				t.Fatalf("detail before the refund: %+v, %v", d, err)
+			}
 			cc := &ddbcalls.Counter{}
 			r, err := svc.RefundOrder(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, e.auditOp(0))
 			if err != nil || r.Already || r.RefundedMinor != p.Quote.TotalMinor || r.PSPRefundID == "" {
@@ -129,6 +134,20 @@ func TestPortalRefund(t *testing.T) {
 				t.Fatalf("%d DynamoDB calls for a refund, want 4", cc.Total())
 			}
 			e.expectRefunded(t, p.OrderID)
+			d, err = svc.OrderDetail(ctx, "shop", p.OrderID)
+			if err != nil || d.Refundable || d.PSPRefundID != r.PSPRefundID || d.RefundStatus != "SUCCESS" || !d.Order.KeysRevoked {
+				t.Fatalf("detail after the refund: %+v, %v", d, err)
+			}
+			var kinds []string
+			for _, ev := range d.Events {
+				kinds = append(kinds, ev.Type)
+			}
+			if fmt.Sprint(kinds) != "[order.created order.fulfilled order.refunded email.receipt email.refund]" {
+				t.Fatalf("the order's events %v", kinds)
+			}
+			if _, err := svc.OrderDetail(ctx, "other", p.OrderID); !errors.Is(reason(err), checkout.ErrNoOrder) {
+				t.Fatalf("another store's order: %v", err)
+			}
 			r, err = svc.RefundOrder(ctx, "shop", p.OrderID, e.auditOp(1))
 			if err != nil || !r.Already {
 				t.Fatalf("pressed again: %+v, %v", r, err)
