@@ -35,7 +35,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | reindex-orders -store S"
 
 var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
@@ -127,6 +127,14 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 			fmt.Fprintf(stdout, "%s/%s: migrated\n", *slug, m)
 		}
 		fmt.Fprintf(stdout, "%s: %d pools migrated\n", *slug, len(moved))
+		return nil
+	case "reindex-orders":
+		// Orders written before the portal's order index: idempotent.
+		n, err := a.ReindexOrders(ctx, *slug)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d orders indexed\n", *slug, n)
 		return nil
 	case "revoke-key":
 		if *id == "" {

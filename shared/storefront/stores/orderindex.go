@@ -245,3 +245,9 @@ func ReindexOrders(ctx context.Context, st dynamo.Store, slug string) (int, erro
 	}
 	return n, nil
 }
+
+// ReindexOrders is ReindexOrders on the admin's table (cmd/stores
+// reindex-orders).
+func (a Admin) ReindexOrders(ctx context.Context, slug string) (int, error) {
+	return ReindexOrders(ctx, a.st(), slug)
+}
