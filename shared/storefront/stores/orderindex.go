@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tollgate-dev/tollgate/shared/platform/decode"
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 )
@@ -42,8 +44,17 @@ const (
 	OrdersPerPage = 25
 )
 
-// ErrBadCursor: a cursor the order list did not make (a 400).
-var ErrBadCursor = errors.New("stores: invalid cursor")
+// Refusals of a list's request (a 400).
+var (
+	ErrBadCursor = errors.New("stores: invalid cursor")
+	ErrBadFilter = errors.New("stores: invalid filter")
+)
+
+// OrderStatuses and OrderSources are what a list may be filtered by.
+var (
+	OrderStatuses = []string{StatusPending, StatusFulfilled, StatusPartiallyRefunded, StatusRefunded, StatusCancelled}
+	OrderSources  = []string{SourceAPI, SourceCheckout, SourceMarketplace}
+)
 
 func ordersTimeline(table string) dynamo.Timeline {
 	return dynamo.Timeline{Table: table, Index: IndexOrders, PKAttr: attrOrdersPK, SKAttr: attrOrdersSK, Shards: OrderShards}
@@ -91,6 +102,14 @@ type OrderPage struct {
 // cursor). Status and source filter what is read (reads count the rows
 // they drop).
 func ListOrders(ctx context.Context, st dynamo.Store, slug string, f OrderFilter, now time.Time) (OrderPage, error) {
+	switch {
+	case f.Status != "" && !slices.Contains(OrderStatuses, f.Status):
+		return OrderPage{}, refusal.New(ErrBadFilter, "status must be one of %s, got %q", strings.Join(OrderStatuses, ", "), decode.Truncate(f.Status, 32))
+	case f.Source != "" && !slices.Contains(OrderSources, f.Source):
+		return OrderPage{}, refusal.New(ErrBadFilter, "source must be one of %s, got %q", strings.Join(OrderSources, ", "), decode.Truncate(f.Source, 32))
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return OrderPage{}, refusal.New(ErrBadFilter, "the date range ends before it starts")
+	}
 	if f.Limit <= 0 {
 		f.Limit = OrdersPerPage
 	}

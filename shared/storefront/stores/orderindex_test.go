@@ -115,6 +115,11 @@ func TestOrderIndex(t *testing.T) {
 			if _, err := stores.ListOrders(ctx, e.st, "shop", stores.OrderFilter{Cursor: "not-a-cursor"}, now); !errors.Is(reasonOf(err), stores.ErrBadCursor) {
 				t.Fatalf("a forged cursor: %v", err)
 			}
+			for _, f := range []stores.OrderFilter{{Status: "paid"}, {Source: "<script>"}, {From: now, To: now.Add(-time.Hour)}} {
+				if _, err := stores.ListOrders(ctx, e.st, "shop", f, now); !errors.Is(reasonOf(err), stores.ErrBadFilter) {
+					t.Fatalf("filter %+v: %v", f, err)
+				}
+			}
 			// Another store sees none of them.
 			p, err = stores.ListOrders(ctx, e.st, "other", stores.OrderFilter{From: now.AddDate(0, 0, -5)}, now)
 			if err != nil || len(p.Orders) != 0 {
