@@ -112,14 +112,14 @@ func (s *Service) RefundOrder(ctx context.Context, slug, id string, audit types.
 			r.amount = recorded // the same key asks the same refund
 		}
 		if dynamo.StringAttr(rec[attrRefundID]) != "" {
-			// The PSP's answer is recorded: a refusal stands; an
-			// accepted refund whose order change did not commit commits.
-			res := psp.Result{PSPTransactionID: dynamo.StringAttr(rec[attrRefundID]), Status: psp.Status(dynamo.StringAttr(rec[attrRefundStatus])),
-				Message: dynamo.StringAttr(rec[attrRefundMessage])}
-			if res.Status == psp.StatusFail {
-				return Refund{}, refusal.New(ErrRefundRefused, "the payment provider refused the refund of order %s: %s", id, res.Message)
+			// The PSP's answer is recorded, and with an accepted one the
+			// order's refund (one transaction): the order read before
+			// another press committed it. A refusal stands.
+			if psp.Status(dynamo.StringAttr(rec[attrRefundStatus])) == psp.StatusFail {
+				return Refund{}, refusal.New(ErrRefundRefused, "the payment provider refused the refund of order %s: %s", id, dynamo.StringAttr(rec[attrRefundMessage]))
 			}
-			return s.commitPortalRefund(ctx, r, res, audit)
+			out.Already, out.RefundedMinor = true, o.TotalMinor
+			return out, nil
 		}
 		if until, err := dynamo.IntAttr(rec[attrRefundLeaseUntil]); err == nil && now.UnixMilli() < until {
 			return Refund{}, refusal.New(ErrRefundUnderWay, "a refund of order %s is under way; reload in a moment", id)

@@ -121,11 +121,16 @@ func TestPortalRefund(t *testing.T) {
 			if _, err := e.pay.SandboxPay(ctx, "shop", p.OrderID, "4242424242424242"); err != nil {
 				t.Fatal(err)
 			}
-			d, err := svc.OrderDetail(ctx, "shop", p.OrderID)
+			cc := &ddbcalls.Counter{}
+			d, err := svc.OrderDetail(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID)
+			// The order, its keys, its payment, its events (two ordering keys).
+			if cc.Total() != 5 {
+				t.Fatalf("%d DynamoDB calls for an order's detail, want 5", cc.Total())
+			}
 			if err != nil || !d.Refundable || d.PSP != psp.Sandbox || d.PSPPaymentID == "" || len(d.Order.Items[0].LicenseKeys) != 2 || d.ProductNames["WIN-11-PRO"] == "" {
 				t.Fatalf("detail before the refund: %+v, %v", d, err)
 			}
-			cc := &ddbcalls.Counter{}
+			cc = &ddbcalls.Counter{}
 			r, err := svc.RefundOrder(ddbcalls.WithCounter(ctx, cc), "shop", p.OrderID, e.auditOp(0))
 			if err != nil || r.Already || r.RefundedMinor != p.Quote.TotalMinor || r.PSPRefundID == "" {
 				t.Fatalf("refund %+v, %v", r, err)

@@ -42,6 +42,9 @@ const (
 	attrOrdersSK  = "ordersSk"
 	OrderShards   = 8
 	OrdersPerPage = 25
+	// MaxDaysPerPage bounds the days one page walks (OrderShards Queries
+	// each): a quiet store's page stops there with a cursor to older days.
+	MaxDaysPerPage = 14
 )
 
 // Refusals of a list's request (a 400).
@@ -98,8 +101,8 @@ type OrderPage struct {
 // ListOrders lists store slug's orders newest first. A page queries the
 // OrderShards partitions of a day concurrently and walks back a day at a
 // time: a page of 25 on a day that has them is OrderShards calls; each
-// empty day walked costs OrderShards more (at most 31 days a page, then a
-// cursor). Status and source filter what is read (reads count the rows
+// empty day walked costs OrderShards more (at most MaxDaysPerPage days a
+// page, then a cursor). Status and source filter what is read (reads count the rows
 // they drop).
 func ListOrders(ctx context.Context, st dynamo.Store, slug string, f OrderFilter, now time.Time) (OrderPage, error) {
 	switch {
@@ -127,7 +130,7 @@ func ListOrders(ctx context.Context, st dynamo.Store, slug string, f OrderFilter
 	default:
 		conds = append(conds, expression.Name("source").Equal(expression.Value(f.Source)))
 	}
-	q := dynamo.TimelineQuery{Owner: []string{"orders", slug}, From: f.From, To: f.To, Limit: f.Limit, Cursor: f.Cursor}
+	q := dynamo.TimelineQuery{Owner: []string{"orders", slug}, From: f.From, To: f.To, Limit: f.Limit, Cursor: f.Cursor, MaxDays: MaxDaysPerPage}
 	if len(conds) > 0 {
 		c := conds[0]
 		for _, more := range conds[1:] {

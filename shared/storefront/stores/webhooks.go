@@ -54,9 +54,9 @@ func recipientOf(slug string) string { return dynamo.Tuple(RecipientKind, slug) 
 
 // Deliveries lists store slug's webhook events newest first, limit a page
 // (the outbox's recipient index: outbox.RecipientShards calls per day
-// walked, at most 31 days a page).
+// walked, at most MaxDaysPerPage days a page).
 func Deliveries(ctx context.Context, st dynamo.Store, slug, cursor string, limit int, now time.Time) (DeliveryPage, error) {
-	p, err := outbox.Box{DB: st.DB, Table: st.Tables.Outbox}.Recent(ctx, recipientOf(slug), cursor, limit, 0, now)
+	p, err := outbox.Box{DB: st.DB, Table: st.Tables.Outbox}.Recent(ctx, recipientOf(slug), cursor, limit, MaxDaysPerPage, now)
 	if errors.Is(err, outbox.ErrBadCursor) {
 		return DeliveryPage{}, refusal.New(ErrBadCursor, "the page cursor is not one this list made")
 	}
