@@ -45,7 +45,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | invite -store S -email E [-role owner|developer|support] [-base URL] [-portal-table NAME]"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | invite -store S -email E [-role owner|developer|support] [-base URL] [-portal-table NAME] | reindex-orders -store S"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	return cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
@@ -192,6 +192,14 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 			fmt.Fprintf(stdout, "%s/%s: migrated\n", *slug, m)
 		}
 		fmt.Fprintf(stdout, "%s: %d pools migrated\n", *slug, len(moved))
+		return nil
+	case "reindex-orders":
+		// Orders written before the portal's order index: idempotent.
+		n, err := a.ReindexOrders(ctx, *slug)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d orders indexed\n", *slug, n)
 		return nil
 	case "revoke-key":
 		if *id == "" {

@@ -248,8 +248,9 @@ func (b Box) Sending(ctx context.Context, c Claim, now time.Time) (bool, error) 
 // until replayed. ok false: the lease was lost.
 func (b Box) Dead(ctx context.Context, c Claim, now time.Time, reason string) (bool, error) {
 	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDead),
-		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500)), attrDeadAt: dynamo.Time(now)}),
-		attrDuePK, attrDueAt, attrLease, attrSendingAt)
+		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500)), attrDeadAt: dynamo.Time(now),
+		attrDuePK: dynamo.S(deadPK(c.Recipient)), attrDueAt: dynamo.N(now.UnixMilli())}),
+		attrLease, attrSendingAt)
 	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
 	return ok, err
 }
@@ -289,7 +290,8 @@ func (b Box) Failed(ctx context.Context, c Claim, now time.Time, reason string, 
 	if next.After(c.windowStart().Add(p.Window)) {
 		status = StatusDead
 		values[attrStatus] = dynamo.S(StatusDead)
-		update = dynamo.RemoveAll(dynamo.SetAll(values), attrDuePK, attrDueAt, attrLease, attrSendingAt)
+		values[attrDuePK], values[attrDueAt] = dynamo.S(deadPK(c.Recipient)), dynamo.N(now.UnixMilli())
+		update = dynamo.RemoveAll(dynamo.SetAll(values), attrLease, attrSendingAt)
 	} else {
 		values[attrDueAt] = dynamo.N(next.UnixMilli())
 		update = dynamo.RemoveAll(dynamo.SetAll(values), attrLease, attrSendingAt)
@@ -309,7 +311,8 @@ func (b Box) Failed(ctx context.Context, c Claim, now time.Time, reason string, 
 // false: the lease was lost.
 func (b Box) Undeliverable(ctx context.Context, c Claim, now time.Time, reason string) (bool, error) {
 	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusUndeliverable),
-		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500))}), attrDuePK, attrDueAt, attrLease)
+		attrAttempts: dynamo.N(c.Attempts + 1), attrLastError: dynamo.S(truncate(reason, 500)),
+		attrDuePK: dynamo.S(deadPK(c.Recipient)), attrDueAt: dynamo.N(now.UnixMilli())}), attrLease)
 	_, ok, err := b.update(ctx, c.ID, update, b.held(c))
 	return ok, err
 }
@@ -329,14 +332,34 @@ var ErrNotFound = errors.New("outbox: no such event")
 // Replay makes event id due now, whatever its state (dead, delivered or
 // pending), with a fresh retry window.
 func (b Box) Replay(ctx context.Context, id string, now time.Time) error {
-	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK(id)),
-		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy, attrSendingAt)
-	return b.updateEvent(ctx, id, update)
+	return b.updateEvent(ctx, id, replayUpdate(id, now))
 }
 
-// MarkDead gives up on event id: it leaves the due index until replayed.
+func replayUpdate(id string, now time.Time) expression.UpdateBuilder {
+	return dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusPending), attrDuePK: dynamo.S(duePK(id)),
+		attrDueAt: dynamo.N(now.UnixMilli()), attrAttempts: dynamo.N(0), attrWindowFrom: dynamo.Time(now)}), attrLease, attrBlockedBy, attrSendingAt)
+}
+
+// ReplayOp is Replay of event id as a transaction item, conditional on
+// the event being recipient's (a portal replays only its store's events;
+// the caller reads a failed Failed(i) as "no such event").
+func ReplayOp(table, id, recipient string, now time.Time) types.TransactWriteItem {
+	return dynamo.UpdateOp(table, dynamo.PK(Key(id)), replayUpdate(id, now),
+		dynamo.Cond(dynamo.Exists().And(expression.Name(attrRecipient).Equal(expression.Value(recipient)))))
+}
+
+// MarkDead gives up on event id: it leaves the due partitions, listed with
+// its recipient's failures, until replayed.
 func (b Box) MarkDead(ctx context.Context, id string) error {
-	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDead)}), attrDuePK, attrDueAt, attrLease, attrBlockedBy)
+	s, ok, err := b.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	update := dynamo.RemoveAll(dynamo.SetAll(map[string]types.AttributeValue{attrStatus: dynamo.S(StatusDead),
+		attrDuePK: dynamo.S(deadPK(s.Recipient)), attrDueAt: dynamo.N(time.Now().UnixMilli())}), attrLease, attrBlockedBy)
 	return b.updateEvent(ctx, id, update)
 }
 

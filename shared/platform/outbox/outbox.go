@@ -16,6 +16,15 @@
 // "ordered": the events of one key, oldest first, so the delivery holds an
 // event back while an earlier one of its key is pending (blockedBy names
 // the event it waits for).
+//
+// Every event also holds recipientPk = dynamo.Tuple("recipient", recipient,
+// yyyy-mm-dd, shard) and recipientSk (creation, id) for the sparse index
+// "recipient" (a dynamo.Timeline): a recipient's events newest first, over
+// RecipientShards partitions a day, so a busy store's events never share
+// one partition (Recent). A dead or undeliverable event stays in the index
+// "due" under duePk = dynamo.Tuple("dead", recipient), dueAt = when it
+// died: a recipient's failures are one Query (Undelivered), and Due, which
+// reads only the "due" partitions, never sees them. Replay puts it back.
 package outbox
 
 import (
@@ -122,6 +131,9 @@ func EnqueueOp(table string, e Event) (types.TransactWriteItem, error) {
 		item[attrOrderKey] = dynamo.S(e.OrderingKey)
 		item[attrOrderSeq] = dynamo.S(e.seq())
 	}
+	for k, v := range recipientTimeline("").Attrs([]string{"recipient", e.Recipient}, e.ID, e.At) {
+		item[k] = v
+	}
 	return dynamo.PutNewOp(table, item), nil
 }
 
@@ -167,7 +179,7 @@ func FromItem(item map[string]types.AttributeValue) (Stored, error) {
 		Status: dynamo.StringAttr(item[attrStatus]), Attempts: attempts, LastError: dynamo.StringAttr(item[attrLastError]),
 		BlockedBy: dynamo.StringAttr(item[attrBlockedBy]), orderSeq: dynamo.StringAttr(item[attrOrderSeq]),
 	}
-	if item[attrDueAt] != nil {
+	if item[attrDueAt] != nil && s.Status == StatusPending { // a dead event's dueAt is when it died (deadPK)
 		ms, err := dynamo.IntAttr(item[attrDueAt])
 		if err != nil {
 			return Stored{}, fmt.Errorf("outbox: event %s: dueAt: %w", parts[1], err)
@@ -187,3 +199,21 @@ func FromItem(item map[string]types.AttributeValue) (Stored, error) {
 	}
 	return s, nil
 }
+
+// IndexRecipient is the index of a recipient's events by creation
+// (Recent).
+const (
+	IndexRecipient    = "recipient"
+	attrRecipientPK   = "recipientPk"
+	attrRecipientSK   = "recipientSk"
+	RecipientShards   = 8
+	deadPartitionKind = "dead"
+)
+
+func recipientTimeline(table string) dynamo.Timeline {
+	return dynamo.Timeline{Table: table, Index: IndexRecipient, PKAttr: attrRecipientPK, SKAttr: attrRecipientSK, Shards: RecipientShards}
+}
+
+// deadPK is the partition of the due index holding recipient's dead and
+// undeliverable events.
+func deadPK(recipient string) string { return dynamo.Tuple(deadPartitionKind, recipient) }

@@ -337,12 +337,7 @@ func (s *Service) Order(ctx context.Context, slug, id string) (OrderView, error)
 			o.Items[i].LicenseKeys = nil
 		}
 	}
-	names := map[string]string{}
-	if m, ok := rec[attrNames].(*types.AttributeValueMemberM); ok {
-		for sku, v := range m.Value {
-			names[sku] = dynamo.StringAttr(v)
-		}
-	}
+	names := productNames(rec)
 	amounts, known := o.Amounts()
 	label := ""
 	if o.Tax != nil {
@@ -372,4 +367,16 @@ func (s *Service) Market(ctx context.Context) ([]MarketItem, error) {
 		out = append(out, MarketItem{Store: p.Store, StoreName: p.StoreName, SKU: p.SKU, Name: p.Name, Prices: p.Prices})
 	}
 	return out, nil
+}
+
+// productNames reads the names of the products as the buyer saw them when
+// paying (sku -> name), from a payment record.
+func productNames(rec map[string]types.AttributeValue) map[string]string {
+	names := map[string]string{}
+	if m, ok := rec[attrNames].(*types.AttributeValueMemberM); ok {
+		for sku, v := range m.Value {
+			names[sku] = dynamo.StringAttr(v)
+		}
+	}
+	return names
 }

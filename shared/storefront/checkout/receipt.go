@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
@@ -48,10 +46,8 @@ func (s *Service) Receipt(ctx context.Context, slug, id string) (OrderView, erro
 		return OrderView{}, err
 	}
 	// The checkout's record: what the buyer saw when paying.
-	if m, ok := rec[attrNames].(*types.AttributeValueMemberM); ok {
-		for sku, name := range m.Value {
-			v.ProductNames[sku] = dynamo.StringAttr(name)
-		}
+	for sku, name := range productNames(rec) {
+		v.ProductNames[sku] = name
 	}
 	if name := dynamo.StringAttr(rec[attrStoreName]); name != "" {
 		v.StoreName = name

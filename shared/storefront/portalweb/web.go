@@ -62,6 +62,7 @@ var funcs = template.FuncMap{
 	"money":    func(l checkoutweb.Locale, minor int64, currency string) string { return l.Money(minor, currency) },
 	"style":    checkoutweb.Stylesheet,
 	"sections": func() []section { return sections },
+	"sub":      func(a, b int64) int64 { return a - b },
 }
 
 // section is one entry of a store's navigation.
@@ -219,6 +220,10 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, v view, what string
 		status, detail = http.StatusBadRequest, bad.msg
 	case errors.As(err, &shown):
 		status, detail = shown.PortalStatus()
+	default:
+		if s, d, ok := ordersStatus(err); ok { // the orders family's refusals
+			status, detail = s, d
+		}
 	}
 	if status >= 500 {
 		p.log.Error("portal page failed", "page", what, "error", err)

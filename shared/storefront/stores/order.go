@@ -216,6 +216,9 @@ func (o Order) item() map[string]types.AttributeValue {
 		js, _ := json.Marshal(o.Tax) // plain struct: cannot fail
 		item[attrTax] = dynamo.S(string(js))
 	}
+	for k, v := range o.indexAttrs() { // the order index (orderindex.go)
+		item[k] = v
+	}
 	return item
 }
 

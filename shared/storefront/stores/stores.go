@@ -13,7 +13,9 @@
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
 //	("order", slug, orderId), "order"      the order, its idempotency fingerprint, its claims and a checkout
-//	                                       order's tax (subtotal, tax, included, rate, label: OrderTax)
+//	                                       order's tax (subtotal, tax, included, rate, label: OrderTax);
+//	                                       ordersPk/ordersSk and a buyer's marketPk/marketSk (orderindex.go)
+//	("daystat", slug, yyyy-mm-dd), "daystat" a closed day's sales per currency (overview.go)
 //
 // License keys live in the pool's shards (pool.go): a fulfilment claims a
 // range of a shard with one conditional cursor update inside the
