@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
+	"github.com/tollgate-dev/tollgate/functions"
 	"github.com/tollgate-dev/tollgate/internal/dev/browser"
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/internal/dev/localenv"
@@ -126,6 +127,58 @@ func TestBrowserPortalOwner(t *testing.T) {
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("a.store")))
 	if got := browser.Text(t, ctx, "header .note"); !strings.Contains(got, owner) {
 		t.Fatalf("signed in with the passkey as %q", got)
+	}
+
+	// A buyer pays on the hosted checkout; the owner refunds the order.
+	buyerCtx := browser.NewBrowserContext(t, ctx)
+	browser.Do(t, buyerCtx, chromedp.Navigate(site{URL: s.URL}.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "en"}`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
+	buyer{email: "refund-me@example.com", country: "GB"}.fill(t, buyerCtx)
+	payAndWait(t, buyerCtx, 1)
+	s.dispatch(t) // order.created and order.fulfilled, the receipt
+
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/orders/"), chromedp.WaitVisible(chromedp.CSS("#orders")))
+	checkContrast(t, ctx, "portal orders")
+	browser.Submit(t, ctx, "#orders tbody tr:first-child a")
+	wantContains(t, ctx, "#summary", "refund-me@example.com")
+	orderURL := browser.Run(t, ctx, chromedp.Location())
+	browser.Submit(t, ctx, "#refund-ask")
+	browser.Submit(t, ctx, "#refund-yes")
+	wantContains(t, ctx, "#status", "refunded")
+	s.dispatch(t)
+	browser.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#events")))
+	wantContains(t, ctx, "#events", "order.refunded")
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/dev/mail/"), chromedp.WaitVisible(chromedp.CSS("table a")))
+	wantContains(t, ctx, "tbody tr:first-child", "refund-me@example.com")
+
+	// A support member: orders yes, API keys no, another store's order
+	// (by editing the URL) not found.
+	if err := s.accounts.Invite(context.Background(), portal.Actor{Email: owner, IP: "127.0.0.1"}, "my-store", "support@my-store.test", portal.RoleSupport, s.URL); err != nil {
+		t.Fatal(err)
+	}
+	support := browser.NewBrowserContext(t, ctx)
+	openNewestMailLink(t, support, s.URL, "/portal/invite")
+	browser.Do(t, support, chromedp.Navigate(orderURL), chromedp.WaitVisible(chromedp.CSS("#summary")))
+	browser.Do(t, support, chromedp.Navigate(strings.Replace(orderURL, "/my-store/", "/other-store/", 1)), chromedp.WaitVisible(chromedp.CSS("#error")))
+	wantStatus(t, support, "404")
+}
+
+// dispatch runs the dispatcher once, as its schedule does.
+func (s portalSite) dispatch(t *testing.T) {
+	t.Helper()
+	job, err := s.env.Stack.Job("DispatchFunction", functions.Jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantStatus fails the test unless the page is the error page of status.
+func wantStatus(t *testing.T, ctx context.Context, status string) {
+	t.Helper()
+	if got := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS("#error"), "data-status")); got.Value != status {
+		t.Errorf("error page %q, want %s", got.Value, status)
 	}
 }
 
