@@ -98,7 +98,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 		}
 		return nil
 	case "create-key":
-		key, info, err := a.CreateKey(ctx, *slug, *mode)
+		key, info, err := a.CreateKey(ctx, *slug, *mode, "", stores.NoAudit)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 		if *id == "" {
 			return flag.ErrHelp
 		}
-		if err := a.RevokeKey(ctx, *slug, *id); err != nil {
+		if err := a.RevokeKey(ctx, *slug, *id, stores.NoAudit); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %s of %s\n", *id, *slug)

@@ -84,7 +84,7 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 		}
 		res.Stores++
 		for _, k := range s.APIKeys {
-			added, err := a.addKey(ctx, s.Slug, k)
+			added, err := a.addKey(ctx, s.Slug, k, "", NoAudit)
 			if err != nil {
 				return res, fmt.Errorf("store %s: %w", s.Slug, err)
 			}
@@ -186,32 +186,57 @@ func (a Admin) setShardsActive(ctx context.Context, slug, sku string, active boo
 
 // KeyInfo is a store API key as listed (never the key itself).
 type KeyInfo struct {
-	ID        string // Digest.ID(): what the revoke command takes
-	Mode      string
-	CreatedAt time.Time
-	RevokedAt time.Time // zero: active
+	ID         string // Digest.ID(): what the revoke command takes
+	Name       string // what the portal member called it ("" for a key of a stores file)
+	Prefix     string // the key's first characters (KeyPrefix), to tell keys apart
+	Mode       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used (recorded at most once a minute: KeyUse)
+	RevokedAt  time.Time // zero: active
 }
 
-// CreateKey makes a new API key of store slug (mode "live" or "test") and
-// stores its digest. The key is returned once: it is not kept anywhere.
-func (a Admin) CreateKey(ctx context.Context, slug, mode string) (string, KeyInfo, error) {
+// MaxKeyName bounds the name of an API key (bytes).
+const MaxKeyName = 64
+
+// ErrKeyName is the reason of an API key name CreateKey refuses.
+var ErrKeyName = errors.New("stores: an API key name must be 1-64 bytes of printable characters")
+
+// KeyPrefix is how a key is shown once it is made: its mode prefix and its
+// first 4 random characters (enough to tell a store's keys apart, far too
+// few to guess the rest).
+func KeyPrefix(key string) string {
+	mode := KeyMode(key)
+	if mode == "" {
+		return ""
+	}
+	n := len("sk_" + mode + "_")
+	return key[:min(len(key), n+4)]
+}
+
+// CreateKey makes a new API key of store slug (mode "live" or "test")
+// named name and stores its digest in one transaction with audit (NoAudit:
+// none). The key is returned once: it is not kept anywhere.
+func (a Admin) CreateKey(ctx context.Context, slug, mode, name string, audit types.TransactWriteItem) (string, KeyInfo, error) {
 	if mode != ModeLive && mode != ModeTest {
 		return "", KeyInfo{}, fmt.Errorf("key mode %q: want live or test", mode)
+	}
+	if name != "" && !validText(name, MaxKeyName) {
+		return "", KeyInfo{}, ErrKeyName
 	}
 	key, err := apikey.New("sk_" + mode + "_")
 	if err != nil {
 		return "", KeyInfo{}, err
 	}
-	if _, err := a.addKey(ctx, slug, key); err != nil {
+	if _, err := a.addKey(ctx, slug, key, name, audit); err != nil {
 		return "", KeyInfo{}, err
 	}
-	return key, KeyInfo{ID: apikey.Of(key).ID(), Mode: mode, CreatedAt: a.Now().UTC()}, nil
+	return key, KeyInfo{ID: apikey.Of(key).ID(), Name: name, Prefix: KeyPrefix(key), Mode: mode, CreatedAt: a.Now().UTC()}, nil
 }
 
-// addKey stores key's digest for slug (the store must exist). It reports
-// false when the key was stored already for slug; a key of another store
-// is an error.
-func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
+// addKey stores key's digest for slug (the store must exist), named name,
+// with audit in the same transaction. It reports false when the key was
+// stored already for slug; a key of another store is an error.
+func (a Admin) addKey(ctx context.Context, slug, key, name string, audit types.TransactWriteItem) (bool, error) {
 	mode := KeyMode(key)
 	if mode == "" {
 		return false, errors.New("api key: want an sk_live_ or sk_test_ prefixed key")
@@ -221,11 +246,14 @@ func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
 	lookup := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(apiKeyPK(d)), dynamo.AttrSK: dynamo.S(skAPIKey),
 		attrStore: dynamo.S(slug), attrKeyID: dynamo.S(d.ID()), attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
 	index := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(storePK(slug)), dynamo.AttrSK: dynamo.S(keyIndexSK(d.ID())),
-		attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
-	err := a.st().Transact(ctx, []types.TransactWriteItem{
+		attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now, attrKeyPrefix: dynamo.S(KeyPrefix(key))}
+	if name != "" {
+		index[attrName] = dynamo.S(name)
+	}
+	err := a.st().Transact(ctx, withAudit([]types.TransactWriteItem{
 		dynamo.PutNewOp(a.Table, lookup), dynamo.PutNewOp(a.Table, index),
 		dynamo.CheckOp(a.Table, dynamo.PKSK(storePK(slug), skStore), dynamo.Exists()),
-	})
+	}, audit))
 	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
@@ -233,7 +261,7 @@ func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
 	case !errors.As(err, &failed):
 		return false, fmt.Errorf("api key %s: %w", d.ID(), err)
 	case failed.Failed(2):
-		return false, fmt.Errorf("api key %s: no store %q", d.ID(), slug)
+		return false, fmt.Errorf("%w: api key %s: no store %q", ErrNoStore, d.ID(), slug)
 	}
 	item, err := a.get(ctx, dynamo.PKSK(apiKeyPK(d), skAPIKey))
 	if err != nil {
@@ -253,7 +281,7 @@ func (a Admin) get(ctx context.Context, key dynamo.Key) (map[string]types.Attrib
 	return out.Item, nil
 }
 
-// Keys lists store slug's API keys, oldest first.
+// Keys lists store slug's API keys, oldest first (one Query a page).
 func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug))).
 		And(expression.Key(dynamo.AttrSK).BeginsWith(dynamo.Tuple("apikey")))))
@@ -266,7 +294,11 @@ func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 			return nil, fmt.Errorf("list keys of %s: %w", slug, err)
 		}
 		for _, item := range page.Items {
-			k := KeyInfo{ID: apikey.Digest(dynamo.StringAttr(item[attrDigest])).ID(), Mode: dynamo.StringAttr(item[attrMode])}
+			k := KeyInfo{ID: apikey.Digest(dynamo.StringAttr(item[attrDigest])).ID(), Mode: dynamo.StringAttr(item[attrMode]),
+				Name: dynamo.StringAttr(item[attrName]), Prefix: dynamo.StringAttr(item[attrKeyPrefix]), LastUsedAt: lastUsedOf(item)}
+			if k.Prefix == "" {
+				k.Prefix = "sk_" + k.Mode + "_"
+			}
 			k.CreatedAt, _ = dynamo.TimeAttr(item[dynamo.AttrCreatedAt])
 			k.RevokedAt, _ = dynamo.TimeAttr(item[attrRevokedAt])
 			out = append(out, k)
@@ -279,11 +311,13 @@ func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 // ErrNoKey is RevokeKey's answer for an id the store has no key with.
 var ErrNoKey = errors.New("stores: no such key")
 
-// RevokeKey revokes store slug's key id (KeyInfo.ID). It takes effect at
-// once: a fulfilment checks the key inside its transaction, an order read
-// reads the key's row; nothing caches keys. Revoking twice keeps the first
-// time.
-func (a Admin) RevokeKey(ctx context.Context, slug, id string) error {
+// RevokeKey revokes store slug's key id (KeyInfo.ID), in one transaction
+// with audit (NoAudit: none). It takes effect at once: a fulfilment checks
+// the key inside its transaction, a checkout session and an order read
+// read the key's row; the listing a container caches only lets a request
+// go that far. Revoking twice keeps the first time. A key id of another
+// store is ErrNoKey, as an unknown one is.
+func (a Admin) RevokeKey(ctx context.Context, slug, id string, audit types.TransactWriteItem) error {
 	index, err := a.get(ctx, dynamo.PKSK(storePK(slug), keyIndexSK(id)))
 	if err != nil {
 		return err
@@ -294,10 +328,10 @@ func (a Admin) RevokeKey(ctx context.Context, slug, id string) error {
 	d := apikey.Digest(dynamo.StringAttr(index[attrDigest]))
 	revoked := expression.Set(expression.Name(attrRevokedAt), expression.IfNotExists(expression.Name(attrRevokedAt), expression.Value(dynamo.Timestamp(a.Now()))))
 	ours := dynamo.Exists().And(expression.Name(attrStore).Equal(expression.Value(slug)))
-	return a.st().Transact(ctx, []types.TransactWriteItem{
+	return a.st().Transact(ctx, withAudit([]types.TransactWriteItem{
 		dynamo.UpdateOp(a.Table, dynamo.PKSK(apiKeyPK(d), skAPIKey), revoked, dynamo.Cond(ours)),
 		dynamo.UpdateOp(a.Table, dynamo.PKSK(storePK(slug), keyIndexSK(id)), revoked, dynamo.Cond(dynamo.Exists())),
-	})
+	}, audit))
 }
 
 // licenseKeyDigest names a license key in the pool's set of known keys.

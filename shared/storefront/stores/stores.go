@@ -8,7 +8,8 @@
 //
 //	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
 //	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers
-//	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
+//	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt, name, prefix, lastUsedAt (Unix ms):
+//	                                       the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
@@ -66,6 +67,8 @@ const (
 	attrOrder            = "order"
 	attrFingerprint      = "fingerprint"
 	attrUpdatedAt        = "updatedAt"
+	attrKeyPrefix        = "prefix"
+	attrLastUsedAt       = "lastUsedAt"
 )
 
 const (
