@@ -66,19 +66,9 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 			ref = LocalSecretRef(s.Slug)
 			res.LocalSecrets[ref] = s.WebhookSecret
 		}
-		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
-			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader), attrSupportEmail: dynamo.S(s.SupportEmail), attrEmailBuyers: dynamo.Bool(s.EmailBuyers)}
-		u := dynamo.SetAll(values)
-		if s.PricesIncludeTax != nil {
-			u = u.Set(expression.Name(attrPricesIncludeTax), expression.Value(*s.PricesIncludeTax))
-		} else {
-			u = u.Remove(expression.Name(attrPricesIncludeTax))
-		}
-		if s.LowStockThreshold != nil {
-			u = u.Set(expression.Name(attrLowStock), expression.Value(*s.LowStockThreshold))
-		} else {
-			u = u.Remove(expression.Name(attrLowStock))
-		}
+		u := settingsUpdate(Settings{Name: s.Name, SupportEmail: s.SupportEmail, WebhookURL: s.WebhookURL, WebhookSignatureHeader: s.WebhookSignatureHeader,
+			PricesIncludeTax: s.PricesIncludeTax, EmailBuyers: s.EmailBuyers, LowStockThreshold: s.LowStockThreshold}).
+			Set(expression.Name(attrWebhookSecretRef), expression.Value(ref))
 		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), u, nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}
@@ -139,16 +129,8 @@ func (a Admin) update(ctx context.Context, key dynamo.Key, u expression.UpdateBu
 }
 
 func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error {
-	prices := map[string]types.AttributeValue{}
-	for cur, amount := range p.Prices {
-		prices[cur] = dynamo.N(amount)
-	}
-	u := dynamo.SetAll(map[string]types.AttributeValue{attrName: dynamo.S(p.Name), attrPrices: &types.AttributeValueMemberM{Value: prices},
-		attrMarketplace: dynamo.Bool(p.Marketplace), attrActive: dynamo.Bool(true), attrShardsSetting: dynamo.N(int64(p.PoolShards))})
-	u = marketUpdate(u, slug, p.SKU, p.Marketplace)
-	for _, counter := range []string{attrKeysTotal, attrPoolShards} {
-		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
-	}
+	u := productUpdate(slug, p.SKU, p.Name, p.Prices, p.Marketplace, true).
+		Set(expression.Name(attrShardsSetting), expression.Value(int64(p.PoolShards)))
 	e := dynamo.Build(expression.NewBuilder().WithUpdate(u))
 	out, err := a.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(a.Table), Key: productKey(slug, p.SKU), UpdateExpression: e.Update(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ReturnValues: types.ReturnValueAllOld})
@@ -597,32 +579,68 @@ func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, key
 // ParseLicenseKeys reads a license-key file: one key per line, or CSV lines
 // "sku,key" (a first line "sku,key" or "sku,license_key" is a header).
 // Blank lines are skipped. With defaultSKU set, plain lines belong to it;
-// keys are returned by SKU in file order.
+// keys are returned by SKU in file order. The first line that is not a key
+// is the error (ParseUpload lists them all).
 func ParseLicenseKeys(data, defaultSKU string) (map[string][]string, error) {
+	lines, bad := parseKeyLines(data, defaultSKU)
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("line %d: %s", bad[0].Line, bad[0].Reason)
+	}
+	return keysBySKU(lines), nil
+}
+
+// LineProblem is a line of a license-key upload that holds no key.
+type LineProblem struct {
+	Line   int // from 1
+	Reason string
+}
+
+// keyLine is one key of a license-key file and where it was.
+type keyLine struct {
+	sku, key string
+	line     int
+}
+
+func keysBySKU(lines []keyLine) map[string][]string {
 	out := map[string][]string{}
+	for _, l := range lines {
+		out[l.sku] = append(out[l.sku], l.key)
+	}
+	return out
+}
+
+// parseKeyLines is the one reader of license-key lines (ParseLicenseKeys,
+// ParseUpload): the keys in file order, and every line that is not one.
+// Reasons never quote a key.
+func parseKeyLines(data, defaultSKU string) ([]keyLine, []LineProblem) {
+	var out []keyLine
+	var bad []LineProblem
 	for i, line := range strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
 		sku, key, isCSV := strings.Cut(line, ",")
-		if isCSV && i == 0 && strings.EqualFold(sku, "sku") {
+		if isCSV && i == 0 && strings.EqualFold(strings.TrimSpace(sku), "sku") {
 			continue
 		}
 		if !isCSV {
 			if defaultSKU == "" {
-				return nil, fmt.Errorf("line %d: no sku (give -sku, or lines \"sku,key\")", i+1)
+				bad = append(bad, LineProblem{i + 1, "no sku (give a SKU for the file, or lines \"sku,key\")"})
+				continue
 			}
 			sku, key = defaultSKU, line
 		}
 		sku, key = strings.TrimSpace(sku), strings.TrimSpace(key)
 		if !ValidSKU(sku) {
-			return nil, fmt.Errorf("line %d: sku %q is not a SKU", i+1, sku)
+			bad = append(bad, LineProblem{i + 1, fmt.Sprintf("sku %q is not a SKU", truncateText(sku, 64))})
+			continue
 		}
 		if why := ValidLicenseKey(key); why != "" {
-			return nil, fmt.Errorf("line %d: the key %s", i+1, why)
+			bad = append(bad, LineProblem{i + 1, "the key " + why})
+			continue
 		}
-		out[sku] = append(out[sku], key)
+		out = append(out, keyLine{sku: sku, key: key, line: i + 1})
 	}
-	return out, nil
+	return out, bad
 }

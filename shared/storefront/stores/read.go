@@ -60,15 +60,7 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 			switch {
 			case sk == skStore:
 				l.Found = true
-				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
-					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader]),
-					SupportEmail: dynamo.StringAttr(item[attrSupportEmail]), EmailBuyers: dynamo.BoolAttr(item[attrEmailBuyers])}
-				if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
-					l.Store.PricesIncludeTax = &v.Value
-				}
-				if n, err := dynamo.IntAttr(item[attrLowStock]); err == nil {
-					l.Store.lowStockThreshold = &n
-				}
+				l.Store = storeFromItem(slug, item)
 			case strings.HasPrefix(sk, dynamo.Tuple("apikey")):
 				if item[attrRevokedAt] == nil {
 					d := apikey.Digest(dynamo.StringAttr(item[attrDigest]))
@@ -87,6 +79,24 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 		}
 	}
 	return l, nil
+}
+
+// storeFromItem is the store of a store row.
+func storeFromItem(slug string, item map[string]types.AttributeValue) Store {
+	s := Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
+		WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader]),
+		SupportEmail: dynamo.StringAttr(item[attrSupportEmail]), EmailBuyers: dynamo.BoolAttr(item[attrEmailBuyers]),
+		WebhookSecretPreviousRef: dynamo.StringAttr(item[attrWebhookSecretPrev]), webhookSecretRotation: dynamo.StringAttr(item[attrWebhookSecretRotation])}
+	if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
+		s.PricesIncludeTax = &v.Value
+	}
+	if n, err := dynamo.IntAttr(item[attrLowStock]); err == nil && item[attrLowStock] != nil {
+		s.lowStockThreshold = &n
+	}
+	if ms, err := dynamo.IntAttr(item[attrWebhookSecretPrevUntil]); err == nil && item[attrWebhookSecretPrevUntil] != nil {
+		s.WebhookSecretPreviousUntil = time.UnixMilli(ms).UTC()
+	}
+	return s
 }
 
 func productFromItem(slug string, item map[string]types.AttributeValue) (Product, error) {

@@ -7,7 +7,8 @@
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
 //	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
-//	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers
+//	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers, lowStockThreshold,
+//	                                       webhookSecretPreviousRef, webhookSecretPreviousUntil (Unix ms), webhookSecretRotation
 //	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt, name, prefix, lastUsedAt (Unix ms):
 //	                                       the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
@@ -33,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
 	"github.com/tollgate-dev/tollgate/shared/platform/decode"
@@ -69,6 +71,12 @@ const (
 	attrUpdatedAt        = "updatedAt"
 	attrKeyPrefix        = "prefix"
 	attrLastUsedAt       = "lastUsedAt"
+	// A rotated webhook secret: the previous one's reference, until when
+	// (Unix ms) it still signs, and the id of the rotation that made the
+	// current one (a retry of it finds it done).
+	attrWebhookSecretPrev      = "webhookSecretPreviousRef"
+	attrWebhookSecretPrevUntil = "webhookSecretPreviousUntil"
+	attrWebhookSecretRotation  = "webhookSecretRotation"
 )
 
 const (
@@ -113,6 +121,12 @@ type Store struct {
 	EmailBuyers bool
 	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
 	PricesIncludeTax *bool
+	// WebhookSecretPreviousRef is the secret a rotation replaced, which
+	// still signs deliveries (beside the current one) until
+	// WebhookSecretPreviousUntil.
+	WebhookSecretPreviousRef   string
+	WebhookSecretPreviousUntil time.Time
+	webhookSecretRotation      string // the id of the rotation that made the current secret
 	// lowStockThreshold: the store's setting (nil: not set;
 	// LowStockThreshold).
 	lowStockThreshold *int64

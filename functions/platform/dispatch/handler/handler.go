@@ -146,7 +146,7 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
 		Box: outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
 		Resolver: delivery.Recipients{
 			payments.RecipientKind: payments.MerchantTargets(d.Store, creds),
-			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets)),
+			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets), d.Now),
 		},
 		Couriers: map[string]delivery.Courier{stores.EmailKind: mailer},
 		Client:   delivery.Client(prod),
