@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,49 +93,23 @@ func (s SecretsManagerWebhookSecrets) Get(ctx context.Context, ref string) (stri
 	return WebhookSecrets(s.Client, s.Prefix, nil)(ctx, ref)
 }
 
-// LocalWebhookSecrets keeps rotated webhook secrets in memory, for make
-// run: references "local:<slug>#<version>". It is also the secrets.Source
-// the local dispatcher reads them from (WebhookSecrets' local source).
+// LocalWebhookSecrets keeps rotated webhook secrets in the local
+// runner's secrets (make run: deps.Deps.LocalSecrets), which its
+// dispatcher reads them from (WebhookSecrets' local source): references
+// "local:<slug>#<version>".
 type LocalWebhookSecrets struct {
-	mu sync.Mutex
-	m  map[string]string
-	// Fallback serves the names LocalWebhookSecrets does not hold (the
-	// stores file's plaintext secrets, the stack's keys).
-	Fallback secrets.Source
+	Keys *secrets.Local
 }
 
 // Put implements WebhookSecretStore.
-func (l *LocalWebhookSecrets) Put(_ context.Context, slug, version, value string) (string, string, error) {
+func (l LocalWebhookSecrets) Put(_ context.Context, slug, version, value string) (string, string, error) {
 	ref := LocalSecretRef(slug) + refVersionSep + version
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = map[string]string{}
-	}
-	if got, ok := l.m[ref]; ok {
-		return ref, got, nil
-	}
-	l.m[ref] = value
-	return ref, value, nil
+	return ref, l.Keys.PutNew(secrets.Name(ref), value), nil
 }
 
 // Get implements WebhookSecretStore.
-func (l *LocalWebhookSecrets) Get(ctx context.Context, ref string) (string, error) {
-	return WebhookSecrets(nil, "", l)(ctx, ref)
-}
-
-// Values implements secrets.Source.
-func (l *LocalWebhookSecrets) Values(ctx context.Context, name secrets.Name) ([]string, error) {
-	l.mu.Lock()
-	v, ok := l.m[string(name)]
-	l.mu.Unlock()
-	if ok {
-		return []string{v}, nil
-	}
-	if l.Fallback != nil {
-		return l.Fallback.Values(ctx, name)
-	}
-	return nil, nil
+func (l LocalWebhookSecrets) Get(ctx context.Context, ref string) (string, error) {
+	return WebhookSecrets(nil, "", l.Keys)(ctx, ref)
 }
 
 // Rotation is the outcome of RotateWebhookSecret.

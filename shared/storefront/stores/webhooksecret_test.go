@@ -20,6 +20,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
@@ -113,10 +114,11 @@ func TestRotateWebhookSecret(t *testing.T) {
 	kinds := []kind{
 		{"local", func(t *testing.T, e *env) (stores.WebhookSecretStore, func(ctx context.Context, ref string) (string, error), string) {
 			// The stores file's secret, as make run loads it, then rotated ones.
-			local := &stores.LocalWebhookSecrets{Fallback: e.Stack.Keys}
+			local := stores.LocalWebhookSecrets{Keys: e.Stack.LocalSecrets}
 			e.withWebhook(t, "http://127.0.0.1:9/hook", "file-secret")
 			e.Stack.Keys["local:shop"] = "file-secret"
-			return local, stores.WebhookSecrets(nil, "", local), "file-secret"
+			// The functions' key source (the dispatcher's) serves both.
+			return local, stores.WebhookSecrets(nil, "", e.Deps(t, "DispatchFunction").Secrets), "file-secret"
 		}},
 		{"secrets manager", func(t *testing.T, e *env) (stores.WebhookSecretStore, func(ctx context.Context, ref string) (string, error), string) {
 			f, sm := motoSecrets(t)
@@ -218,9 +220,9 @@ func TestRotationFaultSweepDynamoDB(t *testing.T) {
 			run := func(t *testing.T, inject func(call int, op string) ddbtest.Fault) {
 				e := newFaultEnv(t, b)
 				e.withWebhook(t, "http://127.0.0.1:9/hook", "file-secret")
-				local := &stores.LocalWebhookSecrets{Fallback: e.Stack.Keys}
+				local := stores.LocalWebhookSecrets{Keys: e.Stack.LocalSecrets}
 				e.Stack.Keys["local:shop"] = "file-secret"
-				resolve := stores.WebhookSecrets(nil, "", local)
+				resolve := stores.WebhookSecrets(nil, "", e.Stack.LocalSecrets)
 				id := stores.NewRotationID()
 				e.Transport.Reset()
 				e.Transport.Inject(inject)
@@ -232,7 +234,7 @@ func TestRotationFaultSweepDynamoDB(t *testing.T) {
 			e := newFaultEnv(t, b)
 			e.withWebhook(t, "http://127.0.0.1:9/hook", "file-secret")
 			e.Transport.Reset()
-			if _, err := e.admin.RotateWebhookSecret(context.Background(), &stores.LocalWebhookSecrets{}, "shop", stores.NewRotationID(), e.audit("x")); err != nil {
+			if _, err := e.admin.RotateWebhookSecret(context.Background(), stores.LocalWebhookSecrets{Keys: &secrets.Local{}}, "shop", stores.NewRotationID(), e.audit("x")); err != nil {
 				t.Fatal(err)
 			}
 			calls := e.Transport.Calls()
@@ -320,13 +322,13 @@ func TestSendTestEvent(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	e.withWebhook(t, srv.URL+"/hook", "file-secret")
-	local := &stores.LocalWebhookSecrets{Fallback: e.Stack.Keys}
+	local := stores.LocalWebhookSecrets{Keys: e.Stack.LocalSecrets}
 	e.Stack.Keys["local:shop"] = "file-secret"
 	r, err := e.admin.RotateWebhookSecret(context.Background(), local, "shop", stores.NewRotationID(), stores.NoAudit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolve := stores.WebhookSecrets(nil, "", local)
+	resolve := stores.WebhookSecrets(nil, "", e.Stack.LocalSecrets)
 	d, err := stores.SendTestEvent(context.Background(), e.st, resolve, nil, false, "shop", now)
 	if err != nil || d.Err != nil {
 		t.Fatalf("send: %v / %v", err, d.Err)
