@@ -69,8 +69,9 @@ func ParsePrices(text string) (map[string]int64, error) {
 			continue
 		}
 		cur, amount, err := ParsePrice(line)
-		if err != nil {
-			return nil, invalid("prices", "line %d: %s", i+1, err.(*InvalidError).Reason)
+		var ie *InvalidError
+		if errors.As(err, &ie) {
+			return nil, invalid("prices", "line %d: %s", i+1, ie.Reason)
 		}
 		if _, dup := out[cur]; dup {
 			return nil, invalid("prices", "line %d: %s is given twice", i+1, cur)
