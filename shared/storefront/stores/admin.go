@@ -467,7 +467,10 @@ func (a Admin) growShards(ctx context.Context, slug, sku string, more int64) (Pr
 			}
 			return p, shards[sku], nil
 		}
-		cond := expression.Name(attrPoolShards).Equal(expression.Value(p.PoolShards))
+		// The new shards copy the product's activity as read: a change of
+		// it meanwhile (UpdateProduct) must not leave them the old way.
+		cond := expression.Name(attrPoolShards).Equal(expression.Value(p.PoolShards)).
+			And(expression.Name(attrActive).Equal(expression.Value(p.Active)))
 		tx := []types.TransactWriteItem{dynamo.UpdateOp(a.Table, productKey(slug, sku),
 			expression.Set(expression.Name(attrPoolShards), expression.Value(want)), dynamo.Cond(cond))}
 		for id := p.PoolShards; id < want; id++ {
@@ -477,7 +480,7 @@ func (a Admin) growShards(ctx context.Context, slug, sku string, more int64) (Pr
 		err = a.st().Transact(ctx, tx)
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
-			continue // another import grew it meanwhile
+			continue // another import grew it, or its activity changed, meanwhile
 		}
 		if err != nil {
 			return Product{}, nil, fmt.Errorf("%s/%s: add pool shards: %w", slug, sku, err)

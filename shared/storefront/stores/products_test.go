@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
+	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
 	"github.com/tollgate-dev/tollgate/shared/platform/money"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -305,4 +310,72 @@ func TestUploadLicenseKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A product's activity, changed while imports give its pool new shards:
+// every shard ends as the product is (a claim checks the shard's copy).
+func TestProductActivityWhilePoolGrows(t *testing.T) {
+	for _, b := range ddbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			rounds := 6
+			if b.Name == "moto" {
+				rounds = 3
+			}
+			for round := range rounds {
+				sku := fmt.Sprintf("GROW-%d", round)
+				// A pool of 4 shards (poolShardsSetting), none made yet.
+				f := stores.File{Stores: []stores.FileStore{{Slug: "shop", Name: "Shop", APIKeys: []string{"sk_test_growing_1"},
+					Products: []stores.FileProduct{{SKU: sku, Name: sku, Prices: map[string]int64{"GBP": 1}, PoolShards: 4}}}}}
+				if _, err := e.admin.Import(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					keys := []string{sku + "-A", sku + "-B", sku + "-C", sku + "-D"}
+					if _, _, err := e.admin.ImportLicenseKeys(ctx, "shop", sku, keys); err != nil {
+						t.Error(err)
+					}
+				})
+				wg.Go(func() {
+					if err := e.admin.UpdateProduct(ctx, "shop", stores.ProductInput{SKU: sku, Name: sku, Prices: map[string]int64{"GBP": 1}}, stores.NoAudit); err != nil {
+						t.Error(err)
+					}
+				})
+				wg.Wait()
+				// Inactive, whichever came first: a sale is refused even by a
+				// container whose listing was read before (its shard says no).
+				_, err := e.fulfiller().Fulfil(ctx, stores.FulfilRequest{Store: "shop", APIKey: "sk_test_growing_1", ExternalReference: sku,
+					Currency: "GBP", TotalMinor: 1, Items: []stores.Line{{SKU: sku, Quantity: 1}}})
+				if !errors.Is(reasonOf(err), stores.ErrUnknownSKU) {
+					t.Fatalf("round %d: sale of an inactive product: %v", round, err)
+				}
+				if active := e.activeShards(t, sku); active != 0 {
+					t.Fatalf("round %d: %d shards of an inactive product take claims", round, active)
+				}
+			}
+		})
+	}
+}
+
+// activeShards counts the shards of shop's product sku (4 at most) that
+// take claims.
+func (e *env) activeShards(t *testing.T, sku string) int {
+	t.Helper()
+	n := 0
+	for i := range 4 {
+		out, err := e.Stack.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(e.Tables.Stores), ConsistentRead: aws.Bool(true),
+			Key: dynamo.PKSK(dynamo.Tuple("poolshard", "shop", sku, fmt.Sprint(i)), "shard")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Item == nil {
+			t.Fatalf("shard %d of %s missing", i, sku)
+		}
+		if dynamo.BoolAttr(out.Item["active"]) {
+			n++
+		}
+	}
+	return n
 }
