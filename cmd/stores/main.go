@@ -35,7 +35,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] [-name NAME] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S"
 
 var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
 	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
@@ -49,6 +49,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 	mode := fs.String("mode", stores.ModeTest, "key mode: live or test")
 	id := fs.String("id", "", "key id (list-keys shows them)")
 	sku := fs.String("sku", "", "the SKU of a file with one key per line")
+	keyName := fs.String("name", "", "the new key's name, as the portal lists it")
 	if err := fs.Parse(args); err != nil {
 		return flag.ErrHelp
 	}
@@ -98,7 +99,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 		}
 		return nil
 	case "create-key":
-		key, info, err := a.CreateKey(ctx, *slug, *mode, "", stores.NoAudit)
+		key, info, err := a.CreateKey(ctx, *slug, *mode, *keyName, stores.NoAudit)
 		if err != nil {
 			return err
 		}
