@@ -2,7 +2,12 @@
 // API keys (digests only), products with the counters of their license-key
 // pools, the numbered license keys, and orders. It holds the rules of
 // licensing fulfilment (Fulfiller) and of the tools that manage stores
-// (Import, CreateKey, RevokeKey, ImportLicenseKeys).
+// (Import, CreateKey, RevokeKey, ImportLicenseKeys) and of the partner
+// portal's store pages (UpdateSettings, RotateWebhookSecret, SendTestEvent,
+// CreateProduct, UpdateProduct, UploadLicenseKeys, PoolLevels). Each
+// portal change is one conditional write, or one TransactWriteItems, that
+// also carries the audit row the portal passes (an upload of license keys,
+// many transactions, writes its audit row first: UploadLicenseKeys).
 //
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
