@@ -490,3 +490,22 @@ type ResolverFunc func(ctx context.Context, recipient string) (Target, error)
 func (f ResolverFunc) Resolve(ctx context.Context, recipient string) (Target, error) {
 	return f(ctx, recipient)
 }
+
+// Sender makes signed deliveries with the client and URL rules of one
+// environment (Post), for callers that send one now (a test event).
+type Sender struct {
+	Client *http.Client
+	Prod   bool
+}
+
+// NewSender is the Sender of an environment: Client(prod).
+func NewSender(prod bool) Sender { return Sender{Client: Client(prod), Prod: prod} }
+
+// Post makes one signed delivery of m to t (Post).
+func (s Sender) Post(ctx context.Context, t Target, m Message) (Answer, error) {
+	c := s.Client
+	if c == nil {
+		c = Client(s.Prod)
+	}
+	return Post(ctx, c, s.Prod, t, m)
+}

@@ -7,6 +7,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// TransactWriteItem is the audit op a portal change carries (built by
+// portal.AuditOp).
+type TransactWriteItem = types.TransactWriteItem
+
 // NoAudit is the audit op of a change made outside the partner portal
 // (the operator's cmd/stores, a stores file's import): no audit row. Every
 // portal change passes the audit row it writes (portal.AuditOp), which

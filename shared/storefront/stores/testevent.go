@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
@@ -28,12 +27,12 @@ type TestDelivery struct {
 // SendTestEvent posts a "test" event to store slug's webhook URL now,
 // synchronously, as the dispatcher posts every event: the store's target
 // (WebhookTargets: its URL, signature header, current and still-valid
-// previous secret) and delivery.Post (the URL rules, client's dialer in
-// prod, the signatures). Nothing is recorded: it is no outbox event. An
+// previous secret) and delivery.Post through sender (the URL rules, the
+// client's dialer in prod, the signatures). Nothing is recorded: it is no outbox event. An
 // error is a failure to read the store; a store without a target, a
 // refused URL or a non-2xx answer is TestDelivery.Err.
 func SendTestEvent(ctx context.Context, st dynamo.Store, secret func(ctx context.Context, ref string) (string, error),
-	client *http.Client, prod bool, slug string, now time.Time) (TestDelivery, error) {
+	sender delivery.Sender, slug string, now time.Time) (TestDelivery, error) {
 	target, err := WebhookTargets(st, secret, func() time.Time { return now })(ctx, slug)
 	out := TestDelivery{EventID: fmt.Sprintf("store:%s:test:%d", slug, now.UnixNano())}
 	switch {
@@ -48,10 +47,7 @@ func SendTestEvent(ctx context.Context, st dynamo.Store, secret func(ctx context
 	}
 	payload, _ := json.Marshal(map[string]any{"event": TestEventType, "event_id": out.EventID, "store": slug,
 		"occurred_at": now.UTC().Format(time.RFC3339)}) // plain values: cannot fail
-	if client == nil {
-		client = delivery.Client(prod)
-	}
-	out.Answer, out.Err = delivery.Post(ctx, client, prod, target, delivery.Message{ID: out.EventID, Type: TestEventType, Payload: payload, At: now})
+	out.Answer, out.Err = sender.Post(ctx, target, delivery.Message{ID: out.EventID, Type: TestEventType, Payload: payload, At: now})
 	return out, nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
+	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -325,7 +326,7 @@ func TestSendTestEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolve := stores.WebhookSecrets(nil, "", e.Stack.LocalSecrets)
-	d, err := stores.SendTestEvent(context.Background(), e.st, resolve, nil, false, "shop", now)
+	d, err := stores.SendTestEvent(context.Background(), e.st, resolve, delivery.NewSender(false), "shop", now)
 	if err != nil || d.Err != nil {
 		t.Fatalf("send: %v / %v", err, d.Err)
 	}
@@ -344,14 +345,40 @@ func TestSendTestEvent(t *testing.T) {
 		t.Fatalf("event %q %s", got.Header.Get(delivery.HeaderEventType), body)
 	}
 	// In prod the same URL is refused before anything is sent.
-	if d, err := stores.SendTestEvent(context.Background(), e.st, resolve, nil, true, "shop", now); err != nil || !errors.Is(d.Err, delivery.ErrURL) || d.Status != 0 {
+	if d, err := stores.SendTestEvent(context.Background(), e.st, resolve, delivery.NewSender(true), "shop", now); err != nil || !errors.Is(d.Err, delivery.ErrURL) || d.Status != 0 {
 		t.Fatalf("prod: %+v %v", d, err)
 	}
 	// A store without a URL has no target.
 	if err := e.admin.UpdateSettings(context.Background(), "shop", stores.Settings{Name: "The Shop"}, false, stores.NoAudit); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := stores.SendTestEvent(context.Background(), e.st, resolve, nil, false, "shop", now); err != nil || !errors.Is(d.Err, delivery.ErrNoTarget) {
+	if d, err := stores.SendTestEvent(context.Background(), e.st, resolve, delivery.NewSender(false), "shop", now); err != nil || !errors.Is(d.Err, delivery.ErrNoTarget) {
 		t.Fatalf("no URL: %+v %v", d, err)
+	}
+}
+
+// OpenPortal under make run: no STORE_SECRET_PREFIX, so the local
+// runner's secrets; a rotation through it is what the local dispatcher
+// signs with.
+func TestOpenPortalLocal(t *testing.T) {
+	e := newEnv(t, ddbtest.Backend{Name: "minidyn"})
+	e.withWebhook(t, "http://127.0.0.1:9/hook", "")
+	// The portal's function is not in the template yet: its deps as the
+	// local runner gives them (no STORE_SECRET_PREFIX, the local secrets).
+	p, err := stores.OpenPortal(context.Background(), deps.Deps{Store: e.st, LocalSecrets: e.Stack.LocalSecrets, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Secrets.(stores.LocalWebhookSecrets); !ok || p.Sender.Prod {
+		t.Fatalf("portal %+v", p)
+	}
+	r, err := p.RotateWebhookSecret(context.Background(), "shop", stores.NewRotationID(), stores.NoAudit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Deps(t, "DispatchFunction")
+	tg, err := stores.WebhookTargets(d.Store, stores.WebhookSecrets(nil, "", d.Secrets), nil)(context.Background(), "shop")
+	if err != nil || tg.Secret != r.Secret {
+		t.Fatalf("the dispatcher's target: %v, its secret the rotation's: %v", err, tg.Secret == r.Secret)
 	}
 }

@@ -40,7 +40,7 @@ const (
 	EnvEnvironment = "ENVIRONMENT"
 	// EnvStoreSecretPrefix: deployed stores' webhookSecretRef must name a
 	// Secrets Manager secret under it; unset (locally): none is read.
-	EnvStoreSecretPrefix = "STORE_SECRET_PREFIX"
+	EnvStoreSecretPrefix = stores.EnvStoreSecretPrefix
 	// EnvMailFrom is the buyers' emails' sender, an SES-verified identity
 	// (the MailFrom parameter); unset: emails are undeliverable until it
 	// is set (then replayed with cmd/outbox).
