@@ -35,6 +35,10 @@ import (
 	fulfill "github.com/tollgate-dev/tollgate/functions/storefront/fulfill/handler"
 	geosubdivisions "github.com/tollgate-dev/tollgate/functions/storefront/geosubdivisions/handler"
 	market "github.com/tollgate-dev/tollgate/functions/storefront/market/handler"
+	portalauth "github.com/tollgate-dev/tollgate/functions/storefront/portalauth/handler"
+	portalorders "github.com/tollgate-dev/tollgate/functions/storefront/portalorders/handler"
+	portalstore "github.com/tollgate-dev/tollgate/functions/storefront/portalstore/handler"
+	portalteam "github.com/tollgate-dev/tollgate/functions/storefront/portalteam/handler"
 	storeorder "github.com/tollgate-dev/tollgate/functions/storefront/storeorder/handler"
 	taxrates "github.com/tollgate-dev/tollgate/functions/storefront/taxrates/handler"
 	"github.com/tollgate-dev/tollgate/shared/platform/lambdarun"
@@ -72,6 +76,10 @@ var Constructors = map[string]lambdarun.Constructor{
 	"CheckoutPayFunction":          checkoutpay.New,
 	"CheckoutOrderFunction":        checkoutorder.New,
 	"MarketFunction":               market.New,
+	"PortalAuthFunction":           portalauth.New,
+	"PortalStoreFunction":          portalstore.New,
+	"PortalOrdersFunction":         portalorders.New,
+	"PortalTeamFunction":           portalteam.New,
 }
 
 // Jobs maps logical id to job constructor (scheduled functions).

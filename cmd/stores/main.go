@@ -10,6 +10,10 @@
 //	go run ./cmd/stores [flags] migrate-pools -store S            move pools imported before shards to the sharded
 //	                                                              layout (idempotent, resumable; fulfilments and
 //	                                                              imports also do it on their first use of a pool)
+//	go run ./cmd/stores [flags] invite -store S -email E [-role owner] [-base URL] [-portal-table NAME]
+//	                                                              invite E to the partner portal of store S (the
+//	                                                              first owner): emails the one-time link (valid 7 days)
+//	                                                              through SES from MAIL_FROM, or into MAIL_DIR locally
 //
 // Flags: -table (default $STORES_TABLE), -endpoint (default
 // $DYNAMODB_ENDPOINT; empty: AWS). License keys and API keys are never
@@ -21,8 +25,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -30,17 +36,76 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/cli"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/dynamo"
+	"github.com/tollgate-dev/tollgate/shared/platform/mail"
+	"github.com/tollgate-dev/tollgate/shared/storefront/portal"
+	"github.com/tollgate-dev/tollgate/shared/storefront/portalweb"
+	"github.com/tollgate-dev/tollgate/shared/storefront/ratelimit"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] [-name NAME] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] [-name NAME] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | invite -store S -email E [-role owner|developer|support] [-base URL] [-portal-table NAME]"
 
-var run = cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
-	Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
-		return command(ctx, stores.Admin{DB: db, Table: table, Now: time.Now}, args[0], args[1:], stdout, stderr)
-	}}.Run
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
+		Command: func(ctx context.Context, db *dynamodb.Client, table string, args []string, stdout, stderr io.Writer) error {
+			if args[0] == "invite" {
+				return invite(ctx, db, table, args[1:], stdout, stderr, getenv)
+			}
+			return command(ctx, stores.Admin{DB: db, Table: table, Now: time.Now}, args[0], args[1:], stdout, stderr)
+		}}.Run(ctx, args, stdout, stderr, getenv)
+}
+
+// EnvPortalOrigin is the partner portal's origin (scheme and host, no
+// path): the invitation link's base (-base).
+const EnvPortalOrigin = "PORTAL_ORIGIN"
+
+// operator is who an invitation from this tool comes from.
+var operator = portal.Actor{Email: "the Tollgate operator"}
+
+// invite is the operator's invitation of a store's first owner (or any
+// member): the invitation and its audit row, then its email.
+func invite(ctx context.Context, db *dynamodb.Client, storesTable string, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	slug := fs.String("store", "", "store slug")
+	email := fs.String("email", "", "the member's email address")
+	role := fs.String("role", string(portal.RoleOwner), "owner, developer or support")
+	base := fs.String("base", getenv(EnvPortalOrigin), "the portal's origin, e.g. https://api.example.com (default $"+EnvPortalOrigin+")")
+	portalTable := fs.String("portal-table", getenv(dynamo.EnvPortalTable), "portal table `name` (default $"+dynamo.EnvPortalTable+")")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *slug == "" || *email == "" {
+		return flag.ErrHelp
+	}
+	r, err := portal.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(*base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("-base (or %s) must be the portal's origin, e.g. https://api.example.com; got %q", EnvPortalOrigin, *base)
+	}
+	if *portalTable == "" {
+		return fmt.Errorf("no portal table: give -portal-table or set %s", dynamo.EnvPortalTable)
+	}
+	mailer, err := portalweb.NewMailer(ctx, getenv, nil, time.Now)
+	if err != nil {
+		return err
+	}
+	if mailer.Sender == nil {
+		return fmt.Errorf("no email sender: set %s (an SES-verified address) or, locally, %s", mail.EnvFrom, mail.EnvDir)
+	}
+	svc := portal.New(dynamo.Store{DB: db, Tables: dynamo.Tables{Stores: storesTable, Portal: *portalTable}}, ratelimit.Limiter{}, mailer, time.Now)
+	if err := svc.Invite(ctx, operator, *slug, *email, r, strings.TrimSuffix(*base, "/")); err != nil {
+		return err
+	}
+	where := "sent through SES from " + mailer.From
+	if dir := getenv(mail.EnvDir); dir != "" {
+		where = "kept as an .eml file in " + dir
+	}
+	fmt.Fprintf(stdout, "invited %s to %s as %s (valid %s): the email was %s\n", *email, *slug, r, portal.InviteTTL, where)
+	return nil
+}
 
 func command(ctx context.Context, a stores.Admin, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

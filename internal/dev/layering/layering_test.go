@@ -66,6 +66,8 @@ var packages = map[string]kind{
 	"storefront/ratelimit":   domain,
 	"storefront/storeapi":    adapter,
 	"storefront/checkoutweb": adapter,
+	"storefront/portal":      domain,
+	"storefront/portalweb":   adapter,
 	// The platform: the floor the products share.
 	"platform/dynamo":       domain,
 	"platform/ddbcalls":     leaf,
@@ -88,6 +90,7 @@ var packages = map[string]kind{
 	"platform/psp/stripe":   client,
 	"platform/psp/adapters": domain,
 	"platform/httpx":        adapter,
+	"platform/webpage":      adapter,
 	"platform/auth":         adapter,
 	"platform/lambdarun":    adapter,
 	"platform/metrics":      leaf,

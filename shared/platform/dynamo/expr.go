@@ -149,3 +149,23 @@ func RemoveAll(u expression.UpdateBuilder, names ...string) expression.UpdateBui
 	}
 	return u
 }
+
+// DeleteOp is a transaction item deleting the item at key of table, only
+// if cond holds (nil: unconditionally); when cond fails, the cancellation
+// reason carries the item as it was (ALL_OLD).
+func DeleteOp(table string, key Key, cond *expression.ConditionBuilder) types.TransactWriteItem {
+	d := &types.Delete{TableName: aws.String(table), Key: key}
+	if cond != nil {
+		e := Build(expression.NewBuilder().WithCondition(*cond))
+		d.ConditionExpression = e.Condition()
+		d.ExpressionAttributeNames = e.Names()
+		d.ExpressionAttributeValues = e.Values()
+		d.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	return types.TransactWriteItem{Delete: d}
+}
+
+// PutOp is a transaction item writing item to table whatever is there.
+func PutOp(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: item}}
+}

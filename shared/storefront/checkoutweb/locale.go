@@ -303,3 +303,7 @@ var words = map[string]map[string]string{
 		"mail_support":              "Fragen? Schreiben Sie an",
 	},
 }
+
+// LocaleFor is the locale of a page for r's Accept-Language: the partner
+// portal formats money and numbers with it, as the checkout does.
+func LocaleFor(r *http.Request) Locale { return localeFor(r, "") }

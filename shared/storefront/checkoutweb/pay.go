@@ -132,12 +132,12 @@ func (p *Pages) showPay(w http.ResponseWriter, r *http.Request, status int, stor
 			return
 		}
 		page.Stripe, page.ClientSecret, page.PublishableKey, page.ReturnURL = true, s.ClientSecret, s.PublishableKey, link
-		pol.stripe = true
+		pol.Stripe = true
 	default:
 		page.Sandbox = true
 		if origin := validate.Origin(o.ReturnURLSuccess); origin != "" {
 			// The form's answer redirects there; form-action covers redirects.
-			pol.formTargets = append(pol.formTargets, origin)
+			pol.FormTargets = append(pol.FormTargets, origin)
 		}
 	}
 	csrf, err := p.csrfToken(w, r, store)

@@ -5,15 +5,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
-	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
 	"github.com/tollgate-dev/tollgate/shared/platform/mail"
 	"github.com/tollgate-dev/tollgate/shared/platform/outbox"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -49,10 +47,7 @@ var receiptHTML string
 //go:embed email/receipt.txt
 var receiptText string
 
-var (
-	emailHTML = htmltemplate.Must(htmltemplate.New("receipt.html").Parse(receiptHTML))
-	emailText = texttemplate.Must(texttemplate.New("receipt.txt").Parse(receiptText))
-)
+var receiptEmail = webpage.MustEmail("receipt", receiptText, receiptHTML)
 
 // emailView is the data of both parts of an email.
 type emailView struct {
@@ -115,19 +110,12 @@ func (m *Mailer) Render(ctx context.Context, ev outbox.Stored, o checkout.OrderV
 		}
 		v.Link = m.BaseURL + link
 	}
-	var text, html strings.Builder
-	if err := emailText.Execute(&text, v); err != nil {
-		return mail.Message{}, fmt.Errorf("checkoutweb: email text of %s: %w", ev.ID, err)
+	text, html, err := receiptEmail.Render(v)
+	if err != nil {
+		return mail.Message{}, fmt.Errorf("checkoutweb: email of %s: %w", ev.ID, err)
 	}
-	if err := emailHTML.Execute(&html, v); err != nil {
-		return mail.Message{}, fmt.Errorf("checkoutweb: email HTML of %s: %w", ev.ID, err)
-	}
-	from := m.From
-	if !strings.Contains(from, "<") {
-		from = mimeName(v.StoreName) + " <" + from + ">"
-	}
-	return mail.Message{From: from, To: o.CustomerEmail, ReplyTo: o.SupportEmail, Subject: v.Subject, Text: text.String(),
-		HTML: html.String(), ID: ev.ID, Date: time.Now(), Headers: map[string]string{"X-Tollgate-Event-Id": ev.ID}}, nil
+	return mail.Message{From: mail.WithName(v.StoreName, m.From), To: o.CustomerEmail, ReplyTo: o.SupportEmail, Subject: v.Subject, Text: text,
+		HTML: html, ID: ev.ID, Date: time.Now(), Headers: map[string]string{"X-Tollgate-Event-Id": ev.ID}}, nil
 }
 
 // receiptAmounts is the one place the emails take their amounts from the
@@ -136,9 +124,4 @@ func (m *Mailer) Render(ctx context.Context, ev outbox.Stored, o checkout.OrderV
 // licensing order shows its total only.
 func receiptAmounts(o checkout.OrderView) (summary, bool) {
 	return summarize(o), o.AmountsKnown && o.Source != stores.SourceAPI
-}
-
-// mimeName quotes a display name for an address header.
-func mimeName(name string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
 }

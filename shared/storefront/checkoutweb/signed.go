@@ -2,7 +2,6 @@ package checkoutweb
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
 	"github.com/tollgate-dev/tollgate/shared/platform/psp"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
@@ -36,54 +35,24 @@ const (
 )
 
 func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge time.Duration) {
-	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS (httpx.Secure; plain HTTP locally)
-		Name: name, Value: value, Path: path, MaxAge: int(maxAge.Seconds()),
-		HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteLaxMode,
-	})
+	webpage.SetCookie(w, r, name, value, path, maxAge)
 }
 
-// csrfToken returns the form token of this browser for store, setting the
-// browser's CSRF cookie (a random nonce) when it has none. The token is the
-// nonce's signature: a page on another site can neither read the cookie
-// nor make the signature, and SameSite=Lax keeps the cookie off its posts.
+func (p *Pages) csrf() webpage.CSRF {
+	return webpage.CSRF{Signer: p.signer, Cookie: csrfCookie, Purpose: purposeCSRF}
+}
+
+// csrfToken returns the form token of this browser for store.
 func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request, store string) (string, error) {
-	nonce := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == secretLen {
-		nonce = c.Value
-	}
-	if nonce == "" {
-		nonce = newSecret()
-		p.setCookie(w, r, csrfCookie, nonce, "/", 0)
-	}
-	return p.signer.Sign(r.Context(), purposeCSRF, []byte(store+"\x00"+nonce))
-}
-
-// secretLen is the length of newSecret's answers.
-const secretLen = 22
-
-// newSecret is 128 random bits in base64url (secretLen characters): a
-// browser's CSRF nonce, a cookie cart's secret.
-func newSecret() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return p.csrf().Token(w, r, store)
 }
 
 // checkCSRF verifies a posted form's token against the browser's cookie.
-func (p *Pages) checkCSRF(r *http.Request, store string) error {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" {
-		return errCSRF
-	}
-	ok, err := p.signer.Verify(r.Context(), purposeCSRF, []byte(store+"\x00"+c.Value), r.PostForm.Get("csrf"))
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errCSRF
-	}
-	return nil
-}
+func (p *Pages) checkCSRF(r *http.Request, store string) error { return p.csrf().Check(r, store) }
+
+const secretLen = webpage.SecretLen
+
+func newSecret() string { return webpage.NewSecret() }
 
 // cookieCart is an add-to-cart cart, kept in the browser in a signed
 // cookie scoped to its store's pages. Its Secret, a random nonce made with

@@ -8,9 +8,7 @@ package checkoutweb
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -21,6 +19,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
 	"github.com/tollgate-dev/tollgate/shared/platform/refusal"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
@@ -63,7 +62,17 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
+// styleCSS is the pages' stylesheet, shared with the partner portal
+// (Stylesheet): one look for every page Tollgate serves.
+//
+//go:embed style.css
+var styleCSS string
+
+// Stylesheet is the checkout's stylesheet, inlined under a page's nonce.
+func Stylesheet() template.CSS { return template.CSS(styleCSS) } //nolint:gosec // G203: our own embedded file, not input
+
 var funcs = template.FuncMap{
+	"style": Stylesheet,
 	"deref": func(p *int64) int64 { return *p },
 	"sumview": func(l Locale, o summary) summaryView {
 		return summaryView{L: l, Order: o}
@@ -87,61 +96,14 @@ type view struct {
 	Page    any    // the page's own data
 }
 
-// policy says what a page's Content-Security-Policy allows beyond the
-// page's own origin and its nonce.
-type policy struct {
-	stripe      bool     // Stripe.js and its frames (the Stripe pay page only)
-	formTargets []string // origins a form may post or be redirected to
-}
-
-// csp is the Content-Security-Policy of a page: nothing but what the page
-// itself needs, inline style and script only with this response's nonce.
-func csp(nonce string, p policy) string {
-	script := "'nonce-" + nonce + "'"
-	connect := "'self'"
-	frame := "'none'"
-	img := "'self' data:"
-	if p.stripe {
-		img += " https://*.stripe.com"
-		script += " https://js.stripe.com"
-		connect += " https://api.stripe.com"
-		frame = "https://js.stripe.com https://hooks.stripe.com"
-	}
-	form := "'self'"
-	for _, o := range p.formTargets {
-		form += " " + o
-	}
-	return strings.Join([]string{
-		"default-src 'none'",
-		"script-src " + script,
-		"style-src 'nonce-" + nonce + "'",
-		"img-src " + img,
-		"connect-src " + connect,
-		"frame-src " + frame,
-		"form-action " + form,
-		"base-uri 'none'",
-		"frame-ancestors 'none'",
-	}, "; ")
-}
-
-func newNonce() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
-}
+// policy is what a page's Content-Security-Policy allows beyond its own
+// origin and nonce (shared/platform/webpage).
+type policy = webpage.Policy
 
 // render writes page name with status, under its security headers.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view, pol policy) {
-	v.Nonce = newNonce()
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp(v.Nonce, pol))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	// Pay and order links are signed capabilities: never leak them in a
-	// Referer to another site.
-	h.Set("Referrer-Policy", "no-referrer")
+	v.Nonce = webpage.NewNonce()
+	webpage.Headers(w, v.Nonce, pol)
 	var buf strings.Builder
 	if err := pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		p.log.Error("checkout page not rendered", "page", name, "error", err)
@@ -206,7 +168,7 @@ func badInput(msg string) error { return &badRequest{msg: msg} }
 
 var (
 	errNotFound = errors.New("checkoutweb: not found")
-	errCSRF     = errors.New("checkoutweb: CSRF token missing or invalid")
+	errCSRF     = webpage.ErrCSRF
 )
 
 // Open builds the pages over the checkout service of d.

@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate-dev/tollgate/shared/platform/httpx"
 	"github.com/tollgate-dev/tollgate/shared/platform/secrets"
 	"github.com/tollgate-dev/tollgate/shared/platform/signing"
+	"github.com/tollgate-dev/tollgate/shared/platform/webpage"
 	"github.com/tollgate-dev/tollgate/shared/storefront/checkout"
 )
 
@@ -193,7 +194,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestCSP(t *testing.T) {
-	plain := csp("N", policy{})
+	plain := webpage.CSP("N", policy{})
 	for _, want := range []string{"default-src 'none'", "script-src 'nonce-N'", "style-src 'nonce-N'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "frame-src 'none'"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("%q lacks %q", plain, want)
@@ -202,7 +203,7 @@ func TestCSP(t *testing.T) {
 	if strings.Contains(plain, "stripe") || strings.Contains(plain, "unsafe") {
 		t.Errorf("%q allows more than the page's own nonce", plain)
 	}
-	stripe := csp("N", policy{stripe: true, formTargets: []string{"https://shop.example"}})
+	stripe := webpage.CSP("N", policy{Stripe: true, FormTargets: []string{"https://shop.example"}})
 	for _, want := range []string{"script-src 'nonce-N' https://js.stripe.com", "frame-src https://js.stripe.com https://hooks.stripe.com", "connect-src 'self' https://api.stripe.com", "form-action 'self' https://shop.example"} {
 		if !strings.Contains(stripe, want) {
 			t.Errorf("%q lacks %q", stripe, want)

@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	netmail "net/mail"
 	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
@@ -44,13 +42,13 @@ const (
 	// EnvMailFrom is the buyers' emails' sender, an SES-verified identity
 	// (the MailFrom parameter); unset: emails are undeliverable until it
 	// is set (then replayed with cmd/outbox).
-	EnvMailFrom = "MAIL_FROM"
+	EnvMailFrom = mail.EnvFrom
 	// EnvMailConfigurationSet names the SES configuration set of every
 	// send ("" none).
-	EnvMailConfigurationSet = "MAIL_CONFIGURATION_SET"
+	EnvMailConfigurationSet = mail.EnvConfigurationSet
 	// EnvMailDir, set only by make run, keeps every email as an .eml file
 	// there instead of sending it through SES.
-	EnvMailDir = "MAIL_DIR"
+	EnvMailDir = mail.EnvDir
 	// EnvOrderLinkBase is the absolute origin of the order links in the
 	// emails (PublicBaseURL, else the API's own domain).
 	EnvOrderLinkBase = "ORDER_LINK_BASE_URL"
@@ -164,30 +162,16 @@ func buyerMail(ctx context.Context, d deps.Deps) (*checkoutweb.Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &checkoutweb.Mailer{Orders: svc, Signer: signing.New(d.Secrets), From: d.String(EnvMailFrom, ""),
+	m := &checkoutweb.Mailer{Orders: svc, Signer: signing.New(d.Secrets),
 		BaseURL: strings.TrimSuffix(d.String(EnvOrderLinkBase, ""), "/")}
 	if u, err := url.Parse(m.BaseURL); m.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return nil, fmt.Errorf("%s must be empty or an absolute http(s) URL, got %q", EnvOrderLinkBase, m.BaseURL)
 	}
-	if m.From != "" {
-		if _, err := netmail.ParseAddress(m.From); err != nil {
-			return nil, fmt.Errorf("%s %q is not an address: %w", EnvMailFrom, m.From, err)
-		}
-	}
-	if dir := d.String(EnvMailDir, ""); dir != "" {
-		if m.From == "" {
-			m.From = localMailFrom
-		}
-		m.Sender = mail.Dir{Path: dir, Logger: d.Logger, Now: d.Now}
-		return m, nil
-	}
-	if m.From == "" {
-		return m, nil // no sender: each email is undeliverable, replayable once MailFrom is set
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// No sender (MailFrom unset in AWS): each email is undeliverable,
+	// replayable once MailFrom is set.
+	m.Sender, m.From, err = mail.FromEnv(ctx, func(k string) string { return d.String(k, "") }, d.Logger, d.Now, localMailFrom)
 	if err != nil {
-		return nil, fmt.Errorf("dispatch: AWS config: %w", err)
+		return nil, fmt.Errorf("dispatch: %w", err)
 	}
-	m.Sender = mail.SES{Client: sesv2.NewFromConfig(cfg), ConfigurationSet: d.String(EnvMailConfigurationSet, "")}
 	return m, nil
 }
