@@ -153,7 +153,7 @@ func TestFulfilRevokedKeyAndRateLimit(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newStoreEnv(t, b, map[string]string{"FULFIL_RATE_LIMIT": "3"}, 0)
 			admin := stores.Admin{DB: s.env.Stack.DB, Table: s.env.Tables.Stores, Now: time.Now}
-			key, info, err := admin.CreateKey(context.Background(), "my-store", "live")
+			key, info, err := admin.CreateKey(context.Background(), "my-store", "live", "rate test", stores.NoAudit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestFulfilRevokedKeyAndRateLimit(t *testing.T) {
 			if r := s.do("POST", fulfilURL, key, fulfilBody("same", "WIN-11-PRO", 1, 2999)); r.Code != 201 || r.Header().Get("X-RateLimit-Remaining") != "2" {
 				t.Fatalf("new window: %d %s", r.Code, r.Header())
 			}
-			if err := admin.RevokeKey(context.Background(), "my-store", info.ID); err != nil {
+			if err := admin.RevokeKey(context.Background(), "my-store", info.ID, stores.NoAudit); err != nil {
 				t.Fatal(err)
 			}
 			if r := s.do("POST", fulfilURL, key, fulfilBody("new", "WIN-11-PRO", 1, 2999)); r.Code != 401 {

@@ -45,7 +45,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | invite -store S -email E [-role owner|developer|support] [-base URL] [-portal-table NAME] | reindex-orders -store S"
+const usage = "usage: stores [-table NAME] [-endpoint URL] import FILE | create-key -store S [-mode live|test] [-name NAME] | list-keys -store S | revoke-key -store S -id ID | import-keys -store S [-sku SKU] FILE | migrate-pools -store S | invite -store S -email E [-role owner|developer|support] [-base URL] [-portal-table NAME] | reindex-orders -store S"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	return cli.Tool{Name: "stores", Usage: usage, Table: "stores", EnvTable: dynamo.EnvStoresTable,
@@ -114,6 +114,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 	mode := fs.String("mode", stores.ModeTest, "key mode: live or test")
 	id := fs.String("id", "", "key id (list-keys shows them)")
 	sku := fs.String("sku", "", "the SKU of a file with one key per line")
+	keyName := fs.String("name", "", "the new key's name, as the portal lists it")
 	if err := fs.Parse(args); err != nil {
 		return flag.ErrHelp
 	}
@@ -163,7 +164,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 		}
 		return nil
 	case "create-key":
-		key, info, err := a.CreateKey(ctx, *slug, *mode)
+		key, info, err := a.CreateKey(ctx, *slug, *mode, *keyName, stores.NoAudit)
 		if err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func command(ctx context.Context, a stores.Admin, name string, args []string, st
 		if *id == "" {
 			return flag.ErrHelp
 		}
-		if err := a.RevokeKey(ctx, *slug, *id); err != nil {
+		if err := a.RevokeKey(ctx, *slug, *id, stores.NoAudit); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %s of %s\n", *id, *slug)

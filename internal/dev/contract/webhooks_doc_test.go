@@ -45,7 +45,8 @@ func TestWebhooksPageNamesTheHeaders(t *testing.T) {
 }
 
 // The Go function of "Verifying a delivery" accepts what the dispatcher
-// signs and refuses a body or a signature changed by one byte.
+// signs (during a rotation: either secret's signature) and refuses a body
+// or a signature changed by one byte.
 func TestWebhooksVerificationSnippet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
@@ -68,6 +69,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 )
 
 ` + code + `
@@ -97,6 +99,10 @@ func main() { fmt.Print(verify(os.Args[1], []byte(os.Args[2]), os.Args[3])) }
 		{body + " ", sig, "false"},
 		{body, sig[:len(sig)-1] + string(last), "false"},
 		{body, strings.TrimPrefix(sig, "sha256="), "false"},
+		// During a rotation: one signature per secret, either verifies.
+		{body, delivery.SignAll([]string{"whsec_new_2", secret}, []byte(body)), "true"},
+		{body, delivery.SignAll([]string{secret, "whsec_old_0"}, []byte(body)), "true"},
+		{body, delivery.SignAll([]string{"whsec_new_2", "whsec_old_0"}, []byte(body)), "false"},
 	} {
 		out, err := exec.Command(bin, secret, c.body, c.sig).Output()
 		if err != nil {

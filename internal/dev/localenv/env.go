@@ -13,6 +13,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dev/samtranslate"
 	"github.com/tollgate-dev/tollgate/shared/payments"
 	"github.com/tollgate-dev/tollgate/shared/platform/deps"
+	"github.com/tollgate-dev/tollgate/shared/storefront/stores"
 )
 
 // Where a stack's function environments come from (Stack.EnvSource).
@@ -32,7 +33,7 @@ const (
 var secretSettings = map[string]bool{
 	deps.EnvSecretID:                 true,
 	payments.EnvMerchantSecretPrefix: true,
-	"STORE_SECRET_PREFIX":            true, // functions/platform/dispatch/handler.EnvStoreSecretPrefix
+	stores.EnvStoreSecretPrefix:      true,
 }
 
 // functionEnv is one function's environment for a local run.

@@ -103,7 +103,10 @@ type Stack struct {
 	Endpoint string
 	DB       *dynamodb.Client
 	Keys     secrets.Static
-	Logger   *slog.Logger
+	// LocalSecrets serves Keys and the secrets functions write at run time
+	// (a store's rotated webhook secret): the functions' key source.
+	LocalSecrets *secrets.Local
+	Logger       *slog.Logger
 	// StoreWebhookSecrets holds the webhook secrets a stores file gave in
 	// plaintext, by the webhookSecretRef the store row names (never in
 	// DynamoDB); the outbound delivery resolves them.
@@ -198,6 +201,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 	s.Keys = secrets.Static{}
+	s.LocalSecrets = &secrets.Local{Fallback: s.Keys}
 	env := secrets.FromEnv(cfg.Getenv)
 	for _, n := range secrets.Names {
 		s.Keys[n] = DevKeys[n]
@@ -298,17 +302,18 @@ func (s *Stack) Deps(id string) (deps.Deps, error) {
 		return deps.Deps{}, fmt.Errorf("function %s: %w", id, err)
 	}
 	d := deps.Deps{
-		Store:   dynamo.Store{DB: s.DB, Tables: tables},
-		Secrets: s.Keys,
-		Logger:  s.Logger,
-		Getenv:  getenv,
-		Now:     s.cfg.Now,
+		Store:        dynamo.Store{DB: s.DB, Tables: tables},
+		Secrets:      s.LocalSecrets,
+		LocalSecrets: s.LocalSecrets,
+		Logger:       s.Logger,
+		Getenv:       getenv,
+		Now:          s.cfg.Now,
 	}
 	if g := s.cfg.Guard; g != nil {
 		// Its own client, over the stack's HTTP client (call counting and
 		// faults still see every call), so each call is the function's.
 		d.Store.DB = dynamodb.New(s.DB.Options(), func(o *dynamodb.Options) { o.HTTPClient = g.HTTPClient(id, o.HTTPClient) })
-		d.Secrets = g.Secrets(id, s.Keys)
+		d.Secrets = g.Secrets(id, s.LocalSecrets)
 		d.CheckSecretRead = g.SecretRead(id)
 	}
 	return d, nil

@@ -30,6 +30,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -58,8 +59,9 @@ type Target struct {
 	Secret string
 	Header string // the signature header (per store); "" is DefaultSignatureHeader
 	// Previous are secrets still accepted during a secret roll: the
-	// webhook-signature header carries a signature by each (after
-	// Secret's), so a receiver holding any of them verifies the delivery.
+	// signature header and the webhook-signature header carry a signature
+	// by each (after Secret's), so a receiver holding any of them verifies
+	// the delivery.
 	Previous []string
 }
 
@@ -80,6 +82,18 @@ func Sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// SignAll is the signature header's value of body under each of secrets
+// (the current one first): their Sign values separated by commas, so
+// during a secret roll a receiver holding either secret finds its
+// signature. With one secret it is Sign's value, as it always was.
+func SignAll(secrets []string, body []byte) string {
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sigs = append(sigs, Sign(s, body))
+	}
+	return strings.Join(sigs, ",")
 }
 
 // ErrURL is the reason of a webhook URL the rules refuse.
@@ -368,54 +382,84 @@ func (d *Dispatcher) next(ctx context.Context, c outbox.Claim) (string, error) {
 	return n.ID, nil
 }
 
-// send POSTs ev to its recipient: the HTTP status (0 if none), the first
-// bytes of the answer, the latency, and nil only for a 2xx.
+// send POSTs ev to its recipient: the HTTP status (0 if none), the
+// latency, and nil only for a 2xx.
 func (d *Dispatcher) send(ctx context.Context, ev outbox.Stored, r resolved) (int, time.Duration, error) {
-	t, err := r.t, r.err
-	if err != nil {
-		return 0, 0, err
+	if r.err != nil {
+		return 0, 0, r.err
 	}
-	if t.URL == "" || t.Secret == "" {
+	if r.t.URL == "" || r.t.Secret == "" {
 		return 0, 0, fmt.Errorf("%w: %s", ErrNoTarget, ev.Recipient)
 	}
-	if err := CheckURL(t.URL, d.Prod); err != nil {
-		return 0, 0, err
+	a, err := Post(ctx, d.httpClient(), d.Prod, r.t, Message{ID: ev.ID, Type: ev.Type, Payload: ev.Payload, At: d.now()})
+	return a.Status, a.Latency, err
+}
+
+// Message is one delivery's content: the event's id, type and payload,
+// signed at At.
+type Message struct {
+	ID, Type string
+	Payload  []byte
+	At       time.Time
+}
+
+// Answer is what a receiver answered one delivery.
+type Answer struct {
+	Status  int           // 0: no HTTP answer
+	Latency time.Duration // from the request's start to the answer's headers
+	Body    []byte        // the answer's first AnswerPrefix bytes
+}
+
+// AnswerPrefix bounds how much of an answer Post keeps.
+const AnswerPrefix = 512
+
+// Post makes one signed delivery of m to t through client (Client(prod)):
+// the URL rules (CheckURL; in prod the client's dialer refuses non-public
+// addresses), the signature header (t.Header) and the Standard Webhooks
+// headers, each carrying a signature by t.Secret and by every t.Previous.
+// The error is nil only for a 2xx. Every delivery is made here: the
+// dispatcher's attempts and the portal's test event alike.
+func Post(ctx context.Context, client *http.Client, prod bool, t Target, m Message) (Answer, error) {
+	if err := CheckURL(t.URL, prod); err != nil {
+		return Answer{}, err
 	}
 	header := t.Header
 	if header == "" {
 		header = DefaultSignatureHeader
 	}
 	if why := ValidSignatureHeader(header); why != "" {
-		return 0, 0, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
+		return Answer{}, fmt.Errorf("%w: signature header %q: %s", ErrNoTarget, header, why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(ev.Payload))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(m.Payload))
 	if err != nil {
-		return 0, 0, fmt.Errorf("delivery: request: %w", err)
+		return Answer{}, fmt.Errorf("delivery: request: %w", err)
 	}
+	all := append([]string{t.Secret}, t.Previous...)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Tollgate-Webhooks/1")
-	req.Header.Set(header, Sign(t.Secret, ev.Payload))
-	req.Header.Set(HeaderEventID, ev.ID)
-	req.Header.Set(HeaderEventType, ev.Type)
-	at := d.now()
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(HeaderWebhookID, ev.ID)
-	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(HeaderWebhookSignature, StandardSignature(append([]string{t.Secret}, t.Previous...), ev.ID, at, ev.Payload))
+	req.Header.Set(header, SignAll(all, m.Payload))
+	req.Header.Set(HeaderEventID, m.ID)
+	req.Header.Set(HeaderEventType, m.Type)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(m.At.Unix(), 10))
+	req.Header.Set(HeaderWebhookID, m.ID)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(m.At.Unix(), 10))
+	req.Header.Set(HeaderWebhookSignature, StandardSignature(all, m.ID, m.At, m.Payload))
 	start := time.Now()
-	resp, err := d.httpClient().Do(req)
-	latency := time.Since(start)
+	resp, err := client.Do(req)
+	a := Answer{Latency: time.Since(start)}
 	if err != nil {
-		return 0, latency, fmt.Errorf("delivery: POST: %w", err)
+		return a, fmt.Errorf("delivery: POST: %w", err)
 	}
 	defer resp.Body.Close()
+	a.Status = resp.StatusCode
+	a.Body, _ = io.ReadAll(io.LimitReader(resp.Body, AnswerPrefix))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // let the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, latency, fmt.Errorf("delivery: answered %d", resp.StatusCode)
+		return a, fmt.Errorf("delivery: answered %d", resp.StatusCode)
 	}
-	return resp.StatusCode, latency, nil
+	return a, nil
 }
 
 func (d *Dispatcher) policy() outbox.Policy {
@@ -445,4 +489,23 @@ type ResolverFunc func(ctx context.Context, recipient string) (Target, error)
 // Resolve calls f.
 func (f ResolverFunc) Resolve(ctx context.Context, recipient string) (Target, error) {
 	return f(ctx, recipient)
+}
+
+// Sender makes signed deliveries with the client and URL rules of one
+// environment (Post), for callers that send one now (a test event).
+type Sender struct {
+	Client *http.Client
+	Prod   bool
+}
+
+// NewSender is the Sender of an environment: Client(prod).
+func NewSender(prod bool) Sender { return Sender{Client: Client(prod), Prod: prod} }
+
+// Post makes one signed delivery of m to t (Post).
+func (s Sender) Post(ctx context.Context, t Target, m Message) (Answer, error) {
+	c := s.Client
+	if c == nil {
+		c = Client(s.Prod)
+	}
+	return Post(ctx, c, s.Prod, t, m)
 }

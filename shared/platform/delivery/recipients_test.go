@@ -40,7 +40,7 @@ func TestRecipients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := delivery.Recipients{payments.RecipientKind: payments.MerchantTargets(d.Store, creds), stores.RecipientKind: stores.WebhookTargets(d.Store, stores.WebhookSecrets(nil, "", e.Stack.Keys))}
+			r := delivery.Recipients{payments.RecipientKind: payments.MerchantTargets(d.Store, creds), stores.RecipientKind: stores.WebhookTargets(d.Store, stores.WebhookSecrets(nil, "", e.Stack.Keys), nil)}
 			for _, rc := range []struct {
 				recipient string
 				ok        bool
@@ -106,7 +106,7 @@ func TestStoreSignatureHeader(t *testing.T) {
 			e := ddbtest.NewEnv(t, b, ddbtest.StackOptions{Stores: []byte(file)})
 			ctx := context.Background()
 			st := dynamo.Store{DB: e.Stack.DB, Tables: e.Tables}
-			r := delivery.Recipients{stores.RecipientKind: stores.WebhookTargets(st, stores.WebhookSecrets(nil, "", e.Stack.Keys))}
+			r := delivery.Recipients{stores.RecipientKind: stores.WebhookTargets(st, stores.WebhookSecrets(nil, "", e.Stack.Keys), nil)}
 			if tg, err := r.Resolve(ctx, dynamo.Tuple("store", "s1")); err != nil || tg.Header != header {
 				t.Fatalf("target %+v %v, want header %s", tg, err, header)
 			}

@@ -184,6 +184,20 @@ func TestStandardWebhooksLibraryVerifies(t *testing.T) {
 		add("old of a roll", delivery.StandardSecret("old-secret"), d, true)
 		add("wrong secret", delivery.StandardSecret("another"), d, false)
 	}
+	// A store's rotation: the new plain secret and the previous one, two
+	// signatures in each header.
+	for _, d := range deliverReal(t, 1, delivery.Target{Secret: "rotated-new", Previous: []string{"rotated-old"}, Header: "X-Shop-Signature"}, now) {
+		if sigs := strings.Split(d.Headers["webhook-signature"], " "); len(sigs) != 2 {
+			t.Fatalf("webhook-signature %q: want two signatures", d.Headers["webhook-signature"])
+		}
+		want := delivery.Sign("rotated-new", []byte(d.Body)) + "," + delivery.Sign("rotated-old", []byte(d.Body))
+		if d.Headers["x-shop-signature"] != want {
+			t.Fatalf("X-Shop-Signature %q, want %q", d.Headers["x-shop-signature"], want)
+		}
+		add("two signatures, the new secret", delivery.StandardSecret("rotated-new"), d, true)
+		add("two signatures, the previous secret", delivery.StandardSecret("rotated-old"), d, true)
+		add("two signatures, neither secret", delivery.StandardSecret("rotated-other"), d, false)
+	}
 	for _, d := range deliverReal(t, 1, delivery.Target{Secret: b64}, func() time.Time { return time.Now().Add(-10 * time.Minute) }) {
 		add("stale (10 minutes old)", b64, d, false)
 	}

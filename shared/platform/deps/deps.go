@@ -36,6 +36,10 @@ type Deps struct {
 	// what Secrets Manager answers the deployed function (its role may not
 	// read that secret). nil in AWS, where Secrets Manager itself answers.
 	CheckSecretRead func(ctx context.Context, nameVar, suffix string) error
+	// LocalSecrets, in local runs, takes the secrets a function writes at
+	// run time where a deployed one writes Secrets Manager (a store's
+	// rotated webhook secret); Secrets serves them. nil in AWS.
+	LocalSecrets *secrets.Local
 }
 
 // SecretRead runs CheckSecretRead, when set.

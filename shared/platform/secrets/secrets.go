@@ -7,6 +7,7 @@ package secrets
 import (
 	"context"
 	"os"
+	"sync"
 )
 
 // Name names one key inside the secret.
@@ -93,4 +94,44 @@ func FromEnv(getenv func(string) string) Static {
 		}
 	}
 	return s
+}
+
+// Local is a Source whose values may be written while it serves, for
+// local runs: the secrets a function makes at run time (a store's rotated
+// webhook secret), which a deployed function writes to Secrets Manager.
+// Names it does not hold are read from Fallback. Safe for concurrent use.
+type Local struct {
+	Fallback Source
+
+	mu sync.Mutex
+	m  map[Name]string
+}
+
+// Values implements Source.
+func (l *Local) Values(ctx context.Context, name Name) ([]string, error) {
+	l.mu.Lock()
+	v, ok := l.m[name]
+	l.mu.Unlock()
+	if ok {
+		return []string{v}, nil
+	}
+	if l.Fallback == nil {
+		return nil, nil
+	}
+	return l.Fallback.Values(ctx, name)
+}
+
+// PutNew sets name to value unless Local holds name already, and returns
+// the value name holds: a name is written once.
+func (l *Local) PutNew(name Name, value string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.m[name]; ok {
+		return v
+	}
+	if l.m == nil {
+		l.m = map[Name]string{}
+	}
+	l.m[name] = value
+	return value
 }

@@ -2,8 +2,10 @@ package secrets_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
@@ -161,4 +163,31 @@ func keysOf(s secrets.Static) []secrets.Name {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A Local source serves what is written to it while it serves (each name
+// written once: the first value stays) and reads the rest from its
+// fallback.
+func TestLocal(t *testing.T) {
+	l := &secrets.Local{Fallback: secrets.Static{secrets.GameServerKey: "from-env"}}
+	var wg sync.WaitGroup
+	got := make([]string, 20)
+	for i := range got {
+		wg.Go(func() { got[i] = l.PutNew("local:shop#v1", fmt.Sprint("value-", i)) })
+	}
+	wg.Wait()
+	for _, v := range got {
+		if v != got[0] {
+			t.Fatalf("PutNew answered %q and %q", got[0], v)
+		}
+	}
+	if v, err := l.Values(context.Background(), "local:shop#v1"); err != nil || len(v) != 1 || v[0] != got[0] {
+		t.Fatalf("written name: %v %v", v, err)
+	}
+	if v, _ := l.Values(context.Background(), secrets.GameServerKey); len(v) != 1 || v[0] != "from-env" {
+		t.Fatalf("fallback: %v", v)
+	}
+	if v, _ := l.Values(context.Background(), "local:other"); len(v) != 0 {
+		t.Fatalf("unknown name: %v", v)
+	}
 }

@@ -162,7 +162,7 @@ func Open(_ context.Context, d deps.Deps) (*Service, error) {
 	}
 	return &Service{st: d.Store, keys: d.Secrets, signer: signing.New(d.Secrets), now: now, base: base, sandboxOK: sandboxOK, log: d.Logger,
 		rate: rate,
-		ful:  stores.NewFulfiller(d.Store, now, stores.Options{}),
+		ful:  stores.NewFulfiller(d.Store, now, stores.Options{Logger: d.Logger}),
 		psps: map[psp.Type]intentPSP{
 			psp.Stripe:  stripe.New(stripe.Options{APIBase: d.String(EnvStripeAPIBase, ""), Timeout: timeout}),
 			psp.Sandbox: sandbox.Intents{},

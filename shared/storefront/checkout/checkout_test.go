@@ -202,8 +202,18 @@ func TestSandboxCheckout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got := cc.Total(); got != 5 {
+				t.Errorf("session creation made %d DynamoDB calls, want 5 (rate counter, listing, key+reference, session, and the key's first use of the minute)", got)
+			}
+			// The key's use is recorded once a minute: the next session
+			// makes the four calls of its own.
+			cc = &ddbcalls.Counter{}
+			if _, err := e.sessions.CreateSession(ddbcalls.WithCounter(ctx, cc), checkout.SessionRequest{Store: "shop", APIKey: apiKey,
+				Cart: map[string]int64{"WIN-11-PRO": 1}, Currency: "gbp", ExternalReference: "order-other"}); err != nil {
+				t.Fatal(err)
+			}
 			if got := cc.Total(); got != 4 {
-				t.Errorf("session creation made %d DynamoDB calls, want 4 (rate counter, listing, key+reference, session)", got)
+				t.Errorf("a second session creation in the minute made %d DynamoDB calls, want 4 (rate counter, listing, key+reference, session)", got)
 			}
 			if !strings.HasPrefix(s.CheckoutURL, "https://pay.example.com/s/shop/cart/?token=") || len(s.Token) < 80 || !s.ExpiresAt.Equal(now.Add(24*time.Hour)) {
 				t.Fatalf("session %+v", s)

@@ -71,7 +71,9 @@ type storedLine struct {
 
 // CreateSession validates r and stores a session for it. Calls: the rate
 // counter (UpdateItem), the store's listing (Query), the key and the
-// reference (BatchGetItem), the session (PutItem).
+// reference (BatchGetItem), the session (PutItem); and, for a key's first
+// request of a minute, the record of its last use (UpdateItem, made beside
+// the others).
 func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session, error) {
 	if stores.KeyMode(r.APIKey) == "" {
 		return Session{}, refusal.New(ErrUnauthorized, "missing or malformed store API key")
@@ -105,6 +107,9 @@ func (s *Service) CreateSession(ctx context.Context, r SessionRequest) (Session,
 		// products): a wrong key learns nothing.
 		return out, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
 	}
+	// The key's last use is recorded beside the rest (at most once a
+	// minute per key: the first session of a minute makes one more call).
+	defer s.ful.TouchKey(ctx, r.Store, r.APIKey, listing.LastUsed(r.APIKey), now)()
 	keyOK, paid, err := stores.KeyAndReference(ctx, s.st, r.Store, r.APIKey, r.ExternalReference)
 	if err != nil {
 		return out, err

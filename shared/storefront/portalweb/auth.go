@@ -313,6 +313,7 @@ var flashWords = map[string]string{
 	"passkey-renamed": "Passkey renamed.",
 	"passkey-removed": "Passkey removed.",
 	"saved":           "Saved.",
+	"revoked":         "Key revoked: the API refuses it from now on.",
 }
 
 func (p *Pages) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request, q *Req) {

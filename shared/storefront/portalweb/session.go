@@ -123,6 +123,7 @@ type route struct {
 	Roles   []portal.Role // who may; nil: any signed-in member (pages outside a store)
 	Public  bool          // no session needed (sign-in pages)
 	JSON    bool          // answered to a script (the passkey ceremony): refusals as JSON errors too
+	Limit   int64         // a POST's size limit (0: maxForm); an upload's is larger
 	Handle  func(w http.ResponseWriter, r *http.Request, q *Req)
 }
 
@@ -149,7 +150,11 @@ func (p *Pages) family(routes []route) http.Handler {
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	q := &Req{}
 	if rt.Method == http.MethodPost {
-		err := p.readForm(w, r, maxForm)
+		limit := int64(maxForm)
+		if rt.Limit > 0 {
+			limit = rt.Limit
+		}
+		err := p.readForm(w, r, limit)
 		if err == nil {
 			err = p.csrf().Check(r, csrfScope)
 		}

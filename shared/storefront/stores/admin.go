@@ -66,25 +66,15 @@ func (a Admin) Import(ctx context.Context, f File) (ImportResult, error) {
 			ref = LocalSecretRef(s.Slug)
 			res.LocalSecrets[ref] = s.WebhookSecret
 		}
-		values := map[string]types.AttributeValue{attrName: dynamo.S(s.Name), attrWebhookURL: dynamo.S(s.WebhookURL), attrWebhookSecretRef: dynamo.S(ref),
-			attrWebhookSigHeader: dynamo.S(s.WebhookSignatureHeader), attrSupportEmail: dynamo.S(s.SupportEmail), attrEmailBuyers: dynamo.Bool(s.EmailBuyers)}
-		u := dynamo.SetAll(values)
-		if s.PricesIncludeTax != nil {
-			u = u.Set(expression.Name(attrPricesIncludeTax), expression.Value(*s.PricesIncludeTax))
-		} else {
-			u = u.Remove(expression.Name(attrPricesIncludeTax))
-		}
-		if s.LowStockThreshold != nil {
-			u = u.Set(expression.Name(attrLowStock), expression.Value(*s.LowStockThreshold))
-		} else {
-			u = u.Remove(expression.Name(attrLowStock))
-		}
+		u := settingsUpdate(Settings{Name: s.Name, SupportEmail: s.SupportEmail, WebhookURL: s.WebhookURL, WebhookSignatureHeader: s.WebhookSignatureHeader,
+			PricesIncludeTax: s.PricesIncludeTax, EmailBuyers: s.EmailBuyers, LowStockThreshold: s.LowStockThreshold}).
+			Set(expression.Name(attrWebhookSecretRef), expression.Value(ref))
 		if err := a.update(ctx, dynamo.PKSK(storePK(s.Slug), skStore), u, nil); err != nil {
 			return res, fmt.Errorf("store %s: %w", s.Slug, err)
 		}
 		res.Stores++
 		for _, k := range s.APIKeys {
-			added, err := a.addKey(ctx, s.Slug, k)
+			added, err := a.addKey(ctx, s.Slug, k, "", NoAudit)
 			if err != nil {
 				return res, fmt.Errorf("store %s: %w", s.Slug, err)
 			}
@@ -139,16 +129,8 @@ func (a Admin) update(ctx context.Context, key dynamo.Key, u expression.UpdateBu
 }
 
 func (a Admin) putProduct(ctx context.Context, slug string, p FileProduct) error {
-	prices := map[string]types.AttributeValue{}
-	for cur, amount := range p.Prices {
-		prices[cur] = dynamo.N(amount)
-	}
-	u := dynamo.SetAll(map[string]types.AttributeValue{attrName: dynamo.S(p.Name), attrPrices: &types.AttributeValueMemberM{Value: prices},
-		attrMarketplace: dynamo.Bool(p.Marketplace), attrActive: dynamo.Bool(true), attrShardsSetting: dynamo.N(int64(p.PoolShards))})
-	u = marketUpdate(u, slug, p.SKU, p.Marketplace)
-	for _, counter := range []string{attrKeysTotal, attrPoolShards} {
-		u = u.Set(expression.Name(counter), expression.IfNotExists(expression.Name(counter), expression.Value(0)))
-	}
+	u := productUpdate(slug, p.SKU, p.Name, p.Prices, p.Marketplace, true).
+		Set(expression.Name(attrShardsSetting), expression.Value(int64(p.PoolShards)))
 	e := dynamo.Build(expression.NewBuilder().WithUpdate(u))
 	out, err := a.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(a.Table), Key: productKey(slug, p.SKU), UpdateExpression: e.Update(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ReturnValues: types.ReturnValueAllOld})
@@ -186,32 +168,57 @@ func (a Admin) setShardsActive(ctx context.Context, slug, sku string, active boo
 
 // KeyInfo is a store API key as listed (never the key itself).
 type KeyInfo struct {
-	ID        string // Digest.ID(): what the revoke command takes
-	Mode      string
-	CreatedAt time.Time
-	RevokedAt time.Time // zero: active
+	ID         string // Digest.ID(): what the revoke command takes
+	Name       string // what the portal member called it ("" for a key of a stores file)
+	Prefix     string // the key's first characters (KeyPrefix), to tell keys apart
+	Mode       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used (recorded at most once a minute: KeyUse)
+	RevokedAt  time.Time // zero: active
 }
 
-// CreateKey makes a new API key of store slug (mode "live" or "test") and
-// stores its digest. The key is returned once: it is not kept anywhere.
-func (a Admin) CreateKey(ctx context.Context, slug, mode string) (string, KeyInfo, error) {
+// MaxKeyName bounds the name of an API key (bytes).
+const MaxKeyName = 64
+
+// ErrKeyName is the reason of an API key name CreateKey refuses.
+var ErrKeyName = errors.New("stores: an API key name must be 1-64 bytes of printable characters")
+
+// KeyPrefix is how a key is shown once it is made: its mode prefix and its
+// first 4 random characters (enough to tell a store's keys apart, far too
+// few to guess the rest).
+func KeyPrefix(key string) string {
+	mode := KeyMode(key)
+	if mode == "" {
+		return ""
+	}
+	n := len("sk_" + mode + "_")
+	return key[:min(len(key), n+4)]
+}
+
+// CreateKey makes a new API key of store slug (mode "live" or "test")
+// named name and stores its digest in one transaction with audit (NoAudit:
+// none). The key is returned once: it is not kept anywhere.
+func (a Admin) CreateKey(ctx context.Context, slug, mode, name string, audit types.TransactWriteItem) (string, KeyInfo, error) {
 	if mode != ModeLive && mode != ModeTest {
 		return "", KeyInfo{}, fmt.Errorf("key mode %q: want live or test", mode)
+	}
+	if name != "" && !validText(name, MaxKeyName) {
+		return "", KeyInfo{}, ErrKeyName
 	}
 	key, err := apikey.New("sk_" + mode + "_")
 	if err != nil {
 		return "", KeyInfo{}, err
 	}
-	if _, err := a.addKey(ctx, slug, key); err != nil {
+	if _, err := a.addKey(ctx, slug, key, name, audit); err != nil {
 		return "", KeyInfo{}, err
 	}
-	return key, KeyInfo{ID: apikey.Of(key).ID(), Mode: mode, CreatedAt: a.Now().UTC()}, nil
+	return key, KeyInfo{ID: apikey.Of(key).ID(), Name: name, Prefix: KeyPrefix(key), Mode: mode, CreatedAt: a.Now().UTC()}, nil
 }
 
-// addKey stores key's digest for slug (the store must exist). It reports
-// false when the key was stored already for slug; a key of another store
-// is an error.
-func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
+// addKey stores key's digest for slug (the store must exist), named name,
+// with audit in the same transaction. It reports false when the key was
+// stored already for slug; a key of another store is an error.
+func (a Admin) addKey(ctx context.Context, slug, key, name string, audit types.TransactWriteItem) (bool, error) {
 	mode := KeyMode(key)
 	if mode == "" {
 		return false, errors.New("api key: want an sk_live_ or sk_test_ prefixed key")
@@ -221,11 +228,14 @@ func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
 	lookup := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(apiKeyPK(d)), dynamo.AttrSK: dynamo.S(skAPIKey),
 		attrStore: dynamo.S(slug), attrKeyID: dynamo.S(d.ID()), attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
 	index := map[string]types.AttributeValue{dynamo.AttrPK: dynamo.S(storePK(slug)), dynamo.AttrSK: dynamo.S(keyIndexSK(d.ID())),
-		attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now}
-	err := a.st().Transact(ctx, []types.TransactWriteItem{
+		attrDigest: dynamo.S(string(d)), attrMode: dynamo.S(mode), dynamo.AttrCreatedAt: now, attrKeyPrefix: dynamo.S(KeyPrefix(key))}
+	if name != "" {
+		index[attrName] = dynamo.S(name)
+	}
+	err := a.st().Transact(ctx, withAudit([]types.TransactWriteItem{
 		dynamo.PutNewOp(a.Table, lookup), dynamo.PutNewOp(a.Table, index),
 		dynamo.CheckOp(a.Table, dynamo.PKSK(storePK(slug), skStore), dynamo.Exists()),
-	})
+	}, audit))
 	var failed *dynamo.ConditionFailedError
 	switch {
 	case err == nil:
@@ -233,7 +243,7 @@ func (a Admin) addKey(ctx context.Context, slug, key string) (bool, error) {
 	case !errors.As(err, &failed):
 		return false, fmt.Errorf("api key %s: %w", d.ID(), err)
 	case failed.Failed(2):
-		return false, fmt.Errorf("api key %s: no store %q", d.ID(), slug)
+		return false, fmt.Errorf("%w: api key %s: no store %q", ErrNoStore, d.ID(), slug)
 	}
 	item, err := a.get(ctx, dynamo.PKSK(apiKeyPK(d), skAPIKey))
 	if err != nil {
@@ -253,7 +263,7 @@ func (a Admin) get(ctx context.Context, key dynamo.Key) (map[string]types.Attrib
 	return out.Item, nil
 }
 
-// Keys lists store slug's API keys, oldest first.
+// Keys lists store slug's API keys, oldest first (one Query a page).
 func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug))).
 		And(expression.Key(dynamo.AttrSK).BeginsWith(dynamo.Tuple("apikey")))))
@@ -266,7 +276,11 @@ func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 			return nil, fmt.Errorf("list keys of %s: %w", slug, err)
 		}
 		for _, item := range page.Items {
-			k := KeyInfo{ID: apikey.Digest(dynamo.StringAttr(item[attrDigest])).ID(), Mode: dynamo.StringAttr(item[attrMode])}
+			k := KeyInfo{ID: apikey.Digest(dynamo.StringAttr(item[attrDigest])).ID(), Mode: dynamo.StringAttr(item[attrMode]),
+				Name: dynamo.StringAttr(item[attrName]), Prefix: dynamo.StringAttr(item[attrKeyPrefix]), LastUsedAt: lastUsedOf(item)}
+			if k.Prefix == "" {
+				k.Prefix = "sk_" + k.Mode + "_"
+			}
 			k.CreatedAt, _ = dynamo.TimeAttr(item[dynamo.AttrCreatedAt])
 			k.RevokedAt, _ = dynamo.TimeAttr(item[attrRevokedAt])
 			out = append(out, k)
@@ -279,11 +293,13 @@ func (a Admin) Keys(ctx context.Context, slug string) ([]KeyInfo, error) {
 // ErrNoKey is RevokeKey's answer for an id the store has no key with.
 var ErrNoKey = errors.New("stores: no such key")
 
-// RevokeKey revokes store slug's key id (KeyInfo.ID). It takes effect at
-// once: a fulfilment checks the key inside its transaction, an order read
-// reads the key's row; nothing caches keys. Revoking twice keeps the first
-// time.
-func (a Admin) RevokeKey(ctx context.Context, slug, id string) error {
+// RevokeKey revokes store slug's key id (KeyInfo.ID), in one transaction
+// with audit (NoAudit: none). It takes effect at once: a fulfilment checks
+// the key inside its transaction, a checkout session and an order read
+// read the key's row; the listing a container caches only lets a request
+// go that far. Revoking twice keeps the first time. A key id of another
+// store is ErrNoKey, as an unknown one is.
+func (a Admin) RevokeKey(ctx context.Context, slug, id string, audit types.TransactWriteItem) error {
 	index, err := a.get(ctx, dynamo.PKSK(storePK(slug), keyIndexSK(id)))
 	if err != nil {
 		return err
@@ -294,10 +310,10 @@ func (a Admin) RevokeKey(ctx context.Context, slug, id string) error {
 	d := apikey.Digest(dynamo.StringAttr(index[attrDigest]))
 	revoked := expression.Set(expression.Name(attrRevokedAt), expression.IfNotExists(expression.Name(attrRevokedAt), expression.Value(dynamo.Timestamp(a.Now()))))
 	ours := dynamo.Exists().And(expression.Name(attrStore).Equal(expression.Value(slug)))
-	return a.st().Transact(ctx, []types.TransactWriteItem{
+	return a.st().Transact(ctx, withAudit([]types.TransactWriteItem{
 		dynamo.UpdateOp(a.Table, dynamo.PKSK(apiKeyPK(d), skAPIKey), revoked, dynamo.Cond(ours)),
 		dynamo.UpdateOp(a.Table, dynamo.PKSK(storePK(slug), keyIndexSK(id)), revoked, dynamo.Cond(dynamo.Exists())),
-	})
+	}, audit))
 }
 
 // licenseKeyDigest names a license key in the pool's set of known keys.
@@ -451,7 +467,10 @@ func (a Admin) growShards(ctx context.Context, slug, sku string, more int64) (Pr
 			}
 			return p, shards[sku], nil
 		}
-		cond := expression.Name(attrPoolShards).Equal(expression.Value(p.PoolShards))
+		// The new shards copy the product's activity as read: a change of
+		// it meanwhile (UpdateProduct) must not leave them the old way.
+		cond := expression.Name(attrPoolShards).Equal(expression.Value(p.PoolShards)).
+			And(expression.Name(attrActive).Equal(expression.Value(p.Active)))
 		tx := []types.TransactWriteItem{dynamo.UpdateOp(a.Table, productKey(slug, sku),
 			expression.Set(expression.Name(attrPoolShards), expression.Value(want)), dynamo.Cond(cond))}
 		for id := p.PoolShards; id < want; id++ {
@@ -461,7 +480,7 @@ func (a Admin) growShards(ctx context.Context, slug, sku string, more int64) (Pr
 		err = a.st().Transact(ctx, tx)
 		var failed *dynamo.ConditionFailedError
 		if errors.As(err, &failed) {
-			continue // another import grew it meanwhile
+			continue // another import grew it, or its activity changed, meanwhile
 		}
 		if err != nil {
 			return Product{}, nil, fmt.Errorf("%s/%s: add pool shards: %w", slug, sku, err)
@@ -563,32 +582,68 @@ func (a Admin) addLicenseKeys(ctx context.Context, slug, sku string, id int, key
 // ParseLicenseKeys reads a license-key file: one key per line, or CSV lines
 // "sku,key" (a first line "sku,key" or "sku,license_key" is a header).
 // Blank lines are skipped. With defaultSKU set, plain lines belong to it;
-// keys are returned by SKU in file order.
+// keys are returned by SKU in file order. The first line that is not a key
+// is the error (ParseUpload lists them all).
 func ParseLicenseKeys(data, defaultSKU string) (map[string][]string, error) {
+	lines, bad := parseKeyLines(data, defaultSKU)
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("line %d: %s", bad[0].Line, bad[0].Reason)
+	}
+	return keysBySKU(lines), nil
+}
+
+// LineProblem is a line of a license-key upload that holds no key.
+type LineProblem struct {
+	Line   int // from 1
+	Reason string
+}
+
+// keyLine is one key of a license-key file and where it was.
+type keyLine struct {
+	sku, key string
+	line     int
+}
+
+func keysBySKU(lines []keyLine) map[string][]string {
 	out := map[string][]string{}
+	for _, l := range lines {
+		out[l.sku] = append(out[l.sku], l.key)
+	}
+	return out
+}
+
+// parseKeyLines is the one reader of license-key lines (ParseLicenseKeys,
+// ParseUpload): the keys in file order, and every line that is not one.
+// Reasons never quote a key.
+func parseKeyLines(data, defaultSKU string) ([]keyLine, []LineProblem) {
+	var out []keyLine
+	var bad []LineProblem
 	for i, line := range strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
 		sku, key, isCSV := strings.Cut(line, ",")
-		if isCSV && i == 0 && strings.EqualFold(sku, "sku") {
+		if isCSV && i == 0 && strings.EqualFold(strings.TrimSpace(sku), "sku") {
 			continue
 		}
 		if !isCSV {
 			if defaultSKU == "" {
-				return nil, fmt.Errorf("line %d: no sku (give -sku, or lines \"sku,key\")", i+1)
+				bad = append(bad, LineProblem{i + 1, "no sku (give a SKU for the file, or lines \"sku,key\")"})
+				continue
 			}
 			sku, key = defaultSKU, line
 		}
 		sku, key = strings.TrimSpace(sku), strings.TrimSpace(key)
 		if !ValidSKU(sku) {
-			return nil, fmt.Errorf("line %d: sku %q is not a SKU", i+1, sku)
+			bad = append(bad, LineProblem{i + 1, fmt.Sprintf("sku %q is not a SKU", truncateText(sku, 64))})
+			continue
 		}
 		if why := ValidLicenseKey(key); why != "" {
-			return nil, fmt.Errorf("line %d: the key %s", i+1, why)
+			bad = append(bad, LineProblem{i + 1, "the key " + why})
+			continue
 		}
-		out[sku] = append(out[sku], key)
+		out = append(out, keyLine{sku: sku, key: key, line: i + 1})
 	}
-	return out, nil
+	return out, bad
 }

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"net/mail"
 	"net/url"
 	"strings"
 	"unicode"
@@ -148,11 +147,11 @@ func ParseFile(data []byte) (File, error) {
 			}
 		}
 		if s.SupportEmail != "" {
-			if a, err := mail.ParseAddress(s.SupportEmail); err != nil || a.Name != "" || a.Address != s.SupportEmail {
-				add("%s.supportEmail %q: want one plain email address (name@example.com)", at, s.SupportEmail)
+			if why := validSupportEmail(s.SupportEmail); why != "" {
+				add("%s.supportEmail %q: %s", at, s.SupportEmail, why)
 			}
 		}
-		if s.LowStockThreshold != nil && (*s.LowStockThreshold < 0 || *s.LowStockThreshold > 1_000_000) {
+		if s.LowStockThreshold != nil && (*s.LowStockThreshold < 0 || *s.LowStockThreshold > MaxLowStockThreshold) {
 			add("%s.lowStockThreshold: want 0 to 1000000 keys (0: never low)", at)
 		}
 		skus := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type Options struct {
 	CacheTTL time.Duration
 	// RateLimit, when set, limits fulfilments per API key.
 	RateLimit *ratelimit.Policy
+	// Logger takes what goes wrong beside a request's answer (a key's last
+	// use not recorded); nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // Fulfiller serves licensing fulfilments and order reads.
@@ -37,6 +41,7 @@ type Fulfiller struct {
 	cache *listingCache
 	rate  *ratelimit.Policy
 	pools *pools
+	use   *keyUse
 }
 
 // NewFulfiller returns a Fulfiller over st.
@@ -44,7 +49,8 @@ func NewFulfiller(st dynamo.Store, now func() time.Time, o Options) *Fulfiller {
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = 5 * time.Second
 	}
-	f := &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit}
+	f := &Fulfiller{st: st, now: now, cache: &listingCache{ttl: o.CacheTTL, m: map[string]cachedListing{}}, rate: o.RateLimit,
+		use: newKeyUse(st, o.Logger)}
 	f.pools = newPools(st, func(ctx context.Context, slug string) (map[string]Product, error) {
 		l, err := f.cache.reload(ctx, st.DB, st.Tables.Stores, slug, f.now())
 		return l.Products, err
@@ -67,7 +73,8 @@ type Fulfilment struct {
 
 // Fulfil allocates the license keys of r exactly once per (store,
 // external reference), all or nothing. On the happy path it makes two
-// DynamoDB calls: the TransactWriteItems that writes the order (with the
+// DynamoDB calls (three for a key's first request of a minute: the record
+// of its last use, made beside them): the TransactWriteItems that writes the order (with the
 // ranges it claims), checks the key, counts the request, claims each
 // line's range from a shard of its pool and enqueues the order.created and
 // order.fulfilled events; and one BatchGetItem reading the keys and the
@@ -97,6 +104,9 @@ func (f *Fulfiller) Fulfil(ctx context.Context, r FulfilRequest) (Fulfilment, er
 			return Fulfilment{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", r.Store)
 		}
 	}
+	// The key's last use is recorded beside the fulfilment (at most once a
+	// minute per key: the first request of a minute makes one more call).
+	defer f.use.touch(ctx, r.Store, digest, listing.LastUsed(r.APIKey), now)()
 	for _, l := range r.Items {
 		if p, ok := listing.Products[l.SKU]; !ok || !p.Active {
 			return Fulfilment{}, refusal.New(ErrUnknownSKU, "store %q has no product %q", r.Store, l.SKU)
@@ -367,21 +377,28 @@ func fill(o *Order, keys map[string][]string) {
 }
 
 // keyAndOrder reads an API key's row and an order in one BatchGetItem
-// (nil for a row that does not exist).
+// (nil for a row that does not exist); the key's row carries the last use
+// its store's index row records (lastUsedAt).
 func (f *Fulfiller) keyAndOrder(ctx context.Context, digest apikey.Digest, slug, id string) (map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
-	keys := []dynamo.Key{dynamo.PKSK(apiKeyPK(digest), skAPIKey), dynamo.PKSK(orderPK(slug, id), skOrder)}
+	keys := []dynamo.Key{dynamo.PKSK(apiKeyPK(digest), skAPIKey), dynamo.PKSK(orderPK(slug, id), skOrder),
+		dynamo.PKSK(storePK(slug), keyIndexSK(digest.ID()))}
 	got, err := batchGet(ctx, f.st.DB, map[string]types.KeysAndAttributes{f.st.Tables.Stores: {Keys: keys, ConsistentRead: aws.Bool(true)}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read order %s of %s: %w", id, slug, err)
 	}
-	var keyRow, orderRow map[string]types.AttributeValue
+	var keyRow, orderRow, indexRow map[string]types.AttributeValue
 	for _, item := range got[f.st.Tables.Stores] {
 		switch dynamo.StringAttr(item[dynamo.AttrSK]) {
 		case skAPIKey:
 			keyRow = item
 		case skOrder:
 			orderRow = item
+		case keyIndexSK(digest.ID()):
+			indexRow = item
 		}
+	}
+	if keyRow != nil && indexRow != nil && indexRow[attrLastUsedAt] != nil {
+		keyRow[attrLastUsedAt] = indexRow[attrLastUsedAt]
 	}
 	return keyRow, orderRow, nil
 }
@@ -524,6 +541,7 @@ func (f *Fulfiller) Order(ctx context.Context, slug, key, id string) (Order, err
 	if !keyValid(keyRow, slug, key) {
 		return Order{}, refusal.New(ErrUnauthorized, "the key is not a valid key of store %q", slug)
 	}
+	defer f.use.touch(ctx, slug, apikey.Of(key), lastUsedOf(keyRow), f.now().UTC())()
 	if orderRow == nil {
 		return Order{}, refusal.New(ErrNoOrder, "store %q has no order %s", slug, id)
 	}

@@ -22,7 +22,14 @@ type Listing struct {
 	Store    Store
 	Found    bool
 	Products map[string]Product
-	keys     map[apikey.Digest]bool // digests of the store's unrevoked API keys
+	keys     map[apikey.Digest]bool      // digests of the store's unrevoked API keys
+	used     map[apikey.Digest]time.Time // their last use as recorded (keyUse)
+}
+
+// LastUsed is the last use of key recorded when the listing was read (zero:
+// none, or not a key of the store).
+func (l Listing) LastUsed(key string) time.Time {
+	return l.used[apikey.Of(key)]
 }
 
 // Accepts reports whether key is one of the store's unrevoked API keys as
@@ -37,7 +44,7 @@ func (l Listing) Accepts(key string) bool {
 // ReadListing reads store slug and its products (strongly consistent; all
 // pages).
 func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (Listing, error) {
-	l := Listing{Products: map[string]Product{}, keys: map[apikey.Digest]bool{}}
+	l := Listing{Products: map[string]Product{}, keys: map[apikey.Digest]bool{}, used: map[apikey.Digest]time.Time{}}
 	e := dynamo.Build(expression.NewBuilder().WithKeyCondition(expression.Key(dynamo.AttrPK).Equal(expression.Value(storePK(slug)))))
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
@@ -53,18 +60,14 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 			switch {
 			case sk == skStore:
 				l.Found = true
-				l.Store = Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
-					WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader]),
-					SupportEmail: dynamo.StringAttr(item[attrSupportEmail]), EmailBuyers: dynamo.BoolAttr(item[attrEmailBuyers])}
-				if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
-					l.Store.PricesIncludeTax = &v.Value
-				}
-				if n, err := dynamo.IntAttr(item[attrLowStock]); err == nil {
-					l.Store.lowStockThreshold = &n
-				}
+				l.Store = storeFromItem(slug, item)
 			case strings.HasPrefix(sk, dynamo.Tuple("apikey")):
 				if item[attrRevokedAt] == nil {
-					l.keys[apikey.Digest(dynamo.StringAttr(item[attrDigest]))] = true
+					d := apikey.Digest(dynamo.StringAttr(item[attrDigest]))
+					l.keys[d] = true
+					if t := lastUsedOf(item); !t.IsZero() {
+						l.used[d] = t
+					}
 				}
 			case strings.HasPrefix(sk, dynamo.Tuple("product")):
 				pr, err := productFromItem(slug, item)
@@ -76,6 +79,24 @@ func ReadListing(ctx context.Context, db *dynamodb.Client, table, slug string) (
 		}
 	}
 	return l, nil
+}
+
+// storeFromItem is the store of a store row.
+func storeFromItem(slug string, item map[string]types.AttributeValue) Store {
+	s := Store{Slug: slug, Name: dynamo.StringAttr(item[attrName]), WebhookURL: dynamo.StringAttr(item[attrWebhookURL]),
+		WebhookSecretRef: dynamo.StringAttr(item[attrWebhookSecretRef]), WebhookSignatureHeader: dynamo.StringAttr(item[attrWebhookSigHeader]),
+		SupportEmail: dynamo.StringAttr(item[attrSupportEmail]), EmailBuyers: dynamo.BoolAttr(item[attrEmailBuyers]),
+		WebhookSecretPreviousRef: dynamo.StringAttr(item[attrWebhookSecretPrev]), webhookSecretRotation: dynamo.StringAttr(item[attrWebhookSecretRotation])}
+	if v, ok := item[attrPricesIncludeTax].(*types.AttributeValueMemberBOOL); ok {
+		s.PricesIncludeTax = &v.Value
+	}
+	if n, err := dynamo.IntAttr(item[attrLowStock]); err == nil && item[attrLowStock] != nil {
+		s.lowStockThreshold = &n
+	}
+	if ms, err := dynamo.IntAttr(item[attrWebhookSecretPrevUntil]); err == nil && item[attrWebhookSecretPrevUntil] != nil {
+		s.WebhookSecretPreviousUntil = time.UnixMilli(ms).UTC()
+	}
+	return s
 }
 
 func productFromItem(slug string, item map[string]types.AttributeValue) (Product, error) {

@@ -2,13 +2,20 @@
 // API keys (digests only), products with the counters of their license-key
 // pools, the numbered license keys, and orders. It holds the rules of
 // licensing fulfilment (Fulfiller) and of the tools that manage stores
-// (Import, CreateKey, RevokeKey, ImportLicenseKeys).
+// (Import, CreateKey, RevokeKey, ImportLicenseKeys) and of the partner
+// portal's store pages (UpdateSettings, RotateWebhookSecret, SendTestEvent,
+// CreateProduct, UpdateProduct, UploadLicenseKeys, PoolLevels). Each
+// portal change is one conditional write, or one TransactWriteItems, that
+// also carries the audit row the portal passes (an upload of license keys,
+// many transactions, writes its audit row first: UploadLicenseKeys).
 //
 // Item layout (pk, sk; every key a dynamo.Tuple):
 //
 //	("store", slug), "store"               name, webhookUrl, webhookSecretRef (a reference; never the secret), webhookSignatureHeader,
-//	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers
-//	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt: the store's list of keys
+//	                                       pricesIncludeTax (absent: by currency), supportEmail, emailBuyers, lowStockThreshold,
+//	                                       webhookSecretPreviousRef, webhookSecretPreviousUntil (Unix ms), webhookSecretRotation
+//	("store", slug), ("apikey", id)        digest, mode, createdAt, revokedAt, name, prefix, lastUsedAt (Unix ms):
+//	                                       the store's list of keys
 //	("apikey", digest), "apikey"           store, id, mode, createdAt, revokedAt: the lookup by digest
 //	("store", slug), ("product", sku)      name, prices {ISO 4217: minor units}, marketplace, active,
 //	                                       keysTotal, poolShards, poolShardsSetting (pool.go)
@@ -34,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/shared/platform/apikey"
 	"github.com/tollgate-dev/tollgate/shared/platform/decode"
@@ -68,6 +76,14 @@ const (
 	attrOrder            = "order"
 	attrFingerprint      = "fingerprint"
 	attrUpdatedAt        = "updatedAt"
+	attrKeyPrefix        = "prefix"
+	attrLastUsedAt       = "lastUsedAt"
+	// A rotated webhook secret: the previous one's reference, until when
+	// (Unix ms) it still signs, and the id of the rotation that made the
+	// current one (a retry of it finds it done).
+	attrWebhookSecretPrev      = "webhookSecretPreviousRef"
+	attrWebhookSecretPrevUntil = "webhookSecretPreviousUntil"
+	attrWebhookSecretRotation  = "webhookSecretRotation"
 )
 
 const (
@@ -112,6 +128,12 @@ type Store struct {
 	EmailBuyers bool
 	// PricesIncludeTax: the store's setting (nil: not set; TaxIncluded).
 	PricesIncludeTax *bool
+	// WebhookSecretPreviousRef is the secret a rotation replaced, which
+	// still signs deliveries (beside the current one) until
+	// WebhookSecretPreviousUntil.
+	WebhookSecretPreviousRef   string
+	WebhookSecretPreviousUntil time.Time
+	webhookSecretRotation      string // the id of the rotation that made the current secret
 	// lowStockThreshold: the store's setting (nil: not set;
 	// LowStockThreshold).
 	lowStockThreshold *int64

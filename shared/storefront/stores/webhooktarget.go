@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -21,8 +22,13 @@ const RecipientKind = "store"
 
 // WebhookTargets resolves the dispatcher's "store" recipients: a store's
 // webhook URL, signature header and secret (read by secret, for example
-// WebhookSecrets). A store with no URL or no secret has no target.
-func WebhookTargets(st dynamo.Store, secret func(ctx context.Context, ref string) (string, error)) delivery.TargetFunc {
+// WebhookSecrets), and, for PreviousSecretValidity after a rotation, the
+// secret it replaced (Target.Previous: deliveries carry both signatures).
+// A store with no URL or no secret has no target. now nil: time.Now.
+func WebhookTargets(st dynamo.Store, secret func(ctx context.Context, ref string) (string, error), now func() time.Time) delivery.TargetFunc {
+	if now == nil {
+		now = time.Now
+	}
 	return func(ctx context.Context, slug string) (delivery.Target, error) {
 		l, err := ReadListing(ctx, st.DB, st.Tables.Stores, slug)
 		if err != nil || !l.Found || l.Store.WebhookURL == "" || l.Store.WebhookSecretRef == "" || secret == nil {
@@ -32,13 +38,24 @@ func WebhookTargets(st dynamo.Store, secret func(ctx context.Context, ref string
 		if err != nil {
 			return delivery.Target{}, err
 		}
-		return delivery.Target{URL: l.Store.WebhookURL, Secret: value, Header: l.Store.WebhookSignatureHeader}, nil
+		t := delivery.Target{URL: l.Store.WebhookURL, Secret: value, Header: l.Store.WebhookSignatureHeader}
+		if prev := l.Store.WebhookSecretPreviousRef; prev != "" && now().Before(l.Store.WebhookSecretPreviousUntil) {
+			// Not readable is an error, not a delivery without it: a
+			// receiver may still hold only the previous secret.
+			old, err := secret(ctx, prev)
+			if err != nil {
+				return delivery.Target{}, fmt.Errorf("stores: previous webhook secret of %s: %w", slug, err)
+			}
+			t.Previous = []string{old}
+		}
+		return t, nil
 	}
 }
 
 // WebhookSecrets reads a store's webhook secret. A deployed store's
 // webhookSecretRef names a Secrets Manager secret under prefix whose string
-// is the secret (the dispatcher may read nothing else). A "local:"
+// is the secret (the dispatcher may read nothing else), and after a
+// rotation its version ("name#version"). A "local:"
 // reference (a plaintext secret of a stores file under make run) is read
 // from local, the local runner's key source.
 func WebhookSecrets(client secrets.SecretsManagerAPI, prefix string, local secrets.Source) func(ctx context.Context, ref string) (string, error) {
@@ -54,7 +71,13 @@ func WebhookSecrets(client secrets.SecretsManagerAPI, prefix string, local secre
 		if client == nil || prefix == "" || !strings.HasPrefix(ref, prefix) {
 			return "", fmt.Errorf("%w: secret %s is not under %q", delivery.ErrNoTarget, ref, prefix)
 		}
-		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref)})
+		// A rotated secret's reference names its version (RotateWebhookSecret).
+		name, version := splitRef(ref)
+		in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)}
+		if version != "" {
+			in.VersionId = aws.String(version)
+		}
+		out, err := client.GetSecretValue(ctx, in)
 		var missing *smtypes.ResourceNotFoundException
 		if errors.As(err, &missing) {
 			return "", fmt.Errorf("%w: no secret %s", delivery.ErrNoTarget, ref)

@@ -38,7 +38,7 @@ const (
 	EnvEnvironment = "ENVIRONMENT"
 	// EnvStoreSecretPrefix: deployed stores' webhookSecretRef must name a
 	// Secrets Manager secret under it; unset (locally): none is read.
-	EnvStoreSecretPrefix = "STORE_SECRET_PREFIX"
+	EnvStoreSecretPrefix = stores.EnvStoreSecretPrefix
 	// EnvMailFrom is the buyers' emails' sender, an SES-verified identity
 	// (the MailFrom parameter); unset: emails are undeliverable until it
 	// is set (then replayed with cmd/outbox).
@@ -144,7 +144,7 @@ func dispatcher(d deps.Deps) (*delivery.Dispatcher, int32, error) {
 		Box: outbox.Box{DB: d.Store.DB, Table: d.Store.Tables.Outbox},
 		Resolver: delivery.Recipients{
 			payments.RecipientKind: payments.MerchantTargets(d.Store, creds),
-			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets)),
+			stores.RecipientKind:   stores.WebhookTargets(d.Store, stores.WebhookSecrets(sm, prefix, d.Secrets), d.Now),
 		},
 		Couriers: map[string]delivery.Courier{stores.EmailKind: mailer},
 		Client:   delivery.Client(prod),

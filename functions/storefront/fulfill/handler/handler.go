@@ -40,7 +40,7 @@ func New(d deps.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: &policy}), log: d.Logger, now: d.Now}, nil
+	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{CacheTTL: ttl, RateLimit: &policy, Logger: d.Logger}), log: d.Logger, now: d.Now}, nil
 }
 
 // Answer is the 201 body, as the contract documents it.

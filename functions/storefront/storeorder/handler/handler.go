@@ -25,7 +25,7 @@ type Handler struct {
 
 // New builds the handler.
 func New(d deps.Deps) (http.Handler, error) {
-	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{}), log: d.Logger}, nil
+	return &Handler{f: stores.NewFulfiller(d.Store, d.Now, stores.Options{Logger: d.Logger}), log: d.Logger}, nil
 }
 
 // Answer is an order.
