@@ -57,19 +57,6 @@ func (e *env) audits(t *testing.T) []string {
 	return got
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // 20 concurrent creations: 20 distinct keys, each listed once with its
 // name and prefix, each with its audit row; every key works at once.
 func TestCreateKeysConcurrently(t *testing.T) {
@@ -208,7 +195,7 @@ func TestKeyLastUsed(t *testing.T) {
 			c := &clock{t: now}
 			newF := func() *stores.Fulfiller {
 				// A listing cached for an hour: the counts are the key's use alone.
-				return stores.NewFulfiller(e.st, c.now, stores.Options{CacheTTL: time.Hour, RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 100000, Window: time.Hour}})
+				return stores.NewFulfiller(e.st, c.Now, stores.Options{CacheTTL: time.Hour, RateLimit: &ratelimit.Policy{Name: "fulfil", Limit: 100000, Window: time.Hour}})
 			}
 			f := newF()
 			n := 0
@@ -242,7 +229,7 @@ func TestKeyLastUsed(t *testing.T) {
 			if !lastUsed().Equal(now) {
 				t.Fatalf("last used %v, want %v", lastUsed(), now)
 			}
-			c.add(30 * time.Second)
+			c.Add(30 * time.Second)
 			if got := fulfil(f); got != 2 {
 				t.Errorf("warm fulfilment within the minute: %d calls, want 2", got)
 			}
@@ -250,7 +237,7 @@ func TestKeyLastUsed(t *testing.T) {
 			if got := fulfil(newF()); got != 4 {
 				t.Errorf("another container within the minute: %d calls, want 4 (cold, no record)", got)
 			}
-			c.add(31 * time.Second) // 61 s after the record
+			c.Add(31 * time.Second) // 61 s after the record
 			// The other container's claim moved the shard under f's view:
 			// one more transaction (as any stale container pays).
 			if got := fulfil(f); got != 4 {
@@ -260,7 +247,7 @@ func TestKeyLastUsed(t *testing.T) {
 				t.Fatalf("last used %v", lastUsed())
 			}
 			// An order read records a use too (its key row's read carries it).
-			c.add(2 * time.Minute)
+			c.Add(2 * time.Minute)
 			cc := &ddbcalls.Counter{}
 			if _, err := newF().Order(ddbcalls.WithCounter(context.Background(), cc), "shop", key, stores.OrderID("shop", "ref-1")); err != nil {
 				t.Fatal(err)

@@ -132,7 +132,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 			e := newEnv(t, ddbtest.Backend{Name: "minidyn"})
 			secretStore, resolve, first := k.store(t, e)
 			c := &clock{t: now}
-			e.admin.Now = c.now
+			e.admin.Now = c.Now
 			ctx := context.Background()
 			r1, err := e.admin.RotateWebhookSecret(ctx, secretStore, "shop", stores.NewRotationID(), e.audit("secret.rotate"))
 			if err != nil {
@@ -141,7 +141,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 			if !strings.HasPrefix(r1.Secret, "whsec_") || len(r1.Secret) != len("whsec_")+44 || r1.Replayed {
 				t.Fatalf("first rotation %+v", r1)
 			}
-			targets := stores.WebhookTargets(e.st, resolve, c.now)
+			targets := stores.WebhookTargets(e.st, resolve, c.Now)
 			tg, err := targets(ctx, "shop")
 			if err != nil {
 				t.Fatal(err)
@@ -153,7 +153,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 			} else if tg.Secret != r1.Secret || len(tg.Previous) != 1 || tg.Previous[0] != first {
 				t.Fatalf("after rotating the file's secret: target secret ok=%v, previous %d", tg.Secret == r1.Secret, len(tg.Previous))
 			}
-			c.add(time.Hour)
+			c.Add(time.Hour)
 			id2 := stores.NewRotationID()
 			r2, err := e.admin.RotateWebhookSecret(ctx, secretStore, "shop", id2, e.audit("secret.rotate"))
 			if err != nil {
@@ -170,7 +170,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 			if err != nil || tg.Secret != r2.Secret || len(tg.Previous) != 1 || tg.Previous[0] != r1.Secret {
 				t.Fatalf("during the roll: %v, previous %d", err, len(tg.Previous))
 			}
-			c.add(24 * time.Hour) // the previous secret's day is over
+			c.Add(24 * time.Hour) // the previous secret's day is over
 			if tg, err = targets(ctx, "shop"); err != nil || tg.Secret != r2.Secret || len(tg.Previous) != 0 {
 				t.Fatalf("after the roll: %v, previous %d", err, len(tg.Previous))
 			}
