@@ -45,6 +45,11 @@ var unexercised = []struct {
 	// here keep them as files (MAIL_DIR), shared/platform/mail's send them on moto.
 	{"DispatchFunction", "ses:SendEmail", "identity/", "SES sends only when MailFrom is set (shared/platform/mail's tests send on moto's SES v2)"},
 	{"DispatchFunction", "ses:SendEmail", "configuration-set/", "a configuration set only when MailConfigurationSet is set"},
+	// The portal's sign-in links and invitations, likewise (MAIL_DIR here).
+	{"PortalAuthFunction", "ses:SendEmail", "identity/", "SES sends only when MailFrom is set (shared/platform/mail's tests send on moto's SES v2)"},
+	{"PortalAuthFunction", "ses:SendEmail", "configuration-set/", "a configuration set only when MailConfigurationSet is set"},
+	{"PortalTeamFunction", "ses:SendEmail", "identity/", "SES sends only when MailFrom is set (shared/platform/mail's tests send on moto's SES v2)"},
+	{"PortalTeamFunction", "ses:SendEmail", "configuration-set/", "a configuration set only when MailConfigurationSet is set"},
 	// Merchants' credentials are read for a STRIPE alias or payment only
 	// (payments.Service.adapter); the payments tests here pay with the
 	// SANDBOX, which needs none (functions/stripeflow runs alias creation

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/storefront/portal"
@@ -248,5 +249,50 @@ func TestPortalStoreAccessIsByRole(t *testing.T) {
 	}
 	if p := s.browser(t).get("/portal/stores/my-store/"); p.Status != http.StatusSeeOther || !strings.Contains(p.Header.Get("Location"), "next=") {
 		t.Errorf("signed out: %d %s, want a redirect to sign in and back", p.Status, p.Header.Get("Location"))
+	}
+}
+
+// A session ends 2 hours after its last use and 12 hours after its
+// sign-in; a sign-in older than 10 minutes is asked again before a
+// sensitive change; too many link requests get the 429 page.
+func TestPortalSessionLimits(t *testing.T) {
+	b := ddbtest.Backends(t)[0]
+	s := newPortalSite(t, b, ddbtest.StackOptions{})
+	later := func(d time.Duration) { s.clock.Add(int64(d)) }
+	owner := s.signedInMember(t, "my-store", "owner@my-store.test", portal.RoleOwner)
+
+	later(11 * time.Minute)
+	owner.get("/portal/account/")
+	p := owner.post("/portal/account/", url.Values{"action": {"remove"}, "id": {"AAAA"}})
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, `id="reauth"`) {
+		t.Errorf("removing a passkey 11 minutes after sign-in: %d, want the sign-in-again page", p.Status)
+	}
+
+	// Used every 90 minutes, the session lives to its 12th hour.
+	for elapsed := 11 * time.Minute; elapsed+90*time.Minute < 12*time.Hour; elapsed += 90 * time.Minute {
+		later(90 * time.Minute)
+		if p := owner.get("/portal/"); p.Status != http.StatusOK {
+			t.Fatalf("session used every 90 minutes, at %v: %d", elapsed+90*time.Minute, p.Status)
+		}
+	}
+	later(90 * time.Minute)
+	if p := owner.get("/portal/"); p.Status != http.StatusSeeOther {
+		t.Errorf("after 12 hours: %d, want the sign-in redirect", p.Status)
+	}
+
+	idle := s.signedInMember(t, "my-store", "dev@my-store.test", portal.RoleDeveloper)
+	later(2*time.Hour + time.Second)
+	if p := idle.get("/portal/"); p.Status != http.StatusSeeOther {
+		t.Errorf("after 2 idle hours: %d, want the sign-in redirect", p.Status)
+	}
+
+	asker := s.browser(t)
+	asker.get("/portal/signin/")
+	var last page
+	for i := 0; i < 6; i++ {
+		last = asker.post("/portal/signin/", url.Values{"email": {"owner@my-store.test"}})
+	}
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Errorf("6th link request in 15 minutes: %d, Retry-After %q", last.Status, last.Header.Get("Retry-After"))
 	}
 }

@@ -243,6 +243,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, terminal bool, re
 	}
 	if f, err := stores.ParseFile(storesData); err == nil && len(f.Stores) > 0 {
 		start.DemoStore = f.Stores[0]
+		owner, err := demoOwner(ctx, stack, start.DemoStore.Slug)
+		if err != nil {
+			return err
+		}
+		start.Portal, start.DemoOwner = portalURL(base), owner
 	}
 	if text {
 		start.print(stdout)

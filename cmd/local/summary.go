@@ -86,6 +86,10 @@ type startup struct {
 	Keys     []keySource
 	// DemoStore is the first store of the stores file.
 	DemoStore stores.FileStore
+	// Portal is the partner portal's URL on localhost (a passkey's relying
+	// party is a name, never an IP address) and DemoOwner the address of
+	// the demo store's owner.
+	Portal, DemoOwner string
 	// MerchantSecret and MerchantPublishable are the demo merchant's keys.
 	MerchantSecret, MerchantPublishable string
 }
@@ -95,6 +99,9 @@ type startup struct {
 func (s startup) logJSON(logger *slog.Logger) {
 	logger.Info("catalog loaded", "source", s.Catalog)
 	logger.Info("stores loaded", "source", s.Stores)
+	if s.Portal != "" {
+		logger.Info("partner portal", "url", s.Portal, "demoOwner", s.DemoOwner)
+	}
 	for _, k := range s.Keys {
 		logger.Info("key", "name", k.Var, "source", k.Source)
 	}
@@ -133,6 +140,9 @@ func (s startup) print(w io.Writer) {
 		row("Add to cart", "%s", link)
 	}
 	row("Marketplace", "%s/market/", s.Base)
+	if s.Portal != "" {
+		row("Partner portal", "%s (sign in as %s; the link arrives in the mail below)", s.Portal, s.DemoOwner)
+	}
 	row("API contract", "%s/openapi.yaml", s.Base)
 	if s.MailDir != "" {
 		row("Mail", "%s/dev/mail/ (the buyers' emails, kept as .eml files in %s)", s.Base, s.MailDir)
