@@ -78,8 +78,11 @@ func (o *outbox) last(t *testing.T) string {
 		t.Fatal("no email sent")
 	}
 	link := msgs[len(msgs)-1].Link
-	i := strings.LastIndexByte(link, '/')
-	return link[i+1:]
+	i := strings.LastIndex(link, "token=")
+	if i < 0 {
+		t.Fatalf("no token in %q", link)
+	}
+	return link[i+len("token="):]
 }
 
 type env struct {

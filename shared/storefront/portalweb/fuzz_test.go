@@ -1,6 +1,7 @@
 package portalweb
 
 import (
+	"errors"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -74,4 +75,43 @@ func TestNextStaysInThePortal(t *testing.T) {
 			t.Errorf("next %q: got %q, want %q", next, got, want)
 		}
 	}
+}
+
+// A team change never panics; what it accepts is one of its three actions
+// on an address in the portal's spelling (and a role where one is asked);
+// what it refuses is a 400 with its message or, for an address that names
+// no member, a 404.
+func FuzzTeamForm(f *testing.F) {
+	for _, s := range []string{"action=invite&email=dev%40my-store.test&role=developer", "action=role&email=+Dev%40My-Store.TEST+&role=owner",
+		"action=remove&email=dev%40my-store.test&confirm=yes", "action=remove&email=nobody", "action=invite&email=x&role=support",
+		"action=role&email=a%40b.c&role=admin", "action=explode", "action=invite&email=a%40b.c%0d%0aBcc%3a+x%40y.z&role=owner",
+		"action=remove&email=" + strings.Repeat("a", 300) + "%40b.c", "action=role&role=owner&role=support&email=a%40b.c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/portal/stores/s/team/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if err := r.ParseForm(); err != nil {
+			return
+		}
+		tf, err := parseTeamForm(r.PostForm)
+		if err != nil {
+			var bad *badRequest
+			if !errors.As(err, &bad) && !errors.Is(err, errNotFound) && !errors.Is(err, portal.ErrRole) && !errors.Is(err, portal.ErrEmail) {
+				t.Fatalf("error %T %v: neither a 400 nor a 404", err, err)
+			}
+			return
+		}
+		if doneOf[tf.Action] == "" {
+			t.Fatalf("accepted action %q", tf.Action)
+		}
+		if again, err := portal.NormalizeEmail(tf.Email); err != nil || again != tf.Email {
+			t.Fatalf("accepted address %q", tf.Email)
+		}
+		if tf.Action != "remove" {
+			if _, err := portal.ParseRole(string(tf.Role)); err != nil {
+				t.Fatalf("accepted role %q", tf.Role)
+			}
+		}
+	})
 }

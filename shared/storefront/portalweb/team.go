@@ -59,6 +59,41 @@ type removePage struct {
 	Self  bool
 }
 
+// teamForm is a team change as the form sent it.
+type teamForm struct {
+	Action  string // invite, role or remove
+	Email   string // the portal's spelling of the address
+	Role    portal.Role
+	Confirm bool // a removal confirmed
+}
+
+// parseTeamForm decodes a team change: a bad action, role or (to invite)
+// address is a 400 with its message; an address that is no address, to
+// change or remove, names no member (404).
+func parseTeamForm(f url.Values) (teamForm, error) {
+	tf := teamForm{Action: f.Get("action"), Confirm: f.Get("confirm") == "yes"}
+	switch tf.Action {
+	case "invite", "role":
+		r, err := portal.ParseRole(f.Get("role"))
+		if err != nil {
+			return teamForm{}, err
+		}
+		tf.Role = r
+	case "remove":
+	default:
+		return teamForm{}, badInput("Choose what to change: invite, role or remove.")
+	}
+	email, err := portal.NormalizeEmail(f.Get("email"))
+	switch {
+	case err != nil && tf.Action == "invite":
+		return teamForm{}, err
+	case err != nil:
+		return teamForm{}, errNotFound
+	}
+	tf.Email = email
+	return tf, nil
+}
+
 // teamChange is one change of the team, by the form's action: invite
 // (email, role), role (email, role), remove (email; confirm=yes after the
 // confirmation page).
@@ -67,57 +102,40 @@ func (p *Pages) teamChange(w http.ResponseWriter, r *http.Request, q *Req) {
 		return
 	}
 	ctx, slug := r.Context(), q.Store.Slug
-	back := "/portal/stores/" + url.PathEscape(slug) + "/team/"
-	email := r.PostForm.Get("email")
-	var err error
-	done := ""
-	switch r.PostForm.Get("action") {
+	tf, err := parseTeamForm(r.PostForm)
+	if err != nil {
+		p.fail(w, r, q.View("", "team", nil), "team", err)
+		return
+	}
+	switch tf.Action {
 	case "invite":
-		var role portal.Role
-		if role, err = portal.ParseRole(r.PostForm.Get("role")); err == nil {
-			err = p.Accounts.Invite(ctx, q.Actor(r), slug, email, role, p.baseURL(r))
-		}
-		done = "invited"
+		err = p.Accounts.Invite(ctx, q.Actor(r), slug, tf.Email, tf.Role, p.baseURL(r))
 	case "role":
-		var role portal.Role
-		if role, err = portal.ParseRole(r.PostForm.Get("role")); err == nil {
-			err = p.Accounts.SetRole(ctx, q.Actor(r), slug, memberAddress(email), role)
-		}
-		done = "role"
+		err = p.Accounts.SetRole(ctx, q.Actor(r), slug, tf.Email, tf.Role)
 	case "remove":
-		email = memberAddress(email)
-		if r.PostForm.Get("confirm") != "yes" {
-			if _, err := p.Accounts.Role(ctx, email, slug); err != nil {
+		if !tf.Confirm {
+			if _, err := p.Accounts.Role(ctx, tf.Email, slug); err != nil {
 				p.fail(w, r, q.View("", "team", nil), "team remove", err)
 				return
 			}
-			p.render(w, r, http.StatusOK, "team_remove", q.View("Remove a member", "team", removePage{Email: email, Self: email == q.Member.Email}))
+			p.render(w, r, http.StatusOK, "team_remove", q.View("Remove a member", "team", removePage{Email: tf.Email, Self: tf.Email == q.Member.Email}))
 			return
 		}
-		err = p.Accounts.Remove(ctx, q.Actor(r), slug, email)
-		if err == nil && email == q.Member.Email {
+		err = p.Accounts.Remove(ctx, q.Actor(r), slug, tf.Email)
+		if err == nil && tf.Email == q.Member.Email {
 			seeOther(w, r, "/portal/signin/") // their own sessions ended with the membership
 			return
 		}
-		done = "removed"
-	default:
-		err = badInput("Choose what to change: invite, role or remove.")
 	}
 	if err != nil {
-		p.fail(w, r, q.View("", "team", nil), "team "+r.PostForm.Get("action"), err)
+		p.fail(w, r, q.View("", "team", nil), "team "+tf.Action, err)
 		return
 	}
-	seeOther(w, r, back+"?done="+done)
+	seeOther(w, r, "/portal/stores/"+url.PathEscape(slug)+"/team/?done="+doneOf[tf.Action])
 }
 
-// memberAddress is a member's address as the team page sent it: the
-// portal's spelling (an address that is not one names no member: 404).
-func memberAddress(s string) string {
-	if e, err := portal.NormalizeEmail(s); err == nil {
-		return e
-	}
-	return s
-}
+// doneOf is the confirmation (teamFlash) of each action.
+var doneOf = map[string]string{"invite": "invited", "role": "role", "remove": "removed"}
 
 // auditSize is how many entries one page of the audit log shows.
 const auditSize = 50
