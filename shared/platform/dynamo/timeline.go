@@ -220,7 +220,7 @@ func (tl Timeline) shard(ctx context.Context, db *dynamodb.Client, q TimelineQue
 	e := Build(b)
 	in := &dynamodb.QueryInput{TableName: aws.String(tl.Table), IndexName: aws.String(tl.Index), KeyConditionExpression: e.KeyCondition(),
 		FilterExpression: e.Filter(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(want + 1))}
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(min(want+1, 1000)))} //nolint:gosec // G115: bounded just above
 	var items []map[string]types.AttributeValue
 	for {
 		out, err := db.Query(ctx, in)

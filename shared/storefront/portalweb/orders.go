@@ -78,16 +78,40 @@ type ordersPage struct {
 	Searched                        bool
 }
 
-func (o *ordersPages) list(w http.ResponseWriter, r *http.Request, q *Req) {
-	in := r.URL.Query()
+// ordersQuery reads the list's query string: a search (page.Query), or a
+// filter, checked (stores.OrderFilter.Check); the year before now when no
+// start is given.
+func ordersQuery(in url.Values, now time.Time) (ordersPage, stores.OrderFilter, error) {
 	page := ordersPage{Status: in.Get("status"), Source: in.Get("source"), From: in.Get("from"), To: in.Get("to"), Query: strings.TrimSpace(in.Get("q")),
 		Statuses: stores.OrderStatuses, Sources: stores.OrderSources}
-	v := q.View("Orders", "orders", &page)
-	if page.Query != "" {
-		if len(page.Query) > 254 {
-			o.fail(w, r, v, "orders", badInput("A search is an order id, an external reference or an email address."))
-			return
+	if len(page.Query) > 254 {
+		return page, stores.OrderFilter{}, badInput("A search is an order id, an external reference or an email address.")
+	}
+	f := stores.OrderFilter{Status: page.Status, Source: page.Source, Cursor: in.Get("cursor")}
+	var err error
+	if f.From, err = dateParam(page.From, false); err == nil {
+		f.To, err = dateParam(page.To, true)
+	}
+	if err != nil {
+		return page, f, err
+	}
+	if f.From.IsZero() { // the list reaches back a year unless asked for more
+		f.From = now.AddDate(-1, 0, 0)
+		if !f.To.IsZero() && f.To.Before(f.From) {
+			f.From = f.To.AddDate(-1, 0, 0)
 		}
+	}
+	return page, f, f.Check()
+}
+
+func (o *ordersPages) list(w http.ResponseWriter, r *http.Request, q *Req) {
+	page, f, err := ordersQuery(r.URL.Query(), o.now())
+	v := q.View("Orders", "orders", &page)
+	if err != nil {
+		o.fail(w, r, v, "orders", err)
+		return
+	}
+	if page.Query != "" {
 		found, err := stores.FindOrders(r.Context(), o.Deps.Store, q.Store.Slug, page.Query)
 		if err != nil {
 			o.fail(w, r, v, "orders", err)
@@ -96,18 +120,6 @@ func (o *ordersPages) list(w http.ResponseWriter, r *http.Request, q *Req) {
 		page.Orders, page.Searched = found, true
 		o.render(w, r, http.StatusOK, "orders", o.withDone(r, v))
 		return
-	}
-	f := stores.OrderFilter{Status: page.Status, Source: page.Source, Cursor: in.Get("cursor")}
-	var err error
-	if f.From, err = dateParam(page.From, false); err == nil {
-		f.To, err = dateParam(page.To, true)
-	}
-	if err != nil {
-		o.fail(w, r, v, "orders", err)
-		return
-	}
-	if f.From.IsZero() { // the list reaches back a year unless asked for more
-		f.From = o.now().AddDate(-1, 0, 0)
 	}
 	res, err := stores.ListOrders(r.Context(), o.Deps.Store, q.Store.Slug, f, o.now())
 	if err != nil {

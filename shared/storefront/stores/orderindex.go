@@ -91,6 +91,20 @@ type OrderFilter struct {
 	Cursor string    // the previous page's ("" the newest)
 }
 
+// Check refuses a filter ListOrders cannot use (ErrBadFilter): an unknown
+// status or source, a date range that ends before it starts.
+func (f OrderFilter) Check() error {
+	switch {
+	case f.Status != "" && !slices.Contains(OrderStatuses, f.Status):
+		return refusal.New(ErrBadFilter, "status must be one of %s, got %q", strings.Join(OrderStatuses, ", "), decode.Truncate(f.Status, 32))
+	case f.Source != "" && !slices.Contains(OrderSources, f.Source):
+		return refusal.New(ErrBadFilter, "source must be one of %s, got %q", strings.Join(OrderSources, ", "), decode.Truncate(f.Source, 32))
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return refusal.New(ErrBadFilter, "the date range ends before it starts")
+	}
+	return nil
+}
+
 // OrderPage is a page of orders, newest first (no license keys), and the
 // cursor of the next ("" none).
 type OrderPage struct {
@@ -105,13 +119,8 @@ type OrderPage struct {
 // page, then a cursor). Status and source filter what is read (reads count the rows
 // they drop).
 func ListOrders(ctx context.Context, st dynamo.Store, slug string, f OrderFilter, now time.Time) (OrderPage, error) {
-	switch {
-	case f.Status != "" && !slices.Contains(OrderStatuses, f.Status):
-		return OrderPage{}, refusal.New(ErrBadFilter, "status must be one of %s, got %q", strings.Join(OrderStatuses, ", "), decode.Truncate(f.Status, 32))
-	case f.Source != "" && !slices.Contains(OrderSources, f.Source):
-		return OrderPage{}, refusal.New(ErrBadFilter, "source must be one of %s, got %q", strings.Join(OrderSources, ", "), decode.Truncate(f.Source, 32))
-	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
-		return OrderPage{}, refusal.New(ErrBadFilter, "the date range ends before it starts")
+	if err := f.Check(); err != nil {
+		return OrderPage{}, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = OrdersPerPage
