@@ -81,8 +81,8 @@ func (a *authenticator) create(t *testing.T, options []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := a.authData(0x01 | 0x04 | 0x40)   // user present, verified, attested credential data
-	auth = append(auth, make([]byte, 16)...) // AAGUID
+	auth := a.authData(0x01 | 0x04 | 0x40)                            // user present, verified, attested credential data
+	auth = append(auth, make([]byte, 16)...)                          // AAGUID
 	auth = binary.BigEndian.AppendUint16(auth, uint16(len(a.credID))) //nolint:gosec // G115: a test credential id, 32 bytes
 	auth = append(auth, a.credID...)
 	auth = append(auth, cose...)
