@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dev/ddbtest"
 	"github.com/tollgate-dev/tollgate/shared/platform/delivery"
@@ -212,4 +213,41 @@ func TestPortalProductsAndLicenseKeys(t *testing.T) {
 func mustSampleKey(t *testing.T) string {
 	t.Helper()
 	return "sk_test_local_only_1"
+}
+
+// A live key and a secret rotation ask for a sign-in within 10 minutes;
+// a test key does not; after signing in again, both are made.
+func TestPortalRecentSignInForLiveKeysAndRotation(t *testing.T) {
+	b := ddbtest.Backends(t)[0]
+	s := newPortalSite(t, b, ddbtest.StackOptions{})
+	owner := s.signedInMember(t, "my-store", "owner@my-store.test", portal.RoleOwner)
+	s.clock.Add(int64(11 * time.Minute))
+	owner.get("/portal/stores/my-store/apikeys/")
+	if p := owner.post("/portal/stores/my-store/apikeys/", url.Values{"action": {"create"}, "name": {"prod"}, "mode": {"live"}}); p.Status != http.StatusForbidden ||
+		!strings.Contains(p.Body, `id="reauth"`) || newKeyRE.MatchString(p.Body) {
+		t.Fatalf("a live key 11 minutes after sign-in: %d, want the sign-in-again page", p.Status)
+	}
+	if p := owner.post("/portal/stores/my-store/apikeys/", url.Values{"action": {"create"}, "name": {"ci"}, "mode": {"test"}}); p.Status != http.StatusOK || !newKeyRE.MatchString(p.Body) {
+		t.Fatalf("a test key needs no recent sign-in: %d", p.Status)
+	}
+	rotation := rotationOf(t, owner)
+	if p := owner.post("/portal/stores/my-store/settings/", url.Values{"action": {"rotate"}, "rotation": {rotation}}); p.Status != http.StatusForbidden || newSecretRE.MatchString(p.Body) {
+		t.Fatalf("a rotation 11 minutes after sign-in: %d", p.Status)
+	}
+	owner.signIn("owner@my-store.test")
+	owner.get("/portal/stores/my-store/apikeys/")
+	if p := owner.post("/portal/stores/my-store/apikeys/", url.Values{"action": {"create"}, "name": {"prod"}, "mode": {"live"}}); p.Status != http.StatusOK ||
+		!strings.Contains(p.Body, `id="key-value">sk_live_`) {
+		t.Fatalf("a live key after signing in again: %d", p.Status)
+	}
+	rotation = rotationOf(t, owner)
+	p := owner.post("/portal/stores/my-store/settings/", url.Values{"action": {"rotate"}, "rotation": {rotation}})
+	if p.Status != http.StatusOK || !newSecretRE.MatchString(p.Body) {
+		t.Fatalf("a rotation after signing in again: %d", p.Status)
+	}
+	// The same form posted again (a double click, a retry): the same secret.
+	again := owner.post("/portal/stores/my-store/settings/", url.Values{"action": {"rotate"}, "rotation": {rotation}})
+	if newSecretRE.FindStringSubmatch(again.Body)[1] != newSecretRE.FindStringSubmatch(p.Body)[1] {
+		t.Fatal("a retried rotation made another secret")
+	}
 }

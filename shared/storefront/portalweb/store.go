@@ -71,7 +71,9 @@ func (s *storePages) path(q *Req, section string) string {
 }
 
 // canWrite reports whether q's role changes what a section shows.
-func canWrite(q *Req) bool { return q.Store.Role == portal.RoleOwner || q.Store.Role == portal.RoleDeveloper }
+func canWrite(q *Req) bool {
+	return q.Store.Role == portal.RoleOwner || q.Store.Role == portal.RoleDeveloper
+}
 
 // ---- Settings ----
 
@@ -83,7 +85,7 @@ type settingsPage struct {
 	Previous   bool   // a rotated-out secret still signs
 	PrevUntil  string // until when
 	RotationID string
-	NewSecret  string                // the rotation's secret: shown once
+	NewSecret  string               // the rotation's secret: shown once
 	Test       *stores.TestDelivery // the test event's outcome
 	TestBody   string
 	CanWrite   bool
