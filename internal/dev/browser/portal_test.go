@@ -2,6 +2,11 @@ package browser_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"sync"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -129,6 +134,60 @@ func TestBrowserPortalOwner(t *testing.T) {
 		t.Fatalf("signed in with the passkey as %q", got)
 	}
 
+	// API keys: a test key is shown once, works at once, and is refused
+	// the moment it is revoked.
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/apikeys/"), chromedp.WaitVisible(chromedp.CSS("#key-name")),
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "browser test"))
+	checkContrast(t, ctx, "portal API keys")
+	browser.Submit(t, ctx, "#create-key")
+	key := browser.Text(t, ctx, "#key-value")
+	if got := s.fulfil(t, key, "portal-browser-1"); got != http.StatusCreated {
+		t.Fatalf("fulfil with the new key: %d, want 201", got)
+	}
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/apikeys/"), chromedp.WaitVisible(chromedp.CSS("#keys")),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#keys tbody tr")].find(r => r.textContent.includes("browser test")).querySelector("button").id = "revoke-this"`))
+	browser.Submit(t, ctx, "#revoke-this")
+	browser.Submit(t, ctx, "#confirm")
+	if got := s.fulfil(t, key, "portal-browser-2"); got != http.StatusUnauthorized {
+		t.Fatalf("fulfil with the revoked key: %d, want 401", got)
+	}
+
+	// Webhooks: the URL of a local receiver, a new secret (shown once), a
+	// test event whose signature the receiver checks with crypto/hmac.
+	recv := newReceiver(t)
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/settings/"), chromedp.WaitVisible(chromedp.CSS("#webhookUrl")),
+		chromedp.SetValue(chromedp.CSS("#webhookUrl"), recv.URL+"/hooks"))
+	browser.Submit(t, ctx, "#save")
+	browser.Submit(t, ctx, "#rotate")
+	secret := browser.Text(t, ctx, "#secret-value")
+	recv.setSecret(secret)
+	browser.Submit(t, ctx, "#send-test")
+	wantContains(t, ctx, "#test-status", "200")
+	if !recv.verified() {
+		t.Fatal("the test event's signature did not verify with the new secret")
+	}
+
+	// License keys: pasted for a SKU, the level rises.
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/licenses/"), chromedp.WaitVisible(chromedp.CSS("#levels")))
+	before := browser.Text(t, ctx, "#levels")
+	browser.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#sku"), "WIN-11-PRO"),
+		chromedp.SendKeys(chromedp.CSS("#keys"), "PORTA-L0000-00000-00001\nPORTA-L0000-00000-00002\n"+strings.Repeat("X", 300)))
+	browser.Submit(t, ctx, "#upload")
+	wantContains(t, ctx, "#added", "2")
+	wantContains(t, ctx, "#invalid-lines", "3")
+	if after := browser.Text(t, ctx, "#levels"); after == before {
+		t.Errorf("levels unchanged after an upload: %q", after)
+	}
+
+	// Products: a new product listed on the marketplace shows on /market/.
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/portal/stores/my-store/products/"), chromedp.WaitVisible(chromedp.CSS("#create")),
+		chromedp.SendKeys(chromedp.CSS("#sku"), "PORTAL-GAME"), chromedp.SendKeys(chromedp.CSS("#name"), "Portal Game"),
+		chromedp.SendKeys(chromedp.CSS("#prices"), "GBP 12.50"))
+	browser.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("active").checked = true; document.getElementById("marketplace").checked = true`))
+	browser.Submit(t, ctx, "#create")
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/market/"), chromedp.WaitVisible(chromedp.CSS("main")))
+	wantContains(t, ctx, "main", "Portal Game")
+
 	// A buyer pays on the hosted checkout; the owner refunds the order.
 	buyerCtx := browser.NewBrowserContext(t, ctx)
 	browser.Do(t, buyerCtx, chromedp.Navigate(site{URL: s.URL}.session(t, `{"cart": {"WIN-11-PRO": 1}, "currency": "GBP", "locale": "en"}`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
@@ -158,6 +217,8 @@ func TestBrowserPortalOwner(t *testing.T) {
 	support := browser.NewBrowserContext(t, ctx)
 	openNewestMailLink(t, support, s.URL, "/portal/invite")
 	browser.Do(t, support, chromedp.Navigate(orderURL), chromedp.WaitVisible(chromedp.CSS("#summary")))
+	browser.Do(t, support, chromedp.Navigate(s.URL+"/portal/stores/my-store/apikeys/"), chromedp.WaitVisible(chromedp.CSS("#error")))
+	wantStatus(t, support, "403")
 	browser.Do(t, support, chromedp.Navigate(strings.Replace(orderURL, "/my-store/", "/other-store/", 1)), chromedp.WaitVisible(chromedp.CSS("#error")))
 	wantStatus(t, support, "404")
 }
@@ -189,3 +250,52 @@ func wantContains(t *testing.T, ctx context.Context, css, want string) {
 		t.Errorf("%s shows %q, want it to contain %q", css, got, want)
 	}
 }
+
+// fulfil is a store server's licensing call with key: the answer's status.
+func (s portalSite) fulfil(t *testing.T, key, ref string) int {
+	t.Helper()
+	body := `{"customer_email": "api@example.com", "items": [{"sku": "WIN-11-PRO", "quantity": 1}], "external_reference": "` + ref + `", "currency": "GBP", "total_minor": 2999}`
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/stores/my-store/licensing/fulfill/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// receiver is a store's webhook endpoint that checks each delivery's
+// X-Tollgate-Signature (HMAC-SHA256 of the body, docs/webhooks.md) with
+// the standard library.
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	secret string
+	ok     bool
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		m := hmac.New(sha256.New, []byte(r.secret))
+		m.Write(body)
+		want := "sha256=" + hex.EncodeToString(m.Sum(nil))
+		for _, sig := range strings.Split(req.Header.Get("X-Tollgate-Signature"), ",") {
+			if hmac.Equal([]byte(strings.TrimSpace(sig)), []byte(want)) {
+				r.ok = true
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "received")
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) setSecret(s string) { r.mu.Lock(); r.secret = s; r.mu.Unlock() }
+func (r *receiver) verified() bool   { r.mu.Lock(); defer r.mu.Unlock(); return r.ok }
