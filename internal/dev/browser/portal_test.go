@@ -6,11 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"sync"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -298,4 +298,4 @@ func newReceiver(t *testing.T) *receiver {
 }
 
 func (r *receiver) setSecret(s string) { r.mu.Lock(); r.secret = s; r.mu.Unlock() }
-func (r *receiver) verified() bool   { r.mu.Lock(); defer r.mu.Unlock(); return r.ok }
+func (r *receiver) verified() bool     { r.mu.Lock(); defer r.mu.Unlock(); return r.ok }
