@@ -296,3 +296,30 @@ func TestPortalSessionLimits(t *testing.T) {
 		t.Errorf("6th link request in 15 minutes: %d, Retry-After %q", last.Status, last.Header.Get("Retry-After"))
 	}
 }
+
+// The floor every portal page stands on, counted on the wire: the
+// session's GetItem, then the page's own reads (BENCHMARKS).
+func TestPortalRoundTrips(t *testing.T) {
+	b := ddbtest.Backends(t)[0]
+	tr := ddbtest.NewTransport()
+	s := newPortalSite(t, b, ddbtest.StackOptions{Transport: tr})
+	owner := s.signedInMember(t, "my-store", "owner@my-store.test", portal.RoleOwner)
+	for _, c := range []struct {
+		path   string
+		status int
+		want   int
+		why    string
+	}{
+		{"/portal/", http.StatusOK, 2, "session, memberships"},
+		{"/portal/stores/my-store/", http.StatusSeeOther, 3, "session, role, store listing"},
+		{"/portal/account/", http.StatusOK, 2, "session, passkeys"},
+	} {
+		tr.Reset()
+		if p := owner.get(c.path); p.Status != c.status {
+			t.Fatalf("GET %s: %d", c.path, p.Status)
+		}
+		if got := len(tr.Calls()); got != c.want {
+			t.Errorf("GET %s: %d DynamoDB calls, want %d (%s): %v", c.path, got, c.want, c.why, tr.Calls())
+		}
+	}
+}
