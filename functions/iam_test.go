@@ -50,6 +50,13 @@ var unexercised = []struct {
 	{"PortalAuthFunction", "ses:SendEmail", "configuration-set/", "a configuration set only when MailConfigurationSet is set"},
 	{"PortalTeamFunction", "ses:SendEmail", "identity/", "SES sends only when MailFrom is set (shared/platform/mail's tests send on moto's SES v2)"},
 	{"PortalTeamFunction", "ses:SendEmail", "configuration-set/", "a configuration set only when MailConfigurationSet is set"},
+	// A store's webhook signing secret is a version of its Secrets Manager
+	// secret in AWS; the local runner (and so these tests) keeps rotated
+	// secrets in its own key store. shared/storefront/stores' rotation tests
+	// run the Secrets Manager client against moto, faults included.
+	{"PortalStoreFunction", "secretsmanager:GetSecretValue", "secret:tollgate/dev/stores/*", "the store's previous secret version, read in AWS only (stores' rotation tests on moto)"},
+	{"PortalStoreFunction", "secretsmanager:PutSecretValue", "secret:tollgate/dev/stores/*", "a rotation's new version, in AWS only (stores' rotation tests on moto)"},
+	{"PortalStoreFunction", "secretsmanager:CreateSecret", "secret:tollgate/dev/stores/*", "a store's first secret, in AWS only (stores' rotation tests on moto)"},
 	// Merchants' credentials are read for a STRIPE alias or payment only
 	// (payments.Service.adapter); the payments tests here pay with the
 	// SANDBOX, which needs none (functions/stripeflow runs alias creation
