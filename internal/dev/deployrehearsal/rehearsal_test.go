@@ -246,8 +246,8 @@ func rehearse(t *testing.T, ctx context.Context, c clients, d deployrehearsal.De
 		summary = append(summary, fmt.Sprintf("%d %s", counts[typ], typ))
 	}
 	t.Logf("%s created and compared with the template (%s): %s", d.StackName, since(step), strings.Join(summary, ", "))
-	if counts["AWS::DynamoDB::Table"] != 8 || counts["AWS::Lambda::Function"] < 32 || counts["AWS::Lambda::EventSourceMapping"] != 1 || counts["AWS::SQS::Queue"] != 1 {
-		t.Errorf("want 8 tables, 32+ functions, the outbox stream's mapping and its queue: %v", counts)
+	if counts["AWS::DynamoDB::Table"] != 9 || counts["AWS::Lambda::Function"] < 32 || counts["AWS::Lambda::EventSourceMapping"] != 1 || counts["AWS::SQS::Queue"] != 1 {
+		t.Errorf("want 9 tables, 32+ functions, the outbox stream's mapping and its queue: %v", counts)
 	}
 	if counts["AWS::Logs::LogGroup"] != counts["AWS::Lambda::Function"]+1 || counts["AWS::SNS::Topic"] != 1 || counts["AWS::CloudWatch::Dashboard"] != 1 {
 		t.Errorf("want a log group per function and the API's, the alarm topic and the dashboard: %v", counts)
